@@ -9,8 +9,15 @@ build-bridge: deps-node deps-guest ## Build the guest module and the native brid
 	@echo "==> bridge: not built yet"
 
 .PHONY: test-bridge
-test-bridge: build-bridge ## cargo test for the engine, jest against the real native module
-	@echo "==> bridge: no tests yet"
+test-bridge: test-bridge-rust test-bridge-js ## cargo test for the engine, jest against the real native module
+
+.PHONY: test-bridge-rust
+test-bridge-rust: deps-rust deps-guest ## cargo test: engine, pool, limits, capabilities, suspend/resume, cache
+	@echo "==> bridge: no Rust tests yet"
+
+.PHONY: test-bridge-js
+test-bridge-js: build-bridge ## jest: the whole API and the hostile cases against the built .node
+	@echo "==> bridge: no jest tests yet"
 
 .PHONY: bench-bridge
 bench-bridge: build-bridge ## Bridge benchmarks against peer sandboxes

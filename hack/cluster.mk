@@ -8,6 +8,10 @@ cluster: ## Start etcd, kube-apiserver, kube-controller-manager and KWOK locally
 cluster-down: ## Stop everything `make cluster` started, by PID
 	@echo "==> cluster: nothing to stop"
 
+.PHONY: test-operator-integration
+test-operator-integration: build-operator ## The operator as a process against a real API server (started by the tests)
+	@echo "==> operator: no integration tests yet"
+
 .PHONY: e2e
 e2e: ## The user's flow end to end against the local control plane
 	@echo "==> e2e: not available yet"
