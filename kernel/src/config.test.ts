@@ -1,0 +1,89 @@
+import { ConfigError, loadConfig } from './config.js';
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('applies the documented defaults and freezes the result', () => {
+    const config = loadConfig({ CACHE_DIR: '/var/cache/nexus' });
+    expect(config.httpPort).toBe(3000);
+    expect(config.wsPort).toBe(3001);
+    expect(config.host).toBe('0.0.0.0');
+    expect(config.runtime).toEqual({
+      memoryLimitMb: 32,
+      maxInstances: 10,
+      minInstances: 1,
+      timeoutMs: 5000,
+      maxHostCalls: 10000,
+      maxStateMutations: 1000,
+      maxEvents: 100,
+    });
+    expect(config.persistDir).toBe('/var/cache/nexus/panels');
+    expect(config.bodyLimitBytes).toBe(1024 * 1024);
+    expect(config.auth).toBeUndefined();
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.runtime)).toBe(true);
+  });
+
+  it('reads every tuning variable the operator writes', () => {
+    const config = loadConfig({
+      MEMORY_LIMIT_MB: '64',
+      MAX_INSTANCES: '20',
+      MIN_INSTANCES: '2',
+      TIMEOUT_MS: '1000',
+      MAX_HOST_CALLS: '50',
+      MAX_STATE_MUTATIONS: '60',
+      MAX_EVENTS: '70',
+      LOG_LEVEL: 'debug',
+      CACHE_MAX_BYTES: '134217728',
+      CORS_ORIGINS: 'https://a.example, https://b.example',
+      HTTP_ALLOWED_DOMAINS: 'api.example.com,127.0.0.1:4000',
+      JWT_SECRET: 's3cret',
+      BODY_LIMIT: '100kb',
+    });
+    expect(config.runtime.memoryLimitMb).toBe(64);
+    expect(config.runtime.maxEvents).toBe(70);
+    expect(config.logLevel).toBe('debug');
+    expect(config.cacheMaxBytes).toBe(134217728);
+    expect(config.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
+    expect(config.httpExtension.allowedDomains).toHaveLength(2);
+    expect(config.auth).toEqual({ secret: 's3cret' });
+    expect(config.bodyLimitBytes).toBe(100_000);
+  });
+
+  it.each([
+    ['HTTP_PORT', 'abc', 'an integer from 0 to 65535'],
+    ['HTTP_PORT', '70000', 'an integer from 0 to 65535'],
+    ['MEMORY_LIMIT_MB', '4', 'an integer from 8 to 1024'],
+    ['MAX_INSTANCES', '0', 'an integer from 1 to 1000'],
+    ['TIMEOUT_MS', '-5', 'an integer from 1 to 600000'],
+    ['LOG_LEVEL', 'loud', 'one of fatal, error, warn, info, debug, trace, silent'],
+    ['BODY_LIMIT', 'lots', 'a byte size'],
+    ['HTTP_ALLOWED_DOMAINS', 'http://x.com', 'host:port'],
+  ])('rejects %s=%s naming the variable, the value and the range', (name, value, accepted) => {
+    const [problem] = problemsOf({ [name]: value });
+    expect(problem).toContain(`${name}="${value}"`);
+    expect(problem).toContain(accepted);
+  });
+
+  it('reports every bad variable at once and checks cross-field rules', () => {
+    expect(
+      problemsOf({ MAX_INSTANCES: '2', MIN_INSTANCES: '3', HTTP_PORT: '4000', WS_PORT: '4000' }),
+    ).toEqual([
+      'MIN_INSTANCES=3 is invalid: expected at most MAX_INSTANCES (2)',
+      'WS_PORT=4000 is invalid: expected a port different from HTTP_PORT',
+    ]);
+  });
+
+  it('treats empty values as unset', () => {
+    expect(loadConfig({ HTTP_PORT: '', JWT_SECRET: '' }).httpPort).toBe(3000);
+    expect(loadConfig({ JWT_SECRET: ' ' }).auth).toBeUndefined();
+  });
+});

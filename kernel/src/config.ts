@@ -1,0 +1,269 @@
+// The kernel's configuration: read from the environment once, validated with zod, defaulted and
+// frozen. A bad value is reported with the variable, the value and what is accepted.
+
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { type DomainRule, parseAllowList } from './extensions/allowlist.js';
+import { parseByteSize } from './units.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+interface Variable<T> {
+  readonly schema: z.ZodType<T>;
+  readonly accepted: string;
+  readonly fallback?: string;
+}
+
+function integer(min: number, max: number, fallback?: number): Variable<number> {
+  return {
+    schema: z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(min).max(max)),
+    accepted: `an integer from ${min} to ${max}`,
+    ...(fallback === undefined ? {} : { fallback: String(fallback) }),
+  };
+}
+
+function bytes(min: number, max: number, fallback: string): Variable<number> {
+  return {
+    schema: z
+      .string()
+      .transform(
+        (text, ctx) =>
+          parseByteSize(text) ?? (ctx.addIssue({ code: 'custom', message: 'not a size' }), z.NEVER),
+      )
+      .pipe(z.number().min(min).max(max)),
+    accepted: `a byte size from ${min} to ${max} bytes (e.g. 1048576, 512kb, 1mb, 128Mi)`,
+    fallback,
+  };
+}
+
+function text(fallback?: string): Variable<string> {
+  return { schema: z.string(), accepted: 'any text', ...(fallback === undefined ? {} : { fallback }) };
+}
+
+function list(fallback = ''): Variable<readonly string[]> {
+  return {
+    schema: z.string().transform((value) =>
+      Object.freeze(
+        value
+          .split(',')
+          .map((item) => item.trim())
+          .filter((item) => item !== ''),
+      ),
+    ),
+    accepted: 'a comma-separated list',
+    fallback,
+  };
+}
+
+const variables = {
+  HOST: text('0.0.0.0'),
+  HTTP_PORT: integer(0, 65535, 3000),
+  WS_PORT: integer(0, 65535, 3001),
+  LOG_LEVEL: {
+    schema: z.enum(LOG_LEVELS),
+    accepted: `one of ${LOG_LEVELS.join(', ')}`,
+    fallback: 'info',
+  } satisfies Variable<LogLevel>,
+  NODE_ENV: text('production'),
+  MEMORY_LIMIT_MB: integer(8, 1024, 32),
+  MAX_INSTANCES: integer(1, 1000, 10),
+  MIN_INSTANCES: integer(0, 1000, 1),
+  TIMEOUT_MS: integer(1, 600_000, 5000),
+  MAX_HOST_CALLS: integer(1, 10_000_000, 10_000),
+  MAX_STATE_MUTATIONS: integer(1, 10_000_000, 1000),
+  MAX_EVENTS: integer(1, 10_000_000, 100),
+  CACHE_DIR: text(join(tmpdir(), 'nexus-cache')),
+  CACHE_MAX_BYTES: bytes(0, 2 ** 50, '128Mi'),
+  PERSIST_DIR: text(),
+  CORS_ORIGINS: list(),
+  HTTP_ALLOWED_DOMAINS: {
+    schema: z.string().transform((value, ctx) => {
+      try {
+        return parseAllowList(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+    accepted: 'a comma-separated list of host, *.host or host:port entries',
+    fallback: '',
+  } satisfies Variable<readonly DomainRule[]>,
+  HTTP_EXTENSION_TIMEOUT_MS: integer(1, 600_000, 10_000),
+  HTTP_EXTENSION_MAX_CONCURRENCY: integer(1, 10_000, 16),
+  HTTP_EXTENSION_MAX_RESPONSE_BYTES: bytes(1, 64 * 1024 ** 2, '1Mi'),
+  JWT_SECRET: text(),
+  JWT_ISSUER: text(),
+  JWT_AUDIENCE: text(),
+  BODY_LIMIT: bytes(1024, 64 * 1024 ** 2, '1Mi'),
+  MAX_PANELS: integer(1, 100_000, 1000),
+  SHUTDOWN_GRACE_MS: integer(0, 3_600_000, 25_000),
+  HTTP_REQUEST_TIMEOUT_MS: integer(1000, 3_600_000, 30_000),
+  HTTP_HEADERS_TIMEOUT_MS: integer(1000, 600_000, 10_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: integer(1, 600_000, 5000),
+  WS_MAX_MESSAGE_BYTES: bytes(64, 64 * 1024 ** 2, '64Ki'),
+  WS_MAX_BUFFERED_BYTES: bytes(1024, 1024 ** 3, '4Mi'),
+  WS_HEARTBEAT_MS: integer(100, 3_600_000, 30_000),
+  WS_MAX_MESSAGES_PER_SECOND: integer(1, 1_000_000, 200),
+  WS_MAX_IN_FLIGHT: integer(1, 10_000, 32),
+} as const;
+
+type Variables = typeof variables;
+export type EnvironmentVariable = keyof Variables;
+type Parsed = { [K in EnvironmentVariable]: Variables[K] extends Variable<infer T> ? T | undefined : never };
+
+export interface KernelConfig {
+  readonly host: string;
+  readonly httpPort: number;
+  readonly wsPort: number;
+  readonly logLevel: LogLevel;
+  readonly nodeEnv: string;
+  readonly runtime: {
+    readonly memoryLimitMb: number;
+    readonly maxInstances: number;
+    readonly minInstances: number;
+    readonly timeoutMs: number;
+    readonly maxHostCalls: number;
+    readonly maxStateMutations: number;
+    readonly maxEvents: number;
+  };
+  readonly cacheDir: string;
+  readonly cacheMaxBytes: number;
+  readonly persistDir: string;
+  readonly corsOrigins: readonly string[];
+  readonly httpExtension: {
+    readonly allowedDomains: readonly DomainRule[];
+    readonly timeoutMs: number;
+    readonly maxConcurrency: number;
+    readonly maxResponseBytes: number;
+  };
+  readonly auth?: { readonly secret: string; readonly issuer?: string; readonly audience?: string };
+  readonly bodyLimitBytes: number;
+  readonly maxPanels: number;
+  readonly shutdownGraceMs: number;
+  readonly http: {
+    readonly requestTimeoutMs: number;
+    readonly headersTimeoutMs: number;
+    readonly keepAliveTimeoutMs: number;
+  };
+  readonly ws: {
+    readonly maxMessageBytes: number;
+    readonly maxBufferedBytes: number;
+    readonly heartbeatMs: number;
+    readonly maxMessagesPerSecond: number;
+    readonly maxInFlight: number;
+  };
+}
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+}
+
+/** Validates the environment; throws ConfigError listing every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): KernelConfig {
+  const problems: string[] = [];
+  const parsed = {} as Record<string, unknown>;
+  for (const [name, variable] of Object.entries(variables) as [EnvironmentVariable, Variable<unknown>][]) {
+    const raw = env[name];
+    const value = raw === undefined || raw.trim() === '' ? variable.fallback : raw.trim();
+    if (value === undefined) continue;
+    const result = variable.schema.safeParse(value);
+    if (result.success) {
+      parsed[name] = result.data;
+    } else {
+      const detail = result.error.issues.find((issue) => issue.code === 'custom')?.message;
+      problems.push(
+        `${name}=${JSON.stringify(raw)} is invalid${detail ? ` (${detail})` : ''}: expected ${variable.accepted}`,
+      );
+    }
+  }
+  const p = parsed as Parsed;
+  if (p.MIN_INSTANCES !== undefined && p.MAX_INSTANCES !== undefined && p.MIN_INSTANCES > p.MAX_INSTANCES) {
+    problems.push(
+      `MIN_INSTANCES=${p.MIN_INSTANCES} is invalid: expected at most MAX_INSTANCES (${p.MAX_INSTANCES})`,
+    );
+  }
+  if (p.HTTP_PORT !== undefined && p.HTTP_PORT !== 0 && p.HTTP_PORT === p.WS_PORT) {
+    problems.push(`WS_PORT=${p.WS_PORT} is invalid: expected a port different from HTTP_PORT`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const cacheDir = p.CACHE_DIR!;
+  const config: KernelConfig = {
+    host: p.HOST!,
+    httpPort: p.HTTP_PORT!,
+    wsPort: p.WS_PORT!,
+    logLevel: p.LOG_LEVEL!,
+    nodeEnv: p.NODE_ENV!,
+    runtime: {
+      memoryLimitMb: p.MEMORY_LIMIT_MB!,
+      maxInstances: p.MAX_INSTANCES!,
+      minInstances: p.MIN_INSTANCES!,
+      timeoutMs: p.TIMEOUT_MS!,
+      maxHostCalls: p.MAX_HOST_CALLS!,
+      maxStateMutations: p.MAX_STATE_MUTATIONS!,
+      maxEvents: p.MAX_EVENTS!,
+    },
+    cacheDir,
+    cacheMaxBytes: p.CACHE_MAX_BYTES!,
+    persistDir: p.PERSIST_DIR ?? join(cacheDir, 'panels'),
+    corsOrigins: p.CORS_ORIGINS!,
+    httpExtension: {
+      allowedDomains: p.HTTP_ALLOWED_DOMAINS!,
+      timeoutMs: p.HTTP_EXTENSION_TIMEOUT_MS!,
+      maxConcurrency: p.HTTP_EXTENSION_MAX_CONCURRENCY!,
+      maxResponseBytes: p.HTTP_EXTENSION_MAX_RESPONSE_BYTES!,
+    },
+    ...(p.JWT_SECRET === undefined
+      ? {}
+      : {
+          auth: {
+            secret: p.JWT_SECRET,
+            ...(p.JWT_ISSUER === undefined ? {} : { issuer: p.JWT_ISSUER }),
+            ...(p.JWT_AUDIENCE === undefined ? {} : { audience: p.JWT_AUDIENCE }),
+          },
+        }),
+    bodyLimitBytes: p.BODY_LIMIT!,
+    maxPanels: p.MAX_PANELS!,
+    shutdownGraceMs: p.SHUTDOWN_GRACE_MS!,
+    http: {
+      requestTimeoutMs: p.HTTP_REQUEST_TIMEOUT_MS!,
+      headersTimeoutMs: p.HTTP_HEADERS_TIMEOUT_MS!,
+      keepAliveTimeoutMs: p.HTTP_KEEP_ALIVE_TIMEOUT_MS!,
+    },
+    ws: {
+      maxMessageBytes: p.WS_MAX_MESSAGE_BYTES!,
+      maxBufferedBytes: p.WS_MAX_BUFFERED_BYTES!,
+      heartbeatMs: p.WS_HEARTBEAT_MS!,
+      maxMessagesPerSecond: p.WS_MAX_MESSAGES_PER_SECOND!,
+      maxInFlight: p.WS_MAX_IN_FLIGHT!,
+    },
+  };
+  return deepFreeze(config);
+}
+
+/** The variables the kernel reads, with what each accepts and its default (for docs and tests). */
+export function describeVariables(): { name: EnvironmentVariable; accepted: string; fallback?: string }[] {
+  return (Object.entries(variables) as [EnvironmentVariable, Variable<unknown>][]).map(
+    ([name, variable]) => ({
+      name,
+      accepted: variable.accepted,
+      ...(variable.fallback === undefined ? {} : { fallback: variable.fallback }),
+    }),
+  );
+}

@@ -1,0 +1,108 @@
+// The kernel's one list of error codes. Every JSON error body, WebSocket ERROR message and
+// extension failure uses a code from here; docs/errors.md mirrors this list (checked by a test).
+
+export const KernelErrors = {
+  INVALID_JSON: { status: 400, summary: 'The request body or WebSocket message is not valid JSON' },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    summary: 'A request body was sent with a content type other than application/json',
+  },
+  PAYLOAD_TOO_LARGE: { status: 413, summary: 'The request body is larger than BODY_LIMIT' },
+  VALIDATION_FAILED: {
+    status: 400,
+    summary: 'A panel definition fails its schema; `details` lists each problem with its path',
+  },
+  INVALID_ARGS: {
+    status: 400,
+    summary: "Trigger arguments fail the tool's JSON schema; `details` lists each problem with its path",
+  },
+  COMPILATION_ERROR: {
+    status: 400,
+    summary:
+      'Handler code in a panel definition has a syntax error; `details` gives the tool, line and column',
+  },
+  MOUNT_FAILED: {
+    status: 422,
+    summary: "The panel's mount handler ended in an error; the panel was not created",
+  },
+  UNAUTHORIZED: {
+    status: 401,
+    summary: 'Auth is on and the bearer token is missing, malformed, badly signed or expired',
+  },
+  PANEL_NOT_FOUND: { status: 404, summary: 'No panel has this id' },
+  TOOL_NOT_FOUND: { status: 404, summary: 'The panel has no tool of this name' },
+  ROUTE_NOT_FOUND: { status: 404, summary: 'No route matches the method and path' },
+  PANEL_LIMIT_REACHED: { status: 409, summary: 'MAX_PANELS panels exist already; delete one first' },
+  SHUTTING_DOWN: {
+    status: 503,
+    summary: 'The kernel is draining after SIGTERM/SIGINT and accepts no new work',
+  },
+  INTERNAL_ERROR: {
+    status: 500,
+    summary: 'An unexpected failure inside the kernel (logged with the request id)',
+  },
+  // WebSocket protocol
+  MALFORMED_MESSAGE: {
+    status: 400,
+    summary: 'A WebSocket message is not an object with a known `type` and valid fields',
+  },
+  RATE_LIMITED: {
+    status: 429,
+    summary: 'A WebSocket client sent more than WS_MAX_MESSAGES_PER_SECOND messages; the message was dropped',
+  },
+  TOO_MANY_IN_FLIGHT: {
+    status: 429,
+    summary: 'A WebSocket client has WS_MAX_IN_FLIGHT triggers running already',
+  },
+  // Extensions (reported to the handler as the rejection of its $ext call)
+  EXTENSION_NOT_FOUND: {
+    status: 400,
+    summary: 'A panel names, or a handler calls, an extension the kernel does not provide',
+  },
+  EXTENSION_METHOD_NOT_FOUND: {
+    status: 400,
+    summary: 'A handler calls a method the extension does not have',
+  },
+  EXTENSION_NOT_ALLOWED: {
+    status: 403,
+    summary: 'A handler calls an extension its panel did not list in `extensions`',
+  },
+  DOMAIN_NOT_ALLOWED: {
+    status: 403,
+    summary: 'The http extension was asked for a URL whose host is not in HTTP_ALLOWED_DOMAINS',
+  },
+  EXTENSION_TIMEOUT: { status: 504, summary: 'An extension call took longer than its timeout' },
+  EXTENSION_FAILED: {
+    status: 502,
+    summary: 'An extension call failed (network error, bad arguments, response too large)',
+  },
+} as const satisfies Record<string, { status: number; summary: string }>;
+
+export type KernelErrorCode = keyof typeof KernelErrors;
+
+export const kernelErrorCodes = Object.keys(KernelErrors) as KernelErrorCode[];
+
+/** An error the kernel reports to a client: a stable code, its HTTP status and optional details. */
+export class KernelError extends Error {
+  readonly code: KernelErrorCode;
+  readonly status: number;
+  readonly details: unknown;
+
+  constructor(code: KernelErrorCode, message: string, details?: unknown) {
+    super(message);
+    this.name = 'KernelError';
+    this.code = code;
+    this.status = KernelErrors[code].status;
+    this.details = details;
+  }
+
+  toJSON(): { code: KernelErrorCode; message: string; details?: unknown } {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export function isKernelError(value: unknown): value is KernelError {
+  return value instanceof KernelError;
+}

@@ -1,0 +1,23 @@
+// The WebSocket message types (SPEC 3). Server messages are also published by the executor, so the
+// names live here rather than in ws/.
+
+export const ServerMessageType = {
+  CONNECTED: 'CONNECTED',
+  SUBSCRIBED: 'SUBSCRIBED',
+  UNSUBSCRIBED: 'UNSUBSCRIBED',
+  RESULT: 'RESULT',
+  PATCH: 'PATCH',
+  EVENT: 'EVENT',
+  PROGRESS: 'PROGRESS',
+  ERROR: 'ERROR',
+  PONG: 'PONG',
+} as const;
+export type ServerMessageType = (typeof ServerMessageType)[keyof typeof ServerMessageType];
+
+export const ClientMessageType = {
+  TRIGGER: 'TRIGGER',
+  SUBSCRIBE: 'SUBSCRIBE',
+  UNSUBSCRIBE: 'UNSUBSCRIBE',
+  PING: 'PING',
+} as const;
+export type ClientMessageType = (typeof ClientMessageType)[keyof typeof ClientMessageType];

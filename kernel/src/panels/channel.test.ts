@@ -1,0 +1,17 @@
+import { Channel } from './channel.js';
+
+describe('Channel', () => {
+  it('hands one serialised frame to every subscriber until they unsubscribe', () => {
+    const channel = new Channel();
+    const a: string[] = [];
+    const b: string[] = [];
+    const unsubscribeA = channel.subscribe((frame) => a.push(frame));
+    channel.subscribe((frame) => b.push(frame));
+    channel.publish({ type: 'PATCH', n: 1 });
+    unsubscribeA();
+    channel.publish({ type: 'PATCH', n: 2 });
+    expect(a).toEqual(['{"type":"PATCH","n":1}']);
+    expect(b).toEqual(['{"type":"PATCH","n":1}', '{"type":"PATCH","n":2}']);
+    expect(channel.size).toBe(1);
+  });
+});

@@ -1,0 +1,161 @@
+// The panel definition accepted by POST /panels: a strict zod schema (extra fields are rejected)
+// plus Ajv compilation of each tool's argument schema. Pure: no sandbox, no I/O.
+
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { z } from 'zod';
+import { KernelError } from '../errors.js';
+
+const NAME = /^[A-Za-z_$][\w$-]{0,63}$/;
+const CAPABILITY = /^(?:state:(?:read|write):\S+|events:emit:\S+|view:update:\S+|ext:\S+)$/;
+const MAX_HANDLER_BYTES = 256 * 1024;
+
+const capabilities = z
+  .array(
+    z
+      .string()
+      .regex(
+        CAPABILITY,
+        'expected state:read:<key|*>, state:write:<key|*>, events:emit:<name|*>, view:update:<id|*> or ext:<name|*>',
+      ),
+  )
+  .max(256)
+  .default([]);
+
+const handlerSource = z
+  .string()
+  .min(1, 'handler code is empty')
+  .max(MAX_HANDLER_BYTES, `handler code is longer than ${MAX_HANDLER_BYTES} characters`);
+
+const timeoutMs = z.number().int().min(1).optional();
+
+const lifecycleHandler = z.strictObject({ capabilities, timeoutMs, handler: handlerSource });
+
+const tool = z.strictObject({
+  description: z.string().max(4096).optional(),
+  args: z.record(z.string(), z.unknown()).optional(),
+  capabilities,
+  timeoutMs,
+  handler: handlerSource,
+});
+
+export const panelDefinitionSchema = z.strictObject({
+  title: z.string().min(1).max(256),
+  description: z.string().max(4096).optional(),
+  state: z.record(z.string(), z.unknown()).default({}),
+  extensions: z.array(z.string().regex(NAME)).max(32).default([]),
+  tools: z
+    .record(
+      z.string().regex(NAME, 'tool names are 1-64 letters, digits, _, $ or -, not starting with a digit'),
+      tool,
+    )
+    .default({})
+    .refine((tools) => Object.keys(tools).length <= 256, 'at most 256 tools'),
+  lifecycle: z
+    .strictObject({ mount: lifecycleHandler.optional(), unmount: lifecycleHandler.optional() })
+    .default({}),
+});
+
+export type PanelDefinition = z.infer<typeof panelDefinitionSchema>;
+export type ToolDefinition = z.infer<typeof tool>;
+export type LifecycleDefinition = z.infer<typeof lifecycleHandler>;
+
+export interface ValidationProblem {
+  path: string;
+  message: string;
+}
+
+export interface DefinitionLimits {
+  /** Largest timeoutMs a tool may ask for (TIMEOUT_MS). */
+  maxTimeoutMs: number;
+  /** Extension names the kernel provides. */
+  extensions: readonly string[];
+}
+
+function pointer(path: readonly PropertyKey[]): string {
+  return path.length === 0
+    ? '/'
+    : `/${path.map((part) => String(part).replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`;
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false, addUsedSchema: false, validateSchema: true });
+
+/** Compiles a tool's JSON Schema; throws with Ajv's message when the schema itself is invalid. */
+export function compileArgsSchema(schema: Record<string, unknown>): ValidateFunction {
+  return ajv.compile(schema);
+}
+
+/** Validates a panel definition; throws KernelError VALIDATION_FAILED listing every problem. */
+export function parsePanelDefinition(body: unknown, limits: DefinitionLimits): PanelDefinition {
+  if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw new KernelError('VALIDATION_FAILED', 'the panel definition must be a JSON object', [
+      { path: '/', message: 'expected an object' },
+    ]);
+  }
+  const result = panelDefinitionSchema.safeParse(body);
+  const problems: ValidationProblem[] = result.success
+    ? []
+    : result.error.issues.map((issue) => ({ path: pointer(issue.path), message: issue.message }));
+  if (result.success) {
+    const definition = result.data;
+    definition.extensions.forEach((name, index) => {
+      if (!limits.extensions.includes(name)) {
+        problems.push({
+          path: `/extensions/${index}`,
+          message: `unknown extension "${name}" (available: ${limits.extensions.join(', ') || 'none'})`,
+        });
+      }
+    });
+    const handlers: [string, { timeoutMs?: number | undefined }][] = [
+      ...Object.entries(definition.tools).map(([name, spec]): [string, ToolDefinition] => [
+        `/tools/${name}`,
+        spec,
+      ]),
+      ...Object.entries(definition.lifecycle).map(([name, spec]): [string, LifecycleDefinition] => [
+        `/lifecycle/${name}`,
+        spec,
+      ]),
+    ];
+    for (const [path, spec] of handlers) {
+      if (spec.timeoutMs !== undefined && spec.timeoutMs > limits.maxTimeoutMs) {
+        problems.push({
+          path: `${path}/timeoutMs`,
+          message: `must be at most TIMEOUT_MS (${limits.maxTimeoutMs})`,
+        });
+      }
+    }
+    for (const [name, spec] of Object.entries(definition.tools)) {
+      if (spec.args === undefined) continue;
+      try {
+        compileArgsSchema(spec.args);
+      } catch (error) {
+        problems.push({
+          path: `/tools/${name}/args`,
+          message: `invalid JSON Schema: ${(error as Error).message}`,
+        });
+      }
+    }
+    if (problems.length === 0) return definition;
+  }
+  throw new KernelError(
+    'VALIDATION_FAILED',
+    `the panel definition is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'})`,
+    problems,
+  );
+}
+
+/** Turns Ajv's errors for trigger arguments into problems with JSON-pointer paths. */
+export function describeArgsErrors(errors: readonly ErrorObject[] | null | undefined): ValidationProblem[] {
+  return (errors ?? []).map((error) => {
+    const missing =
+      error.keyword === 'required'
+        ? (error.params as { missingProperty?: string }).missingProperty
+        : undefined;
+    const extra =
+      error.keyword === 'additionalProperties'
+        ? (error.params as { additionalProperty?: string }).additionalProperty
+        : undefined;
+    const child = missing ?? extra;
+    const path = child === undefined ? error.instancePath || '/' : `${error.instancePath}/${child}`;
+    return { path, message: error.message ?? error.keyword };
+  });
+}

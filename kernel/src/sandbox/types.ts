@@ -1,0 +1,118 @@
+// The small interface the kernel runs handlers through. Only sandbox/bridge.ts knows that the
+// bridge implements it; everything else depends on these types (docs/bridge-api.md mirrors them).
+
+export type ExecutionStatus = 'success' | 'error' | 'suspended';
+
+export const SandboxErrorCodes = [
+  'TIMEOUT',
+  'MEMORY_LIMIT',
+  'STACK_OVERFLOW',
+  'PERMISSION_DENIED',
+  'RESOURCE_LIMIT',
+  'EXECUTION_ERROR',
+  'COMPILATION_ERROR',
+  'INVALID_HANDLER',
+  'INTERNAL_ERROR',
+] as const;
+export type SandboxErrorCode = (typeof SandboxErrorCodes)[number];
+
+export interface StateMutation {
+  key: string;
+  value?: unknown;
+  operation: 'set' | 'delete';
+}
+export interface EmittedEvent {
+  name: string;
+  payload?: unknown;
+}
+export interface ViewCommand {
+  type: string;
+  componentId?: string;
+  args?: unknown;
+}
+export interface Suspension {
+  suspensionId: string;
+  extensionName: string;
+  method: string;
+  args: unknown[];
+}
+export interface SourceLocation {
+  line: number;
+  column: number;
+}
+export interface HandlerError {
+  code: SandboxErrorCode | string;
+  message: string;
+  stack?: string;
+  location?: SourceLocation;
+}
+export interface ExecutionMetrics {
+  durationUs: number;
+  memoryUsedBytes: number;
+  memoryPeakBytes: number;
+  hostCalls: number;
+  cacheHit: boolean;
+  compilationTimeUs: number;
+}
+export interface SandboxResult {
+  status: ExecutionStatus;
+  returnValue?: unknown;
+  stateMutations: StateMutation[];
+  events: EmittedEvent[];
+  viewCommands: ViewCommand[];
+  suspension?: Suspension;
+  error?: HandlerError;
+  metrics: ExecutionMetrics;
+}
+
+export interface ExecutionContext {
+  panelId: string;
+  handlerName: string;
+  stateSnapshot: Record<string, unknown>;
+  args: unknown;
+  capabilities: readonly string[];
+  scope?: Record<string, unknown>;
+  extensionRegistry?: Record<string, readonly string[]>;
+}
+
+export type ResumeOutcome = { success: true; value?: unknown } | { success: false; error: string };
+
+export interface SandboxStats {
+  totalExecutions: number;
+  activeInstances: number;
+  availableInstances: number;
+  suspendedInstances: number;
+  maxInstances: number;
+  cacheHits: number;
+  cacheMisses: number;
+  memoryInUseBytes: number;
+}
+
+export interface Sandbox {
+  /** Compiles handler source to bytecode; throws HandlerCompilationError on a syntax error. */
+  compile(source: string): Promise<Buffer>;
+  execute(bytecode: Buffer, context: ExecutionContext, timeoutMs: number): Promise<SandboxResult>;
+  /** Continues a suspended handler; throws SuspensionLostError when the sandbox no longer holds it. */
+  resume(suspensionId: string, outcome: ResumeOutcome): Promise<SandboxResult>;
+  stats(): SandboxStats;
+  /** Prometheus text exposition of the sandbox's own metrics. */
+  metricsText(): string;
+  shutdown(): Promise<void>;
+}
+
+export class HandlerCompilationError extends Error {
+  readonly location: SourceLocation | undefined;
+
+  constructor(message: string, location?: SourceLocation) {
+    super(message);
+    this.name = 'HandlerCompilationError';
+    this.location = location;
+  }
+}
+
+export class SuspensionLostError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SuspensionLostError';
+  }
+}
