@@ -1,16 +1,25 @@
 ##@ Local control plane (hack/)
 
+# Where `make cluster` keeps its data, certificates, logs and PID files (never in the repository).
+export NEXUS_CLUSTER_DIR ?= $(NEXUS_CACHE)/run/cluster
+
+.PHONY: control-plane-binaries
+control-plane-binaries: ## Build (once) and cache kube-apiserver, controller-manager, scheduler, kubectl, etcd and KWOK
+	hack/build-control-plane.sh
+
 .PHONY: cluster
-cluster: ## Start etcd, kube-apiserver, kube-controller-manager and KWOK locally; prints KUBECONFIG
-	@echo "==> cluster: not available yet"
+cluster: ## Start etcd, kube-apiserver, kube-controller-manager, kube-scheduler and KWOK locally; prints KUBECONFIG
+	hack/cluster-up.sh "$(NEXUS_CLUSTER_DIR)"
 
 .PHONY: cluster-down
-cluster-down: ## Stop everything `make cluster` started, by PID
-	@echo "==> cluster: nothing to stop"
+cluster-down: ## Stop everything `make cluster` started, by PID (PURGE=1 also deletes its data)
+	hack/cluster-down.sh $(if $(PURGE),--purge) "$(NEXUS_CLUSTER_DIR)"
 
 .PHONY: test-operator-integration
-test-operator-integration: build-operator ## The operator as a process against a real API server (started by the tests)
-	@echo "==> operator: no integration tests yet"
+test-operator-integration: build-operator control-plane-binaries ## The operator as a process against a real API server (started by the tests)
+	@echo "==> operator integration tests (a control plane of their own; see docs/local-cluster.md)"
+	cd operator && node --experimental-vm-modules ../node_modules/jest/bin/jest.js \
+	  --config jest.integration.config.js --runInBand
 
 .PHONY: e2e
 e2e: ## The user's flow end to end against the local control plane

@@ -1,0 +1,63 @@
+# Shared helpers of the local control plane scripts (cluster-up.sh, cluster-down.sh).
+# The run directory holds everything a cluster owns: pki/, data/, logs/, pids/, ports.env,
+# kubeconfig and cluster.env (what tests and tools read). Nothing is written to the repository.
+
+: "${NEXUS_CACHE:=$HOME/.cache/nexus}"
+BIN="$NEXUS_CACHE/bin"
+
+# Start-up order; cluster-down stops them in reverse.
+COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+
+step() { printf '==> %s\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+pid_file() { echo "$RUN_DIR/pids/$1.pid"; }
+
+# Prints the PID of a running component, or nothing. A PID file whose process is gone (or was
+# reused by an unrelated program) does not count.
+running_pid() {
+  local f pid
+  f="$(pid_file "$1")"
+  [ -f "$f" ] || return 0
+  pid="$(cat "$f")"
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null \
+     && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$RUN_DIR/"; then
+    echo "$pid"
+  fi
+}
+
+# A free TCP port on 127.0.0.1 from the ephemeral-free range 20000-32767.
+free_port() {
+  local port used
+  used="$(ss -Htan | awk '{print $4}' | sed 's/.*://' | sort -u)"
+  for _ in $(seq 1 200); do
+    port=$((20000 + RANDOM % 12768))
+    if ! grep -qx "$port" <<<"$used" && ! grep -qx "$port" <<<"${TAKEN_PORTS:-}"; then
+      TAKEN_PORTS="${TAKEN_PORTS:-}"$'\n'"$port"
+      echo "$port"
+      return 0
+    fi
+  done
+  die "no free port found"
+}
+
+# Polls a command until it succeeds or the deadline (seconds) passes.
+wait_for() {
+  local what="$1" timeout="$2"; shift 2
+  local deadline=$((SECONDS + timeout))
+  until "$@" >/dev/null 2>&1; do
+    [ $SECONDS -lt $deadline ] || die "$what did not become ready within ${timeout}s (logs: $RUN_DIR/logs)"
+    sleep 0.5
+  done
+}
+
+stop_pid() {
+  local name="$1" pid="$2"
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 40); do
+    kill -0 "$pid" 2>/dev/null || return 0
+    sleep 0.25
+  done
+  echo "    $name (pid $pid) ignored SIGTERM for 10s; sending SIGKILL"
+  kill -KILL "$pid" 2>/dev/null || true
+}

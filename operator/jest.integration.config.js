@@ -1,0 +1,15 @@
+// Integration tests: the operator process against a real control plane that the global setup
+// starts (hack/cluster-up.sh) and the global teardown stops. Run with --runInBand: the files share
+// one cluster and one leader-election lease.
+import { jestConfig } from '../jest.config.base.js';
+
+export default {
+  ...jestConfig({
+    testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+    testTimeout: 240_000,
+    maxWorkers: 1,
+  }),
+  globalSetup: '<rootDir>/test/integration/global-setup.ts',
+  globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
+  slowTestThreshold: 120,
+};

@@ -1,0 +1,50 @@
+// Reads of the objects the operator owns for a NexusRuntime named N (SPEC.md section 2).
+import type { V1ConfigMap, V1Deployment, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
+
+import { ignoreNotFound, type NexusRuntime } from './kube.js';
+import type { Suite } from './suite.js';
+
+export async function configMapOf(suite: Suite, name: string): Promise<V1ConfigMap | undefined> {
+  return ignoreNotFound(
+    suite.cluster.core.readNamespacedConfigMap({ namespace: suite.namespace, name: `${name}-config` }),
+  );
+}
+
+export async function deploymentOf(suite: Suite, name: string): Promise<V1Deployment | undefined> {
+  return ignoreNotFound(suite.cluster.apps.readNamespacedDeployment({ namespace: suite.namespace, name }));
+}
+
+export async function hpaOf(suite: Suite, name: string): Promise<V2HorizontalPodAutoscaler | undefined> {
+  return ignoreNotFound(
+    suite.cluster.autoscaling.readNamespacedHorizontalPodAutoscaler({ namespace: suite.namespace, name }),
+  );
+}
+
+/** The pod-template annotation carrying the config hash, found by value so its key stays free. */
+export function templateHash(deployment: V1Deployment, runtime: NexusRuntime): string | undefined {
+  const hash = runtime.status?.configHash;
+  const annotations = deployment.spec?.template.metadata?.annotations ?? {};
+  return hash !== undefined && Object.values(annotations).includes(hash) ? hash : undefined;
+}
+
+/** A Deployment whose rollout is finished: every replica updated, available and ready. */
+export function rolledOut(deployment: V1Deployment | undefined): boolean {
+  if (!deployment?.spec || !deployment.status) return false;
+  const want = deployment.spec.replicas ?? 1;
+  const status = deployment.status;
+  return (
+    (status.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0) &&
+    (status.updatedReplicas ?? 0) === want &&
+    (status.readyReplicas ?? 0) === want &&
+    (status.replicas ?? 0) === want
+  );
+}
+
+export function isControlledBy(
+  object: { metadata?: { ownerReferences?: { uid: string; controller?: boolean }[] } },
+  owner: NexusRuntime,
+): boolean {
+  return (object.metadata?.ownerReferences ?? []).some(
+    (ref) => ref.uid === owner.metadata.uid && ref.controller,
+  );
+}
