@@ -1,0 +1,94 @@
+// Turns the figures of every peer into the Markdown published in docs/benchmarks.md.
+import { formatNumber, markdownTable } from './stats.js';
+import type { ParkedFigures, SpeedFigures } from './run-peer.js';
+
+export interface Targets {
+  trivialMedianUs: number;
+  throughputRatio: number;
+  bytesPerParked: number;
+}
+
+export const TARGETS: Targets = { trivialMedianUs: 50, throughputRatio: 5, bytesPerParked: 1024 * 1024 };
+
+const KiB = 1024;
+
+function speedRow(f: SpeedFigures, parked: ParkedFigures | undefined): string[] {
+  const perParked = parked ? formatNumber(parked.parked.bytesPerParked / KiB) : '–';
+  return [
+    f.peer,
+    formatNumber(f.trivial.medianUs),
+    formatNumber(f.trivial.p99Us),
+    `${formatNumber(f.throughput.executionsPerSecond)} (${f.throughput.threads > 1 ? `${f.throughput.threads} threads` : `${f.throughput.concurrency} in flight`})`,
+    ...Object.values(f.compute).map((c) => formatNumber(c.medianUs / 1000)),
+    perParked,
+  ];
+}
+
+/** Peers that are sandboxes: node:vm is a reference point, not an isolation boundary. */
+const isSandboxPeer = (f: SpeedFigures): boolean => f.peer !== 'bridge' && f.peer !== 'node:vm';
+
+export function renderReport(speed: SpeedFigures[], parked: ParkedFigures[]): string {
+  const bridge = speed.find((f) => f.peer === 'bridge');
+  const computeNames = Object.keys(speed[0]?.compute ?? {});
+  const figures = markdownTable(
+    [
+      'sandbox',
+      'trivial median µs',
+      'trivial p99 µs',
+      'executions/s',
+      ...computeNames.map((n) => `${n} median ms`),
+      'RSS per parked handler KiB (1,000 parked)',
+    ],
+    speed.map((f) =>
+      speedRow(
+        f,
+        parked.find((p) => p.peer === f.peer),
+      ),
+    ),
+  );
+  const isolation = speed.map((f) => `- **${f.peer}**: ${f.isolation}`).join('\n');
+  if (!bridge) return `${figures}\n\n${isolation}\n`;
+
+  const sandboxes = speed.filter(isSandboxPeer);
+  const fastest = sandboxes.reduce<SpeedFigures | undefined>(
+    (best, f) => (!best || f.throughput.executionsPerSecond > best.throughput.executionsPerSecond ? f : best),
+    undefined,
+  );
+  const emscripten = speed.find((f) => f.peer === 'quickjs-emscripten');
+  const bridgeParked = parked.find((p) => p.peer === 'bridge')?.parked.bytesPerParked;
+  const verdict = (ok: boolean | undefined): string =>
+    ok === undefined ? 'not measured' : ok ? 'met' : 'missed';
+
+  const rows: string[][] = [
+    [
+      `trivial precompiled median ≤ ${TARGETS.trivialMedianUs} µs`,
+      `${formatNumber(bridge.trivial.medianUs)} µs`,
+      verdict(bridge.trivial.medianUs <= TARGETS.trivialMedianUs),
+    ],
+  ];
+  if (fastest) {
+    const ratio = bridge.throughput.executionsPerSecond / fastest.throughput.executionsPerSecond;
+    rows.push([
+      `executions/s ≥ ${TARGETS.throughputRatio}× the fastest fresh-sandbox peer (${fastest.peer})`,
+      `${formatNumber(ratio)}×`,
+      verdict(ratio >= TARGETS.throughputRatio),
+    ]);
+  }
+  if (emscripten) {
+    for (const name of computeNames) {
+      const ours = bridge.compute[name]!.medianUs;
+      const theirs = emscripten.compute[name]!.medianUs;
+      rows.push([
+        `${name} at least as fast as quickjs-emscripten`,
+        `${formatNumber(ours / 1000)} ms vs ${formatNumber(theirs / 1000)} ms`,
+        verdict(ours <= theirs),
+      ]);
+    }
+  }
+  rows.push([
+    'RSS per parked handler ≤ 1 MiB',
+    bridgeParked === undefined ? '–' : `${formatNumber(bridgeParked / KiB)} KiB`,
+    verdict(bridgeParked === undefined ? undefined : bridgeParked <= TARGETS.bytesPerParked),
+  ]);
+  return `${figures}\n\n${isolation}\n\n${markdownTable(['target', 'measured', 'result'], rows)}\n`;
+}

@@ -1,0 +1,130 @@
+// Runs one peer's benchmarks in this process and prints the figures as JSON on stdout; progress
+// goes to stderr. main.ts starts one such process per peer and scenario, so no peer's heap,
+// JIT state or pools affect another's figures.
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+
+import { fib, json, trivial } from './handlers.js';
+import type { BenchHandler } from './handlers.js';
+import { measureLatency, measureParked, measureThroughput } from './measure.js';
+import type { ParkedSummary } from './measure.js';
+import { isPeerName, loadPeer } from './peers/peer.js';
+import type { Execute, Peer, PeerName } from './peers/peer.js';
+import { scaled } from './stats.js';
+import type { LatencySummary } from './stats.js';
+
+export interface SpeedFigures {
+  peer: string;
+  isolation: string;
+  trivial: LatencySummary;
+  throughput: { executionsPerSecond: number; concurrency: number; threads: number };
+  compute: Record<string, LatencySummary>;
+}
+
+export interface ParkedFigures {
+  peer: string;
+  parked: ParkedSummary;
+}
+
+const scale = Number(process.env.BENCH_SCALE ?? '1');
+const throughputMs = scaled(5000, scale, 1000);
+const threads = availableParallelism();
+
+function log(peer: string, message: string): void {
+  process.stderr.write(`  [${peer}] ${message}\n`);
+}
+
+async function verified(handler: BenchHandler, peer: Peer): Promise<Execute> {
+  const execute = await peer.prepare(handler);
+  const value = await execute();
+  if (JSON.stringify(value) !== JSON.stringify(handler.expected)) {
+    throw new Error(
+      `${peer.name} computed ${JSON.stringify(value)} for ${handler.name}, expected ${JSON.stringify(handler.expected)}`,
+    );
+  }
+  return execute;
+}
+
+/**
+ * Throughput of a single-threaded peer: one worker thread per core, each running executions
+ * back to back, so peers get the same two cores the bridge's own threads use.
+ */
+async function threadedThroughput(name: PeerName): Promise<number> {
+  const counts = await Promise.all(
+    Array.from(
+      { length: threads },
+      () =>
+        new Promise<number>((resolve, reject) => {
+          const worker = new Worker(new URL('./throughput-worker.js', import.meta.url), {
+            workerData: { peer: name, durationMs: throughputMs },
+          });
+          worker.once('message', (perSecond: number) => resolve(perSecond));
+          worker.once('error', reject);
+        }),
+    ),
+  );
+  return counts.reduce((sum, n) => sum + n, 0);
+}
+
+async function speed(name: PeerName): Promise<SpeedFigures> {
+  const peer = await loadPeer(name);
+  const progress = (message: string): void => log(peer.name, message);
+  try {
+    // The bridge is fast enough for many more samples within the same wall time.
+    const iterations = scaled(name === 'bridge' ? 20_000 : 2_000, scale, 100);
+    const trivialRun = await verified(trivial, peer);
+    const trivialLatency = await measureLatency(trivialRun, {
+      warmup: Math.ceil(iterations / 10),
+      iterations,
+      label: 'trivial latency',
+      progress,
+    });
+
+    progress(`throughput for ${throughputMs} ms`);
+    const concurrency = name === 'bridge' ? 4 * threads : 1;
+    const executionsPerSecond =
+      name === 'bridge'
+        ? await measureThroughput(trivialRun, concurrency, throughputMs)
+        : await threadedThroughput(name);
+
+    const compute: Record<string, LatencySummary> = {};
+    for (const handler of [fib, json]) {
+      const run = await verified(handler, peer);
+      compute[handler.name] = await measureLatency(run, {
+        warmup: 3,
+        iterations: scaled(30, scale, 5),
+        label: handler.name,
+        progress,
+      });
+    }
+    return {
+      peer: peer.name,
+      isolation: peer.isolation,
+      trivial: trivialLatency,
+      throughput: { executionsPerSecond, concurrency, threads: name === 'bridge' ? 1 : threads },
+      compute,
+    };
+  } finally {
+    await peer.close();
+  }
+}
+
+async function parked(name: PeerName): Promise<ParkedFigures> {
+  const count = 1000;
+  const peer = await loadPeer(name, count + 1);
+  try {
+    return { peer: peer.name, parked: await measureParked(peer, count, (m) => log(peer.name, m)) };
+  } finally {
+    await peer.close();
+  }
+}
+
+const [name, scenario] = process.argv.slice(2);
+if (!name || !isPeerName(name) || (scenario !== 'speed' && scenario !== 'parked')) {
+  process.stderr.write(
+    'usage: run-peer.js <bridge|quickjs-emscripten|quickjs-wasi|node-vm> <speed|parked>\n',
+  );
+  process.exit(2);
+}
+const figures = scenario === 'speed' ? await speed(name) : await parked(name);
+process.stdout.write(`${JSON.stringify(figures)}\n`);

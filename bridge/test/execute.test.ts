@@ -1,0 +1,140 @@
+import { context, failure, rejectionOf, successValue, useRuntime } from './support.js';
+import type { WasmContext } from './support.js';
+
+describe('executeHandler', () => {
+  const runtime = useRuntime({ maxInstances: 2 });
+
+  it('runs the code as the body of an async function and returns its value', async () => {
+    const result = await runtime().executeHandler(
+      'const x = await Promise.resolve(20); return x + 22',
+      context(),
+    );
+    expect(successValue(result)).toBe(42);
+    expect(result.stateMutations).toEqual([]);
+    expect(result.events).toEqual([]);
+    expect(result.viewCommands).toEqual([]);
+    expect(result.suspension).toBeUndefined();
+    expect(result.error).toBeUndefined();
+  });
+
+  it.each([
+    ['a string', "return 'hello'", 'hello'],
+    ['null', 'return null', null],
+    ['a boolean', 'return false', false],
+    ['an array', 'return [1, "two", [3]]', [1, 'two', [3]]],
+    ['a nested object', 'return { a: { b: [true, null] } }', { a: { b: [true, null] } }],
+    ['a unicode string', "return 'é ✓ 😀'", 'é ✓ 😀'],
+  ])('returns %s as JSON', async (_name, code, expected) => {
+    expect(successValue(await runtime().executeHandler(code, context()))).toEqual(expected);
+  });
+
+  it('omits returnValue when the handler returns nothing', async () => {
+    const result = await runtime().executeHandler('const unused = 1', context());
+    expect(result.status).toBe('success');
+    expect(result.returnValue).toBeUndefined();
+  });
+
+  it('exposes $args and $scope', async () => {
+    const result = await runtime().executeHandler(
+      'return { sum: $args.a + $args.b, user: $scope.user, list: $args.list }',
+      context({ args: { a: 2, b: 3, list: ['x'] }, scope: { user: 'ada' } }),
+    );
+    expect(successValue(result)).toEqual({ sum: 5, user: 'ada', list: ['x'] });
+  });
+
+  it('accepts non-object args', async () => {
+    expect(successValue(await runtime().executeHandler('return $args * 2', context({ args: 21 })))).toBe(42);
+  });
+
+  it('reports execution metrics', async () => {
+    const result = await runtime().executeHandler(
+      'let s = 0; for (let i = 0; i < 1000; i++) s += i; return s',
+      context(),
+    );
+    expect(successValue(result)).toBe(499500);
+    const { metrics } = result;
+    expect(metrics.durationUs).toBeGreaterThan(0);
+    expect(metrics.memoryUsedBytes).toBeGreaterThan(0);
+    expect(metrics.memoryPeakBytes).toBeGreaterThanOrEqual(metrics.memoryUsedBytes);
+    expect(metrics.hostCalls).toBeGreaterThanOrEqual(0);
+    expect(typeof metrics.cacheHit).toBe('boolean');
+    expect(metrics.compilationTimeUs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('serves the same source from the bytecode cache the second time', async () => {
+    const code = `return 'cache probe ${Date.now()}'`;
+    const first = await runtime().executeHandler(code, context());
+    const second = await runtime().executeHandler(code, context());
+    expect(first.metrics.cacheHit).toBe(false);
+    expect(second.metrics.cacheHit).toBe(true);
+    expect(successValue(second)).toBe(successValue(first));
+  });
+
+  it('starts every execution from a clean sandbox', async () => {
+    await runtime().executeHandler(
+      'globalThis.leaked = 1; Object.prototype.polluted = true; Array.prototype.map = null; return 1',
+      context(),
+    );
+    const result = await runtime().executeHandler(
+      'return [typeof leaked, ({}).polluted === undefined, typeof [].map]',
+      context(),
+    );
+    expect(successValue(result)).toEqual(['undefined', true, 'function']);
+  });
+
+  it('does not leak one panel’s state or args into the next execution', async () => {
+    await runtime().executeHandler(
+      'globalThis.secret = $args.secret',
+      context({ panelId: 'tenant-a', args: { secret: 's3cr3t' } }),
+    );
+    const result = await runtime().executeHandler(
+      'return typeof secret === "undefined" && $args.secret === undefined',
+      context({ panelId: 'tenant-b', args: {} }),
+    );
+    expect(successValue(result)).toBe(true);
+  });
+
+  it('keeps Node’s event loop free while a handler runs', async () => {
+    let ticks = 0;
+    const timer = setInterval(() => {
+      ticks += 1;
+    }, 5);
+    try {
+      const result = await runtime().executeHandler(
+        'const end = Date.now() + 300; while (Date.now() < end) {} return "done"',
+        context(),
+      );
+      expect(successValue(result)).toBe('done');
+    } finally {
+      clearInterval(timer);
+    }
+    expect(ticks).toBeGreaterThan(5);
+  });
+
+  it('offers Date.now and no host clock or randomness beyond it', async () => {
+    const result = await runtime().executeHandler(
+      'return [typeof Date.now(), typeof process, typeof require, typeof setTimeout, typeof fetch, typeof std, typeof os]',
+      context(),
+    );
+    expect(successValue(result)).toEqual([
+      'number',
+      'undefined',
+      'undefined',
+      'undefined',
+      'undefined',
+      'undefined',
+      'undefined',
+    ]);
+  });
+
+  it('lets a per-call timeout override the runtime default', async () => {
+    const error = failure(await runtime().executeHandler('for (;;) {}', context(), 100));
+    expect(error.code).toBe('TIMEOUT');
+  });
+
+  it('rejects a malformed context with an error naming the problem', async () => {
+    const bad = { ...context(), capabilities: 'state:read:*' } as unknown as WasmContext;
+    const error = await rejectionOf(() => runtime().executeHandler('return 1', bad));
+    expect(error.message).toContain('capabilities');
+  });
+});

@@ -1,0 +1,213 @@
+import { context, failure, successValue, suspension, useHostileRuntime } from './support.js';
+
+describe('hostile: thrown values that are not Errors', () => {
+  const runtime = useHostileRuntime({ maxInstances: 2, timeoutMs: 1000 });
+
+  const thrown: [string, string, RegExp][] = [
+    ['a number', 'throw 42', /42/],
+    ['a string', "throw 'plain string'", /plain string/],
+    ['null', 'throw null', /null/],
+    ['undefined', 'throw undefined', /undefined/],
+    ['a plain object', "throw { message: 'object message' }", /object message|object/i],
+    ['a symbol', "throw Symbol('sym')", /sym/i],
+    ['an object whose toString throws', "throw { toString() { throw new Error('nested') } }", /./],
+    [
+      'an Error whose message getter throws',
+      "const e = new Error('x'); Object.defineProperty(e, 'message', { get() { throw 1 } }); throw e",
+      /./,
+    ],
+    ['an Error subclass', "class MyError extends Error {} throw new MyError('custom')", /custom/],
+    ['a rejected promise of a number', 'await Promise.reject(7)', /7/],
+    ['a frozen object with a null prototype', 'throw Object.freeze(Object.create(null))', /./],
+  ];
+
+  it.each(thrown)('reports %s as EXECUTION_ERROR with a message', async (_name, code, message) => {
+    const error = failure(await runtime().executeHandler(code, context()));
+    expect(error.code).toBe('EXECUTION_ERROR');
+    expect(error.message).toMatch(message);
+  });
+});
+
+describe('hostile: escaping the sandbox', () => {
+  const runtime = useHostileRuntime({ maxInstances: 2, timeoutMs: 1000 });
+
+  const forbidden: [string, string][] = [
+    ['eval', "return eval('1 + 1')"],
+    ['indirect eval', "return (0, globalThis['ev' + 'al'])('1 + 1')"],
+    ['the Function constructor', "return new Function('return 1')()"],
+    ['Function via a function’s constructor', "return (function () {}).constructor('return 1')()"],
+    ['AsyncFunction via its constructor', "return await (async function () {}).constructor('return 1')()"],
+    [
+      'GeneratorFunction via its constructor',
+      "return (function* () {}).constructor('yield 1')().next().value",
+    ],
+    ['AsyncGeneratorFunction via its constructor', "return (async function* () {}).constructor('yield 1')"],
+    ['Reflect.construct on Function', "return Reflect.construct(Function, ['return 1'])()"],
+    ['dynamic import', "return await import('os')"],
+    ['require', "return require('fs')"],
+    ['WebAssembly', 'return new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]))'],
+  ];
+
+  it.each(forbidden)('refuses %s with EXECUTION_ERROR', async (_name, code) => {
+    const error = failure(await runtime().executeHandler(code, context()));
+    expect(error.code).toBe('EXECUTION_ERROR');
+  });
+
+  it('exposes no engine or host globals beyond the documented ones', async () => {
+    const result = await runtime().executeHandler(
+      `return [typeof WebAssembly, typeof std, typeof os, typeof scriptArgs, typeof print,
+               typeof process, typeof require, typeof module, typeof Deno, typeof Bun]`,
+      context(),
+    );
+    expect(successValue(result)).toEqual(Array(10).fill('undefined'));
+  });
+
+  it.each([
+    ['a static import', "import fs from 'fs';\nreturn fs"],
+    ['closing the wrapper early', 'return 1; });\nglobalThis.escaped = (async () => {'],
+    ['a stray closing brace', 'return 1; }'],
+  ])('refuses %s with COMPILATION_ERROR', async (_name, code) => {
+    const error = failure(await runtime().executeHandler(code, context()));
+    expect(error.code).toBe('COMPILATION_ERROR');
+  });
+
+  it('keeps a NUL character inside the source', async () => {
+    expect(successValue(await runtime().executeHandler("return 'a\u0000b'.length", context()))).toBe(3);
+  });
+
+  it('returns lone surrogates without failing the host', async () => {
+    const result = await runtime().executeHandler("return '\\uD800x'", context());
+    expect(result.status).toBe('success');
+    expect(typeof result.returnValue).toBe('string');
+  });
+
+  it('runs a megabyte of source', async () => {
+    const code = `let n = 0;\n${'n += 1;\n'.repeat(128 * 1024)}return n;`;
+    expect(successValue(await runtime().executeHandler(code, context()))).toBe(128 * 1024);
+  });
+});
+
+describe('hostile: tampering with the injected globals and prototypes', () => {
+  const runtime = useHostileRuntime({ maxInstances: 2, timeoutMs: 1000 });
+  const kv = { capabilities: ['ext:kv'], extensionRegistry: { kv: ['get'] } };
+
+  it('keeps the result intact when JSON and Object prototypes are replaced', async () => {
+    const result = await runtime().executeHandler(
+      `JSON.stringify = () => '"hacked"';
+       JSON.parse = () => 'hacked';
+       Object.prototype.hacked = true;
+       Array.prototype.push = () => { throw new Error('push tampered') };
+       return { a: [1, 2] };`,
+      context(),
+    );
+    expect(successValue(result)).toEqual({ a: [1, 2] });
+  });
+
+  it('still records mutations and events when their globals are tampered with', async () => {
+    const result = await runtime().executeHandler(
+      `const emit = $emit;
+       Object.setPrototypeOf($state, null);
+       globalThis.$emit = () => {};
+       $state.count = 1;
+       emit('kept', 1);
+       return 'ok';`,
+      context({ capabilities: ['state:write:*', 'events:emit:*'] }),
+    );
+    expect(successValue(result)).toBe('ok');
+    expect(result.stateMutations).toEqual([{ key: 'count', value: 1, operation: 'set' }]);
+    expect(result.events).toEqual([{ name: 'kept', payload: 1 }]);
+  });
+
+  it('cannot gain a capability by redefining the injected objects', async () => {
+    const result = await runtime().executeHandler(
+      `Object.defineProperty(globalThis, '$state', { value: new Proxy({}, { get: () => 'forged' }) });
+       const real = Object.getOwnPropertyNames(globalThis).filter((n) => typeof globalThis[n] === 'function');
+       for (const name of real) {
+         if (/^[A-Z]/.test(name) || ['eval', 'parseInt', 'parseFloat', 'isNaN', 'isFinite', 'decodeURI',
+           'decodeURIComponent', 'encodeURI', 'encodeURIComponent', 'escape', 'unescape', '$emit', '$log'].includes(name)) continue;
+         try { globalThis[name]('state:write:*', 'secret', 'stolen'); } catch (e) {}
+       }
+       $emit('after', 1);`,
+      context({ stateSnapshot: { secret: 'x' } }),
+    );
+    expect(failure(result).code).toBe('PERMISSION_DENIED');
+    expect(result.stateMutations).toEqual([]);
+    expect(result.events).toEqual([]);
+  });
+
+  it('survives a tampered Promise across a suspension', async () => {
+    const parked = await runtime().executeHandler(
+      `const then = Promise.prototype.then;
+       Promise.prototype.then = function (a, b) { return then.call(this, a, b) };
+       Promise.resolve = () => { throw new Error('tampered') };
+       return 'v:' + (await $ext.kv.get('k'));`,
+      context(kv),
+    );
+    const done = await runtime().resumeHandler(suspension(parked).suspensionId, { success: true, value: 1 });
+    expect(successValue(done)).toBe('v:1');
+  });
+
+  it('ends cleanly when the handler breaks Promise.prototype.then before suspending', async () => {
+    const result = await runtime().executeHandler(
+      `Promise.prototype.then = function () { throw new Error('no then') };
+       return await $ext.kv.get('k');`,
+      context(kv),
+    );
+    if (result.status === 'suspended') {
+      const done = await runtime().resumeHandler(result.suspension!.suspensionId, {
+        success: true,
+        value: 1,
+      });
+      expect(['success', 'error']).toContain(done.status);
+    } else {
+      expect(failure(result).code).toBe('EXECUTION_ERROR');
+    }
+  });
+
+  it('starts the next execution with pristine built-ins', async () => {
+    await runtime().executeHandler(
+      `Object.freeze(Object.prototype); Array.prototype.map = () => 'bad'; JSON.stringify = null;
+       globalThis.$view = null; delete globalThis.$state;`,
+      context(),
+    );
+    const result = await runtime().executeHandler(
+      'return [[1].map((x) => x + 1), typeof JSON.stringify, typeof $view.focus, typeof $state, Object.isFrozen(Object.prototype)]',
+      context(),
+    );
+    expect(successValue(result)).toEqual([[2], 'function', 'function', 'object', false]);
+  });
+});
+
+describe('hostile: deep recursion', () => {
+  const runtime = useHostileRuntime({ maxInstances: 2, timeoutMs: 5000 });
+
+  const deep: [string, string][] = [
+    ['direct recursion', 'function f(n) { return f(n + 1) + 1 } return f(0)'],
+    ['mutual recursion', 'function a(n) { return b(n) + 1 } function b(n) { return a(n) + 1 } return a(0)'],
+    ['recursion through getters', 'const o = { get x() { return this.x } }; return o.x'],
+    ['recursion through toString', 'const o = { toString() { return "" + o } }; return String(o)'],
+    ['deeply nested JSON.parse', "return JSON.parse('['.repeat(1e6) + ']'.repeat(1e6))"],
+    [
+      'JSON.stringify of a deeply nested value',
+      'let v = []; for (let i = 0; i < 1e6; i++) v = [v]; return JSON.stringify(v).length',
+    ],
+  ];
+
+  it.each(deep)('stops %s with STACK_OVERFLOW', async (_name, code) => {
+    const error = failure(await runtime().executeHandler(code, context()));
+    expect(error.code).toBe('STACK_OVERFLOW');
+  });
+
+  it('refuses to return a value nested too deeply for the host', async () => {
+    const result = await runtime().executeHandler(
+      'let v = []; for (let i = 0; i < 1e6; i++) v = [v]; return v',
+      context(),
+    );
+    expect(result.status).toBe('error');
+  });
+
+  it('refuses deeply nested source code', async () => {
+    const result = await runtime().executeHandler(`return ${'('.repeat(1e5)}1${')'.repeat(1e5)}`, context());
+    expect(result.status).toBe('error');
+  });
+});

@@ -1,0 +1,76 @@
+import { MiB, context, failure, useHostileRuntime } from './support.js';
+
+// Allocation bombs against a 32 MiB instance. Each runs several times so that memory kept
+// across executions (a leak in the pool, an uncapped copy on the host) shows up as RSS growth.
+describe('hostile: memory', () => {
+  const memoryLimitBytes = 32 * MiB;
+  const runtime = useHostileRuntime({ maxInstances: 2, memoryLimitBytes, timeoutMs: 5000 });
+  const repeats = 3;
+
+  const bombs: [string, string][] = [
+    ['an ever-growing array', 'const a = []; for (;;) a.push(new Array(100000).fill(1.5));'],
+    ['a doubling string', "let s = 'x'; for (;;) s += s;"],
+    [
+      'an object with ever more keys',
+      'const o = {}; for (let i = 0; ; i++) o["key" + i] = { i, s: "v" + i };',
+    ],
+    ['a single huge ArrayBuffer', 'return new ArrayBuffer(512 * 1024 * 1024).byteLength;'],
+    ['ever more typed arrays', 'const keep = []; for (;;) keep.push(new Float64Array(1 << 20));'],
+    ['a Map of closures', 'const m = new Map(); for (let i = 0; ; i++) m.set(i, () => i);'],
+    ['a string built by repeat', "return 'x'.repeat(1 << 29).length;"],
+  ];
+
+  it.each(bombs)('stops %s with MEMORY_LIMIT', async (_name, code) => {
+    for (let i = 0; i < repeats; i++) {
+      const error = failure(await runtime().executeHandler(code, context()));
+      expect(error.code).toBe('MEMORY_LIMIT');
+    }
+  });
+
+  it('stops a handler that catches out-of-memory and keeps allocating', async () => {
+    const code =
+      "const keep = []; for (;;) { try { keep.push('x'.repeat(1 << 20) + keep.length) } catch (e) {} }";
+    const error = failure(await runtime().executeHandler(code, context(), 1000));
+    // Whichever limit trips first, the handler is stopped: the heap is capped and the loop is preempted.
+    expect(['MEMORY_LIMIT', 'TIMEOUT']).toContain(error.code);
+  });
+
+  it('refuses a state snapshot larger than the instance can hold', async () => {
+    const big = 'x'.repeat(48 * MiB);
+    const result = await runtime().executeHandler(
+      'return $state.big.length',
+      context({ stateSnapshot: { big }, capabilities: ['state:read:*'] }),
+    );
+    expect(failure(result).code).toBe('MEMORY_LIMIT');
+  });
+
+  it('refuses args larger than the instance can hold', async () => {
+    const result = await runtime().executeHandler(
+      'return $args.length',
+      context({ args: 'y'.repeat(48 * MiB) }),
+    );
+    expect(failure(result).code).toBe('MEMORY_LIMIT');
+  });
+
+  it('refuses a return value that cannot be serialised within the memory cap', async () => {
+    const result = await runtime().executeHandler(
+      "const s = 'z'.repeat(20 * 1024 * 1024); return [s, s, s, s];",
+      context(),
+    );
+    expect(failure(result).code).toBe('MEMORY_LIMIT');
+  });
+
+  it('returns a large value that fits', async () => {
+    const result = await runtime().executeHandler("return 'q'.repeat(4 * 1024 * 1024);", context());
+    expect(result.status).toBe('success');
+    expect((result.returnValue as string).length).toBe(4 * 1024 * 1024);
+  });
+
+  it('refuses huge state writes', async () => {
+    const result = await runtime().executeHandler(
+      "for (let i = 0; ; i++) $state['k' + i] = 'w'.repeat(1 << 22) + i;",
+      context({ capabilities: ['state:write:*'] }),
+    );
+    expect(['MEMORY_LIMIT', 'RESOURCE_LIMIT']).toContain(failure(result).code);
+  });
+});

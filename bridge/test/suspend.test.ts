@@ -1,0 +1,138 @@
+import { context, failure, rejectionOf, sleep, successValue, suspension, useRuntime } from './support.js';
+
+const kv = {
+  capabilities: ['ext:kv', 'state:read:*', 'state:write:*', 'events:emit:*'],
+  extensionRegistry: { kv: ['get', 'put'] },
+};
+
+describe('suspend and resume', () => {
+  const runtime = useRuntime({ maxInstances: 4 });
+
+  it('suspends several times and finishes with the resumed values', async () => {
+    const code = `
+      const a = await $ext.kv.get('a');
+      const b = await $ext.kv.get('b');
+      const c = await $ext.kv.put('sum', a + b);
+      return { a, b, c };`;
+    const first = suspension(await runtime().executeHandler(code, context(kv)));
+    expect(first).toMatchObject({ extensionName: 'kv', method: 'get', args: ['a'] });
+
+    const second = suspension(await runtime().resumeHandler(first.suspensionId, { success: true, value: 1 }));
+    expect(second).toMatchObject({ method: 'get', args: ['b'] });
+    expect(second.suspensionId).not.toBe(first.suspensionId);
+
+    const third = suspension(await runtime().resumeHandler(second.suspensionId, { success: true, value: 2 }));
+    expect(third).toMatchObject({ method: 'put', args: ['sum', 3] });
+
+    const done = await runtime().resumeHandler(third.suspensionId, { success: true, value: 'stored' });
+    expect(successValue(done)).toEqual({ a: 1, b: 2, c: 'stored' });
+  });
+
+  it('keeps the heap intact across a suspension', async () => {
+    const code = `
+      const local = { seen: [] };
+      local.seen.push(await $ext.kv.get('x'));
+      local.seen.push(await $ext.kv.get('y'));
+      return local;`;
+    let parked = suspension(await runtime().executeHandler(code, context(kv)));
+    parked = suspension(
+      await runtime().resumeHandler(parked.suspensionId, { success: true, value: { deep: [1] } }),
+    );
+    const done = await runtime().resumeHandler(parked.suspensionId, { success: true, value: 'y' });
+    expect(successValue(done)).toEqual({ seen: [{ deep: [1] }, 'y'] });
+  });
+
+  it('reports what happened before the suspension and keeps state writes visible after it', async () => {
+    const code = `
+      $state.phase = 'loading';
+      $emit('started');
+      const value = await $ext.kv.get('v');
+      $state.phase = 'done';
+      return [value, $state.phase, $state.count];`;
+    const parkedResult = await runtime().executeHandler(
+      code,
+      context({ ...kv, stateSnapshot: { count: 4 } }),
+    );
+    const parked = suspension(parkedResult);
+    expect(parkedResult.stateMutations).toEqual([{ key: 'phase', value: 'loading', operation: 'set' }]);
+    expect(parkedResult.events).toEqual([{ name: 'started' }]);
+
+    const done = await runtime().resumeHandler(parked.suspensionId, { success: true, value: 'v!' });
+    expect(successValue(done)).toEqual(['v!', 'done', 4]);
+    expect(done.stateMutations).toContainEqual({ key: 'phase', value: 'done', operation: 'set' });
+  });
+
+  it('lets the handler catch a host error with try/catch', async () => {
+    const code = `
+      try {
+        await $ext.kv.get('missing');
+        return 'not reached';
+      } catch (e) {
+        return 'caught: ' + (e instanceof Error) + ' ' + e.message;
+      }`;
+    const parked = suspension(await runtime().executeHandler(code, context(kv)));
+    const done = await runtime().resumeHandler(parked.suspensionId, { success: false, error: 'no such key' });
+    expect(successValue(done)).toBe('caught: true no such key');
+  });
+
+  it('turns an uncaught host error into EXECUTION_ERROR carrying its message', async () => {
+    const parked = suspension(await runtime().executeHandler("return await $ext.kv.get('k')", context(kv)));
+    const done = await runtime().resumeHandler(parked.suspensionId, {
+      success: false,
+      error: 'backend down',
+    });
+    const error = failure(done);
+    expect(error.code).toBe('EXECUTION_ERROR');
+    expect(error.message).toContain('backend down');
+  });
+
+  it('resumes with no value as undefined', async () => {
+    const parked = suspension(
+      await runtime().executeHandler("return typeof (await $ext.kv.put('k', 1))", context(kv)),
+    );
+    expect(successValue(await runtime().resumeHandler(parked.suspensionId, { success: true }))).toBe(
+      'undefined',
+    );
+  });
+
+  it('rejects an unknown suspension id with SUSPENSION_NOT_FOUND', async () => {
+    const error = await rejectionOf(() => runtime().resumeHandler('no-such-id', { success: true, value: 1 }));
+    expect(error.code).toBe('SUSPENSION_NOT_FOUND');
+    expect(error.message).toMatch(/unknown/i);
+  });
+
+  it('rejects a suspension id that was already resumed', async () => {
+    const parked = suspension(await runtime().executeHandler("return await $ext.kv.get('k')", context(kv)));
+    await runtime().resumeHandler(parked.suspensionId, { success: true, value: 1 });
+    const error = await rejectionOf(() =>
+      runtime().resumeHandler(parked.suspensionId, { success: true, value: 2 }),
+    );
+    expect(error.code).toBe('SUSPENSION_NOT_FOUND');
+    expect(error.message).toMatch(/already/i);
+  });
+
+  it('frees the parked instance once the handler finishes', async () => {
+    const before = runtime().getStats().suspendedInstances;
+    const parked = suspension(await runtime().executeHandler("return await $ext.kv.get('k')", context(kv)));
+    expect(runtime().getStats().suspendedInstances).toBe(before + 1);
+    await runtime().resumeHandler(parked.suspensionId, { success: true, value: 1 });
+    expect(runtime().getStats().suspendedInstances).toBe(before);
+  });
+});
+
+describe('parked handlers expire', () => {
+  const runtime = useRuntime({ maxInstances: 1, timeoutMs: 300 });
+
+  it('rejects resuming an expired suspension and gives its instance back', async () => {
+    const parked = suspension(await runtime().executeHandler("return await $ext.kv.get('k')", context(kv)));
+    await sleep(900);
+    const error = await rejectionOf(() =>
+      runtime().resumeHandler(parked.suspensionId, { success: true, value: 1 }),
+    );
+    expect(error.code).toBe('SUSPENSION_NOT_FOUND');
+    expect(error.message).toMatch(/expired/i);
+    // maxInstances is 1: this only runs if the expired handler's instance was released.
+    expect(successValue(await runtime().executeHandler('return "free"', context()))).toBe('free');
+    expect(runtime().getStats().suspendedInstances).toBe(0);
+  });
+});
