@@ -1,16 +1,34 @@
 ##@ Operator (operator/, crds/, config/)
 
+OPERATOR_SRC := $(shell find operator/src -name '*.ts' -not -name '*.test.ts' 2>/dev/null)
+OPERATOR_STAMP := operator/dist/.built
+CRD_FILE := crds/nexus.dev_nexusruntimes.yaml
+
 .PHONY: build-operator
-build-operator: deps-node ## Compile the operator to operator/dist
-	@echo "==> operator: not built yet"
+build-operator: deps-node $(OPERATOR_STAMP) ## Compile the operator to operator/dist (entry: node operator/dist/index.js)
+
+$(OPERATOR_STAMP): $(OPERATOR_SRC) operator/tsconfig.json operator/tsconfig.build.json operator/package.json
+	@echo "==> operator: tsc"
+	npm run build --silent -w @nexus/operator
+	@touch $@
+
+.PHONY: generate-crd
+generate-crd: build-operator ## Regenerate crds/ from the TypeScript API (operator/src/api/schema.ts)
+	@echo "==> operator: generating $(CRD_FILE)"
+	node operator/dist/tools/generate-crd.js > $(CRD_FILE).tmp && mv $(CRD_FILE).tmp $(CRD_FILE)
 
 .PHONY: test-operator
 test-operator: test-operator-unit test-operator-integration ## Unit tests, then integration tests against a local control plane
 
 .PHONY: test-operator-unit
-test-operator-unit: deps-node ## Builders, policies, queue: no cluster needed
-	@echo "==> operator: no unit tests yet"
+test-operator-unit: deps-node ## Builders, policies, queue, config, CRD agreement: no cluster needed
+	@echo "==> operator: unit tests"
+	cd operator && node --experimental-vm-modules ../node_modules/jest/bin/jest.js --config jest.config.js
 
 .PHONY: bench-operator
 bench-operator: build-operator ## Apply-to-Ready latency and 500-runtime scale test against the local control plane
-	@echo "==> operator: no benchmarks yet"
+	@$(MAKE) control-plane-binaries
+	@echo "==> operator benchmark: a control plane of its own, the operator process, $${BENCH_FLEET:-500} runtimes"
+	cd operator && node --experimental-vm-modules ../node_modules/jest/bin/jest.js \
+	  --config jest.integration.config.js --runInBand --testTimeout=1800000 \
+	  --testMatch '**/test/integration/bench/*.bench.ts'

@@ -1,0 +1,451 @@
+// The OpenAPI v3 schema of NexusRuntime, with its defaults, bounds, CEL rules and descriptions.
+// crds/ is generated from it (make generate-crd); schema.test.ts checks it against types.ts.
+import { DEFAULTS, KERNEL_OVERHEAD_MB, LIMITS } from './defaults.js';
+import { CacheMedium, KernelLogLevel, PullPolicy } from './types.js';
+
+export interface JSONSchema {
+  type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
+  description?: string;
+  properties?: Record<string, JSONSchema>;
+  items?: JSONSchema;
+  additionalProperties?: JSONSchema;
+  required?: string[];
+  enum?: readonly string[];
+  default?: unknown;
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  maxItems?: number;
+  pattern?: string;
+  anyOf?: JSONSchema[];
+  'x-kubernetes-int-or-string'?: boolean;
+  'x-kubernetes-preserve-unknown-fields'?: boolean;
+  'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
+  'x-kubernetes-list-map-keys'?: string[];
+  'x-kubernetes-map-type'?: 'atomic' | 'granular';
+  'x-kubernetes-validations'?: {
+    rule: string;
+    message?: string;
+    messageExpression?: string;
+    reason?: string;
+    fieldPath?: string;
+  }[];
+}
+
+type Extra = Omit<JSONSchema, 'type' | 'description'>;
+
+const object = (
+  description: string,
+  properties: Record<string, JSONSchema>,
+  extra: Extra = {},
+): JSONSchema => ({
+  type: 'object',
+  description,
+  properties,
+  ...extra,
+});
+const integer = (description: string, extra: Extra = {}): JSONSchema => ({
+  type: 'integer',
+  description,
+  ...extra,
+});
+const string = (description: string, extra: Extra = {}): JSONSchema => ({
+  type: 'string',
+  description,
+  ...extra,
+});
+const boolean = (description: string, extra: Extra = {}): JSONSchema => ({
+  type: 'boolean',
+  description,
+  ...extra,
+});
+const stringMap = (description: string): JSONSchema => ({
+  type: 'object',
+  description,
+  additionalProperties: { type: 'string' },
+});
+const stringList = (description: string, maxItems = 64): JSONSchema => ({
+  type: 'array',
+  description,
+  maxItems,
+  items: { type: 'string', maxLength: 253 },
+  'x-kubernetes-list-type': 'atomic',
+});
+const opaque = (description: string, type: 'object' | 'array' = 'object'): JSONSchema =>
+  type === 'object'
+    ? { type, description, 'x-kubernetes-preserve-unknown-fields': true }
+    : {
+        type,
+        description,
+        'x-kubernetes-list-type': 'atomic',
+        items: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+      };
+
+/** A memory quantity; the CEL quantity library validates it so budget rules can compute with it. */
+const memoryQuantity = (description: string, fallback: string): JSONSchema =>
+  string(description, {
+    default: fallback,
+    maxLength: 32,
+    'x-kubernetes-validations': [
+      {
+        rule: 'isQuantity(self) && quantity(self).sign() > 0',
+        message: 'must be a positive quantity such as 256Mi or 1Gi',
+      },
+    ],
+  });
+const cpuQuantity = (description: string, fallback: string): JSONSchema => ({
+  description,
+  default: fallback,
+  'x-kubernetes-int-or-string': true,
+  anyOf: [{ type: 'integer' }, { type: 'string' }],
+  minimum: 0,
+  maxLength: 32,
+  pattern: '^[0-9]+(\\.[0-9]+)?m?$',
+});
+const intOrPercent = (description: string): JSONSchema => ({
+  description,
+  'x-kubernetes-int-or-string': true,
+  anyOf: [{ type: 'integer' }, { type: 'string' }],
+  minimum: 0,
+  maxLength: 4,
+  pattern: '^(100|[1-9]?[0-9])%$',
+});
+
+const probe = (what: string, defaults: Readonly<Record<string, number>>): JSONSchema =>
+  object(
+    `Timing of the kernel's ${what} probe.`,
+    {
+      initialDelaySeconds: integer('Seconds after the container starts before the first probe.', {
+        minimum: 0,
+        maximum: 3600,
+        default: defaults.initialDelaySeconds,
+      }),
+      periodSeconds: integer('Seconds between probes.', {
+        minimum: 1,
+        maximum: 3600,
+        default: defaults.periodSeconds,
+      }),
+      timeoutSeconds: integer('Seconds after which one probe counts as failed.', {
+        minimum: 1,
+        maximum: 3600,
+        default: defaults.timeoutSeconds,
+      }),
+      failureThreshold: integer('Consecutive failures before the probe gives up.', {
+        minimum: 1,
+        maximum: 1000,
+        default: defaults.failureThreshold,
+      }),
+    },
+    { default: {} },
+  );
+
+const d = DEFAULTS;
+const cacheInMemory = `(self.cache.medium == 'Memory' ? quantity(self.cache.sizeLimit) : quantity('0'))`;
+/** Instances the budget must hold: maxInstances when given, otherwise at least minInstances (or one). */
+const instancesExpr = `(has(self.runtime.maxInstances) ? self.runtime.maxInstances : (self.runtime.minInstances > 1 ? self.runtime.minInstances : 1))`;
+const requiredExpr = `quantity(string(${instancesExpr} * self.runtime.memoryLimitMB + ${KERNEL_OVERHEAD_MB}) + 'Mi').add(${cacheInMemory})`;
+
+export const specSchema: JSONSchema = object(
+  'Desired state of a fleet of workspace kernels.',
+  {
+    image: string('Kernel container image. Defaults to the image matching the operator version.', {
+      maxLength: 512,
+    }),
+    imagePullPolicy: string('When the kubelet pulls the kernel image.', { enum: Object.values(PullPolicy) }),
+    imagePullSecrets: {
+      type: 'array',
+      description: 'Secrets for pulling the kernel image from a private registry.',
+      maxItems: 16,
+      'x-kubernetes-list-type': 'atomic',
+      items: object(
+        'A Secret in the runtime namespace.',
+        { name: string('Name of the Secret.', { maxLength: 253 }) },
+        { required: ['name'] },
+      ),
+    },
+    replicas: integer('Kernel pods when autoscaling is off. The scale subresource points here.', {
+      minimum: LIMITS.replicas.min,
+      maximum: LIMITS.replicas.max,
+      default: d.replicas,
+    }),
+    suspend: boolean('Scale the kernel Deployment to zero and remove the HPA; nothing else is deleted.', {
+      default: d.suspend,
+    }),
+    resources: object(
+      'Compute resources of each kernel container. The memory limit bounds the whole memory budget.',
+      {
+        requests: object(
+          'Resources reserved for each kernel. The HPA measures memory utilization against requests.memory.',
+          {
+            cpu: cpuQuantity('CPU request, in cores or millicores.', d.resources.requests.cpu),
+            memory: memoryQuantity('Memory request.', d.resources.requests.memory),
+          },
+          { default: {} },
+        ),
+        limits: object(
+          'Hard limits of each kernel container.',
+          {
+            cpu: cpuQuantity('CPU limit, in cores or millicores.', d.resources.limits.cpu),
+            memory: memoryQuantity(
+              'Memory limit: must hold maxInstances × runtime.memoryLimitMB + the kernel overhead + an in-memory cache.',
+              d.resources.limits.memory,
+            ),
+          },
+          { default: {} },
+        ),
+      },
+      {
+        default: {},
+        'x-kubernetes-validations': [
+          {
+            rule: 'quantity(self.requests.memory).compareTo(quantity(self.limits.memory)) <= 0',
+            message: 'resources.requests.memory must not exceed resources.limits.memory',
+          },
+        ],
+      },
+    ),
+    runtime: object(
+      'Sandbox tuning, delivered to the kernel through its ConfigMap.',
+      {
+        memoryLimitMB: integer('Linear-memory cap of one sandbox instance, in MiB.', {
+          minimum: LIMITS.memoryLimitMB.min,
+          maximum: LIMITS.memoryLimitMB.max,
+          default: d.runtime.memoryLimitMB,
+        }),
+        maxInstances: integer(
+          'Sandbox pool size, which is also the most handlers running at once. When absent the operator derives the largest value the memory limit can hold.',
+          { minimum: LIMITS.maxInstances.min, maximum: LIMITS.maxInstances.max },
+        ),
+        minInstances: integer('Sandbox instances kept warm.', {
+          minimum: LIMITS.minInstances.min,
+          maximum: LIMITS.minInstances.max,
+          default: d.runtime.minInstances,
+        }),
+        timeoutMs: integer('Wall-clock limit of one handler execution, in milliseconds.', {
+          minimum: 1,
+          maximum: 600000,
+          default: d.runtime.timeoutMs,
+        }),
+        maxHostCalls: integer('Host calls one execution may make.', {
+          minimum: 1,
+          maximum: 10000000,
+          default: d.runtime.maxHostCalls,
+        }),
+        maxStateMutations: integer('State mutations one execution may record.', {
+          minimum: 1,
+          maximum: 1000000,
+          default: d.runtime.maxStateMutations,
+        }),
+        maxEvents: integer('Events one execution may emit.', {
+          minimum: 1,
+          maximum: 1000000,
+          default: d.runtime.maxEvents,
+        }),
+      },
+      {
+        default: {},
+        'x-kubernetes-validations': [
+          {
+            rule: '!has(self.maxInstances) || self.minInstances <= self.maxInstances',
+            message: 'runtime.minInstances must not exceed runtime.maxInstances',
+          },
+        ],
+      },
+    ),
+    cache: object(
+      'The emptyDir mounted at CACHE_DIR (compiled modules and handler bytecode).',
+      {
+        medium: string('Memory counts against the container memory limit; Disk uses node storage.', {
+          enum: Object.values(CacheMedium),
+          default: d.cache.medium,
+        }),
+        sizeLimit: memoryQuantity('Size limit of the cache volume.', d.cache.sizeLimit),
+      },
+      { default: {} },
+    ),
+    autoscaling: object(
+      'Horizontal pod autoscaling of the kernel Deployment on memory (and optionally CPU) utilization.',
+      {
+        enabled: boolean('Create an HPA; while enabled the operator leaves the replica count to it.', {
+          default: d.autoscaling.enabled,
+        }),
+        minReplicas: integer('Fewest kernel pods the HPA keeps.', {
+          minimum: LIMITS.autoscalingReplicas.min,
+          maximum: LIMITS.autoscalingReplicas.max,
+          default: d.autoscaling.minReplicas,
+        }),
+        maxReplicas: integer('Most kernel pods the HPA may run.', {
+          minimum: LIMITS.autoscalingReplicas.min,
+          maximum: LIMITS.autoscalingReplicas.max,
+          default: d.autoscaling.maxReplicas,
+        }),
+        targetMemoryUtilizationPercentage: integer(
+          'Average memory use, as a percentage of requests.memory, above which the HPA adds pods.',
+          {
+            minimum: LIMITS.utilizationPercentage.min,
+            maximum: LIMITS.utilizationPercentage.max,
+            default: d.autoscaling.targetMemoryUtilizationPercentage,
+          },
+        ),
+        targetCPUUtilizationPercentage: integer('Optional CPU target, as a percentage of requests.cpu.', {
+          minimum: LIMITS.utilizationPercentage.min,
+          maximum: LIMITS.utilizationPercentage.max,
+        }),
+        behavior: opaque('Scale-up and scale-down behavior, passed to the HPA as autoscaling/v2 behavior.'),
+      },
+      {
+        default: {},
+        'x-kubernetes-validations': [
+          {
+            rule: 'self.minReplicas <= self.maxReplicas',
+            message: 'autoscaling.minReplicas must not exceed autoscaling.maxReplicas',
+          },
+        ],
+      },
+    ),
+    disruption: object(
+      'PodDisruptionBudget of the kernel pods, created when more than one replica can run. Defaults to maxUnavailable 1.',
+      {
+        minAvailable: intOrPercent(
+          'Pods (or percentage) that must stay available during voluntary disruptions.',
+        ),
+        maxUnavailable: intOrPercent(
+          'Pods (or percentage) that may be unavailable during voluntary disruptions.',
+        ),
+      },
+      {
+        'x-kubernetes-validations': [
+          {
+            rule: '!(has(self.minAvailable) && has(self.maxUnavailable))',
+            message: 'set disruption.minAvailable or disruption.maxUnavailable, not both',
+          },
+        ],
+      },
+    ),
+    server: object(
+      'HTTP and WebSocket server settings of the kernel.',
+      {
+        logLevel: string('Kernel log level.', {
+          enum: Object.values(KernelLogLevel),
+          default: d.server.logLevel,
+        }),
+        corsOrigins: stringList('Origins allowed by CORS; empty allows none.'),
+        auth: object('Authentication of panel requests.', {
+          jwtSecretRef: object(
+            'Secret key holding the JWT signing secret; when set, every panel route requires a Bearer token.',
+            {
+              name: string('Name of the Secret in the runtime namespace.', { maxLength: 253 }),
+              key: string('Key within the Secret.', { maxLength: 253 }),
+            },
+            { required: ['name', 'key'] },
+          ),
+        }),
+        extensions: object('Built-in extensions handlers may call.', {
+          http: object('The http extension.', {
+            allowedDomains: stringList(
+              'Domains handlers may reach through $ext.http; empty allows none.',
+              256,
+            ),
+          }),
+        }),
+      },
+      { default: {} },
+    ),
+    probes: object(
+      'Timing of the kernel liveness (/health), readiness (/ready) and startup (/health) probes.',
+      {
+        liveness: probe('liveness', d.probes.liveness),
+        readiness: probe('readiness', d.probes.readiness),
+        startup: probe('startup', d.probes.startup),
+      },
+      { default: {} },
+    ),
+    pod: object('Scheduling and metadata passed through to the kernel pod template.', {
+      nodeSelector: stringMap('Node labels the kernel pods must be scheduled on.'),
+      tolerations: opaque('Tolerations of the kernel pods (core/v1 Toleration).', 'array'),
+      affinity: opaque('Affinity of the kernel pods (core/v1 Affinity).'),
+      topologySpreadConstraints: opaque(
+        'Topology spread constraints (core/v1 TopologySpreadConstraint).',
+        'array',
+      ),
+      priorityClassName: string('PriorityClass of the kernel pods.', { maxLength: 253 }),
+      labels: stringMap('Extra labels on the kernel pods.'),
+      annotations: stringMap('Extra annotations on the kernel pods.'),
+    }),
+  },
+  {
+    'x-kubernetes-validations': [
+      {
+        rule: `${requiredExpr}.compareTo(quantity(self.resources.limits.memory)) <= 0`,
+        messageExpression:
+          `'memory budget exceeded: ' + string(${instancesExpr}) + ' instances x ' + ` +
+          `string(self.runtime.memoryLimitMB) + 'Mi + ${KERNEL_OVERHEAD_MB}Mi kernel overhead' + ` +
+          `(self.cache.medium == 'Memory' ? ' + ' + self.cache.sizeLimit + ' in-memory cache' : '') + ` +
+          `' does not fit resources.limits.memory ' + self.resources.limits.memory`,
+        reason: 'FieldValueInvalid',
+      },
+    ],
+  },
+);
+
+const conditionSchema = object(
+  'One aspect of the runtime state.',
+  {
+    type: string('Ready, Progressing or Degraded.', { maxLength: 64 }),
+    status: string('True, False or Unknown.', { enum: ['True', 'False', 'Unknown'] }),
+    reason: string('CamelCase reason of the last transition.', { maxLength: 128 }),
+    message: string('Human-readable explanation.', { maxLength: 32768 }),
+    lastTransitionTime: string('When the status last changed.', { maxLength: 64 }),
+    observedGeneration: integer('The generation this condition was computed from.', { minimum: 0 }),
+  },
+  { required: ['type', 'status', 'lastTransitionTime'] },
+);
+
+const budgetSchema = object('The memory budget as computed for the current spec, in MiB.', {
+  limitMB: integer('resources.limits.memory.'),
+  requestMB: integer('resources.requests.memory.'),
+  overheadMB: integer('Measured resident memory of an idle kernel.'),
+  cacheMB: integer('cache.sizeLimit when the cache lives in memory, else 0.'),
+  instanceMB: integer('runtime.memoryLimitMB.'),
+  maxInstances: integer('Pool size: spec.runtime.maxInstances or the derived value.'),
+  maxInstancesDerived: boolean('Whether maxInstances was derived from the limit.'),
+  requiredMB: integer('maxInstances × instanceMB + overheadMB + cacheMB.'),
+  headroomMB: integer('limitMB − requiredMB; negative when the budget does not fit.'),
+  hpaScaleOutMB: integer('Memory per pod at which the HPA scales out (requests.memory × target %).'),
+  fits: boolean('Whether the budget fits the limit.'),
+});
+
+export const statusSchema: JSONSchema = object('Observed state of the runtime.', {
+  observedGeneration: integer('The generation the operator last reconciled.'),
+  conditions: {
+    type: 'array',
+    description: 'Ready, Progressing and Degraded.',
+    items: conditionSchema,
+    'x-kubernetes-list-type': 'map',
+    'x-kubernetes-list-map-keys': ['type'],
+  },
+  replicas: integer('Kernel pods that exist.'),
+  readyReplicas: integer('Kernel pods that are ready.'),
+  updatedReplicas: integer('Kernel pods running the current configuration.'),
+  availableReplicas: integer('Kernel pods available to serve.'),
+  selector: string('Label selector of the kernel pods, for the scale subresource.'),
+  configHash: string('Hash of the kernel ConfigMap data rolled out last.'),
+  memoryBudget: budgetSchema,
+  endpoints: object('In-cluster addresses of the kernel Service.', {
+    http: string('HTTP base URL.'),
+    ws: string('WebSocket base URL.'),
+  }),
+  image: string('Kernel image the Deployment runs.'),
+});
+
+export const openAPIV3Schema: JSONSchema = object(
+  'A fleet of Nexus workspace kernels, autoscaled and memory-budgeted.',
+  {
+    apiVersion: string('API version of this object.'),
+    kind: string('Kind of this object.'),
+    metadata: { type: 'object' },
+    spec: { ...specSchema, default: {} },
+    status: statusSchema,
+  },
+);

@@ -1,0 +1,172 @@
+// The NexusRuntime API as TypeScript types. The CRD schema (schema.ts) describes the same shape;
+// schema.test.ts fails when the two disagree.
+import type {
+  V1Affinity,
+  V1Toleration,
+  V1TopologySpreadConstraint,
+  V2HorizontalPodAutoscalerBehavior,
+} from '@kubernetes/client-node';
+import type { Condition } from './conditions.js';
+
+export const CacheMedium = { Memory: 'Memory', Disk: 'Disk' } as const;
+export type CacheMedium = (typeof CacheMedium)[keyof typeof CacheMedium];
+
+export const KernelLogLevel = {
+  Trace: 'trace',
+  Debug: 'debug',
+  Info: 'info',
+  Warn: 'warn',
+  Error: 'error',
+  Fatal: 'fatal',
+} as const;
+export type KernelLogLevel = (typeof KernelLogLevel)[keyof typeof KernelLogLevel];
+
+export const PullPolicy = { Always: 'Always', IfNotPresent: 'IfNotPresent', Never: 'Never' } as const;
+export type PullPolicy = (typeof PullPolicy)[keyof typeof PullPolicy];
+
+/** A Kubernetes quantity: `256Mi`, `1Gi`, `500m`, or a plain number of cores. */
+export type Quantity = string;
+export type IntOrPercent = number | string;
+
+export interface ResourceAmounts {
+  cpu?: Quantity | number;
+  memory?: Quantity;
+}
+
+export interface ResourcesSpec {
+  requests?: ResourceAmounts;
+  limits?: ResourceAmounts;
+}
+
+export interface RuntimeTuning {
+  memoryLimitMB?: number;
+  maxInstances?: number;
+  minInstances?: number;
+  timeoutMs?: number;
+  maxHostCalls?: number;
+  maxStateMutations?: number;
+  maxEvents?: number;
+}
+
+export interface CacheSpec {
+  medium?: CacheMedium;
+  sizeLimit?: Quantity;
+}
+
+export interface AutoscalingSpec {
+  enabled?: boolean;
+  minReplicas?: number;
+  maxReplicas?: number;
+  targetMemoryUtilizationPercentage?: number;
+  targetCPUUtilizationPercentage?: number;
+  behavior?: V2HorizontalPodAutoscalerBehavior;
+}
+
+export interface DisruptionSpec {
+  minAvailable?: IntOrPercent;
+  maxUnavailable?: IntOrPercent;
+}
+
+export interface SecretKeyRef {
+  name: string;
+  key: string;
+}
+
+export interface ServerSpec {
+  logLevel?: KernelLogLevel;
+  corsOrigins?: string[];
+  auth?: { jwtSecretRef?: SecretKeyRef };
+  extensions?: { http?: { allowedDomains?: string[] } };
+}
+
+export interface ProbeTuning {
+  initialDelaySeconds?: number;
+  periodSeconds?: number;
+  timeoutSeconds?: number;
+  failureThreshold?: number;
+}
+
+export interface ProbesSpec {
+  liveness?: ProbeTuning;
+  readiness?: ProbeTuning;
+  startup?: ProbeTuning;
+}
+
+export interface PodOverrides {
+  nodeSelector?: Record<string, string>;
+  tolerations?: V1Toleration[];
+  affinity?: V1Affinity;
+  topologySpreadConstraints?: V1TopologySpreadConstraint[];
+  priorityClassName?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+export interface NexusRuntimeSpec {
+  image?: string;
+  imagePullPolicy?: PullPolicy;
+  imagePullSecrets?: { name: string }[];
+  replicas?: number;
+  suspend?: boolean;
+  resources?: ResourcesSpec;
+  runtime?: RuntimeTuning;
+  cache?: CacheSpec;
+  autoscaling?: AutoscalingSpec;
+  disruption?: DisruptionSpec;
+  server?: ServerSpec;
+  probes?: ProbesSpec;
+  pod?: PodOverrides;
+}
+
+/** The memory arithmetic of one runtime, published so users can see why a spec fits or not. */
+export interface MemoryBudgetStatus {
+  limitMB: number;
+  requestMB: number;
+  overheadMB: number;
+  cacheMB: number;
+  instanceMB: number;
+  maxInstances: number;
+  maxInstancesDerived: boolean;
+  requiredMB: number;
+  headroomMB: number;
+  hpaScaleOutMB?: number;
+  fits: boolean;
+}
+
+export interface EndpointsStatus {
+  http: string;
+  ws: string;
+}
+
+export interface NexusRuntimeStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  replicas?: number;
+  readyReplicas?: number;
+  updatedReplicas?: number;
+  availableReplicas?: number;
+  selector?: string;
+  configHash?: string;
+  memoryBudget?: MemoryBudgetStatus;
+  endpoints?: EndpointsStatus;
+  image?: string;
+}
+
+export interface ObjectMeta {
+  name?: string;
+  namespace?: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  deletionTimestamp?: Date | string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+export interface NexusRuntime {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta;
+  spec?: NexusRuntimeSpec;
+  status?: NexusRuntimeStatus;
+}

@@ -1,0 +1,14 @@
+/** Reasons of the Events the operator records on a NexusRuntime. */
+export const EventReason = {
+  Created: 'Created',
+  Updated: 'Updated',
+  RollingOut: 'RollingOut',
+  Restored: 'Restored',
+  Deleted: 'Deleted',
+  MemoryBudgetExceeded: 'MemoryBudgetExceeded',
+  InvalidSpec: 'InvalidSpec',
+  ScaleOutBelowOverhead: 'ScaleOutBelowOverhead',
+  ApplyFailed: 'ApplyFailed',
+  Recovered: 'Recovered',
+} as const;
+export type EventReason = (typeof EventReason)[keyof typeof EventReason];

@@ -1,0 +1,136 @@
+// List+watch caches that restart themselves. client-node's ListWatch re-lists after "resource
+// version too old" and re-watches after a clean close, but after any other error (the API server
+// went away, a list failed) it simply stops: this wrapper starts it again with backoff.
+import {
+  KubernetesObjectApi,
+  makeInformer,
+  type Informer,
+  type KubeConfig,
+  type KubernetesObject,
+  type ObjectCache,
+} from '@kubernetes/client-node';
+import type { Logger } from '../log.js';
+import { backoffDelay } from './queue.js';
+
+export type InformerEvent = 'add' | 'update' | 'delete';
+
+export interface WatchedKind {
+  apiVersion: string;
+  kind: string;
+  /** Plural resource name, for the watch path. */
+  resource: string;
+  labelSelector?: string;
+}
+
+function watchPath(kind: WatchedKind, namespace: string): string {
+  const base = kind.apiVersion.includes('/') ? `/apis/${kind.apiVersion}` : `/api/${kind.apiVersion}`;
+  return namespace ? `${base}/namespaces/${namespace}/${kind.resource}` : `${base}/${kind.resource}`;
+}
+
+export class ResilientInformer<T extends KubernetesObject> {
+  private readonly informer: Informer<T> & ObjectCache<T>;
+  private failures = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private synced = false;
+
+  constructor(
+    kc: KubeConfig,
+    readonly kind: WatchedKind,
+    namespace: string,
+    private readonly onEvent: (event: InformerEvent, object: T) => void,
+    private readonly log: Logger,
+    private readonly onRestart: () => void = () => {},
+  ) {
+    const objects = KubernetesObjectApi.makeApiClient(kc);
+    const list = async () => {
+      const result = await objects.list<T>(
+        kind.apiVersion,
+        kind.kind,
+        namespace || undefined,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+        kind.labelSelector,
+      );
+      this.synced = true;
+      this.failures = 0;
+      return result;
+    };
+    this.informer = makeInformer<T>(kc, watchPath(kind, namespace), list, kind.labelSelector);
+    for (const event of ['add', 'update', 'delete'] as const) {
+      this.informer.on(event, (object: T) => {
+        this.failures = 0;
+        this.onEvent(event, object);
+      });
+    }
+    this.informer.on('error', (err: unknown) => this.scheduleRestart(err));
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    try {
+      await this.informer.start();
+    } catch (err) {
+      this.scheduleRestart(err);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    await this.informer.stop();
+  }
+
+  /** True once a first list has completed. */
+  get hasSynced(): boolean {
+    return this.synced;
+  }
+
+  get(name: string, namespace: string): T | undefined {
+    return this.informer.get(name, namespace);
+  }
+
+  list(): readonly T[] {
+    return this.informer.list();
+  }
+
+  private scheduleRestart(err: unknown): void {
+    if (this.stopped || this.restartTimer) return;
+    this.failures += 1;
+    const delay = backoffDelay(this.failures, 500, 30_000);
+    this.log.warn(
+      { kind: this.kind.kind, err: describeError(err), retryInMs: delay },
+      'watch stopped; restarting informer',
+    );
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (this.stopped) return;
+      this.onRestart();
+      void this.start();
+    }, delay);
+  }
+}
+
+export function describeError(err: unknown): string {
+  if (err && typeof err === 'object') {
+    const e = err as { code?: unknown; message?: unknown; body?: unknown };
+    const body = typeof e.body === 'string' ? e.body : e.body ? JSON.stringify(e.body) : '';
+    const parsed = safeStatusMessage(body);
+    const code = typeof e.code === 'number' || typeof e.code === 'string' ? `${e.code} ` : '';
+    if (parsed) return `${code}${parsed}`;
+    if (typeof e.message === 'string') return `${code}${e.message}`.slice(0, 500);
+  }
+  return String(err).slice(0, 500);
+}
+
+function safeStatusMessage(body: string): string | undefined {
+  if (!body) return undefined;
+  try {
+    const status = JSON.parse(body) as { message?: unknown };
+    return typeof status.message === 'string' ? status.message : undefined;
+  } catch {
+    return undefined;
+  }
+}
