@@ -57,7 +57,7 @@ describe('RuntimeConfig validation', () => {
       minInstances: 0,
       memoryLimitBytes: 1024 * MiB,
       timeoutMs: 1,
-      maxHostCalls: 0,
+      maxHostCalls: 1,
       maxStateMutations: 0,
       maxEvents: 0,
     });

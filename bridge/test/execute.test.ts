@@ -127,6 +127,45 @@ describe('executeHandler', () => {
     ]);
   });
 
+  it('offers the standard library a handler expects', async () => {
+    const result = await runtime().executeHandler(
+      `const re = new RegExp($args.pattern, 'g');
+       const [first] = [...'a1b22c333'.matchAll(re)].map((m) => m[0]);
+       class Point { #x; constructor(x) { this.#x = x } get x() { return this.#x } }
+       function* count() { yield 1; yield 2 }
+       const { a, ...rest } = { a: 1, b: 2, c: 3 };
+       return {
+         first,
+         date: new Date(Date.UTC(2024, 1, 29)).toISOString(),
+         map: [...new Map([[1, 'one']]).values()],
+         typed: Array.from(new Uint8Array([1, 2, 3]).map((x) => x * 2)),
+         big: (2n ** 64n).toString(),
+         point: new Point(5).x,
+         gen: [...count()],
+         rest,
+         all: await Promise.all([1, Promise.resolve(2)]),
+         sorted: ['b', 'a', 'c'].toSorted(),
+         math: Math.max(...[3, 9, 4]),
+         normalized: 'e\u0301'.normalize('NFC').length,
+       };`,
+      context({ args: { pattern: '\\d+' } }),
+    );
+    expect(successValue(result)).toEqual({
+      first: '1',
+      date: '2024-02-29T00:00:00.000Z',
+      map: ['one'],
+      typed: [2, 4, 6],
+      big: '18446744073709551616',
+      point: 5,
+      gen: [1, 2],
+      rest: { b: 2, c: 3 },
+      all: [1, 2],
+      sorted: ['a', 'b', 'c'],
+      math: 9,
+      normalized: 1,
+    });
+  });
+
   it('lets a per-call timeout override the runtime default', async () => {
     const error = failure(await runtime().executeHandler('for (;;) {}', context(), 100));
     expect(error.code).toBe('TIMEOUT');

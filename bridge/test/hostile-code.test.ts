@@ -103,36 +103,39 @@ describe('hostile: tampering with the injected globals and prototypes', () => {
     expect(successValue(result)).toEqual({ a: [1, 2] });
   });
 
-  it('still records mutations and events when their globals are tampered with', async () => {
+  it('keeps the injected globals in place when the handler tries to replace them', async () => {
     const result = await runtime().executeHandler(
       `const emit = $emit;
-       Object.setPrototypeOf($state, null);
-       globalThis.$emit = () => {};
+       try { Object.setPrototypeOf($state, {}) } catch (e) {}
+       try { globalThis.$emit = () => {} } catch (e) {}
+       try { Object.defineProperty(globalThis, '$state', { value: {} }) } catch (e) {}
+       try { delete globalThis.$view } catch (e) {}
        $state.count = 1;
-       emit('kept', 1);
-       return 'ok';`,
+       $emit('kept', 1);
+       return [$emit === emit, typeof $view.focus];`,
       context({ capabilities: ['state:write:*', 'events:emit:*'] }),
     );
-    expect(successValue(result)).toBe('ok');
+    expect(successValue(result)).toEqual([true, 'function']);
     expect(result.stateMutations).toEqual([{ key: 'count', value: 1, operation: 'set' }]);
     expect(result.events).toEqual([{ name: 'kept', payload: 1 }]);
   });
 
-  it('cannot gain a capability by redefining the injected objects', async () => {
+  it('exposes no globals beyond the language’s and the documented ones', async () => {
+    // Everything QuickJS-ng itself may define; the handler must see nothing else but the
+    // documented $-globals (no raw host functions that could be called directly).
+    const language = `Object Function Error EvalError RangeError ReferenceError SyntaxError TypeError URIError
+      InternalError AggregateError SuppressedError Iterator Array parseInt parseFloat isNaN isFinite queueMicrotask
+      decodeURI decodeURIComponent encodeURI encodeURIComponent escape unescape Infinity NaN undefined eval Number
+      Boolean String Math Reflect Symbol DisposableStack globalThis BigInt Date RegExp JSON Proxy Map Set WeakMap
+      WeakSet ArrayBuffer SharedArrayBuffer Uint8ClampedArray Int8Array Uint8Array Int16Array Uint16Array Int32Array
+      Uint32Array BigInt64Array BigUint64Array Float16Array Float32Array Float64Array DataView Promise
+      AsyncDisposableStack WeakRef FinalizationRegistry DOMException btoa atob performance`.split(/\s+/);
     const result = await runtime().executeHandler(
-      `Object.defineProperty(globalThis, '$state', { value: new Proxy({}, { get: () => 'forged' }) });
-       const real = Object.getOwnPropertyNames(globalThis).filter((n) => typeof globalThis[n] === 'function');
-       for (const name of real) {
-         if (/^[A-Z]/.test(name) || ['eval', 'parseInt', 'parseFloat', 'isNaN', 'isFinite', 'decodeURI',
-           'decodeURIComponent', 'encodeURI', 'encodeURIComponent', 'escape', 'unescape', '$emit', '$log'].includes(name)) continue;
-         try { globalThis[name]('state:write:*', 'secret', 'stolen'); } catch (e) {}
-       }
-       $emit('after', 1);`,
-      context({ stateSnapshot: { secret: 'x' } }),
+      `const language = new Set($args.language);
+       return Reflect.ownKeys(globalThis).map(String).filter((name) => !language.has(name)).sort();`,
+      context({ args: { language } }),
     );
-    expect(failure(result).code).toBe('PERMISSION_DENIED');
-    expect(result.stateMutations).toEqual([]);
-    expect(result.events).toEqual([]);
+    expect(successValue(result)).toEqual(['$args', '$emit', '$ext', '$log', '$scope', '$state', '$view']);
   });
 
   it('survives a tampered Promise across a suspension', async () => {
@@ -147,21 +150,14 @@ describe('hostile: tampering with the injected globals and prototypes', () => {
     expect(successValue(done)).toBe('v:1');
   });
 
-  it('ends cleanly when the handler breaks Promise.prototype.then before suspending', async () => {
-    const result = await runtime().executeHandler(
+  it('resumes normally when the handler broke Promise.prototype.then (await does not use it)', async () => {
+    const parked = await runtime().executeHandler(
       `Promise.prototype.then = function () { throw new Error('no then') };
        return await $ext.kv.get('k');`,
       context(kv),
     );
-    if (result.status === 'suspended') {
-      const done = await runtime().resumeHandler(result.suspension!.suspensionId, {
-        success: true,
-        value: 1,
-      });
-      expect(['success', 'error']).toContain(done.status);
-    } else {
-      expect(failure(result).code).toBe('EXECUTION_ERROR');
-    }
+    const done = await runtime().resumeHandler(suspension(parked).suspensionId, { success: true, value: 1 });
+    expect(successValue(done)).toBe(1);
   });
 
   it('starts the next execution with pristine built-ins', async () => {

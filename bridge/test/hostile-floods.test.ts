@@ -34,21 +34,22 @@ describe('hostile: host-call floods', () => {
     expect(error.message).toMatch(/host call/i);
   });
 
-  it('stops a view-command flood at maxHostCalls', async () => {
-    const error = failure(
-      await runtime().executeHandler(
-        "for (;;) $view.focus('c');",
-        context({ capabilities: ['view:update:*'] }),
-      ),
+  it('stops a view-command flood at maxEvents, which view commands share with events', async () => {
+    const result = await runtime().executeHandler(
+      "for (;;) $view.focus('c');",
+      context({ capabilities: ['view:update:*'] }),
     );
-    expect(error.code).toBe('RESOURCE_LIMIT');
+    expect(failure(result).code).toBe('RESOURCE_LIMIT');
+    expect(result.viewCommands).toHaveLength(limits.maxEvents);
   });
 
-  it('stops a flood of denied calls rather than spinning on denials', async () => {
-    const error = failure(
-      await runtime().executeHandler("for (;;) { try { $emit('nope') } catch (e) {} }", context()),
+  it('ends the handler at the first denied call, even inside try/catch', async () => {
+    const result = await runtime().executeHandler(
+      "let denied = 0; for (;;) { try { $emit('nope') } catch (e) { denied++ } }",
+      context(),
     );
-    expect(error.code).toBe('RESOURCE_LIMIT');
+    expect(failure(result).code).toBe('PERMISSION_DENIED');
+    expect(result.metrics.hostCalls).toBe(1);
   });
 
   it('stops a flood of extension calls that are never awaited', async () => {

@@ -71,6 +71,7 @@ describe('hostile: memory', () => {
       "for (let i = 0; ; i++) $state['k' + i] = 'w'.repeat(1 << 22) + i;",
       context({ capabilities: ['state:write:*'] }),
     );
-    expect(['MEMORY_LIMIT', 'RESOURCE_LIMIT']).toContain(failure(result).code);
+    // The host caps the bytes it records per execution, so this stops before memory runs out.
+    expect(failure(result).code).toBe('RESOURCE_LIMIT');
   });
 });
