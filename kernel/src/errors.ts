@@ -2,6 +2,10 @@
 // extension failure uses a code from here; docs/errors.md mirrors this list (checked by a test).
 
 export const KernelErrors = {
+  BAD_REQUEST: {
+    status: 400,
+    summary: 'The request could not be read (aborted upload, unsupported encoding or charset)',
+  },
   INVALID_JSON: { status: 400, summary: 'The request body or WebSocket message is not valid JSON' },
   UNSUPPORTED_MEDIA_TYPE: {
     status: 415,

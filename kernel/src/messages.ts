@@ -21,3 +21,9 @@ export const ClientMessageType = {
   PING: 'PING',
 } as const;
 export type ClientMessageType = (typeof ClientMessageType)[keyof typeof ClientMessageType];
+
+/** Any message on the wire: a `type` and its fields. */
+export interface WireMessage {
+  readonly type: string;
+  readonly [field: string]: unknown;
+}

@@ -26,7 +26,9 @@ describe('http extension against a real local server', () => {
       json(response, 200, { slow: true });
     });
     target.route('/big', (_request, _body, response) => json(response, 200, { blob: 'x'.repeat(5000) }));
-    target.route('/hop', (_request, _body, response) => response.writeHead(302, { location: '/item' }).end());
+    target.route('/hop', (_request, _body, response) => {
+      response.writeHead(302, { location: '/item' }).end();
+    });
     target.route('/away', (_request, _body, response) =>
       response.writeHead(302, { location: `${other.origin}/item` }).end(),
     );

@@ -88,7 +88,7 @@ async function readCapped(response: Response, limit: number): Promise<string> {
   if (response.body === null) return '';
   const chunks: Uint8Array[] = [];
   let total = 0;
-  for await (const chunk of response.body) {
+  for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
     total += chunk.byteLength;
     if (total > limit) throw failed(`the response body is larger than ${limit} bytes`);
     chunks.push(chunk);

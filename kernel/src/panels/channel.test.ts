@@ -14,4 +14,17 @@ describe('Channel', () => {
     expect(b).toEqual(['{"type":"PATCH","n":1}', '{"type":"PATCH","n":2}']);
     expect(channel.size).toBe(1);
   });
+
+  it('tells registered closers when the panel goes away, once', () => {
+    const channel = new Channel();
+    let closed = 0;
+    channel.onClose(() => (closed += 1));
+    const removed = channel.onClose(() => (closed += 100));
+    removed();
+    channel.subscribe(() => {});
+    channel.close();
+    channel.close();
+    expect(closed).toBe(1);
+    expect(channel.size).toBe(0);
+  });
 });

@@ -1,10 +1,13 @@
 // A panel's broadcast channel. A message is serialised once and the same frame is handed to every
 // subscriber, so a fan-out to many WebSocket clients costs one JSON.stringify.
 
-export type FrameListener = (frame: string) => void;
+import type { WireMessage } from '../messages.js';
+
+export type FrameListener = (frame: string, type: string) => void;
 
 export class Channel {
   private readonly listeners = new Set<FrameListener>();
+  private readonly closers = new Set<() => void>();
 
   get size(): number {
     return this.listeners.size;
@@ -15,9 +18,21 @@ export class Channel {
     return () => this.listeners.delete(listener);
   }
 
-  publish(message: object): void {
+  /** Registers a callback for when the panel goes away; returns its removal. */
+  onClose(closer: () => void): () => void {
+    this.closers.add(closer);
+    return () => this.closers.delete(closer);
+  }
+
+  close(): void {
+    this.listeners.clear();
+    for (const closer of [...this.closers]) closer();
+    this.closers.clear();
+  }
+
+  publish(message: WireMessage): void {
     if (this.listeners.size === 0) return;
     const frame = JSON.stringify(message);
-    for (const listener of this.listeners) listener(frame);
+    for (const listener of this.listeners) listener(frame, message.type);
   }
 }

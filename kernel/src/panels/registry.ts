@@ -132,6 +132,7 @@ export class PanelRegistry {
       }
     }
     panel.onChange = () => {};
+    panel.channel.close();
     this.releaseBytecode(panel);
     await this.persistence.remove(id);
     return unmount === undefined ? { id } : { id, unmount };

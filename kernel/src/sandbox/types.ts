@@ -41,7 +41,8 @@ export interface SourceLocation {
   column: number;
 }
 export interface HandlerError {
-  code: SandboxErrorCode | string;
+  /** A SandboxErrorCode; typed as string so codes added by a newer bridge pass through. */
+  code: string;
   message: string;
   stack?: string;
   location?: SourceLocation;

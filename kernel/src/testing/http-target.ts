@@ -3,11 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Route = (
-  request: IncomingMessage,
-  body: string,
-  response: ServerResponse,
-) => void | Promise<void>;
+export type Route = (request: IncomingMessage, body: string, response: ServerResponse) => unknown;
 
 export interface HttpTarget {
   readonly port: number;

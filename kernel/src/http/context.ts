@@ -1,0 +1,31 @@
+// What the HTTP layer needs from the rest of the kernel, passed in (no module-level singletons).
+
+import type { Logger } from 'pino';
+import type { TokenVerifier } from '../auth.js';
+import type { KernelConfig } from '../config.js';
+import type { KernelMetrics } from '../metrics.js';
+import type { Executor } from '../panels/executor.js';
+import type { PanelRegistry } from '../panels/registry.js';
+import type { Sandbox } from '../sandbox/types.js';
+
+export interface KernelStatus {
+  /** The sandbox runtime is initialised and warm. */
+  readonly ready: boolean;
+  /** Shutdown has begun: no new work is accepted. */
+  readonly draining: boolean;
+}
+
+export interface HttpContext {
+  readonly config: KernelConfig;
+  readonly logger: Logger;
+  readonly metrics: KernelMetrics;
+  readonly registry: PanelRegistry;
+  readonly executor: Executor;
+  readonly sandbox: Pick<Sandbox, 'stats' | 'metricsText'>;
+  readonly status: KernelStatus;
+  readonly verifyToken: TokenVerifier;
+  readonly version: string;
+  readonly startedAt: number;
+  /** The port the WebSocket server listens on (known once it is bound). */
+  wsPort(): number;
+}

@@ -1,0 +1,172 @@
+// Cross-cutting HTTP middleware: request ids and access logs, metrics, CORS, auth, draining, the
+// content-type check, and the JSON error responses.
+
+import { randomUUID } from 'node:crypto';
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
+import { bearerToken } from '../auth.js';
+import { KernelError, type KernelErrorCode, isKernelError } from '../errors.js';
+import type { HttpContext } from './context.js';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    id: string;
+    log: Logger;
+  }
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+export function sendError(response: Response, error: KernelError): void {
+  response.status(error.status).json({ error: error.toJSON(), requestId: response.req.id });
+}
+
+/** Request id (X-Request-Id in and out), a child logger, the access log line and the duration metric. */
+export function requestContext(context: HttpContext): RequestHandler {
+  return (request, response, next) => {
+    const incoming = request.get('x-request-id');
+    request.id = incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    request.log = context.logger.child({ requestId: request.id });
+    response.setHeader('X-Request-Id', request.id);
+    const started = process.hrtime.bigint();
+    response.on('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = request.route
+        ? `${request.baseUrl}${(request.route as { path: string }).path}`
+        : 'unmatched';
+      context.metrics.httpRequestDuration.observe(
+        { method: request.method, route, status: String(response.statusCode) },
+        seconds,
+      );
+      request.log.info(
+        {
+          method: request.method,
+          url: request.originalUrl,
+          route,
+          status: response.statusCode,
+          durationMs: Math.round(seconds * 1e6) / 1e3,
+        },
+        'request',
+      );
+    });
+    next();
+  };
+}
+
+export function cors(origins: readonly string[]): RequestHandler {
+  const any = origins.includes('*');
+  return (request, response, next) => {
+    const origin = request.get('origin');
+    if (origin !== undefined && (any || origins.includes(origin))) {
+      response.setHeader('Access-Control-Allow-Origin', origin);
+      response.setHeader('Vary', 'Origin');
+      response.setHeader('Access-Control-Expose-Headers', 'X-Request-Id');
+      if (request.method === 'OPTIONS') {
+        response.setHeader('Access-Control-Allow-Methods', 'GET, POST, DELETE, OPTIONS');
+        response.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type, X-Request-Id');
+        response.setHeader('Access-Control-Max-Age', '600');
+        response.status(204).end();
+        return;
+      }
+    }
+    next();
+  };
+}
+
+export function requireAuth(context: HttpContext): RequestHandler {
+  return (request, _response, next: NextFunction) => {
+    context.verifyToken(bearerToken(request.get('authorization'))).then(() => next(), next);
+  };
+}
+
+/** Refuses new work (anything but reads) once shutdown has begun. */
+export function refuseWhileDraining(context: HttpContext): RequestHandler {
+  return (request, response, next) => {
+    if (context.status.draining && request.method !== 'GET' && request.method !== 'HEAD') {
+      response.setHeader('Connection', 'close');
+      response.setHeader('Retry-After', '1');
+      sendError(
+        response,
+        new KernelError('SHUTTING_DOWN', 'the kernel is shutting down and accepts no new work'),
+      );
+      return;
+    }
+    next();
+  };
+}
+
+function hasBody(request: Request): boolean {
+  return (
+    request.headers['transfer-encoding'] !== undefined || Number(request.headers['content-length'] ?? 0) > 0
+  );
+}
+
+/** A body must be JSON; anything else is 415 before it is read. */
+export function requireJsonBody(): RequestHandler {
+  return (request, response, next) => {
+    if (hasBody(request) && !request.is(['application/json', 'application/*+json'])) {
+      sendError(
+        response,
+        new KernelError(
+          'UNSUPPORTED_MEDIA_TYPE',
+          `expected Content-Type application/json, got ${request.get('content-type') ?? 'none'}`,
+        ),
+      );
+      return;
+    }
+    next();
+  };
+}
+
+export function notFound(): RequestHandler {
+  return (request, response) => {
+    sendError(response, new KernelError('ROUTE_NOT_FOUND', `no route for ${request.method} ${request.path}`));
+  };
+}
+
+const BODY_PARSER_ERRORS: Record<string, KernelErrorCode> = {
+  'entity.parse.failed': 'INVALID_JSON',
+  'entity.too.large': 'PAYLOAD_TOO_LARGE',
+  'encoding.unsupported': 'UNSUPPORTED_MEDIA_TYPE',
+  'charset.unsupported': 'UNSUPPORTED_MEDIA_TYPE',
+};
+
+export function errorHandler(context: HttpContext): ErrorRequestHandler {
+  return (error: unknown, request, response, _next) => {
+    if (response.headersSent) {
+      request.log.error({ err: error }, 'error after the response started');
+      response.destroy();
+      return;
+    }
+    if (isKernelError(error)) {
+      sendError(response, error);
+      return;
+    }
+    const parserType = (error as { type?: string }).type;
+    const parserCode = parserType === undefined ? undefined : BODY_PARSER_ERRORS[parserType];
+    if (parserCode === 'PAYLOAD_TOO_LARGE') {
+      sendError(
+        response,
+        new KernelError(
+          parserCode,
+          `the body is larger than BODY_LIMIT (${context.config.bodyLimitBytes} bytes)`,
+        ),
+      );
+      return;
+    }
+    if (parserCode !== undefined) {
+      sendError(
+        response,
+        new KernelError(parserCode, `the body could not be read: ${(error as Error).message}`),
+      );
+      return;
+    }
+    const status = (error as { status?: number }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      sendError(response, new KernelError('BAD_REQUEST', (error as Error).message));
+      return;
+    }
+    request.log.error({ err: error }, 'request failed');
+    sendError(response, new KernelError('INTERNAL_ERROR', `internal error (request id ${request.id})`));
+  };
+}

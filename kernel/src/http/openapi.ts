@@ -1,0 +1,292 @@
+// The OpenAPI 3.1 description of the HTTP API, served at /openapi.json. A test checks that its
+// paths and methods are exactly the routes the Express app serves.
+
+import { kernelErrorCodes } from '../errors.js';
+
+const json = (schema: object) => ({ 'application/json': { schema } });
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const errorResponse = (description: string) => ({ description, content: json(ref('Error')) });
+const idParameter = {
+  name: 'id',
+  in: 'path',
+  required: true,
+  schema: { type: 'string' },
+  description: 'Panel id',
+};
+const toolParameter = {
+  name: 'tool',
+  in: 'path',
+  required: true,
+  schema: { type: 'string' },
+  description: 'Tool name',
+};
+const authErrors = { '401': errorResponse('Missing, malformed or expired bearer token (when auth is on)') };
+
+const handlerSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['handler'],
+  properties: {
+    handler: { type: 'string', description: 'Body of an async function run in the sandbox' },
+    capabilities: {
+      type: 'array',
+      items: { type: 'string' },
+      description:
+        'state:read:<key|*>, state:write:<key|*>, events:emit:<name|*>, view:update:<id|*>, ext:<name|*>',
+    },
+    timeoutMs: { type: 'integer', minimum: 1, description: 'At most TIMEOUT_MS (the default)' },
+  },
+};
+
+export function openApiDocument(version: string) {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Nexus workspace-kernel',
+      version,
+      description:
+        'Hosts panels and runs their tool handlers in the QuickJS/WebAssembly sandbox. The WebSocket protocol (WS_PORT, /panels/{id}/ws) is described in docs/kernel.md.',
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (HS256)' } },
+      schemas: {
+        Error: {
+          type: 'object',
+          required: ['error'],
+          properties: {
+            error: {
+              type: 'object',
+              required: ['code', 'message'],
+              properties: {
+                code: { type: 'string', enum: kernelErrorCodes },
+                message: { type: 'string' },
+                details: { description: 'Validation problems [{path, message}] or compilation location' },
+              },
+            },
+            requestId: { type: 'string' },
+          },
+        },
+        PanelDefinition: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['title'],
+          properties: {
+            title: { type: 'string', minLength: 1, maxLength: 256 },
+            description: { type: 'string' },
+            state: { type: 'object', description: 'Initial state' },
+            extensions: { type: 'array', items: { type: 'string', enum: ['http'] } },
+            tools: {
+              type: 'object',
+              additionalProperties: {
+                ...handlerSchema,
+                properties: {
+                  ...handlerSchema.properties,
+                  description: { type: 'string' },
+                  args: { type: 'object', description: 'JSON Schema of the trigger body' },
+                },
+              },
+            },
+            lifecycle: {
+              type: 'object',
+              additionalProperties: false,
+              properties: { mount: handlerSchema, unmount: handlerSchema },
+            },
+          },
+        },
+        Panel: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            title: { type: 'string' },
+            description: { type: 'string' },
+            extensions: { type: 'array', items: { type: 'string' } },
+            tools: { type: 'object' },
+            lifecycle: { type: 'array', items: { type: 'string' } },
+            state: { type: 'object' },
+            version: { type: 'integer' },
+            subscribers: { type: 'integer' },
+            createdAt: { type: 'string', format: 'date-time' },
+          },
+        },
+        ExecutionResult: {
+          type: 'object',
+          required: ['status', 'stateMutations', 'events', 'viewCommands', 'version', 'metrics'],
+          properties: {
+            status: { type: 'string', enum: ['success', 'error'] },
+            returnValue: {},
+            stateMutations: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  key: { type: 'string' },
+                  value: {},
+                  operation: { type: 'string', enum: ['set', 'delete'] },
+                },
+              },
+            },
+            events: {
+              type: 'array',
+              items: { type: 'object', properties: { name: { type: 'string' }, payload: {} } },
+            },
+            viewCommands: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: { type: { type: 'string' }, componentId: { type: 'string' }, args: {} },
+              },
+            },
+            error: {
+              type: 'object',
+              properties: {
+                code: { type: 'string' },
+                message: { type: 'string' },
+                stack: { type: 'string' },
+                location: {
+                  type: 'object',
+                  properties: { line: { type: 'integer' }, column: { type: 'integer' } },
+                },
+              },
+            },
+            version: {
+              type: 'integer',
+              description: "The panel's state version after this execution's last mutation",
+            },
+            metrics: { type: 'object' },
+          },
+        },
+      },
+    },
+    security: [{ bearer: [] }],
+    paths: {
+      '/health': {
+        get: {
+          summary: 'Liveness, version, uptime, panel count and runtime stats',
+          security: [],
+          responses: { '200': { description: 'Alive', content: json({ type: 'object' }) } },
+        },
+      },
+      '/ready': {
+        get: {
+          summary: 'Readiness: 200 once the sandbox runtime is initialised and while not draining',
+          security: [],
+          responses: { '200': { description: 'Ready' }, '503': { description: 'Starting or draining' } },
+        },
+      },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics of the kernel and the sandbox',
+          security: [],
+          responses: {
+            '200': {
+              description: 'Prometheus text exposition',
+              content: { 'text/plain': { schema: { type: 'string' } } },
+            },
+          },
+        },
+      },
+      '/openapi.json': {
+        get: {
+          summary: 'This document',
+          responses: {
+            '200': { description: 'OpenAPI 3.1', content: json({ type: 'object' }) },
+            ...authErrors,
+          },
+        },
+      },
+      '/panels': {
+        post: {
+          summary: 'Create a panel (compiles every handler, runs mount)',
+          requestBody: { required: true, content: json(ref('PanelDefinition')) },
+          responses: {
+            '201': {
+              description: 'Created',
+              content: json({
+                allOf: [ref('Panel'), { type: 'object', properties: { wsUrl: { type: 'string' } } }],
+              }),
+            },
+            '400': errorResponse(
+              'VALIDATION_FAILED, COMPILATION_ERROR (with line and column) or INVALID_JSON',
+            ),
+            '409': errorResponse('PANEL_LIMIT_REACHED'),
+            '413': errorResponse('PAYLOAD_TOO_LARGE'),
+            '415': errorResponse('UNSUPPORTED_MEDIA_TYPE'),
+            '422': errorResponse('MOUNT_FAILED'),
+            '503': errorResponse('SHUTTING_DOWN'),
+            ...authErrors,
+          },
+        },
+        get: {
+          summary: 'List panels',
+          responses: {
+            '200': {
+              description: 'Panels',
+              content: json({
+                type: 'object',
+                properties: { panels: { type: 'array' }, count: { type: 'integer' } },
+              }),
+            },
+            ...authErrors,
+          },
+        },
+      },
+      '/panels/{id}': {
+        parameters: [idParameter],
+        get: {
+          summary: 'Inspect a panel',
+          responses: {
+            '200': { description: 'The panel', content: json(ref('Panel')) },
+            '404': errorResponse('PANEL_NOT_FOUND'),
+            ...authErrors,
+          },
+        },
+        delete: {
+          summary: 'Destroy a panel (runs unmount)',
+          responses: {
+            '200': { description: 'Deleted, with the unmount result' },
+            '404': errorResponse('PANEL_NOT_FOUND'),
+            '503': errorResponse('SHUTTING_DOWN'),
+            ...authErrors,
+          },
+        },
+      },
+      '/panels/{id}/state': {
+        parameters: [idParameter],
+        get: {
+          summary: "Read a panel's state",
+          responses: {
+            '200': {
+              description: 'State and version',
+              content: json({
+                type: 'object',
+                properties: { state: { type: 'object' }, version: { type: 'integer' } },
+              }),
+            },
+            '404': errorResponse('PANEL_NOT_FOUND'),
+            ...authErrors,
+          },
+        },
+      },
+      '/panels/{id}/trigger/{tool}': {
+        parameters: [idParameter, toolParameter],
+        post: {
+          summary:
+            "Run a tool; the body is its arguments (validated against the tool's JSON Schema; empty means {})",
+          requestBody: { required: false, content: json({}) },
+          responses: {
+            '200': {
+              description: 'The execution result after the whole suspend/resume loop',
+              content: json(ref('ExecutionResult')),
+            },
+            '400': errorResponse('INVALID_ARGS (with the path of each problem) or INVALID_JSON'),
+            '404': errorResponse('PANEL_NOT_FOUND or TOOL_NOT_FOUND'),
+            '413': errorResponse('PAYLOAD_TOO_LARGE'),
+            '415': errorResponse('UNSUPPORTED_MEDIA_TYPE'),
+            '503': errorResponse('SHUTTING_DOWN'),
+            ...authErrors,
+          },
+        },
+      },
+    },
+  };
+}

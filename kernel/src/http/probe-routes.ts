@@ -1,0 +1,58 @@
+// Unauthenticated probes: /health (liveness, cheap), /ready (readiness) and /metrics.
+
+import { Router } from 'express';
+import type { HttpContext } from './context.js';
+
+export function probeRoutes(context: HttpContext): Router {
+  const router = Router();
+
+  router.get('/health', (_request, response) => {
+    let runtime: Record<string, number | boolean> = { initialised: context.status.ready };
+    try {
+      const stats = context.sandbox.stats();
+      runtime = {
+        initialised: context.status.ready,
+        activeInstances: stats.activeInstances,
+        availableInstances: stats.availableInstances,
+        suspendedInstances: stats.suspendedInstances,
+        maxInstances: stats.maxInstances,
+        memoryInUseBytes: stats.memoryInUseBytes,
+        totalExecutions: stats.totalExecutions,
+      };
+    } catch {
+      // The runtime is still starting or already shut down; liveness does not depend on it.
+    }
+    response.json({
+      status: context.status.draining ? 'draining' : 'ok',
+      version: context.version,
+      uptimeSeconds: Math.round((Date.now() - context.startedAt) / 1000),
+      panels: context.registry.size,
+      inFlight: context.executor.inFlight,
+      runtime,
+    });
+  });
+
+  router.get('/ready', (_request, response) => {
+    if (context.status.draining) {
+      response.status(503).json({ status: 'draining' });
+    } else if (!context.status.ready) {
+      response.status(503).json({ status: 'starting' });
+    } else {
+      response.json({ status: 'ready' });
+    }
+  });
+
+  router.get('/metrics', async (_request, response) => {
+    const own = await context.metrics.registry.metrics();
+    let sandbox = '';
+    try {
+      sandbox = context.sandbox.metricsText();
+    } catch {
+      // Metrics of a runtime that is not running are simply absent.
+    }
+    response.setHeader('Content-Type', context.metrics.registry.contentType);
+    response.send(sandbox === '' ? own : `${own.trimEnd()}\n${sandbox.trimEnd()}\n`);
+  });
+
+  return router;
+}

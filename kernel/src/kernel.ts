@@ -1,0 +1,194 @@
+// Wires the kernel together and runs its lifecycle: start (restore panels, listen, warm the
+// sandbox, become ready) and a graceful shutdown (fail /ready, refuse new work, let in-flight
+// handlers finish within the grace period, close sockets with 1001, flush state, stop the sandbox).
+
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { createTokenVerifier } from './auth.js';
+import type { KernelConfig } from './config.js';
+import { ExtensionHost, type Extension } from './extensions/host.js';
+import { createHttpExtension } from './extensions/http.js';
+import { createHttpApp } from './http/app.js';
+import type { HttpContext } from './http/context.js';
+import { createMetrics } from './metrics.js';
+import { BytecodeCache } from './panels/bytecode-cache.js';
+import { Executor } from './panels/executor.js';
+import { FilePersistence } from './panels/persistence.js';
+import { PanelRegistry } from './panels/registry.js';
+import type { Sandbox } from './sandbox/types.js';
+import { CloseCode, createPanelSocketServer } from './ws/server.js';
+
+export const KERNEL_VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+export interface KernelOptions {
+  readonly config: KernelConfig;
+  readonly logger: Logger;
+  readonly createSandbox: (config: KernelConfig) => Sandbox;
+  /** Extensions besides the built-in `http` one. */
+  readonly extensions?: readonly Extension[];
+}
+
+export interface Kernel {
+  readonly httpPort: number;
+  readonly wsPort: number;
+  readonly status: { readonly ready: boolean; readonly draining: boolean };
+  readonly registry: PanelRegistry;
+  /** Resolves once every in-flight handler has finished (or the grace period ended) and all is closed. */
+  shutdown(reason: string): Promise<void>;
+}
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: Server, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.closeAllConnections();
+      resolve();
+    }, timeoutMs);
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+export async function startKernel(options: KernelOptions): Promise<Kernel> {
+  const { config, logger } = options;
+  const startedAt = Date.now();
+  const status = { ready: false, draining: false };
+
+  logger.info(
+    {
+      version: KERNEL_VERSION,
+      runtime: config.runtime,
+      persistDir: config.persistDir,
+      auth: config.auth !== undefined,
+    },
+    'starting',
+  );
+  const sandbox = options.createSandbox(config);
+  const metrics = createMetrics({
+    sandboxStats: () => (status.ready ? sandbox.stats() : undefined),
+    panelCount: () => registry.size,
+  });
+  const extensions = new ExtensionHost(
+    [createHttpExtension(config.httpExtension), ...(options.extensions ?? [])],
+    (extension, method, outcome, seconds) => {
+      metrics.extensionCalls.inc({ extension, method, outcome });
+      metrics.extensionDuration.observe({ extension, method }, seconds);
+    },
+  );
+  const executor = new Executor(sandbox, extensions, (kind, tool, outcome, seconds) => {
+    metrics.handlerExecutions.inc({ kind, tool, status: outcome });
+    metrics.handlerDuration.observe({ kind, tool }, seconds);
+  });
+  const bytecode = new BytecodeCache(sandbox, (hit) =>
+    metrics.bytecodeCache.inc({ result: hit ? 'hit' : 'miss' }),
+  );
+  const persistence = new FilePersistence(config.persistDir, logger);
+  const registry = new PanelRegistry(
+    { maxPanels: config.maxPanels, defaultTimeoutMs: config.runtime.timeoutMs, extensions },
+    bytecode,
+    executor,
+    persistence,
+    logger,
+  );
+  const restored = await registry.restore(await persistence.loadAll());
+  if (restored > 0) logger.info({ panels: restored }, 'panels restored');
+
+  const verifyToken = createTokenVerifier(config.auth);
+  if (config.auth && Buffer.byteLength(config.auth.secret) < 32) {
+    logger.warn('JWT_SECRET is shorter than 32 bytes; HS256 secrets that short can be brute-forced');
+  }
+  let wsPort = config.wsPort;
+  const context: HttpContext = {
+    config,
+    logger,
+    metrics,
+    registry,
+    executor,
+    sandbox,
+    status,
+    verifyToken,
+    version: KERNEL_VERSION,
+    startedAt,
+    wsPort: () => wsPort,
+  };
+  const app = createHttpApp(context);
+  const server = createServer(
+    {
+      requestTimeout: config.http.requestTimeoutMs,
+      headersTimeout: config.http.headersTimeoutMs,
+      keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    },
+    app,
+  );
+  const sockets = createPanelSocketServer(
+    { config: config.ws, logger, metrics, registry, executor, status },
+    verifyToken,
+  );
+  sockets.server.headersTimeout = config.http.headersTimeoutMs;
+  sockets.server.requestTimeout = config.http.requestTimeoutMs;
+
+  const httpPort = await listen(server, config.httpPort, config.host);
+  wsPort = await listen(sockets.server, config.wsPort, config.host);
+  logger.info({ httpPort, wsPort, host: config.host }, 'listening');
+
+  const warmStarted = performance.now();
+  const warm = await sandbox.compile('return 1');
+  const probe = await sandbox.execute(
+    warm,
+    { panelId: 'kernel', handlerName: 'warm-up', stateSnapshot: {}, args: {}, capabilities: [] },
+    config.runtime.timeoutMs,
+  );
+  if (probe.status !== 'success')
+    throw new Error(
+      `the sandbox failed its warm-up: ${probe.error?.code ?? probe.status} ${probe.error?.message ?? ''}`,
+    );
+  status.ready = true;
+  logger.info({ warmUpMs: Math.round(performance.now() - warmStarted) }, 'ready');
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = async (reason: string): Promise<void> => {
+    status.draining = true;
+    logger.info(
+      { reason, inFlight: executor.inFlight, graceMs: config.shutdownGraceMs },
+      'shutting down: draining',
+    );
+    const httpClosed = closeServer(server, config.shutdownGraceMs + 1000);
+    sockets.server.close();
+    const drained = await executor.idle(config.shutdownGraceMs);
+    if (!drained)
+      logger.warn({ inFlight: executor.inFlight }, 'grace period over with handlers still running');
+    await sockets.closeAll(CloseCode.GOING_AWAY, 'server shutting down', 2000);
+    server.closeIdleConnections();
+    await Promise.race([httpClosed, new Promise((resolve) => setTimeout(resolve, 1000))]);
+    server.closeAllConnections();
+    await persistence.flush();
+    await sandbox.shutdown();
+    logger.info({ panels: registry.size }, 'stopped');
+  };
+
+  return {
+    httpPort,
+    get wsPort() {
+      return wsPort;
+    },
+    status,
+    registry,
+    shutdown: (reason) => (stopping ??= shutdown(reason)),
+  };
+}

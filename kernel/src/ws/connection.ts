@@ -1,0 +1,230 @@
+// One WebSocket client of one panel: subscribed on connect, TRIGGER/SUBSCRIBE/UNSUBSCRIBE/PING in,
+// CONNECTED/SUBSCRIBED/UNSUBSCRIBED/RESULT/PATCH/EVENT/PROGRESS/ERROR/PONG out. A client whose
+// send buffer passes WS_MAX_BUFFERED_BYTES is dropped, so a slow reader cannot grow our memory.
+
+import type { Logger } from 'pino';
+import type { RawData, WebSocket } from 'ws';
+import { KernelError, isKernelError } from '../errors.js';
+import { ClientMessageType, ServerMessageType, type WireMessage } from '../messages.js';
+import type { Executor } from '../panels/executor.js';
+import type { Panel } from '../panels/panel.js';
+import type { PanelRegistry } from '../panels/registry.js';
+import { triggerTool } from '../panels/trigger.js';
+import { executionView } from '../panels/views.js';
+import type { KernelMetrics } from '../metrics.js';
+import type { KernelConfig } from '../config.js';
+import type { KernelStatus } from '../http/context.js';
+import { parseClientMessage } from './protocol.js';
+import { TokenBucket } from './rate-limit.js';
+
+export const CloseCode = {
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  POLICY_VIOLATION: 1008,
+  TOO_LARGE: 1009,
+  PANEL_DELETED: 4404,
+} as const;
+
+export interface ConnectionContext {
+  readonly config: KernelConfig['ws'];
+  readonly logger: Logger;
+  readonly metrics: KernelMetrics;
+  readonly registry: PanelRegistry;
+  readonly executor: Executor;
+  readonly status: KernelStatus;
+}
+
+export class PanelConnection {
+  alive = true;
+  private unsubscribe: (() => void) | undefined;
+  private readonly stopWatchingPanel: () => void;
+  private inFlight = 0;
+  private readonly bucket: TokenBucket;
+  private limitedSince = -Infinity;
+  private closed = false;
+
+  constructor(
+    readonly socket: WebSocket,
+    readonly panel: Panel,
+    private readonly context: ConnectionContext,
+    private readonly logger: Logger,
+  ) {
+    this.bucket = new TokenBucket(context.config.maxMessagesPerSecond);
+    socket.on('message', (data, isBinary) => this.receive(data, isBinary));
+    socket.on('pong', () => {
+      this.alive = true;
+    });
+    socket.on('close', () => this.dispose());
+    socket.on('error', (error) => {
+      if ((error as { code?: string }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH')
+        context.metrics.wsDisconnects.inc({ reason: 'too_large' });
+      logger.debug({ err: error }, 'websocket error');
+    });
+    this.stopWatchingPanel = panel.channel.onClose(() =>
+      this.close(CloseCode.PANEL_DELETED, 'panel deleted'),
+    );
+    this.send({
+      type: ServerMessageType.CONNECTED,
+      panelId: panel.id,
+      state: panel.state,
+      version: panel.version,
+      tools: [...panel.tools.keys()],
+    });
+    this.subscribe();
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.dispose();
+    this.socket.close(code, reason);
+  }
+
+  private subscribe(): void {
+    this.unsubscribe ??= this.panel.channel.subscribe((frame, type) => this.sendFrame(frame, type));
+  }
+
+  private dispose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.stopWatchingPanel();
+  }
+
+  private receive(data: RawData, isBinary: boolean): void {
+    this.alive = true;
+    if (!this.bucket.take()) {
+      const now = performance.now();
+      if (now - this.limitedSince >= 1000) {
+        this.limitedSince = now;
+        this.sendError(
+          new KernelError(
+            'RATE_LIMITED',
+            `more than ${this.context.config.maxMessagesPerSecond} messages per second; messages are dropped`,
+          ),
+        );
+      }
+      return;
+    }
+    if (isBinary) {
+      this.sendError(new KernelError('MALFORMED_MESSAGE', 'binary frames are not accepted; send JSON text'));
+      return;
+    }
+    let message;
+    try {
+      message = parseClientMessage(
+        Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8'),
+      );
+    } catch (error) {
+      this.count('in', 'invalid');
+      this.sendError(error as KernelError);
+      return;
+    }
+    this.count('in', message.type);
+    switch (message.type) {
+      case ClientMessageType.PING:
+        this.send({
+          type: ServerMessageType.PONG,
+          ...(message.id === undefined ? {} : { id: message.id }),
+          time: Date.now(),
+        });
+        break;
+      case ClientMessageType.SUBSCRIBE:
+        this.subscribe();
+        this.send({
+          type: ServerMessageType.SUBSCRIBED,
+          panelId: this.panel.id,
+          state: this.panel.state,
+          version: this.panel.version,
+        });
+        break;
+      case ClientMessageType.UNSUBSCRIBE:
+        this.unsubscribe?.();
+        this.unsubscribe = undefined;
+        this.send({ type: ServerMessageType.UNSUBSCRIBED, panelId: this.panel.id });
+        break;
+      case ClientMessageType.TRIGGER:
+        this.trigger(message.tool, message.args, message.requestId);
+        break;
+    }
+  }
+
+  private trigger(tool: string, args: unknown, requestId: string | number | undefined): void {
+    if (this.context.status.draining) {
+      this.sendError(
+        new KernelError('SHUTTING_DOWN', 'the kernel is shutting down and accepts no new work'),
+        requestId,
+      );
+      return;
+    }
+    if (this.inFlight >= this.context.config.maxInFlight) {
+      this.sendError(
+        new KernelError(
+          'TOO_MANY_IN_FLIGHT',
+          `${this.inFlight} triggers of this connection are still running (WS_MAX_IN_FLIGHT)`,
+        ),
+        requestId,
+      );
+      return;
+    }
+    this.inFlight += 1;
+    triggerTool(this.context.registry, this.context.executor, {
+      panelId: this.panel.id,
+      tool,
+      args,
+      ...(requestId === undefined ? {} : { requestId: String(requestId) }),
+    })
+      .then(
+        (outcome) =>
+          this.send({
+            type: ServerMessageType.RESULT,
+            ...(requestId === undefined ? {} : { requestId }),
+            result: executionView(outcome),
+          }),
+        (error: unknown) => {
+          if (!isKernelError(error)) this.logger.error({ err: error, tool }, 'trigger failed');
+          this.sendError(
+            isKernelError(error)
+              ? error
+              : new KernelError('INTERNAL_ERROR', 'the trigger failed inside the kernel'),
+            requestId,
+          );
+        },
+      )
+      .finally(() => {
+        this.inFlight -= 1;
+      });
+  }
+
+  private sendError(error: KernelError, requestId?: string | number): void {
+    this.send({
+      type: ServerMessageType.ERROR,
+      ...(requestId === undefined ? {} : { requestId }),
+      ...error.toJSON(),
+    });
+  }
+
+  private send(message: WireMessage): void {
+    this.sendFrame(JSON.stringify(message), message.type);
+  }
+
+  private sendFrame(frame: string, type: string): void {
+    if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
+    if (this.socket.bufferedAmount + frame.length > this.context.config.maxBufferedBytes) {
+      this.context.metrics.wsDisconnects.inc({ reason: 'slow_consumer' });
+      this.logger.warn(
+        { bufferedBytes: this.socket.bufferedAmount },
+        'dropping a WebSocket client that does not keep up',
+      );
+      this.dispose();
+      this.socket.terminate();
+      return;
+    }
+    this.count('out', type);
+    this.socket.send(frame);
+  }
+
+  private count(direction: 'in' | 'out', type: string): void {
+    this.context.metrics.wsMessages.labels(direction, type).inc();
+  }
+}

@@ -1,0 +1,58 @@
+// Parsing client WebSocket messages. Pure: text in, a typed message or a KernelError out.
+
+import { z } from 'zod';
+import { KernelError } from '../errors.js';
+import { ClientMessageType } from '../messages.js';
+
+const requestId = z.union([z.string().max(128), z.number()]).optional();
+
+const clientMessage = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal(ClientMessageType.TRIGGER),
+    tool: z.string().min(1).max(64),
+    args: z.unknown().optional(),
+    requestId,
+  }),
+  z.object({ type: z.literal(ClientMessageType.SUBSCRIBE) }),
+  z.object({ type: z.literal(ClientMessageType.UNSUBSCRIBE) }),
+  z.object({ type: z.literal(ClientMessageType.PING), id: requestId }),
+]);
+
+export type ClientMessage = z.infer<typeof clientMessage>;
+
+const TYPES = Object.values(ClientMessageType).join(', ');
+
+export function parseClientMessage(text: string): ClientMessage {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new KernelError('INVALID_JSON', `the message is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new KernelError(
+      'MALFORMED_MESSAGE',
+      `a message must be a JSON object with a "type" (one of ${TYPES})`,
+    );
+  }
+  const type = (value as { type?: unknown }).type;
+  if (typeof type !== 'string' || !(Object.values(ClientMessageType) as string[]).includes(type)) {
+    throw new KernelError(
+      'MALFORMED_MESSAGE',
+      `unknown message type ${JSON.stringify(type)} (expected one of ${TYPES})`,
+    );
+  }
+  const result = clientMessage.safeParse(value);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => ({
+      path: `/${issue.path.join('/')}`,
+      message: issue.message,
+    }));
+    throw new KernelError(
+      'MALFORMED_MESSAGE',
+      `invalid ${type} message: ${problems.map((p) => `${p.path} ${p.message}`).join('; ')}`,
+      problems,
+    );
+  }
+  return result.data;
+}

@@ -1,0 +1,138 @@
+// The WebSocket server on WS_PORT: authenticates the upgrade (?token= or Authorization), resolves
+// /panels/:id/ws, enforces the message size limit and drops dead clients with a ping/pong heartbeat.
+
+import { createServer, type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { bearerToken, type TokenVerifier } from '../auth.js';
+import { KernelError, isKernelError } from '../errors.js';
+import { CloseCode, type ConnectionContext, PanelConnection } from './connection.js';
+
+const PATH = /^\/panels\/([^/]+)\/ws$/;
+
+export interface PanelSocketServer {
+  readonly server: Server;
+  readonly connections: ReadonlySet<PanelConnection>;
+  /** Closes every client with `code` and waits (up to `timeoutMs`) for them to go. */
+  closeAll(code: number, reason: string, timeoutMs: number): Promise<void>;
+}
+
+function refuse(socket: Duplex, error: KernelError): void {
+  const body = JSON.stringify({ error: error.toJSON() });
+  socket.end(
+    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ''}\r\n` +
+      'Content-Type: application/json\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
+}
+
+export function createPanelSocketServer(
+  context: ConnectionContext,
+  verifyToken: TokenVerifier,
+): PanelSocketServer {
+  const connections = new Set<PanelConnection>();
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: context.config.maxMessageBytes,
+    perMessageDeflate: false,
+  });
+  const server = createServer((_request, response) => {
+    response.writeHead(426, { 'Content-Type': 'application/json', Upgrade: 'websocket' });
+    response.end(
+      JSON.stringify({
+        error: { code: 'BAD_REQUEST', message: 'this port speaks WebSocket only: connect to /panels/:id/ws' },
+      }),
+    );
+  });
+
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const url = new URL(request.url ?? '/', 'http://kernel');
+    const match = PATH.exec(url.pathname);
+    if (match === null) {
+      refuse(
+        socket,
+        new KernelError('ROUTE_NOT_FOUND', `no WebSocket endpoint at ${url.pathname}; use /panels/:id/ws`),
+      );
+      return;
+    }
+    if (context.status.draining) {
+      refuse(
+        socket,
+        new KernelError('SHUTTING_DOWN', 'the kernel is shutting down and accepts no new connections'),
+      );
+      return;
+    }
+    const token = url.searchParams.get('token') ?? bearerToken(request.headers.authorization);
+    verifyToken(token ?? undefined).then(
+      () => {
+        const panelId = decodeURIComponent(match[1]!);
+        const panel = context.registry.find(panelId);
+        if (panel === undefined) {
+          refuse(socket, new KernelError('PANEL_NOT_FOUND', `no panel with id "${panelId}"`));
+          return;
+        }
+        wss.handleUpgrade(request, socket, head, (ws) => {
+          const connection = new PanelConnection(
+            ws,
+            panel,
+            context,
+            context.logger.child({ panelId, remote: request.socket.remoteAddress }),
+          );
+          connections.add(connection);
+          context.metrics.wsConnections.inc();
+          ws.on('close', () => {
+            connections.delete(connection);
+            context.metrics.wsConnections.dec();
+          });
+        });
+      },
+      (error: unknown) =>
+        refuse(
+          socket,
+          isKernelError(error) ? error : new KernelError('UNAUTHORIZED', 'authentication failed'),
+        ),
+    );
+  });
+
+  const heartbeat = setInterval(() => {
+    for (const connection of connections) {
+      if (!connection.alive) {
+        context.metrics.wsDisconnects.inc({ reason: 'heartbeat' });
+        connection.socket.terminate();
+        continue;
+      }
+      connection.alive = false;
+      connection.socket.ping();
+    }
+  }, context.config.heartbeatMs);
+  heartbeat.unref();
+  server.on('close', () => clearInterval(heartbeat));
+
+  return {
+    server,
+    connections,
+    async closeAll(code, reason, timeoutMs) {
+      const closing = [...connections].map(
+        (connection) =>
+          new Promise<void>((resolve) => {
+            if (connection.socket.readyState === connection.socket.CLOSED) return resolve();
+            connection.socket.once('close', () => resolve());
+            connection.close(code, reason);
+          }),
+      );
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(closing),
+        new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+      ]);
+      clearTimeout(timer);
+      for (const connection of connections) connection.socket.terminate();
+      wss.close();
+    },
+  };
+}
+
+export { CloseCode };
