@@ -87,12 +87,19 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     overheadMB: KERNEL_OVERHEAD_MB,
   });
 
+  let stopping = false;
   const enqueueAll = () => caches.runtimeKeys().forEach((key) => queue.add(key));
   const leadership = {
     onStartedLeading: () => {
       metrics.leader.set(1);
-      enqueueAll();
-      queue.resume();
+      // Reconcile only from synced caches: a half-listed cache would make existing objects look absent.
+      void waitFor(() => caches.synced || stopping).then(() => {
+        if (stopping) return;
+        if (!elector || elector.isLeader) {
+          enqueueAll();
+          queue.resume();
+        }
+      });
     },
     onStoppedLeading: () => {
       metrics.leader.set(0);
@@ -127,7 +134,6 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   if (elector) elector.start();
   else leadership.onStartedLeading();
 
-  let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
@@ -153,4 +159,8 @@ function installCrashGuards(log: Logger): void {
   process.on('unhandledRejection', (reason) => {
     log.error({ err: describeError(reason) }, 'unhandled promise rejection');
   });
+}
+
+async function waitFor(condition: () => boolean, intervalMs = 100): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, intervalMs));
 }

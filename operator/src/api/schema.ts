@@ -89,7 +89,7 @@ const memoryQuantity = (description: string, fallback: string): JSONSchema =>
     maxLength: 32,
     'x-kubernetes-validations': [
       {
-        rule: 'isQuantity(self) && quantity(self).sign() > 0',
+        rule: "isQuantity(self) && quantity(self).isGreaterThan(quantity('0'))",
         message: 'must be a positive quantity such as 256Mi or 1Gi',
       },
     ],
@@ -141,10 +141,13 @@ const probe = (what: string, defaults: Readonly<Record<string, number>>): JSONSc
   );
 
 const d = DEFAULTS;
-const cacheInMemory = `(self.cache.medium == 'Memory' ? quantity(self.cache.sizeLimit) : quantity('0'))`;
+const MIB = 1048576;
+const cacheBytes = `(self.cache.medium == 'Memory' ? quantity(self.cache.sizeLimit).asInteger() : 0)`;
 /** Instances the budget must hold: maxInstances when given, otherwise at least minInstances (or one). */
 const instancesExpr = `(has(self.runtime.maxInstances) ? self.runtime.maxInstances : (self.runtime.minInstances > 1 ? self.runtime.minInstances : 1))`;
-const requiredExpr = `quantity(string(${instancesExpr} * self.runtime.memoryLimitMB + ${KERNEL_OVERHEAD_MB}) + 'Mi').add(${cacheInMemory})`;
+// Integer arithmetic in bytes: building quantity strings at admission would cost too much to estimate.
+const requiredBytes = `(${instancesExpr} * self.runtime.memoryLimitMB + ${KERNEL_OVERHEAD_MB}) * ${MIB} + ${cacheBytes}`;
+const limitBytes = `quantity(self.resources.limits.memory).asInteger()`;
 
 export const specSchema: JSONSchema = object(
   'Desired state of a fleet of workspace kernels.',
@@ -199,7 +202,9 @@ export const specSchema: JSONSchema = object(
         default: {},
         'x-kubernetes-validations': [
           {
-            rule: 'quantity(self.requests.memory).compareTo(quantity(self.limits.memory)) <= 0',
+            rule:
+              '!has(self.requests) || !has(self.limits) || !has(self.requests.memory) || !has(self.limits.memory) || ' +
+              'quantity(self.requests.memory).compareTo(quantity(self.limits.memory)) <= 0',
             message: 'resources.requests.memory must not exceed resources.limits.memory',
           },
         ],
@@ -247,7 +252,7 @@ export const specSchema: JSONSchema = object(
         default: {},
         'x-kubernetes-validations': [
           {
-            rule: '!has(self.maxInstances) || self.minInstances <= self.maxInstances',
+            rule: '!has(self.maxInstances) || !has(self.minInstances) || self.minInstances <= self.maxInstances',
             message: 'runtime.minInstances must not exceed runtime.maxInstances',
           },
         ],
@@ -298,7 +303,7 @@ export const specSchema: JSONSchema = object(
         default: {},
         'x-kubernetes-validations': [
           {
-            rule: 'self.minReplicas <= self.maxReplicas',
+            rule: '!has(self.minReplicas) || !has(self.maxReplicas) || self.minReplicas <= self.maxReplicas',
             message: 'autoscaling.minReplicas must not exceed autoscaling.maxReplicas',
           },
         ],
@@ -377,12 +382,15 @@ export const specSchema: JSONSchema = object(
   {
     'x-kubernetes-validations': [
       {
-        rule: `${requiredExpr}.compareTo(quantity(self.resources.limits.memory)) <= 0`,
-        messageExpression:
-          `'memory budget exceeded: ' + string(${instancesExpr}) + ' instances x ' + ` +
-          `string(self.runtime.memoryLimitMB) + 'Mi + ${KERNEL_OVERHEAD_MB}Mi kernel overhead' + ` +
-          `(self.cache.medium == 'Memory' ? ' + ' + self.cache.sizeLimit + ' in-memory cache' : '') + ` +
-          `' does not fit resources.limits.memory ' + self.resources.limits.memory`,
+        // Every leaf below resources, runtime and cache has a default, so once the parents exist (which
+        // defaulting guarantees for stored objects) so do the fields; the guard only spares the check
+        // of the bare `{}` default itself.
+        rule: `!has(self.resources) || !has(self.runtime) || !has(self.cache) || ${requiredBytes} <= ${limitBytes}`,
+        // A static message: CEL's cost estimate of string(int) in a messageExpression is unbounded.
+        message:
+          `memory budget exceeded: runtime.maxInstances (or minInstances when maxInstances is unset) × ` +
+          `runtime.memoryLimitMB + ${KERNEL_OVERHEAD_MB}Mi kernel overhead + cache.sizeLimit (when cache.medium is Memory) ` +
+          `must fit resources.limits.memory`,
         reason: 'FieldValueInvalid',
       },
     ],

@@ -6,6 +6,8 @@ import { APPLIED_HASH_ANNOTATION } from '../api/group.js';
 /** Every field of `desired` is present in `live` with an equal value (arrays element by element). */
 export function isSubset(desired: unknown, live: unknown): boolean {
   if (desired === undefined) return true;
+  // The API server leaves zero values out of what it returns (Go's omitempty).
+  if (live === undefined && isZero(desired)) return true;
   if (desired === null || typeof desired !== 'object') {
     return (
       desired === live ||
@@ -26,14 +28,48 @@ export function isSubset(desired: unknown, live: unknown): boolean {
 export type ApplyReason = 'create' | 'update' | 'repair' | 'none';
 
 interface Annotated {
+  apiVersion?: string;
+  kind?: string;
   metadata?: { annotations?: Record<string, string> };
+}
+
+/** Items of a list carry no apiVersion and kind: compare the rest. */
+export function comparable<T extends Annotated>(object: T): Omit<T, 'apiVersion' | 'kind'> {
+  const { apiVersion: _apiVersion, kind: _kind, ...rest } = object;
+  return rest;
 }
 
 /** What applying `desired` over `live` would do: create it, change it, undo an outside edit, or nothing. */
 export function applyReason(desired: Annotated, live: Annotated | undefined): ApplyReason {
   if (!live) return 'create';
-  if (isSubset(desired, live)) return 'none';
+  if (isSubset(comparable(desired), live)) return 'none';
   const wanted = desired.metadata?.annotations?.[APPLIED_HASH_ANNOTATION];
   const seen = live.metadata?.annotations?.[APPLIED_HASH_ANNOTATION];
   return wanted === seen ? 'repair' : 'update';
+}
+
+function isZero(value: unknown): boolean {
+  if (value === 0 || value === false || value === '') return true;
+  if (Array.isArray(value)) return value.length === 0;
+  return value !== null && typeof value === 'object' && Object.values(value).every(isZero);
+}
+
+/** The path of the first desired field the live object disagrees with, for logs. */
+export function firstDifference(desired: unknown, live: unknown, path = ''): string | undefined {
+  if (isSubset(desired, live)) return undefined;
+  if (desired !== null && typeof desired === 'object' && live !== null && typeof live === 'object') {
+    if (Array.isArray(desired)) {
+      if (!Array.isArray(live) || live.length !== desired.length) return `${path} (length)`;
+      for (let i = 0; i < desired.length; i++) {
+        const found = firstDifference(desired[i], live[i], `${path}[${i}]`);
+        if (found) return found;
+      }
+    } else {
+      for (const [key, value] of Object.entries(desired as Record<string, unknown>)) {
+        const found = firstDifference(value, (live as Record<string, unknown>)[key], `${path}.${key}`);
+        if (found) return found;
+      }
+    }
+  }
+  return path || '.';
 }

@@ -26,7 +26,7 @@ import {
   type EventRecorder,
   type ObjectRef,
 } from './client.js';
-import { applyReason } from './drift.js';
+import { applyReason, comparable, firstDifference } from './drift.js';
 import { EventReason } from './events.js';
 import { gatherChildren, type ObservedChildren } from './gather.js';
 import { buildStatus, runningImage, sameStatus } from './status.js';
@@ -156,7 +156,8 @@ export class Reconciler {
     if (reason === 'none') return live;
     const applied = await this.deps.writer.apply(desired);
     const what = `${desired.kind} ${desired.metadata?.name}`;
-    log.info({ kind: desired.kind, name: desired.metadata?.name, action: reason }, 'applied');
+    const field = reason === 'repair' ? firstDifference(comparable(desired), live) : undefined;
+    log.info({ kind: desired.kind, name: desired.metadata?.name, action: reason, field }, 'applied');
     const reconciledBefore = runtime.status?.observedGeneration !== undefined;
     const { Normal } = EventType;
     if (reason === 'create') {
