@@ -38,6 +38,8 @@ if [ ! -f "$RUN_DIR/ports.env" ]; then
     echo "KCM_PORT=$(free_port)"
     echo "SCHEDULER_PORT=$(free_port)"
     echo "KWOK_PORT=$(free_port)"
+    echo "KERNEL_HTTP_PORT=$(free_port)"
+    echo "KERNEL_WS_PORT=$(free_port)"
   } >"$RUN_DIR/ports.env"
 fi
 # shellcheck disable=SC1091
@@ -106,6 +108,19 @@ start() {
 }
 api_get() { curl -sf --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key" "$API_URL$1"; }
 
+# Requests made with ServiceAccount tokens (in this cluster: the operator under test; the control
+# plane's own components use the admin certificate) are audited, so tests and benchmarks can count
+# exactly what the operator asks of the API server.
+cat >"$RUN_DIR/audit-policy.yaml" <<'POLICY'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+- level: Metadata
+  userGroups: ["system:serviceaccounts"]
+- level: None
+POLICY
+
 step "[3/7] etcd on 127.0.0.1:$ETCD_PORT"
 start etcd "$ETCD" --name=nexus --data-dir="$RUN_DIR/data/etcd" \
   --listen-client-urls="http://127.0.0.1:$ETCD_PORT" --advertise-client-urls="http://127.0.0.1:$ETCD_PORT" \
@@ -125,8 +140,14 @@ start kube-apiserver "$APISERVER" \
   --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
   --service-cluster-ip-range=10.96.0.0/16 \
   --authorization-mode=RBAC --allow-privileged=true \
+  --requestheader-client-ca-file="$PKI/ca.crt" --requestheader-allowed-names=front-proxy-client \
+  --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
+  --requestheader-extra-headers-prefix=X-Remote-Extra- \
+  --disable-admission-plugins=TaintNodesByCondition \
   --kubelet-client-certificate="$PKI/admin.crt" --kubelet-client-key="$PKI/admin.key" \
   --kubelet-preferred-address-types=InternalIP \
+  --audit-policy-file="$RUN_DIR/audit-policy.yaml" --audit-log-path="$RUN_DIR/logs/audit.log" \
+  --audit-log-format=json --audit-log-maxsize=1024 --audit-log-maxbackup=1 \
   --profiling=false --v=1
 wait_for kube-apiserver 90 api_get /readyz
 
@@ -142,10 +163,30 @@ start kube-controller-manager "$KCM" "${kcfg[@]}" --secure-port="$KCM_PORT" \
   --concurrent-deployment-syncs=10 --concurrent-replicaset-syncs=10 --concurrent-gc-syncs=20 \
   --kube-api-qps=200 --kube-api-burst=400 --v=1
 
+# KWOK's configuration: its stock node/pod stages, and a port-forward rule so that
+# `kubectl port-forward` to any simulated kernel pod reaches a real kernel run on loopback
+# (`make dev` and the e2e test start one on these ports).
+{
+  cat "$KWOK_STAGES"
+  cat <<FORWARD
+---
+apiVersion: kwok.x-k8s.io/v1alpha1
+kind: ClusterPortForward
+metadata:
+  name: kernel-on-loopback
+spec:
+  forwards:
+  - ports: [3000]
+    target: {address: 127.0.0.1, port: $KERNEL_HTTP_PORT}
+  - ports: [3001]
+    target: {address: 127.0.0.1, port: $KERNEL_WS_PORT}
+FORWARD
+} >"$RUN_DIR/kwok.yaml"
+
 step "[6/7] kube-scheduler and KWOK"
 start kube-scheduler "$SCHEDULER" "${kcfg[@]}" --secure-port="$SCHEDULER_PORT" \
   --kube-api-qps=200 --kube-api-burst=400 --v=1
-start kwok "$KWOK" --kubeconfig="$KUBECONFIG_FILE" --config="$KWOK_STAGES" \
+start kwok "$KWOK" --kubeconfig="$KUBECONFIG_FILE" --config="$RUN_DIR/kwok.yaml" \
   --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
   --node-ip=127.0.0.1 --node-port="$KWOK_PORT" --server-address="127.0.0.1:$KWOK_PORT" \
   --tls-cert-file="$PKI/serving.crt" --tls-private-key-file="$PKI/serving.key" \
@@ -175,6 +216,8 @@ KUBECTL=$KUBECTL
 APISERVER_URL=$API_URL
 KUBERNETES_VERSION=$KUBERNETES_VERSION
 RUN_DIR=$RUN_DIR
+KERNEL_HTTP_PORT=$KERNEL_HTTP_PORT
+KERNEL_WS_PORT=$KERNEL_WS_PORT
 ENV
 step "control plane ready in $((SECONDS - started_at))s"
 echo "export KUBECONFIG=$KUBECONFIG_FILE"

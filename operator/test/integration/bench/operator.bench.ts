@@ -1,0 +1,219 @@
+// `make bench-operator`: the operator process against the KWOK control plane.
+//  - apply → Ready latency of one NexusRuntime (median of sequential runs)
+//  - 500 NexusRuntimes applied at once → time until all are Ready, operator peak RSS, API requests
+//  - idle: API requests per minute once everything is Ready (reads, writes, lease renewals)
+// Figures are printed as a Markdown table for docs/benchmarks.md; nothing here asserts on timing.
+import { readFileSync } from 'node:fs';
+
+import { Watch } from '@kubernetes/client-node';
+
+import { operatorRequests, type RequestCounts } from '../harness/audit.js';
+import { harnessState } from '../harness/cluster.js';
+import { sleep } from '../harness/eventually.js';
+import { Cluster, GROUP, PLURAL, VERSION, isReadyAtGeneration, type NexusRuntime } from '../harness/kube.js';
+import { OperatorProcess } from '../harness/operator-process.js';
+
+const SEQUENTIAL_RUNS = Number(process.env.BENCH_SEQUENTIAL ?? 15);
+const FLEET_SIZE = Number(process.env.BENCH_FLEET ?? 500);
+const IDLE_WINDOW_MS = Number(process.env.BENCH_IDLE_SECONDS ?? 60) * 1000;
+const CREATE_CONCURRENCY = 25;
+const FLEET_TIMEOUT_MS = 15 * 60_000;
+
+/** Ready times of every runtime in a namespace, observed through one watch. */
+class ReadyWatcher {
+  readonly readyAt = new Map<string, number>();
+  private waiters: { name: string; resolve: (at: number) => void }[] = [];
+  private abort: AbortController | undefined;
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly namespace: string,
+  ) {}
+
+  async start(): Promise<void> {
+    const watch = new Watch(this.cluster.config);
+    this.abort = await watch.watch(
+      `/apis/${GROUP}/${VERSION}/namespaces/${this.namespace}/${PLURAL}`,
+      {},
+      (_phase: string, runtime: NexusRuntime) => {
+        const name = runtime.metadata.name;
+        if (!this.readyAt.has(name) && isReadyAtGeneration(runtime)) {
+          const at = performance.now();
+          this.readyAt.set(name, at);
+          this.waiters.filter((w) => w.name === name).forEach((w) => w.resolve(at));
+          this.waiters = this.waiters.filter((w) => w.name !== name);
+        }
+      },
+      (error: unknown) => {
+        if (error && !this.abort?.signal.aborted) console.error('watch ended', error);
+      },
+    );
+  }
+
+  whenReady(name: string): Promise<number> {
+    const at = this.readyAt.get(name);
+    if (at !== undefined) return Promise.resolve(at);
+    return new Promise((resolve) => this.waiters.push({ name, resolve }));
+  }
+
+  stop(): void {
+    this.abort?.abort();
+  }
+}
+
+function peakRssMB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
+  return Math.round(kb / 1024);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000}s`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function describeRequests(counts: RequestCounts): string {
+  return Object.entries(counts.byVerbAndResource)
+    .sort((a, b) => b[1] - a[1])
+    .map(([key, n]) => `${key}: ${n}`)
+    .join(', ');
+}
+
+describe('operator benchmark', () => {
+  const state = harnessState();
+  const cluster = new Cluster(state);
+  let operator: OperatorProcess;
+  const rows: [string, string][] = [];
+
+  beforeAll(async () => {
+    // The operator's own defaults, except the lease identity.
+    operator = await OperatorProcess.start(state, {
+      identity: 'bench',
+      env: {
+        LOG_LEVEL: 'info',
+        LEASE_DURATION_SECONDS: '15',
+        RENEW_DEADLINE_SECONDS: '10',
+        RETRY_PERIOD_SECONDS: '2',
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await operator?.stop();
+    process.stdout.write(
+      [
+        `## Operator (Kubernetes ${state.kubernetesVersion} + KWOK, ${FLEET_SIZE} runtimes)`,
+        '',
+        '| measure | value |',
+        '|---|---|',
+        ...rows.map(([k, v]) => `| ${k} | ${v} |`),
+      ].join('\n') + '\n',
+    );
+  });
+
+  test('apply → Ready latency of one NexusRuntime', async () => {
+    const namespace = 'bench-latency';
+    await cluster.createNamespace(namespace);
+    const watcher = new ReadyWatcher(cluster, namespace);
+    await watcher.start();
+    const latencies: number[] = [];
+    for (let i = 0; i < SEQUENTIAL_RUNS; i++) {
+      const name = `latency-${i}`;
+      const started = performance.now();
+      await cluster.createRuntime(namespace, name, {});
+      const readyAt = await withTimeout(watcher.whenReady(name), 120_000, `${name} Ready`);
+      latencies.push(readyAt - started);
+    }
+    watcher.stop();
+    rows.push([
+      `apply → Ready, one runtime (median of ${SEQUENTIAL_RUNS})`,
+      `${(median(latencies) / 1000).toFixed(2)} s`,
+    ]);
+    rows.push(['apply → Ready, one runtime (max)', `${(Math.max(...latencies) / 1000).toFixed(2)} s`]);
+  });
+
+  test(`${FLEET_SIZE} NexusRuntimes applied at once`, async () => {
+    const namespace = 'bench-fleet';
+    await cluster.createNamespace(namespace);
+    const watcher = new ReadyWatcher(cluster, namespace);
+    await watcher.start();
+    const names = Array.from({ length: FLEET_SIZE }, (_, i) => `fleet-${String(i).padStart(3, '0')}`);
+    const from = new Date();
+    const started = performance.now();
+    const queue = [...names];
+    await Promise.all(
+      Array.from({ length: CREATE_CONCURRENCY }, async () => {
+        for (let name = queue.shift(); name; name = queue.shift())
+          await cluster.createRuntime(namespace, name, {});
+      }),
+    );
+    const appliedIn = performance.now() - started;
+    let lastReport = 0;
+    const progress = setInterval(() => {
+      if (watcher.readyAt.size !== lastReport) {
+        lastReport = watcher.readyAt.size;
+        process.stdout.write(
+          `${watcher.readyAt.size}/${FLEET_SIZE} Ready after ${((performance.now() - started) / 1000).toFixed(0)}s\n`,
+        );
+      }
+    }, 10_000);
+    const readyTimes = await withTimeout(
+      Promise.all(names.map((name) => watcher.whenReady(name))),
+      FLEET_TIMEOUT_MS,
+      `${FLEET_SIZE} runtimes Ready`,
+    ).finally(() => clearInterval(progress));
+    const allReady = Math.max(...readyTimes) - started;
+    watcher.stop();
+    // Let the last status writes land in the audit log before counting.
+    await sleep(2000);
+    const requests = operatorRequests(state, from);
+    rows.push([
+      `${FLEET_SIZE} applied (${CREATE_CONCURRENCY} parallel creates) in`,
+      `${(appliedIn / 1000).toFixed(1)} s`,
+    ]);
+    rows.push([`${FLEET_SIZE} applied → all Ready`, `${(allReady / 1000).toFixed(1)} s`]);
+    rows.push([
+      `${FLEET_SIZE} applied → 50% / 90% Ready`,
+      `${(percentile(readyTimes, 50) / 1000 - started / 1000).toFixed(1)} s / ${(percentile(readyTimes, 90) / 1000 - started / 1000).toFixed(1)} s`,
+    ]);
+    rows.push(['operator peak RSS (VmHWM) after the fleet', `${peakRssMB(operator.pid)} MB`]);
+    rows.push([
+      'operator API requests, start of apply → all Ready (+2 s)',
+      `${requests.total} (${requests.reads} reads, ${requests.writes} writes, ${requests.leaseWrites} lease renewals)`,
+    ]);
+    rows.push(['… per runtime', (requests.total / FLEET_SIZE).toFixed(1)]);
+    process.stdout.write(`requests by verb and resource: ${describeRequests(requests)}\n`);
+  });
+
+  test('idle: API requests per minute with everything Ready', async () => {
+    await sleep(10_000); // let in-flight rollouts' last status updates settle
+    const from = new Date();
+    await sleep(IDLE_WINDOW_MS);
+    const requests = operatorRequests(state, from);
+    const perMinute = (n: number) => ((n * 60_000) / IDLE_WINDOW_MS).toFixed(1);
+    rows.push([
+      `idle API requests per minute (${IDLE_WINDOW_MS / 1000} s window)`,
+      `${perMinute(requests.total)} (${perMinute(requests.reads)} reads, ${perMinute(requests.writes)} writes, ${perMinute(requests.leaseWrites)} lease renewals)`,
+    ]);
+    process.stdout.write(`idle requests by verb and resource: ${describeRequests(requests) || 'none'}\n`);
+    rows.push(['operator peak RSS (VmHWM) at the end', `${peakRssMB(operator.pid)} MB`]);
+  });
+});
