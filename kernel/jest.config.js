@@ -1,3 +1,4 @@
 import { jestConfig } from '../jest.config.base.js';
 
-export default jestConfig();
+// The integration suites start real kernels (and child processes), so they get more time.
+export default jestConfig({ testTimeout: 30_000 });

@@ -1,13 +1,30 @@
 ##@ Kernel (kernel/: the workspace-kernel HTTP and WebSocket server)
 
+KERNEL_SRC := $(shell find kernel/src -name '*.ts' -not -name '*.test.ts' -not -path '*/testing/*' 2>/dev/null)
+KERNEL_STAMP := kernel/dist/.built
+KERNEL_BENCH_SRC := $(wildcard kernel/bench/*.ts)
+KERNEL_BENCH_STAMP := kernel/bench/dist/.built
+
 .PHONY: build-kernel
-build-kernel: deps-node ## Compile the kernel to kernel/dist
-	@echo "==> kernel: not built yet"
+build-kernel: deps-node build-bridge $(KERNEL_STAMP) ## Compile the kernel to kernel/dist (entry: node kernel/dist/index.js)
+
+$(KERNEL_STAMP): $(KERNEL_SRC) kernel/package.json kernel/tsconfig.json kernel/tsconfig.build.json
+	@echo "==> kernel: tsc -p kernel/tsconfig.build.json"
+	npm run build --silent -w @nexus/kernel
+	@touch $@
 
 .PHONY: test-kernel
-test-kernel: build-bridge ## jest: HTTP and WebSocket against a real kernel and the real bridge
-	@echo "==> kernel: no tests yet"
+test-kernel: build-bridge build-kernel ## jest: units, then HTTP and WebSocket against real kernels and the real bridge
+	@echo "==> kernel: jest (units and integration; the integration suites start kernels on 127.0.0.1)"
+	cd kernel && node --experimental-vm-modules ../node_modules/jest/bin/jest.js --ci
+
+$(KERNEL_BENCH_STAMP): $(KERNEL_BENCH_SRC) kernel/bench/tsconfig.json kernel/bench/tsconfig.build.json
+	@echo "==> kernel: compile the benchmarks"
+	npx tsc -p kernel/bench/tsconfig.build.json
+	@touch $@
 
 .PHONY: bench-kernel
-bench-kernel: build-kernel ## autocannon and WebSocket fan-out benchmarks
-	@echo "==> kernel: no benchmarks yet"
+bench-kernel: build-kernel $(KERNEL_BENCH_STAMP) ## autocannon vs bare Express, 1,000-subscriber fan-out, idle RSS
+	@mkdir -p "$(NEXUS_CACHE)/bench"
+	node kernel/bench/dist/main.js | tee "$(NEXUS_CACHE)/bench/kernel.md"
+	@echo "==> kernel: figures in $(NEXUS_CACHE)/bench/kernel.md"

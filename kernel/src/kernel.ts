@@ -51,14 +51,14 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
+/** Stops listening, closes connections as they become idle, and forces the rest after `timeoutMs`. */
 function closeServer(server: Server, timeoutMs: number): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      server.closeAllConnections();
-      resolve();
-    }, timeoutMs);
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
+    const force = setTimeout(() => server.closeAllConnections(), timeoutMs);
     server.close(() => {
-      clearTimeout(timer);
+      clearInterval(sweep);
+      clearTimeout(force);
       resolve();
     });
     server.closeIdleConnections();
@@ -133,15 +133,16 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
       requestTimeout: config.http.requestTimeoutMs,
       headersTimeout: config.http.headersTimeoutMs,
       keepAliveTimeout: config.http.keepAliveTimeoutMs,
+      // How often Node enforces the two timeouts above (default 30 s, too coarse against slow loris).
+      connectionsCheckingInterval: Math.min(1000, config.http.headersTimeoutMs),
     },
     app,
   );
   const sockets = createPanelSocketServer(
     { config: config.ws, logger, metrics, registry, executor, status },
     verifyToken,
+    config.http,
   );
-  sockets.server.headersTimeout = config.http.headersTimeoutMs;
-  sockets.server.requestTimeout = config.http.requestTimeoutMs;
 
   const httpPort = await listen(server, config.httpPort, config.host);
   wsPort = await listen(sockets.server, config.wsPort, config.host);
@@ -162,21 +163,20 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
   logger.info({ warmUpMs: Math.round(performance.now() - warmStarted) }, 'ready');
 
   let stopping: Promise<void> | undefined;
+  // Order matters: /ready fails and new work gets 503 while the listeners stay open (the load
+  // balancer needs a moment to notice), in-flight handlers finish within the grace period, then
+  // WebSocket clients get 1001, the listeners close, state is flushed and the sandbox stops.
   const shutdown = async (reason: string): Promise<void> => {
     status.draining = true;
     logger.info(
       { reason, inFlight: executor.inFlight, graceMs: config.shutdownGraceMs },
       'shutting down: draining',
     );
-    const httpClosed = closeServer(server, config.shutdownGraceMs + 1000);
-    sockets.server.close();
     const drained = await executor.idle(config.shutdownGraceMs);
     if (!drained)
       logger.warn({ inFlight: executor.inFlight }, 'grace period over with handlers still running');
     await sockets.closeAll(CloseCode.GOING_AWAY, 'server shutting down', 2000);
-    server.closeIdleConnections();
-    await Promise.race([httpClosed, new Promise((resolve) => setTimeout(resolve, 1000))]);
-    server.closeAllConnections();
+    await Promise.all([closeServer(server, 2000), closeServer(sockets.server, 100)]);
     await persistence.flush();
     await sandbox.shutdown();
     logger.info({ panels: registry.size }, 'stopped');

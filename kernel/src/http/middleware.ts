@@ -82,8 +82,12 @@ export function requireAuth(context: HttpContext): RequestHandler {
 /** Refuses new work (anything but reads) once shutdown has begun. */
 export function refuseWhileDraining(context: HttpContext): RequestHandler {
   return (request, response, next) => {
-    if (context.status.draining && request.method !== 'GET' && request.method !== 'HEAD') {
-      response.setHeader('Connection', 'close');
+    if (!context.status.draining) {
+      next();
+      return;
+    }
+    response.setHeader('Connection', 'close');
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
       response.setHeader('Retry-After', '1');
       sendError(
         response,

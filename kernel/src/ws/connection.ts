@@ -34,6 +34,11 @@ export interface ConnectionContext {
   readonly status: KernelStatus;
 }
 
+function textOf(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(new Uint8Array(data)).toString('utf8');
+}
+
 export class PanelConnection {
   alive = true;
   private unsubscribe: (() => void) | undefined;
@@ -112,9 +117,7 @@ export class PanelConnection {
     }
     let message;
     try {
-      message = parseClientMessage(
-        Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data).toString('utf8'),
-      );
+      message = parseClientMessage(textOf(data));
     } catch (error) {
       this.count('in', 'invalid');
       this.sendError(error as KernelError);

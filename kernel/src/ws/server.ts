@@ -31,6 +31,7 @@ function refuse(socket: Duplex, error: KernelError): void {
 export function createPanelSocketServer(
   context: ConnectionContext,
   verifyToken: TokenVerifier,
+  timeouts: { headersTimeoutMs: number; requestTimeoutMs: number },
 ): PanelSocketServer {
   const connections = new Set<PanelConnection>();
   const wss = new WebSocketServer({
@@ -38,7 +39,12 @@ export function createPanelSocketServer(
     maxPayload: context.config.maxMessageBytes,
     perMessageDeflate: false,
   });
-  const server = createServer((_request, response) => {
+  const serverOptions = {
+    headersTimeout: timeouts.headersTimeoutMs,
+    requestTimeout: timeouts.requestTimeoutMs,
+    connectionsCheckingInterval: Math.min(1000, timeouts.headersTimeoutMs),
+  };
+  const server = createServer(serverOptions, (_request, response) => {
     response.writeHead(426, { 'Content-Type': 'application/json', Upgrade: 'websocket' });
     response.end(
       JSON.stringify({

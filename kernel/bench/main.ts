@@ -1,0 +1,247 @@
+// make bench-kernel: the kernel's benchmarks, printed as Markdown for docs/benchmarks.md.
+//   1. autocannon against POST /panels/:id/trigger/:tool (trivial handler) and, in the same run,
+//      against a bare Express route returning the same JSON;
+//   2. PATCH fan-out to 1,000 WebSocket subscribers of one panel;
+//   3. idle resident memory of a kernel with one warm sandbox instance (the operator's overheadMB).
+
+import { execSync } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import autocannon from 'autocannon';
+import WebSocket from 'ws';
+import { type Child, rssMiB, startBareExpress, startKernel } from './processes.js';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const subscribers = Number(process.env.BENCH_SUBSCRIBERS ?? 1000);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 50);
+
+function progress(message: string): void {
+  process.stderr.write(`  .. ${message}\n`);
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+async function post(url: string, body: unknown): Promise<Record<string, unknown>> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (response.status >= 300) throw new Error(`POST ${url}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as Record<string, unknown>;
+}
+
+interface Load {
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+async function load(url: string, duration: number): Promise<Load> {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+    connections,
+    duration,
+  });
+  return {
+    requestsPerSecond: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts + result.non2xx,
+  };
+}
+
+async function triggerThroughput(): Promise<string[]> {
+  progress('trigger throughput: starting the kernel and the bare Express peer');
+  const kernel = await startKernel();
+  let bare: Child | undefined;
+  try {
+    const panel = await post(`${kernel.url}/panels`, {
+      title: 'Bench',
+      tools: { noop: { handler: 'return 1' } },
+    });
+    const triggerUrl = `${kernel.url}/panels/${String(panel.id)}/trigger/noop`;
+    const sample = await post(triggerUrl, {});
+    bare = await startBareExpress(sample);
+    const bareUrl = `${bare.url}/panels/${String(panel.id)}/trigger/noop`;
+    progress('warming both up (3 s each)');
+    await load(triggerUrl, 3);
+    await load(bareUrl, 3);
+    progress(`measuring the kernel for ${seconds} s`);
+    const kernelLoad = await load(triggerUrl, seconds);
+    progress(`measuring bare Express for ${seconds} s`);
+    const bareLoad = await load(bareUrl, seconds);
+    const ratio = kernelLoad.requestsPerSecond / bareLoad.requestsPerSecond;
+    return [
+      `### Trigger throughput (autocannon, ${connections} connections, ${seconds} s, POST with body \`{}\`)`,
+      '',
+      '| target | req/s | p50 ms | p99 ms | errors |',
+      '|---|---|---|---|---|',
+      `| kernel \`POST /panels/:id/trigger/noop\` (\`return 1\` in the sandbox) | ${kernelLoad.requestsPerSecond.toFixed(0)} | ${kernelLoad.p50} | ${kernelLoad.p99} | ${kernelLoad.errors} |`,
+      `| bare Express route, same JSON body | ${bareLoad.requestsPerSecond.toFixed(0)} | ${bareLoad.p50} | ${bareLoad.p99} | ${bareLoad.errors} |`,
+      '',
+      `Kernel / bare Express: **${(ratio * 100).toFixed(0)} %** (target ≥ 40 %); target ≥ 5,000 req/s with p99 ≤ 20 ms.`,
+      '',
+    ];
+  } finally {
+    await bare?.stop();
+    await kernel.stop();
+  }
+}
+
+async function fanOut(): Promise<string[]> {
+  progress(`fan-out: starting the kernel and connecting ${subscribers} subscribers`);
+  const kernel = await startKernel();
+  const sockets: WebSocket[] = [];
+  try {
+    const panel = await post(`${kernel.url}/panels`, {
+      title: 'Fan-out',
+      state: { round: -1 },
+      tools: {
+        tick: {
+          capabilities: ['state:write:round'],
+          args: { type: 'object', properties: { round: { type: 'integer' } } },
+          handler: '$state.round = $args.round',
+        },
+      },
+    });
+    const wsUrl = `${kernel.wsUrl}/panels/${String(panel.id)}/ws`;
+    const arrivals: number[][] = [];
+    let current = -1;
+    let pending = 0;
+    let roundDone: () => void = () => {};
+    for (let batch = 0; batch < subscribers; batch += 100) {
+      await Promise.all(
+        Array.from({ length: Math.min(100, subscribers - batch) }, async () => {
+          const socket = new WebSocket(wsUrl);
+          sockets.push(socket);
+          await new Promise<void>((resolve, reject) => {
+            socket.once('message', () => resolve());
+            socket.once('error', reject);
+          });
+          socket.on('message', (data: Buffer) => {
+            const text = data.toString('utf8');
+            if (!text.startsWith('{"type":"PATCH"') || !text.includes(`"value":${current},`)) return;
+            arrivals[current]!.push(performance.now());
+            pending -= 1;
+            if (pending === 0) roundDone();
+          });
+        }),
+      );
+    }
+    const latencies: number[] = [];
+    const spreads: number[] = [];
+    const triggerUrl = `${kernel.url}/panels/${String(panel.id)}/trigger/tick`;
+    progress(`${rounds} rounds of one PATCH to ${subscribers} subscribers`);
+    for (let round = 0; round < rounds; round += 1) {
+      current = round;
+      arrivals[round] = [];
+      pending = subscribers;
+      const done = new Promise<void>((resolve) => (roundDone = resolve));
+      const sent = performance.now();
+      await post(triggerUrl, { round });
+      await Promise.race([done, sleep(10_000)]);
+      const times = arrivals[round]!;
+      if (times.length < subscribers)
+        throw new Error(`round ${round}: only ${times.length} of ${subscribers} subscribers got the PATCH`);
+      for (const time of times) latencies.push(time - sent);
+      spreads.push(Math.max(...times) - Math.min(...times));
+      await sleep(50);
+    }
+    latencies.sort((a, b) => a - b);
+    spreads.sort((a, b) => a - b);
+    return [
+      `### PATCH fan-out (${subscribers} WebSocket subscribers of one panel, ${rounds} rounds)`,
+      '',
+      'Latency from sending the HTTP trigger to each subscriber receiving its PATCH (one sample per subscriber per round):',
+      '',
+      '| p50 ms | p99 ms | max ms | first-to-last subscriber, median round ms |',
+      '|---|---|---|---|',
+      `| ${percentile(latencies, 50).toFixed(1)} | ${percentile(latencies, 99).toFixed(1)} | ${latencies.at(-1)!.toFixed(1)} | ${percentile(spreads, 50).toFixed(1)} |`,
+      '',
+      'Target: p99 ≤ 50 ms. The subscribers live in the benchmark process on the same 2 cores.',
+      '',
+    ];
+  } finally {
+    for (const socket of sockets) socket.terminate();
+    await kernel.stop();
+  }
+}
+
+async function sampleRss(pid: number, count: number): Promise<{ median: number; max: number }> {
+  const samples: number[] = [];
+  for (let index = 0; index < count; index += 1) {
+    samples.push(await rssMiB(pid));
+    await sleep(500);
+  }
+  samples.sort((a, b) => a - b);
+  return { median: percentile(samples, 50), max: samples.at(-1)! };
+}
+
+async function idleMemory(): Promise<string[]> {
+  progress('idle memory: default configuration (MIN_INSTANCES=1, MEMORY_LIMIT_MB=32, MAX_INSTANCES=10)');
+  const kernel = await startKernel({ LOG_LEVEL: 'info' });
+  try {
+    const pid = kernel.process.pid!;
+    await sleep(3000);
+    const fresh = await sampleRss(pid, 10);
+    progress('idle memory: 2,000 executions on one panel, then idle again');
+    const panel = await post(`${kernel.url}/panels`, {
+      title: 'Warm',
+      state: { count: 0 },
+      tools: {
+        inc: {
+          capabilities: ['state:read:*', 'state:write:*'],
+          handler: '$state.count += 1; return $state.count',
+        },
+      },
+    });
+    const url = `${kernel.url}/panels/${String(panel.id)}/trigger/inc`;
+    for (let batch = 0; batch < 250; batch += 1)
+      await Promise.all(Array.from({ length: 8 }, () => post(url, {})));
+    await sleep(5000);
+    const used = await sampleRss(pid, 10);
+    const overhead = Math.ceil(Math.max(fresh.max, used.max));
+    return [
+      "### Idle resident memory (the memory budget's overheadMB)",
+      '',
+      'VmRSS of `node kernel/dist/index.js` from /proc/<pid>/status, 10 samples 0.5 s apart, default sandbox',
+      'settings (one warm instance, MEMORY_LIMIT_MB=32), no request in flight:',
+      '',
+      '| state | median MiB | max MiB |',
+      '|---|---|---|',
+      `| ready, 3 s after start | ${fresh.median.toFixed(1)} | ${fresh.max.toFixed(1)} |`,
+      `| one panel, 5 s after 2,000 executions | ${used.median.toFixed(1)} | ${used.max.toFixed(1)} |`,
+      '',
+      `overheadMB = ceil(max of both) = **${overhead}**`,
+      '',
+    ];
+  } finally {
+    await kernel.stop();
+  }
+}
+
+function header(): string[] {
+  const commit = (() => {
+    try {
+      return execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
+    } catch {
+      return 'unknown';
+    }
+  })();
+  return [
+    `## Kernel`,
+    '',
+    `\`make bench-kernel\` — ${new Date().toISOString().slice(0, 10)}, commit ${commit}, Node ${process.version}.`,
+    '',
+  ];
+}
+
+const sections = [header(), await triggerThroughput(), await fanOut(), await idleMemory()];
+process.stdout.write(`${sections.flat().join('\n')}\n`);

@@ -1,0 +1,218 @@
+// Starts real kernels for the integration tests: in-process (with the real bridge) or as a child
+// process running the built kernel/dist/index.js (for signals). Loopback only, ephemeral ports.
+
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import WebSocket from 'ws';
+import { loadConfig } from '../config.js';
+import { type Kernel, startKernel } from '../kernel.js';
+import { createBridgeSandbox } from '../sandbox/bridge.js';
+
+export interface TestKernel {
+  readonly kernel: Kernel;
+  readonly url: string;
+  readonly wsUrl: string;
+  readonly cacheDir: string;
+  stop(): Promise<void>;
+}
+
+export async function makeCacheDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'nexus-kernel-test-'));
+}
+
+const baseEnv = (cacheDir: string): Record<string, string> => ({
+  HOST: '127.0.0.1',
+  HTTP_PORT: '0',
+  WS_PORT: '0',
+  LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+  CACHE_DIR: cacheDir,
+  MAX_INSTANCES: '4',
+  MIN_INSTANCES: '1',
+  TIMEOUT_MS: '3000',
+  SHUTDOWN_GRACE_MS: '5000',
+});
+
+/** Starts a kernel in this process. `cacheDir` is reused when given (restart tests) and kept. */
+export async function startTestKernel(
+  env: Record<string, string> = {},
+  cacheDir?: string,
+): Promise<TestKernel> {
+  const dir = cacheDir ?? (await makeCacheDir());
+  const config = loadConfig({ ...baseEnv(dir), ...env });
+  const kernel = await startKernel({
+    config,
+    logger: pino({ level: config.logLevel }),
+    createSandbox: createBridgeSandbox,
+  });
+  return {
+    kernel,
+    url: `http://127.0.0.1:${kernel.httpPort}`,
+    wsUrl: `ws://127.0.0.1:${kernel.wsPort}`,
+    cacheDir: dir,
+    async stop() {
+      await kernel.shutdown('test finished');
+      if (cacheDir === undefined) await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface ChildKernel {
+  readonly process: ChildProcess;
+  readonly url: string;
+  readonly wsUrl: string;
+  readonly logs: string[];
+  exited: Promise<number | null>;
+}
+
+const entry = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+
+/** Runs `node kernel/dist/index.js` (build it first: make build-kernel) and waits for /ready. */
+export async function startChildKernel(env: Record<string, string>, cacheDir: string): Promise<ChildKernel> {
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run make build-kernel first`);
+  const child = spawn(process.execPath, [entry], {
+    env: { ...process.env, ...baseEnv(cacheDir), LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const ports = await new Promise<{ httpPort: number; wsPort: number }>((resolve, reject) => {
+    let buffered = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      let newline;
+      while ((newline = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        logs.push(line);
+        const record = JSON.parse(line) as { msg?: string; httpPort?: number; wsPort?: number };
+        if (record.msg === 'listening') resolve({ httpPort: record.httpPort!, wsPort: record.wsPort! });
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => logs.push(chunk.toString('utf8')));
+    void exited.then((code) =>
+      reject(new Error(`the kernel exited with ${code} before listening:\n${logs.join('\n')}`)),
+    );
+  });
+  const url = `http://127.0.0.1:${ports.httpPort}`;
+  for (let attempt = 0; ; attempt += 1) {
+    const ready = await fetch(`${url}/ready`).then(
+      (response) => response.status === 200,
+      () => false,
+    );
+    if (ready) break;
+    if (attempt > 200) throw new Error(`the kernel did not become ready:\n${logs.join('\n')}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { process: child, url, wsUrl: `ws://127.0.0.1:${ports.wsPort}`, logs, exited };
+}
+
+/** A WebSocket client that records every message and lets a test wait for a matching one. */
+export class TestSocket {
+  readonly messages: Record<string, unknown>[] = [];
+  private waiters: {
+    match: (message: Record<string, unknown>) => boolean;
+    resolve: (message: Record<string, unknown>) => void;
+  }[] = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+
+  private constructor(readonly socket: WebSocket) {
+    socket.on('message', (data: Buffer) => {
+      const message = JSON.parse(data.toString('utf8')) as Record<string, unknown>;
+      this.messages.push(message);
+      this.waiters = this.waiters.filter((waiter) => {
+        if (!waiter.match(message)) return true;
+        waiter.resolve(message);
+        return false;
+      });
+    });
+    this.closed = new Promise((resolve) =>
+      socket.once('close', (code, reason) => resolve({ code, reason: reason.toString('utf8') })),
+    );
+  }
+
+  static open(url: string, options: WebSocket.ClientOptions = {}): Promise<TestSocket> {
+    const socket = new WebSocket(url, options);
+    const client = new TestSocket(socket);
+    return new Promise((resolve, reject) => {
+      socket.once('open', () => resolve(client));
+      socket.once('error', reject);
+      socket.once('unexpected-response', (_request, response) =>
+        reject(new Error(`upgrade refused with ${response.statusCode}`)),
+      );
+    });
+  }
+
+  /** Resolves with the first message (already received or future) for which `match` holds. */
+  next(
+    match: (message: Record<string, unknown>) => boolean,
+    timeoutMs = 5000,
+  ): Promise<Record<string, unknown>> {
+    const seen = this.messages.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(`no matching message within ${timeoutMs} ms; got ${JSON.stringify(this.messages)}`),
+          ),
+        timeoutMs,
+      );
+      this.waiters.push({
+        match,
+        resolve: (message) => {
+          clearTimeout(timer);
+          resolve(message);
+        },
+      });
+    });
+  }
+
+  ofType(type: string, timeoutMs?: number): Promise<Record<string, unknown>> {
+    return this.next((message) => message.type === type, timeoutMs);
+  }
+
+  send(message: unknown): void {
+    this.socket.send(typeof message === 'string' ? message : JSON.stringify(message));
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+/** Posts JSON and returns status and parsed body. */
+export async function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+export const counterPanel = {
+  title: 'Counter',
+  state: { count: 0, loading: false },
+  tools: {
+    increment: {
+      description: 'Add to the counter',
+      args: {
+        type: 'object',
+        properties: { by: { type: 'number' } },
+        required: ['by'],
+        additionalProperties: false,
+      },
+      capabilities: ['state:read:*', 'state:write:count'],
+      handler: '$state.count += $args.by; return $state.count',
+    },
+  },
+};
