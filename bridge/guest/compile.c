@@ -1,0 +1,51 @@
+/* Handler source → bytecode (in the compiler context, the only one with eval) and bytecode →
+ * a function in the sandbox context. Compiling in a separate context keeps eval out of the
+ * sandbox altogether, and reading the bytecode back binds the function to the sandbox realm. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "abi.h"
+#include "guest.h"
+
+/* Returns JS_UNDEFINED and the bytecode on success, or the compiler's exception. */
+JSValue nx_compile_source(const char *src, size_t len, uint8_t **bytecode, size_t *bytecode_len) {
+    JSContext *ctx = nx.compiler;
+    size_t prefix = sizeof(NX_WRAP_PREFIX) - 1, suffix = sizeof(NX_WRAP_SUFFIX) - 1;
+    char *wrapped = malloc(prefix + len + suffix + 1);
+    if (!wrapped) host_out_of_memory();
+    memcpy(wrapped, NX_WRAP_PREFIX, prefix);
+    memcpy(wrapped + prefix, src, len);
+    memcpy(wrapped + prefix + len, NX_WRAP_SUFFIX, suffix + 1);
+
+    JSValue script = JS_Eval(ctx, wrapped, prefix + len + suffix, NX_FILENAME,
+                             JS_EVAL_TYPE_GLOBAL | JS_EVAL_FLAG_COMPILE_ONLY);
+    free(wrapped);
+    if (JS_IsException(script)) return JS_GetException(ctx);
+
+    *bytecode = JS_WriteObject(ctx, bytecode_len, script, JS_WRITE_OBJ_BYTECODE | JS_WRITE_OBJ_STRIP_SOURCE);
+    JS_FreeValue(ctx, script);
+    if (!*bytecode) return JS_GetException(ctx);
+    return JS_UNDEFINED;
+}
+
+/* Evaluates compiled handler bytecode in `ctx`; the result is the handler's async function, or
+ * JS_EXCEPTION with the reason pending in `ctx`. */
+JSValue nx_load_bytecode(JSContext *ctx, const uint8_t *bytecode, size_t len) {
+    JSValue script = JS_ReadObject(ctx, bytecode, len, JS_READ_OBJ_BYTECODE);
+    if (JS_IsException(script)) return script;
+    if (JS_VALUE_GET_TAG(script) != JS_TAG_FUNCTION_BYTECODE) {
+        JS_FreeValue(ctx, script);
+        return JS_ThrowTypeError(ctx, "the bytecode does not hold a compiled script");
+    }
+    return JS_EvalFunction(ctx, script);
+}
+
+NX_EXPORT("nx_compile") int32_t nx_compile(const char *src, int32_t len) {
+    uint8_t *bytecode = NULL;
+    size_t bytecode_len = 0;
+    JSValue error = nx_compile_source(src, (size_t)len, &bytecode, &bytecode_len);
+    if (!JS_IsUndefined(error)) return nx_output_error(nx.compiler, error, NX_SYNTAX_ERROR);
+    nx_set_output(bytecode, bytecode_len);
+    js_free(nx.compiler, bytecode);
+    return NX_COMPILED;
+}

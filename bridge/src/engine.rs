@@ -1,0 +1,115 @@
+//! wasmtime, configured once per runtime: a pooling allocator sized to the runtime's instances,
+//! copy-on-write memory images of the pre-initialised guest, epoch interruption for timeouts, and
+//! an `InstancePre` so each execution only instantiates.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use wasmtime::{
+    Config, Engine, EngineWeak, ExternType, InstanceAllocationStrategy, InstancePre, Linker,
+    OptLevel, PoolingAllocationConfig,
+};
+
+use crate::config::RuntimeConfig;
+use crate::host;
+use crate::module_cache::{self, ModuleSource};
+use crate::store::HostState;
+
+/// One epoch tick; timeouts are counted in ticks.
+pub const EPOCH_TICK: Duration = Duration::from_millis(1);
+/// Native stack for compiled WebAssembly; worker threads get more than this.
+/// (wasmtime caps it at its async stack size, 2 MiB, even without async support.)
+pub const WASM_STACK_BYTES: usize = 2 * 1024 * 1024;
+pub const WORKER_STACK_BYTES: usize = 16 * 1024 * 1024;
+/// Room the guest needs above its snapshot to run anything at all.
+pub const GUEST_HEADROOM_BYTES: u64 = 2 * 1024 * 1024;
+
+pub struct SandboxEngine {
+    pub engine: Engine,
+    pub pre: InstancePre<HostState>,
+    /// The smallest memoryLimitBytes the guest can run in.
+    pub minimum_memory_bytes: u64,
+    pub module_source: ModuleSource,
+}
+
+impl SandboxEngine {
+    /// `instances` is the number of pool slots (running, parked and compiling instances).
+    pub fn new(config: &RuntimeConfig, instances: u32) -> wasmtime::Result<Self> {
+        let engine = Engine::new(&wasmtime_config(config, instances))?;
+        let (module, module_source) = module_cache::load(&engine, config.cache_dir.as_deref())?;
+        let minimum_memory_bytes = module
+            .exports()
+            .find_map(|export| match export.ty() {
+                ExternType::Memory(memory) => Some(memory.minimum() * memory.page_size()),
+                _ => None,
+            })
+            .unwrap_or(0)
+            + GUEST_HEADROOM_BYTES;
+        let mut linker = Linker::new(&engine);
+        host::define(&mut linker)?;
+        let pre = linker.instantiate_pre(&module)?;
+        Ok(SandboxEngine {
+            engine,
+            pre,
+            minimum_memory_bytes,
+            module_source,
+        })
+    }
+}
+
+fn wasmtime_config(config: &RuntimeConfig, instances: u32) -> Config {
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_core_instances(instances)
+        .total_memories(instances)
+        .total_tables(instances)
+        .max_memory_size(config.memory_limit_bytes as usize);
+    let mut wasm = Config::new();
+    wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
+        .epoch_interruption(true)
+        .max_wasm_stack(WASM_STACK_BYTES)
+        .cranelift_opt_level(OptLevel::Speed)
+        .parallel_compilation(true);
+    wasm
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] and runs `on_tick`; stops on drop or when the
+/// engine is gone.
+pub struct EpochTicker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl EpochTicker {
+    pub fn start(engine: EngineWeak, on_tick: impl Fn() + Send + 'static) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = thread::Builder::new()
+            .name("nexus-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    thread::sleep(EPOCH_TICK);
+                    let Some(engine) = engine.upgrade() else {
+                        break;
+                    };
+                    engine.increment_epoch();
+                    on_tick();
+                }
+            })
+            .expect("spawn the epoch thread");
+        EpochTicker {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

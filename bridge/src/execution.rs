@@ -1,0 +1,402 @@
+//! One handler execution in its own instance: compile or load, run to the first suspension or
+//! the end, resume, and turn whatever happened — a value, a thrown error, a trap — into a result.
+
+use std::time::Instant;
+
+use serde_json::{Value, json};
+use wasmtime::{Store, Trap};
+
+use crate::engine::SandboxEngine;
+use crate::error::ErrorCode;
+use crate::guest::{ErrorRecord, GuestExports, GuestStatus, HANDLER_FILENAME, WRAP_PREFIX_LEN};
+use crate::store::{CallLimits, ExtCall, HostFault, HostState};
+use crate::types::{ErrorLocation, ExecutionContext, ExecutionMetrics, HandlerError, ResumeValue};
+
+/// How one run of the guest ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Segment {
+    Done(Option<Value>),
+    Suspended(ExtCall),
+    Failed(HandlerError),
+}
+
+pub struct Execution {
+    store: Store<HostState>,
+    guest: GuestExports,
+    timeout_ms: u64,
+    active_us: u64,
+    pub cache_hit: bool,
+    pub compilation_time_us: u64,
+    /// Set once the instance trapped or finished: it must not run again.
+    spent: bool,
+}
+
+impl Execution {
+    /// A fresh instance of the pre-initialised guest for one handler.
+    pub fn new(
+        engine: &SandboxEngine,
+        ctx: ExecutionContext,
+        limits: CallLimits,
+        memory_limit_bytes: u64,
+        timeout_ms: u64,
+    ) -> wasmtime::Result<Self> {
+        let mut store = Store::new(
+            &engine.engine,
+            HostState::new(ctx, limits, memory_limit_bytes as usize),
+        );
+        store.limiter(|state| &mut state.limiter);
+        store.set_epoch_deadline(timeout_ms + 1);
+        let instance = engine.pre.instantiate(&mut store)?;
+        let guest = GuestExports::new(&mut store, &instance)?;
+        let size = guest.memory.data_size(&store);
+        let state = store.data_mut();
+        state.memory = Some(guest.memory);
+        state.limiter.current_bytes = size;
+        state.limiter.peak_bytes = size;
+        Ok(Execution {
+            store,
+            guest,
+            timeout_ms,
+            active_us: 0,
+            cache_hit: false,
+            compilation_time_us: 0,
+            spent: false,
+        })
+    }
+
+    /// Compiles handler source to QuickJS bytecode in this instance.
+    pub fn compile(&mut self, source: &str) -> Result<Vec<u8>, HandlerError> {
+        let started = Instant::now();
+        self.store.set_epoch_deadline(self.timeout_ms + 1);
+        let status = self.guest.compile(&mut self.store, source.as_bytes());
+        self.compilation_time_us += started.elapsed().as_micros() as u64;
+        match self.status(status)? {
+            GuestStatus::Compiled => self
+                .guest
+                .output(&mut self.store)
+                .map_err(|e| self.trapped(e)),
+            GuestStatus::SyntaxError => Err(self.error_from_output(ErrorCode::CompilationError)),
+            other => Err(HandlerError::new(
+                ErrorCode::InternalError,
+                format!("unexpected guest status {other:?}"),
+            )),
+        }
+    }
+
+    /// Runs the handler from the start; `context_json` is {"args", "scope", "ext"}.
+    pub fn start(&mut self, bytecode: &[u8], context_json: &[u8]) -> Segment {
+        let started = Instant::now();
+        self.store.set_epoch_deadline(self.timeout_ms + 1);
+        let status = self.guest.run(&mut self.store, bytecode, context_json);
+        self.active_us += started.elapsed().as_micros() as u64;
+        self.segment(status)
+    }
+
+    /// Settles the `$ext` call the handler is suspended on and runs it on.
+    pub fn resume(&mut self, value: &ResumeValue) -> Segment {
+        if self.spent {
+            return Segment::Failed(HandlerError::new(
+                ErrorCode::InternalError,
+                "the instance has already finished",
+            ));
+        }
+        self.store.data_mut().pending_ext.pop_front();
+        let started = Instant::now();
+        self.store.set_epoch_deadline(self.timeout_ms + 1);
+        let status = match value {
+            ResumeValue::Success(value) => {
+                let json = value
+                    .as_ref()
+                    .map(|v| serde_json::to_vec(v).expect("JSON values serialise"));
+                self.guest.resume(&mut self.store, true, json.as_deref())
+            }
+            ResumeValue::Failure(message) => {
+                self.guest
+                    .resume(&mut self.store, false, Some(message.as_bytes()))
+            }
+        };
+        self.active_us += started.elapsed().as_micros() as u64;
+        self.segment(status)
+    }
+
+    pub fn timeout_ms(&self) -> u64 {
+        self.timeout_ms
+    }
+
+    pub fn state(&self) -> &HostState {
+        self.store.data()
+    }
+
+    pub fn memory_bytes(&self) -> u64 {
+        self.store.data().limiter.current_bytes as u64
+    }
+
+    pub fn metrics(&self) -> ExecutionMetrics {
+        let state = self.store.data();
+        ExecutionMetrics {
+            duration_us: self.active_us + self.compilation_time_us,
+            memory_used_bytes: state.limiter.current_bytes as u64,
+            memory_peak_bytes: state.limiter.peak_bytes as u64,
+            host_calls: state.host_calls,
+            cache_hit: self.cache_hit,
+            compilation_time_us: self.compilation_time_us,
+        }
+    }
+
+    fn segment(&mut self, status: wasmtime::Result<i32>) -> Segment {
+        let status = match self.status(status) {
+            Ok(status) => status,
+            Err(error) => return Segment::Failed(error),
+        };
+        match status {
+            GuestStatus::Done => {
+                self.spent = true;
+                match self.return_value() {
+                    Ok(value) => Segment::Done(value),
+                    Err(error) => Segment::Failed(error),
+                }
+            }
+            GuestStatus::Suspended => match self.store.data().pending_ext.front() {
+                Some(call) => Segment::Suspended(call.clone()),
+                None => {
+                    self.spent = true;
+                    Segment::Failed(HandlerError::new(
+                        ErrorCode::InternalError,
+                        "suspended without a pending $ext call",
+                    ))
+                }
+            },
+            GuestStatus::Threw => {
+                self.spent = true;
+                Segment::Failed(self.error_from_output(ErrorCode::ExecutionError))
+            }
+            GuestStatus::SyntaxError => {
+                self.spent = true;
+                Segment::Failed(self.error_from_output(ErrorCode::CompilationError))
+            }
+            GuestStatus::BadBytecode => {
+                self.spent = true;
+                let mut error = self.error_from_output(ErrorCode::InvalidHandler);
+                error.message = format!("the bytecode cannot be loaded: {}", error.message);
+                Segment::Failed(error)
+            }
+            GuestStatus::Compiled => {
+                self.spent = true;
+                Segment::Failed(HandlerError::new(
+                    ErrorCode::InternalError,
+                    "unexpected guest status",
+                ))
+            }
+        }
+    }
+
+    fn status(&mut self, status: wasmtime::Result<i32>) -> Result<GuestStatus, HandlerError> {
+        match status {
+            Ok(code) => GuestStatus::from_code(code).ok_or_else(|| {
+                self.spent = true;
+                HandlerError::new(
+                    ErrorCode::InternalError,
+                    format!("the guest returned unknown status {code}"),
+                )
+            }),
+            Err(error) => Err(self.trapped(error)),
+        }
+    }
+
+    fn return_value(&mut self) -> Result<Option<Value>, HandlerError> {
+        let output = self
+            .guest
+            .output(&mut self.store)
+            .map_err(|e| self.trapped(e))?;
+        if output.is_empty() {
+            return Ok(None);
+        }
+        let limit = self.store.data().limits.max_recorded_bytes;
+        if output.len() > limit {
+            return Err(HandlerError::new(
+                ErrorCode::ResourceLimit,
+                format!(
+                    "the return value is {} bytes of JSON, above the {limit}-byte limit",
+                    output.len()
+                ),
+            ));
+        }
+        serde_json::from_slice(&output).map(Some).map_err(|e| {
+            HandlerError::new(
+                ErrorCode::ResourceLimit,
+                format!("the return value cannot be accepted: {e}"),
+            )
+        })
+    }
+
+    fn error_from_output(&mut self, code: ErrorCode) -> HandlerError {
+        let output = match self.guest.output(&mut self.store) {
+            Ok(output) => output,
+            Err(error) => return self.trapped(error),
+        };
+        handler_error(code, &ErrorRecord::parse(&output))
+    }
+
+    /// A trap ends the instance; its cause decides the error code.
+    fn trapped(&mut self, error: wasmtime::Error) -> HandlerError {
+        self.spent = true;
+        classify_trap(&error, self.timeout_ms, self.store.data().limiter.refused)
+    }
+}
+
+pub fn classify_trap(
+    error: &wasmtime::Error,
+    timeout_ms: u64,
+    memory_refused: bool,
+) -> HandlerError {
+    if let Some(fault) = error.downcast_ref::<HostFault>() {
+        let code = match fault {
+            HostFault::PermissionDenied { .. } => ErrorCode::PermissionDenied,
+            HostFault::ResourceLimit(_) => ErrorCode::ResourceLimit,
+            HostFault::OutOfMemory => ErrorCode::MemoryLimit,
+            HostFault::Guest(_) => ErrorCode::InternalError,
+        };
+        let message = match fault {
+            HostFault::OutOfMemory => "the handler exceeded its memory limit".to_string(),
+            other => other.to_string(),
+        };
+        return HandlerError::new(code, message);
+    }
+    if let Some(trap) = error.downcast_ref::<Trap>() {
+        return match trap {
+            Trap::Interrupt => HandlerError::new(
+                ErrorCode::Timeout,
+                format!("the handler ran longer than its {timeout_ms} ms timeout"),
+            ),
+            // The guest's C stack sits at the bottom of linear memory: overflowing it leaves memory.
+            Trap::StackOverflow | Trap::MemoryOutOfBounds => HandlerError::new(
+                ErrorCode::StackOverflow,
+                "the handler exhausted the stack (recursion too deep)",
+            ),
+            _ if memory_refused => HandlerError::new(
+                ErrorCode::MemoryLimit,
+                "the handler exceeded its memory limit",
+            ),
+            other => HandlerError::new(
+                ErrorCode::InternalError,
+                format!("the sandbox trapped: {other}"),
+            ),
+        };
+    }
+    if memory_refused {
+        return HandlerError::new(
+            ErrorCode::MemoryLimit,
+            "the handler exceeded its memory limit",
+        );
+    }
+    HandlerError::new(
+        ErrorCode::InternalError,
+        format!("the sandbox failed: {error}"),
+    )
+}
+
+/// Builds the error a handler sees from the guest's record, with the location in the handler's
+/// own source and the stack's columns on line 1 corrected for the wrapper.
+pub fn handler_error(code: ErrorCode, record: &ErrorRecord) -> HandlerError {
+    let (stack, location) = fix_locations(&record.stack);
+    HandlerError {
+        code,
+        message: record.describe(),
+        stack: if stack.is_empty() { None } else { Some(stack) },
+        location,
+    }
+}
+
+/// Rewrites every `handler.js:L:C` in `stack`, returning the first as the error's location.
+pub fn fix_locations(stack: &str) -> (String, Option<ErrorLocation>) {
+    let marker = format!("{HANDLER_FILENAME}:");
+    let mut out = String::with_capacity(stack.len());
+    let mut first = None;
+    let mut rest = stack;
+    while let Some(at) = rest.find(&marker) {
+        let (before, after) = rest.split_at(at + marker.len());
+        out.push_str(before);
+        let (line, tail) = leading_number(after);
+        let parsed = line.and_then(|line| {
+            let tail = tail.strip_prefix(':')?;
+            let (column, tail) = leading_number(tail);
+            Some((line, column?, tail))
+        });
+        match parsed {
+            Some((line, column, tail)) => {
+                let column = if line == 1 {
+                    column.saturating_sub(WRAP_PREFIX_LEN).max(1)
+                } else {
+                    column
+                };
+                first.get_or_insert(ErrorLocation { line, column });
+                out.push_str(&format!("{line}:{column}"));
+                rest = tail;
+            }
+            None => rest = after,
+        }
+    }
+    out.push_str(rest);
+    (out, first)
+}
+
+fn leading_number(text: &str) -> (Option<u32>, &str) {
+    let end = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    (text[..end].parse().ok(), &text[end..])
+}
+
+/// The JSON context the guest's nx_run takes.
+pub fn context_json(ctx: &ExecutionContext) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "args": ctx.args,
+        "scope": ctx.scope,
+        "ext": ctx.extension_registry,
+    }))
+    .expect("JSON values serialise")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn columns_on_the_first_line_lose_the_wrapper() {
+        let (stack, location) =
+            fix_locations("    at <anonymous> (handler.js:1:25)\n    at f (handler.js:3:7)\n");
+        assert_eq!(location, Some(ErrorLocation { line: 1, column: 7 }));
+        assert_eq!(
+            stack,
+            "    at <anonymous> (handler.js:1:7)\n    at f (handler.js:3:7)\n"
+        );
+    }
+
+    #[test]
+    fn stacks_without_handler_frames_have_no_location() {
+        let (stack, location) = fix_locations("    at JSON.parse (native)\n");
+        assert_eq!(location, None);
+        assert_eq!(stack, "    at JSON.parse (native)\n");
+    }
+
+    #[test]
+    fn traps_map_to_error_codes() {
+        let timeout = classify_trap(&wasmtime::Error::new(Trap::Interrupt), 50, false);
+        assert_eq!(timeout.code, ErrorCode::Timeout);
+        assert!(timeout.message.contains("50 ms"));
+        let stack = classify_trap(&wasmtime::Error::new(Trap::StackOverflow), 50, false);
+        assert_eq!(stack.code, ErrorCode::StackOverflow);
+        let denied = classify_trap(
+            &wasmtime::Error::new(HostFault::PermissionDenied {
+                token: "ext:http".into(),
+                action: "calling".into(),
+            }),
+            50,
+            false,
+        );
+        assert_eq!(denied.code, ErrorCode::PermissionDenied);
+        assert!(denied.message.contains("\"ext:http\""));
+        let oom = classify_trap(&wasmtime::Error::new(HostFault::OutOfMemory), 50, true);
+        assert_eq!(oom.code, ErrorCode::MemoryLimit);
+    }
+}

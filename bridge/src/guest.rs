@@ -1,0 +1,210 @@
+//! The embedded QuickJS guest and the host side of its ABI (bridge/guest/abi.h, docs/bridge.md).
+
+use wasmtime::{AsContextMut, Instance, Memory, TypedFunc};
+
+use crate::store::HostState;
+
+/// The guest as built by build.rs, before pre-initialisation.
+pub const GUEST_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/guest.wasm"));
+
+/// The wrapper the guest puts around handler source on its first line ("(async function(){").
+pub const WRAP_PREFIX_LEN: u32 = 18;
+/// The file name QuickJS reports for handler code.
+pub const HANDLER_FILENAME: &str = "handler.js";
+/// The pre-initialisation export.
+pub const INIT_EXPORT: &str = "nx_init";
+
+/// `enum nx_status` in abi.h.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GuestStatus {
+    Done,
+    Threw,
+    Suspended,
+    SyntaxError,
+    BadBytecode,
+    Compiled,
+}
+
+impl GuestStatus {
+    pub fn from_code(code: i32) -> Option<Self> {
+        Some(match code {
+            0 => GuestStatus::Done,
+            1 => GuestStatus::Threw,
+            2 => GuestStatus::Suspended,
+            3 => GuestStatus::SyntaxError,
+            4 => GuestStatus::BadBytecode,
+            5 => GuestStatus::Compiled,
+            _ => return None,
+        })
+    }
+}
+
+/// `enum nx_code_kind` in abi.h.
+pub const CODE_BYTECODE: i32 = 1;
+
+/// The guest's exports, looked up once per instance.
+pub struct GuestExports {
+    pub memory: Memory,
+    alloc: TypedFunc<i32, i32>,
+    compile: TypedFunc<(i32, i32), i32>,
+    run: TypedFunc<(i32, i32, i32, i32, i32), i32>,
+    resume: TypedFunc<(i32, i32, i32), i32>,
+    output_ptr: TypedFunc<(), i32>,
+    output_len: TypedFunc<(), i32>,
+}
+
+impl GuestExports {
+    pub fn new(
+        mut store: impl AsContextMut<Data = HostState>,
+        instance: &Instance,
+    ) -> wasmtime::Result<Self> {
+        let mut store = store.as_context_mut();
+        let memory = instance
+            .get_memory(&mut store, "memory")
+            .ok_or_else(|| wasmtime::format_err!("the guest exports no memory"))?;
+        Ok(GuestExports {
+            memory,
+            alloc: instance.get_typed_func(&mut store, "nx_alloc")?,
+            compile: instance.get_typed_func(&mut store, "nx_compile")?,
+            run: instance.get_typed_func(&mut store, "nx_run")?,
+            resume: instance.get_typed_func(&mut store, "nx_resume")?,
+            output_ptr: instance.get_typed_func(&mut store, "nx_output_ptr")?,
+            output_len: instance.get_typed_func(&mut store, "nx_output_len")?,
+        })
+    }
+
+    /// Copies `data` into a fresh guest buffer, NUL-terminated, and returns its address.
+    pub fn write(
+        &self,
+        mut store: impl AsContextMut<Data = HostState>,
+        data: &[u8],
+    ) -> wasmtime::Result<i32> {
+        let len =
+            i32::try_from(data.len() + 1).map_err(|_| wasmtime::format_err!("input too large"))?;
+        let ptr = self.alloc.call(&mut store, len)?;
+        let memory = self.memory.data_mut(&mut store);
+        let start = ptr as u32 as usize;
+        let dst = memory
+            .get_mut(start..start + data.len() + 1)
+            .ok_or_else(|| wasmtime::format_err!("the guest returned an out-of-bounds buffer"))?;
+        dst[..data.len()].copy_from_slice(data);
+        dst[data.len()] = 0;
+        Ok(ptr)
+    }
+
+    pub fn compile(
+        &self,
+        mut store: impl AsContextMut<Data = HostState>,
+        src: &[u8],
+    ) -> wasmtime::Result<i32> {
+        let ptr = self.write(&mut store, src)?;
+        self.compile.call(&mut store, (ptr, src.len() as i32))
+    }
+
+    pub fn run(
+        &self,
+        mut store: impl AsContextMut<Data = HostState>,
+        bytecode: &[u8],
+        context_json: &[u8],
+    ) -> wasmtime::Result<i32> {
+        let code = self.write(&mut store, bytecode)?;
+        let ctx = self.write(&mut store, context_json)?;
+        self.run.call(
+            &mut store,
+            (
+                CODE_BYTECODE,
+                code,
+                bytecode.len() as i32,
+                ctx,
+                context_json.len() as i32,
+            ),
+        )
+    }
+
+    /// `value` is JSON (None = undefined) when `ok`, else the error message.
+    pub fn resume(
+        &self,
+        mut store: impl AsContextMut<Data = HostState>,
+        ok: bool,
+        value: Option<&[u8]>,
+    ) -> wasmtime::Result<i32> {
+        let (ptr, len) = match value {
+            Some(data) => (self.write(&mut store, data)?, data.len() as i32),
+            None => (0, -1),
+        };
+        self.resume.call(&mut store, (ok as i32, ptr, len))
+    }
+
+    /// The output of the last call.
+    pub fn output(
+        &self,
+        mut store: impl AsContextMut<Data = HostState>,
+    ) -> wasmtime::Result<Vec<u8>> {
+        let ptr = self.output_ptr.call(&mut store, ())? as u32 as usize;
+        let len = self.output_len.call(&mut store, ())? as u32 as usize;
+        self.memory
+            .data(&store)
+            .get(ptr..ptr + len)
+            .map(<[u8]>::to_vec)
+            .ok_or_else(|| wasmtime::format_err!("the guest's output is out of bounds"))
+    }
+}
+
+/// The guest's error record: "name\0message\0stack".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorRecord {
+    pub name: String,
+    pub message: String,
+    pub stack: String,
+}
+
+impl ErrorRecord {
+    pub fn parse(output: &[u8]) -> Self {
+        let text = String::from_utf8_lossy(output);
+        let mut parts = text.splitn(3, '\0');
+        let name = parts.next().unwrap_or_default().to_string();
+        let message = parts.next().unwrap_or_default().to_string();
+        let stack = parts.next().unwrap_or_default().to_string();
+        ErrorRecord {
+            name,
+            message,
+            stack,
+        }
+    }
+
+    /// "TypeError: x is not a function", or the bare message for thrown non-Error values.
+    pub fn describe(&self) -> String {
+        match (self.name.is_empty(), self.message.is_empty()) {
+            (true, _) => self.message.clone(),
+            (false, true) => self.name.clone(),
+            (false, false) => format!("{}: {}", self.name, self.message),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_records_split_into_three_parts() {
+        let record = ErrorRecord::parse(
+            b"TypeError\0x is not a function\0    at <anonymous> (handler.js:2:3)\n",
+        );
+        assert_eq!(record.name, "TypeError");
+        assert_eq!(record.message, "x is not a function");
+        assert!(record.stack.contains("handler.js:2:3"));
+        assert_eq!(record.describe(), "TypeError: x is not a function");
+    }
+
+    #[test]
+    fn thrown_values_that_are_not_errors_keep_their_text() {
+        let record = ErrorRecord::parse(b"\x0042\0");
+        assert_eq!(record.describe(), "42");
+    }
+
+    #[test]
+    fn the_wrapper_prefix_length_matches_the_guest() {
+        assert_eq!("(async function(){".len() as u32, WRAP_PREFIX_LEN);
+    }
+}

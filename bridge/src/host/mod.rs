@@ -1,0 +1,122 @@
+//! The guest's imports, one file per namespace. Every call is counted, every capability checked
+//! here, on the host side: the guest is untrusted, including its copy of QuickJS.
+
+mod ext;
+mod log;
+mod state;
+mod view;
+mod wasi;
+
+use serde_json::Value;
+use wasmtime::{Caller, Linker};
+
+use crate::store::{HostFault, HostState};
+
+pub const MODULE: &str = "nexus";
+
+/// Registers every import the guest may use; nothing else is linked.
+pub fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    state::define(linker)?;
+    view::define(linker)?;
+    ext::define(linker)?;
+    log::define(linker)?;
+    wasi::define(linker)?;
+    linker.func_wrap(MODULE, "response_read", response_read)?;
+    linker.func_wrap(
+        MODULE,
+        "out_of_memory",
+        |_: Caller<'_, HostState>| -> wasmtime::Result<()> {
+            Err(wasmtime::Error::new(HostFault::OutOfMemory))
+        },
+    )?;
+    Ok(())
+}
+
+fn response_read(mut caller: Caller<'_, HostState>, dst: i32) -> wasmtime::Result<()> {
+    let memory = memory(&caller)?;
+    let response = std::mem::take(&mut caller.data_mut().response);
+    memory
+        .write(&mut caller, dst as u32 as usize, &response)
+        .map_err(|_| fault("response_read: destination out of bounds"))
+}
+
+pub(crate) fn fault(message: impl Into<String>) -> wasmtime::Error {
+    wasmtime::Error::new(HostFault::Guest(message.into()))
+}
+
+pub(crate) fn trap(fault: HostFault) -> wasmtime::Error {
+    wasmtime::Error::new(fault)
+}
+
+fn memory(caller: &Caller<'_, HostState>) -> wasmtime::Result<wasmtime::Memory> {
+    caller
+        .data()
+        .memory
+        .ok_or_else(|| fault("memory not bound"))
+}
+
+/// Copies `len` bytes at `ptr` out of guest memory.
+pub(crate) fn bytes(
+    caller: &Caller<'_, HostState>,
+    ptr: i32,
+    len: i32,
+) -> wasmtime::Result<Vec<u8>> {
+    let memory = memory(caller)?;
+    let (start, len) = (ptr as u32 as usize, len as u32 as usize);
+    memory
+        .data(caller)
+        .get(start..start.saturating_add(len))
+        .map(<[u8]>::to_vec)
+        .ok_or_else(|| fault("pointer out of bounds"))
+}
+
+pub(crate) fn string(
+    caller: &Caller<'_, HostState>,
+    ptr: i32,
+    len: i32,
+) -> wasmtime::Result<String> {
+    String::from_utf8(bytes(caller, ptr, len)?).map_err(|_| fault("string is not UTF-8"))
+}
+
+/// A JSON value the guest passed; length -1 means undefined. Counts against the recorded bytes.
+pub(crate) fn json(
+    caller: &mut Caller<'_, HostState>,
+    ptr: i32,
+    len: i32,
+) -> wasmtime::Result<Option<Value>> {
+    if len < 0 {
+        return Ok(None);
+    }
+    let raw = bytes(caller, ptr, len)?;
+    caller.data_mut().record_bytes(raw.len()).map_err(trap)?;
+    let value = serde_json::from_slice(&raw).map_err(|e| {
+        // serde_json refuses nesting deeper than 128 levels; QuickJS produced the rest.
+        trap(HostFault::ResourceLimit(format!(
+            "a value handed to the host cannot be accepted: {e}"
+        )))
+    })?;
+    Ok(Some(value))
+}
+
+/// Counts a host call, turning an exceeded limit into a trap.
+pub(crate) fn count(caller: &mut Caller<'_, HostState>) -> wasmtime::Result<()> {
+    caller.data_mut().count_call().map_err(trap)
+}
+
+/// Checks a capability, turning a denial into a trap that names the missing token.
+pub(crate) fn require(
+    caller: &Caller<'_, HostState>,
+    capability: crate::capabilities::Capability<'_>,
+    action: impl FnOnce() -> String,
+) -> wasmtime::Result<()> {
+    caller
+        .data()
+        .capabilities
+        .check(capability)
+        .map_err(|token| {
+            trap(HostFault::PermissionDenied {
+                token,
+                action: action(),
+            })
+        })
+}

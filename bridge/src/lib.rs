@@ -1,0 +1,24 @@
+//! nexus-bridge: runs untrusted JavaScript handlers in QuickJS compiled to WebAssembly, hosted by
+//! wasmtime, as a Node.js native module. `node` is the napi glue; everything else is plain Rust.
+
+pub mod bytecode;
+pub mod capabilities;
+pub mod config;
+pub mod engine;
+pub mod error;
+pub mod execution;
+pub mod guest;
+mod host;
+pub mod module_cache;
+mod node;
+pub mod pool;
+pub mod runtime;
+pub mod snapshot;
+pub mod stats;
+pub mod store;
+pub mod types;
+
+pub use config::{RuntimeConfig, RuntimeOptions};
+pub use error::{ApiError, ApiErrorCode, ErrorCode};
+pub use runtime::{Runtime, blocking};
+pub use types::*;

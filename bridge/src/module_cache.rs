@@ -1,0 +1,158 @@
+//! The compiled, pre-initialised guest: built once per engine configuration and kept in memory
+//! for the process and, with a cache directory, on disk across process starts.
+//!
+//! A cache file is `sha256(payload) ‖ payload`, where the payload is wasmtime's serialisation.
+//! A file that fails the checksum or wasmtime's own compatibility check is ignored and rebuilt:
+//! deserialising runs native code, so nothing in it is trusted blindly.
+
+use std::collections::HashMap;
+use std::fs;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
+
+use sha2::{Digest, Sha256};
+use wasmtime::{Engine, Module};
+
+use crate::guest::GUEST_WASM;
+use crate::snapshot;
+
+/// Where a module came from, for logs and tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModuleSource {
+    Process,
+    Disk,
+    Compiled,
+}
+
+static SERIALIZED: OnceLock<Mutex<HashMap<String, Arc<Vec<u8>>>>> = OnceLock::new();
+
+/// The cache key: the guest's bytes and everything wasmtime needs to agree on.
+pub fn cache_key(engine: &Engine) -> String {
+    let guest = Sha256::digest(GUEST_WASM);
+    let mut hasher = DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    format!("{}-{:016x}", hex(&guest[..12]), hasher.finish())
+}
+
+pub fn cache_file(dir: &Path, key: &str) -> PathBuf {
+    dir.join(format!("guest-{key}.cwasm"))
+}
+
+/// The pre-initialised guest compiled for `engine`.
+pub fn load(engine: &Engine, cache_dir: Option<&Path>) -> wasmtime::Result<(Module, ModuleSource)> {
+    let key = cache_key(engine);
+    let memory = SERIALIZED.get_or_init(Default::default);
+
+    let in_process = memory.lock().unwrap().get(&key).cloned();
+    if let Some(bytes) = in_process {
+        // SAFETY: produced by Module::serialize in this process.
+        if let Ok(module) = unsafe { Module::deserialize(engine, &bytes[..]) } {
+            return Ok((module, ModuleSource::Process));
+        }
+    }
+
+    if let Some(dir) = cache_dir {
+        let path = cache_file(dir, &key);
+        match read_verified(&path) {
+            Ok(Some(bytes)) => {
+                // SAFETY: the checksum matched what this bridge wrote into its private cache
+                // directory, and wasmtime checks the engine compatibility of the header.
+                match unsafe { Module::deserialize(engine, &bytes) } {
+                    Ok(module) => {
+                        tracing::info!(path = %path.display(), "loaded the compiled guest from the cache");
+                        memory.lock().unwrap().insert(key, Arc::new(bytes));
+                        return Ok((module, ModuleSource::Disk));
+                    }
+                    Err(error) => {
+                        tracing::warn!(path = %path.display(), %error, "ignoring an incompatible guest cache file")
+                    }
+                }
+            }
+            Ok(None) => {}
+            Err(reason) => {
+                tracing::warn!(path = %path.display(), reason, "ignoring a corrupt guest cache file")
+            }
+        }
+    }
+
+    let started = Instant::now();
+    tracing::info!("pre-initialising and compiling the sandbox guest (first start only)");
+    let preinitialized = snapshot::preinitialize(engine, GUEST_WASM)?;
+    let module = Module::new(engine, &preinitialized)?;
+    let bytes = module.serialize()?;
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "sandbox guest ready"
+    );
+    if let Some(dir) = cache_dir {
+        let path = cache_file(dir, &key);
+        if let Err(error) = write_verified(&path, &bytes) {
+            tracing::warn!(path = %path.display(), %error, "could not write the guest cache file");
+        }
+    }
+    memory.lock().unwrap().insert(key, Arc::new(bytes));
+    Ok((module, ModuleSource::Compiled))
+}
+
+/// Ok(None) when there is no file; Err(reason) when it exists but is unusable.
+fn read_verified(path: &Path) -> Result<Option<Vec<u8>>, &'static str> {
+    let data = match fs::read(path) {
+        Ok(data) => data,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(_) => return Err("unreadable"),
+    };
+    if data.len() < 32 {
+        return Err("truncated");
+    }
+    let (sum, payload) = data.split_at(32);
+    if Sha256::digest(payload).as_slice() != sum {
+        return Err("checksum mismatch");
+    }
+    Ok(Some(payload.to_vec()))
+}
+
+/// Writes atomically (temporary file, then rename), readable only by this user.
+pub fn write_verified(path: &Path, payload: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name().unwrap().to_string_lossy(),
+        std::process::id()
+    ));
+    {
+        let mut file = private_file(&tmp)?;
+        file.write_all(&Sha256::digest(payload))?;
+        file.write_all(payload)?;
+        file.sync_all()?;
+    }
+    fs::rename(&tmp, path)
+}
+
+#[cfg(unix)]
+fn private_file(path: &Path) -> std::io::Result<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn private_file(path: &Path) -> std::io::Result<fs::File> {
+    fs::File::create(path)
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Verified read for other caches (bytecode).
+pub fn read_checked(path: &Path) -> Option<Vec<u8>> {
+    read_verified(path).ok().flatten()
+}

@@ -1,0 +1,291 @@
+//! The state one execution's `Store` carries: what the handler may do, what it has done, and the
+//! limits it runs under. Host functions (`host/`) reach it through `Caller`.
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+
+use serde_json::{Map, Value};
+use wasmtime::{Memory, ResourceLimiter};
+
+use crate::capabilities::Capabilities;
+use crate::types::{EmittedEvent, ExecutionContext, StateMutation, ViewCommand};
+
+/// Bytes of values one execution may hand to the host in total (state writes, events, view
+/// commands, $ext arguments): beyond it the execution ends with RESOURCE_LIMIT. It keeps a hostile
+/// handler from growing the Node process through the host's copies of its values.
+pub const MAX_RECORDED_BYTES: usize = 16 * 1024 * 1024;
+
+/// Per-execution counters' ceilings.
+#[derive(Debug, Clone, Copy)]
+pub struct CallLimits {
+    pub max_host_calls: u32,
+    pub max_state_mutations: u32,
+    pub max_events: u32,
+    pub max_recorded_bytes: usize,
+}
+
+/// A `$ext` call waiting for the host.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExtCall {
+    pub extension: String,
+    pub method: String,
+    pub args: Vec<Value>,
+}
+
+/// Why a host call ended the execution. Raised as a wasm trap: the handler cannot catch it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HostFault {
+    PermissionDenied {
+        token: String,
+        action: String,
+    },
+    ResourceLimit(String),
+    OutOfMemory,
+    /// The guest broke the ABI (out-of-bounds pointer, invalid UTF-8 or JSON).
+    Guest(String),
+}
+
+impl fmt::Display for HostFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HostFault::PermissionDenied { token, action } => {
+                write!(
+                    f,
+                    "permission denied: {action} needs capability \"{token}\""
+                )
+            }
+            HostFault::ResourceLimit(message) => f.write_str(message),
+            HostFault::OutOfMemory => f.write_str("the handler ran out of memory"),
+            HostFault::Guest(message) => {
+                write!(f, "the sandbox broke its host interface: {message}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for HostFault {}
+
+/// Caps linear memory growth and remembers the peak.
+#[derive(Debug, Clone)]
+pub struct MemoryLimiter {
+    pub limit_bytes: usize,
+    pub current_bytes: usize,
+    pub peak_bytes: usize,
+    pub refused: bool,
+}
+
+impl MemoryLimiter {
+    pub fn new(limit_bytes: usize) -> Self {
+        MemoryLimiter {
+            limit_bytes,
+            current_bytes: 0,
+            peak_bytes: 0,
+            refused: false,
+        }
+    }
+}
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.limit_bytes {
+            self.refused = true;
+            return Ok(false);
+        }
+        self.current_bytes = desired.max(current);
+        self.peak_bytes = self.peak_bytes.max(self.current_bytes);
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 100_000)
+    }
+}
+
+/// $state as the handler sees it: the snapshot overlaid with its own writes.
+#[derive(Debug, Clone, Default)]
+pub struct StateView {
+    snapshot: Map<String, Value>,
+    /// `Some(None)` = set to undefined, `None` in the map = untouched; deletes are `Deleted`.
+    overlay: HashMap<String, Overlay>,
+}
+
+#[derive(Debug, Clone)]
+enum Overlay {
+    Set(Option<Value>),
+    Deleted,
+}
+
+impl StateView {
+    pub fn new(snapshot: Map<String, Value>) -> Self {
+        StateView {
+            snapshot,
+            overlay: HashMap::new(),
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match self.overlay.get(key) {
+            Some(Overlay::Set(value)) => value.as_ref(),
+            Some(Overlay::Deleted) => None,
+            None => self.snapshot.get(key),
+        }
+    }
+
+    pub fn set(&mut self, key: String, value: Option<Value>) {
+        self.overlay.insert(key, Overlay::Set(value));
+    }
+
+    pub fn delete(&mut self, key: String) {
+        self.overlay.insert(key, Overlay::Deleted);
+    }
+
+    /// Keys with a defined value, snapshot order first, then new keys in no particular order.
+    pub fn keys(&self) -> Vec<&str> {
+        let mut keys: Vec<&str> = self
+            .snapshot
+            .keys()
+            .map(String::as_str)
+            .filter(|k| self.get(k).is_some())
+            .collect();
+        for (key, entry) in &self.overlay {
+            if matches!(entry, Overlay::Set(Some(_))) && !self.snapshot.contains_key(key) {
+                keys.push(key);
+            }
+        }
+        keys
+    }
+}
+
+/// Everything an execution's store holds.
+pub struct HostState {
+    pub memory: Option<Memory>,
+    pub limiter: MemoryLimiter,
+    pub capabilities: Capabilities,
+    pub state: StateView,
+    pub registry: HashMap<String, Vec<String>>,
+    pub limits: CallLimits,
+    pub panel_id: String,
+    pub handler_name: String,
+
+    pub host_calls: u32,
+    pub recorded_bytes: usize,
+    pub mutations: Vec<StateMutation>,
+    pub events: Vec<EmittedEvent>,
+    pub view_commands: Vec<ViewCommand>,
+    pub pending_ext: VecDeque<ExtCall>,
+    /// The answer to the last state_get / state_keys, read by the guest with response_read.
+    pub response: Vec<u8>,
+}
+
+impl HostState {
+    pub fn new(ctx: ExecutionContext, limits: CallLimits, memory_limit_bytes: usize) -> Self {
+        HostState {
+            memory: None,
+            limiter: MemoryLimiter::new(memory_limit_bytes),
+            capabilities: Capabilities::new(ctx.capabilities),
+            state: StateView::new(ctx.state_snapshot),
+            registry: ctx.extension_registry,
+            limits,
+            panel_id: ctx.panel_id,
+            handler_name: ctx.handler_name,
+            host_calls: 0,
+            recorded_bytes: 0,
+            mutations: Vec::new(),
+            events: Vec::new(),
+            view_commands: Vec::new(),
+            pending_ext: VecDeque::new(),
+            response: Vec::new(),
+        }
+    }
+
+    /// For pre-initialisation and compilation: no capabilities, no handler.
+    pub fn unprivileged(memory_limit_bytes: usize) -> Self {
+        let limits = CallLimits {
+            max_host_calls: 0,
+            max_state_mutations: 0,
+            max_events: 0,
+            max_recorded_bytes: 0,
+        };
+        HostState::new(ExecutionContext::default(), limits, memory_limit_bytes)
+    }
+
+    /// Counts one host call against maxHostCalls.
+    pub fn count_call(&mut self) -> Result<(), HostFault> {
+        if self.host_calls >= self.limits.max_host_calls {
+            return Err(HostFault::ResourceLimit(format!(
+                "the handler made more than {} host calls (maxHostCalls)",
+                self.limits.max_host_calls
+            )));
+        }
+        self.host_calls += 1;
+        Ok(())
+    }
+
+    /// Accounts for `bytes` of values handed to the host.
+    pub fn record_bytes(&mut self, bytes: usize) -> Result<(), HostFault> {
+        self.recorded_bytes += bytes;
+        if self.recorded_bytes > self.limits.max_recorded_bytes {
+            return Err(HostFault::ResourceLimit(format!(
+                "the handler handed more than {} MiB of values to the host",
+                self.limits.max_recorded_bytes / (1024 * 1024)
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn writes_and_deletes_overlay_the_snapshot() {
+        let snapshot = json!({"a": 1, "b": 2}).as_object().unwrap().clone();
+        let mut view = StateView::new(snapshot);
+        view.set("a".into(), Some(json!(10)));
+        view.delete("b".into());
+        view.set("c".into(), Some(json!(3)));
+        view.set("d".into(), None);
+        assert_eq!(view.get("a"), Some(&json!(10)));
+        assert_eq!(view.get("b"), None);
+        assert_eq!(view.get("c"), Some(&json!(3)));
+        assert_eq!(view.get("d"), None);
+        assert_eq!(view.keys(), vec!["a", "c"]);
+    }
+
+    #[test]
+    fn host_calls_beyond_the_limit_fail() {
+        let mut state = HostState::unprivileged(1 << 20);
+        state.limits.max_host_calls = 2;
+        assert!(state.count_call().is_ok());
+        assert!(state.count_call().is_ok());
+        assert!(matches!(
+            state.count_call(),
+            Err(HostFault::ResourceLimit(_))
+        ));
+    }
+
+    #[test]
+    fn the_limiter_refuses_growth_past_the_cap_and_tracks_the_peak() {
+        let mut limiter = MemoryLimiter::new(1 << 20);
+        assert!(limiter.memory_growing(0, 1 << 19, None).unwrap());
+        assert!(
+            !limiter
+                .memory_growing(1 << 19, (1 << 20) + 1, None)
+                .unwrap()
+        );
+        assert!(limiter.refused);
+        assert_eq!(limiter.peak_bytes, 1 << 19);
+    }
+}

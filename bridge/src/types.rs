@@ -1,0 +1,155 @@
+//! What goes into an execution and what comes out: plain Rust, converted for JavaScript by the
+//! napi layer (`node.rs`).
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+
+use crate::error::ErrorCode;
+
+/// Who runs, with what, allowed to do what.
+#[derive(Debug, Clone, Default)]
+pub struct ExecutionContext {
+    pub panel_id: String,
+    pub handler_name: String,
+    pub state_snapshot: Map<String, Value>,
+    pub args: Value,
+    pub capabilities: Vec<String>,
+    pub scope: Option<Value>,
+    pub extension_registry: HashMap<String, Vec<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExecutionStatus {
+    Success,
+    Error,
+    Suspended,
+}
+
+impl ExecutionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecutionStatus::Success => "success",
+            ExecutionStatus::Error => "error",
+            ExecutionStatus::Suspended => "suspended",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MutationOperation {
+    Set,
+    Delete,
+}
+
+impl MutationOperation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MutationOperation::Set => "set",
+            MutationOperation::Delete => "delete",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateMutation {
+    pub key: String,
+    /// `None` for deletes and for `$state.x = undefined`.
+    pub value: Option<Value>,
+    pub operation: MutationOperation,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmittedEvent {
+    pub name: String,
+    pub payload: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ViewCommand {
+    pub kind: String,
+    pub component_id: Option<String>,
+    pub args: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Suspension {
+    pub suspension_id: String,
+    pub extension_name: String,
+    pub method: String,
+    pub args: Vec<Value>,
+}
+
+/// 1-based, in the handler's own source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorLocation {
+    pub line: u32,
+    pub column: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HandlerError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub stack: Option<String>,
+    pub location: Option<ErrorLocation>,
+}
+
+impl HandlerError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        HandlerError {
+            code,
+            message: message.into(),
+            stack: None,
+            location: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExecutionMetrics {
+    pub duration_us: u64,
+    pub memory_used_bytes: u64,
+    pub memory_peak_bytes: u64,
+    pub host_calls: u32,
+    pub cache_hit: bool,
+    pub compilation_time_us: u64,
+}
+
+/// The outcome of executeHandler, executeCompiledHandler or resumeHandler. Mutations, events and
+/// view commands are cumulative over the whole execution, across suspensions, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecutionResult {
+    pub status: ExecutionStatus,
+    pub return_value: Option<Value>,
+    pub state_mutations: Vec<StateMutation>,
+    pub events: Vec<EmittedEvent>,
+    pub view_commands: Vec<ViewCommand>,
+    pub suspension: Option<Suspension>,
+    pub error: Option<HandlerError>,
+    pub metrics: ExecutionMetrics,
+}
+
+/// How a suspended `$ext` call ends.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResumeValue {
+    Success(Option<Value>),
+    Failure(String),
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RuntimeStats {
+    pub total_executions: u64,
+    pub successful_executions: u64,
+    pub failed_executions: u64,
+    pub suspended_executions: u64,
+    pub active_instances: u32,
+    pub available_instances: u32,
+    pub suspended_instances: u32,
+    pub max_instances: u32,
+    pub cache_hits: u64,
+    pub cache_misses: u64,
+    pub cache_hit_rate: f64,
+    pub average_duration_us: f64,
+    pub memory_in_use_bytes: u64,
+}
