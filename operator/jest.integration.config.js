@@ -9,7 +9,7 @@ export default {
     testTimeout: 240_000,
     maxWorkers: 1,
   }),
-  globalSetup: '<rootDir>/test/integration/global-setup.ts',
-  globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
+  globalSetup: '<rootDir>/test/integration/global-setup.js',
+  globalTeardown: '<rootDir>/test/integration/global-teardown.js',
   slowTestThreshold: 120,
 };

@@ -1,5 +1,5 @@
-// The control plane of a test run: started by jest's global setup through hack/cluster-up.sh in
-// a run directory of its own, stopped by PID through hack/cluster-down.sh.
+// The control plane of a test run: global-setup.js starts it through hack/cluster-up.sh in a run
+// directory of its own; tests restart killed components through the same script.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ export interface ClusterInfo {
   kubernetesVersion: string;
 }
 
-/** Written by the global setup for the test files: the cluster plus the operator's identity. */
+/** Written by global-setup.js for the test files: the cluster plus the operator's identity. */
 export interface HarnessState extends ClusterInfo {
   /** A kubeconfig holding a token of the operator's own ServiceAccount (RBAC from config/rbac). */
   operatorKubeconfig: string;
@@ -56,10 +56,6 @@ export function startCluster(runDir: string): ClusterInfo {
     apiserverUrl: env.APISERVER_URL!,
     kubernetesVersion: env.KUBERNETES_VERSION!,
   };
-}
-
-export function stopCluster(runDir: string, purge: boolean): void {
-  runScript('cluster-down.sh', purge ? ['--purge', runDir] : [runDir]);
 }
 
 /** The PID of a control-plane component (etcd, kube-apiserver, ...) of the test run's cluster. */
