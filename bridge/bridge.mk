@@ -4,16 +4,27 @@
 deps-guest: ## Debian's clang, lld and wasi-libc, which build the QuickJS WebAssembly guest
 	@$(APT_INSTALL) clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32 binaryen
 
+# The napi CLI writes the ESM loader and the TypeScript declarations next to the crate. Both are
+# committed: the build fails when they no longer match what the Rust code declares.
+NAPI_BUILD := npx napi build --platform --release --esm --no-const-enum --js index.js --dts index.d.ts
+
 .PHONY: build-bridge
-build-bridge: deps-node deps-guest ## Build the guest module and the native bridge
-	@echo "==> bridge: not built yet"
+build-bridge: deps-node deps-rust deps-guest ## Build the guest module and the native bridge (bridge/*.node, index.js, index.d.ts)
+	@echo "==> bridge: QuickJS guest (clang, wasm32-wasi) and the native module (cargo, release)"
+	cd bridge && $(NAPI_BUILD)
+	@echo "==> bridge: generated index.js and index.d.ts match the committed ones"
+	@if git -C "$(ROOT)" rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	  git -C "$(ROOT)" diff --exit-code -- bridge/index.js bridge/index.d.ts \
+	    || { echo "bridge/index.js or bridge/index.d.ts is stale: commit the regenerated files" >&2; exit 1; }; \
+	fi
 
 .PHONY: test-bridge
 test-bridge: test-bridge-rust test-bridge-js ## cargo test for the engine, jest against the real native module
 
 .PHONY: test-bridge-rust
 test-bridge-rust: deps-rust deps-guest ## cargo test: engine, pool, limits, capabilities, suspend/resume, cache
-	@echo "==> bridge: no Rust tests yet"
+	@echo "==> bridge: cargo test (release profile, shared with the native module build)"
+	cargo test --release --locked -p nexus-bridge
 
 .PHONY: test-bridge-js
 test-bridge-js: build-bridge ## jest: the whole API and the hostile cases against the built .node

@@ -12,6 +12,56 @@ use crate::error::ApiError;
 use crate::runtime::{Reply, Runtime};
 use crate::{config, types};
 
+#[napi(string_enum)]
+pub enum ExecutionStatus {
+    #[napi(value = "success")]
+    Success,
+    #[napi(value = "error")]
+    Error,
+    #[napi(value = "suspended")]
+    Suspended,
+}
+
+/// Why a handler failed (mirrors the crate-wide error code list).
+#[napi(string_enum)]
+pub enum ErrorCode {
+    #[napi(value = "TIMEOUT")]
+    Timeout,
+    #[napi(value = "MEMORY_LIMIT")]
+    MemoryLimit,
+    #[napi(value = "STACK_OVERFLOW")]
+    StackOverflow,
+    #[napi(value = "PERMISSION_DENIED")]
+    PermissionDenied,
+    #[napi(value = "RESOURCE_LIMIT")]
+    ResourceLimit,
+    #[napi(value = "EXECUTION_ERROR")]
+    ExecutionError,
+    #[napi(value = "COMPILATION_ERROR")]
+    CompilationError,
+    #[napi(value = "INVALID_HANDLER")]
+    InvalidHandler,
+    #[napi(value = "INTERNAL_ERROR")]
+    InternalError,
+}
+
+impl From<crate::ErrorCode> for ErrorCode {
+    fn from(code: crate::ErrorCode) -> Self {
+        use crate::ErrorCode as C;
+        match code {
+            C::Timeout => ErrorCode::Timeout,
+            C::MemoryLimit => ErrorCode::MemoryLimit,
+            C::StackOverflow => ErrorCode::StackOverflow,
+            C::PermissionDenied => ErrorCode::PermissionDenied,
+            C::ResourceLimit => ErrorCode::ResourceLimit,
+            C::ExecutionError => ErrorCode::ExecutionError,
+            C::CompilationError => ErrorCode::CompilationError,
+            C::InvalidHandler => ErrorCode::InvalidHandler,
+            C::InternalError => ErrorCode::InternalError,
+        }
+    }
+}
+
 #[napi(object, object_to_js = false, js_name = "RuntimeConfig")]
 pub struct JsRuntimeConfig {
     pub max_instances: Option<f64>,
@@ -80,8 +130,7 @@ pub struct ErrorLocation {
 
 #[napi(object, object_from_js = false)]
 pub struct WasmError {
-    #[napi(ts_type = "ErrorCode")]
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
     pub stack: Option<String>,
     pub location: Option<ErrorLocation>,
@@ -99,8 +148,7 @@ pub struct ExecutionMetrics {
 
 #[napi(object, object_from_js = false)]
 pub struct WasmResult {
-    #[napi(ts_type = "ExecutionStatus")]
-    pub status: String,
+    pub status: ExecutionStatus,
     #[napi(ts_type = "unknown")]
     pub return_value: Option<Value>,
     pub state_mutations: Vec<StateMutation>,
@@ -316,7 +364,11 @@ fn context(ctx: WasmContext) -> types::ExecutionContext {
 
 fn wasm_result(result: types::ExecutionResult) -> WasmResult {
     WasmResult {
-        status: result.status.as_str().into(),
+        status: match result.status {
+            types::ExecutionStatus::Success => ExecutionStatus::Success,
+            types::ExecutionStatus::Error => ExecutionStatus::Error,
+            types::ExecutionStatus::Suspended => ExecutionStatus::Suspended,
+        },
         return_value: result.return_value,
         state_mutations: result
             .state_mutations
@@ -351,7 +403,7 @@ fn wasm_result(result: types::ExecutionResult) -> WasmResult {
             args: s.args,
         }),
         error: result.error.map(|e| WasmError {
-            code: e.code.as_str().into(),
+            code: e.code.into(),
             message: e.message,
             stack: e.stack,
             location: e.location.map(|l| ErrorLocation {

@@ -55,7 +55,16 @@ struct Parked {
     execution: Execution,
     slot: Slot,
     deadline: Instant,
+    reported: Reported,
+}
+
+/// How much of an execution's record earlier results already carried: each result is a delta.
+#[derive(Debug, Clone, Copy, Default)]
+struct Reported {
     host_calls: u32,
+    mutations: usize,
+    events: usize,
+    view_commands: usize,
 }
 
 #[derive(Default)]
@@ -254,12 +263,12 @@ impl Runtime {
             let Parked {
                 mut execution,
                 slot,
-                host_calls,
+                reported,
                 ..
             } = parked;
             inner.running.fetch_add(1, Ordering::Relaxed);
             let segment = execution.resume(&value);
-            reply(Ok(inner.settle(execution, slot, segment, host_calls)));
+            reply(Ok(inner.settle(execution, slot, segment, reported)));
         });
     }
 
@@ -390,7 +399,7 @@ impl Inner {
             Ok(bytecode) => execution.start(&bytecode, &context),
             Err(error) => Segment::Failed(error),
         };
-        self.settle(execution, slot, segment, 0)
+        self.settle(execution, slot, segment, Reported::default())
     }
 
     fn compile_cached(
@@ -425,27 +434,33 @@ impl Inner {
             })
     }
 
-    /// Turns a segment into a result; a suspended execution is parked with its slot.
+    /// Turns a segment into a result carrying what happened since `since` (results are deltas);
+    /// a suspended execution is parked with its slot.
     fn settle(
         &self,
         execution: Execution,
         slot: Slot,
         segment: Segment,
-        host_calls_before: u32,
+        since: Reported,
     ) -> ExecutionResult {
         self.running.fetch_sub(1, Ordering::Relaxed);
         let state = execution.state();
         let mut result = ExecutionResult {
             status: ExecutionStatus::Success,
             return_value: None,
-            state_mutations: state.mutations.clone(),
-            events: state.events.clone(),
-            view_commands: state.view_commands.clone(),
+            state_mutations: state.mutations[since.mutations..].to_vec(),
+            events: state.events[since.events..].to_vec(),
+            view_commands: state.view_commands[since.view_commands..].to_vec(),
             suspension: None,
             error: None,
             metrics: execution.metrics(),
         };
-        let host_calls = state.host_calls;
+        let reported = Reported {
+            host_calls: state.host_calls,
+            mutations: state.mutations.len(),
+            events: state.events.len(),
+            view_commands: state.view_commands.len(),
+        };
         match segment {
             Segment::Done(value) => result.return_value = value,
             Segment::Failed(error) => {
@@ -466,7 +481,7 @@ impl Inner {
                     execution,
                     slot,
                     deadline: Instant::now() + timeout,
-                    host_calls,
+                    reported,
                 };
                 if self.is_shut_down() {
                     drop(parked);
@@ -480,7 +495,7 @@ impl Inner {
             }
         }
         self.stats
-            .record(&result, u64::from(host_calls - host_calls_before));
+            .record(&result, u64::from(reported.host_calls - since.host_calls));
         result
     }
 

@@ -117,7 +117,8 @@ pub struct ExecutionMetrics {
 }
 
 /// The outcome of executeHandler, executeCompiledHandler or resumeHandler. Mutations, events and
-/// view commands are cumulative over the whole execution, across suspensions, in order.
+/// view commands are those recorded since the previous result of the same execution (deltas), in
+/// order; metrics are cumulative over the execution.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExecutionResult {
     pub status: ExecutionStatus,
