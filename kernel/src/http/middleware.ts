@@ -158,6 +158,13 @@ export function errorHandler(context: HttpContext): ErrorRequestHandler {
       );
       return;
     }
+    if (parserCode === 'INVALID_JSON') {
+      sendError(
+        response,
+        new KernelError(parserCode, `the body is not valid JSON: ${(error as Error).message}`),
+      );
+      return;
+    }
     if (parserCode !== undefined) {
       sendError(
         response,

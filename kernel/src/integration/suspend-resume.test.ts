@@ -9,13 +9,18 @@ describe('suspend and resume through the http extension', () => {
   let target: HttpTarget;
   let kernel: TestKernel;
   let release: () => void = () => {};
+  let requested: Promise<void> = Promise.resolve();
+  let markRequested: () => void = () => {};
 
   beforeAll(async () => {
     target = await startHttpTarget();
     target.route('/data', (_request, _body, response) => {
       release = () => json(response, 200, { items: [1, 2, 3] });
+      markRequested();
     });
-    target.route('/echo', (_request, body, response) => json(response, 201, { got: JSON.parse(body) }));
+    target.route('/echo', (_request, body, response) =>
+      json(response, 201, { got: body === '' ? null : JSON.parse(body) }),
+    );
     kernel = await startTestKernel({ HTTP_ALLOWED_DOMAINS: `127.0.0.1:${target.port}` });
   });
   afterAll(async () => {
@@ -53,6 +58,7 @@ describe('suspend and resume through the http extension', () => {
     ).body.id as string;
     const watcher = await TestSocket.open(`${kernel.wsUrl}/panels/${id}/ws`);
     await watcher.ofType('CONNECTED');
+    requested = new Promise((resolve) => (markRequested = resolve));
     const trigger = request(kernel.url)
       .post(`/panels/${id}/trigger/load`)
       .send({})
@@ -68,7 +74,8 @@ describe('suspend and resume through the http extension', () => {
       handler: 'load',
       suspension: { extensionName: 'http', method: 'get', args: [`${target.origin}/data`] },
     });
-    // The extension call is still pending: the target has not answered.
+    // The extension call has reached the target, which has not answered yet.
+    await requested;
     await request(kernel.url)
       .get(`/panels/${id}/state`)
       .expect(200, { state: { loading: true, items: [] }, version: 1 });

@@ -213,7 +213,7 @@ export class PanelConnection {
 
   private sendFrame(frame: string, type: string): void {
     if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
-    if (this.socket.bufferedAmount + frame.length > this.context.config.maxBufferedBytes) {
+    if (this.socket.bufferedAmount > this.context.config.maxBufferedBytes) {
       this.context.metrics.wsDisconnects.inc({ reason: 'slow_consumer' });
       this.logger.warn(
         { bufferedBytes: this.socket.bufferedAmount },
