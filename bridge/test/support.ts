@@ -67,10 +67,16 @@ export async function rejectionOf(action: () => unknown): Promise<Error & { code
   try {
     await action();
   } catch (error) {
-    if (error instanceof Error) return error;
+    // The native module creates its errors in Node's main realm, not in jest's sandboxed one,
+    // so `instanceof Error` would be false: check the brand instead.
+    if (isError(error)) return error;
     throw new Error(`rejected with a non-Error value: ${String(error)}`);
   }
   throw new Error('expected the call to fail, but it succeeded');
+}
+
+export function isError(value: unknown): value is Error & { code?: string } {
+  return Object.prototype.toString.call(value) === '[object Error]';
 }
 
 export function rssBytes(): number {

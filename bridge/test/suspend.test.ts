@@ -28,6 +28,18 @@ describe('suspend and resume', () => {
     expect(successValue(done)).toEqual({ a: 1, b: 2, c: 'stored' });
   });
 
+  it('suspends on concurrent extension calls one at a time, oldest first', async () => {
+    const code = "return await Promise.all([$ext.kv.get('a'), $ext.kv.get('b')]);";
+    const first = suspension(await runtime().executeHandler(code, context(kv)));
+    expect(first.args).toEqual(['a']);
+    const second = suspension(
+      await runtime().resumeHandler(first.suspensionId, { success: true, value: 'A' }),
+    );
+    expect(second.args).toEqual(['b']);
+    const done = await runtime().resumeHandler(second.suspensionId, { success: true, value: 'B' });
+    expect(successValue(done)).toEqual(['A', 'B']);
+  });
+
   it('keeps the heap intact across a suspension', async () => {
     const code = `
       const local = { seen: [] };
