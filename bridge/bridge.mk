@@ -36,6 +36,12 @@ test-bridge-js: build-bridge ## jest: the whole API and the hostile cases agains
 
 .PHONY: bench-bridge
 bench-bridge: build-bridge ## Bridge benchmarks against peer sandboxes, then the 1,000,000-execution soak test
+	@# isolated-vm is an optional peer: npm 11 does not run its install script, so its addon is
+	@# built here once with npm's own node-gyp; when that fails the benchmark notes it and goes on.
+	@test -f node_modules/isolated-vm/out/isolated_vm.node || { \
+	  echo "==> bridge: build isolated-vm's native addon for the peer comparison (minutes, once)"; \
+	  ( cd node_modules/isolated-vm && node "$$(npm prefix -g)/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js" rebuild --release -j max ) \
+	    || echo "==> bridge: isolated-vm could not be built; the benchmark skips it"; }
 	@echo "==> bridge: compile the benchmarks"
 	npx tsc -p bridge/bench/tsconfig.build.json
 	@mkdir -p "$(NEXUS_CACHE)/bench"

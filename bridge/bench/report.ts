@@ -46,7 +46,14 @@ export function renderReport(speed: SpeedFigures[], parked: ParkedFigures[]): st
       ),
     ),
   );
-  const isolation = speed.map((f) => `- **${f.peer}**: ${f.isolation}`).join('\n');
+  const isolation = speed
+    .map((f) => {
+      const engine = f.trivialEngine
+        ? ` (trivial: ${formatNumber(f.trivialEngine.medianUs)} µs median inside the engine by its own metrics, the rest is the hand-off between Node and the bridge's threads)`
+        : '';
+      return `- **${f.peer}**: ${f.isolation}${engine}`;
+    })
+    .join('\n');
   if (!bridge) return `${figures}\n\n${isolation}\n`;
 
   const sandboxes = speed.filter(isSandboxPeer);

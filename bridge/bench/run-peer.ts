@@ -8,15 +8,17 @@ import { fib, json, trivial } from './handlers.js';
 import type { BenchHandler } from './handlers.js';
 import { measureLatency, measureParked, measureThroughput } from './measure.js';
 import type { ParkedSummary } from './measure.js';
-import { isPeerName, loadPeer } from './peers/peer.js';
+import { isOptionalPeer, isPeerName, loadPeer } from './peers/peer.js';
 import type { Execute, Peer, PeerName } from './peers/peer.js';
-import { scaled } from './stats.js';
+import { scaled, summariseLatency } from './stats.js';
 import type { LatencySummary } from './stats.js';
 
 export interface SpeedFigures {
   peer: string;
   isolation: string;
   trivial: LatencySummary;
+  /** The part of the trivial handler's latency the sandbox reports as its own execution time. */
+  trivialEngine?: LatencySummary;
   throughput: { executionsPerSecond: number; concurrency: number; threads: number };
   compute: Record<string, LatencySummary>;
 }
@@ -73,12 +75,15 @@ async function speed(name: PeerName): Promise<SpeedFigures> {
     // The bridge is fast enough for many more samples within the same wall time.
     const iterations = scaled(name === 'bridge' ? 20_000 : 2_000, scale, 100);
     const trivialRun = await verified(trivial, peer);
+    const warmup = Math.ceil(iterations / 10);
     const trivialLatency = await measureLatency(trivialRun, {
-      warmup: Math.ceil(iterations / 10),
+      warmup,
       iterations,
       label: 'trivial latency',
       progress,
     });
+    // The engine's own figures for the same executions (the warm-up ones are dropped).
+    const engine = peer.engineDurationsUs?.slice(-iterations);
 
     progress(`throughput for ${throughputMs} ms`);
     const concurrency = name === 'bridge' ? 4 * threads : 1;
@@ -101,6 +106,7 @@ async function speed(name: PeerName): Promise<SpeedFigures> {
       peer: peer.name,
       isolation: peer.isolation,
       trivial: trivialLatency,
+      ...(engine?.length ? { trivialEngine: summariseLatency(engine) } : {}),
       throughput: { executionsPerSecond, concurrency, threads: name === 'bridge' ? 1 : threads },
       compute,
     };
@@ -111,12 +117,17 @@ async function speed(name: PeerName): Promise<SpeedFigures> {
 
 async function parked(name: PeerName): Promise<ParkedFigures> {
   const count = 1000;
-  const peer = await loadPeer(name, count + 1);
+  const peer = await loadPeer(name, count);
   try {
     return { peer: peer.name, parked: await measureParked(peer, count, (m) => log(peer.name, m)) };
   } finally {
     await peer.close();
   }
+}
+
+export interface Unavailable {
+  peer: string;
+  unavailable: string;
 }
 
 const [name, scenario] = process.argv.slice(2);
@@ -126,5 +137,16 @@ if (!name || !isPeerName(name) || (scenario !== 'speed' && scenario !== 'parked'
   );
   process.exit(2);
 }
-const figures = scenario === 'speed' ? await speed(name) : await parked(name);
+let figures: SpeedFigures | ParkedFigures | Unavailable;
+try {
+  figures = scenario === 'speed' ? await speed(name) : await parked(name);
+} catch (error) {
+  // An optional peer whose native addon is missing is reported, not fatal.
+  if (
+    !isOptionalPeer(name) ||
+    !/Cannot find module|was compiled against|no-node-snapshot/i.test(String(error))
+  )
+    throw error;
+  figures = { peer: name, unavailable: String(error).split('\n')[0]! };
+}
 process.stdout.write(`${JSON.stringify(figures)}\n`);

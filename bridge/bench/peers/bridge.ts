@@ -18,6 +18,7 @@ function valueOf(result: WasmResult): unknown {
 /** This project's bridge: precompiled bytecode, every execution from the clean snapshot. */
 export function createBridgePeer(maxInstances: number): Peer {
   const runtime = new WasmRuntime({ maxInstances });
+  const engineDurationsUs: number[] = [];
   return {
     name: 'bridge',
     isolation: 'precompiled bytecode, clean snapshot per execution',
@@ -25,7 +26,11 @@ export function createBridgePeer(maxInstances: number): Peer {
     async prepare(handler: BenchHandler): Promise<Execute> {
       const bytecode = await runtime.precompileHandler(handler.body);
       const ctx = context(handler.args);
-      return async () => valueOf(await runtime.executeCompiledHandler(bytecode, ctx));
+      return async () => {
+        const result = await runtime.executeCompiledHandler(bytecode, ctx);
+        engineDurationsUs.push(result.metrics.durationUs);
+        return valueOf(result);
+      };
     },
     async park(count: number): Promise<Parked> {
       // Parked handlers hold their instance, so the pool must be sized for them.
@@ -47,6 +52,7 @@ export function createBridgePeer(maxInstances: number): Peer {
         },
       };
     },
+    engineDurationsUs,
     close: () => runtime.shutdown(),
   };
 }

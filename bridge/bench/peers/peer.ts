@@ -19,11 +19,18 @@ export interface Peer {
   prepare(handler: BenchHandler): Promise<Execute>;
   /** Leaves `count` handlers suspended on a host call, each in its own sandbox. */
   park(count: number): Promise<Parked>;
+  /** Time the sandbox itself reports per execution, when it reports one (the bridge's metrics). */
+  readonly engineDurationsUs?: number[];
   close(): Promise<void>;
 }
 
-export const PEER_NAMES = ['bridge', 'quickjs-emscripten', 'quickjs-wasi', 'node-vm'] as const;
+export const PEER_NAMES = ['bridge', 'quickjs-emscripten', 'quickjs-wasi', 'node-vm', 'isolated-vm'] as const;
 export type PeerName = (typeof PEER_NAMES)[number];
+
+/** Peers that may be missing on a machine: the benchmark notes their absence and goes on. */
+export function isOptionalPeer(name: PeerName): boolean {
+  return name === 'isolated-vm';
+}
 
 export function isPeerName(name: string): name is PeerName {
   return (PEER_NAMES as readonly string[]).includes(name);
@@ -40,5 +47,7 @@ export async function loadPeer(name: PeerName, instances = 10): Promise<Peer> {
       return (await import('./quickjs-wasi.js')).createQuickJsWasiPeer();
     case 'node-vm':
       return (await import('./node-vm.js')).createNodeVmPeer();
+    case 'isolated-vm':
+      return (await import('./isolated-vm.js')).createIsolatedVmPeer();
   }
 }

@@ -1,0 +1,68 @@
+import { createRequire } from 'node:module';
+
+import type IsolatedVm from 'isolated-vm';
+
+import type { BenchHandler } from '../handlers.js';
+import type { Execute, Parked, Peer } from './peer.js';
+
+const MEMORY_LIMIT_MB = 32;
+const TIMEOUT_MS = 5000;
+
+/**
+ * isolated-vm 5.0.4 (the last release for Node 20): one V8 isolate, a new context per execution,
+ * the script compiled once per isolate. Needs `--no-node-snapshot` and its native addon built
+ * from source (npm 11 does not run its install script); `make bench-bridge` builds it.
+ */
+export function createIsolatedVmPeer(): Promise<Peer> {
+  // A native CommonJS addon: loaded through require so a missing build fails here, not at import.
+  const ivm = createRequire(import.meta.url)('isolated-vm') as typeof IsolatedVm;
+  const isolate = new ivm.Isolate({ memoryLimit: MEMORY_LIMIT_MB });
+  return Promise.resolve({
+    name: 'isolated-vm',
+    isolation: 'new context per execution in one V8 isolate, script compiled once (isolated-vm 5.0.4)',
+    freshPerExecution: true,
+    prepare(handler: BenchHandler): Promise<Execute> {
+      const script = isolate.compileScriptSync(
+        `(function ($args) {\n${handler.body}\n})(JSON.parse(argsJson))`,
+      );
+      const argsJson = JSON.stringify(handler.args);
+      return Promise.resolve(() => {
+        const context = isolate.createContextSync();
+        try {
+          context.global.setSync('argsJson', argsJson);
+          return Promise.resolve(script.runSync(context, { timeout: TIMEOUT_MS, copy: true }) as unknown);
+        } finally {
+          context.release();
+        }
+      });
+    },
+    park(count: number): Promise<Parked> {
+      // The handler awaits a promise whose resolver stays inside its context, as a suspended
+      // handler awaits its host call; releasing settles each one and lets it finish.
+      const script = isolate.compileScriptSync(
+        `globalThis.result = (async () => {
+           const v = await new Promise((resolve) => { globalThis.release = resolve; });
+           return v + 1;
+         })();`,
+      );
+      const contexts = Array.from({ length: count }, () => {
+        const context = isolate.createContextSync();
+        script.runSync(context);
+        return context;
+      });
+      return Promise.resolve({
+        release() {
+          for (const context of contexts) {
+            context.evalSync('release(1)');
+            context.release();
+          }
+          return Promise.resolve();
+        },
+      });
+    },
+    close() {
+      isolate.dispose();
+      return Promise.resolve();
+    },
+  });
+}
