@@ -15,8 +15,11 @@ CARGO_HOME ?= $(HOME)/.cargo
 # NEXUS_CACHE as the image builds see it (/cache): the guest and cargo outputs of builds inside
 # images, kept apart from the host's (other paths, other fingerprints); npm's cache is shared.
 IMAGE_BUILD_CACHE := $(NEXUS_CACHE)/images/build-cache
+# The host's CA bundle, so npm and cargo trust what the host trusts (a TLS-inspecting proxy's CA).
+HOST_CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 IMAGE_BUILD := nice -n 10 $(PODMAN) build --pull=never --format docker --layers --network host \
-  --volume $(IMAGE_BUILD_CACHE):/cache --volume $(NEXUS_CACHE)/npm:/cache/npm
+  --volume $(IMAGE_BUILD_CACHE):/cache --volume $(NEXUS_CACHE)/npm:/cache/npm \
+  $(if $(wildcard $(HOST_CA_BUNDLE)),--volume $(HOST_CA_BUNDLE):/etc/ssl/certs/ca-certificates.crt:ro)
 
 .PHONY: images
 images: images-kernel images-operator ## Build the kernel and operator images with podman (no registry)
