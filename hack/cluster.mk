@@ -22,9 +22,9 @@ test-operator-integration: build-operator control-plane-binaries ## The operator
 	  --config jest.integration.config.js --runInBand
 
 .PHONY: e2e
-e2e: ## The user's flow end to end against the local control plane
-	@echo "==> e2e: not available yet"
+e2e: build-operator build-kernel control-plane-binaries ## The user's flow end to end against a control plane of its own
+	test/e2e/user-flow.sh
 
 .PHONY: dev
-dev: ## The main job: a local cluster, the operator, a NexusRuntime and a reachable kernel
-	@echo "==> dev: not available yet"
+dev: build-operator build-kernel ## A local cluster, the operator, the sample NexusRuntime and a real kernel behind it
+	hack/dev.sh

@@ -5,8 +5,9 @@
 : "${NEXUS_CACHE:=$HOME/.cache/nexus}"
 BIN="$NEXUS_CACHE/bin"
 
-# Start-up order; cluster-down stops them in reverse.
-COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
+# Start-up order; cluster-down stops them in reverse. The operator and the kernel are started by
+# `make dev` (hack/dev.sh) against the same run directory.
+COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok operator kernel)
 
 step() { printf '==> %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -14,14 +15,14 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 pid_file() { echo "$RUN_DIR/pids/$1.pid"; }
 
 # Prints the PID of a running component, or nothing. A PID file whose process is gone (or was
-# reused by an unrelated program) does not count.
+# reused by an unrelated program: ours name RUN_DIR in their arguments or environment) does not count.
 running_pid() {
   local f pid
   f="$(pid_file "$1")"
   [ -f "$f" ] || return 0
   pid="$(cat "$f")"
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null \
-     && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$RUN_DIR/"; then
+     && cat "/proc/$pid/cmdline" "/proc/$pid/environ" 2>/dev/null | tr '\0' '\n' | grep -qF -- "$RUN_DIR/"; then
     echo "$pid"
   fi
 }
