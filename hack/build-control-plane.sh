@@ -9,7 +9,7 @@
 # staging module at its published v0.<minor>.<patch> release instead.
 set -euo pipefail
 HACK="$(cd "$(dirname "$0")" && pwd)"
-# shellcheck source=lib/versions.sh
+# shellcheck source=hack/lib/versions.sh
 source "$HACK/lib/versions.sh"
 
 : "${NEXUS_CACHE:=$HOME/.cache/nexus}"

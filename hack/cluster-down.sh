@@ -3,7 +3,7 @@
 # Usage: hack/cluster-down.sh [--purge] [RUN_DIR]   (--purge also deletes RUN_DIR: data, certs, logs)
 set -euo pipefail
 HACK="$(cd "$(dirname "$0")" && pwd)"
-# shellcheck source=lib/cluster.sh
+# shellcheck source=hack/lib/cluster.sh
 source "$HACK/lib/cluster.sh"
 
 purge=0

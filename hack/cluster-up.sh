@@ -10,9 +10,9 @@
 # Binaries come from hack/build-control-plane.sh (built and cached on first use).
 set -euo pipefail
 HACK="$(cd "$(dirname "$0")" && pwd)"
-# shellcheck source=lib/versions.sh
+# shellcheck source=hack/lib/versions.sh
 source "$HACK/lib/versions.sh"
-# shellcheck source=lib/cluster.sh
+# shellcheck source=hack/lib/cluster.sh
 source "$HACK/lib/cluster.sh"
 
 RUN_DIR="$(mkdir -p "${1:-${NEXUS_CLUSTER_DIR:-$NEXUS_CACHE/run/cluster}}" && cd "${1:-${NEXUS_CLUSTER_DIR:-$NEXUS_CACHE/run/cluster}}" && pwd)"

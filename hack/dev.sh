@@ -7,9 +7,9 @@ HACK="$(cd "$(dirname "$0")" && pwd)"
 RUN_DIR="${NEXUS_CLUSTER_DIR:-${NEXUS_CACHE:-$HOME/.cache/nexus}/run/cluster}"
 "$HACK/cluster-up.sh" "$RUN_DIR"
 RUN_DIR="$(cd "$RUN_DIR" && pwd)"
-# shellcheck source=lib/cluster.sh
+# shellcheck source=hack/lib/cluster.sh
 source "$HACK/lib/cluster.sh"
-# shellcheck source=lib/dev.sh
+# shellcheck source=hack/lib/dev.sh
 source "$HACK/lib/dev.sh"
 
 step "operator manifests: kubectl apply -k config/default"

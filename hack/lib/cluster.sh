@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # Shared helpers of the local control plane scripts (cluster-up.sh, cluster-down.sh).
 # The run directory holds everything a cluster owns: pki/, data/, logs/, pids/, ports.env,
 # kubeconfig and cluster.env (what tests and tools read). Nothing is written to the repository.

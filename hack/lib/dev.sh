@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # The user's side of the local cluster, shared by `make dev` (hack/dev.sh) and the end-to-end test
 # (test/e2e/user-flow.sh): install the operator's manifests, run the operator and a real kernel as
 # local processes. Expects lib/cluster.sh sourced, RUN_DIR set and cluster.env written.
@@ -55,6 +56,7 @@ start_kernel() {
   pid="$(running_pid kernel)"
   if [ -n "$pid" ]; then stop_pid kernel "$pid"; fi
   mkdir -p "$RUN_DIR/kernel-cache"
+  # shellcheck disable=SC2016 # a Go template, not shell expansions
   mapfile -t env_args < <(kubectl -n "$namespace" get configmap "$name-config" \
     -o go-template='{{range $k, $v := .data}}{{$k}}={{$v}}{{"\n"}}{{end}}')
   env "${env_args[@]}" HOST=127.0.0.1 HTTP_PORT="$KERNEL_HTTP_PORT" WS_PORT="$KERNEL_WS_PORT" \

@@ -9,15 +9,14 @@
 set -euo pipefail
 HACK="$(cd "$(dirname "$0")/../../hack" && pwd)"
 RUN_DIR="$(mktemp -d "${TMPDIR:-/tmp}/nexus-e2e-XXXXXX")"
-# shellcheck source=../../hack/lib/cluster.sh
+# shellcheck source=hack/lib/cluster.sh
 source "$HACK/lib/cluster.sh"
 
 forward_pid=""
 watch_pid=""
 cleanup() {
   local status=$?
-  [ -n "$forward_pid" ] && kill "$forward_pid" 2>/dev/null || true
-  [ -n "$watch_pid" ] && kill "$watch_pid" 2>/dev/null || true
+  for pid in $forward_pid $watch_pid; do kill "$pid" 2>/dev/null || true; done
   if [ $status -ne 0 ]; then
     echo "e2e FAILED (exit $status); logs in $RUN_DIR/logs" >&2
     tail -n 20 "$RUN_DIR/logs/operator.log" "$RUN_DIR/logs/kernel.log" 2>/dev/null >&2 || true
@@ -33,7 +32,7 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 "$HACK/cluster-up.sh" "$RUN_DIR"
-# shellcheck source=../../hack/lib/dev.sh
+# shellcheck source=hack/lib/dev.sh
 source "$HACK/lib/dev.sh"
 
 step "e2e 1/6: kubectl apply -k config/default (the operator runs locally)"
@@ -75,6 +74,7 @@ echo "    /health: $health"
 grep -q '"status":"ok"' <<<"$health" || fail "/health through the port-forward did not report ok"
 
 step "e2e 6/6: a panel handler runs in the sandbox, through the port-forward"
+# shellcheck disable=SC2016 # $state and $args are the handler's globals, not shell variables
 panel="$(curl -sf -X POST "http://127.0.0.1:$local_port/panels" -H 'content-type: application/json' -d '{
   "title": "Counter", "state": {"count": 0},
   "tools": {"increment": {"description": "Add to the counter",
