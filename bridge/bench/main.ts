@@ -1,7 +1,7 @@
 // `make bench-bridge`: every peer's benchmarks, one child process per peer and scenario, then
 // the Markdown table for docs/benchmarks.md on stdout. Progress goes to stderr.
 import { spawn } from 'node:child_process';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 
 import { renderReport } from './report.js';
 import type { ParkedFigures, SpeedFigures, Unavailable } from './run-peer.js';
@@ -31,6 +31,9 @@ function runPeer<T>(peer: string, scenario: 'speed' | 'parked'): Promise<T | Una
 }
 
 const started = Date.now();
+const loadAtStart = loadavg()
+  .map((l) => l.toFixed(1))
+  .join(' / ');
 const scale = process.env.BENCH_SCALE ?? '1';
 process.stderr.write(`==> bridge benchmarks (BENCH_SCALE=${scale}; peers: ${PEER_NAMES.join(', ')})\n`);
 
@@ -53,9 +56,14 @@ for (const peer of PEER_NAMES) {
 }
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
+// The load average says how much else competed for the cores while the figures were taken.
+const load = loadavg()
+  .map((l) => l.toFixed(1))
+  .join(' / ');
 process.stdout.write(
   `Measured ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpus().length} × ${cpu}, ` +
-    `Node ${process.version}, BENCH_SCALE=${scale}, in ${Math.round((Date.now() - started) / 1000)} s.\n\n`,
+    `Node ${process.version}, BENCH_SCALE=${scale}, in ${Math.round((Date.now() - started) / 1000)} s; ` +
+    `load average at the start ${loadAtStart}, at the end ${load}.\n\n`,
 );
 process.stdout.write(renderReport(speed, parked));
 for (const { peer, unavailable } of skipped)

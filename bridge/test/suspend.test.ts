@@ -54,7 +54,7 @@ describe('suspend and resume', () => {
     expect(successValue(done)).toEqual({ seen: [{ deep: [1] }, 'y'] });
   });
 
-  it('reports what happened before the suspension and keeps state writes visible after it', async () => {
+  it('reports deltas: what happened before the suspension, then only what came after it', async () => {
     const code = `
       $state.phase = 'loading';
       $emit('started');
@@ -71,7 +71,9 @@ describe('suspend and resume', () => {
 
     const done = await runtime().resumeHandler(parked.suspensionId, { success: true, value: 'v!' });
     expect(successValue(done)).toEqual(['v!', 'done', 4]);
-    expect(done.stateMutations).toContainEqual({ key: 'phase', value: 'done', operation: 'set' });
+    // Each result carries only what happened since the previous one (docs/bridge-api.md).
+    expect(done.stateMutations).toEqual([{ key: 'phase', value: 'done', operation: 'set' }]);
+    expect(done.events).toEqual([]);
   });
 
   it('lets the handler catch a host error with try/catch', async () => {
