@@ -7,20 +7,37 @@
 #include "abi.h"
 #include "guest.h"
 
+/* Compiles `src` between `prefix` and `suffix`; returns the script or JS_EXCEPTION. */
+static JSValue compile_wrapped(const char *prefix, const char *suffix, const char *src, size_t len) {
+    size_t prefix_len = strlen(prefix), suffix_len = strlen(suffix);
+    char *wrapped = malloc(prefix_len + len + suffix_len + 1);
+    if (!wrapped) host_out_of_memory();
+    memcpy(wrapped, prefix, prefix_len);
+    memcpy(wrapped + prefix_len, src, len);
+    memcpy(wrapped + prefix_len + len, suffix, suffix_len + 1);
+    JSValue script = JS_Eval(nx.compiler, wrapped, prefix_len + len + suffix_len, NX_FILENAME,
+                             JS_EVAL_TYPE_GLOBAL | JS_EVAL_FLAG_COMPILE_ONLY);
+    free(wrapped);
+    return script;
+}
+
 /* Returns JS_UNDEFINED and the bytecode on success, or the compiler's exception. */
 JSValue nx_compile_source(const char *src, size_t len, uint8_t **bytecode, size_t *bytecode_len) {
     JSContext *ctx = nx.compiler;
-    size_t prefix = sizeof(NX_WRAP_PREFIX) - 1, suffix = sizeof(NX_WRAP_SUFFIX) - 1;
-    char *wrapped = malloc(prefix + len + suffix + 1);
-    if (!wrapped) host_out_of_memory();
-    memcpy(wrapped, NX_WRAP_PREFIX, prefix);
-    memcpy(wrapped + prefix, src, len);
-    memcpy(wrapped + prefix + len, NX_WRAP_SUFFIX, suffix + 1);
-
-    JSValue script = JS_Eval(ctx, wrapped, prefix + len + suffix, NX_FILENAME,
-                             JS_EVAL_TYPE_GLOBAL | JS_EVAL_FLAG_COMPILE_ONLY);
-    free(wrapped);
+    JSValue script = compile_wrapped(NX_WRAP_PREFIX, NX_WRAP_SUFFIX, src, len);
     if (JS_IsException(script)) return JS_GetException(ctx);
+
+    JSValue check = compile_wrapped(NX_CHECK_PREFIX, NX_CHECK_SUFFIX, src, len);
+    if (JS_IsException(check)) {
+        /* Keep the check's error for its location; say what is actually wrong. */
+        JS_FreeValue(ctx, script);
+        JSValue error = JS_GetException(ctx);
+        JS_DefinePropertyValueStr(ctx, error, "message",
+                                  JS_NewString(ctx, "the handler closes the function it runs in"),
+                                  JS_PROP_WRITABLE | JS_PROP_CONFIGURABLE);
+        return error;
+    }
+    JS_FreeValue(ctx, check);
 
     *bytecode = JS_WriteObject(ctx, bytecode_len, script, JS_WRITE_OBJ_BYTECODE | JS_WRITE_OBJ_STRIP_SOURCE);
     JS_FreeValue(ctx, script);

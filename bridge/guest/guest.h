@@ -9,9 +9,13 @@
 #include "quickjs.h"
 
 /* The handler body is wrapped in an async function on the same line, so line numbers in the
- * handler's own source are unchanged and columns on line 1 are shifted by the prefix's length. */
-#define NX_WRAP_PREFIX "(async function(){"
+ * handler's own source are unchanged and columns on line 1 are shifted by the prefix's length.
+ * A second wrapper with one more brace, the same length, is compiled as a check: a body that
+ * closes the function it runs in (to run code outside it) cannot be valid inside both. */
+#define NX_WRAP_PREFIX "(async function (){"
 #define NX_WRAP_SUFFIX "\n})"
+#define NX_CHECK_PREFIX "(async function(){{"
+#define NX_CHECK_SUFFIX "\n}})"
 #define NX_FILENAME "handler.js"
 
 struct nx_guest {

@@ -1,4 +1,5 @@
 /* The output buffer the host reads after each call, and the error record written into it. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,6 +61,17 @@ static const char *string_property(JSContext *ctx, JSValueConst obj, const char 
 /* Describes a thrown value that is not an Error: JSON when it has a JSON form, else String(). */
 static const char *describe_value(JSContext *ctx, JSValueConst value) {
     if (JS_IsString(value)) return JS_ToCString(ctx, value);
+    if (JS_IsSymbol(value)) {
+        /* ToString throws for symbols; their description is what names them. */
+        const char *description = string_property(ctx, value, "description");
+        char text[256];
+        snprintf(text, sizeof(text), "Symbol(%s)", description ? description : "");
+        if (description) JS_FreeCString(ctx, description);
+        JSValue name = JS_NewString(ctx, text);
+        const char *str = JS_ToCString(ctx, name);
+        JS_FreeValue(ctx, name);
+        return str;
+    }
     if (JS_IsObject(value)) {
         JSValue json = JS_JSONStringify(ctx, value, JS_UNDEFINED, JS_UNDEFINED);
         if (JS_IsException(json)) {

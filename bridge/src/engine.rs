@@ -59,7 +59,8 @@ impl SandboxEngine {
     }
 }
 
-fn wasmtime_config(config: &RuntimeConfig, instances: u32) -> Config {
+/// The wasmtime configuration of a runtime with `instances` pool slots.
+pub fn wasmtime_config(config: &RuntimeConfig, instances: u32) -> Config {
     let mut pool = PoolingAllocationConfig::new();
     pool.total_core_instances(instances)
         .total_memories(instances)

@@ -221,7 +221,7 @@ impl Execution {
                 ),
             ));
         }
-        serde_json::from_slice(&output).map(Some).map_err(|e| {
+        crate::guest_json::parse(&output).map(Some).map_err(|e| {
             HandlerError::new(
                 ErrorCode::ResourceLimit,
                 format!("the return value cannot be accepted: {e}"),
@@ -364,7 +364,7 @@ mod tests {
     #[test]
     fn columns_on_the_first_line_lose_the_wrapper() {
         let (stack, location) =
-            fix_locations("    at <anonymous> (handler.js:1:25)\n    at f (handler.js:3:7)\n");
+            fix_locations("    at <anonymous> (handler.js:1:26)\n    at f (handler.js:3:7)\n");
         assert_eq!(location, Some(ErrorLocation { line: 1, column: 7 }));
         assert_eq!(
             stack,

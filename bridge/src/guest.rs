@@ -7,8 +7,8 @@ use crate::store::HostState;
 /// The guest as built by build.rs, before pre-initialisation.
 pub const GUEST_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/guest.wasm"));
 
-/// The wrapper the guest puts around handler source on its first line ("(async function(){").
-pub const WRAP_PREFIX_LEN: u32 = 18;
+/// The wrapper the guest puts around handler source on its first line ("(async function (){").
+pub const WRAP_PREFIX_LEN: u32 = 19;
 /// The file name QuickJS reports for handler code.
 pub const HANDLER_FILENAME: &str = "handler.js";
 /// The pre-initialisation export.
@@ -205,6 +205,7 @@ mod tests {
 
     #[test]
     fn the_wrapper_prefix_length_matches_the_guest() {
-        assert_eq!("(async function(){".len() as u32, WRAP_PREFIX_LEN);
+        assert_eq!("(async function (){".len() as u32, WRAP_PREFIX_LEN);
+        assert_eq!("(async function(){{".len() as u32, WRAP_PREFIX_LEN);
     }
 }

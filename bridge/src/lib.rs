@@ -8,6 +8,7 @@ pub mod engine;
 pub mod error;
 pub mod execution;
 pub mod guest;
+mod guest_json;
 mod host;
 pub mod module_cache;
 mod node;

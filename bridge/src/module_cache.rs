@@ -50,10 +50,28 @@ pub fn load(engine: &Engine, cache_dir: Option<&Path>) -> wasmtime::Result<(Modu
     if let Some(bytes) = in_process {
         // SAFETY: produced by Module::serialize in this process.
         if let Ok(module) = unsafe { Module::deserialize(engine, &bytes[..]) } {
+            // A runtime with a new cache directory still leaves the module there for the next start.
+            if let Some(path) = cache_dir.map(|dir| cache_file(dir, &key)) {
+                if !path.exists() {
+                    store(&path, &bytes);
+                }
+            }
             return Ok((module, ModuleSource::Process));
         }
     }
 
+    let (module, source, bytes) = load_from_disk_or_compile(engine, cache_dir)?;
+    memory.lock().unwrap().insert(key, Arc::new(bytes));
+    Ok((module, source))
+}
+
+/// The module from `cache_dir` when a valid file is there, else built (and written there).
+/// Returns the serialised bytes too.
+pub fn load_from_disk_or_compile(
+    engine: &Engine,
+    cache_dir: Option<&Path>,
+) -> wasmtime::Result<(Module, ModuleSource, Vec<u8>)> {
+    let key = cache_key(engine);
     if let Some(dir) = cache_dir {
         let path = cache_file(dir, &key);
         match read_verified(&path) {
@@ -63,8 +81,7 @@ pub fn load(engine: &Engine, cache_dir: Option<&Path>) -> wasmtime::Result<(Modu
                 match unsafe { Module::deserialize(engine, &bytes) } {
                     Ok(module) => {
                         tracing::info!(path = %path.display(), "loaded the compiled guest from the cache");
-                        memory.lock().unwrap().insert(key, Arc::new(bytes));
-                        return Ok((module, ModuleSource::Disk));
+                        return Ok((module, ModuleSource::Disk, bytes));
                     }
                     Err(error) => {
                         tracing::warn!(path = %path.display(), %error, "ignoring an incompatible guest cache file")
@@ -88,13 +105,15 @@ pub fn load(engine: &Engine, cache_dir: Option<&Path>) -> wasmtime::Result<(Modu
         "sandbox guest ready"
     );
     if let Some(dir) = cache_dir {
-        let path = cache_file(dir, &key);
-        if let Err(error) = write_verified(&path, &bytes) {
-            tracing::warn!(path = %path.display(), %error, "could not write the guest cache file");
-        }
+        store(&cache_file(dir, &key), &bytes);
     }
-    memory.lock().unwrap().insert(key, Arc::new(bytes));
-    Ok((module, ModuleSource::Compiled))
+    Ok((module, ModuleSource::Compiled, bytes))
+}
+
+fn store(path: &Path, bytes: &[u8]) {
+    if let Err(error) = write_verified(path, bytes) {
+        tracing::warn!(path = %path.display(), %error, "could not write the guest cache file");
+    }
 }
 
 /// Ok(None) when there is no file; Err(reason) when it exists but is unusable.

@@ -70,12 +70,16 @@ pub(crate) fn bytes(
         .ok_or_else(|| fault("pointer out of bounds"))
 }
 
+/// A string from the guest. JavaScript strings may hold unpaired surrogates, which QuickJS encodes
+/// as invalid UTF-8: they become U+FFFD.
 pub(crate) fn string(
     caller: &Caller<'_, HostState>,
     ptr: i32,
     len: i32,
 ) -> wasmtime::Result<String> {
-    String::from_utf8(bytes(caller, ptr, len)?).map_err(|_| fault("string is not UTF-8"))
+    let raw = bytes(caller, ptr, len)?;
+    Ok(String::from_utf8(raw)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
 /// A JSON value the guest passed; length -1 means undefined. Counts against the recorded bytes.
@@ -89,7 +93,7 @@ pub(crate) fn json(
     }
     let raw = bytes(caller, ptr, len)?;
     caller.data_mut().record_bytes(raw.len()).map_err(trap)?;
-    let value = serde_json::from_slice(&raw).map_err(|e| {
+    let value = crate::guest_json::parse(&raw).map_err(|e| {
         // serde_json refuses nesting deeper than 128 levels; QuickJS produced the rest.
         trap(HostFault::ResourceLimit(format!(
             "a value handed to the host cannot be accepted: {e}"
