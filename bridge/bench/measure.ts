@@ -6,12 +6,32 @@ import type { Execute, Peer } from './peers/peer.js';
 
 export type Progress = (message: string) => void;
 
+/** What one execution cost the whole process, averaged over a run (every thread included). */
+export interface ProcessCost {
+  userUs: number;
+  systemUs: number;
+  minorFaults: number;
+}
+
+export function processCostPer(
+  before: NodeJS.ResourceUsage,
+  after: NodeJS.ResourceUsage,
+  runs: number,
+): ProcessCost {
+  return {
+    userUs: (after.userCPUTime - before.userCPUTime) / runs,
+    systemUs: (after.systemCPUTime - before.systemCPUTime) / runs,
+    minorFaults: (after.minorPageFault - before.minorPageFault) / runs,
+  };
+}
+
 /** Sequential executions, each timed from the caller's side: the latency a user sees. */
 export async function measureLatency(
   execute: Execute,
   options: { warmup: number; iterations: number; label: string; progress: Progress },
-): Promise<LatencySummary> {
+): Promise<LatencySummary & { cost: ProcessCost }> {
   for (let i = 0; i < options.warmup; i++) await execute();
+  const before = process.resourceUsage();
   const samples: number[] = [];
   const step = Math.max(1, Math.floor(options.iterations / 4));
   for (let i = 0; i < options.iterations; i++) {
@@ -20,7 +40,10 @@ export async function measureLatency(
     samples.push((performance.now() - start) * 1000);
     if ((i + 1) % step === 0) options.progress(`${options.label} ${i + 1}/${options.iterations}`);
   }
-  return summariseLatency(samples);
+  return {
+    ...summariseLatency(samples),
+    cost: processCostPer(before, process.resourceUsage(), options.iterations),
+  };
 }
 
 /** Keeps `concurrency` executions in flight for `durationMs` and counts completions per second. */

@@ -46,6 +46,15 @@ export function renderReport(speed: SpeedFigures[], parked: ParkedFigures[]): st
       ),
     ),
   );
+  const cost = markdownTable(
+    ['sandbox', 'user CPU µs', 'system CPU µs', 'minor page faults'],
+    speed.map((f) => [
+      f.peer,
+      formatNumber(f.trivial.cost.userUs),
+      formatNumber(f.trivial.cost.systemUs),
+      formatNumber(f.trivial.cost.minorFaults),
+    ]),
+  );
   const isolation = speed
     .map((f) => {
       const engine = f.trivialEngine
@@ -54,7 +63,8 @@ export function renderReport(speed: SpeedFigures[], parked: ParkedFigures[]): st
       return `- **${f.peer}**: ${f.isolation}${engine}`;
     })
     .join('\n');
-  if (!bridge) return `${figures}\n\n${isolation}\n`;
+  const costNote = `Per trivial execution, the whole process (all threads), averaged over the latency run:\n\n${cost}`;
+  if (!bridge) return `${figures}\n\n${isolation}\n\n${costNote}\n`;
 
   const sandboxes = speed.filter(isSandboxPeer);
   const fastest = sandboxes.reduce<SpeedFigures | undefined>(
@@ -97,5 +107,5 @@ export function renderReport(speed: SpeedFigures[], parked: ParkedFigures[]): st
     bridgeParked === undefined ? '–' : `${formatNumber(bridgeParked / KiB)} KiB`,
     verdict(bridgeParked === undefined ? undefined : bridgeParked <= TARGETS.bytesPerParked),
   ]);
-  return `${figures}\n\n${isolation}\n\n${markdownTable(['target', 'measured', 'result'], rows)}\n`;
+  return `${figures}\n\n${isolation}\n\n${costNote}\n\n${markdownTable(['target', 'measured', 'result'], rows)}\n`;
 }

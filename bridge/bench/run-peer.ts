@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { fib, json, trivial } from './handlers.js';
 import type { BenchHandler } from './handlers.js';
 import { measureLatency, measureParked, measureThroughput } from './measure.js';
-import type { ParkedSummary } from './measure.js';
+import type { ParkedSummary, ProcessCost } from './measure.js';
 import { isOptionalPeer, isPeerName, loadPeer } from './peers/peer.js';
 import type { Execute, Peer, PeerName } from './peers/peer.js';
 import { scaled, summariseLatency } from './stats.js';
@@ -16,7 +16,7 @@ import type { LatencySummary } from './stats.js';
 export interface SpeedFigures {
   peer: string;
   isolation: string;
-  trivial: LatencySummary;
+  trivial: LatencySummary & { cost: ProcessCost };
   /** The part of the trivial handler's latency the sandbox reports as its own execution time. */
   trivialEngine?: LatencySummary;
   throughput: { executionsPerSecond: number; concurrency: number; threads: number };

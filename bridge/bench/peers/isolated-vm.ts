@@ -38,15 +38,17 @@ export function createIsolatedVmPeer(): Promise<Peer> {
     },
     park(count: number): Promise<Parked> {
       // The handler awaits a promise whose resolver stays inside its context, as a suspended
-      // handler awaits its host call; releasing settles each one and lets it finish.
-      const script = isolate.compileScriptSync(
+      // handler awaits its host call; releasing settles each one and lets it finish. A thousand
+      // contexts share one isolate's heap, so that isolate gets room for all of them.
+      const parking = new ivm.Isolate({ memoryLimit: 1024 });
+      const script = parking.compileScriptSync(
         `globalThis.result = (async () => {
            const v = await new Promise((resolve) => { globalThis.release = resolve; });
            return v + 1;
          })();`,
       );
       const contexts = Array.from({ length: count }, () => {
-        const context = isolate.createContextSync();
+        const context = parking.createContextSync();
         script.runSync(context);
         return context;
       });
@@ -56,6 +58,7 @@ export function createIsolatedVmPeer(): Promise<Peer> {
             context.evalSync('release(1)');
             context.release();
           }
+          parking.dispose();
           return Promise.resolve();
         },
       });
