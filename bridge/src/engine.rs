@@ -8,8 +8,8 @@ use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use wasmtime::{
-    Config, Engine, EngineWeak, ExternType, InstanceAllocationStrategy, InstancePre, Linker,
-    OptLevel, PoolingAllocationConfig,
+    Config, Enabled, Engine, EngineWeak, ExternType, InstanceAllocationStrategy, InstancePre,
+    Linker, OptLevel, PoolingAllocationConfig,
 };
 
 use crate::config::RuntimeConfig;
@@ -23,6 +23,8 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(1);
 /// (wasmtime caps it at its async stack size, 2 MiB, even without async support.)
 pub const WASM_STACK_BYTES: usize = 2 * 1024 * 1024;
 pub const WORKER_STACK_BYTES: usize = 16 * 1024 * 1024;
+/// Per pool slot, how much written memory is restored in place rather than dropped.
+pub const KEEP_RESIDENT_BYTES: usize = 4 * 1024 * 1024;
 /// Room the guest needs above its snapshot to run anything at all.
 pub const GUEST_HEADROOM_BYTES: u64 = 2 * 1024 * 1024;
 
@@ -65,7 +67,12 @@ pub fn wasmtime_config(config: &RuntimeConfig, instances: u32) -> Config {
     pool.total_core_instances(instances)
         .total_memories(instances)
         .total_tables(instances)
-        .max_memory_size(config.memory_limit_bytes as usize);
+        .max_memory_size(config.memory_limit_bytes as usize)
+        // Reset a slot by copying back only the pages an execution wrote (PAGEMAP_SCAN, Linux
+        // 6.7+) and keep them resident: the next execution in the slot takes no page faults.
+        .pagemap_scan(Enabled::Auto)
+        .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
+        .table_keep_resident(KEEP_RESIDENT_BYTES);
     let mut wasm = Config::new();
     wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
         .epoch_interruption(true)
