@@ -8,12 +8,11 @@ export function isSubset(desired: unknown, live: unknown): boolean {
   if (desired === undefined) return true;
   // The API server leaves zero values out of what it returns (Go's omitempty).
   if (live === undefined && isZero(desired)) return true;
-  if (desired === null || typeof desired !== 'object') {
-    return (
-      desired === live ||
-      (live !== null && live !== undefined && String(desired) === String(live) && typeof live !== 'object')
-    );
+  if (isScalar(desired)) {
+    // A quantity or port may come back as a number where we wrote a string, or the other way round.
+    return desired === live || (isScalar(live) && String(desired) === String(live));
   }
+  if (desired === null || typeof desired !== 'object') return desired === live;
   if (Array.isArray(desired)) {
     if (!Array.isArray(live) || live.length !== desired.length) return false;
     return desired.every((item, i) => isSubset(item, live[i]));
@@ -72,4 +71,8 @@ export function firstDifference(desired: unknown, live: unknown, path = ''): str
     }
   }
   return path || '.';
+}
+
+function isScalar(value: unknown): value is string | number | boolean {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
 }

@@ -76,7 +76,7 @@ export class Reconciler {
     let configHash = runtime.status?.configHash;
     let failure: PolicyResult | undefined;
     let warning: PolicyResult | undefined;
-    let applyError: unknown;
+    let applyError: Error | undefined;
     if (!budget.ok) {
       failure = budget.failure;
       log.info({ reason: failure.reason }, failure.message);
@@ -94,7 +94,7 @@ export class Reconciler {
         deployment = await this.sync(runtime, desired, children, log);
         configHash = desired.configHash;
       } catch (err) {
-        applyError = err;
+        applyError = err instanceof Error ? err : new Error(describeError(err));
         failure = {
           reason: Reason.ApplyFailed,
           message: `applying the kernel objects failed: ${describeError(err)}`,
@@ -221,7 +221,7 @@ export class Reconciler {
 }
 
 function podConfigHash(object: KubernetesObject | undefined): string | undefined {
-  const deployment = object as V1Deployment | undefined;
+  const deployment: V1Deployment | undefined = object;
   if (deployment?.kind !== undefined && deployment.kind !== 'Deployment') return undefined;
   return deployment?.spec?.template?.metadata?.annotations?.[CONFIG_HASH_ANNOTATION];
 }

@@ -66,9 +66,8 @@ export function nextRecord(
     leaseDurationSeconds,
     acquireTime: renewing && current?.acquireTime ? microTime(current.acquireTime) : microTime(now),
     renewTime: microTime(now),
-    leaseTransitions: renewing
-      ? (current?.leaseTransitions ?? 0)
-      : (current?.leaseTransitions ?? 0) + (current?.holderIdentity ? 1 : 0),
+    // Any change of holder is a transition, taking a released lease included; creating one is not.
+    leaseTransitions: (current?.leaseTransitions ?? 0) + (renewing || !current ? 0 : 1),
   };
 }
 

@@ -1,0 +1,145 @@
+import type { V1Container } from '@kubernetes/client-node';
+import { plan } from '../testing/fixtures.js';
+import { buildDeployment, ownedReplicas } from './deployment.js';
+
+const kernel = (d: ReturnType<typeof buildDeployment>): V1Container => d.spec!.template.spec!.containers[0]!;
+
+describe('the kernel Deployment', () => {
+  it('leaves the replica count to the HPA when autoscaling is on', () => {
+    const d = buildDeployment(plan(), 'h1');
+    expect(d.spec).not.toHaveProperty('replicas');
+    expect(ownedReplicas(plan())).toBeUndefined();
+  });
+
+  it('owns the replica count when autoscaling is off, and scales to zero when suspended', () => {
+    expect(buildDeployment(plan({ autoscaling: { enabled: false }, replicas: 3 }), 'h').spec?.replicas).toBe(
+      3,
+    );
+    expect(buildDeployment(plan({ suspend: true }), 'h').spec?.replicas).toBe(0);
+    expect(
+      buildDeployment(plan({ suspend: true, autoscaling: { enabled: false }, replicas: 3 }), 'h').spec
+        ?.replicas,
+    ).toBe(0);
+  });
+
+  it('rolls pods through the config-hash annotation and keeps user pod metadata', () => {
+    const d = buildDeployment(
+      plan({
+        pod: { labels: { team: 'x', 'app.kubernetes.io/instance': 'spoof' }, annotations: { a: 'b' } },
+      }),
+      'abc123',
+    );
+    expect(d.spec?.template.metadata?.annotations).toEqual({ a: 'b', 'nexus.dev/config-hash': 'abc123' });
+    expect(d.spec?.template.metadata?.labels).toMatchObject({
+      team: 'x',
+      'app.kubernetes.io/instance': 'demo',
+    });
+    expect(d.spec?.selector).toEqual({
+      matchLabels: { 'app.kubernetes.io/name': 'workspace-kernel', 'app.kubernetes.io/instance': 'demo' },
+    });
+  });
+
+  it('runs the kernel from the ConfigMap, with ports, probes and resources', () => {
+    const c = kernel(buildDeployment(plan({ imagePullPolicy: 'Never' }), 'h'));
+    expect(c.image).toBe('localhost/nexus/workspace-kernel:test');
+    expect(c.imagePullPolicy).toBe('Never');
+    expect(c.envFrom).toEqual([{ configMapRef: { name: 'demo-config' } }]);
+    expect(c.env).toBeUndefined();
+    expect(c.ports).toEqual([
+      { name: 'http', containerPort: 3000, protocol: 'TCP' },
+      { name: 'ws', containerPort: 3001, protocol: 'TCP' },
+    ]);
+    expect(c.livenessProbe?.httpGet).toEqual({ path: '/health', port: 'http', scheme: 'HTTP' });
+    expect(c.readinessProbe?.httpGet?.path).toBe('/ready');
+    expect(c.startupProbe).toMatchObject({
+      httpGet: { path: '/health' },
+      failureThreshold: 30,
+      periodSeconds: 2,
+    });
+    expect(c.resources).toEqual({
+      requests: { cpu: '250m', memory: '256Mi' },
+      limits: { cpu: '1', memory: '1Gi' },
+    });
+  });
+
+  it('is locked down: non-root, read-only root, no escalation, no capabilities, no token', () => {
+    const d = buildDeployment(plan(), 'h');
+    const pod = d.spec!.template.spec!;
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(pod.securityContext?.runAsUser).toBeGreaterThan(0);
+    expect(kernel(d).securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(d.spec?.strategy).toEqual({
+      type: 'RollingUpdate',
+      rollingUpdate: { maxUnavailable: 0, maxSurge: 1 },
+    });
+  });
+
+  it('mounts the cache emptyDir with the medium and size of spec.cache, and /tmp', () => {
+    const inMemory = buildDeployment(plan(), 'h').spec!.template.spec!;
+    expect(inMemory.volumes).toEqual([
+      { name: 'cache', emptyDir: { medium: 'Memory', sizeLimit: '128Mi' } },
+      { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
+    ]);
+    expect(kernel(buildDeployment(plan(), 'h')).volumeMounts).toEqual([
+      { name: 'cache', mountPath: '/var/cache/nexus' },
+      { name: 'tmp', mountPath: '/tmp' },
+    ]);
+    const onDisk = buildDeployment(plan({ cache: { medium: 'Disk', sizeLimit: '1Gi' } }), 'h').spec!.template
+      .spec!;
+    expect(onDisk.volumes?.[0]).toEqual({ name: 'cache', emptyDir: { sizeLimit: '1Gi' } });
+  });
+
+  it('passes the JWT secret as an env var from the referenced Secret', () => {
+    const c = kernel(
+      buildDeployment(plan({ server: { auth: { jwtSecretRef: { name: 'jwt', key: 'secret' } } } }), 'h'),
+    );
+    expect(c.env).toEqual([
+      { name: 'JWT_SECRET', valueFrom: { secretKeyRef: { name: 'jwt', key: 'secret' } } },
+    ]);
+  });
+
+  it('passes scheduling settings through to the pod', () => {
+    const pod = buildDeployment(
+      plan({
+        imagePullSecrets: [{ name: 'reg' }],
+        pod: {
+          nodeSelector: { disk: 'ssd' },
+          tolerations: [{ key: 'k', operator: 'Exists' }],
+          affinity: { nodeAffinity: {} },
+          topologySpreadConstraints: [
+            { maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'ScheduleAnyway' },
+          ],
+          priorityClassName: 'high',
+        },
+      }),
+      'h',
+    ).spec!.template.spec!;
+    expect(pod).toMatchObject({
+      imagePullSecrets: [{ name: 'reg' }],
+      nodeSelector: { disk: 'ssd' },
+      tolerations: [{ key: 'k', operator: 'Exists' }],
+      affinity: { nodeAffinity: {} },
+      topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'zone' }],
+      priorityClassName: 'high',
+    });
+    const bare = buildDeployment(plan(), 'h').spec!.template.spec!;
+    for (const field of [
+      'imagePullSecrets',
+      'nodeSelector',
+      'tolerations',
+      'affinity',
+      'priorityClassName',
+    ]) {
+      expect(bare).not.toHaveProperty(field);
+    }
+  });
+});

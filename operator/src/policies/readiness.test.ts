@@ -1,0 +1,104 @@
+import type { V1Deployment } from '@kubernetes/client-node';
+import { decideConditions } from './readiness.js';
+
+function deployment(
+  desired: number,
+  status: { replicas?: number; updated?: number; ready?: number; available?: number; observed?: number },
+  generation = 2,
+): V1Deployment {
+  return {
+    metadata: { generation },
+    spec: { replicas: desired, selector: {}, template: {} },
+    status: {
+      replicas: status.replicas ?? 0,
+      updatedReplicas: status.updated ?? 0,
+      readyReplicas: status.ready ?? 0,
+      availableReplicas: status.available ?? 0,
+      observedGeneration: status.observed ?? generation,
+    },
+  };
+}
+
+const byType = (input: Parameters<typeof decideConditions>[0]) =>
+  Object.fromEntries(decideConditions(input).map((c) => [c.type, c]));
+
+describe('decideConditions', () => {
+  it('is Ready when every desired pod is updated and available', () => {
+    const c = byType({
+      suspend: false,
+      deployment: deployment(2, { replicas: 2, updated: 2, ready: 2, available: 2 }),
+    });
+    expect(c.Ready).toMatchObject({
+      status: 'True',
+      reason: 'Available',
+      message: '2/2 kernel pods available',
+    });
+    expect(c.Progressing).toMatchObject({ status: 'False', reason: 'RolloutComplete' });
+    expect(c.Degraded).toMatchObject({ status: 'False', reason: 'AsExpected' });
+  });
+
+  it('is Progressing and not Ready while pods roll', () => {
+    const c = byType({
+      suspend: false,
+      deployment: deployment(2, { replicas: 3, updated: 1, ready: 2, available: 2 }),
+    });
+    expect(c.Ready).toMatchObject({ status: 'False', reason: 'Unavailable' });
+    expect(c.Progressing).toMatchObject({
+      status: 'True',
+      reason: 'RollingOut',
+      message: '1/2 kernel pods updated, 2 available',
+    });
+  });
+
+  it('is not Ready before the Deployment controller observed the new generation', () => {
+    const c = byType({
+      suspend: false,
+      deployment: deployment(1, { replicas: 1, updated: 1, ready: 1, available: 1, observed: 1 }, 2),
+    });
+    expect(c.Ready?.status).toBe('False');
+    expect(c.Progressing?.status).toBe('True');
+  });
+
+  it('reports a missing Deployment', () => {
+    const c = byType({ suspend: false });
+    expect(c.Ready).toMatchObject({ status: 'False', message: 'the kernel Deployment does not exist yet' });
+    expect(c.Progressing).toMatchObject({ status: 'True', reason: 'RollingOut' });
+  });
+
+  it('reports a suspended runtime', () => {
+    const c = byType({ suspend: true, deployment: deployment(0, {}) });
+    expect(c.Ready).toMatchObject({ status: 'False', reason: 'Suspended' });
+    expect(c.Progressing).toMatchObject({ status: 'False', reason: 'ScaledToZero' });
+  });
+
+  it('is Degraded with the failure, noting that the last good configuration keeps running', () => {
+    const failure = { reason: 'MemoryBudgetExceeded', message: 'too big' } as const;
+    const c = byType({
+      suspend: false,
+      failure,
+      deployment: deployment(1, { replicas: 1, updated: 1, ready: 1, available: 1 }),
+    });
+    expect(c.Degraded).toMatchObject({
+      status: 'True',
+      reason: 'MemoryBudgetExceeded',
+      message: 'too big; the last good configuration keeps running',
+    });
+    expect(c.Ready?.status).toBe('True');
+    const none = byType({ suspend: false, failure });
+    expect(none.Degraded?.message).toBe('too big');
+    expect(none.Progressing).toMatchObject({ status: 'False', reason: 'MemoryBudgetExceeded' });
+  });
+
+  it('is Degraded when the rollout stalls, and on a warning', () => {
+    const stalled = deployment(1, { replicas: 2, updated: 1, available: 0 });
+    stalled.status!.conditions = [
+      { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' },
+    ];
+    expect(byType({ suspend: false, deployment: stalled }).Degraded).toMatchObject({
+      status: 'True',
+      reason: 'RolloutStalled',
+    });
+    const warned = byType({ suspend: false, warning: { reason: 'ScaleOutBelowOverhead', message: 'w' } });
+    expect(warned.Degraded).toMatchObject({ status: 'True', reason: 'ScaleOutBelowOverhead', message: 'w' });
+  });
+});
