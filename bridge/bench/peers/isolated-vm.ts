@@ -1,6 +1,5 @@
 import { createRequire } from 'node:module';
-
-import type IsolatedVm from 'isolated-vm';
+import { join } from 'node:path';
 
 import type { BenchHandler } from '../handlers.js';
 import type { Execute, Parked, Peer } from './peer.js';
@@ -8,14 +7,35 @@ import type { Execute, Parked, Peer } from './peer.js';
 const MEMORY_LIMIT_MB = 32;
 const TIMEOUT_MS = 5000;
 
+// The part of isolated-vm's API used here. The package is not a workspace dependency (its install
+// script compiles a native addon in every `npm ci`), so its own types are not available.
+interface IvmContext {
+  global: { setSync(key: string, value: unknown): void };
+  evalSync(code: string): unknown;
+  release(): void;
+}
+interface IvmScript {
+  runSync(context: IvmContext, options?: { timeout?: number; copy?: boolean }): unknown;
+}
+interface IvmIsolate {
+  compileScriptSync(code: string): IvmScript;
+  createContextSync(): IvmContext;
+  dispose(): void;
+}
+interface Ivm {
+  Isolate: new (options: { memoryLimit: number }) => IvmIsolate;
+}
+
 /**
  * isolated-vm 5.0.4 (the last release for Node 20): one V8 isolate, a new context per execution,
- * the script compiled once per isolate. Needs `--no-node-snapshot` and its native addon built
- * from source (npm 11 does not run its install script); `make bench-bridge` builds it.
+ * the script compiled once per isolate. `make bench-bridge` installs and builds it under
+ * BENCH_PEERS_DIR (npm 11 does not run its install script), and runs it with `--no-node-snapshot`.
  */
 export function createIsolatedVmPeer(): Promise<Peer> {
+  const peersDir = process.env.BENCH_PEERS_DIR;
+  if (!peersDir) throw new Error('Cannot find module isolated-vm: BENCH_PEERS_DIR is not set');
   // A native CommonJS addon: loaded through require so a missing build fails here, not at import.
-  const ivm = createRequire(import.meta.url)('isolated-vm') as typeof IsolatedVm;
+  const ivm = createRequire(join(peersDir, 'package.json'))('isolated-vm') as Ivm;
   const isolate = new ivm.Isolate({ memoryLimit: MEMORY_LIMIT_MB });
   return Promise.resolve({
     name: 'isolated-vm',
