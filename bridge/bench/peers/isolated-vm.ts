@@ -50,7 +50,7 @@ export function createIsolatedVmPeer(): Promise<Peer> {
         const context = isolate.createContextSync();
         try {
           context.global.setSync('argsJson', argsJson);
-          return Promise.resolve(script.runSync(context, { timeout: TIMEOUT_MS, copy: true }) as unknown);
+          return Promise.resolve(script.runSync(context, { timeout: TIMEOUT_MS, copy: true }));
         } finally {
           context.release();
         }
