@@ -19,11 +19,14 @@ async function holder(): Promise<string | undefined> {
   return lease?.spec?.holderIdentity || undefined;
 }
 
-/** The leader-status gauge in /metrics: 1 on the leader, 0 elsewhere. */
-async function leaderGauge(operator: OperatorProcess): Promise<number | undefined> {
-  const text = await operator.metrics();
-  const line = text.split('\n').find((l) => /^\w*leader\w*(\{[^}]*\})? [01]$/.test(l));
-  return line === undefined ? undefined : Number(line.split(' ').pop());
+const READ_VERBS = new Set(['get', 'list', 'watch']);
+
+/** Requests other than reads and lease handling: what only a leader may send. */
+async function writesOutsideTheLease(operator: OperatorProcess): Promise<number> {
+  const samples = await operator.metricSamples('nexus_operator_api_requests_total');
+  return samples
+    .filter((s) => !READ_VERBS.has(s.labels.verb ?? '') && s.labels.kind !== 'Lease')
+    .reduce((sum, s) => sum + s.value, 0);
 }
 
 describe('leader election', () => {
@@ -47,8 +50,13 @@ describe('leader election', () => {
 
     await suite.cluster.createRuntime(suite.namespace, 'elected', {});
     await waitReady(suite, 'elected');
-    expect(await leaderGauge(leader)).toBe(1);
-    expect(await leaderGauge(follower)).toBe(0);
+    expect(await leader.metricSum('nexus_operator_leader')).toBe(1);
+    expect(await follower.metricSum('nexus_operator_leader')).toBe(0);
+    // Only the leader reconciles and writes; the follower only watches the lease.
+    expect(await leader.metricSum('nexus_operator_reconcile_total')).toBeGreaterThan(0);
+    expect(await writesOutsideTheLease(leader)).toBeGreaterThan(0);
+    expect(await follower.metricSum('nexus_operator_reconcile_total')).toBe(0);
+    expect(await writesOutsideTheLease(follower)).toBe(0);
     // Both stay alive and healthy; only one of them leads.
     expect(await follower.probe('/healthz')).toBe(200);
     expect(await holder()).toBe(leader.identity);
@@ -63,7 +71,10 @@ describe('leader election', () => {
     console.log(
       `lease taken over ${((Date.now() - killedAt) / 1000).toFixed(1)}s after the leader was killed`,
     );
-    await eventually('the new leader to report it', async () => (await leaderGauge(follower)) === 1);
+    await eventually(
+      'the new leader to report it',
+      async () => (await follower.metricSum('nexus_operator_leader')) === 1,
+    );
 
     // The new leader does the work.
     await suite.cluster.createRuntime(suite.namespace, 'after-takeover', {});

@@ -9,6 +9,7 @@ import { OperatorProcess } from './harness/operator-process.js';
 import { useSuite, waitReady, waitRuntime } from './harness/suite.js';
 
 const suite = useSuite('tuning');
+let operator: OperatorProcess;
 
 const manifest = (memoryLimitMB: number) =>
   yaml.dump({
@@ -64,7 +65,7 @@ async function withoutBudgetRule(action: () => Promise<unknown>): Promise<void> 
 
 describe('memory tuning', () => {
   beforeAll(async () => {
-    await OperatorProcess.start(suite.cluster.state, { identity: 'tuning' });
+    operator = await OperatorProcess.start(suite.cluster.state, { identity: 'tuning' });
     suite.cluster.kubectlOk(['apply', '-n', suite.namespace, '-f', '-'], manifest(32));
     await waitReady(suite, 'tuned');
     await eventually('the first rollout', async () => rolledOut(await deploymentOf(suite, 'tuned')));
@@ -118,14 +119,19 @@ describe('memory tuning', () => {
     const runtime = await suite.cluster.getRuntime(suite.namespace, 'tuned');
     const applied = suite.cluster.kubectlOk(['apply', '-n', suite.namespace, '-f', '-'], manifest(64));
     expect(applied).toMatch(/unchanged/);
-    // A forced pass through the operator: an annotation changes metadata, not the generation.
+    // Force passes through the operator: a change to an owned object re-queues its owner.
+    const passes = await operator.metricSum('nexus_operator_reconcile_total');
     suite.cluster.kubectlOk([
       'annotate',
       '-n',
       suite.namespace,
-      'nxr/tuned',
-      `nexus.dev/test-touch=${Date.now()}`,
+      'configmap/tuned-config',
+      `example.com/touched=${Date.now()}`,
     ]);
+    await eventually(
+      'a reconcile pass',
+      async () => (await operator.metricSum('nexus_operator_reconcile_total')) > passes,
+    );
     await consistently(
       'the Deployment generation and config hash to stay put',
       async () => {

@@ -33,6 +33,24 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export interface MetricSample {
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** Reads the samples of metric `name` from Prometheus text exposition. */
+export function parseMetricSamples(text: string, name: string): MetricSample[] {
+  const line = new RegExp(`^${name}(?:\\{([^}]*)\\})? (\\S+)$`);
+  return text.split('\n').flatMap((row) => {
+    const match = line.exec(row);
+    if (!match) return [];
+    const labels = Object.fromEntries(
+      [...(match[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((pair) => [pair[1]!, pair[2]!]),
+    );
+    return [{ labels, value: Number(match[2]) }];
+  });
+}
+
 export class OperatorProcess {
   private exit: Promise<number | null>;
   private exitCode: number | null | undefined;
@@ -118,6 +136,16 @@ export class OperatorProcess {
       signal: AbortSignal.timeout(5000),
     });
     return response.text();
+  }
+
+  /** Samples of one metric in /metrics: its labels and value, one entry per series. */
+  async metricSamples(name: string): Promise<MetricSample[]> {
+    return parseMetricSamples(await this.metrics(), name);
+  }
+
+  /** The sum of every series of one metric (0 when it has none yet). */
+  async metricSum(name: string): Promise<number> {
+    return (await this.metricSamples(name)).reduce((sum, sample) => sum + sample.value, 0);
   }
 
   /** SIGTERM and wait for the exit code (the operator releases its lease and exits 0). */
