@@ -43,12 +43,13 @@ describe('Reconciler', () => {
       'apply PodDisruptionBudget',
       'status',
     ]);
-    expect(cluster.events.map((e) => e.reason)).toEqual([
-      'Created',
-      'Created',
-      'Created',
-      'Created',
-      'Created',
+    expect(cluster.events).toEqual([
+      {
+        type: 'Normal',
+        reason: 'Created',
+        message:
+          'created ConfigMap demo-config, Service demo, Deployment demo, HorizontalPodAutoscaler demo, PodDisruptionBudget demo',
+      },
     ]);
     const status = cluster.getRuntime(NS, 'demo').status!;
     expect(status.observedGeneration).toBe(1);
@@ -130,8 +131,8 @@ describe('Reconciler', () => {
     expect(cluster.get('HorizontalPodAutoscaler', NS, 'demo')).toBeUndefined();
     expect(cluster.get<V1Deployment>('Deployment', NS, 'demo')?.spec?.replicas).toBe(3);
     expect(cluster.get('PodDisruptionBudget', NS, 'demo')).toBeDefined();
-    expect(cluster.events.find((e) => e.reason === 'Deleted')?.message).toContain(
-      'HorizontalPodAutoscaler demo',
+    expect(cluster.events.find((e) => e.reason === 'Deleted')?.message).toBe(
+      'deleted HorizontalPodAutoscaler demo (autoscaling is off or the runtime is suspended)',
     );
   });
 

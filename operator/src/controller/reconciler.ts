@@ -130,27 +130,40 @@ export class Reconciler {
     children: ObservedChildren,
     log: Logger,
   ): Promise<V1Deployment | undefined> {
-    await this.ensure(runtime, desired.configMap, children.configMap, log);
-    await this.ensure(runtime, desired.service, children.service, log);
-    const deployment = await this.ensure(runtime, desired.deployment, children.deployment, log);
-    if (desired.hpa) await this.ensure(runtime, desired.hpa, children.hpa, log);
-    else if (children.hpa) {
-      const ref = { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', ...nameOf(children.hpa) };
-      await this.remove(runtime, ref, 'autoscaling is off or the runtime is suspended', log);
+    const changes = new ChangeLog();
+    try {
+      await this.ensure(runtime, desired.configMap, children.configMap, changes, log);
+      await this.ensure(runtime, desired.service, children.service, changes, log);
+      const deployment = await this.ensure(runtime, desired.deployment, children.deployment, changes, log);
+      if (desired.hpa) await this.ensure(runtime, desired.hpa, children.hpa, changes, log, false);
+      else if (children.hpa) {
+        const ref = {
+          apiVersion: 'autoscaling/v2',
+          kind: 'HorizontalPodAutoscaler',
+          ...nameOf(children.hpa),
+        };
+        await this.remove(ref, 'autoscaling is off or the runtime is suspended', changes, log);
+      }
+      if (desired.pdb) await this.ensure(runtime, desired.pdb, children.pdb, changes, log, false);
+      else if (children.pdb) {
+        const ref = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', ...nameOf(children.pdb) };
+        await this.remove(ref, 'at most one replica can run', changes, log);
+      }
+      return deployment;
+    } finally {
+      // One event per kind of change and pass, not one per object: 500 runtimes stay 500 events.
+      for (const [reason, message] of changes.summaries())
+        this.event(runtime, EventType.Normal, reason, message);
     }
-    if (desired.pdb) await this.ensure(runtime, desired.pdb, children.pdb, log);
-    else if (children.pdb) {
-      const ref = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', ...nameOf(children.pdb) };
-      await this.remove(runtime, ref, 'at most one replica can run', log);
-    }
-    return deployment;
   }
 
   private async ensure<T extends KubernetesObject>(
     runtime: NexusRuntime,
     desired: T,
     live: T | undefined,
+    changes: ChangeLog,
     log: Logger,
+    alwaysWanted = true,
   ): Promise<T | undefined> {
     const reason = applyReason(desired, live);
     if (reason === 'none') return live;
@@ -158,41 +171,33 @@ export class Reconciler {
     const what = `${desired.kind} ${desired.metadata?.name}`;
     const field = reason === 'repair' ? firstDifference(comparable(desired), live) : undefined;
     log.info({ kind: desired.kind, name: desired.metadata?.name, action: reason, field }, 'applied');
-    const reconciledBefore = runtime.status?.observedGeneration !== undefined;
-    const { Normal } = EventType;
     if (reason === 'create') {
-      if (reconciledBefore)
-        this.event(runtime, Normal, EventReason.Restored, `${what} was missing and has been recreated`);
-      else this.event(runtime, Normal, EventReason.Created, `created ${what}`);
+      // A child that always exists, missing after an earlier pass, was deleted by someone.
+      const restoring = alwaysWanted && runtime.status?.observedGeneration !== undefined;
+      if (restoring) changes.add(EventReason.Restored, `${what} was missing and has been recreated`);
+      else changes.add(EventReason.Created, what);
     } else if (reason === 'repair') {
-      this.event(
-        runtime,
-        Normal,
-        EventReason.Restored,
-        `${what} was changed outside the operator and has been restored`,
-      );
+      changes.add(EventReason.Restored, `${what} was changed outside the operator and has been restored`);
     } else {
       const before = podConfigHash(live);
       const after = podConfigHash(desired);
       if (before && after && before !== after) {
-        this.event(
-          runtime,
-          Normal,
+        changes.add(
           EventReason.RollingOut,
           `kernel configuration changed (${before} → ${after}): rolling the pods`,
         );
       } else {
-        this.event(runtime, Normal, EventReason.Updated, `updated ${what}`);
+        changes.add(EventReason.Updated, what);
       }
     }
     return applied;
   }
 
-  private async remove(runtime: NexusRuntime, ref: ObjectRef, why: string, log: Logger): Promise<void> {
+  private async remove(ref: ObjectRef, why: string, changes: ChangeLog, log: Logger): Promise<void> {
     const { kind, name } = ref;
     if (await this.deps.writer.delete(ref)) {
       log.info({ kind, name }, 'deleted');
-      this.event(runtime, EventType.Normal, EventReason.Deleted, `deleted ${kind} ${name}: ${why}`);
+      changes.add(EventReason.Deleted, `${kind} ${name} (${why})`);
     }
   }
 
@@ -228,4 +233,30 @@ function podConfigHash(object: KubernetesObject | undefined): string | undefined
 
 function nameOf(object: KubernetesObject): { name: string; namespace: string } {
   return { name: object.metadata?.name ?? '', namespace: object.metadata?.namespace ?? '' };
+}
+
+/** What one pass changed, grouped into one event message per reason. */
+class ChangeLog {
+  private readonly entries = new Map<EventReason, string[]>();
+
+  add(reason: EventReason, text: string): void {
+    const list = this.entries.get(reason) ?? [];
+    list.push(text);
+    this.entries.set(reason, list);
+  }
+
+  summaries(): [EventReason, string][] {
+    return [...this.entries].map(([reason, texts]) => {
+      switch (reason) {
+        case EventReason.Created:
+          return [reason, `created ${texts.join(', ')}`];
+        case EventReason.Updated:
+          return [reason, `updated ${texts.join(', ')}`];
+        case EventReason.Deleted:
+          return [reason, `deleted ${texts.join(', ')}`];
+        default:
+          return [reason, texts.join('; ')];
+      }
+    });
+  }
 }
