@@ -2,13 +2,13 @@
 
 import { rm } from 'node:fs/promises';
 import request from 'supertest';
-import { counterPanel, makeCacheDir, startTestKernel } from '../testing/kernel-harness.js';
+import { counterPanel, makeDataDir, startTestKernel } from '../testing/kernel-harness.js';
 
 describe('restart and restore', () => {
   it('restores panels, their state and version, and keeps them working', async () => {
-    const cacheDir = await makeCacheDir();
+    const dataDir = await makeDataDir();
     try {
-      const first = await startTestKernel({}, cacheDir);
+      const first = await startTestKernel({}, dataDir);
       const id = (await request(first.url).post('/panels').send(counterPanel).expect(201)).body.id as string;
       const gone = (await request(first.url).post('/panels').send(counterPanel).expect(201)).body
         .id as string;
@@ -18,7 +18,7 @@ describe('restart and restore', () => {
       await request(first.url).delete(`/panels/${gone}`).expect(200);
       await first.stop();
 
-      const second = await startTestKernel({}, cacheDir);
+      const second = await startTestKernel({}, dataDir);
       try {
         await request(second.url)
           .get(`/panels/${id}/state`)
@@ -39,7 +39,7 @@ describe('restart and restore', () => {
         await second.stop();
       }
     } finally {
-      await rm(cacheDir, { recursive: true, force: true });
+      await rm(dataDir, { recursive: true, force: true });
     }
   });
 });

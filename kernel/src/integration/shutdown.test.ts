@@ -5,7 +5,7 @@ import { type HttpTarget, json, startHttpTarget } from '../testing/http-target.j
 import {
   type ChildKernel,
   counterPanel,
-  makeCacheDir,
+  makeDataDir,
   postJson,
   startChildKernel,
   TestSocket,
@@ -13,7 +13,7 @@ import {
 
 describe('graceful shutdown (child process)', () => {
   let target: HttpTarget;
-  let cacheDir: string;
+  let dataDir: string;
   let release: () => void = () => {};
   let child: ChildKernel | undefined;
 
@@ -22,25 +22,25 @@ describe('graceful shutdown (child process)', () => {
     target.route('/slow', (_request, _body, response) => {
       release = () => json(response, 200, { value: 42 });
     });
-    cacheDir = await makeCacheDir();
+    dataDir = await makeDataDir();
   });
   afterAll(async () => {
     release();
     child?.process.kill('SIGKILL');
     await target.close();
-    await rm(cacheDir, { recursive: true, force: true });
+    await rm(dataDir, { recursive: true, force: true });
   });
 
   it('fails /ready, refuses new work, finishes the in-flight handler, closes sockets with 1001, persists and exits 0', async () => {
     const env = { HTTP_ALLOWED_DOMAINS: `127.0.0.1:${target.port}`, SHUTDOWN_GRACE_MS: '10000' };
-    child = await startChildKernel(env, cacheDir);
+    child = await startChildKernel(env, dataDir);
     const created = await postJson(`${child.url}/panels`, {
       title: 'Slow',
       state: { value: 0 },
       extensions: ['http'],
       tools: {
         fetch: {
-          capabilities: ['state:write:*', 'ext:http'],
+          capabilities: ['state:read:*', 'state:write:*', 'ext:http'],
           handler: `const response = await $ext.http.get('${target.origin}/slow');\n$state.value = response.body.value;\nreturn $state.value;`,
         },
       },
@@ -72,7 +72,7 @@ describe('graceful shutdown (child process)', () => {
     expect(await child.exited).toBe(0);
     expect(child.logs.join('\n')).toContain('"msg":"stopped"');
 
-    child = await startChildKernel(env, cacheDir);
+    child = await startChildKernel(env, dataDir);
     const state = await fetch(`${child.url}/panels/${id}/state`);
     expect(await state.json()).toEqual({ state: { value: 42 }, version: 1 });
     child.process.kill('SIGINT');
@@ -81,7 +81,7 @@ describe('graceful shutdown (child process)', () => {
   });
 
   it('exits non-zero naming the variable, value and range on bad configuration', async () => {
-    await expect(startChildKernel({ MEMORY_LIMIT_MB: '2' }, cacheDir)).rejects.toThrow(
+    await expect(startChildKernel({ MEMORY_LIMIT_MB: '2' }, dataDir)).rejects.toThrow(
       /exited with 1 before listening:[\s\S]*MEMORY_LIMIT_MB="2" is invalid: expected an integer from 8 to 1024/,
     );
   });

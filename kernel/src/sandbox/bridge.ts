@@ -21,7 +21,7 @@ interface BridgeFailure {
 }
 
 function asFailure(error: unknown): BridgeFailure {
-  return typeof error === 'object' && error !== null ? (error as BridgeFailure) : { message: String(error) };
+  return typeof error === 'object' && error !== null ? error : { message: String(error) };
 }
 
 export function createBridgeSandbox(config: KernelConfig): Sandbox {
@@ -68,12 +68,12 @@ export function createBridgeSandbox(config: KernelConfig): Sandbox {
               }),
         },
         timeoutMs,
-      ) as Promise<SandboxResult>;
+      );
     },
 
     async resume(suspensionId: string, outcome: ResumeOutcome): Promise<SandboxResult> {
       try {
-        return (await runtime.resumeHandler(suspensionId, outcome)) as SandboxResult;
+        return await runtime.resumeHandler(suspensionId, outcome);
       } catch (error) {
         const failure = asFailure(error);
         if (failure.code === 'SUSPENSION_NOT_FOUND') {

@@ -15,6 +15,7 @@ export interface HttpTarget {
 }
 
 export function json(response: ServerResponse, status: number, value: unknown): void {
+  if (response.headersSent || response.destroyed) return;
   response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
 }
 

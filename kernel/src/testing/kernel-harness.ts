@@ -17,32 +17,37 @@ export interface TestKernel {
   readonly kernel: Kernel;
   readonly url: string;
   readonly wsUrl: string;
-  readonly cacheDir: string;
+  readonly dataDir: string;
   stop(): Promise<void>;
 }
 
-export async function makeCacheDir(): Promise<string> {
+/** A fresh directory for one kernel's persisted panels. */
+export async function makeDataDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'nexus-kernel-test-'));
 }
 
-const baseEnv = (cacheDir: string): Record<string, string> => ({
+// The compiled guest module is cached across kernels (compiling it is slow); panels are not.
+const sharedModuleCache = join(tmpdir(), 'nexus-kernel-test-module-cache');
+
+const baseEnv = (dataDir: string): Record<string, string> => ({
   HOST: '127.0.0.1',
   HTTP_PORT: '0',
   WS_PORT: '0',
   LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-  CACHE_DIR: cacheDir,
+  CACHE_DIR: sharedModuleCache,
+  PERSIST_DIR: dataDir,
   MAX_INSTANCES: '4',
   MIN_INSTANCES: '1',
   TIMEOUT_MS: '3000',
   SHUTDOWN_GRACE_MS: '5000',
 });
 
-/** Starts a kernel in this process. `cacheDir` is reused when given (restart tests) and kept. */
+/** Starts a kernel in this process. `dataDir` is reused when given (restart tests) and kept. */
 export async function startTestKernel(
   env: Record<string, string> = {},
-  cacheDir?: string,
+  dataDir?: string,
 ): Promise<TestKernel> {
-  const dir = cacheDir ?? (await makeCacheDir());
+  const dir = dataDir ?? (await makeDataDir());
   const config = loadConfig({ ...baseEnv(dir), ...env });
   const kernel = await startKernel({
     config,
@@ -53,10 +58,10 @@ export async function startTestKernel(
     kernel,
     url: `http://127.0.0.1:${kernel.httpPort}`,
     wsUrl: `ws://127.0.0.1:${kernel.wsPort}`,
-    cacheDir: dir,
+    dataDir: dir,
     async stop() {
       await kernel.shutdown('test finished');
-      if (cacheDir === undefined) await rm(dir, { recursive: true, force: true });
+      if (dataDir === undefined) await rm(dir, { recursive: true, force: true });
     },
   };
 }
@@ -72,10 +77,10 @@ export interface ChildKernel {
 const entry = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
 
 /** Runs `node kernel/dist/index.js` (build it first: make build-kernel) and waits for /ready. */
-export async function startChildKernel(env: Record<string, string>, cacheDir: string): Promise<ChildKernel> {
+export async function startChildKernel(env: Record<string, string>, dataDir: string): Promise<ChildKernel> {
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run make build-kernel first`);
   const child = spawn(process.execPath, [entry], {
-    env: { ...process.env, ...baseEnv(cacheDir), LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, ...baseEnv(dataDir), LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];
