@@ -131,24 +131,25 @@ export class Reconciler {
     log: Logger,
   ): Promise<V1Deployment | undefined> {
     const changes = new ChangeLog();
+    const { name, namespace } = nameOf(desired.deployment);
     try {
-      await this.ensure(runtime, desired.configMap, children.configMap, changes, log);
-      await this.ensure(runtime, desired.service, children.service, changes, log);
-      const deployment = await this.ensure(runtime, desired.deployment, children.deployment, changes, log);
-      if (desired.hpa) await this.ensure(runtime, desired.hpa, children.hpa, changes, log, false);
-      else if (children.hpa) {
-        const ref = {
-          apiVersion: 'autoscaling/v2',
-          kind: 'HorizontalPodAutoscaler',
-          ...nameOf(children.hpa),
-        };
-        await this.remove(ref, 'autoscaling is off or the runtime is suspended', changes, log);
-      }
-      if (desired.pdb) await this.ensure(runtime, desired.pdb, children.pdb, changes, log, false);
-      else if (children.pdb) {
-        const ref = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', ...nameOf(children.pdb) };
-        await this.remove(ref, 'at most one replica can run', changes, log);
-      }
+      // Independent writes go out together; the ConfigMap exists before the pods that read it.
+      await Promise.all([
+        this.ensure(runtime, desired.configMap, children.configMap, changes, log),
+        this.ensure(runtime, desired.service, children.service, changes, log),
+      ]);
+      const hpaRef = { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name, namespace };
+      const pdbRef = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', name, namespace };
+      const [deployment] = await Promise.all([
+        this.ensure(runtime, desired.deployment, children.deployment, changes, log),
+        desired.hpa
+          ? this.ensure(runtime, desired.hpa, children.hpa, changes, log, false)
+          : children.hpa &&
+            this.remove(hpaRef, 'autoscaling is off or the runtime is suspended', changes, log),
+        desired.pdb
+          ? this.ensure(runtime, desired.pdb, children.pdb, changes, log, false)
+          : children.pdb && this.remove(pdbRef, 'at most one replica can run', changes, log),
+      ]);
       return deployment;
     } finally {
       // One event per kind of change and pass, not one per object: 500 runtimes stay 500 events.

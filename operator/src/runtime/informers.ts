@@ -54,6 +54,7 @@ export class ResilientInformer<T extends KubernetesObject> {
         undefined,
         kind.labelSelector,
       );
+      result.items.forEach(stripForCache);
       this.synced = true;
       this.failures = 0;
       return result;
@@ -62,6 +63,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     for (const event of ['add', 'update', 'delete'] as const) {
       this.informer.on(event, (object: T) => {
         this.failures = 0;
+        stripForCache(object); // the cache holds this very object
         this.onEvent(event, object);
       });
     }
@@ -133,4 +135,12 @@ function safeStatusMessage(body: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Drop what the operator never reads before an object sits in a cache: managedFields are often
+ * the larger half of an object (controller-runtime's TransformStripManagedFields does the same).
+ */
+export function stripForCache(object: KubernetesObject): void {
+  if (object.metadata?.managedFields) delete object.metadata.managedFields;
 }
