@@ -1,6 +1,6 @@
 // The HPA: created with the 80% memory target, removed when autoscaling is off or the runtime is
 // suspended, and a replica count it sets is never fought by the operator.
-import { deploymentOf, hpaOf, rolledOut } from './harness/children.js';
+import { deploymentOf, eventOn, hpaOf, rolledOut } from './harness/children.js';
 import { consistently, eventually } from './harness/eventually.js';
 import { OperatorProcess } from './harness/operator-process.js';
 import { useSuite, waitReady, waitRuntime } from './harness/suite.js';
@@ -35,6 +35,7 @@ describe('autoscaling', () => {
       replicas: 2,
     });
     await eventually('the HPA to be deleted', async () => (await hpaOf(suite, 'hpa')) === undefined);
+    expect(await eventOn(suite, 'hpa', 'Deleted')).toMatch(/HorizontalPodAutoscaler/);
     await eventually('two ready replicas', async () => {
       const deployment = await deploymentOf(suite, 'hpa');
       return deployment?.spec?.replicas === 2 && rolledOut(deployment);

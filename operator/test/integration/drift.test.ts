@@ -2,7 +2,7 @@
 // and deleting the NexusRuntime lets the garbage collector remove everything it owned.
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 
-import { configMapOf, deploymentOf, hpaOf, rolledOut } from './harness/children.js';
+import { configMapOf, deploymentOf, eventOn, hpaOf, rolledOut } from './harness/children.js';
 import { eventually } from './harness/eventually.js';
 import { ignoreNotFound } from './harness/kube.js';
 import { OperatorProcess } from './harness/operator-process.js';
@@ -37,6 +37,7 @@ describe('drift repair and garbage collection', () => {
     await eventually('the new Deployment to roll out', async () =>
       rolledOut(await deploymentOf(suite, 'drift')),
     );
+    expect(await eventOn(suite, 'drift', 'Restored')).toMatch(/Deployment drift/);
     await waitReady(suite, 'drift');
   });
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 
 import yaml from 'js-yaml';
 
-import { configMapOf, deploymentOf, hpaOf, isControlledBy } from './harness/children.js';
+import { configMapOf, deploymentOf, eventOn, hpaOf, isControlledBy } from './harness/children.js';
 import { ignoreNotFound, type NexusRuntime } from './harness/kube.js';
 import { OperatorProcess } from './harness/operator-process.js';
 import { SAMPLES_DIR } from './harness/paths.js';
@@ -60,6 +60,7 @@ describe('the NexusRuntime CRD and samples', () => {
       expect(service && isControlledBy(service, runtime)).toBe(true);
       expect(runtime.status?.readyReplicas).toBeGreaterThanOrEqual(1);
       expect(runtime.status?.configHash).toMatch(/\S+/);
+      await eventOn(suite, name, 'Created');
     }
     // `kubectl wait` is how the user waits; it must agree.
     suite.cluster.kubectlOk([

@@ -2,7 +2,7 @@
 // and a configuration that would not fit the memory limit is refused while the last good one runs.
 import yaml from 'js-yaml';
 
-import { configMapOf, deploymentOf, rolledOut, templateHash } from './harness/children.js';
+import { configMapOf, deploymentOf, eventOn, rolledOut, templateHash } from './harness/children.js';
 import { consistently, eventually } from './harness/eventually.js';
 import { condition, isReadyAtGeneration } from './harness/kube.js';
 import { OperatorProcess } from './harness/operator-process.js';
@@ -96,6 +96,7 @@ describe('memory tuning', () => {
       (r) => isReadyAtGeneration(r) && r.status?.configHash !== oldHash,
     );
     expect((await configMapOf(suite, 'tuned'))?.data?.MEMORY_LIMIT_MB).toBe('64');
+    await eventOn(suite, 'tuned', 'RollingOut');
     const deployment = await eventually('the rollout to finish', async () => {
       const d = await deploymentOf(suite, 'tuned');
       return d && rolledOut(d) && templateHash(d, after) ? d : undefined;
@@ -200,6 +201,7 @@ describe('memory tuning', () => {
       (r) => isReadyAtGeneration(r) && condition(r, 'Degraded')?.status === 'False',
     );
     expect((await configMapOf(suite, 'tuned'))?.data?.MAX_INSTANCES).toBe('12');
+    await eventOn(suite, 'tuned', 'Recovered');
     expect(recovered.status?.configHash).not.toBe(good.status?.configHash);
   });
 });

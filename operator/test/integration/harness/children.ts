@@ -1,6 +1,7 @@
 // Reads of the objects the operator owns for a NexusRuntime named N (SPEC.md section 2).
 import type { V1ConfigMap, V1Deployment, V2HorizontalPodAutoscaler } from '@kubernetes/client-node';
 
+import { eventually } from './eventually.js';
 import { ignoreNotFound, type NexusRuntime } from './kube.js';
 import type { Suite } from './suite.js';
 
@@ -47,4 +48,15 @@ export function isControlledBy(
   return (object.metadata?.ownerReferences ?? []).some(
     (ref) => ref.uid === owner.metadata.uid && ref.controller,
   );
+}
+
+/** Waits for an Event with `reason` recorded on the NexusRuntime and returns its message. */
+export async function eventOn(suite: Suite, name: string, reason: string): Promise<string> {
+  return eventually(`a ${reason} Event on NexusRuntime ${name}`, async () => {
+    const events = await suite.cluster.core.listNamespacedEvent({
+      namespace: suite.namespace,
+      fieldSelector: `involvedObject.kind=NexusRuntime,involvedObject.name=${name},reason=${reason}`,
+    });
+    return events.items[0]?.message ?? undefined;
+  });
 }
