@@ -4,10 +4,10 @@ import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 
 import { renderReport } from './report.js';
-import type { ParkedFigures, SpeedFigures, Unavailable } from './run-peer.js';
+import type { ParkedFigures, SpeedFigures, Unavailable, VersusFigures } from './run-peer.js';
 import { PEER_NAMES } from './peers/peer.js';
 
-function runPeer<T>(peer: string, scenario: 'speed' | 'parked'): Promise<T | Unavailable> {
+function runPeer<T>(peer: string, scenario: 'speed' | 'parked' | 'versus-bridge'): Promise<T | Unavailable> {
   // isolated-vm crashes at start-up on Node 20 unless V8's startup snapshot is off.
   const flags = peer === 'isolated-vm' ? ['--expose-gc', '--no-node-snapshot'] : ['--expose-gc'];
   return new Promise((resolve, reject) => {
@@ -55,6 +55,11 @@ for (const peer of PEER_NAMES) {
   if (!isUnavailable(parkedFigures)) parked.push(parkedFigures);
 }
 
+// The compute-bound target compares with quickjs-emscripten; measured alternately, one process.
+process.stderr.write('--> quickjs-emscripten and the bridge alternately: compute-bound handlers\n');
+const versus = await runPeer<VersusFigures>('quickjs-emscripten', 'versus-bridge');
+if (isUnavailable(versus)) throw new Error(`quickjs-emscripten: ${versus.unavailable}`);
+
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 // The load average says how much else competed for the cores while the figures were taken.
 const load = loadavg()
@@ -65,6 +70,6 @@ process.stdout.write(
     `Node ${process.version}, BENCH_SCALE=${scale}, in ${Math.round((Date.now() - started) / 1000)} s; ` +
     `load average at the start ${loadAtStart}, at the end ${load}.\n\n`,
 );
-process.stdout.write(renderReport(speed, parked));
+process.stdout.write(renderReport(speed, parked, versus));
 for (const { peer, unavailable } of skipped)
   process.stdout.write(`\n${peer} was not measured: ${unavailable}\n`);

@@ -1,6 +1,6 @@
 // Turns the figures of every peer into the Markdown published in docs/benchmarks.md.
 import { formatNumber, markdownTable } from './stats.js';
-import type { ParkedFigures, SpeedFigures } from './run-peer.js';
+import type { ParkedFigures, SpeedFigures, VersusFigures } from './run-peer.js';
 
 export interface Targets {
   trivialMedianUs: number;
@@ -27,7 +27,7 @@ function speedRow(f: SpeedFigures, parked: ParkedFigures | undefined): string[] 
 /** Peers that are sandboxes: node:vm is a reference point, not an isolation boundary. */
 const isSandboxPeer = (f: SpeedFigures): boolean => f.peer !== 'bridge' && f.peer !== 'node:vm';
 
-export function renderReport(speed: SpeedFigures[], parked: ParkedFigures[]): string {
+export function renderReport(speed: SpeedFigures[], parked: ParkedFigures[], versus?: VersusFigures): string {
   const bridge = speed.find((f) => f.peer === 'bridge');
   const computeNames = Object.keys(speed[0]?.compute ?? {});
   const figures = markdownTable(
@@ -71,7 +71,6 @@ export function renderReport(speed: SpeedFigures[], parked: ParkedFigures[]): st
     (best, f) => (!best || f.throughput.executionsPerSecond > best.throughput.executionsPerSecond ? f : best),
     undefined,
   );
-  const emscripten = speed.find((f) => f.peer === 'quickjs-emscripten');
   const bridgeParked = parked.find((p) => p.peer === 'bridge')?.parked.bytesPerParked;
   const verdict = (ok: boolean | undefined): string =>
     ok === undefined ? 'not measured' : ok ? 'met' : 'missed';
@@ -91,14 +90,12 @@ export function renderReport(speed: SpeedFigures[], parked: ParkedFigures[]): st
       verdict(ratio >= TARGETS.throughputRatio),
     ]);
   }
-  if (emscripten) {
-    for (const name of computeNames) {
-      const ours = bridge.compute[name]!.medianUs;
-      const theirs = emscripten.compute[name]!.medianUs;
+  if (versus) {
+    for (const [name, { bridgeUs, peerUs }] of Object.entries(versus.versus)) {
       rows.push([
-        `${name} at least as fast as quickjs-emscripten`,
-        `${formatNumber(ours / 1000)} ms vs ${formatNumber(theirs / 1000)} ms`,
-        verdict(ours <= theirs),
+        `${name} at least as fast as ${versus.peer} (run alternately)`,
+        `${formatNumber(bridgeUs / 1000)} ms vs ${formatNumber(peerUs / 1000)} ms`,
+        verdict(bridgeUs <= peerUs),
       ]);
     }
   }

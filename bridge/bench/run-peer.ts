@@ -2,13 +2,14 @@
 // goes to stderr. main.ts starts one such process per peer and scenario, so no peer's heap,
 // JIT state or pools affect another's figures.
 import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 
 import { fib, json, trivial } from './handlers.js';
 import type { BenchHandler } from './handlers.js';
 import { measureLatency, measureParked, measureThroughput } from './measure.js';
 import type { ParkedSummary, ProcessCost } from './measure.js';
-import { isOptionalPeer, isPeerName, loadPeer } from './peers/peer.js';
+import { PEER_NAMES, isOptionalPeer, isPeerName, loadPeer } from './peers/peer.js';
 import type { Execute, Peer, PeerName } from './peers/peer.js';
 import { scaled, summariseLatency } from './stats.js';
 import type { LatencySummary } from './stats.js';
@@ -130,16 +131,63 @@ export interface Unavailable {
   unavailable: string;
 }
 
+export interface VersusFigures {
+  peer: string;
+  /** Per compute handler: medians of the bridge and the peer, run alternately in one process. */
+  versus: Record<string, { bridgeUs: number; peerUs: number }>;
+}
+
+/**
+ * The compute-bound comparison with the bridge, one execution of each in turn, so that the
+ * varying load of a shared machine affects both sides alike.
+ */
+async function versusBridge(name: PeerName): Promise<VersusFigures> {
+  const bridge = await loadPeer('bridge');
+  const peer = await loadPeer(name);
+  const rounds = scaled(40, scale, 5);
+  const versus: VersusFigures['versus'] = {};
+  try {
+    for (const handler of [fib, json]) {
+      const ours = await verified(handler, bridge);
+      const theirs = await verified(handler, peer);
+      const bridgeSamples: number[] = [];
+      const peerSamples: number[] = [];
+      for (let i = 0; i < rounds; i++) {
+        let start = performance.now();
+        await ours();
+        bridgeSamples.push((performance.now() - start) * 1000);
+        start = performance.now();
+        await theirs();
+        peerSamples.push((performance.now() - start) * 1000);
+      }
+      versus[handler.name] = {
+        bridgeUs: summariseLatency(bridgeSamples).medianUs,
+        peerUs: summariseLatency(peerSamples).medianUs,
+      };
+      log(peer.name, `${handler.name} alternating with the bridge: done`);
+    }
+    return { peer: peer.name, versus };
+  } finally {
+    await bridge.close();
+    await peer.close();
+  }
+}
+
+const SCENARIOS = ['speed', 'parked', 'versus-bridge'] as const;
+type Scenario = (typeof SCENARIOS)[number];
 const [name, scenario] = process.argv.slice(2);
-if (!name || !isPeerName(name) || (scenario !== 'speed' && scenario !== 'parked')) {
-  process.stderr.write(
-    'usage: run-peer.js <bridge|quickjs-emscripten|quickjs-wasi|node-vm> <speed|parked>\n',
-  );
+if (!name || !isPeerName(name) || !(SCENARIOS as readonly string[]).includes(scenario ?? '')) {
+  process.stderr.write(`usage: run-peer.js <${PEER_NAMES.join('|')}> <${SCENARIOS.join('|')}>\n`);
   process.exit(2);
 }
-let figures: SpeedFigures | ParkedFigures | Unavailable;
+const run: Record<Scenario, (peer: PeerName) => Promise<SpeedFigures | ParkedFigures | VersusFigures>> = {
+  speed,
+  parked,
+  'versus-bridge': versusBridge,
+};
+let figures: SpeedFigures | ParkedFigures | VersusFigures | Unavailable;
 try {
-  figures = scenario === 'speed' ? await speed(name) : await parked(name);
+  figures = await run[scenario as Scenario](name);
 } catch (error) {
   // An optional peer whose native addon is missing is reported, not fatal.
   if (

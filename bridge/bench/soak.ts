@@ -67,7 +67,7 @@ const seconds = (Date.now() - began) / 1000;
 await runtime.shutdown();
 
 process.stdout.write(
-  `Soak: ${total.toLocaleString('en-US')} executions in ${seconds.toFixed(1)} s ` +
+  `\nSoak: ${total.toLocaleString('en-US')} executions in ${seconds.toFixed(1)} s ` +
     `(${Math.round((total - 10_000) / seconds).toLocaleString('en-US')}/s), ${failures} failed; ` +
     `RSS after warm-up ${(start / MiB).toFixed(1)} MiB, at the end ${(end / MiB).toFixed(1)} MiB, ` +
     `peak ${(peak / MiB).toFixed(1)} MiB.\n`,
