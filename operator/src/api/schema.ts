@@ -65,13 +65,15 @@ const stringMap = (description: string): JSONSchema => ({
   description,
   additionalProperties: { type: 'string' },
 });
-const stringList = (description: string, maxItems = 64): JSONSchema => ({
+const stringList = (description: string, maxItems = 64, pattern?: string): JSONSchema => ({
   type: 'array',
   description,
   maxItems,
-  items: { type: 'string', maxLength: 253 },
+  items: { type: 'string', maxLength: 253, ...(pattern ? { pattern } : {}) },
   'x-kubernetes-list-type': 'atomic',
 });
+/** What the kernel's HTTP_ALLOWED_DOMAINS accepts: host, *.host or host:port. */
+const DOMAIN_RULE = '^(\\*\\.)?[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?(:[0-9]{1,5})?$';
 const opaque = (description: string, type: 'object' | 'array' = 'object'): JSONSchema =>
   type === 'object'
     ? { type, description, 'x-kubernetes-preserve-unknown-fields': true }
@@ -349,8 +351,9 @@ export const specSchema: JSONSchema = object(
         extensions: object('Built-in extensions handlers may call.', {
           http: object('The http extension.', {
             allowedDomains: stringList(
-              'Domains handlers may reach through $ext.http; empty allows none.',
+              'Hosts handlers may reach through $ext.http: host, *.host (subdomains) or host:port; empty allows none.',
               256,
+              DOMAIN_RULE,
             ),
           }),
         }),
