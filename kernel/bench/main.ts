@@ -6,7 +6,7 @@
 
 import { execSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
@@ -257,10 +257,18 @@ function header(): string[] {
   return [
     `## Kernel`,
     '',
-    `\`make bench-kernel\` — ${new Date().toISOString().slice(0, 10)}, commit ${commit}, Node ${process.version}.`,
+    `\`make bench-kernel\` — ${new Date().toISOString().slice(0, 10)}, commit ${commit}, Node ${process.version}, ` +
+      `${cpus().length} cores, load average at start ${loadavg()
+        .map((value) => value.toFixed(1))
+        .join(' / ')} (1/5/15 min; the machine is shared).`,
     '',
   ];
 }
 
-const sections = [header(), await triggerThroughput(), await fanOut(), await idleMemory()];
+// BENCH_ONLY=throughput,fanout,memory runs a subset (for quick checks; docs use the full run).
+const only = new Set((process.env.BENCH_ONLY ?? 'throughput,fanout,memory').split(','));
+const sections = [header()];
+if (only.has('throughput')) sections.push(await triggerThroughput());
+if (only.has('fanout')) sections.push(await fanOut());
+if (only.has('memory')) sections.push(await idleMemory());
 process.stdout.write(`${sections.flat().join('\n')}\n`);

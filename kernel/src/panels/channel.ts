@@ -1,9 +1,9 @@
-// A panel's broadcast channel. A message is serialised once and the same frame is handed to every
-// subscriber, so a fan-out to many WebSocket clients costs one JSON.stringify.
+// A panel's broadcast channel. A message is serialised and UTF-8 encoded once and the same bytes
+// are handed to every subscriber, so a fan-out to many WebSocket clients costs one encoding.
 
 import type { WireMessage } from '../messages.js';
 
-export type FrameListener = (frame: string, type: string) => void;
+export type FrameListener = (frame: Buffer, type: string) => void;
 
 export class Channel {
   private readonly listeners = new Set<FrameListener>();
@@ -32,7 +32,7 @@ export class Channel {
 
   publish(message: WireMessage): void {
     if (this.listeners.size === 0) return;
-    const frame = JSON.stringify(message);
+    const frame = Buffer.from(JSON.stringify(message));
     for (const listener of this.listeners) listener(frame, message.type);
   }
 }

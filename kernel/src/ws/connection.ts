@@ -34,6 +34,25 @@ export interface ConnectionContext {
   readonly status: KernelStatus;
 }
 
+// prom-client hashes label values on every labels() call; a fan-out to many subscribers counts
+// one message per subscriber, so the children are looked up once per metrics object and type.
+const messageCounters = new WeakMap<KernelMetrics, Map<string, { inc(): void }>>();
+
+function countMessage(metrics: KernelMetrics, direction: 'in' | 'out', type: string): void {
+  let children = messageCounters.get(metrics);
+  if (children === undefined) {
+    children = new Map();
+    messageCounters.set(metrics, children);
+  }
+  const key = `${direction}:${type}`;
+  let child = children.get(key);
+  if (child === undefined) {
+    child = metrics.wsMessages.labels(direction, type);
+    children.set(key, child);
+  }
+  child.inc();
+}
+
 function textOf(data: RawData): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
   return Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(new Uint8Array(data)).toString('utf8');
@@ -211,7 +230,8 @@ export class PanelConnection {
     this.sendFrame(JSON.stringify(message), message.type);
   }
 
-  private sendFrame(frame: string, type: string): void {
+  /** Sends text; a Buffer is already UTF-8 JSON (shared by every subscriber of a broadcast). */
+  private sendFrame(frame: string | Buffer, type: string): void {
     if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
     if (this.socket.bufferedAmount > this.context.config.maxBufferedBytes) {
       this.context.metrics.wsDisconnects.inc({ reason: 'slow_consumer' });
@@ -224,10 +244,10 @@ export class PanelConnection {
       return;
     }
     this.count('out', type);
-    this.socket.send(frame);
+    this.socket.send(frame, { binary: false });
   }
 
   private count(direction: 'in' | 'out', type: string): void {
-    this.context.metrics.wsMessages.labels(direction, type).inc();
+    countMessage(this.context.metrics, direction, type);
   }
 }
