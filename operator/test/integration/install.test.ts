@@ -127,6 +127,26 @@ describe('the NexusRuntime CRD and samples', () => {
     ).toMatch(/nxr/);
   });
 
+  test('the ServiceAccount of the operator holds only what reconciling needs', () => {
+    const { operatorNamespace, operatorServiceAccount } = suite.cluster.state;
+    const as = `system:serviceaccount:${operatorNamespace}:${operatorServiceAccount}`;
+    const can = (verb: string, resource: string, namespace = suite.namespace, ...extra: string[]) =>
+      suite.cluster
+        .kubectl(['auth', 'can-i', verb, resource, '--as', as, '-n', namespace, ...extra])
+        .stdout.trim();
+    // What the reconciler does.
+    expect(can('patch', 'deployments.apps')).toBe('yes');
+    expect(can('patch', 'nexusruntimes.nexus.dev', suite.namespace, '--subresource=status')).toBe('yes');
+    expect(can('update', 'leases.coordination.k8s.io', operatorNamespace)).toBe('yes');
+    // What it never needs.
+    expect(can('get', 'secrets')).toBe('no');
+    expect(can('create', 'pods')).toBe('no');
+    expect(can('delete', 'namespaces')).toBe('no');
+    expect(can('update', 'nexusruntimes.nexus.dev')).toBe('no');
+    expect(can('update', 'customresourcedefinitions.apiextensions.k8s.io')).toBe('no');
+    expect(can('update', 'leases.coordination.k8s.io', suite.namespace)).toBe('no');
+  });
+
   const invalid: [string, Record<string, unknown>, RegExp][] = [
     ['memoryLimitMB below its minimum', { runtime: { memoryLimitMB: 4 } }, /memoryLimitMB/],
     ['memoryLimitMB above its maximum', { runtime: { memoryLimitMB: 4096 } }, /memoryLimitMB/],
