@@ -88,10 +88,10 @@ impl BytecodeCache {
 
     pub fn insert(&self, key: SourceKey, payload: Vec<u8>) {
         let payload = Arc::new(payload);
-        if let Some(dir) = &self.dir {
-            if let Err(error) = write_verified(&dir.join(hex(&key)), &payload) {
-                tracing::warn!(dir = %dir.display(), %error, "could not write to the bytecode cache");
-            }
+        if let Some(dir) = &self.dir
+            && let Err(error) = write_verified(&dir.join(hex(&key)), &payload)
+        {
+            tracing::warn!(dir = %dir.display(), %error, "could not write to the bytecode cache");
         }
         self.remember(key, payload);
     }

@@ -51,10 +51,10 @@ pub fn load(engine: &Engine, cache_dir: Option<&Path>) -> wasmtime::Result<(Modu
         // SAFETY: produced by Module::serialize in this process.
         if let Ok(module) = unsafe { Module::deserialize(engine, &bytes[..]) } {
             // A runtime with a new cache directory still leaves the module there for the next start.
-            if let Some(path) = cache_dir.map(|dir| cache_file(dir, &key)) {
-                if !path.exists() {
-                    store(&path, &bytes);
-                }
+            if let Some(path) = cache_dir.map(|dir| cache_file(dir, &key))
+                && !path.exists()
+            {
+                store(&path, &bytes);
             }
             return Ok((module, ModuleSource::Process));
         }

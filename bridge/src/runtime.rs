@@ -82,10 +82,10 @@ enum Retired {
 
 impl Parking {
     fn retire(&mut self, id: String, why: Retired) {
-        if self.retired_order.len() == RETIRED_IDS {
-            if let Some(oldest) = self.retired_order.pop_front() {
-                self.retired.remove(&oldest);
-            }
+        if self.retired_order.len() == RETIRED_IDS
+            && let Some(oldest) = self.retired_order.pop_front()
+        {
+            self.retired.remove(&oldest);
         }
         self.retired.insert(id.clone(), why);
         self.retired_order.push_back(id);
@@ -153,10 +153,12 @@ impl Runtime {
         let weak = Arc::downgrade(&inner);
         let ticks = AtomicU64::new(0);
         let ticker = EpochTicker::start(inner.engine.engine.weak(), move || {
-            if ticks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY_TICKS == 0 {
-                if let Some(inner) = weak.upgrade() {
-                    inner.sweep_expired();
-                }
+            if ticks
+                .fetch_add(1, Ordering::Relaxed)
+                .is_multiple_of(SWEEP_EVERY_TICKS)
+                && let Some(inner) = weak.upgrade()
+            {
+                inner.sweep_expired();
             }
         });
         Ok(Runtime {
