@@ -11,7 +11,7 @@ import { measureLatency, measureParked, measureThroughput } from './measure.js';
 import type { ParkedSummary, ProcessCost } from './measure.js';
 import { PEER_NAMES, isOptionalPeer, isPeerName, loadPeer } from './peers/peer.js';
 import type { Execute, Peer, PeerName } from './peers/peer.js';
-import { scaled, summariseLatency } from './stats.js';
+import { quantile, scaled, summariseLatency } from './stats.js';
 import type { LatencySummary } from './stats.js';
 
 export interface SpeedFigures {
@@ -133,14 +133,35 @@ export interface Unavailable {
 
 export interface VersusFigures {
   peer: string;
-  /** Per compute handler: medians of the bridge and the peer, run alternately in one process. */
-  versus: Record<string, { bridgeUs: number; peerUs: number }>;
+  /**
+   * Per compute handler, the bridge and the peer run alternately in one process: median wall time
+   * and median CPU time (user + system, every thread) of one execution. On a shared machine the
+   * CPU time is the steadier figure: waiting for a core inflates wall time only.
+   */
+  versus: Record<string, { bridgeUs: number; peerUs: number; bridgeCpuUs: number; peerCpuUs: number }>;
 }
 
-/**
- * The compute-bound comparison with the bridge, one execution of each in turn, so that the
- * varying load of a shared machine affects both sides alike.
- */
+interface Timed {
+  wallUs: number;
+  cpuUs: number;
+}
+
+async function timed(execute: Execute): Promise<Timed> {
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  await execute();
+  const wallUs = (performance.now() - start) * 1000;
+  const used = process.cpuUsage(cpu);
+  return { wallUs, cpuUs: used.user + used.system };
+}
+
+const medianOf = (samples: Timed[], key: keyof Timed): number =>
+  quantile(
+    samples.map((s) => s[key]),
+    0.5,
+  );
+
+/** The compute-bound comparison with the bridge, one execution of each in turn. */
 async function versusBridge(name: PeerName): Promise<VersusFigures> {
   const bridge = await loadPeer('bridge');
   const peer = await loadPeer(name);
@@ -150,19 +171,17 @@ async function versusBridge(name: PeerName): Promise<VersusFigures> {
     for (const handler of [fib, json]) {
       const ours = await verified(handler, bridge);
       const theirs = await verified(handler, peer);
-      const bridgeSamples: number[] = [];
-      const peerSamples: number[] = [];
+      const bridgeSamples: Timed[] = [];
+      const peerSamples: Timed[] = [];
       for (let i = 0; i < rounds; i++) {
-        let start = performance.now();
-        await ours();
-        bridgeSamples.push((performance.now() - start) * 1000);
-        start = performance.now();
-        await theirs();
-        peerSamples.push((performance.now() - start) * 1000);
+        bridgeSamples.push(await timed(ours));
+        peerSamples.push(await timed(theirs));
       }
       versus[handler.name] = {
-        bridgeUs: summariseLatency(bridgeSamples).medianUs,
-        peerUs: summariseLatency(peerSamples).medianUs,
+        bridgeUs: medianOf(bridgeSamples, 'wallUs'),
+        peerUs: medianOf(peerSamples, 'wallUs'),
+        bridgeCpuUs: medianOf(bridgeSamples, 'cpuUs'),
+        peerCpuUs: medianOf(peerSamples, 'cpuUs'),
       };
       log(peer.name, `${handler.name} alternating with the bridge: done`);
     }
