@@ -14,6 +14,13 @@ import { useSuite, waitReady } from './harness/suite.js';
 
 const suite = useSuite('install');
 
+/** A document `kubectl apply -o yaml` prints: one object, or a List of them. */
+interface ManifestDoc {
+  kind: string;
+  metadata: { name: string };
+  items?: ManifestDoc[];
+}
+
 function applyManifest(manifest: object) {
   return suite.cluster.kubectl(['apply', '-n', suite.namespace, '-f', '-'], yaml.dump(manifest));
 }
@@ -42,8 +49,8 @@ describe('the NexusRuntime CRD and samples', () => {
           '-o',
           'yaml',
         ]),
-      ) as { kind: string; metadata: { name: string }; items?: NexusRuntime[] }[];
-      for (const doc of docs.flatMap((d) => d.items ?? [d])) {
+      ) as ManifestDoc[];
+      for (const doc of docs.flatMap((d): ManifestDoc[] => d.items ?? [d])) {
         if (doc.kind === 'NexusRuntime') names.push(doc.metadata.name);
       }
     }
