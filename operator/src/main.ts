@@ -23,7 +23,13 @@ function loadKubeConfig(config: OperatorConfig): KubeConfig {
     const missing = config.kubeconfig.split(':').filter((path) => path && !existsSync(path));
     if (missing.length > 0)
       throw new ConfigError([`KUBECONFIG names a file that does not exist: ${missing.join(', ')}`]);
-    kc.loadFromDefault();
+    try {
+      kc.loadFromDefault();
+    } catch (err) {
+      throw new ConfigError([`KUBECONFIG ${config.kubeconfig} cannot be read: ${describeError(err)}`]);
+    }
+    if (!kc.getCurrentCluster())
+      throw new ConfigError([`KUBECONFIG ${config.kubeconfig} selects no cluster`]);
   } else {
     kc.loadFromCluster();
     if (!kc.getCurrentCluster()?.server || kc.getCurrentCluster()?.server === 'https://undefined:undefined') {
