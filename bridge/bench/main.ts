@@ -55,10 +55,16 @@ for (const peer of PEER_NAMES) {
   if (!isUnavailable(parkedFigures)) parked.push(parkedFigures);
 }
 
-// The compute-bound target compares with quickjs-emscripten; measured alternately, one process.
-process.stderr.write('--> quickjs-emscripten and the bridge alternately: compute-bound handlers\n');
-const versus = await runPeer<VersusFigures>('quickjs-emscripten', 'versus-bridge');
-if (isUnavailable(versus)) throw new Error(`quickjs-emscripten: ${versus.unavailable}`);
+// The compute-bound target compares with quickjs-emscripten (Bellard's QuickJS); quickjs-wasi
+// runs the same QuickJS-ng as the bridge, which separates the engine from the host. Each is
+// measured alternately with the bridge in one process.
+const versus: VersusFigures[] = [];
+for (const peer of ['quickjs-emscripten', 'quickjs-wasi'] as const) {
+  process.stderr.write(`--> ${peer} and the bridge alternately: compute-bound handlers\n`);
+  const figures = await runPeer<VersusFigures>(peer, 'versus-bridge');
+  if (isUnavailable(figures)) throw new Error(`${peer}: ${figures.unavailable}`);
+  versus.push(figures);
+}
 
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 // The load average says how much else competed for the cores while the figures were taken.
