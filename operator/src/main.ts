@@ -1,7 +1,6 @@
 // Read the configuration, wire the parts, start them, stop them cleanly on SIGTERM. No logic here.
-import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { KERNEL_OVERHEAD_MB } from './api/defaults.js';
 import { ConfigError, loadConfig, type OperatorConfig } from './config.js';
 import { Reconciler } from './controller/reconciler.js';
@@ -11,46 +10,12 @@ import { startHealthServer } from './runtime/health.js';
 import { describeError } from './runtime/informers.js';
 import { KubeClusterWriter, KubeEventRecorder, KubeLeaseStore } from './runtime/kube.js';
 import { LeaderElector } from './runtime/leader.js';
-import { OperatorMetrics, type ConditionCount } from './runtime/metrics.js';
+import { OperatorMetrics } from './runtime/metrics.js';
+import { loadKubeConfig } from './runtime/kubeconfig.js';
 import { DEFAULT_QUEUE_OPTIONS, WorkQueue } from './runtime/queue.js';
 import { runWorkers } from './runtime/workers.js';
 
 const SHUTDOWN_GRACE_MS = 10_000;
-
-function loadKubeConfig(config: OperatorConfig): KubeConfig {
-  const kc = new KubeConfig();
-  if (config.kubeconfig) {
-    const missing = config.kubeconfig.split(':').filter((path) => path && !existsSync(path));
-    if (missing.length > 0)
-      throw new ConfigError([`KUBECONFIG names a file that does not exist: ${missing.join(', ')}`]);
-    try {
-      kc.loadFromDefault();
-    } catch (err) {
-      throw new ConfigError([`KUBECONFIG ${config.kubeconfig} cannot be read: ${describeError(err)}`]);
-    }
-    if (!kc.getCurrentCluster())
-      throw new ConfigError([`KUBECONFIG ${config.kubeconfig} selects no cluster`]);
-  } else {
-    kc.loadFromCluster();
-    if (!kc.getCurrentCluster()?.server || kc.getCurrentCluster()?.server === 'https://undefined:undefined') {
-      throw new ConfigError(['KUBECONFIG is not set and no in-cluster service account was found']);
-    }
-  }
-  return kc;
-}
-
-function countConditions(caches: OperatorCaches): ConditionCount[] {
-  const counts = new Map<string, ConditionCount>();
-  for (const runtime of caches.runtimes.list()) {
-    for (const c of runtime.status?.conditions ?? []) {
-      const id = `${c.type}/${c.status}`;
-      const entry = counts.get(id) ?? { condition: c.type, status: c.status, count: 0 };
-      entry.count += 1;
-      counts.set(id, entry);
-    }
-  }
-  return [...counts.values()];
-}
 
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   let config: Readonly<OperatorConfig>;
@@ -77,7 +42,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     'starting',
   );
 
-  const metrics: OperatorMetrics = new OperatorMetrics(() => countConditions(caches));
+  const metrics: OperatorMetrics = new OperatorMetrics(() => caches.conditionCounts());
   const queue = new WorkQueue({
     ...DEFAULT_QUEUE_OPTIONS,
     onDepthChange: (depth) => metrics.queueDepth.set(depth),
@@ -99,13 +64,15 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     onStartedLeading: () => {
       metrics.leader.set(1);
       // Reconcile only from synced caches: a half-listed cache would make existing objects look absent.
-      void waitFor(() => caches.synced || stopping).then(() => {
-        if (stopping) return;
-        if (!elector || elector.isLeader) {
-          enqueueAll();
-          queue.resume();
-        }
-      });
+      void caches
+        .waitForSync(() => stopping)
+        .then(() => {
+          if (stopping) return;
+          if (!elector || elector.isLeader) {
+            enqueueAll();
+            queue.resume();
+          }
+        });
     },
     onStoppedLeading: () => {
       metrics.leader.set(0);
@@ -165,8 +132,4 @@ function installCrashGuards(log: Logger): void {
   process.on('unhandledRejection', (reason) => {
     log.error({ err: describeError(reason) }, 'unhandled promise rejection');
   });
-}
-
-async function waitFor(condition: () => boolean, intervalMs = 100): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, intervalMs));
 }

@@ -3,117 +3,25 @@
 import { DEFAULTS, KERNEL_OVERHEAD_MB, LIMITS } from './defaults.js';
 import { CacheMedium, KernelLogLevel, PullPolicy } from './types.js';
 
-export interface JSONSchema {
-  type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean';
-  description?: string;
-  properties?: Record<string, JSONSchema>;
-  items?: JSONSchema;
-  additionalProperties?: JSONSchema;
-  required?: string[];
-  enum?: readonly string[];
-  default?: unknown;
-  minimum?: number;
-  maximum?: number;
-  minLength?: number;
-  maxLength?: number;
-  maxItems?: number;
-  pattern?: string;
-  anyOf?: JSONSchema[];
-  'x-kubernetes-int-or-string'?: boolean;
-  'x-kubernetes-preserve-unknown-fields'?: boolean;
-  'x-kubernetes-list-type'?: 'atomic' | 'set' | 'map';
-  'x-kubernetes-list-map-keys'?: string[];
-  'x-kubernetes-map-type'?: 'atomic' | 'granular';
-  'x-kubernetes-validations'?: {
-    rule: string;
-    message?: string;
-    messageExpression?: string;
-    reason?: string;
-    fieldPath?: string;
-  }[];
-}
+export type { JSONSchema } from './openapi.js';
+import {
+  boolean,
+  cpuQuantity,
+  integer,
+  intOrPercent,
+  memoryQuantity,
+  object,
+  opaque,
+  string,
+  stringList,
+  stringMap,
+  type JSONSchema,
+} from './openapi.js';
+import { statusSchema } from './status-schema.js';
+export { statusSchema };
 
-type Extra = Omit<JSONSchema, 'type' | 'description'>;
-
-const object = (
-  description: string,
-  properties: Record<string, JSONSchema>,
-  extra: Extra = {},
-): JSONSchema => ({
-  type: 'object',
-  description,
-  properties,
-  ...extra,
-});
-const integer = (description: string, extra: Extra = {}): JSONSchema => ({
-  type: 'integer',
-  description,
-  ...extra,
-});
-const string = (description: string, extra: Extra = {}): JSONSchema => ({
-  type: 'string',
-  description,
-  ...extra,
-});
-const boolean = (description: string, extra: Extra = {}): JSONSchema => ({
-  type: 'boolean',
-  description,
-  ...extra,
-});
-const stringMap = (description: string): JSONSchema => ({
-  type: 'object',
-  description,
-  additionalProperties: { type: 'string' },
-});
-const stringList = (description: string, maxItems = 64, pattern?: string): JSONSchema => ({
-  type: 'array',
-  description,
-  maxItems,
-  items: { type: 'string', maxLength: 253, ...(pattern ? { pattern } : {}) },
-  'x-kubernetes-list-type': 'atomic',
-});
 /** What the kernel's HTTP_ALLOWED_DOMAINS accepts: host, *.host or host:port. */
 const DOMAIN_RULE = '^(\\*\\.)?[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?(:[0-9]{1,5})?$';
-const opaque = (description: string, type: 'object' | 'array' = 'object'): JSONSchema =>
-  type === 'object'
-    ? { type, description, 'x-kubernetes-preserve-unknown-fields': true }
-    : {
-        type,
-        description,
-        'x-kubernetes-list-type': 'atomic',
-        items: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-      };
-
-/** A memory quantity; the CEL quantity library validates it so budget rules can compute with it. */
-const memoryQuantity = (description: string, fallback: string): JSONSchema =>
-  string(description, {
-    default: fallback,
-    maxLength: 32,
-    'x-kubernetes-validations': [
-      {
-        rule: "isQuantity(self) && quantity(self).isGreaterThan(quantity('0'))",
-        message: 'must be a positive quantity such as 256Mi or 1Gi',
-      },
-    ],
-  });
-const cpuQuantity = (description: string, fallback: string): JSONSchema => ({
-  description,
-  default: fallback,
-  'x-kubernetes-int-or-string': true,
-  anyOf: [{ type: 'integer' }, { type: 'string' }],
-  minimum: 0,
-  maxLength: 32,
-  pattern: '^[0-9]+(\\.[0-9]+)?m?$',
-});
-const intOrPercent = (description: string): JSONSchema => ({
-  description,
-  'x-kubernetes-int-or-string': true,
-  anyOf: [{ type: 'integer' }, { type: 'string' }],
-  minimum: 0,
-  maxLength: 4,
-  pattern: '^(100|[1-9]?[0-9])%$',
-});
-
 const probe = (what: string, defaults: Readonly<Record<string, number>>): JSONSchema =>
   object(
     `Timing of the kernel's ${what} probe.`,
@@ -399,56 +307,6 @@ export const specSchema: JSONSchema = object(
     ],
   },
 );
-
-const conditionSchema = object(
-  'One aspect of the runtime state.',
-  {
-    type: string('Ready, Progressing or Degraded.', { maxLength: 64 }),
-    status: string('True, False or Unknown.', { enum: ['True', 'False', 'Unknown'] }),
-    reason: string('CamelCase reason of the last transition.', { maxLength: 128 }),
-    message: string('Human-readable explanation.', { maxLength: 32768 }),
-    lastTransitionTime: string('When the status last changed.', { maxLength: 64 }),
-    observedGeneration: integer('The generation this condition was computed from.', { minimum: 0 }),
-  },
-  { required: ['type', 'status', 'lastTransitionTime'] },
-);
-
-const budgetSchema = object('The memory budget as computed for the current spec, in MiB.', {
-  limitMB: integer('resources.limits.memory.'),
-  requestMB: integer('resources.requests.memory.'),
-  overheadMB: integer('Measured resident memory of an idle kernel.'),
-  cacheMB: integer('cache.sizeLimit when the cache lives in memory, else 0.'),
-  instanceMB: integer('runtime.memoryLimitMB.'),
-  maxInstances: integer('Pool size: spec.runtime.maxInstances or the derived value.'),
-  maxInstancesDerived: boolean('Whether maxInstances was derived from the limit.'),
-  requiredMB: integer('maxInstances × instanceMB + overheadMB + cacheMB.'),
-  headroomMB: integer('limitMB − requiredMB; negative when the budget does not fit.'),
-  hpaScaleOutMB: integer('Memory per pod at which the HPA scales out (requests.memory × target %).'),
-  fits: boolean('Whether the budget fits the limit.'),
-});
-
-export const statusSchema: JSONSchema = object('Observed state of the runtime.', {
-  observedGeneration: integer('The generation the operator last reconciled.'),
-  conditions: {
-    type: 'array',
-    description: 'Ready, Progressing and Degraded.',
-    items: conditionSchema,
-    'x-kubernetes-list-type': 'map',
-    'x-kubernetes-list-map-keys': ['type'],
-  },
-  replicas: integer('Kernel pods that exist.'),
-  readyReplicas: integer('Kernel pods that are ready.'),
-  updatedReplicas: integer('Kernel pods running the current configuration.'),
-  availableReplicas: integer('Kernel pods available to serve.'),
-  selector: string('Label selector of the kernel pods, for the scale subresource.'),
-  configHash: string('Hash of the kernel ConfigMap data rolled out last.'),
-  memoryBudget: budgetSchema,
-  endpoints: object('In-cluster addresses of the kernel Service.', {
-    http: string('HTTP base URL.'),
-    ws: string('WebSocket base URL.'),
-  }),
-  image: string('Kernel image the Deployment runs.'),
-});
 
 export const openAPIV3Schema: JSONSchema = object(
   'A fleet of Nexus workspace kernels, autoscaled and memory-budgeted.',

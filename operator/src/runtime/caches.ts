@@ -15,7 +15,7 @@ import type { ClusterCache } from '../controller/client.js';
 import { runtimeKey } from '../controller/reconciler.js';
 import type { Logger } from '../log.js';
 import { ResilientInformer, type WatchedKind } from './informers.js';
-import type { OperatorMetrics } from './metrics.js';
+import type { ConditionCount, OperatorMetrics } from './metrics.js';
 
 const RUNTIMES: WatchedKind = { apiVersion: API_VERSION, kind: KIND, resource: PLURAL };
 const owned = (apiVersion: string, kind: string, resource: string): WatchedKind => ({
@@ -96,6 +96,25 @@ export class OperatorCaches implements ClusterCache {
 
   get synced(): boolean {
     return this.all().every((informer) => informer.hasSynced);
+  }
+
+  /** Resolves once every informer has listed, or when `abandon()` turns true. */
+  async waitForSync(abandon: () => boolean, intervalMs = 100): Promise<void> {
+    while (!this.synced && !abandon()) await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+
+  /** NexusRuntimes by condition type and status, for the runtimes gauge. */
+  conditionCounts(): ConditionCount[] {
+    const counts = new Map<string, ConditionCount>();
+    for (const runtime of this.runtimes.list()) {
+      for (const c of runtime.status?.conditions ?? []) {
+        const id = `${c.type}/${c.status}`;
+        const entry = counts.get(id) ?? { condition: c.type, status: c.status, count: 0 };
+        entry.count += 1;
+        counts.set(id, entry);
+      }
+    }
+    return [...counts.values()];
   }
 
   runtimeKeys(): string[] {
