@@ -166,6 +166,9 @@ describe('WebSocket protocol', () => {
     expect(await client.closed).toEqual({ code: 4404, reason: 'panel deleted' });
     await expect(open(id)).rejects.toThrow('upgrade refused with 404');
     await expect(TestSocket.open(`${kernel.wsUrl}/elsewhere`)).rejects.toThrow('upgrade refused with 404');
+    await expect(TestSocket.open(`${kernel.wsUrl}/panels/%E0%A4%A/ws`)).rejects.toThrow(
+      'upgrade refused with 404',
+    );
   });
 });
 

@@ -17,6 +17,14 @@ export interface PanelSocketServer {
   closeAll(code: number, reason: string, timeoutMs: number): Promise<void>;
 }
 
+function safeDecode(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
+}
+
 function refuse(socket: Duplex, error: KernelError): void {
   const body = JSON.stringify({ error: error.toJSON() });
   socket.end(
@@ -74,10 +82,10 @@ export function createPanelSocketServer(
     const token = url.searchParams.get('token') ?? bearerToken(request.headers.authorization);
     verifyToken(token ?? undefined).then(
       () => {
-        const panelId = decodeURIComponent(match[1]!);
-        const panel = context.registry.find(panelId);
+        const panelId = safeDecode(match[1]!);
+        const panel = panelId === undefined ? undefined : context.registry.find(panelId);
         if (panel === undefined) {
-          refuse(socket, new KernelError('PANEL_NOT_FOUND', `no panel with id "${panelId}"`));
+          refuse(socket, new KernelError('PANEL_NOT_FOUND', `no panel with id "${panelId ?? match[1]}"`));
           return;
         }
         wss.handleUpgrade(request, socket, head, (ws) => {
@@ -110,6 +118,8 @@ export function createPanelSocketServer(
         connection.socket.terminate();
         continue;
       }
+      // ping() throws on a socket that is already closing.
+      if (connection.socket.readyState !== connection.socket.OPEN) continue;
       connection.alive = false;
       connection.socket.ping();
     }
