@@ -25,7 +25,8 @@ export function probeRoutes(context: HttpContext): Router {
     response.json({
       status: context.status.draining ? 'draining' : 'ok',
       version: context.version,
-      uptimeSeconds: Math.round((Date.now() - context.startedAt) / 1000),
+      // Seconds since the process started serving.
+      uptime: Math.round((Date.now() - context.startedAt) / 1000),
       panels: context.registry.size,
       inFlight: context.executor.inFlight,
       runtime,

@@ -18,7 +18,7 @@ describe('HTTP API', () => {
     expect(response.body).toMatchObject({
       status: 'ok',
       version: expect.any(String),
-      uptimeSeconds: expect.any(Number),
+      uptime: expect.any(Number),
       panels: expect.any(Number),
       runtime: {
         initialised: true,

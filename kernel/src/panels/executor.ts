@@ -59,7 +59,7 @@ export class Executor {
 
   constructor(
     private readonly sandbox: Pick<Sandbox, 'execute' | 'resume'>,
-    private readonly extensions: Pick<ExtensionHost, 'invoke' | 'registryFor'>,
+    private readonly extensions: Pick<ExtensionHost, 'invoke'>,
     private readonly observe: ExecutionObserver = () => {},
   ) {}
 
@@ -122,7 +122,7 @@ export class Executor {
         args: request.args ?? {},
         capabilities: handler.capabilities,
         scope: { panelId: panel.id, handler: handler.name, kind: request.kind },
-        extensionRegistry: this.extensions.registryFor(panel.extensions),
+        extensionRegistry: panel.extensionRegistry,
       },
       handler.timeoutMs,
     );
