@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Smoke test of the built images, run the way Kubernetes runs them under the operator: read-only
-# root filesystem, writable tmpfs only at CACHE_DIR and /tmp, uid 10001, every capability dropped,
-# no privilege escalation. Reached from the host over 127.0.0.1 (slirp4netns port forwarding).
+# root filesystem, writable volumes only at CACHE_DIR and /tmp (directories prepared the way the
+# kubelet prepares an emptyDir with fsGroup), uid 10001, every capability dropped, no privilege
+# escalation. Reached from the host over 127.0.0.1 (slirp4netns port forwarding).
 #
 # kernel:   /health and /ready, a real handler execution through the native bridge, the image's
 #           HEALTHCHECK (`podman healthcheck run`), SIGTERM → exit code 0.
@@ -41,6 +42,13 @@ fail() {
   exit 1
 }
 
+# A directory as the kubelet makes an emptyDir for a pod with fsGroup 10001: mode 0777, group
+# 10001, setgid. (podman's --tmpfs cannot stand in: runc gives the mount the image directory's mode.)
+empty_dir() {
+  install -d -m 2777 -g "$UID_EXPECTED" "$scratch/$1"
+  echo "$scratch/$1"
+}
+
 free_port() {
   node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })'
 }
@@ -48,7 +56,7 @@ free_port() {
 # Waits until URL answers 200, while the container is still running; prints the elapsed seconds.
 wait_http() {
   local name="$1" url="$2" timeout="$3" started=$SECONDS
-  until curl -fsS -o /dev/null --max-time 2 "$url"; do
+  until curl -fs -o /dev/null --max-time 2 "$url"; do
     [ "$("$podman" inspect --format '{{.State.Running}}' "$name")" = "true" ] \
       || fail "$name exited (code $("$podman" inspect --format '{{.State.ExitCode}}' "$name")) before $url answered"
     [ $((SECONDS - started)) -lt "$timeout" ] || fail "$url did not answer 200 within ${timeout}s"
@@ -95,8 +103,7 @@ smoke_kernel() {
   step "starting $kernel_image read-only as uid $UID_EXPECTED on 127.0.0.1:$http (ws $ws)"
   containers+=("$name")
   "$podman" run --detach --name "$name" "${hardened[@]}" \
-    --tmpfs "/tmp:rw,nosuid,nodev,size=64m,mode=1777" \
-    --tmpfs "$CACHE_DIR:rw,nosuid,nodev,size=128m,mode=0700,uid=$UID_EXPECTED,gid=$UID_EXPECTED" \
+    --volume "$(empty_dir cache):$CACHE_DIR" --volume "$(empty_dir tmp):/tmp" \
     --network slirp4netns:port_handler=slirp4netns \
     --publish "127.0.0.1:$http:3000" --publish "127.0.0.1:$ws:3001" \
     "$kernel_image" >/dev/null 2> >(without_timer_noise)
