@@ -14,7 +14,7 @@ import { MANAGED_SELECTOR } from '../builders/labels.js';
 import type { ClusterCache } from '../controller/client.js';
 import { runtimeKey } from '../controller/reconciler.js';
 import type { Logger } from '../log.js';
-import { ResilientInformer, type WatchedKind } from './informers.js';
+import { ResilientInformer, listWatch, type WatchedKind } from './informers.js';
 import type { ConditionCount, OperatorMetrics } from './metrics.js';
 
 const RUNTIMES: WatchedKind = { apiVersion: API_VERSION, kind: KIND, resource: PLURAL };
@@ -60,9 +60,8 @@ export class OperatorCaches implements ClusterCache {
   ) {
     const make = <T extends KubernetesObject>(kind: WatchedKind, toKey: (o: T) => string | undefined) =>
       new ResilientInformer<T>(
-        kc,
-        kind,
-        namespace,
+        (onListed) => listWatch<T>(kc, kind, namespace, onListed),
+        kind.kind,
         (_event, object) => {
           const key = toKey(object);
           if (key) enqueue(key);

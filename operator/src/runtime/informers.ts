@@ -27,39 +27,58 @@ function watchPath(kind: WatchedKind, namespace: string): string {
   return namespace ? `${base}/namespaces/${namespace}/${kind.resource}` : `${base}/${kind.resource}`;
 }
 
+/** A client-node list+watch informer for one kind; `onListed` runs after every successful list. */
+export function listWatch<T extends KubernetesObject>(
+  kc: KubeConfig,
+  kind: WatchedKind,
+  namespace: string,
+  onListed: () => void,
+): Source<T> {
+  const objects = KubernetesObjectApi.makeApiClient(kc);
+  const list = async () => {
+    const result = await objects.list<T>(
+      kind.apiVersion,
+      kind.kind,
+      namespace || undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      kind.labelSelector,
+    );
+    result.items.forEach(stripForCache);
+    onListed();
+    return result;
+  };
+  return makeInformer<T>(kc, watchPath(kind, namespace), list, kind.labelSelector);
+}
+
+export type Source<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
+
+export interface RestartBackoff {
+  baseMs: number;
+  maxMs: number;
+}
+
 export class ResilientInformer<T extends KubernetesObject> {
-  private readonly informer: Informer<T> & ObjectCache<T>;
+  private readonly informer: Source<T>;
   private failures = 0;
   private restartTimer: NodeJS.Timeout | undefined;
   private stopped = false;
   private synced = false;
 
   constructor(
-    kc: KubeConfig,
-    readonly kind: WatchedKind,
-    namespace: string,
+    makeSource: (onListed: () => void) => Source<T>,
+    readonly kind: string,
     private readonly onEvent: (event: InformerEvent, object: T) => void,
     private readonly log: Logger,
     private readonly onRestart: () => void = () => {},
+    private readonly backoff: RestartBackoff = { baseMs: 500, maxMs: 30_000 },
   ) {
-    const objects = KubernetesObjectApi.makeApiClient(kc);
-    const list = async () => {
-      const result = await objects.list<T>(
-        kind.apiVersion,
-        kind.kind,
-        namespace || undefined,
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-        kind.labelSelector,
-      );
-      result.items.forEach(stripForCache);
+    this.informer = makeSource(() => {
       this.synced = true;
       this.failures = 0;
-      return result;
-    };
-    this.informer = makeInformer<T>(kc, watchPath(kind, namespace), list, kind.labelSelector);
+    });
     for (const event of ['add', 'update', 'delete'] as const) {
       this.informer.on(event, (object: T) => {
         this.failures = 0;
@@ -101,9 +120,9 @@ export class ResilientInformer<T extends KubernetesObject> {
   private scheduleRestart(err: unknown): void {
     if (this.stopped || this.restartTimer) return;
     this.failures += 1;
-    const delay = backoffDelay(this.failures, 500, 30_000);
+    const delay = backoffDelay(this.failures, this.backoff.baseMs, this.backoff.maxMs);
     this.log.warn(
-      { kind: this.kind.kind, err: describeError(err), retryInMs: delay },
+      { kind: this.kind, err: describeError(err), retryInMs: delay },
       'watch stopped; restarting informer',
     );
     this.restartTimer = setTimeout(() => {
