@@ -46,6 +46,18 @@ describe('executeHandler', () => {
     expect(successValue(await runtime().executeHandler('return $args * 2', context({ args: 21 })))).toBe(42);
   });
 
+  it('gives $scope as an empty object when the context has none', async () => {
+    expect(successValue(await runtime().executeHandler('return Object.keys($scope).length', context()))).toBe(
+      0,
+    );
+  });
+
+  it('runs empty code to a result without a value', async () => {
+    const result = await runtime().executeHandler('', context());
+    expect(result.status).toBe('success');
+    expect(result.returnValue).toBeUndefined();
+  });
+
   it('reports execution metrics', async () => {
     const result = await runtime().executeHandler(
       'let s = 0; for (let i = 0; i < 1000; i++) s += i; return s',
@@ -169,6 +181,12 @@ describe('executeHandler', () => {
   it('lets a per-call timeout override the runtime default', async () => {
     const error = failure(await runtime().executeHandler('for (;;) {}', context(), 100));
     expect(error.code).toBe('TIMEOUT');
+  });
+
+  it.each([0, -1, 1.5])('rejects a per-call timeoutMs of %p with INVALID_CONFIG', async (timeoutMs) => {
+    const error = await rejectionOf(() => runtime().executeHandler('return 1', context(), timeoutMs));
+    expect(error.code).toBe('INVALID_CONFIG');
+    expect(error.message).toContain('timeoutMs');
   });
 
   it('rejects a malformed context with an error naming the problem', async () => {

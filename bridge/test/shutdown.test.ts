@@ -38,6 +38,18 @@ describe('shutdown', () => {
     expect((await running).returnValue).toBe('finished');
   });
 
+  it('settles executions still queued for an instance when it is called', async () => {
+    const runtime = new WasmRuntime({ maxInstances: 1 });
+    const busy = runtime.executeHandler(
+      'const end = Date.now() + 200; while (Date.now() < end) {} return 0',
+      context(),
+    );
+    const queued = [1, 2, 3].map((i) => runtime.executeHandler(`return ${i}`, context()));
+    await runtime.shutdown();
+    const results = await Promise.all([busy, ...queued]);
+    expect(results.map((r) => r.returnValue)).toEqual([0, 1, 2, 3]);
+  });
+
   it('can be called twice', async () => {
     const runtime = new WasmRuntime({ maxInstances: 1 });
     await runtime.shutdown();

@@ -125,6 +125,25 @@ describe('suspend and resume', () => {
     expect(error.message).toMatch(/already/i);
   });
 
+  it('lets exactly one of two concurrent resumes of the same id through', async () => {
+    const parked = suspension(await runtime().executeHandler("return await $ext.kv.get('k')", context(kv)));
+    const outcomes = await Promise.allSettled([
+      runtime().resumeHandler(parked.suspensionId, { success: true, value: 'first' }),
+      runtime().resumeHandler(parked.suspensionId, { success: true, value: 'second' }),
+    ]);
+    const resolved = outcomes.filter((o) => o.status === 'fulfilled');
+    const rejected = outcomes.filter((o) => o.status === 'rejected');
+    expect(resolved).toHaveLength(1);
+    expect(rejected).toHaveLength(1);
+    expect((rejected[0]!.reason as { code?: string }).code).toBe('SUSPENSION_NOT_FOUND');
+  });
+
+  it('rejects the promise with a generic error when the host gives no message', async () => {
+    const parked = suspension(await runtime().executeHandler("return await $ext.kv.get('k')", context(kv)));
+    const done = await runtime().resumeHandler(parked.suspensionId, { success: false });
+    expect(failure(done).code).toBe('EXECUTION_ERROR');
+  });
+
   it('frees the parked instance once the handler finishes', async () => {
     const before = runtime().getStats().suspendedInstances;
     const parked = suspension(await runtime().executeHandler("return await $ext.kv.get('k')", context(kv)));
