@@ -37,8 +37,7 @@ class FakeSource {
     return [...this.objects.values()];
   }
   emit(verb: string, arg?: unknown): void {
-    if (verb !== 'error' && arg)
-      this.objects.set((arg as KubernetesObject).metadata!.name!, arg as KubernetesObject);
+    if (verb !== 'error' && arg) this.objects.set((arg as KubernetesObject).metadata!.name!, arg);
     for (const cb of this.callbacks.get(verb) ?? []) cb(arg);
   }
 }
