@@ -8,7 +8,7 @@ describe('hostile: thrown values that are not Errors', () => {
     ['a string', "throw 'plain string'", /plain string/],
     ['null', 'throw null', /null/],
     ['undefined', 'throw undefined', /undefined/],
-    ['a plain object', "throw { message: 'object message' }", /object message|object/i],
+    ['a plain object', "throw { message: 'object message' }", /object message/],
     ['a symbol', "throw Symbol('sym')", /sym/i],
     ['an object whose toString throws', "throw { toString() { throw new Error('nested') } }", /./],
     [
@@ -51,6 +51,8 @@ describe('hostile: escaping the sandbox', () => {
   it.each(forbidden)('refuses %s with EXECUTION_ERROR', async (_name, code) => {
     const error = failure(await runtime().executeHandler(code, context()));
     expect(error.code).toBe('EXECUTION_ERROR');
+    // The refusal itself, not some unrelated failure on the way to it.
+    expect(error.message).toMatch(/not supported|not defined|not a function|could not load module/i);
   });
 
   it('exposes no engine or host globals beyond the documented ones', async () => {
