@@ -165,6 +165,21 @@ describe('HTTP API', () => {
     expect((await request(kernel.url).get('/panels')).body.count).toBe(before);
   });
 
+  it('compiles a handler source once and reuses its bytecode for every panel that has it', async () => {
+    const hits = async (): Promise<number> => {
+      const text = (await request(kernel.url).get('/metrics')).text;
+      return Number(/nexus_kernel_bytecode_cache_total\{result="hit"\} (\d+)/.exec(text)?.[1] ?? 0);
+    };
+    const definition = {
+      title: 'Shared',
+      tools: { a: { handler: 'return "shared source"' }, b: { handler: 'return "shared source"' } },
+    };
+    const before = await hits();
+    await request(kernel.url).post('/panels').send(definition).expect(201);
+    await request(kernel.url).post('/panels').send(definition).expect(201);
+    expect((await hits()) - before).toBe(3);
+  });
+
   it('serves Prometheus metrics from the kernel and the bridge', async () => {
     const response = await request(kernel.url).get('/metrics').expect(200);
     expect(response.headers['content-type']).toContain('text/plain');

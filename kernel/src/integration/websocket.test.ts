@@ -79,6 +79,35 @@ describe('WebSocket protocol', () => {
     b.close();
   });
 
+  it('numbers the PATCHes of concurrent triggers with gap-free, increasing versions', async () => {
+    const id = await newPanel({
+      title: 'Concurrent',
+      state: {},
+      tools: {
+        mark: { capabilities: ['state:write:*'], handler: '$state["k" + $args.n] = $args.n; return $args.n' },
+      },
+    });
+    const client = await open(id);
+    await client.ofType('CONNECTED');
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, n) =>
+        request(kernel.url).post(`/panels/${id}/trigger/mark`).send({ n }).expect(200),
+      ),
+    );
+    expect(results.map((result) => result.body.version as number).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 20 }, (_, index) => index + 1),
+    );
+    await client.next((message) => message.type === 'PATCH' && message.version === 20);
+    const versions = client.messages
+      .filter((message) => message.type === 'PATCH')
+      .map((message) => message.version);
+    expect(versions).toEqual(Array.from({ length: 20 }, (_, index) => index + 1));
+    const state = await request(kernel.url).get(`/panels/${id}/state`).expect(200);
+    expect(Object.keys(state.body.state as object)).toHaveLength(20);
+    expect(state.body.version).toBe(20);
+    client.close();
+  });
+
   it('stops PATCHes after UNSUBSCRIBE and resumes them with fresh state after SUBSCRIBE', async () => {
     const id = await newPanel();
     const client = await open(id);
