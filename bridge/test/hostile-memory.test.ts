@@ -28,6 +28,15 @@ describe('hostile: memory', () => {
     }
   });
 
+  it('stops many bombs at once, more than there are instances', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        runtime().executeHandler('const a = []; for (;;) a.push(new Array(100000).fill(1.5));', context()),
+      ),
+    );
+    expect(results.map((r) => r.error?.code)).toEqual(Array(8).fill('MEMORY_LIMIT'));
+  });
+
   it('stops a handler that catches out-of-memory and keeps allocating', async () => {
     // Running out of memory ends the execution on the host side: the handler cannot catch it.
     const code =
