@@ -7,7 +7,9 @@
 # kernel:   /health and /ready, a real handler execution through the native bridge, the image's
 #           HEALTHCHECK (`podman healthcheck run`), SIGTERM → exit code 0.
 # operator: without credentials it must exit 2 naming the problem; with a running local control
-#           plane (`make cluster`) it must serve /healthz and exit 0 on SIGTERM.
+#           plane (`make cluster`) it must get ready, turn a NexusRuntime (in a namespace of the
+#           test's own, deleted afterwards) into a Deployment of the kernel image, pass its
+#           healthcheck and exit 0 on SIGTERM. The CRD is applied to that cluster if missing.
 #
 # Usage: hack/images/smoke-test.sh KERNEL_IMAGE OPERATOR_IMAGE
 set -euo pipefail
@@ -22,11 +24,13 @@ UID_EXPECTED=10001
 CACHE_DIR=/var/cache/nexus
 prefix="nexus-smoke-$$"
 containers=()
+namespaces=()
 scratch="$(mktemp -d)"
 
 cleanup() {
-  local name
+  local name ns
   for name in "${containers[@]}"; do "$podman" rm --force --time 0 "$name" >/dev/null 2>&1 || true; done
+  for ns in "${namespaces[@]}"; do kubectl_ delete namespace "$ns" --wait=false >/dev/null 2>&1 || true; done
   rm -rf "$scratch"
 }
 trap cleanup EXIT
@@ -157,25 +161,52 @@ smoke_operator_without_cluster() {
 }
 
 smoke_operator_with_cluster() {
-  local name="$prefix-operator-cluster" port seconds
+  local name="$prefix-operator-cluster" port seconds ns="$prefix" image
   # shellcheck disable=SC1090
   [ -f "$cluster_env" ] && (. "$cluster_env" && "$KUBECTL" --kubeconfig "$KUBECONFIG" get --raw /readyz >/dev/null 2>&1) || {
     step "operator: no local control plane answers ($cluster_env); skipping the in-cluster check (make cluster)"
     return
   }
+  kubectl_() { (. "$cluster_env" && "$KUBECTL" --kubeconfig "$KUBECONFIG" "$@"); }
   # A self-contained copy of the admin kubeconfig, readable by the container's user only.
-  (. "$cluster_env" && "$KUBECTL" --kubeconfig "$KUBECONFIG" config view --raw --flatten --minify) >"$scratch/kubeconfig"
+  kubectl_ config view --raw --flatten --minify >"$scratch/kubeconfig"
   chown "$UID_EXPECTED:$UID_EXPECTED" "$scratch/kubeconfig"
   chmod 0400 "$scratch/kubeconfig"
+  # The CRD (what `kubectl apply -k config/default` installs) and a namespace of the test's own.
+  kubectl_ apply --server-side --field-manager nexus-images-test -k "$here/../../crds" >/dev/null
+  kubectl_ wait --for condition=Established --timeout 30s crd/nexusruntimes.nexus.dev >/dev/null
+  kubectl_ create namespace "$ns" >/dev/null
+  namespaces+=("$ns")
+
   port="$(free_port)"
   step "starting $operator_image against the local control plane (host network, metrics on 127.0.0.1:$port)"
   containers+=("$name")
   "$podman" run --detach --name "$name" "${hardened[@]}" --network host \
     --volume "$scratch/kubeconfig:/etc/nexus/kubeconfig:ro" \
     --env KUBECONFIG=/etc/nexus/kubeconfig --env METRICS_PORT="$port" --env LEADER_ELECT=false \
+    --env WATCH_NAMESPACE="$ns" \
     "$operator_image" >/dev/null 2> >(without_timer_noise)
-  seconds="$(wait_http "$name" "http://127.0.0.1:$port/healthz" 60)"
-  step "operator: /healthz 200 after ${seconds}s"
+  seconds="$(wait_http "$name" "http://127.0.0.1:$port/readyz" 60)"
+  step "operator: /readyz 200 (caches synced) after ${seconds}s"
+
+  # The operator in the image reconciles a NexusRuntime into a Deployment of the kernel image.
+  kubectl_ -n "$ns" apply -f - >/dev/null <<YAML
+apiVersion: nexus.dev/v1alpha1
+kind: NexusRuntime
+metadata:
+  name: smoke
+spec:
+  image: $kernel_image
+YAML
+  local started=$SECONDS
+  until image="$(kubectl_ -n "$ns" get deployment smoke -o jsonpath='{.spec.template.spec.containers[0].image}' 2>/dev/null)" \
+    && [ -n "$image" ]; do
+    [ $((SECONDS - started)) -lt 60 ] || fail "the operator created no Deployment for NexusRuntime $ns/smoke within 60s"
+    sleep 1
+  done
+  [ "$image" = "$kernel_image" ] || fail "Deployment $ns/smoke runs $image, want $kernel_image"
+  step "operator: NexusRuntime $ns/smoke → Deployment of $image in $((SECONDS - started))s"
+
   "$podman" healthcheck run "$name" >/dev/null || fail "podman healthcheck run: unhealthy"
   step "operator: podman healthcheck run → healthy"
   expect_clean_stop "$name" 30
