@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 
 import { WasmRuntime, context, failure, isError, rejectionOf, useRuntime } from './support.js';
 import type { WasmResult } from './support.js';
@@ -35,10 +37,35 @@ const handlerCodeProducers: Record<string, ((rt: Runtime) => Promise<WasmResult>
   INTERNAL_ERROR: null,
 };
 
+/**
+ * The constructor's INTERNAL_ERROR: in a child Node whose address space is capped at 16 GB, the
+ * engine cannot reserve the instance pool of 1,000 instances of 1 GiB. Rejects with the child's
+ * error code and message.
+ */
+async function constructWithoutAddressSpace(): Promise<never> {
+  const script = `
+    import { WasmRuntime } from '@nexus/bridge';
+    try {
+      new WasmRuntime({ maxInstances: 1000, memoryLimitBytes: 1024 ** 3 });
+      process.stdout.write('{}');
+    } catch (e) {
+      process.stdout.write(JSON.stringify({ code: e.code, message: e.message }));
+    }
+    process.exit(0);`;
+  const { stdout } = await promisify(execFile)(
+    '/bin/sh',
+    ['-c', 'ulimit -v 16000000 && exec "$0" --input-type=module -e "$1"', process.execPath, script],
+    { cwd: new URL('..', import.meta.url).pathname },
+  );
+  const { code, message } = JSON.parse(stdout) as { code?: string; message?: string };
+  throw Object.assign(new Error(message ?? 'the runtime started'), { code });
+}
+
 const apiCodeProducers: Record<string, (rt: Runtime) => Promise<unknown>> = {
   INVALID_CONFIG: () => Promise.resolve().then(() => new WasmRuntime({ maxInstances: -1 })),
   COMPILATION_ERROR: (rt) => rt.precompileHandler('return ('),
   SUSPENSION_NOT_FOUND: (rt) => rt.resumeHandler('unknown-id', { success: true }),
+  INTERNAL_ERROR: constructWithoutAddressSpace,
   RUNTIME_SHUT_DOWN: async () => {
     const closed = new WasmRuntime({ maxInstances: 1 });
     await closed.shutdown();
