@@ -7,13 +7,7 @@ import type { KernelMetrics } from '../metrics.js';
 import type { Executor } from '../panels/executor.js';
 import type { PanelRegistry } from '../panels/registry.js';
 import type { Sandbox } from '../sandbox/types.js';
-
-export interface KernelStatus {
-  /** The sandbox runtime is initialised and warm. */
-  readonly ready: boolean;
-  /** Shutdown has begun: no new work is accepted. */
-  readonly draining: boolean;
-}
+import type { KernelStatus } from '../status.js';
 
 export interface HttpContext {
   readonly config: KernelConfig;

@@ -13,7 +13,7 @@ import { triggerTool } from '../panels/trigger.js';
 import { executionView } from '../panels/views.js';
 import type { KernelMetrics } from '../metrics.js';
 import type { KernelConfig } from '../config.js';
-import type { KernelStatus } from '../http/context.js';
+import type { KernelStatus } from '../status.js';
 import { parseClientMessage } from './protocol.js';
 import { TokenBucket } from './rate-limit.js';
 
