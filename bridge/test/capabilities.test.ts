@@ -55,6 +55,23 @@ describe('capabilities', () => {
       ]);
     });
 
+    it('needs view:update:* for a custom command without a component', async () => {
+      const denied = failure(
+        await runtime().executeHandler(
+          "$view.custom('refresh')",
+          context({ capabilities: ['view:update:table'] }),
+        ),
+      );
+      expect(denied.code).toBe('PERMISSION_DENIED');
+      expect(denied.message).toContain('view:update:*');
+
+      const allowed = await runtime().executeHandler(
+        "$view.custom('refresh')",
+        context({ capabilities: ['view:update:*'] }),
+      );
+      expect(allowed.viewCommands).toEqual([{ type: 'refresh' }]);
+    });
+
     it('denies a component that is not granted, naming the token', async () => {
       const error = failure(
         await runtime().executeHandler(
@@ -135,6 +152,14 @@ describe('capabilities', () => {
       expect(failure(result).code).toBe('EXECUTION_ERROR');
       expect(result.suspension).toBeUndefined();
     });
+  });
+
+  it('lets the handler catch the TypeError of an unregistered method', async () => {
+    const result = await runtime().executeHandler(
+      'try { await $ext.http.delete("u") } catch (e) { return e instanceof TypeError }',
+      context({ capabilities: ['ext:*'], extensionRegistry: { http: ['get'] } }),
+    );
+    expect(successValue(result)).toBe(true);
   });
 
   it('grants nothing by default', async () => {

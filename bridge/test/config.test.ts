@@ -25,6 +25,12 @@ describe('RuntimeConfig validation', () => {
     expect(error.message).toContain(c.shown);
   });
 
+  it('rejects a cacheDir that cannot be created with INVALID_CONFIG naming it', async () => {
+    const error = await rejectionOf(() => new WasmRuntime({ cacheDir: '/dev/null/cache' }));
+    expect(error.code).toBe('INVALID_CONFIG');
+    expect(error.message).toContain('cacheDir');
+  });
+
   it('names the accepted range for memoryLimitBytes below the guest minimum', async () => {
     const error = await rejectionOf(() => new WasmRuntime({ memoryLimitBytes: 1024 }));
     expect(error.code).toBe('INVALID_CONFIG');

@@ -144,6 +144,20 @@ describe('suspend and resume', () => {
     expect(failure(done).code).toBe('EXECUTION_ERROR');
   });
 
+  it('keeps metrics cumulative across suspensions and leaves parked time out of durationUs', async () => {
+    const first = await runtime().executeHandler(
+      "$log('a'); const v = await $ext.kv.get('k'); $log('b'); return v",
+      context(kv),
+    );
+    const parked = suspension(first);
+    await sleep(400);
+    const done = await runtime().resumeHandler(parked.suspensionId, { success: true, value: 1 });
+    expect(done.metrics.hostCalls).toBe(first.metrics.hostCalls + 1);
+    expect(done.metrics.durationUs).toBeGreaterThanOrEqual(first.metrics.durationUs);
+    // Running this handler takes well under a millisecond; the 400 ms it spent parked must not count.
+    expect(done.metrics.durationUs).toBeLessThan(300_000);
+  });
+
   it('frees the parked instance once the handler finishes', async () => {
     const before = runtime().getStats().suspendedInstances;
     const parked = suspension(await runtime().executeHandler("return await $ext.kv.get('k')", context(kv)));
