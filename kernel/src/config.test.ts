@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, describeVariables, loadConfig } from './config.js';
 
 function problemsOf(env: Record<string, string>): readonly string[] {
   try {
@@ -85,5 +85,21 @@ describe('loadConfig', () => {
   it('treats empty values as unset', () => {
     expect(loadConfig({ HTTP_PORT: '', JWT_SECRET: '' }).httpPort).toBe(3000);
     expect(loadConfig({ JWT_SECRET: ' ' }).auth).toBeUndefined();
+  });
+});
+
+describe('the configuration table in docs/kernel.md', () => {
+  it('lists exactly the variables the kernel reads', async () => {
+    const { readFileSync } = await import('node:fs');
+    const docs = readFileSync(new URL('../../docs/kernel.md', import.meta.url), 'utf8');
+    const table = docs.slice(docs.indexOf('## Configuration'), docs.indexOf('## HTTP API'));
+    const documented = [...table.matchAll(/^\| ([^|]+) \|/gm)]
+      .flatMap((row) => [...row[1]!.matchAll(/`([A-Z_]+)`/g)].map((match) => match[1]!))
+      .sort();
+    expect(documented).toEqual(
+      describeVariables()
+        .map((variable) => variable.name)
+        .sort(),
+    );
   });
 });
