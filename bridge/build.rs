@@ -50,7 +50,12 @@ fn main() {
                 scope.spawn(move || {
                     let mut cmd = Command::new(cc);
                     cmd.args(["--target=wasm32-wasi", "--sysroot=/usr", "-O2", "-c"])
-                        .args(["-D_GNU_SOURCE", "-funsigned-char", "-fno-exceptions"])
+                        .args([
+                            "-D_GNU_SOURCE",
+                            "-DNDEBUG",
+                            "-funsigned-char",
+                            "-fno-exceptions",
+                        ])
                         .arg("-I")
                         .arg(quickjs_dir)
                         .arg("-I")

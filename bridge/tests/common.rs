@@ -10,13 +10,23 @@ use nexus_bridge::{
 };
 use serde_json::{Map, Value, json};
 
-/// A runtime with the default configuration, shared by tests that do not care about limits.
+/// A runtime with the default configuration, shared by tests that do not care about limits. Its
+/// cache directory outlives the test binary, so only the first binary compiles the guest.
 pub fn shared() -> &'static Runtime {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| Runtime::new(&RuntimeOptions::default()).expect("default runtime"))
+    RUNTIME.get_or_init(|| {
+        let cache_dir = format!("{}/nexus-bridge-tests", env!("CARGO_TARGET_TMPDIR"));
+        let options = RuntimeOptions {
+            cache_dir: Some(cache_dir),
+            ..Default::default()
+        };
+        Runtime::new(&options).expect("default runtime")
+    })
 }
 
+/// A runtime of its own; the guest module comes from the process cache the shared runtime filled.
 pub fn runtime(options: RuntimeOptions) -> Runtime {
+    shared();
     Runtime::new(&options).expect("runtime")
 }
 
