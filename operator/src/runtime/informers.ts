@@ -73,7 +73,7 @@ export class ResilientInformer<T extends KubernetesObject> {
     private readonly onEvent: (event: InformerEvent, object: T) => void,
     private readonly log: Logger,
     private readonly onRestart: () => void = () => {},
-    private readonly backoff: RestartBackoff = { baseMs: 500, maxMs: 30_000 },
+    private readonly backoff: RestartBackoff = { baseMs: 500, maxMs: 10_000 },
   ) {
     this.informer = makeSource(() => {
       this.synced = true;
