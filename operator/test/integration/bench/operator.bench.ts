@@ -238,4 +238,54 @@ describe('operator benchmark', () => {
     process.stdout.write(`idle requests by verb and resource: ${describeRequests(requests) || 'none'}\n`);
     rows.push(['operator peak RSS (VmHWM) at the end', `${peakRssMB(operator.pid)} MB`]);
   });
+  // What the simulated cluster alone needs for the same fleet (controller manager, scheduler and
+  // KWOK on the same 2 cores): the floor under the operator's figure above. Runs last, so that it
+  // does not disturb the operator's measurements.
+  test(`control-plane floor: ${FLEET_SIZE} bare Deployments, no operator`, async () => {
+    const namespace = 'bench-floor';
+    await cluster.createNamespace(namespace);
+    const names = Array.from({ length: FLEET_SIZE }, (_, i) => `floor-${String(i).padStart(3, '0')}`);
+    const started = performance.now();
+    const queue = [...names];
+    await Promise.all(
+      Array.from({ length: CREATE_CONCURRENCY }, async () => {
+        for (let name = queue.shift(); name; name = queue.shift()) {
+          const labels = { app: name };
+          await cluster.apps.createNamespacedDeployment({
+            namespace,
+            body: {
+              metadata: { name, labels },
+              spec: {
+                replicas: 1,
+                selector: { matchLabels: labels },
+                template: {
+                  metadata: { labels },
+                  spec: {
+                    containers: [
+                      {
+                        name: 'kernel',
+                        image: 'localhost/nexus-kernel:bench',
+                        resources: { requests: { cpu: '250m', memory: '256Mi' } },
+                      },
+                    ],
+                  },
+                },
+              },
+            },
+          });
+        }
+      }),
+    );
+    let available = 0;
+    while (available < FLEET_SIZE) {
+      if (performance.now() - started > FLEET_TIMEOUT_MS) throw new Error(`only ${available} available`);
+      await sleep(1000);
+      const list = await cluster.apps.listNamespacedDeployment({ namespace });
+      available = list.items.filter((d) => (d.status?.availableReplicas ?? 0) >= 1).length;
+    }
+    rows.push([
+      `control-plane floor: ${FLEET_SIZE} bare Deployments created → all available (no operator)`,
+      `${((performance.now() - started) / 1000).toFixed(1)} s`,
+    ]);
+  });
 });
