@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 
 import { renderReport } from './report.js';
-import type { ParkedFigures, SpeedFigures, Unavailable, VersusFigures } from './run-peer.js';
+import type { ParkedFigures, SpeedFigures, Unavailable, VersusFigures } from './figures.js';
 import { PEER_NAMES } from './peers/peer.js';
 
 function runPeer<T>(peer: string, scenario: 'speed' | 'parked' | 'versus-bridge'): Promise<T | Unavailable> {

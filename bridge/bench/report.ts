@@ -1,6 +1,6 @@
 // Turns the figures of every peer into the Markdown published in docs/benchmarks.md.
 import { formatNumber, markdownTable } from './stats.js';
-import type { ParkedFigures, SpeedFigures, VersusFigures } from './run-peer.js';
+import type { ParkedFigures, SpeedFigures, VersusFigures } from './figures.js';
 
 export interface Targets {
   trivialMedianUs: number;

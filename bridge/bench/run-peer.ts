@@ -7,27 +7,12 @@ import { Worker } from 'node:worker_threads';
 
 import { fib, json, trivial } from './handlers.js';
 import type { BenchHandler } from './handlers.js';
+import type { ParkedFigures, SpeedFigures, Unavailable, VersusFigures } from './figures.js';
 import { measureLatency, measureParked, measureThroughput } from './measure.js';
-import type { ParkedSummary, ProcessCost } from './measure.js';
 import { PEER_NAMES, isOptionalPeer, isPeerName, loadPeer } from './peers/peer.js';
 import type { Execute, Peer, PeerName } from './peers/peer.js';
 import { quantile, scaled, summariseLatency } from './stats.js';
 import type { LatencySummary } from './stats.js';
-
-export interface SpeedFigures {
-  peer: string;
-  isolation: string;
-  trivial: LatencySummary & { cost: ProcessCost };
-  /** The part of the trivial handler's latency the sandbox reports as its own execution time. */
-  trivialEngine?: LatencySummary;
-  throughput: { executionsPerSecond: number; concurrency: number; threads: number };
-  compute: Record<string, LatencySummary>;
-}
-
-export interface ParkedFigures {
-  peer: string;
-  parked: ParkedSummary;
-}
 
 const scale = Number(process.env.BENCH_SCALE ?? '1');
 const throughputMs = scaled(5000, scale, 1000);
@@ -124,21 +109,6 @@ async function parked(name: PeerName): Promise<ParkedFigures> {
   } finally {
     await peer.close();
   }
-}
-
-export interface Unavailable {
-  peer: string;
-  unavailable: string;
-}
-
-export interface VersusFigures {
-  peer: string;
-  /**
-   * Per compute handler, the bridge and the peer run alternately in one process: median wall time
-   * and median CPU time (user + system, every thread) of one execution. On a shared machine the
-   * CPU time is the steadier figure: waiting for a core inflates wall time only.
-   */
-  versus: Record<string, { bridgeUs: number; peerUs: number; bridgeCpuUs: number; peerCpuUs: number }>;
 }
 
 interface Timed {
