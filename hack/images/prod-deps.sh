@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the production dependencies of some workspaces only, at exactly the versions the lockfile
-# pins, for a runtime image. `npm ci --workspace --omit=dev` rejects this lockfile (it lacks other
-# platforms' optional packages), so the root manifest is narrowed to those workspaces and
-# `npm install` prunes the rest; a version that moved away from the lockfile fails the build.
+# pins, for a runtime image. `npm ci --workspace --omit=dev` leaves dev-only packages in the tree
+# (form-data, @types/*), so the root manifest is narrowed to those workspaces and
+# `npm install --omit=dev` prunes the rest; a version that moved away from the lockfile fails the build.
 # Usage, in a copy of the repository root inside an image build: prod-deps.sh bridge kernel
 set -euo pipefail
 [ $# -gt 0 ] || { echo "usage: prod-deps.sh <workspace directory>..." >&2; exit 2; }
