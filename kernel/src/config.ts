@@ -98,6 +98,7 @@ const variables = {
   JWT_AUDIENCE: text(),
   BODY_LIMIT: bytes(1024, 64 * 1024 ** 2, '1Mi'),
   MAX_PANELS: integer(1, 100_000, 1000),
+  MAX_STATE_BYTES: bytes(1024, 256 * 1024 ** 2, '1Mi'),
   SHUTDOWN_GRACE_MS: integer(0, 3_600_000, 25_000),
   HTTP_REQUEST_TIMEOUT_MS: integer(1000, 3_600_000, 30_000),
   HTTP_HEADERS_TIMEOUT_MS: integer(1000, 600_000, 10_000),
@@ -141,6 +142,7 @@ export interface KernelConfig {
   readonly auth?: { readonly secret: string; readonly issuer?: string; readonly audience?: string };
   readonly bodyLimitBytes: number;
   readonly maxPanels: number;
+  readonly maxStateBytes: number;
   readonly shutdownGraceMs: number;
   readonly http: {
     readonly requestTimeoutMs: number;
@@ -240,6 +242,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KernelConfig {
         }),
     bodyLimitBytes: p.BODY_LIMIT!,
     maxPanels: p.MAX_PANELS!,
+    maxStateBytes: p.MAX_STATE_BYTES!,
     shutdownGraceMs: p.SHUTDOWN_GRACE_MS!,
     http: {
       requestTimeoutMs: p.HTTP_REQUEST_TIMEOUT_MS!,

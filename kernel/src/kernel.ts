@@ -100,7 +100,12 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
   );
   const persistence = new FilePersistence(config.persistDir, logger);
   const registry = new PanelRegistry(
-    { maxPanels: config.maxPanels, defaultTimeoutMs: config.runtime.timeoutMs, extensions },
+    {
+      maxPanels: config.maxPanels,
+      maxStateBytes: config.maxStateBytes,
+      defaultTimeoutMs: config.runtime.timeoutMs,
+      extensions,
+    },
     bytecode,
     executor,
     persistence,

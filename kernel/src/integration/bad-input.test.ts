@@ -10,6 +10,7 @@ describe('bad input over HTTP', () => {
 
   beforeAll(async () => {
     kernel = await startTestKernel({
+      MAX_STATE_BYTES: '2kb',
       BODY_LIMIT: '4kb',
       MAX_PANELS: '3',
       HTTP_HEADERS_TIMEOUT_MS: '1000',
@@ -162,6 +163,44 @@ describe('bad input over HTTP', () => {
     expect((await request(kernel.url).post('/panels').send([1, 2]).expect(400)).body.error.code).toBe(
       'VALIDATION_FAILED',
     );
+  });
+
+  it('state beyond MAX_STATE_BYTES is refused at creation and when a handler grows it', async () => {
+    const created = await request(kernel.url)
+      .post('/panels')
+      .send({ title: 'big', state: { blob: 'x'.repeat(3000) } })
+      .expect(400);
+    expect(created.body.error.details).toEqual([
+      { path: '/state', message: expect.stringContaining('MAX_STATE_BYTES') },
+    ]);
+    const id = (
+      await request(kernel.url)
+        .post('/panels')
+        .send({
+          title: 'grower',
+          state: { n: 0 },
+          tools: {
+            grow: {
+              capabilities: ['state:write:*'],
+              handler: "$state.blob = 'x'.repeat($args.size); return 1",
+            },
+          },
+        })
+        .expect(201)
+    ).body.id as string;
+    const grown = await request(kernel.url)
+      .post(`/panels/${id}/trigger/grow`)
+      .send({ size: 5000 })
+      .expect(200);
+    expect(grown.body).toMatchObject({
+      status: 'error',
+      error: { code: 'RESOURCE_LIMIT', message: expect.stringContaining('MAX_STATE_BYTES') },
+    });
+    await request(kernel.url)
+      .get(`/panels/${id}/state`)
+      .expect(200, { state: { n: 0 }, version: 0 });
+    await request(kernel.url).post(`/panels/${id}/trigger/grow`).send({ size: 100 }).expect(200);
+    await request(kernel.url).delete(`/panels/${id}`).expect(200);
   });
 
   it('too many panels is 409 PANEL_LIMIT_REACHED', async () => {

@@ -130,7 +130,16 @@ export class Executor {
     outcome.metrics.compilationTimeUs = result.metrics.compilationTimeUs;
 
     for (;;) {
-      this.applySegment(request, result, outcome);
+      if (!this.applySegment(request, result, outcome)) {
+        // The state limit refused this segment. A parked handler is not resumed: the sandbox
+        // expires it after its timeout.
+        outcome.status = 'error';
+        outcome.error = {
+          code: 'RESOURCE_LIMIT',
+          message: `the panel's state would grow beyond MAX_STATE_BYTES (${panel.maxStateBytes} bytes); these mutations were not applied`,
+        };
+        break;
+      }
       if (result.status !== 'suspended') {
         outcome.status = result.status;
         if (result.status === 'success' && result.returnValue !== undefined)
@@ -182,7 +191,8 @@ export class Executor {
     return outcome;
   }
 
-  private applySegment(request: ExecutionRequest, result: SandboxResult, outcome: ExecutionOutcome): void {
+  /** Applies and broadcasts one segment; false when the state limit refused its mutations. */
+  private applySegment(request: ExecutionRequest, result: SandboxResult, outcome: ExecutionOutcome): boolean {
     const { panel } = request;
     outcome.metrics.durationUs += result.metrics.durationUs;
     outcome.metrics.hostCalls += result.metrics.hostCalls;
@@ -191,7 +201,9 @@ export class Executor {
       result.metrics.memoryPeakBytes,
     );
     if (result.stateMutations.length > 0) {
-      outcome.version = panel.apply(result.stateMutations);
+      const version = panel.apply(result.stateMutations);
+      if (version === undefined) return false;
+      outcome.version = version;
       outcome.stateMutations.push(...result.stateMutations);
       panel.channel.publish({
         type: ServerMessageType.PATCH,
@@ -212,5 +224,6 @@ export class Executor {
     }
     outcome.events.push(...result.events);
     outcome.viewCommands.push(...result.viewCommands);
+    return true;
   }
 }

@@ -4,7 +4,7 @@ import type { ValidateFunction } from 'ajv';
 import type { StateMutation } from '../sandbox/types.js';
 import { Channel } from './channel.js';
 import type { PanelDefinition } from './definition.js';
-import { applyMutations, type PanelState } from './state.js';
+import { applyMutations, entryBytes, measureState, type PanelState } from './state.js';
 
 /** A handler ready to run: its bytecode, capabilities and time budget. */
 export interface HandlerSpec {
@@ -28,6 +28,8 @@ export interface PanelInit {
   readonly state: PanelState;
   readonly version: number;
   readonly createdAt: string;
+  /** The largest the state may grow to (MAX_STATE_BYTES, measured as JSON). */
+  readonly maxStateBytes: number;
 }
 
 export class Panel {
@@ -40,8 +42,11 @@ export class Panel {
   readonly channel = new Channel();
   /** Called after every applied batch of mutations (persistence listens). */
   onChange: (panel: Panel) => void = () => {};
+  readonly maxStateBytes: number;
   private currentState: PanelState;
   private currentVersion: number;
+  private readonly keyBytes: Map<string, number>;
+  private stateBytes: number;
 
   constructor(init: PanelInit) {
     this.id = init.id;
@@ -52,6 +57,14 @@ export class Panel {
     this.createdAt = init.createdAt;
     this.currentState = init.state;
     this.currentVersion = init.version;
+    this.maxStateBytes = init.maxStateBytes;
+    this.keyBytes = measureState(init.state);
+    this.stateBytes = [...this.keyBytes.values()].reduce((sum, bytes) => sum + bytes, 0);
+  }
+
+  /** The state's size as JSON (approximately: separators and braces are not counted). */
+  get sizeBytes(): number {
+    return this.stateBytes;
   }
 
   get state(): Readonly<PanelState> {
@@ -67,10 +80,25 @@ export class Panel {
     return this.definition.extensions;
   }
 
-  /** Applies one batch atomically (synchronously) and returns the new version. */
-  apply(mutations: readonly StateMutation[]): number {
+  /**
+   * Applies one batch atomically (synchronously) and returns the new version, or undefined without
+   * changing anything when the batch would grow the state beyond maxStateBytes.
+   */
+  apply(mutations: readonly StateMutation[]): number | undefined {
     if (mutations.length === 0) return this.currentVersion;
+    const sizes = new Map<string, number>();
+    for (const mutation of mutations) {
+      sizes.set(mutation.key, mutation.operation === 'delete' ? 0 : entryBytes(mutation.key, mutation.value));
+    }
+    let total = this.stateBytes;
+    for (const [key, bytes] of sizes) total += bytes - (this.keyBytes.get(key) ?? 0);
+    if (total > this.maxStateBytes && total > this.stateBytes) return undefined;
     applyMutations(this.currentState, mutations);
+    for (const [key, bytes] of sizes) {
+      if (bytes === 0) this.keyBytes.delete(key);
+      else this.keyBytes.set(key, bytes);
+    }
+    this.stateBytes = total;
     this.currentVersion += 1;
     this.onChange(this);
     return this.currentVersion;

@@ -13,6 +13,7 @@ import { type PanelPersistence, type PanelRecord, RECORD_FORMAT } from './persis
 
 export interface RegistryOptions {
   readonly maxPanels: number;
+  readonly maxStateBytes: number;
   readonly defaultTimeoutMs: number;
   readonly extensions: {
     names: string[];
@@ -61,6 +62,15 @@ export class PanelRegistry {
       maxTimeoutMs: this.options.defaultTimeoutMs,
       extensions: this.options.extensions.names,
     });
+    const initialBytes = Buffer.byteLength(JSON.stringify(definition.state));
+    if (initialBytes > this.options.maxStateBytes) {
+      throw new KernelError('VALIDATION_FAILED', 'the initial state is larger than MAX_STATE_BYTES', [
+        {
+          path: '/state',
+          message: `${initialBytes} bytes as JSON; at most ${this.options.maxStateBytes} (MAX_STATE_BYTES)`,
+        },
+      ]);
+    }
     if (this.panels.size + this.reserved >= this.options.maxPanels) {
       throw new KernelError(
         'PANEL_LIMIT_REACHED',
@@ -212,6 +222,7 @@ export class PanelRegistry {
         state,
         version,
         createdAt,
+        maxStateBytes: this.options.maxStateBytes,
       });
     } catch (error) {
       for (const hash of acquired) this.bytecode.release(hash);
