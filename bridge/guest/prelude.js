@@ -107,7 +107,7 @@
 
   return (args, scope, registry) => {
     constant('$args', args);
-    constant('$scope', scope === undefined ? freeze(create(null)) : scope);
+    constant('$scope', scope == null ? freeze(create(null)) : scope);
     constant('$ext', buildExt(registry));
   };
 });

@@ -111,6 +111,12 @@ impl EpochTicker {
             thread: Some(thread),
         }
     }
+
+    /// Stops the thread soon, from anywhere, without waiting for it.
+    pub fn stopper(&self) -> impl FnOnce() + Send + 'static {
+        let stop = self.stop.clone();
+        move || stop.store(true, Ordering::Relaxed)
+    }
 }
 
 impl Drop for EpochTicker {

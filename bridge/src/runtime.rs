@@ -34,7 +34,7 @@ const MIN_POOL_MEMORY_BYTES: u64 = 64 * 1024 * 1024;
 
 pub struct Runtime {
     inner: Arc<Inner>,
-    _ticker: EpochTicker,
+    ticker: EpochTicker,
 }
 
 struct Inner {
@@ -161,10 +161,7 @@ impl Runtime {
                 inner.sweep_expired();
             }
         });
-        Ok(Runtime {
-            inner,
-            _ticker: ticker,
-        })
+        Ok(Runtime { inner, ticker })
     }
 
     pub fn config(&self) -> &RuntimeConfig {
@@ -313,10 +310,13 @@ impl Runtime {
     pub fn shutdown(&self, done: Box<dyn FnOnce() + Send>) {
         self.inner.begin_shutdown();
         let inner = self.inner.clone();
+        // Calls still queued need epochs for their timeouts: stop the ticker once they are done.
+        let stop_ticker = self.ticker.stopper();
         thread::Builder::new()
             .name("nexus-shutdown".into())
             .spawn(move || {
                 inner.pool.join();
+                stop_ticker();
                 done();
             })
             .expect("spawn the shutdown thread");

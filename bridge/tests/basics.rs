@@ -36,6 +36,11 @@ fn args_and_scope_are_injected() {
 }
 
 #[test]
+fn scope_is_an_empty_object_when_the_context_has_none() {
+    assert_eq!(value(&eval("return Object.keys($scope)")), json!([]));
+}
+
+#[test]
 fn thrown_errors_report_name_message_and_location_in_the_handlers_source() {
     let result = eval("const a = 1;\n  null.boom;\nreturn a");
     let error = result.error.expect("an error");
