@@ -132,15 +132,14 @@ export class Reconciler {
   ): Promise<V1Deployment | undefined> {
     const changes = new ChangeLog();
     const { name, namespace } = nameOf(desired.deployment);
+    const hpaRef = { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name, namespace };
+    const pdbRef = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', name, namespace };
     try {
-      // Independent writes go out together; the ConfigMap exists before the pods that read it.
-      await Promise.all([
+      // The writes are independent: they go out together, one round trip per pass. (A pod that
+      // starts before its ConfigMap exists waits for it; it does not fail.)
+      const [, , deployment] = await Promise.all([
         this.ensure(runtime, desired.configMap, children.configMap, changes, log),
         this.ensure(runtime, desired.service, children.service, changes, log),
-      ]);
-      const hpaRef = { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name, namespace };
-      const pdbRef = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', name, namespace };
-      const [deployment] = await Promise.all([
         this.ensure(runtime, desired.deployment, children.deployment, changes, log),
         desired.hpa
           ? this.ensure(runtime, desired.hpa, children.hpa, changes, log, false)
