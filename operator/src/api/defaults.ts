@@ -14,11 +14,12 @@ import type {
 } from './types.js';
 
 /**
- * Resident memory of an idle workspace-kernel (Node.js, the bridge, an empty pool), in MiB.
- * Measured by `make bench-kernel`; provisional until that figure is recorded in docs/benchmarks.md.
- * It is the only place this number lives: the CEL budget rule and the operator both read it.
+ * Resident memory of an idle workspace-kernel (Node.js, the bridge, one warm instance), in MiB:
+ * the highest steady idle RSS measured by `make bench-kernel` (after 2,000 executions; see the
+ * Kernel section of docs/benchmarks.md). It is the only place this number lives: the CEL budget
+ * rule and the operator both read it.
  */
-export const KERNEL_OVERHEAD_MB = 96;
+export const KERNEL_OVERHEAD_MB = 157;
 
 export const DEFAULTS = {
   replicas: 1,

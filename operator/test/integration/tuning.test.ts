@@ -193,7 +193,7 @@ describe('memory tuning', () => {
     );
 
     // Fixing the spec clears the condition and rolls out the new configuration.
-    await suite.cluster.patchRuntimeSpec(suite.namespace, 'tuned', { runtime: { maxInstances: 12 } });
+    await suite.cluster.patchRuntimeSpec(suite.namespace, 'tuned', { runtime: { maxInstances: 10 } });
     const recovered = await waitRuntime(
       suite,
       'tuned',
