@@ -30,20 +30,19 @@ KUBECTL="$BIN/kubectl-$KUBERNETES_VERSION"
 KWOK="$BIN/kwok-$KWOK_VERSION"
 KWOK_STAGES="$BIN/kwok-stages-$KWOK_VERSION.yaml"
 
-if [ ! -f "$RUN_DIR/ports.env" ]; then
-  {
-    echo "ETCD_PORT=$(free_port)"
-    echo "ETCD_PEER_PORT=$(free_port)"
-    echo "APISERVER_PORT=${NEXUS_APISERVER_PORT:-$(free_port)}"
-    echo "KCM_PORT=$(free_port)"
-    echo "SCHEDULER_PORT=$(free_port)"
-    echo "KWOK_PORT=$(free_port)"
-    echo "KERNEL_HTTP_PORT=$(free_port)"
-    echo "KERNEL_WS_PORT=$(free_port)"
-  } >"$RUN_DIR/ports.env"
-fi
+# Ports are chosen once per run directory and kept, so a restarted component comes back where its
+# clients expect it. A port missing from an older ports.env is added.
+touch "$RUN_DIR/ports.env"
 # shellcheck disable=SC1091
 source "$RUN_DIR/ports.env"
+for port_var in ETCD_PORT ETCD_PEER_PORT APISERVER_PORT KCM_PORT SCHEDULER_PORT KWOK_PORT \
+                KERNEL_HTTP_PORT KERNEL_WS_PORT; do
+  if [ -z "${!port_var:-}" ]; then
+    pick_port "$port_var"
+    [ "$port_var" = APISERVER_PORT ] && APISERVER_PORT="${NEXUS_APISERVER_PORT:-$APISERVER_PORT}"
+    echo "$port_var=${!port_var}" >>"$RUN_DIR/ports.env"
+  fi
+done
 API_URL="https://127.0.0.1:$APISERVER_PORT"
 
 step "[2/7] certificates in $PKI"

@@ -28,19 +28,27 @@ running_pid() {
   fi
 }
 
-# A free TCP port on 127.0.0.1 from the ephemeral-free range 20000-32767.
-free_port() {
+# Sets the variable named $1 to a TCP port that nothing listens on, from 20000-32767 (below the
+# ephemeral range), never one this shell picked before.
+pick_port() {
   local port used
   used="$(ss -Htan | awk '{print $4}' | sed 's/.*://' | sort -u)"
   for _ in $(seq 1 200); do
     port=$((20000 + RANDOM % 12768))
     if ! grep -qx "$port" <<<"$used" && ! grep -qx "$port" <<<"${TAKEN_PORTS:-}"; then
       TAKEN_PORTS="${TAKEN_PORTS:-}"$'\n'"$port"
-      echo "$port"
+      printf -v "$1" '%s' "$port"
       return 0
     fi
   done
   die "no free port found"
+}
+
+# Prints one free port (for a single port; use pick_port for several in a row).
+free_port() {
+  local port
+  pick_port port
+  echo "$port"
 }
 
 # Polls a command until it succeeds or the deadline (seconds) passes.
