@@ -12,6 +12,12 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 /** Runs untrusted handlers in QuickJS inside WebAssembly. See docs/bridge-api.md. */
 export declare class WasmRuntime {
   constructor(config?: RuntimeConfig | undefined | null)
+  /**
+   * Resolves once the sandbox engine is ready (the constructor returns at once; a cold start
+   * compiles the guest for a few seconds, and calls made meanwhile wait). Rejects with the
+   * reason it cannot start.
+   */
+  ready(): Promise<void>
   executeHandler(code: string, ctx: WasmContext, timeoutMs?: number | undefined | null): Promise<WasmResult>
   precompileHandler(code: string): Promise<Buffer>
   executeCompiledHandler(bytecode: Buffer, ctx: WasmContext, timeoutMs?: number | undefined | null): Promise<WasmResult>

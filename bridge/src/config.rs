@@ -33,6 +33,8 @@ pub struct RuntimeConfig {
 }
 
 pub const MAX_MEMORY_LIMIT_BYTES: u64 = 1024 * MIB;
+/// The smallest memoryLimitBytes: the pre-initialised guest (~1.5 MiB) plus room to run.
+pub const MIN_MEMORY_LIMIT_BYTES: u64 = 4 * MIB;
 pub const MAX_TIMEOUT_MS: u64 = 10 * 60 * 1000;
 
 impl RuntimeConfig {

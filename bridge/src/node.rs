@@ -200,6 +200,16 @@ impl WasmRuntime {
             .map_err(|e| js_error(&env, e))
     }
 
+    /// Resolves once the sandbox engine is ready (the constructor returns at once; a cold start
+    /// compiles the guest for a few seconds, and calls made meanwhile wait). Rejects with the
+    /// reason it cannot start.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn ready<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
+        let (deferred, promise) = env.create_deferred()?;
+        self.runtime.ready(settle(deferred, |()| ()));
+        Ok(promise)
+    }
+
     #[napi(ts_return_type = "Promise<WasmResult>")]
     pub fn execute_handler<'env>(
         &self,

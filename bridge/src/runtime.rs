@@ -4,7 +4,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -34,13 +34,16 @@ const MIN_POOL_MEMORY_BYTES: u64 = 64 * 1024 * 1024;
 
 pub struct Runtime {
     inner: Arc<Inner>,
-    ticker: EpochTicker,
+    /// Started by the start-up thread once the engine exists.
+    ticker: Arc<Mutex<Option<EpochTicker>>>,
 }
 
 struct Inner {
     config: RuntimeConfig,
     limits: CallLimits,
-    engine: SandboxEngine,
+    /// Built on a start-up thread (compiling the guest can take seconds on a cold cache): calls
+    /// made meanwhile wait in the queue.
+    engine: OnceLock<Result<SandboxEngine, ApiError>>,
     pool: WorkerPool,
     parking: Mutex<Parking>,
     bytecode: BytecodeCache,
@@ -98,9 +101,9 @@ enum Code {
 }
 
 impl Runtime {
+    /// Validates the configuration and returns at once; the engine is built on a start-up thread.
     pub fn new(options: &RuntimeOptions) -> Result<Self, ApiError> {
-        // Everything but the memory floor can be checked before the engine exists.
-        let config = RuntimeConfig::from_options(options, crate::engine::GUEST_HEADROOM_BYTES)?;
+        let config = RuntimeConfig::from_options(options, config::MIN_MEMORY_LIMIT_BYTES)?;
         if let Some(dir) = &config.cache_dir {
             std::fs::create_dir_all(dir).map_err(|e| {
                 ApiError::new(
@@ -113,23 +116,6 @@ impl Runtime {
             .map_or(2, |n| n.get() as u32)
             .max(2)
             .min(config.max_instances);
-        let pool_config = RuntimeConfig {
-            memory_limit_bytes: config.memory_limit_bytes.max(MIN_POOL_MEMORY_BYTES),
-            ..config.clone()
-        };
-        let engine =
-            SandboxEngine::new(&pool_config, config.max_instances + workers + 1).map_err(|e| {
-                ApiError::new(
-                    ApiErrorCode::InternalError,
-                    format!("the sandbox engine cannot start: {e:#}"),
-                )
-            })?;
-        if config.memory_limit_bytes < engine.minimum_memory_bytes {
-            return Err(
-                RuntimeConfig::from_options(options, engine.minimum_memory_bytes).unwrap_err(),
-            );
-        }
-
         let inner = Arc::new(Inner {
             limits: CallLimits {
                 max_host_calls: config.max_host_calls,
@@ -139,7 +125,7 @@ impl Runtime {
             },
             bytecode: BytecodeCache::new(config.cache_dir.clone()),
             pool: WorkerPool::new(workers, config.max_instances),
-            engine,
+            engine: OnceLock::new(),
             parking: Mutex::default(),
             stats: Stats::default(),
             running: AtomicU64::new(0),
@@ -148,32 +134,43 @@ impl Runtime {
             id_salt: RandomState::new().hash_one(Instant::now()),
             config,
         });
-        inner.warm_up();
-
-        let weak = Arc::downgrade(&inner);
-        let ticks = AtomicU64::new(0);
-        let ticker = EpochTicker::start(inner.engine.engine.weak(), move || {
-            if ticks
-                .fetch_add(1, Ordering::Relaxed)
-                .is_multiple_of(SWEEP_EVERY_TICKS)
-                && let Some(inner) = weak.upgrade()
-            {
-                inner.sweep_expired();
-            }
-        });
+        let ticker = Arc::new(Mutex::new(None));
+        let (starting, ticker_slot) = (inner.clone(), ticker.clone());
+        thread::Builder::new()
+            .name("nexus-start".into())
+            .spawn(move || starting.start_engine(workers, &ticker_slot))
+            .map_err(|e| {
+                ApiError::new(
+                    ApiErrorCode::InternalError,
+                    format!("cannot start a thread: {e}"),
+                )
+            })?;
         Ok(Runtime { inner, ticker })
+    }
+
+    /// Replies once the engine is ready, or with why it could not start.
+    pub fn ready(&self, reply: Reply<()>) {
+        if self.inner.is_shut_down() {
+            return reply(Err(ApiError::shut_down()));
+        }
+        let inner = self.inner.clone();
+        thread::spawn(move || reply(inner.engine().map(|_| ())));
     }
 
     pub fn config(&self) -> &RuntimeConfig {
         &self.inner.config
     }
 
-    pub fn minimum_memory_bytes(&self) -> u64 {
-        self.inner.engine.minimum_memory_bytes
+    /// What the guest needs at least (waits for the engine).
+    pub fn minimum_memory_bytes(&self) -> Result<u64, ApiError> {
+        self.inner
+            .engine()
+            .map(|engine| engine.minimum_memory_bytes)
     }
 
-    pub fn module_source(&self) -> crate::module_cache::ModuleSource {
-        self.inner.engine.module_source
+    /// Where the guest module came from (waits for the engine).
+    pub fn module_source(&self) -> Result<crate::module_cache::ModuleSource, ApiError> {
+        self.inner.engine().map(|engine| engine.module_source)
     }
 
     pub fn execute(
@@ -214,7 +211,10 @@ impl Runtime {
         let inner = self.inner.clone();
         self.inner.pool.submit(true, move |slot| {
             let slot = slot.expect("submitted with needs_slot");
-            reply(Ok(inner.run(slot, code, ctx, timeout_ms)));
+            match inner.engine() {
+                Ok(engine) => reply(Ok(inner.run(engine, slot, code, ctx, timeout_ms))),
+                Err(error) => reply(Err(error)),
+            }
         });
     }
 
@@ -311,12 +311,19 @@ impl Runtime {
         self.inner.begin_shutdown();
         let inner = self.inner.clone();
         // Calls still queued need epochs for their timeouts: stop the ticker once they are done.
-        let stop_ticker = self.ticker.stopper();
+        let stop_ticker = self
+            .ticker
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map(EpochTicker::stopper);
         thread::Builder::new()
             .name("nexus-shutdown".into())
             .spawn(move || {
                 inner.pool.join();
-                stop_ticker();
+                if let Some(stop) = stop_ticker {
+                    stop();
+                }
                 done();
             })
             .expect("spawn the shutdown thread");
@@ -330,6 +337,57 @@ impl Drop for Runtime {
 }
 
 impl Inner {
+    /// Runs on the start-up thread: builds the engine, starts the epoch ticker, warms instances.
+    fn start_engine(self: Arc<Self>, workers: u32, ticker: &Mutex<Option<EpochTicker>>) {
+        let config = &self.config;
+        let pool_config = RuntimeConfig {
+            memory_limit_bytes: config.memory_limit_bytes.max(MIN_POOL_MEMORY_BYTES),
+            ..config.clone()
+        };
+        let built = SandboxEngine::new(&pool_config, config.max_instances + workers + 1)
+            .map_err(|e| {
+                ApiError::new(
+                    ApiErrorCode::InternalError,
+                    format!("the sandbox engine cannot start: {e:#}"),
+                )
+            })
+            .and_then(|engine| {
+                if config.memory_limit_bytes < engine.minimum_memory_bytes {
+                    return Err(ApiError::new(
+                        ApiErrorCode::InvalidConfig,
+                        format!(
+                            "memoryLimitBytes {} is below the {} bytes the sandbox guest needs",
+                            config.memory_limit_bytes, engine.minimum_memory_bytes
+                        ),
+                    ));
+                }
+                Ok(engine)
+            });
+        if let Ok(engine) = &built {
+            let weak = Arc::downgrade(&self);
+            let ticks = AtomicU64::new(0);
+            *ticker.lock().unwrap() = Some(EpochTicker::start(engine.engine.weak(), move || {
+                if ticks
+                    .fetch_add(1, Ordering::Relaxed)
+                    .is_multiple_of(SWEEP_EVERY_TICKS)
+                    && let Some(inner) = weak.upgrade()
+                {
+                    inner.sweep_expired();
+                }
+            }));
+        }
+        if let Err(error) = &built {
+            tracing::error!(%error, "the sandbox engine cannot start");
+        }
+        let _ = self.engine.set(built);
+        self.warm_up();
+    }
+
+    /// The engine, once built (blocks until then).
+    fn engine(&self) -> Result<&SandboxEngine, ApiError> {
+        self.engine.wait().as_ref().map_err(Clone::clone)
+    }
+
     fn is_shut_down(&self) -> bool {
         self.shut_down.load(Ordering::Acquire)
     }
@@ -343,15 +401,12 @@ impl Inner {
 
     /// Touches minInstances pool slots so their memory images are mapped before the first call.
     fn warm_up(&self) {
+        let Ok(engine) = self.engine() else { return };
         for _ in 0..self.config.min_instances {
             let ctx = ExecutionContext::default();
-            if let Err(error) = Execution::new(
-                &self.engine,
-                ctx,
-                self.limits,
-                self.config.memory_limit_bytes,
-                1,
-            ) {
+            if let Err(error) =
+                Execution::new(engine, ctx, self.limits, self.config.memory_limit_bytes, 1)
+            {
                 tracing::warn!(%error, "could not warm a sandbox instance");
             }
         }
@@ -359,11 +414,12 @@ impl Inner {
 
     fn new_execution(
         &self,
+        engine: &SandboxEngine,
         ctx: ExecutionContext,
         timeout_ms: u64,
     ) -> Result<Execution, HandlerError> {
         Execution::new(
-            &self.engine,
+            engine,
             ctx,
             self.limits,
             self.config.memory_limit_bytes,
@@ -379,13 +435,14 @@ impl Inner {
 
     fn run(
         &self,
+        engine: &SandboxEngine,
         slot: Slot,
         code: Code,
         ctx: ExecutionContext,
         timeout_ms: u64,
     ) -> ExecutionResult {
         let context = context_json(&ctx);
-        let mut execution = match self.new_execution(ctx, timeout_ms) {
+        let mut execution = match self.new_execution(engine, ctx, timeout_ms) {
             Ok(execution) => execution,
             Err(error) => return self.failed_to_start(error),
         };
@@ -422,8 +479,9 @@ impl Inner {
     }
 
     fn precompile(&self, source: &str) -> Result<Vec<u8>, ApiError> {
+        let engine = self.engine()?;
         let mut execution = self
-            .new_execution(ExecutionContext::default(), self.config.timeout_ms)
+            .new_execution(engine, ExecutionContext::default(), self.config.timeout_ms)
             .map_err(internal)?;
         self.compile_cached(&mut execution, source)
             .map_err(|error| match error.code {
@@ -570,7 +628,13 @@ impl Inner {
             queued: self.pool.queued(),
             memory_in_use: parked_memory
                 + running
-                    * (self.engine.minimum_memory_bytes - crate::engine::GUEST_HEADROOM_BYTES),
+                    * self
+                        .engine
+                        .get()
+                        .and_then(|e| e.as_ref().ok())
+                        .map_or(0, |e| {
+                            e.minimum_memory_bytes - crate::engine::GUEST_HEADROOM_BYTES
+                        }),
         }
     }
 }

@@ -96,7 +96,9 @@ fn a_corrupt_module_cache_file_is_ignored_and_rebuilt() {
         cache_dir: Some(dir.path().to_string_lossy().into()),
         ..Default::default()
     };
-    drop(runtime(options.clone()));
+    let first = runtime(options.clone());
+    nexus_bridge::blocking(|reply| first.ready(reply)).unwrap();
+    drop(first);
     let file = fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -119,24 +119,44 @@ fn invalid_configuration_is_refused_with_the_field_named() {
 }
 
 #[test]
-fn the_memory_floor_is_the_guest_snapshot_plus_headroom() {
-    let floor = shared().minimum_memory_bytes();
+fn the_guest_fits_in_the_smallest_memory_limit() {
+    let floor = nexus_bridge::config::MIN_MEMORY_LIMIT_BYTES;
+    let needed = shared().minimum_memory_bytes().unwrap();
     assert!(
-        floor > nexus_bridge::engine::GUEST_HEADROOM_BYTES,
-        "{floor}"
+        needed <= floor,
+        "the guest needs {needed} bytes, the floor is {floor}"
     );
-    let just_below = RuntimeOptions {
+    let below = RuntimeOptions {
         memory_limit_bytes: Some((floor - 1) as f64),
         ..Default::default()
     };
-    assert!(Runtime::new(&just_below).is_err());
-    let at_floor = RuntimeOptions {
+    assert_eq!(
+        Runtime::new(&below).err().unwrap().code,
+        ApiErrorCode::InvalidConfig
+    );
+    let rt = runtime(RuntimeOptions {
         memory_limit_bytes: Some(floor as f64),
         ..Default::default()
-    };
-    let rt = runtime(at_floor);
+    });
     assert_eq!(
         value(&run(&rt, "return 'fits'", ctx(json!({}), &[]))),
         json!("fits")
     );
+}
+
+#[test]
+fn the_constructor_returns_before_the_engine_is_ready_and_calls_wait_for_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // A fresh cache directory and engine configuration: this runtime builds its own engine.
+    let options = RuntimeOptions {
+        cache_dir: Some(dir.path().to_string_lossy().into()),
+        max_instances: Some(7.0),
+        ..Default::default()
+    };
+    let rt = Runtime::new(&options).unwrap();
+    assert_eq!(
+        value(&run(&rt, "return 'waited'", ctx(json!({}), &[]))),
+        json!("waited")
+    );
+    nexus_bridge::blocking(|reply| rt.ready(reply)).unwrap();
 }

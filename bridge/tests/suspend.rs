@@ -170,4 +170,6 @@ fn calls_after_shutdown_are_refused() {
         .unwrap_err();
     assert_eq!(error.code, ApiErrorCode::RuntimeShutDown);
     assert_eq!(rt.stats().unwrap_err().code, ApiErrorCode::RuntimeShutDown);
+    let ready = blocking(|reply| rt.ready(reply)).unwrap_err();
+    assert_eq!(ready.code, ApiErrorCode::RuntimeShutDown);
 }
