@@ -31,13 +31,14 @@ running_pid() {
 # Sets the variable named $1 to a TCP port that nothing listens on, from 20000-32767 (below the
 # ephemeral range), never one this shell picked before.
 pick_port() {
-  local port used
-  used="$(ss -Htan | awk '{print $4}' | sed 's/.*://' | sort -u)"
+  # Names of its own, so that the caller's variable $1 is never shadowed by a local.
+  local _pick_candidate _pick_used
+  _pick_used="$(ss -Htan | awk '{print $4}' | sed 's/.*://' | sort -u)"
   for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 12768))
-    if ! grep -qx "$port" <<<"$used" && ! grep -qx "$port" <<<"${TAKEN_PORTS:-}"; then
-      TAKEN_PORTS="${TAKEN_PORTS:-}"$'\n'"$port"
-      printf -v "$1" '%s' "$port"
+    _pick_candidate=$((20000 + RANDOM % 12768))
+    if ! grep -qx "$_pick_candidate" <<<"$_pick_used" && ! grep -qx "$_pick_candidate" <<<"${TAKEN_PORTS:-}"; then
+      TAKEN_PORTS="${TAKEN_PORTS:-}"$'\n'"$_pick_candidate"
+      printf -v "$1" '%s' "$_pick_candidate"
       return 0
     fi
   done
