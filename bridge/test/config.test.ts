@@ -45,6 +45,23 @@ describe('RuntimeConfig validation', () => {
     expect(error.message).toContain('maxInstances');
   });
 
+  it('returns at once and lets calls made before ready() wait for the engine', async () => {
+    const runtime = new WasmRuntime({ maxInstances: 1 });
+    try {
+      const early = runtime.executeHandler('return "early"', {
+        panelId: 'p',
+        handlerName: 'h',
+        stateSnapshot: {},
+        args: {},
+        capabilities: [],
+      });
+      await expect(runtime.ready()).resolves.toBeUndefined();
+      expect((await early).returnValue).toBe('early');
+    } finally {
+      await runtime.shutdown();
+    }
+  });
+
   it('applies the documented defaults', async () => {
     const runtime = new WasmRuntime();
     try {

@@ -38,34 +38,39 @@ const handlerCodeProducers: Record<string, ((rt: Runtime) => Promise<WasmResult>
 };
 
 /**
- * The constructor's INTERNAL_ERROR: in a child Node whose address space is capped at 16 GB, the
- * engine cannot reserve the instance pool of 1,000 instances of 1 GiB. Rejects with the child's
- * error code and message.
+ * INTERNAL_ERROR: in a child Node whose address space is capped at 16 GB, the engine cannot
+ * reserve a pool of 1,000 instances of 1 GiB. `ready()` and every later call must reject with
+ * the same code; rejects with what `ready()` reported.
  */
-async function constructWithoutAddressSpace(): Promise<never> {
+async function startWithoutAddressSpace(): Promise<never> {
   const script = `
     import { WasmRuntime } from '@nexus/bridge';
-    try {
-      new WasmRuntime({ maxInstances: 1000, memoryLimitBytes: 1024 ** 3 });
-      process.stdout.write('{}');
-    } catch (e) {
-      process.stdout.write(JSON.stringify({ code: e.code, message: e.message }));
-    }
+    const outcome = async (call) => {
+      try { await call(); return {}; } catch (e) { return { code: e.code, message: e.message }; }
+    };
+    const runtime = new WasmRuntime({ maxInstances: 1000, memoryLimitBytes: 1024 ** 3 });
+    const ready = await outcome(() => runtime.ready());
+    const execute = await outcome(() => runtime.executeHandler('return 1', {
+      panelId: 'p', handlerName: 'h', stateSnapshot: {}, args: {}, capabilities: [],
+    }));
+    process.stdout.write(JSON.stringify({ ready, execute }));
     process.exit(0);`;
   const { stdout } = await promisify(execFile)(
     '/bin/sh',
     ['-c', 'ulimit -v 16000000 && exec "$0" --input-type=module -e "$1"', process.execPath, script],
     { cwd: new URL('..', import.meta.url).pathname },
   );
-  const { code, message } = JSON.parse(stdout) as { code?: string; message?: string };
-  throw Object.assign(new Error(message ?? 'the runtime started'), { code });
+  type Outcome = { code?: string; message?: string };
+  const { ready, execute } = JSON.parse(stdout) as { ready: Outcome; execute: Outcome };
+  expect(execute.code).toBe(ready.code);
+  throw Object.assign(new Error(ready.message ?? 'the engine started'), { code: ready.code });
 }
 
 const apiCodeProducers: Record<string, (rt: Runtime) => Promise<unknown>> = {
   INVALID_CONFIG: () => Promise.resolve().then(() => new WasmRuntime({ maxInstances: -1 })),
   COMPILATION_ERROR: (rt) => rt.precompileHandler('return ('),
   SUSPENSION_NOT_FOUND: (rt) => rt.resumeHandler('unknown-id', { success: true }),
-  INTERNAL_ERROR: constructWithoutAddressSpace,
+  INTERNAL_ERROR: startWithoutAddressSpace,
   RUNTIME_SHUT_DOWN: async () => {
     const closed = new WasmRuntime({ maxInstances: 1 });
     await closed.shutdown();

@@ -21,6 +21,7 @@ describe('shutdown', () => {
       ],
       ['getStats', () => runtime.getStats()],
       ['getMetrics', () => runtime.getMetrics()],
+      ['ready', () => runtime.ready()],
     ];
     for (const [name, call] of calls) {
       const error = await rejectionOf(call);
