@@ -12,6 +12,7 @@ mod guest_json;
 mod host;
 pub mod module_cache;
 mod node;
+mod parking;
 pub mod pool;
 pub mod runtime;
 pub mod snapshot;

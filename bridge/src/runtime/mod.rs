@@ -1,31 +1,29 @@
 //! The bridge as plain Rust: what `WasmRuntime` does, without Node. Calls return through a
 //! [`Reply`] invoked on a bridge thread; the napi layer turns that into a promise.
 
-use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::bytecode::{self, BytecodeCache};
 use crate::config::{self, RuntimeConfig, RuntimeOptions};
 use crate::engine::{EpochTicker, SandboxEngine};
-use crate::error::{ApiError, ApiErrorCode, ErrorCode};
-use crate::execution::{Execution, Segment, context_json};
+use crate::error::{ApiError, ApiErrorCode};
+use crate::execution::Execution;
+use crate::parking::Parking;
 use crate::pool::{Slot, WorkerPool};
 use crate::stats::{Gauges, Stats};
 use crate::store::{CallLimits, MAX_RECORDED_BYTES};
-use crate::types::{
-    ExecutionContext, ExecutionMetrics, ExecutionResult, ExecutionStatus, HandlerError,
-    ResumeValue, RuntimeStats, Suspension,
-};
+use crate::types::{ExecutionContext, ExecutionResult, ResumeValue, RuntimeStats};
+
+mod execute;
+mod start;
 
 /// Receives the outcome of an asynchronous call, on a bridge thread.
 pub type Reply<T> = Box<dyn FnOnce(Result<T, ApiError>) + Send>;
 
-/// How many resumed or expired suspension ids are remembered, to say why a resume failed.
-const RETIRED_IDS: usize = 10_000;
 /// How often parked instances are checked for expiry, in epoch ticks.
 const SWEEP_EVERY_TICKS: u64 = 10;
 /// The pool slot floor: pre-initialisation needs room whatever memoryLimitBytes says; the limit
@@ -45,7 +43,7 @@ struct Inner {
     /// made meanwhile wait in the queue.
     engine: OnceLock<Result<SandboxEngine, ApiError>>,
     pool: WorkerPool,
-    parking: Mutex<Parking>,
+    parking: Mutex<Parking<Parked>>,
     bytecode: BytecodeCache,
     stats: Stats,
     running: AtomicU64,
@@ -54,10 +52,10 @@ struct Inner {
     id_salt: u64,
 }
 
+/// A suspended execution with the slot it holds.
 struct Parked {
     execution: Execution,
     slot: Slot,
-    deadline: Instant,
     reported: Reported,
 }
 
@@ -68,31 +66,6 @@ struct Reported {
     mutations: usize,
     events: usize,
     view_commands: usize,
-}
-
-#[derive(Default)]
-struct Parking {
-    live: HashMap<String, Parked>,
-    retired: HashMap<String, Retired>,
-    retired_order: VecDeque<String>,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Retired {
-    Resumed,
-    Expired,
-}
-
-impl Parking {
-    fn retire(&mut self, id: String, why: Retired) {
-        if self.retired_order.len() == RETIRED_IDS
-            && let Some(oldest) = self.retired_order.pop_front()
-        {
-            self.retired.remove(&oldest);
-        }
-        self.retired.insert(id.clone(), why);
-        self.retired_order.push_back(id);
-    }
 }
 
 enum Code {
@@ -233,29 +206,9 @@ impl Runtime {
         if self.inner.is_shut_down() {
             return reply(Err(ApiError::shut_down()));
         }
-        let parked = {
-            let mut parking = self.inner.parking.lock().unwrap();
-            match parking.live.remove(&suspension_id) {
-                Some(parked) => {
-                    parking.retire(suspension_id, Retired::Resumed);
-                    parked
-                }
-                None => {
-                    let why = match parking.retired.get(&suspension_id) {
-                        Some(Retired::Resumed) => "has already been resumed",
-                        Some(Retired::Expired) => {
-                            "expired: the handler was parked longer than its timeout"
-                        }
-                        None => "is unknown",
-                    };
-                    let message = format!("suspension {suspension_id:?} {why}");
-                    drop(parking);
-                    return reply(Err(ApiError::new(
-                        ApiErrorCode::SuspensionNotFound,
-                        message,
-                    )));
-                }
-            }
+        let parked = match self.inner.parking.lock().unwrap().take(&suspension_id) {
+            Ok(parked) => parked,
+            Err(error) => return reply(Err(error)),
         };
         let inner = self.inner.clone();
         self.inner.pool.submit(false, move |_| {
@@ -337,52 +290,6 @@ impl Drop for Runtime {
 }
 
 impl Inner {
-    /// Runs on the start-up thread: builds the engine, starts the epoch ticker, warms instances.
-    fn start_engine(self: Arc<Self>, workers: u32, ticker: &Mutex<Option<EpochTicker>>) {
-        let config = &self.config;
-        let pool_config = RuntimeConfig {
-            memory_limit_bytes: config.memory_limit_bytes.max(MIN_POOL_MEMORY_BYTES),
-            ..config.clone()
-        };
-        let built = SandboxEngine::new(&pool_config, config.max_instances + workers + 1)
-            .map_err(|e| {
-                ApiError::new(
-                    ApiErrorCode::InternalError,
-                    format!("the sandbox engine cannot start: {e:#}"),
-                )
-            })
-            .and_then(|engine| {
-                if config.memory_limit_bytes < engine.minimum_memory_bytes {
-                    return Err(ApiError::new(
-                        ApiErrorCode::InvalidConfig,
-                        format!(
-                            "memoryLimitBytes {} is below the {} bytes the sandbox guest needs",
-                            config.memory_limit_bytes, engine.minimum_memory_bytes
-                        ),
-                    ));
-                }
-                Ok(engine)
-            });
-        if let Ok(engine) = &built {
-            let weak = Arc::downgrade(&self);
-            let ticks = AtomicU64::new(0);
-            *ticker.lock().unwrap() = Some(EpochTicker::start(engine.engine.weak(), move || {
-                if ticks
-                    .fetch_add(1, Ordering::Relaxed)
-                    .is_multiple_of(SWEEP_EVERY_TICKS)
-                    && let Some(inner) = weak.upgrade()
-                {
-                    inner.sweep_expired();
-                }
-            }));
-        }
-        if let Err(error) = &built {
-            tracing::error!(%error, "the sandbox engine cannot start");
-        }
-        let _ = self.engine.set(built);
-        self.warm_up();
-    }
-
     /// The engine, once built (blocks until then).
     fn engine(&self) -> Result<&SandboxEngine, ApiError> {
         self.engine.wait().as_ref().map_err(Clone::clone)
@@ -394,184 +301,9 @@ impl Inner {
 
     fn begin_shutdown(&self) {
         self.shut_down.store(true, Ordering::Release);
-        let parked = std::mem::take(&mut self.parking.lock().unwrap().live);
+        let parked = self.parking.lock().unwrap().drain();
         drop(parked);
         self.pool.close();
-    }
-
-    /// Touches minInstances pool slots so their memory images are mapped before the first call.
-    fn warm_up(&self) {
-        let Ok(engine) = self.engine() else { return };
-        for _ in 0..self.config.min_instances {
-            let ctx = ExecutionContext::default();
-            if let Err(error) =
-                Execution::new(engine, ctx, self.limits, self.config.memory_limit_bytes, 1)
-            {
-                tracing::warn!(%error, "could not warm a sandbox instance");
-            }
-        }
-    }
-
-    fn new_execution(
-        &self,
-        engine: &SandboxEngine,
-        ctx: ExecutionContext,
-        timeout_ms: u64,
-    ) -> Result<Execution, HandlerError> {
-        Execution::new(
-            engine,
-            ctx,
-            self.limits,
-            self.config.memory_limit_bytes,
-            timeout_ms,
-        )
-        .map_err(|e| {
-            HandlerError::new(
-                ErrorCode::InternalError,
-                format!("could not start a sandbox instance: {e}"),
-            )
-        })
-    }
-
-    fn run(
-        &self,
-        engine: &SandboxEngine,
-        slot: Slot,
-        code: Code,
-        ctx: ExecutionContext,
-        timeout_ms: u64,
-    ) -> ExecutionResult {
-        let context = context_json(&ctx);
-        let mut execution = match self.new_execution(engine, ctx, timeout_ms) {
-            Ok(execution) => execution,
-            Err(error) => return self.failed_to_start(error),
-        };
-        self.running.fetch_add(1, Ordering::Relaxed);
-        let bytecode = match code {
-            Code::Bytecode(envelope) => match bytecode::unwrap(&envelope) {
-                Ok(payload) => Ok(payload.to_vec()),
-                Err(reason) => Err(HandlerError::new(ErrorCode::InvalidHandler, reason)),
-            },
-            Code::Source(source) => self.compile_cached(&mut execution, &source),
-        };
-        let segment = match bytecode {
-            Ok(bytecode) => execution.start(&bytecode, &context),
-            Err(error) => Segment::Failed(error),
-        };
-        self.settle(execution, slot, segment, Reported::default())
-    }
-
-    fn compile_cached(
-        &self,
-        execution: &mut Execution,
-        source: &str,
-    ) -> Result<Vec<u8>, HandlerError> {
-        let key = bytecode::source_key(source);
-        if let Some(hit) = self.bytecode.get(&key) {
-            self.stats.cache_hits.fetch_add(1, Ordering::Relaxed);
-            execution.cache_hit = true;
-            return Ok(hit.as_ref().clone());
-        }
-        self.stats.cache_misses.fetch_add(1, Ordering::Relaxed);
-        let compiled = execution.compile(source)?;
-        self.bytecode.insert(key, compiled.clone());
-        Ok(compiled)
-    }
-
-    fn precompile(&self, source: &str) -> Result<Vec<u8>, ApiError> {
-        let engine = self.engine()?;
-        let mut execution = self
-            .new_execution(engine, ExecutionContext::default(), self.config.timeout_ms)
-            .map_err(internal)?;
-        self.compile_cached(&mut execution, source)
-            .map_err(|error| match error.code {
-                ErrorCode::CompilationError => ApiError {
-                    code: ApiErrorCode::CompilationError,
-                    message: error.message,
-                    location: error.location,
-                },
-                _ => internal(error),
-            })
-    }
-
-    /// Turns a segment into a result carrying what happened since `since` (results are deltas);
-    /// a suspended execution is parked with its slot.
-    fn settle(
-        &self,
-        execution: Execution,
-        slot: Slot,
-        segment: Segment,
-        since: Reported,
-    ) -> ExecutionResult {
-        self.running.fetch_sub(1, Ordering::Relaxed);
-        let state = execution.state();
-        let mut result = ExecutionResult {
-            status: ExecutionStatus::Success,
-            return_value: None,
-            state_mutations: state.mutations[since.mutations..].to_vec(),
-            events: state.events[since.events..].to_vec(),
-            view_commands: state.view_commands[since.view_commands..].to_vec(),
-            suspension: None,
-            error: None,
-            metrics: execution.metrics(),
-        };
-        let reported = Reported {
-            host_calls: state.host_calls,
-            mutations: state.mutations.len(),
-            events: state.events.len(),
-            view_commands: state.view_commands.len(),
-        };
-        match segment {
-            Segment::Done(value) => result.return_value = value,
-            Segment::Failed(error) => {
-                result.status = ExecutionStatus::Error;
-                result.error = Some(error);
-            }
-            Segment::Suspended(call) => {
-                let suspension_id = self.new_suspension_id();
-                result.status = ExecutionStatus::Suspended;
-                result.suspension = Some(Suspension {
-                    suspension_id: suspension_id.clone(),
-                    extension_name: call.extension,
-                    method: call.method,
-                    args: call.args,
-                });
-                let timeout = Duration::from_millis(execution.timeout_ms());
-                let parked = Parked {
-                    execution,
-                    slot,
-                    deadline: Instant::now() + timeout,
-                    reported,
-                };
-                if self.is_shut_down() {
-                    drop(parked);
-                } else {
-                    self.parking
-                        .lock()
-                        .unwrap()
-                        .live
-                        .insert(suspension_id, parked);
-                }
-            }
-        }
-        self.stats
-            .record(&result, u64::from(reported.host_calls - since.host_calls));
-        result
-    }
-
-    fn failed_to_start(&self, error: HandlerError) -> ExecutionResult {
-        let result = ExecutionResult {
-            status: ExecutionStatus::Error,
-            return_value: None,
-            state_mutations: vec![],
-            events: vec![],
-            view_commands: vec![],
-            suspension: None,
-            error: Some(error),
-            metrics: ExecutionMetrics::default(),
-        };
-        self.stats.record(&result, 0);
-        result
     }
 
     fn new_suspension_id(&self) -> String {
@@ -582,22 +314,7 @@ impl Inner {
 
     fn sweep_expired(&self) {
         let now = Instant::now();
-        let expired: Vec<Parked> = {
-            let mut parking = self.parking.lock().unwrap();
-            let ids: Vec<String> = parking
-                .live
-                .iter()
-                .filter(|(_, p)| p.deadline <= now)
-                .map(|(id, _)| id.clone())
-                .collect();
-            ids.into_iter()
-                .filter_map(|id| {
-                    let parked = parking.live.remove(&id)?;
-                    parking.retire(id, Retired::Expired);
-                    Some(parked)
-                })
-                .collect()
-        };
+        let expired = self.parking.lock().unwrap().take_expired(now);
         if !expired.is_empty() {
             self.stats
                 .expired
@@ -610,9 +327,8 @@ impl Inner {
         let (suspended, parked_memory) = {
             let parking = self.parking.lock().unwrap();
             (
-                parking.live.len() as u32,
+                parking.count() as u32,
                 parking
-                    .live
                     .values()
                     .map(|p| p.execution.memory_bytes())
                     .sum::<u64>(),
@@ -637,10 +353,6 @@ impl Inner {
                         }),
         }
     }
-}
-
-fn internal(error: HandlerError) -> ApiError {
-    ApiError::new(ApiErrorCode::InternalError, error.message)
 }
 
 /// Runs an asynchronous call and waits for its reply (tests, tools).

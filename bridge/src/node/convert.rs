@@ -1,15 +1,11 @@
-//! The napi glue: JavaScript types, conversions, promises. No logic lives here; `Runtime` does
-//! the work on bridge-owned threads and settles each promise through a `JsDeferred`.
+//! The JavaScript-facing types (they generate index.d.ts) and their conversions to and from the
+//! plain Rust types.
 
 use std::collections::HashMap;
 
-use napi::bindgen_prelude::{Buffer, Env, Object, Result, Status, ToNapiValue};
-use napi::{JsDeferred, JsValue};
 use napi_derive::napi;
 use serde_json::{Map, Value};
 
-use crate::error::ApiError;
-use crate::runtime::{Reply, Runtime};
 use crate::{config, types};
 
 #[napi(string_enum)]
@@ -184,170 +180,7 @@ pub struct RuntimeStats {
     pub memory_in_use_bytes: f64,
 }
 
-/// Runs untrusted handlers in QuickJS inside WebAssembly. See docs/bridge-api.md.
-#[napi]
-pub struct WasmRuntime {
-    runtime: Runtime,
-}
-
-#[napi]
-impl WasmRuntime {
-    #[napi(constructor)]
-    pub fn new(env: Env, config: Option<JsRuntimeConfig>) -> Result<Self> {
-        let options = config.map(options).unwrap_or_default();
-        Runtime::new(&options)
-            .map(|runtime| WasmRuntime { runtime })
-            .map_err(|e| js_error(&env, e))
-    }
-
-    /// Resolves once the sandbox engine is ready (the constructor returns at once; a cold start
-    /// compiles the guest for a few seconds, and calls made meanwhile wait). Rejects with the
-    /// reason it cannot start.
-    #[napi(ts_return_type = "Promise<void>")]
-    pub fn ready<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
-        let (deferred, promise) = env.create_deferred()?;
-        self.runtime.ready(settle(deferred, |()| ()));
-        Ok(promise)
-    }
-
-    #[napi(ts_return_type = "Promise<WasmResult>")]
-    pub fn execute_handler<'env>(
-        &self,
-        env: &'env Env,
-        code: String,
-        ctx: WasmContext,
-        timeout_ms: Option<f64>,
-    ) -> Result<Object<'env>> {
-        let (deferred, promise) = env.create_deferred()?;
-        self.runtime.execute(
-            code,
-            context(ctx),
-            timeout_ms,
-            settle(deferred, wasm_result),
-        );
-        Ok(promise)
-    }
-
-    #[napi(ts_return_type = "Promise<Buffer>")]
-    pub fn precompile_handler<'env>(&self, env: &'env Env, code: String) -> Result<Object<'env>> {
-        let (deferred, promise) = env.create_deferred()?;
-        self.runtime
-            .precompile(code, settle(deferred, Buffer::from));
-        Ok(promise)
-    }
-
-    #[napi(ts_return_type = "Promise<WasmResult>")]
-    pub fn execute_compiled_handler<'env>(
-        &self,
-        env: &'env Env,
-        bytecode: Buffer,
-        ctx: WasmContext,
-        timeout_ms: Option<f64>,
-    ) -> Result<Object<'env>> {
-        let (deferred, promise) = env.create_deferred()?;
-        self.runtime.execute_compiled(
-            bytecode.to_vec(),
-            context(ctx),
-            timeout_ms,
-            settle(deferred, wasm_result),
-        );
-        Ok(promise)
-    }
-
-    #[napi(ts_return_type = "Promise<WasmResult>")]
-    pub fn resume_handler<'env>(
-        &self,
-        env: &'env Env,
-        suspension_id: String,
-        #[napi(ts_arg_type = "ResumeValue")] result: ResumeValue,
-    ) -> Result<Object<'env>> {
-        let (deferred, promise) = env.create_deferred()?;
-        let value = if result.success {
-            types::ResumeValue::Success(result.value)
-        } else {
-            types::ResumeValue::Failure(
-                result
-                    .error
-                    .unwrap_or_else(|| "the extension call failed".into()),
-            )
-        };
-        self.runtime
-            .resume(suspension_id, value, settle(deferred, wasm_result));
-        Ok(promise)
-    }
-
-    #[napi]
-    pub fn get_stats(&self, env: Env) -> Result<RuntimeStats> {
-        let stats = self.runtime.stats().map_err(|e| js_error(&env, e))?;
-        Ok(RuntimeStats {
-            total_executions: stats.total_executions as f64,
-            successful_executions: stats.successful_executions as f64,
-            failed_executions: stats.failed_executions as f64,
-            suspended_executions: stats.suspended_executions as f64,
-            active_instances: stats.active_instances,
-            available_instances: stats.available_instances,
-            suspended_instances: stats.suspended_instances,
-            max_instances: stats.max_instances,
-            cache_hits: stats.cache_hits as f64,
-            cache_misses: stats.cache_misses as f64,
-            cache_hit_rate: stats.cache_hit_rate,
-            average_duration_us: stats.average_duration_us,
-            memory_in_use_bytes: stats.memory_in_use_bytes as f64,
-        })
-    }
-
-    /// Prometheus text exposition, metric names prefixed nexus_bridge_.
-    #[napi]
-    pub fn get_metrics(&self, env: Env) -> Result<String> {
-        self.runtime.metrics().map_err(|e| js_error(&env, e))
-    }
-
-    #[napi(ts_return_type = "Promise<void>")]
-    pub fn shutdown<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
-        let (deferred, promise) = env.create_deferred()?;
-        self.runtime
-            .shutdown(Box::new(move || deferred.resolve(Box::new(|_| Ok(())))));
-        Ok(promise)
-    }
-}
-
-type Settle<T> = Box<dyn FnOnce(Env) -> Result<T>>;
-
-/// Settles a promise on the JavaScript thread with `convert(value)` or a coded error.
-fn settle<T, U>(deferred: JsDeferred<T, Settle<T>>, convert: fn(U) -> T) -> Reply<U>
-where
-    T: ToNapiValue + 'static,
-    U: Send + 'static,
-{
-    Box::new(move |outcome| match outcome {
-        Ok(value) => deferred.resolve(Box::new(move |_| Ok(convert(value)))),
-        Err(error) => deferred.resolve(Box::new(move |env| Err(js_error(&env, error)))),
-    })
-}
-
-/// An Error whose `code` (and `location`, for syntax errors) callers can rely on.
-fn js_error(env: &Env, error: ApiError) -> napi::Error {
-    let build = || -> Result<napi::Error> {
-        let mut object = env.create_error(napi::Error::new(
-            Status::GenericFailure,
-            error.message.clone(),
-        ))?;
-        object.set("code", error.code.as_str())?;
-        if let Some(location) = error.location {
-            object.set(
-                "location",
-                ErrorLocation {
-                    line: location.line,
-                    column: location.column,
-                },
-            )?;
-        }
-        Ok(napi::Error::from(object.to_unknown()))
-    };
-    build().unwrap_or_else(|e| e)
-}
-
-fn options(config: JsRuntimeConfig) -> config::RuntimeOptions {
+pub(super) fn options(config: JsRuntimeConfig) -> config::RuntimeOptions {
     config::RuntimeOptions {
         max_instances: config.max_instances,
         min_instances: config.min_instances,
@@ -360,7 +193,7 @@ fn options(config: JsRuntimeConfig) -> config::RuntimeOptions {
     }
 }
 
-fn context(ctx: WasmContext) -> types::ExecutionContext {
+pub(super) fn context(ctx: WasmContext) -> types::ExecutionContext {
     types::ExecutionContext {
         panel_id: ctx.panel_id,
         handler_name: ctx.handler_name,
@@ -372,7 +205,7 @@ fn context(ctx: WasmContext) -> types::ExecutionContext {
     }
 }
 
-fn wasm_result(result: types::ExecutionResult) -> WasmResult {
+pub(super) fn wasm_result(result: types::ExecutionResult) -> WasmResult {
     WasmResult {
         status: match result.status {
             types::ExecutionStatus::Success => ExecutionStatus::Success,

@@ -1,0 +1,180 @@
+//! Running an execution segment and turning it into a result: compile or load, start or resume,
+//! park on suspension. Results are deltas of what the execution recorded.
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use super::{Code, Inner, Parked, Reported};
+use crate::bytecode;
+use crate::engine::SandboxEngine;
+use crate::error::{ApiError, ApiErrorCode, ErrorCode};
+use crate::execution::{Execution, Segment, context_json};
+use crate::pool::Slot;
+use crate::types::{
+    ExecutionContext, ExecutionMetrics, ExecutionResult, ExecutionStatus, HandlerError, Suspension,
+};
+
+impl Inner {
+    pub(super) fn new_execution(
+        &self,
+        engine: &SandboxEngine,
+        ctx: ExecutionContext,
+        timeout_ms: u64,
+    ) -> Result<Execution, HandlerError> {
+        Execution::new(
+            engine,
+            ctx,
+            self.limits,
+            self.config.memory_limit_bytes,
+            timeout_ms,
+        )
+        .map_err(|e| {
+            HandlerError::new(
+                ErrorCode::InternalError,
+                format!("could not start a sandbox instance: {e}"),
+            )
+        })
+    }
+
+    pub(super) fn run(
+        &self,
+        engine: &SandboxEngine,
+        slot: Slot,
+        code: Code,
+        ctx: ExecutionContext,
+        timeout_ms: u64,
+    ) -> ExecutionResult {
+        let context = context_json(&ctx);
+        let mut execution = match self.new_execution(engine, ctx, timeout_ms) {
+            Ok(execution) => execution,
+            Err(error) => return self.failed_to_start(error),
+        };
+        self.running.fetch_add(1, Ordering::Relaxed);
+        let bytecode = match code {
+            Code::Bytecode(envelope) => match bytecode::unwrap(&envelope) {
+                Ok(payload) => Ok(payload.to_vec()),
+                Err(reason) => Err(HandlerError::new(ErrorCode::InvalidHandler, reason)),
+            },
+            Code::Source(source) => self.compile_cached(&mut execution, &source),
+        };
+        let segment = match bytecode {
+            Ok(bytecode) => execution.start(&bytecode, &context),
+            Err(error) => Segment::Failed(error),
+        };
+        self.settle(execution, slot, segment, Reported::default())
+    }
+
+    pub(super) fn compile_cached(
+        &self,
+        execution: &mut Execution,
+        source: &str,
+    ) -> Result<Vec<u8>, HandlerError> {
+        let key = bytecode::source_key(source);
+        if let Some(hit) = self.bytecode.get(&key) {
+            self.stats.cache_hits.fetch_add(1, Ordering::Relaxed);
+            execution.cache_hit = true;
+            return Ok(hit.as_ref().clone());
+        }
+        self.stats.cache_misses.fetch_add(1, Ordering::Relaxed);
+        let compiled = execution.compile(source)?;
+        self.bytecode.insert(key, compiled.clone());
+        Ok(compiled)
+    }
+
+    pub(super) fn precompile(&self, source: &str) -> Result<Vec<u8>, ApiError> {
+        let engine = self.engine()?;
+        let mut execution = self
+            .new_execution(engine, ExecutionContext::default(), self.config.timeout_ms)
+            .map_err(internal)?;
+        self.compile_cached(&mut execution, source)
+            .map_err(|error| match error.code {
+                ErrorCode::CompilationError => ApiError {
+                    code: ApiErrorCode::CompilationError,
+                    message: error.message,
+                    location: error.location,
+                },
+                _ => internal(error),
+            })
+    }
+
+    /// Turns a segment into a result carrying what happened since `since` (results are deltas);
+    /// a suspended execution is parked with its slot.
+    pub(super) fn settle(
+        &self,
+        execution: Execution,
+        slot: Slot,
+        segment: Segment,
+        since: Reported,
+    ) -> ExecutionResult {
+        self.running.fetch_sub(1, Ordering::Relaxed);
+        let state = execution.state();
+        let mut result = ExecutionResult {
+            status: ExecutionStatus::Success,
+            return_value: None,
+            state_mutations: state.mutations[since.mutations..].to_vec(),
+            events: state.events[since.events..].to_vec(),
+            view_commands: state.view_commands[since.view_commands..].to_vec(),
+            suspension: None,
+            error: None,
+            metrics: execution.metrics(),
+        };
+        let reported = Reported {
+            host_calls: state.host_calls,
+            mutations: state.mutations.len(),
+            events: state.events.len(),
+            view_commands: state.view_commands.len(),
+        };
+        match segment {
+            Segment::Done(value) => result.return_value = value,
+            Segment::Failed(error) => {
+                result.status = ExecutionStatus::Error;
+                result.error = Some(error);
+            }
+            Segment::Suspended(call) => {
+                let suspension_id = self.new_suspension_id();
+                result.status = ExecutionStatus::Suspended;
+                result.suspension = Some(Suspension {
+                    suspension_id: suspension_id.clone(),
+                    extension_name: call.extension,
+                    method: call.method,
+                    args: call.args,
+                });
+                let timeout = Duration::from_millis(execution.timeout_ms());
+                let parked = Parked {
+                    execution,
+                    slot,
+                    reported,
+                };
+                if !self.is_shut_down() {
+                    let deadline = Instant::now() + timeout;
+                    self.parking
+                        .lock()
+                        .unwrap()
+                        .park(suspension_id, parked, deadline);
+                }
+            }
+        }
+        self.stats
+            .record(&result, u64::from(reported.host_calls - since.host_calls));
+        result
+    }
+
+    pub(super) fn failed_to_start(&self, error: HandlerError) -> ExecutionResult {
+        let result = ExecutionResult {
+            status: ExecutionStatus::Error,
+            return_value: None,
+            state_mutations: vec![],
+            events: vec![],
+            view_commands: vec![],
+            suspension: None,
+            error: Some(error),
+            metrics: ExecutionMetrics::default(),
+        };
+        self.stats.record(&result, 0);
+        result
+    }
+}
+
+fn internal(error: HandlerError) -> ApiError {
+    ApiError::new(ApiErrorCode::InternalError, error.message)
+}
