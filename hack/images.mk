@@ -48,6 +48,6 @@ images-test: images ## Smoke-test both images: read-only, non-root, /health, /re
 	hack/images/smoke-test.sh "$(KERNEL_IMAGE)" "$(OPERATOR_IMAGE)"
 
 .PHONY: images-clean
-images-clean: ## Remove the Nexus images and dangling layers (base images are kept)
+images-clean: ## Remove the Nexus images and build-cache layers (base images and cargo/npm caches are kept)
 	-$(PODMAN) rmi --force $(KERNEL_IMAGE) $(OPERATOR_IMAGE) 2>/dev/null
 	$(PODMAN) image prune --force >/dev/null
