@@ -54,6 +54,21 @@ async function threadedThroughput(name: PeerName): Promise<number> {
   return counts.reduce((sum, n) => sum + n, 0);
 }
 
+/**
+ * The bridge's executions/s at the number of calls in flight that serves it best, as the peers
+ * get their best arrangement (a thread per core): a few levels share the same time budget.
+ */
+async function bestConcurrency(
+  execute: Execute,
+): Promise<{ executionsPerSecond: number; concurrency: number }> {
+  let best = { executionsPerSecond: 0, concurrency: 0 };
+  for (const concurrency of [4 * threads, 16 * threads, 64 * threads]) {
+    const executionsPerSecond = await measureThroughput(execute, concurrency, throughputMs / 3);
+    if (executionsPerSecond > best.executionsPerSecond) best = { executionsPerSecond, concurrency };
+  }
+  return best;
+}
+
 async function speed(name: PeerName): Promise<SpeedFigures> {
   const peer = await loadPeer(name);
   const progress = (message: string): void => log(peer.name, message);
@@ -72,11 +87,10 @@ async function speed(name: PeerName): Promise<SpeedFigures> {
     const engine = peer.engineDurationsUs?.slice(-iterations);
 
     progress(`throughput for ${throughputMs} ms`);
-    const concurrency = name === 'bridge' ? 4 * threads : 1;
-    const executionsPerSecond =
+    const { executionsPerSecond, concurrency } =
       name === 'bridge'
-        ? await measureThroughput(trivialRun, concurrency, throughputMs)
-        : await threadedThroughput(name);
+        ? await bestConcurrency(trivialRun)
+        : { executionsPerSecond: await threadedThroughput(name), concurrency: 1 };
 
     const compute: Record<string, LatencySummary> = {};
     for (const handler of [fib, json]) {
