@@ -21,7 +21,7 @@ export declare class WasmRuntime {
   executeHandler(code: string, ctx: WasmContext, timeoutMs?: number | undefined | null): Promise<WasmResult>
   precompileHandler(code: string): Promise<Buffer>
   executeCompiledHandler(bytecode: Buffer, ctx: WasmContext, timeoutMs?: number | undefined | null): Promise<WasmResult>
-  resumeHandler(suspensionId: string, result: ResumeValue): Promise<WasmResult>
+  resumeHandler(suspensionId: string, result: ResumeValue, stateJson?: Buffer | undefined | null): Promise<WasmResult>
   getStats(): RuntimeStats
   /** Prometheus text exposition, metric names prefixed nexus_bridge_. */
   getMetrics(): string
@@ -67,6 +67,11 @@ export interface RuntimeConfig {
   maxStateMutations?: number
   maxEvents?: number
   cacheDir?: string
+  /**
+   * A read-only directory with a compiled guest module made by the same bridge build; used
+   * when `cacheDir` has none (and copied there).
+   */
+  cacheSeedDir?: string
 }
 
 export interface RuntimeStats {
@@ -107,7 +112,13 @@ export interface ViewCommand {
 export interface WasmContext {
   panelId: string
   handlerName: string
-  stateSnapshot: Record<string, unknown>
+  /** The panel's state as objects (converted on the JavaScript thread). */
+  stateSnapshot?: Record<string, unknown>
+  /**
+   * The panel's state as the UTF-8 JSON text of an object, read on a bridge thread; takes
+   * precedence over `stateSnapshot` (cheaper for large states).
+   */
+  stateJson?: Buffer
   args?: unknown
   capabilities: Array<string>
   scope?: Record<string, unknown>

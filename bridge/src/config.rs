@@ -17,6 +17,7 @@ pub struct RuntimeOptions {
     pub max_state_mutations: Option<f64>,
     pub max_events: Option<f64>,
     pub cache_dir: Option<String>,
+    pub cache_seed_dir: Option<String>,
 }
 
 /// The validated configuration.
@@ -30,6 +31,8 @@ pub struct RuntimeConfig {
     pub max_state_mutations: u32,
     pub max_events: u32,
     pub cache_dir: Option<PathBuf>,
+    /// Read-only: a compiled guest module made by the same bridge build (e.g. at image build).
+    pub cache_seed_dir: Option<PathBuf>,
 }
 
 pub const MAX_MEMORY_LIMIT_BYTES: u64 = 1024 * MIB;
@@ -75,15 +78,8 @@ impl RuntimeConfig {
             1_000_000,
         )? as u32;
         let max_events = integer("maxEvents", options.max_events, 100, 0, 1_000_000)? as u32;
-        let cache_dir = match &options.cache_dir {
-            Some(dir) if dir.trim().is_empty() => {
-                return Err(invalid(
-                    "cacheDir must be a directory path, got an empty string",
-                ));
-            }
-            Some(dir) => Some(PathBuf::from(dir)),
-            None => None,
-        };
+        let cache_dir = directory("cacheDir", options.cache_dir.as_deref())?;
+        let cache_seed_dir = directory("cacheSeedDir", options.cache_seed_dir.as_deref())?;
         Ok(RuntimeConfig {
             max_instances,
             min_instances,
@@ -93,7 +89,18 @@ impl RuntimeConfig {
             max_state_mutations,
             max_events,
             cache_dir,
+            cache_seed_dir,
         })
+    }
+}
+
+fn directory(field: &str, value: Option<&str>) -> Result<Option<PathBuf>, ApiError> {
+    match value {
+        Some(dir) if dir.trim().is_empty() => Err(invalid(format!(
+            "{field} must be a directory path, got an empty string"
+        ))),
+        Some(dir) => Ok(Some(PathBuf::from(dir))),
+        None => Ok(None),
     }
 }
 

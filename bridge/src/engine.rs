@@ -40,7 +40,11 @@ impl SandboxEngine {
     /// `instances` is the number of pool slots (running, parked and compiling instances).
     pub fn new(config: &RuntimeConfig, instances: u32) -> wasmtime::Result<Self> {
         let engine = Engine::new(&wasmtime_config(config, instances))?;
-        let (module, module_source) = module_cache::load(&engine, config.cache_dir.as_deref())?;
+        let dirs = module_cache::ModuleDirs {
+            cache: config.cache_dir.as_deref(),
+            seed: config.cache_seed_dir.as_deref(),
+        };
+        let (module, module_source) = module_cache::load(&engine, dirs)?;
         let minimum_memory_bytes = module
             .exports()
             .find_map(|export| match export.ty() {

@@ -9,6 +9,7 @@ use wasmtime::{Store, Trap};
 use crate::engine::SandboxEngine;
 use crate::error::ErrorCode;
 use crate::guest::{ErrorRecord, GuestExports, GuestStatus, HANDLER_FILENAME, WRAP_PREFIX_LEN};
+use crate::state_view::{StateInput, StateView};
 use crate::store::{CallLimits, ExtCall, HostFault, HostState};
 use crate::types::{ErrorLocation, ExecutionContext, ExecutionMetrics, HandlerError, ResumeValue};
 
@@ -40,10 +41,9 @@ impl Execution {
         memory_limit_bytes: u64,
         timeout_ms: u64,
     ) -> wasmtime::Result<Self> {
-        let mut store = Store::new(
-            &engine.engine,
-            HostState::new(ctx, limits, memory_limit_bytes as usize),
-        );
+        let host = HostState::new(ctx, limits, memory_limit_bytes as usize)
+            .map_err(wasmtime::Error::msg)?;
+        let mut store = Store::new(&engine.engine, host);
         store.limiter(|state| &mut state.limiter);
         store.set_epoch_deadline(timeout_ms + 1);
         let instance = engine.pre.instantiate(&mut store)?;
@@ -92,13 +92,23 @@ impl Execution {
         self.segment(status)
     }
 
-    /// Settles the `$ext` call the handler is suspended on and runs it on.
-    pub fn resume(&mut self, value: &ResumeValue) -> Segment {
+    /// Settles the `$ext` call the handler is suspended on and runs it on. With `state`, the
+    /// handler's `$state` reads see that snapshot (the panel's latest state) from now on.
+    pub fn resume(&mut self, value: &ResumeValue, state: Option<StateInput>) -> Segment {
         if self.spent {
             return Segment::Failed(HandlerError::new(
                 ErrorCode::InternalError,
                 "the instance has already finished",
             ));
+        }
+        if let Some(state) = state {
+            match StateView::new(state) {
+                Ok(view) => self.store.data_mut().state = view,
+                Err(message) => {
+                    self.spent = true;
+                    return Segment::Failed(HandlerError::new(ErrorCode::InternalError, message));
+                }
+            }
         }
         self.store.data_mut().pending_ext.pop_front();
         let started = Instant::now();

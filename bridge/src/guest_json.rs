@@ -10,7 +10,7 @@ pub fn parse(text: &[u8]) -> serde_json::Result<Value> {
     serde_json::from_slice(&replace_lone_surrogates(text))
 }
 
-fn replace_lone_surrogates(text: &[u8]) -> Cow<'_, [u8]> {
+pub(crate) fn replace_lone_surrogates(text: &[u8]) -> Cow<'_, [u8]> {
     if !text
         .windows(3)
         .any(|w| w[0] == b'\\' && w[1] == b'u' && matches!(w[2], b'd' | b'D'))

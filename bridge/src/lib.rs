@@ -16,6 +16,7 @@ mod parking;
 pub mod pool;
 pub mod runtime;
 pub mod snapshot;
+pub mod state_view;
 pub mod stats;
 pub mod store;
 pub mod types;

@@ -24,6 +24,8 @@ use crate::snapshot;
 pub enum ModuleSource {
     Process,
     Disk,
+    /// The read-only seed directory (a module compiled when the image was built).
+    Seed,
     Compiled,
 }
 
@@ -41,8 +43,16 @@ pub fn cache_file(dir: &Path, key: &str) -> PathBuf {
     dir.join(format!("guest-{key}.cwasm"))
 }
 
+/// Where compiled modules are looked for: the writable cache directory, then a read-only seed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ModuleDirs<'a> {
+    pub cache: Option<&'a Path>,
+    pub seed: Option<&'a Path>,
+}
+
 /// The pre-initialised guest compiled for `engine`.
-pub fn load(engine: &Engine, cache_dir: Option<&Path>) -> wasmtime::Result<(Module, ModuleSource)> {
+pub fn load(engine: &Engine, dirs: ModuleDirs<'_>) -> wasmtime::Result<(Module, ModuleSource)> {
+    let cache_dir = dirs.cache;
     let key = cache_key(engine);
     let memory = SERIALIZED.get_or_init(Default::default);
 
@@ -60,39 +70,33 @@ pub fn load(engine: &Engine, cache_dir: Option<&Path>) -> wasmtime::Result<(Modu
         }
     }
 
-    let (module, source, bytes) = load_from_disk_or_compile(engine, cache_dir)?;
+    let (module, source, bytes) = load_from_disk_or_compile(engine, dirs)?;
     memory.lock().unwrap().insert(key, Arc::new(bytes));
     Ok((module, source))
 }
 
-/// The module from `cache_dir` when a valid file is there, else built (and written there).
-/// Returns the serialised bytes too.
+/// The module from the cache directory when a valid file is there, else from the seed directory
+/// (copied into the cache directory), else built (and written there). Returns the serialised
+/// bytes too.
 pub fn load_from_disk_or_compile(
     engine: &Engine,
-    cache_dir: Option<&Path>,
+    dirs: ModuleDirs<'_>,
 ) -> wasmtime::Result<(Module, ModuleSource, Vec<u8>)> {
     let key = cache_key(engine);
-    if let Some(dir) = cache_dir {
-        let path = cache_file(dir, &key);
-        match read_verified(&path) {
-            Ok(Some(bytes)) => {
-                // SAFETY: the checksum matched what this bridge wrote into its private cache
-                // directory, and wasmtime checks the engine compatibility of the header.
-                match unsafe { Module::deserialize(engine, &bytes) } {
-                    Ok(module) => {
-                        tracing::info!(path = %path.display(), "loaded the compiled guest from the cache");
-                        return Ok((module, ModuleSource::Disk, bytes));
-                    }
-                    Err(error) => {
-                        tracing::warn!(path = %path.display(), %error, "ignoring an incompatible guest cache file")
-                    }
-                }
-            }
-            Ok(None) => {}
-            Err(reason) => {
-                tracing::warn!(path = %path.display(), reason, "ignoring a corrupt guest cache file")
-            }
+    let cache_dir = dirs.cache;
+    if let Some((module, bytes)) =
+        cache_dir.and_then(|dir| read_module(engine, &cache_file(dir, &key)))
+    {
+        return Ok((module, ModuleSource::Disk, bytes));
+    }
+    if let Some((module, bytes)) = dirs
+        .seed
+        .and_then(|dir| read_module(engine, &cache_file(dir, &key)))
+    {
+        if let Some(dir) = cache_dir {
+            store(&cache_file(dir, &key), &bytes);
         }
+        return Ok((module, ModuleSource::Seed, bytes));
     }
 
     let started = Instant::now();
@@ -109,6 +113,30 @@ pub fn load_from_disk_or_compile(
         store(&cache_file(dir, &key), &bytes);
     }
     Ok((module, ModuleSource::Compiled, bytes))
+}
+
+/// A verified module file deserialised for `engine`; None (logged) when absent or unusable.
+fn read_module(engine: &Engine, path: &Path) -> Option<(Module, Vec<u8>)> {
+    match read_verified(path) {
+        // SAFETY: the checksum matched what this bridge wrote into its private cache directory
+        // (or what the same bridge build wrote into the seed when the image was built), and
+        // wasmtime checks the engine compatibility of the header.
+        Ok(Some(bytes)) => match unsafe { Module::deserialize(engine, &bytes) } {
+            Ok(module) => {
+                tracing::info!(path = %path.display(), "loaded the compiled guest");
+                Some((module, bytes))
+            }
+            Err(error) => {
+                tracing::warn!(path = %path.display(), %error, "ignoring an incompatible guest module file");
+                None
+            }
+        },
+        Ok(None) => None,
+        Err(reason) => {
+            tracing::warn!(path = %path.display(), reason, "ignoring a corrupt guest module file");
+            None
+        }
+    }
 }
 
 fn store(path: &Path, bytes: &[u8]) {

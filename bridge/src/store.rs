@@ -4,10 +4,11 @@
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use wasmtime::{Memory, ResourceLimiter};
 
 use crate::capabilities::Capabilities;
+use crate::state_view::StateView;
 use crate::types::{EmittedEvent, ExecutionContext, StateMutation, ViewCommand};
 
 /// Bytes of values one execution may hand to the host in total (state writes, events, view
@@ -111,61 +112,6 @@ impl ResourceLimiter for MemoryLimiter {
     }
 }
 
-/// $state as the handler sees it: the snapshot overlaid with its own writes.
-#[derive(Debug, Clone, Default)]
-pub struct StateView {
-    snapshot: Map<String, Value>,
-    /// `Some(None)` = set to undefined, `None` in the map = untouched; deletes are `Deleted`.
-    overlay: HashMap<String, Overlay>,
-}
-
-#[derive(Debug, Clone)]
-enum Overlay {
-    Set(Option<Value>),
-    Deleted,
-}
-
-impl StateView {
-    pub fn new(snapshot: Map<String, Value>) -> Self {
-        StateView {
-            snapshot,
-            overlay: HashMap::new(),
-        }
-    }
-
-    pub fn get(&self, key: &str) -> Option<&Value> {
-        match self.overlay.get(key) {
-            Some(Overlay::Set(value)) => value.as_ref(),
-            Some(Overlay::Deleted) => None,
-            None => self.snapshot.get(key),
-        }
-    }
-
-    pub fn set(&mut self, key: String, value: Option<Value>) {
-        self.overlay.insert(key, Overlay::Set(value));
-    }
-
-    pub fn delete(&mut self, key: String) {
-        self.overlay.insert(key, Overlay::Deleted);
-    }
-
-    /// Keys with a defined value, snapshot order first, then new keys in no particular order.
-    pub fn keys(&self) -> Vec<&str> {
-        let mut keys: Vec<&str> = self
-            .snapshot
-            .keys()
-            .map(String::as_str)
-            .filter(|k| self.get(k).is_some())
-            .collect();
-        for (key, entry) in &self.overlay {
-            if matches!(entry, Overlay::Set(Some(_))) && !self.snapshot.contains_key(key) {
-                keys.push(key);
-            }
-        }
-        keys
-    }
-}
-
 /// Everything an execution's store holds.
 pub struct HostState {
     pub memory: Option<Memory>,
@@ -188,12 +134,17 @@ pub struct HostState {
 }
 
 impl HostState {
-    pub fn new(ctx: ExecutionContext, limits: CallLimits, memory_limit_bytes: usize) -> Self {
-        HostState {
+    /// Fails when the context's state snapshot cannot be read.
+    pub fn new(
+        ctx: ExecutionContext,
+        limits: CallLimits,
+        memory_limit_bytes: usize,
+    ) -> Result<Self, String> {
+        Ok(HostState {
             memory: None,
             limiter: MemoryLimiter::new(memory_limit_bytes),
             capabilities: Capabilities::new(ctx.capabilities),
-            state: StateView::new(ctx.state_snapshot),
+            state: StateView::new(ctx.state)?,
             registry: ctx.extension_registry,
             limits,
             panel_id: ctx.panel_id,
@@ -205,7 +156,7 @@ impl HostState {
             view_commands: Vec::new(),
             pending_ext: VecDeque::new(),
             response: Vec::new(),
-        }
+        })
     }
 
     /// For pre-initialisation and compilation: no capabilities, no handler.
@@ -217,6 +168,7 @@ impl HostState {
             max_recorded_bytes: 0,
         };
         HostState::new(ExecutionContext::default(), limits, memory_limit_bytes)
+            .expect("an empty state is readable")
     }
 
     /// Counts one host call against maxHostCalls.
@@ -247,22 +199,6 @@ impl HostState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn writes_and_deletes_overlay_the_snapshot() {
-        let snapshot = json!({"a": 1, "b": 2}).as_object().unwrap().clone();
-        let mut view = StateView::new(snapshot);
-        view.set("a".into(), Some(json!(10)));
-        view.delete("b".into());
-        view.set("c".into(), Some(json!(3)));
-        view.set("d".into(), None);
-        assert_eq!(view.get("a"), Some(&json!(10)));
-        assert_eq!(view.get("b"), None);
-        assert_eq!(view.get("c"), Some(&json!(3)));
-        assert_eq!(view.get("d"), None);
-        assert_eq!(view.keys(), vec!["a", "c"]);
-    }
 
     #[test]
     fn host_calls_beyond_the_limit_fail() {

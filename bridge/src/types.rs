@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::error::ErrorCode;
 
@@ -12,7 +12,7 @@ use crate::error::ErrorCode;
 pub struct ExecutionContext {
     pub panel_id: String,
     pub handler_name: String,
-    pub state_snapshot: Map<String, Value>,
+    pub state: crate::state_view::StateInput,
     pub args: Value,
     pub capabilities: Vec<String>,
     pub scope: Option<Value>,

@@ -183,3 +183,65 @@ describe('parked handlers expire', () => {
     expect(runtime().getStats().suspendedInstances).toBe(0);
   });
 });
+
+describe('resume with the panel’s latest state', () => {
+  const runtime = useRuntime({ maxInstances: 2 });
+  const json = (value: unknown): Buffer => Buffer.from(JSON.stringify(value));
+
+  it('shows the fresh snapshot to the reads after the await, with the handler’s own earlier writes in it', async () => {
+    const code = `
+      const before = $state.count;
+      $state.count = before + 1;
+      await $ext.kv.get('x');
+      $state.count = $state.count + 1;
+      return { before, after: $state.count, others: $state.others, keys: Object.keys($state) };`;
+    const parkedResult = await runtime().executeHandler(
+      code,
+      context({ ...kv, stateJson: json({ count: 1 }) }),
+    );
+    expect(parkedResult.stateMutations).toEqual([{ key: 'count', value: 2, operation: 'set' }]);
+    // Meanwhile another execution moved the panel on: its +10 and a new key are in the snapshot.
+    const done = await runtime().resumeHandler(
+      suspension(parkedResult).suspensionId,
+      { success: true },
+      json({ count: 12, others: 'yes' }),
+    );
+    expect(successValue(done)).toEqual({ before: 1, after: 13, others: 'yes', keys: ['count', 'others'] });
+    expect(done.stateMutations).toEqual([{ key: 'count', value: 13, operation: 'set' }]);
+  });
+
+  it('keeps the old snapshot and the handler’s writes when no state is given', async () => {
+    const code = "$state.a = 1; await $ext.kv.get('x'); return [$state.a, $state.b];";
+    const parked = suspension(
+      await runtime().executeHandler(code, context({ ...kv, stateSnapshot: { b: 2 } })),
+    );
+    expect(successValue(await runtime().resumeHandler(parked.suspensionId, { success: true }))).toEqual([
+      1, 2,
+    ]);
+  });
+
+  it('prefers stateJson to stateSnapshot and reads large states without converting them', async () => {
+    const big = { list: Array.from({ length: 20_000 }, (_, i) => ({ i, label: `item ${i}` })), n: 7 };
+    const result = await runtime().executeHandler(
+      'return [$state.n, $state.list.length]',
+      context({ ...kv, stateSnapshot: { n: 'ignored' }, stateJson: json(big) }),
+    );
+    expect(successValue(result)).toEqual([7, 20_000]);
+  });
+
+  it('ends the execution with INTERNAL_ERROR when the state is not the JSON text of an object', async () => {
+    const parked = suspension(
+      await runtime().executeHandler("await $ext.kv.get('x'); return 1", context(kv)),
+    );
+    const done = await runtime().resumeHandler(parked.suspensionId, { success: true }, Buffer.from('[1]'));
+    expect(failure(done)).toMatchObject({
+      code: 'INTERNAL_ERROR',
+      message: expect.stringContaining('state snapshot'),
+    });
+    const bad = await runtime().executeHandler(
+      'return 1',
+      context({ ...kv, stateJson: Buffer.from('{"a":') }),
+    );
+    expect(failure(bad).code).toBe('INTERNAL_ERROR');
+  });
+});

@@ -113,11 +113,69 @@ fn a_corrupt_module_cache_file_is_ignored_and_rebuilt() {
     // refused, the module rebuilt and the file rewritten.
     let config = nexus_bridge::RuntimeConfig::from_options(&options, 0).unwrap();
     let engine = wasmtime::Engine::new(&nexus_bridge::engine::wasmtime_config(&config, 1)).unwrap();
-    let (_, source, _) =
-        module_cache::load_from_disk_or_compile(&engine, Some(dir.path())).unwrap();
+    let dirs = module_cache::ModuleDirs {
+        cache: Some(dir.path()),
+        seed: None,
+    };
+    let (_, source, _) = module_cache::load_from_disk_or_compile(&engine, dirs).unwrap();
     assert_eq!(source, ModuleSource::Compiled);
     assert!(
         module_cache::read_checked(&file).is_some(),
         "the file was rewritten"
     );
+}
+
+#[test]
+fn a_seed_directory_supplies_the_module_and_fills_the_cache_directory() {
+    let seed = tempfile::tempdir().unwrap();
+    let seed_options = RuntimeOptions {
+        cache_dir: Some(seed.path().to_string_lossy().into()),
+        ..Default::default()
+    };
+    let seeding = runtime(seed_options);
+    nexus_bridge::blocking(|reply| seeding.ready(reply)).unwrap();
+    drop(seeding);
+
+    // A pod's empty cache volume with the image's seed beside it, and another memory limit.
+    let cache = tempfile::tempdir().unwrap();
+    let options = RuntimeOptions {
+        cache_dir: Some(cache.path().to_string_lossy().into()),
+        cache_seed_dir: Some(seed.path().to_string_lossy().into()),
+        memory_limit_bytes: Some((64u64 << 20) as f64),
+        ..Default::default()
+    };
+    let config = nexus_bridge::RuntimeConfig::from_options(&options, 0).unwrap();
+    let engine = wasmtime::Engine::new(&nexus_bridge::engine::wasmtime_config(&config, 4)).unwrap();
+    let dirs = module_cache::ModuleDirs {
+        cache: Some(cache.path()),
+        seed: Some(seed.path()),
+    };
+    let (_, source, _) = module_cache::load_from_disk_or_compile(&engine, dirs).unwrap();
+    assert_eq!(source, ModuleSource::Seed);
+    let (_, again, _) = module_cache::load_from_disk_or_compile(&engine, dirs).unwrap();
+    assert_eq!(
+        again,
+        ModuleSource::Disk,
+        "the seed's module was copied into the cache"
+    );
+
+    // A seed that does not verify is ignored: the module is compiled instead.
+    let empty = tempfile::tempdir().unwrap();
+    for file in fs::read_dir(seed.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+    {
+        if file.extension().is_some_and(|e| e == "cwasm") {
+            let mut bytes = fs::read(&file).unwrap();
+            let middle = bytes.len() / 2;
+            bytes[middle] ^= 0xff;
+            fs::write(&file, &bytes).unwrap();
+        }
+    }
+    let dirs = module_cache::ModuleDirs {
+        cache: Some(empty.path()),
+        seed: Some(seed.path()),
+    };
+    let (_, source, _) = module_cache::load_from_disk_or_compile(&engine, dirs).unwrap();
+    assert_eq!(source, ModuleSource::Compiled);
 }

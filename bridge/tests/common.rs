@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use nexus_bridge::state_view::StateInput;
 use nexus_bridge::{
     ApiError, ExecutionContext, ExecutionResult, ResumeValue, Runtime, RuntimeOptions, blocking,
 };
@@ -31,11 +32,11 @@ pub fn runtime(options: RuntimeOptions) -> Runtime {
 }
 
 pub fn ctx(state: Value, capabilities: &[&str]) -> ExecutionContext {
-    let state_snapshot: Map<String, Value> = state.as_object().cloned().unwrap_or_default();
+    let values: Map<String, Value> = state.as_object().cloned().unwrap_or_default();
     ExecutionContext {
         panel_id: "panel-1".into(),
         handler_name: "test".into(),
-        state_snapshot,
+        state: StateInput::Values(values),
         args: json!({}),
         capabilities: capabilities.iter().map(|c| c.to_string()).collect(),
         scope: None,
@@ -67,7 +68,18 @@ pub fn eval(code: &str) -> ExecutionResult {
 }
 
 pub fn resume(rt: &Runtime, id: &str, value: ResumeValue) -> Result<ExecutionResult, ApiError> {
-    blocking(|reply| rt.resume(id.into(), value, reply))
+    blocking(|reply| rt.resume(id.into(), value, None, reply))
+}
+
+/// Resumes with a fresh state snapshot (the JSON text of an object).
+pub fn resume_with_state(
+    rt: &Runtime,
+    id: &str,
+    value: ResumeValue,
+    state: &str,
+) -> Result<ExecutionResult, ApiError> {
+    let state = Some(StateInput::Json(state.as_bytes().to_vec()));
+    blocking(|reply| rt.resume(id.into(), value, state, reply))
 }
 
 pub fn precompile(rt: &Runtime, code: &str) -> Result<Vec<u8>, ApiError> {

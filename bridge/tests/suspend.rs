@@ -173,3 +173,47 @@ fn calls_after_shutdown_are_refused() {
     let ready = blocking(|reply| rt.ready(reply)).unwrap_err();
     assert_eq!(ready.code, ApiErrorCode::RuntimeShutDown);
 }
+
+#[test]
+fn a_resume_with_fresh_state_shows_the_latest_state_to_the_handler() {
+    let rt = shared();
+    let caps = &["ext:http", "state:read:*", "state:write:*"];
+    // Read, await, read again: the second read must see what others wrote meanwhile.
+    let code = "const before = $state.n; $state.mine = 1; await $ext.http.get('/x'); \
+                $state.n = $state.n + 1; return [before, $state.n, $state.mine, $state.other, Object.keys($state)]";
+    let first = run(rt, code, http_ctx(caps));
+    assert_eq!(first.status, ExecutionStatus::Suspended);
+    let id = first.suspension.unwrap().suspension_id;
+    // The panel moved on: n is 10, another execution added `other`; this one's own write is kept.
+    let last = resume_with_state(
+        rt,
+        &id,
+        ResumeValue::Success(None),
+        r#"{"n":10,"mine":1,"other":"x"}"#,
+    )
+    .unwrap();
+    assert_eq!(value(&last), json!([0, 11, 1, "x", ["mine", "n", "other"]]));
+    assert_eq!(last.state_mutations.len(), 1);
+    assert_eq!(last.state_mutations[0].value, Some(json!(11)));
+}
+
+#[test]
+fn a_resume_with_a_state_that_is_not_an_object_ends_the_execution() {
+    let rt = shared();
+    let caps = &["ext:http", "state:read:*"];
+    let first = run(
+        rt,
+        "await $ext.http.get('/x'); return $state.n",
+        http_ctx(caps),
+    );
+    let id = first.suspension.unwrap().suspension_id;
+    let last = resume_with_state(rt, &id, ResumeValue::Success(None), "[1, 2]").unwrap();
+    assert_eq!(last.status, ExecutionStatus::Error);
+    let error = last.error.unwrap();
+    assert_eq!(error.code, ErrorCode::InternalError);
+    assert!(
+        error.message.contains("state snapshot"),
+        "{}",
+        error.message
+    );
+}

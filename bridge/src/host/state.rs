@@ -26,7 +26,7 @@ fn get(mut caller: Caller<'_, HostState>, key_ptr: i32, key_len: i32) -> wasmtim
     let Some(value) = state.state.get(&key) else {
         return Ok(-1);
     };
-    state.response = serde_json::to_vec(value).expect("JSON values serialise");
+    state.response = value.to_json();
     Ok(state.response.len() as i32)
 }
 

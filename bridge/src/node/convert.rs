@@ -3,9 +3,11 @@
 
 use std::collections::HashMap;
 
+use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 use serde_json::{Map, Value};
 
+use crate::state_view::StateInput;
 use crate::{config, types};
 
 #[napi(string_enum)]
@@ -68,14 +70,21 @@ pub struct JsRuntimeConfig {
     pub max_state_mutations: Option<f64>,
     pub max_events: Option<f64>,
     pub cache_dir: Option<String>,
+    /// A read-only directory with a compiled guest module made by the same bridge build; used
+    /// when `cacheDir` has none (and copied there).
+    pub cache_seed_dir: Option<String>,
 }
 
 #[napi(object, object_to_js = false)]
 pub struct WasmContext {
     pub panel_id: String,
     pub handler_name: String,
+    /// The panel's state as objects (converted on the JavaScript thread).
     #[napi(ts_type = "Record<string, unknown>")]
-    pub state_snapshot: Map<String, Value>,
+    pub state_snapshot: Option<Map<String, Value>>,
+    /// The panel's state as the UTF-8 JSON text of an object, read on a bridge thread; takes
+    /// precedence over `stateSnapshot` (cheaper for large states).
+    pub state_json: Option<Buffer>,
     #[napi(ts_type = "unknown")]
     pub args: Option<Value>,
     pub capabilities: Vec<String>,
@@ -190,6 +199,7 @@ pub(super) fn options(config: JsRuntimeConfig) -> config::RuntimeOptions {
         max_state_mutations: config.max_state_mutations,
         max_events: config.max_events,
         cache_dir: config.cache_dir,
+        cache_seed_dir: config.cache_seed_dir,
     }
 }
 
@@ -197,11 +207,20 @@ pub(super) fn context(ctx: WasmContext) -> types::ExecutionContext {
     types::ExecutionContext {
         panel_id: ctx.panel_id,
         handler_name: ctx.handler_name,
-        state_snapshot: ctx.state_snapshot,
+        state: state_input(ctx.state_json, ctx.state_snapshot),
         args: ctx.args.unwrap_or(Value::Null),
         capabilities: ctx.capabilities,
         scope: ctx.scope,
         extension_registry: ctx.extension_registry.unwrap_or_default(),
+    }
+}
+
+/// What a call's state fields become: the JSON text when given, else the converted values.
+pub(super) fn state_input(json: Option<Buffer>, values: Option<Map<String, Value>>) -> StateInput {
+    match (json, values) {
+        (Some(json), _) => StateInput::Json(json.to_vec()),
+        (None, Some(values)) => StateInput::Values(values),
+        (None, None) => StateInput::default(),
     }
 }
 

@@ -7,6 +7,7 @@ use napi_derive::napi;
 
 use crate::error::ApiError;
 use crate::runtime::{Reply, Runtime};
+use crate::state_view::StateInput;
 use crate::types;
 
 mod convert;
@@ -92,6 +93,7 @@ impl WasmRuntime {
         env: &'env Env,
         suspension_id: String,
         #[napi(ts_arg_type = "ResumeValue")] result: ResumeValue,
+        state_json: Option<Buffer>,
     ) -> Result<Object<'env>> {
         let (deferred, promise) = env.create_deferred()?;
         let value = if result.success {
@@ -103,8 +105,9 @@ impl WasmRuntime {
                     .unwrap_or_else(|| "the extension call failed".into()),
             )
         };
+        let state = state_json.map(|json| StateInput::Json(json.to_vec()));
         self.runtime
-            .resume(suspension_id, value, settle(deferred, wasm_result));
+            .resume(suspension_id, value, state, settle(deferred, wasm_result));
         Ok(promise)
     }
 

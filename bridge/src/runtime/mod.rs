@@ -14,6 +14,7 @@ use crate::error::{ApiError, ApiErrorCode};
 use crate::execution::Execution;
 use crate::parking::Parking;
 use crate::pool::{Slot, WorkerPool};
+use crate::state_view::StateInput;
 use crate::stats::{Gauges, Stats};
 use crate::store::{CallLimits, MAX_RECORDED_BYTES};
 use crate::types::{ExecutionContext, ExecutionResult, ResumeValue, RuntimeStats};
@@ -202,7 +203,15 @@ impl Runtime {
         });
     }
 
-    pub fn resume(&self, suspension_id: String, value: ResumeValue, reply: Reply<ExecutionResult>) {
+    /// Continues a suspended execution; `state` (the panel's latest state) replaces what its
+    /// `$state` reads see.
+    pub fn resume(
+        &self,
+        suspension_id: String,
+        value: ResumeValue,
+        state: Option<StateInput>,
+        reply: Reply<ExecutionResult>,
+    ) {
         if self.inner.is_shut_down() {
             return reply(Err(ApiError::shut_down()));
         }
@@ -219,7 +228,7 @@ impl Runtime {
                 ..
             } = parked;
             inner.running.fetch_add(1, Ordering::Relaxed);
-            let segment = execution.resume(&value);
+            let segment = execution.resume(&value, state);
             reply(Ok(inner.settle(execution, slot, segment, reported)));
         });
     }
