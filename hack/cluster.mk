@@ -1,4 +1,4 @@
-##@ Local control plane (hack/)
+##@ Local cluster (hack/)
 
 # Where `make cluster` keeps its data, certificates, logs and PID files (never in the repository).
 export NEXUS_CLUSTER_DIR ?= $(NEXUS_CACHE)/run/cluster
@@ -7,12 +7,20 @@ export NEXUS_CLUSTER_DIR ?= $(NEXUS_CACHE)/run/cluster
 control-plane-binaries: ## Build (once) and cache kube-apiserver, controller-manager, scheduler, kubectl, etcd and KWOK
 	hack/build-control-plane.sh
 
+.PHONY: node-binaries
+node-binaries: ## Build (once) and cache kubelet, kube-proxy, CoreDNS, metrics-server and local-path-provisioner
+	hack/build-node.sh
+
 .PHONY: cluster
-cluster: ## Start etcd, kube-apiserver, kube-controller-manager, kube-scheduler and KWOK locally; prints KUBECONFIG
-	hack/cluster-up.sh "$(NEXUS_CLUSTER_DIR)"
+cluster: ## A local cluster with one real node (containerd, kubelet, DNS, metrics, storage); prints KUBECONFIG
+	hack/cluster-up.sh --node=real "$(NEXUS_CLUSTER_DIR)"
+
+.PHONY: cluster-kwok
+cluster-kwok: ## The same control plane with a simulated KWOK node instead (what the operator's integration tests use)
+	hack/cluster-up.sh --node=kwok "$(NEXUS_CLUSTER_DIR)"
 
 .PHONY: cluster-down
-cluster-down: ## Stop everything `make cluster` started, by PID (PURGE=1 also deletes its data)
+cluster-down: ## Stop everything `make cluster` started, by PID, and remove the node's namespace and veth (PURGE=1: data too)
 	hack/cluster-down.sh $(if $(PURGE),--purge) "$(NEXUS_CLUSTER_DIR)"
 
 .PHONY: test-operator-integration

@@ -6,8 +6,9 @@
 : "${NEXUS_CACHE:=$HOME/.cache/nexus}"
 BIN="$NEXUS_CACHE/bin"
 
-# Start-up order; cluster-down stops them in reverse. The operator and the kernel are started by
-# `make dev` (hack/dev.sh) against the same run directory.
+# Start-up order; cluster-down stops them in reverse (the real node's containerd, kubelet and
+# kube-proxy through node_down, which also ends their pods). The operator and the kernel are local
+# processes of `make dev` on a KWOK cluster (hack/dev.sh) against the same run directory.
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok operator kernel)
 
 step() { printf '==> %s\n' "$*"; }
@@ -26,6 +27,29 @@ running_pid() {
      && cat "/proc/$pid/cmdline" "/proc/$pid/environ" 2>/dev/null | tr '\0' '\n' | grep -qF -- "$RUN_DIR/"; then
     echo "$pid"
   fi
+}
+
+# Starts a component detached from this shell (it outlives `make cluster`) unless it runs already.
+# Usage: start NAME COMMAND...   (log in logs/NAME.log, PID in pids/NAME.pid)
+start() {
+  local name="$1"; shift
+  local pid
+  pid="$(running_pid "$name")"
+  if [ -n "$pid" ]; then
+    echo "    $name already running (pid $pid)"
+    return 0
+  fi
+  # The component gets no descriptor of ours beyond 0-2: one inherited from `flock FILE make ...`
+  # would hold that lock for as long as the component runs.
+  (
+    for fd in "/proc/$BASHPID/fd/"*; do
+      fd="${fd##*/}"
+      [ "$fd" -le 2 ] || eval "exec $fd>&-"
+    done
+    exec setsid nohup "$@" >>"$RUN_DIR/logs/$name.log" 2>&1 </dev/null
+  ) &
+  echo $! >"$(pid_file "$name")"
+  echo "    $name started (pid $!, log $RUN_DIR/logs/$name.log)"
 }
 
 # Sets the variable named $1 to a TCP port that nothing listens on, from 20000-32767 (below the

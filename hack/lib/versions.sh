@@ -4,3 +4,11 @@
 KUBERNETES_VERSION="${KUBERNETES_VERSION:-v1.34.4}"
 ETCD_VERSION="${ETCD_VERSION:-v3.6.4}"
 KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
+# The real node's add-ons (hack/build-node.sh): cluster DNS, the metrics API for the HPA, and the
+# default StorageClass's provisioner. CoreDNS's version is pinned by hack/node/coredns/go.mod.
+COREDNS_VERSION="${COREDNS_VERSION:-v1.14.7}"
+METRICS_SERVER_VERSION="${METRICS_SERVER_VERSION:-v0.8.0}"
+LOCAL_PATH_PROVISIONER_VERSION="${LOCAL_PATH_PROVISIONER_VERSION:-v0.0.30}"
+# The node's pod sandbox image (hack/images/pause) and the managed store's image.
+PAUSE_VERSION="${PAUSE_VERSION:-1.0}"
+REDIS_IMAGE_VERSION="${REDIS_IMAGE_VERSION:-7.0}"
