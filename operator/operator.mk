@@ -17,6 +17,15 @@ generate-crd: build-operator ## Regenerate crds/ from the TypeScript API (operat
 	@echo "==> operator: generating $(CRD_FILE)"
 	node operator/dist/tools/generate-crd.js > $(CRD_FILE).tmp && mv $(CRD_FILE).tmp $(CRD_FILE)
 
+.PHONY: generate-k8s-schemas
+generate-k8s-schemas: build-operator ## Regenerate the Kubernetes schemas the CRD embeds, from k8s.io/kubernetes via the Go module proxy
+	@version="$$(. hack/lib/versions.sh && echo "$$KUBERNETES_VERSION")"; \
+	echo "==> operator: OpenAPI v3 documents of Kubernetes $$version (k8s.io/kubernetes, Go module proxy)"; \
+	dir="$$(cd "$$(mktemp -d)" && go mod download -json "k8s.io/kubernetes@$$version" \
+	  | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).Dir))')"; \
+	node operator/dist/tools/generate-k8s-schemas.js "$$dir/api/openapi-spec/v3" "$$version" operator/src/api/k8s-schemas.ts
+	@$(MAKE) generate-crd
+
 .PHONY: test-operator
 test-operator: test-operator-unit test-operator-integration ## Unit tests, then integration tests against a local control plane
 

@@ -1,4 +1,4 @@
-import { ConfigError, DEFAULT_KERNEL_IMAGE, loadConfig } from './config.js';
+import { ConfigError, DEFAULT_KERNEL_IMAGE, DEFAULT_STORE_IMAGE, loadConfig } from './config.js';
 
 describe('loadConfig', () => {
   it('applies the documented defaults and freezes the result', () => {
@@ -7,6 +7,7 @@ describe('loadConfig', () => {
       watchNamespace: '',
       logLevel: 'info',
       kernelImage: DEFAULT_KERNEL_IMAGE,
+      storeImage: DEFAULT_STORE_IMAGE,
       metricsPort: 8080,
       leaderElect: true,
       leaderElectionNamespace: 'nexus-system',
@@ -20,6 +21,7 @@ describe('loadConfig', () => {
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(DEFAULT_KERNEL_IMAGE).toBe('localhost/nexus/workspace-kernel:0.1.0');
+    expect(DEFAULT_STORE_IMAGE).toMatch(/^docker\.io\/library\/redis:7/);
   });
 
   it('reads every variable', () => {
@@ -28,6 +30,7 @@ describe('loadConfig', () => {
       WATCH_NAMESPACE: 'team-a',
       LOG_LEVEL: 'debug',
       KERNEL_IMAGE: 'reg/kernel:2',
+      STORE_IMAGE: 'reg/redis:7',
       METRICS_PORT: '9090',
       LEADER_ELECT: 'false',
       POD_NAMESPACE: 'ops',
@@ -44,6 +47,7 @@ describe('loadConfig', () => {
       watchNamespace: 'team-a',
       logLevel: 'debug',
       kernelImage: 'reg/kernel:2',
+      storeImage: 'reg/redis:7',
       metricsPort: 9090,
       leaderElect: false,
       leaderElectionNamespace: 'ops',
@@ -79,6 +83,7 @@ describe('loadConfig', () => {
       /RETRY_PERIOD_SECONDS \(10\) must be below RENEW_DEADLINE_SECONDS \(10\)/,
     ],
     [{ RESYNC_PERIOD_SECONDS: '-5' }, /RESYNC_PERIOD_SECONDS/],
+    [{ STORE_IMAGE: 'redis 7' }, /STORE_IMAGE="redis 7" must not contain spaces/],
   ])('rejects %j naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

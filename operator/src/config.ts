@@ -5,6 +5,8 @@ export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const DEFAULT_KERNEL_IMAGE = 'localhost/nexus/workspace-kernel:0.1.0';
+/** The managed store's image when neither the spec nor STORE_IMAGE names one: upstream Redis 7. */
+export const DEFAULT_STORE_IMAGE = 'docker.io/library/redis:7.2';
 
 export interface OperatorConfig {
   /** Path of a kubeconfig file; absent means in-cluster credentials. */
@@ -13,6 +15,7 @@ export interface OperatorConfig {
   watchNamespace: string;
   logLevel: LogLevel;
   kernelImage: string;
+  storeImage: string;
   metricsPort: number;
   leaderElect: boolean;
   leaderElectionNamespace: string;
@@ -97,6 +100,7 @@ export function loadConfig(
     watchNamespace,
     logLevel: r.oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
     kernelImage: r.string('KERNEL_IMAGE', DEFAULT_KERNEL_IMAGE),
+    storeImage: r.string('STORE_IMAGE', DEFAULT_STORE_IMAGE),
     metricsPort: r.int('METRICS_PORT', 8080, 1, 65535),
     leaderElect: r.bool('LEADER_ELECT', true),
     leaderElectionNamespace: r.dnsName('LEADER_ELECTION_NAMESPACE', r.raw('POD_NAMESPACE') ?? 'nexus-system'),
@@ -110,8 +114,12 @@ export function loadConfig(
   };
   const kubeconfig = r.raw('KUBECONFIG');
   if (kubeconfig !== undefined) config.kubeconfig = kubeconfig;
-  if (/\s/.test(config.kernelImage))
-    r.problems.push(`KERNEL_IMAGE=${JSON.stringify(config.kernelImage)} must not contain spaces`);
+  for (const [name, image] of [
+    ['KERNEL_IMAGE', config.kernelImage],
+    ['STORE_IMAGE', config.storeImage],
+  ] as const) {
+    if (/\s/.test(image)) r.problems.push(`${name}=${JSON.stringify(image)} must not contain spaces`);
+  }
   if (config.leaderElect) {
     if (config.renewDeadlineSeconds >= config.leaseDurationSeconds) {
       r.problems.push(

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Reason } from './api/conditions.js';
-import { openAPIV3Schema, type JSONSchema } from './api/schema.js';
+import { EMBEDDED_PATHS, openAPIV3Schema, type JSONSchema } from './api/schema.js';
 import { EventReason } from './controller/events.js';
 import { OperatorMetrics } from './runtime/metrics.js';
 
@@ -14,6 +14,8 @@ function fieldPaths(schema: JSONSchema, path: string): string[] {
     const here = `${path}.${key}`;
     const nested =
       child.type === 'array' && child.items?.properties ? fieldPaths(child.items, `${here}[]`) : [];
+    const embedded = (EMBEDDED_PATHS as readonly string[]).includes(here);
+    if (embedded) return [here];
     const deeper = child['x-kubernetes-preserve-unknown-fields'] ? [] : fieldPaths(child, here);
     return [here, ...nested, ...deeper];
   });

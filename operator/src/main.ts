@@ -1,21 +1,19 @@
-// Read the configuration, wire the parts, start them, stop them cleanly on SIGTERM. No logic here.
-import type { Server } from 'node:http';
+// Read the configuration, build the parts, hand them to the manager, stop it on SIGTERM. No logic.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { KERNEL_OVERHEAD_MB } from './api/defaults.js';
 import { ConfigError, loadConfig, type OperatorConfig } from './config.js';
 import { Reconciler } from './controller/reconciler.js';
+import { describeError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { OperatorCaches } from './runtime/caches.js';
-import { startHealthServer } from './runtime/health.js';
-import { describeError } from './runtime/informers.js';
-import { KubeClusterWriter, KubeEventRecorder, KubeLeaseStore } from './runtime/kube.js';
-import { LeaderElector } from './runtime/leader.js';
-import { OperatorMetrics } from './runtime/metrics.js';
+import { KubeClusterWriter, KubeEventRecorder, KubeLeaseStore, KubeSecretReader } from './runtime/kube.js';
 import { loadKubeConfig } from './runtime/kubeconfig.js';
+import { LeaderElector } from './runtime/leader.js';
+import { Manager } from './runtime/manager.js';
+import { OperatorMetrics } from './runtime/metrics.js';
 import { DEFAULT_QUEUE_OPTIONS, WorkQueue } from './runtime/queue.js';
-import { runWorkers } from './runtime/workers.js';
 
-const SHUTDOWN_GRACE_MS = 10_000;
+const DRAIN_TIMEOUT_MS = 10_000;
 
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   let config: Readonly<OperatorConfig>;
@@ -35,6 +33,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     {
       watchNamespace: config.watchNamespace || '(all)',
       kernelImage: config.kernelImage,
+      storeImage: config.storeImage,
       leaderElect: config.leaderElect,
       identity: config.identity,
       server: kc.getCurrentCluster()?.server,
@@ -47,83 +46,51 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     ...DEFAULT_QUEUE_OPTIONS,
     onDepthChange: (depth) => metrics.queueDepth.set(depth),
   });
-  queue.pause(); // nothing is reconciled until this process leads
   const caches = new OperatorCaches(kc, config.watchNamespace, (key) => queue.add(key), metrics, log);
+  const writer = new KubeClusterWriter(kc, metrics);
   const reconciler = new Reconciler({
     cache: caches,
-    writer: new KubeClusterWriter(kc, metrics),
+    writer,
+    secrets: new KubeSecretReader(kc, metrics),
     events: new KubeEventRecorder(kc, config.identity, metrics, log),
     log,
-    defaultImage: config.kernelImage,
+    images: { kernel: config.kernelImage, store: config.storeImage },
     overheadMB: KERNEL_OVERHEAD_MB,
   });
-
-  let stopping = false;
-  const enqueueAll = () => caches.runtimeKeys().forEach((key) => queue.add(key));
-  const leadership = {
-    onStartedLeading: () => {
-      metrics.leader.set(1);
-      // Reconcile only from synced caches: a half-listed cache would make existing objects look absent.
-      void caches
-        .waitForSync(() => stopping)
-        .then(() => {
-          if (stopping) return;
-          if (!elector || elector.isLeader) {
-            enqueueAll();
-            queue.resume();
-          }
-        });
-    },
-    onStoppedLeading: () => {
-      metrics.leader.set(0);
-      queue.pause();
-    },
-  };
-  const elector = config.leaderElect
-    ? new LeaderElector(
-        new KubeLeaseStore(kc, config.leaderElectionNamespace, config.leaderElectionId, metrics),
-        config,
-        leadership,
-        log.child({ lease: `${config.leaderElectionNamespace}/${config.leaderElectionId}` }),
-      )
-    : undefined;
-
-  const server: Server = await startHealthServer(
-    config.metricsPort,
-    { live: () => true, ready: () => caches.synced },
-    metrics.registry,
-  );
-  log.info({ port: config.metricsPort }, 'serving /healthz, /readyz and /metrics');
-
-  void caches.start();
-  const workers = runWorkers(
+  const leaseLog = log.child({ lease: `${config.leaderElectionNamespace}/${config.leaderElectionId}` });
+  const manager = new Manager({
+    caches,
     queue,
-    (key) => reconciler.reconcile(key),
-    config.maxConcurrentReconciles,
+    reconcile: (key) => reconciler.reconcile(key),
     metrics,
     log,
-  );
-  const resync = setInterval(enqueueAll, config.resyncPeriodSeconds * 1000);
-  if (elector) elector.start();
-  else leadership.onStartedLeading();
+    workers: config.maxConcurrentReconciles,
+    resyncPeriodMs: config.resyncPeriodSeconds * 1000,
+    metricsPort: config.metricsPort,
+    drainTimeoutMs: DRAIN_TIMEOUT_MS,
+    ...(config.leaderElect
+      ? {
+          elector: (callbacks) =>
+            new LeaderElector(
+              new KubeLeaseStore(kc, config.leaderElectionNamespace, config.leaderElectionId, metrics),
+              config,
+              callbacks,
+              leaseLog,
+            ),
+        }
+      : {}),
+  });
+  await manager.start();
 
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+  const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');
-    clearInterval(resync);
-    queue.pause();
-    await elector?.stop();
-    queue.shutDown();
-    const grace = new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
-    await Promise.race([workers, grace]);
-    await caches.stop().catch(() => undefined);
-    server.close();
-    log.info('stopped');
-    process.exit(0);
+    void manager.stop().then(() => {
+      log.info('stopped');
+      process.exit(0);
+    });
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
   installCrashGuards(log);
 }
 

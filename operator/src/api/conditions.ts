@@ -5,6 +5,7 @@ export const ConditionType = {
   Ready: 'Ready',
   Progressing: 'Progressing',
   Degraded: 'Degraded',
+  StoreReady: 'StoreReady',
 } as const;
 export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];
 
@@ -16,6 +17,7 @@ export const Reason = {
   Available: 'Available',
   Unavailable: 'Unavailable',
   Suspended: 'Suspended',
+  StoreNotReady: 'StoreNotReady',
   // Progressing
   RollingOut: 'RollingOut',
   RolloutComplete: 'RolloutComplete',
@@ -27,8 +29,19 @@ export const Reason = {
   ApplyFailed: 'ApplyFailed',
   RolloutStalled: 'RolloutStalled',
   ScaleOutBelowOverhead: 'ScaleOutBelowOverhead',
-  // Any condition, before the first reconcile
-  Reconciling: 'Reconciling',
+  StoreSecretMissing: 'StoreSecretMissing',
+  StoreURLInvalid: 'StoreURLInvalid',
+  StoreSecretConflict: 'StoreSecretConflict',
+  StoreMemoryBudgetExceeded: 'StoreMemoryBudgetExceeded',
+  StorePanelsExceedMemory: 'StorePanelsExceedMemory',
+  StorePersistenceImmutable: 'StorePersistenceImmutable',
+  // StoreReady
+  StoreAvailable: 'StoreAvailable',
+  StoreStarting: 'StoreStarting',
+  StoreUnavailable: 'StoreUnavailable',
+  ExternalStoreConfigured: 'ExternalStoreConfigured',
+  EmbeddedStore: 'EmbeddedStore',
+  VolumePending: 'VolumePending',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 

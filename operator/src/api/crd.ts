@@ -43,8 +43,14 @@ export function buildCrd() {
             {
               name: 'Desired',
               type: 'integer',
-              description: 'Kernel pods that exist',
-              jsonPath: '.status.replicas',
+              description: 'Kernel pods wanted (by the HPA, spec.replicas, or 1 for an embedded store)',
+              jsonPath: '.status.desiredReplicas',
+            },
+            {
+              name: 'Store',
+              type: 'string',
+              description: 'Where the panels live: Managed, External or Embedded',
+              jsonPath: '.status.store.mode',
             },
             {
               name: 'Mem/Instance',

@@ -2,7 +2,7 @@ import { DEFAULTS, resolveSpec } from './defaults.js';
 
 describe('resolveSpec', () => {
   it('fills every default into an empty spec', () => {
-    const s = resolveSpec({}, 'img:1');
+    const s = resolveSpec({}, { kernel: 'img:1', store: 'redis:1' });
     expect(s.image).toBe('img:1');
     expect(s.replicas).toBe(1);
     expect(s.suspend).toBe(false);
@@ -11,6 +11,7 @@ describe('resolveSpec', () => {
       limits: { cpu: '1', memory: '1Gi' },
     });
     expect(s.runtime).toEqual({ ...DEFAULTS.runtime });
+    expect(s.runtime.executionDeadlineMs).toBe(30000);
     expect(s.runtime.maxInstances).toBeUndefined();
     expect(s.cache).toEqual({ medium: 'Memory', sizeLimit: '128Mi' });
     expect(s.autoscaling).toEqual({
@@ -22,6 +23,63 @@ describe('resolveSpec', () => {
     expect(s.server).toEqual({ logLevel: 'info', corsOrigins: [], allowedDomains: [] });
     expect(s.probes.startup.failureThreshold).toBe(30);
     expect(s.disruption).toEqual({});
+    expect(s.store).toEqual({
+      mode: 'Managed',
+      history: 256,
+      keyPrefix: 'nexus:',
+      managed: {
+        image: 'redis:1',
+        resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '768Mi' } },
+        persistence: { enabled: true, size: '1Gi', retainOnDelete: false },
+        maxmemory: '512Mi',
+      },
+      external: { topology: 'standalone' },
+      embedded: { volume: { size: '1Gi', retainOnDelete: false } },
+    });
+    expect(s.networkPolicy).toEqual({ enabled: true, ingressFrom: [], egressCIDRs: [] });
+  });
+
+  it('stretches the execution deadline to a longer handler timeout when it is unset', () => {
+    const images = { kernel: 'img:1', store: 'redis:1' };
+    expect(resolveSpec({ runtime: { timeoutMs: 60000 } }, images).runtime.executionDeadlineMs).toBe(60000);
+    expect(
+      resolveSpec({ runtime: { timeoutMs: 1000, executionDeadlineMs: 2000 } }, images).runtime
+        .executionDeadlineMs,
+    ).toBe(2000);
+  });
+
+  it('resolves an external store and an embedded volume, and the spec image of the store', () => {
+    const s = resolveSpec(
+      {
+        store: {
+          mode: 'External',
+          maxPanels: 50,
+          managed: { image: 'valkey:8', persistence: { storageClassName: 'fast' } },
+          external: {
+            urlSecretRef: { name: 'r', key: 'u' },
+            topology: 'cluster',
+            tls: { caSecretRef: { name: 'ca', key: 'c' } },
+          },
+          embedded: { volume: { size: '5Gi', retainOnDelete: true } },
+        },
+      },
+      { kernel: 'img:1', store: 'redis:1' },
+    );
+    expect(s.store.mode).toBe('External');
+    expect(s.store.maxPanels).toBe(50);
+    expect(s.store.managed.image).toBe('valkey:8');
+    expect(s.store.managed.persistence).toEqual({
+      enabled: true,
+      size: '1Gi',
+      storageClassName: 'fast',
+      retainOnDelete: false,
+    });
+    expect(s.store.external).toEqual({
+      urlSecretRef: { name: 'r', key: 'u' },
+      topology: 'cluster',
+      caSecretRef: { name: 'ca', key: 'c' },
+    });
+    expect(s.store.embedded.volume).toEqual({ size: '5Gi', retainOnDelete: true });
   });
 
   it('keeps what the user set and defaults the rest of the same object', () => {
@@ -37,7 +95,7 @@ describe('resolveSpec', () => {
           extensions: { http: { allowedDomains: ['a.example'] } },
         },
       },
-      'img:1',
+      { kernel: 'img:1', store: 'redis:1' },
     );
     expect(s.image).toBe('mine:2');
     expect(s.resources.limits).toEqual({ cpu: '1', memory: '2Gi' });
@@ -49,6 +107,6 @@ describe('resolveSpec', () => {
   });
 
   it('treats an empty image as unset', () => {
-    expect(resolveSpec({ image: '' }, 'img:1').image).toBe('img:1');
+    expect(resolveSpec({ image: '' }, { kernel: 'img:1', store: 'redis:1' }).image).toBe('img:1');
   });
 });

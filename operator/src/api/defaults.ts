@@ -1,6 +1,7 @@
 // Default values of a NexusRuntime spec. The CRD schema publishes them as server-side defaults
 // (schema.ts reads this file), and resolveSpec() applies the same values in the operator, so an
 // object that reaches us without server defaulting (an older CRD, a test) still reconciles sanely.
+import type { V1NetworkPolicyPeer } from '@kubernetes/client-node';
 import type {
   AutoscalingSpec,
   CacheMedium,
@@ -11,6 +12,8 @@ import type {
   ProbeTuning,
   PullPolicy,
   SecretKeyRef,
+  StoreMode,
+  StoreTopology,
 } from './types.js';
 
 /**
@@ -35,6 +38,10 @@ export const DEFAULTS = {
     maxHostCalls: 10000,
     maxStateMutations: 1000,
     maxEvents: 100,
+    /** EXECUTION_DEADLINE_MS when unset: the kernel's default, or timeoutMs when that is longer. */
+    executionDeadlineMs: 30000,
+    maxStateSize: '1Mi',
+    panelCacheSize: '64Mi',
   },
   cache: { medium: 'Memory' as CacheMedium, sizeLimit: '128Mi' },
   autoscaling: {
@@ -49,7 +56,31 @@ export const DEFAULTS = {
     readiness: { initialDelaySeconds: 0, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 },
     startup: { initialDelaySeconds: 0, periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 30 },
   },
+  store: {
+    mode: 'Managed' as StoreMode,
+    history: 256,
+    keyPrefix: 'nexus:',
+    managed: {
+      resources: {
+        requests: { cpu: '100m', memory: '256Mi' },
+        limits: { cpu: '1', memory: '768Mi' },
+      },
+      persistence: { enabled: true, size: '1Gi', retainOnDelete: false },
+      maxmemory: '512Mi',
+    },
+    external: { topology: 'standalone' as StoreTopology },
+    embedded: { volume: { size: '1Gi', retainOnDelete: false } },
+  },
+  networkPolicy: { enabled: true },
 } as const;
+
+/** MAX_PANELS when spec.store.maxPanels is unset (Managed derives it from maxmemory instead). */
+export const DEFAULT_MAX_PANELS = { Embedded: 1000, External: 10000 } as const;
+
+/** The kernel's grace after SIGTERM: the longest an execution may last, plus the socket drain. */
+export const SHUTDOWN_DRAIN_MS = 5000;
+/** terminationGracePeriodSeconds lies this far above SHUTDOWN_GRACE_MS. */
+export const TERMINATION_MARGIN_SECONDS = 10;
 
 /** Bounds enforced by the schema; the operator repeats the checks it relies on. */
 export const LIMITS = {
@@ -59,7 +90,43 @@ export const LIMITS = {
   replicas: { min: 0, max: 1000 },
   autoscalingReplicas: { min: 1, max: 1000 },
   utilizationPercentage: { min: 1, max: 100 },
+  executionDeadlineMs: { min: 1, max: 3_600_000 },
+  history: { min: 0, max: 100_000 },
+  maxPanels: { min: 1, max: 100_000 },
+  /** Bounds the kernel puts on MAX_STATE_BYTES. */
+  maxStateBytes: { min: 1024, max: 256 * 1024 ** 2 },
 } as const;
+
+/** The operator's configured images, used where the spec names none. */
+export interface DefaultImages {
+  kernel: string;
+  store: string;
+}
+
+export interface ResolvedVolume {
+  size: string;
+  storageClassName?: string;
+  retainOnDelete: boolean;
+}
+
+export interface ResolvedStore {
+  mode: StoreMode;
+  history: number;
+  keyPrefix: string;
+  maxPanels?: number;
+  managed: {
+    image: string;
+    imagePullPolicy?: PullPolicy;
+    resources: {
+      requests: { cpu: string | number; memory: string };
+      limits: { cpu: string | number; memory: string };
+    };
+    persistence: ResolvedVolume & { enabled: boolean };
+    maxmemory: string;
+  };
+  external: { urlSecretRef?: SecretKeyRef; topology: StoreTopology; caSecretRef?: SecretKeyRef };
+  embedded: { volume: ResolvedVolume };
+}
 
 export interface ResolvedSpec {
   image: string;
@@ -79,6 +146,9 @@ export interface ResolvedSpec {
     maxHostCalls: number;
     maxStateMutations: number;
     maxEvents: number;
+    executionDeadlineMs: number;
+    maxStateSize: string;
+    panelCacheSize: string;
   };
   cache: { medium: CacheMedium; sizeLimit: string };
   autoscaling: Required<Omit<AutoscalingSpec, 'targetCPUUtilizationPercentage' | 'behavior'>> &
@@ -96,14 +166,64 @@ export interface ResolvedSpec {
     startup: Required<ProbeTuning>;
   };
   pod: PodOverrides;
+  store: ResolvedStore;
+  networkPolicy: { enabled: boolean; ingressFrom: V1NetworkPolicyPeer[]; egressCIDRs: string[] };
 }
 
-/** The spec with every default filled in. `defaultImage` is the operator's configured kernel image. */
-export function resolveSpec(spec: NexusRuntimeSpec | undefined, defaultImage: string): ResolvedSpec {
+function resolveVolume(
+  v: { size?: string; storageClassName?: string; retainOnDelete?: boolean } | undefined,
+  d: { size: string; retainOnDelete: boolean },
+): ResolvedVolume {
+  const volume: ResolvedVolume = {
+    size: v?.size ?? d.size,
+    retainOnDelete: v?.retainOnDelete ?? d.retainOnDelete,
+  };
+  if (v?.storageClassName) volume.storageClassName = v.storageClassName;
+  return volume;
+}
+
+function resolveStore(s: NexusRuntimeSpec['store'], storeImage: string): ResolvedStore {
+  const d = DEFAULTS.store;
+  const m = s?.managed;
+  const store: ResolvedStore = {
+    mode: s?.mode ?? d.mode,
+    history: s?.history ?? d.history,
+    keyPrefix: s?.keyPrefix ?? d.keyPrefix,
+    managed: {
+      image: m?.image || storeImage,
+      resources: {
+        requests: {
+          cpu: m?.resources?.requests?.cpu ?? d.managed.resources.requests.cpu,
+          memory: m?.resources?.requests?.memory ?? d.managed.resources.requests.memory,
+        },
+        limits: {
+          cpu: m?.resources?.limits?.cpu ?? d.managed.resources.limits.cpu,
+          memory: m?.resources?.limits?.memory ?? d.managed.resources.limits.memory,
+        },
+      },
+      persistence: {
+        ...resolveVolume(m?.persistence, d.managed.persistence),
+        enabled: m?.persistence?.enabled ?? d.managed.persistence.enabled,
+      },
+      maxmemory: m?.maxmemory ?? d.managed.maxmemory,
+    },
+    external: { topology: s?.external?.topology ?? d.external.topology },
+    embedded: { volume: resolveVolume(s?.embedded?.volume, d.embedded.volume) },
+  };
+  if (s?.maxPanels !== undefined) store.maxPanels = s.maxPanels;
+  if (m?.imagePullPolicy) store.managed.imagePullPolicy = m.imagePullPolicy;
+  if (s?.external?.urlSecretRef) store.external.urlSecretRef = s.external.urlSecretRef;
+  if (s?.external?.tls?.caSecretRef) store.external.caSecretRef = s.external.tls.caSecretRef;
+  return store;
+}
+
+/** The spec with every default filled in; `images` are the operator's configured defaults. */
+export function resolveSpec(spec: NexusRuntimeSpec | undefined, images: DefaultImages): ResolvedSpec {
   const s = spec ?? {};
   const d = DEFAULTS;
+  const timeoutMs = s.runtime?.timeoutMs ?? d.runtime.timeoutMs;
   const resolved: ResolvedSpec = {
-    image: s.image || defaultImage,
+    image: s.image || images.kernel,
     imagePullSecrets: s.imagePullSecrets ?? [],
     replicas: s.replicas ?? d.replicas,
     suspend: s.suspend ?? d.suspend,
@@ -120,10 +240,14 @@ export function resolveSpec(spec: NexusRuntimeSpec | undefined, defaultImage: st
     runtime: {
       memoryLimitMB: s.runtime?.memoryLimitMB ?? d.runtime.memoryLimitMB,
       minInstances: s.runtime?.minInstances ?? d.runtime.minInstances,
-      timeoutMs: s.runtime?.timeoutMs ?? d.runtime.timeoutMs,
+      timeoutMs,
       maxHostCalls: s.runtime?.maxHostCalls ?? d.runtime.maxHostCalls,
       maxStateMutations: s.runtime?.maxStateMutations ?? d.runtime.maxStateMutations,
       maxEvents: s.runtime?.maxEvents ?? d.runtime.maxEvents,
+      executionDeadlineMs:
+        s.runtime?.executionDeadlineMs ?? Math.max(d.runtime.executionDeadlineMs, timeoutMs),
+      maxStateSize: s.runtime?.maxStateSize ?? d.runtime.maxStateSize,
+      panelCacheSize: s.runtime?.panelCacheSize ?? d.runtime.panelCacheSize,
     },
     cache: {
       medium: s.cache?.medium ?? d.cache.medium,
@@ -148,6 +272,12 @@ export function resolveSpec(spec: NexusRuntimeSpec | undefined, defaultImage: st
       startup: { ...d.probes.startup, ...s.probes?.startup },
     },
     pod: s.pod ?? {},
+    store: resolveStore(s.store, images.store),
+    networkPolicy: {
+      enabled: s.networkPolicy?.enabled ?? d.networkPolicy.enabled,
+      ingressFrom: s.networkPolicy?.ingressFrom ?? [],
+      egressCIDRs: s.networkPolicy?.egressCIDRs ?? [],
+    },
   };
   if (s.imagePullPolicy) resolved.imagePullPolicy = s.imagePullPolicy;
   if (s.runtime?.maxInstances !== undefined) resolved.runtime.maxInstances = s.runtime.maxInstances;

@@ -18,3 +18,7 @@ export const FIELD_MANAGER = 'nexus-operator';
 export const CONFIG_HASH_ANNOTATION = `${GROUP}/config-hash`;
 /** Annotation on every applied object: the hash of the desired state last applied. */
 export const APPLIED_HASH_ANNOTATION = `${GROUP}/applied-hash`;
+/** Pod-template annotation carrying the hash of the store Secret's content: a change rolls the pods. */
+export const STORE_SECRET_HASH_ANNOTATION = `${GROUP}/store-secret-hash`;
+/** Pod-template annotation of kernels that import an embedded store's panels into a shared one. */
+export const PANELS_IMPORT_ANNOTATION = `${GROUP}/panels-import`;

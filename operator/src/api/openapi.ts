@@ -15,6 +15,7 @@ export interface JSONSchema {
   maxLength?: number;
   maxItems?: number;
   pattern?: string;
+  format?: string;
   anyOf?: JSONSchema[];
   'x-kubernetes-int-or-string'?: boolean;
   'x-kubernetes-preserve-unknown-fields'?: boolean;
@@ -69,16 +70,6 @@ export const stringList = (description: string, maxItems = 64, pattern?: string)
   items: { type: 'string', maxLength: 253, ...(pattern ? { pattern } : {}) },
   'x-kubernetes-list-type': 'atomic',
 });
-export const opaque = (description: string, type: 'object' | 'array' = 'object'): JSONSchema =>
-  type === 'object'
-    ? { type, description, 'x-kubernetes-preserve-unknown-fields': true }
-    : {
-        type,
-        description,
-        'x-kubernetes-list-type': 'atomic',
-        items: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
-      };
-
 /** A memory quantity; the CEL quantity library validates it so budget rules can compute with it. */
 export const memoryQuantity = (description: string, fallback: string): JSONSchema =>
   string(description, {

@@ -1,6 +1,12 @@
 // The OpenAPI v3 schema of NexusRuntime, with its defaults, bounds, CEL rules and descriptions.
 // crds/ is generated from it (make generate-crd); schema.test.ts checks it against types.ts.
-import { DEFAULTS, KERNEL_OVERHEAD_MB, LIMITS } from './defaults.js';
+import {
+  DEFAULTS,
+  KERNEL_OVERHEAD_MB,
+  LIMITS,
+  SHUTDOWN_DRAIN_MS,
+  TERMINATION_MARGIN_SECONDS,
+} from './defaults.js';
 import { CacheMedium, KernelLogLevel, PullPolicy } from './types.js';
 
 export type { JSONSchema } from './openapi.js';
@@ -11,17 +17,39 @@ import {
   intOrPercent,
   memoryQuantity,
   object,
-  opaque,
   string,
   stringList,
   stringMap,
   type JSONSchema,
 } from './openapi.js';
+import { K8S_SCHEMAS } from './k8s-schemas.js';
 import { statusSchema } from './status-schema.js';
+import { networkPolicySchema, storeSchema } from './store-schema.js';
 export { statusSchema };
+
+/** A schema Kubernetes publishes (api/k8s-schemas.ts), under a description of our own. */
+const k8s = (schema: JSONSchema, description: string, extra: Omit<JSONSchema, 'description'> = {}) => ({
+  ...schema,
+  description,
+  ...extra,
+});
 
 /** What the kernel's HTTP_ALLOWED_DOMAINS accepts: host, *.host or host:port. */
 const DOMAIN_RULE = '^(\\*\\.)?[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?(:[0-9]{1,5})?$';
+/** A memory quantity within [min, max] bytes. */
+const boundedQuantity = (
+  description: string,
+  fallback: string,
+  bounds: { min: number; max: number },
+): JSONSchema => ({
+  ...memoryQuantity(description, fallback),
+  'x-kubernetes-validations': [
+    {
+      rule: `isQuantity(self) && quantity(self).asInteger() >= ${bounds.min} && quantity(self).asInteger() <= ${bounds.max}`,
+      message: `must be a quantity from ${bounds.min / 1024}Ki to ${bounds.max / 1024 ** 2}Mi`,
+    },
+  ],
+});
 const probe = (what: string, defaults: Readonly<Record<string, number>>): JSONSchema =>
   object(
     `Timing of the kernel's ${what} probe.`,
@@ -53,10 +81,11 @@ const probe = (what: string, defaults: Readonly<Record<string, number>>): JSONSc
 const d = DEFAULTS;
 const MIB = 1048576;
 const cacheBytes = `(self.cache.medium == 'Memory' ? quantity(self.cache.sizeLimit).asInteger() : 0)`;
+const panelCacheBytes = `quantity(self.runtime.panelCacheSize).asInteger()`;
 /** Instances the budget must hold: maxInstances when given, otherwise at least minInstances (or one). */
 const instancesExpr = `(has(self.runtime.maxInstances) ? self.runtime.maxInstances : (self.runtime.minInstances > 1 ? self.runtime.minInstances : 1))`;
 // Integer arithmetic in bytes: building quantity strings at admission would cost too much to estimate.
-const requiredBytes = `(${instancesExpr} * self.runtime.memoryLimitMB + ${KERNEL_OVERHEAD_MB}) * ${MIB} + ${cacheBytes}`;
+const requiredBytes = `(${instancesExpr} * self.runtime.memoryLimitMB + ${KERNEL_OVERHEAD_MB}) * ${MIB} + ${cacheBytes} + ${panelCacheBytes}`;
 const limitBytes = `quantity(self.resources.limits.memory).asInteger()`;
 
 export const specSchema: JSONSchema = object(
@@ -77,11 +106,14 @@ export const specSchema: JSONSchema = object(
         { required: ['name'] },
       ),
     },
-    replicas: integer('Kernel pods when autoscaling is off. The scale subresource points here.', {
-      minimum: LIMITS.replicas.min,
-      maximum: LIMITS.replicas.max,
-      default: d.replicas,
-    }),
+    replicas: integer(
+      'Kernel pods when autoscaling is off. The scale subresource points here; while autoscaling is on the HPA owns the count and a change is refused.',
+      {
+        minimum: LIMITS.replicas.min,
+        maximum: LIMITS.replicas.max,
+        default: d.replicas,
+      },
+    ),
     suspend: boolean('Scale the kernel Deployment to zero and remove the HPA; nothing else is deleted.', {
       default: d.suspend,
     }),
@@ -157,6 +189,19 @@ export const specSchema: JSONSchema = object(
           maximum: 1000000,
           default: d.runtime.maxEvents,
         }),
+        executionDeadlineMs: integer(
+          `Wall-clock bound of one execution including its suspensions and waits for its panel (EXECUTION_DEADLINE_MS); at least timeoutMs. Unset: ${d.runtime.executionDeadlineMs}, or timeoutMs when longer. The kernels get SHUTDOWN_GRACE_MS = this + ${SHUTDOWN_DRAIN_MS} and the pods a termination grace ${TERMINATION_MARGIN_SECONDS}s above that.`,
+          { minimum: LIMITS.executionDeadlineMs.min, maximum: LIMITS.executionDeadlineMs.max },
+        ),
+        maxStateSize: boundedQuantity(
+          'Largest state of one panel, as JSON (MAX_STATE_BYTES).',
+          d.runtime.maxStateSize,
+          LIMITS.maxStateBytes,
+        ),
+        panelCacheSize: memoryQuantity(
+          "Bound of the kernel's in-memory caches of shared panels (PANEL_CACHE_MAX_BYTES); part of the memory budget.",
+          d.runtime.panelCacheSize,
+        ),
       },
       {
         default: {},
@@ -164,6 +209,10 @@ export const specSchema: JSONSchema = object(
           {
             rule: '!has(self.maxInstances) || !has(self.minInstances) || self.minInstances <= self.maxInstances',
             message: 'runtime.minInstances must not exceed runtime.maxInstances',
+          },
+          {
+            rule: '!has(self.executionDeadlineMs) || !has(self.timeoutMs) || self.executionDeadlineMs >= self.timeoutMs',
+            message: 'runtime.executionDeadlineMs must be at least runtime.timeoutMs',
           },
         ],
       },
@@ -207,7 +256,10 @@ export const specSchema: JSONSchema = object(
           minimum: LIMITS.utilizationPercentage.min,
           maximum: LIMITS.utilizationPercentage.max,
         }),
-        behavior: opaque('Scale-up and scale-down behavior, passed to the HPA as autoscaling/v2 behavior.'),
+        behavior: k8s(
+          K8S_SCHEMAS.behavior,
+          'Scale-up and scale-down behavior, passed to the HPA (autoscaling/v2 HorizontalPodAutoscalerBehavior).',
+        ),
       },
       {
         default: {},
@@ -279,16 +331,21 @@ export const specSchema: JSONSchema = object(
     ),
     pod: object('Scheduling and metadata passed through to the kernel pod template.', {
       nodeSelector: stringMap('Node labels the kernel pods must be scheduled on.'),
-      tolerations: opaque('Tolerations of the kernel pods (core/v1 Toleration).', 'array'),
-      affinity: opaque('Affinity of the kernel pods (core/v1 Affinity).'),
-      topologySpreadConstraints: opaque(
-        'Topology spread constraints (core/v1 TopologySpreadConstraint).',
-        'array',
+      tolerations: k8s(K8S_SCHEMAS.tolerations, 'Tolerations of the kernel pods (core/v1 Toleration).', {
+        maxItems: 64,
+      }),
+      affinity: k8s(K8S_SCHEMAS.affinity, 'Affinity of the kernel pods (core/v1 Affinity).'),
+      topologySpreadConstraints: k8s(
+        K8S_SCHEMAS.topologySpreadConstraints,
+        'Topology spread constraints of the kernel pods (core/v1 TopologySpreadConstraint). Unset: a soft spread over kubernetes.io/hostname; an empty list turns spreading off.',
+        { maxItems: 16 },
       ),
       priorityClassName: string('PriorityClass of the kernel pods.', { maxLength: 253 }),
       labels: stringMap('Extra labels on the kernel pods.'),
       annotations: stringMap('Extra annotations on the kernel pods.'),
     }),
+    store: storeSchema,
+    networkPolicy: networkPolicySchema,
   },
   {
     'x-kubernetes-validations': [
@@ -301,12 +358,37 @@ export const specSchema: JSONSchema = object(
         message:
           `memory budget exceeded: runtime.maxInstances (or minInstances when maxInstances is unset) × ` +
           `runtime.memoryLimitMB + ${KERNEL_OVERHEAD_MB}Mi kernel overhead + cache.sizeLimit (when cache.medium is Memory) ` +
+          `+ runtime.panelCacheSize ` +
           `must fit resources.limits.memory`,
         reason: 'FieldValueInvalid',
+      },
+      {
+        // kubectl scale writes spec.replicas through the scale subresource; under an HPA that would
+        // succeed and do nothing, so it is refused instead (Embedded ignores replicas and says so).
+        rule:
+          '!has(oldSelf.replicas) || !has(self.replicas) || self.replicas == oldSelf.replicas || ' +
+          '!has(self.autoscaling) || !has(self.autoscaling.enabled) || !self.autoscaling.enabled || ' +
+          "(has(self.store) && has(self.store.mode) && self.store.mode == 'Embedded')",
+        message:
+          'spec.replicas cannot change while spec.autoscaling.enabled is true: the HPA sets the number of kernel pods. ' +
+          'Change spec.autoscaling.minReplicas and maxReplicas, or set spec.autoscaling.enabled to false first',
+        fieldPath: '.replicas',
       },
     ],
   },
 );
+
+/**
+ * Fields whose schema is Kubernetes' own (api/k8s-schemas.ts): documented by Kubernetes, so the
+ * reference and the type checks stop at them.
+ */
+export const EMBEDDED_PATHS = [
+  'spec.autoscaling.behavior',
+  'spec.pod.tolerations',
+  'spec.pod.affinity',
+  'spec.pod.topologySpreadConstraints',
+  'spec.networkPolicy.ingressFrom',
+] as const;
 
 export const openAPIV3Schema: JSONSchema = object(
   'A fleet of Nexus workspace kernels, autoscaled and memory-budgeted.',

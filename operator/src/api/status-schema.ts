@@ -4,7 +4,7 @@ import { boolean, integer, object, string, type JSONSchema } from './openapi.js'
 const conditionSchema = object(
   'One aspect of the runtime state.',
   {
-    type: string('Ready, Progressing or Degraded.', { maxLength: 64 }),
+    type: string('Ready, Progressing, Degraded or StoreReady.', { maxLength: 64 }),
     status: string('True, False or Unknown.', { enum: ['True', 'False', 'Unknown'] }),
     reason: string('CamelCase reason of the last transition.', { maxLength: 128 }),
     message: string('Human-readable explanation.', { maxLength: 32768 }),
@@ -19,25 +19,49 @@ const budgetSchema = object('The memory budget as computed for the current spec,
   requestMB: integer('resources.requests.memory.'),
   overheadMB: integer('Measured resident memory of an idle kernel.'),
   cacheMB: integer('cache.sizeLimit when the cache lives in memory, else 0.'),
+  panelCacheMB: integer("runtime.panelCacheSize: the bound of the kernel's caches of shared panels."),
   instanceMB: integer('runtime.memoryLimitMB.'),
   maxInstances: integer('Pool size: spec.runtime.maxInstances or the derived value.'),
   maxInstancesDerived: boolean('Whether maxInstances was derived from the limit.'),
-  requiredMB: integer('maxInstances × instanceMB + overheadMB + cacheMB.'),
+  requiredMB: integer('maxInstances × instanceMB + overheadMB + cacheMB + panelCacheMB.'),
   headroomMB: integer('limitMB − requiredMB; negative when the budget does not fit.'),
   hpaScaleOutMB: integer('Memory per pod at which the HPA scales out (requests.memory × target %).'),
   fits: boolean('Whether the budget fits the limit.'),
+  store: object("The panel bound, and the managed store's memory arithmetic.", {
+    maxPanels: integer('MAX_PANELS: spec.store.maxPanels or the derived value.'),
+    maxPanelsDerived: boolean('Whether maxPanels was derived (from maxmemory, or the mode default).'),
+    maxStateBytes: integer('MAX_STATE_BYTES: runtime.maxStateSize in bytes.'),
+    maxmemoryMB: integer('Managed: store.managed.maxmemory.'),
+    limitMB: integer('Managed: store.managed.resources.limits.memory.'),
+    requiredMB: integer(
+      'Managed: maxmemory plus a quarter of it (at least 64Mi), which the limit must hold.',
+    ),
+    worstCaseMB: integer('Managed: maxPanels × maxStateBytes, every panel at its largest state.'),
+    fits: boolean('Managed: whether worstCaseMB fits maxmemory.'),
+  }),
+});
+
+const storeStatusSchema = object('The panel store the kernels use.', {
+  mode: string('Managed, External or Embedded.', { maxLength: 16 }),
+  endpoint: string('host:port of a shared store, without credentials.'),
+  topology: string('standalone or cluster.'),
+  secretName: string('The Secret the kernels read STORE_URL from.'),
+  volumeClaimName: string('The PersistentVolumeClaim of an embedded store.'),
 });
 
 export const statusSchema: JSONSchema = object('Observed state of the runtime.', {
   observedGeneration: integer('The generation the operator last reconciled.'),
   conditions: {
     type: 'array',
-    description: 'Ready, Progressing and Degraded.',
+    description: 'Ready, Progressing, Degraded and StoreReady.',
     items: conditionSchema,
     'x-kubernetes-list-type': 'map',
     'x-kubernetes-list-map-keys': ['type'],
   },
   replicas: integer('Kernel pods that exist.'),
+  desiredReplicas: integer(
+    'Kernel pods wanted: the count of the HPA, spec.replicas, or 1 for an embedded store.',
+  ),
   readyReplicas: integer('Kernel pods that are ready.'),
   updatedReplicas: integer('Kernel pods running the current configuration.'),
   availableReplicas: integer('Kernel pods available to serve.'),
@@ -49,4 +73,5 @@ export const statusSchema: JSONSchema = object('Observed state of the runtime.',
     ws: string('WebSocket base URL.'),
   }),
   image: string('Kernel image the Deployment runs.'),
+  store: storeStatusSchema,
 });

@@ -2,6 +2,7 @@
 // schema.test.ts fails when the two disagree.
 import type {
   V1Affinity,
+  V1NetworkPolicyPeer,
   V1Toleration,
   V1TopologySpreadConstraint,
   V2HorizontalPodAutoscalerBehavior,
@@ -23,6 +24,13 @@ export type KernelLogLevel = (typeof KernelLogLevel)[keyof typeof KernelLogLevel
 
 export const PullPolicy = { Always: 'Always', IfNotPresent: 'IfNotPresent', Never: 'Never' } as const;
 export type PullPolicy = (typeof PullPolicy)[keyof typeof PullPolicy];
+
+/** Where the panels live: a store the operator runs, one the user runs, or the kernel's own files. */
+export const StoreMode = { Managed: 'Managed', External: 'External', Embedded: 'Embedded' } as const;
+export type StoreMode = (typeof StoreMode)[keyof typeof StoreMode];
+
+export const StoreTopology = { Standalone: 'standalone', Cluster: 'cluster' } as const;
+export type StoreTopology = (typeof StoreTopology)[keyof typeof StoreTopology];
 
 /** A Kubernetes quantity: `256Mi`, `1Gi`, `500m`, or a plain number of cores. */
 export type Quantity = string;
@@ -46,6 +54,9 @@ export interface RuntimeTuning {
   maxHostCalls?: number;
   maxStateMutations?: number;
   maxEvents?: number;
+  executionDeadlineMs?: number;
+  maxStateSize?: Quantity;
+  panelCacheSize?: Quantity;
 }
 
 export interface CacheSpec {
@@ -102,6 +113,47 @@ export interface PodOverrides {
   annotations?: Record<string, string>;
 }
 
+/** A PersistentVolumeClaim the operator creates. */
+export interface VolumeSpec {
+  size?: Quantity;
+  storageClassName?: string;
+  retainOnDelete?: boolean;
+}
+
+export interface ManagedStoreSpec {
+  image?: string;
+  imagePullPolicy?: PullPolicy;
+  resources?: ResourcesSpec;
+  persistence?: VolumeSpec & { enabled?: boolean };
+  maxmemory?: Quantity;
+}
+
+export interface ExternalStoreSpec {
+  urlSecretRef?: SecretKeyRef;
+  topology?: StoreTopology;
+  tls?: { caSecretRef?: SecretKeyRef };
+}
+
+export interface EmbeddedStoreSpec {
+  volume?: VolumeSpec;
+}
+
+export interface StoreSpec {
+  mode?: StoreMode;
+  history?: number;
+  keyPrefix?: string;
+  maxPanels?: number;
+  managed?: ManagedStoreSpec;
+  external?: ExternalStoreSpec;
+  embedded?: EmbeddedStoreSpec;
+}
+
+export interface NetworkPolicySpec {
+  enabled?: boolean;
+  ingressFrom?: V1NetworkPolicyPeer[];
+  egressCIDRs?: string[];
+}
+
 export interface NexusRuntimeSpec {
   image?: string;
   imagePullPolicy?: PullPolicy;
@@ -116,6 +168,20 @@ export interface NexusRuntimeSpec {
   server?: ServerSpec;
   probes?: ProbesSpec;
   pod?: PodOverrides;
+  store?: StoreSpec;
+  networkPolicy?: NetworkPolicySpec;
+}
+
+/** The managed store's memory arithmetic (and the panel bound every mode publishes). */
+export interface StoreBudgetStatus {
+  maxPanels: number;
+  maxPanelsDerived: boolean;
+  maxStateBytes: number;
+  maxmemoryMB?: number;
+  limitMB?: number;
+  requiredMB?: number;
+  worstCaseMB?: number;
+  fits?: boolean;
 }
 
 /** The memory arithmetic of one runtime, published so users can see why a spec fits or not. */
@@ -124,6 +190,7 @@ export interface MemoryBudgetStatus {
   requestMB: number;
   overheadMB: number;
   cacheMB: number;
+  panelCacheMB: number;
   instanceMB: number;
   maxInstances: number;
   maxInstancesDerived: boolean;
@@ -131,6 +198,18 @@ export interface MemoryBudgetStatus {
   headroomMB: number;
   hpaScaleOutMB?: number;
   fits: boolean;
+  store?: StoreBudgetStatus;
+}
+
+export interface StoreStatus {
+  mode: StoreMode;
+  /** host:port of a shared store, without credentials. */
+  endpoint?: string;
+  topology?: StoreTopology;
+  /** The Secret the kernels read STORE_URL from. */
+  secretName?: string;
+  /** The PersistentVolumeClaim holding embedded panels. */
+  volumeClaimName?: string;
 }
 
 export interface EndpointsStatus {
@@ -142,6 +221,7 @@ export interface NexusRuntimeStatus {
   observedGeneration?: number;
   conditions?: Condition[];
   replicas?: number;
+  desiredReplicas?: number;
   readyReplicas?: number;
   updatedReplicas?: number;
   availableReplicas?: number;
@@ -150,6 +230,7 @@ export interface NexusRuntimeStatus {
   memoryBudget?: MemoryBudgetStatus;
   endpoints?: EndpointsStatus;
   image?: string;
+  store?: StoreStatus;
 }
 
 export interface ObjectMeta {

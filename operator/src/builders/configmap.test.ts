@@ -31,6 +31,14 @@ describe('the kernel ConfigMap', () => {
       MAX_HOST_CALLS: '50',
       MAX_STATE_MUTATIONS: '40',
       MAX_EVENTS: '30',
+      EXECUTION_DEADLINE_MS: '30000',
+      SHUTDOWN_GRACE_MS: '35000',
+      MAX_STATE_BYTES: String(1024 * 1024),
+      MAX_PANELS: '512',
+      PANEL_CACHE_MAX_BYTES: String(64 * 1024 * 1024),
+      STORE_HISTORY: '256',
+      STORE_TOPOLOGY: 'standalone',
+      STORE_KEY_PREFIX: 'nexus:',
       LOG_LEVEL: 'debug',
       HTTP_PORT: '3000',
       WS_PORT: '3001',
@@ -40,6 +48,50 @@ describe('the kernel ConfigMap', () => {
       CORS_ORIGINS: 'https://a.example,https://b.example',
       HTTP_ALLOWED_DOMAINS: 'api.example.com',
       NODE_ENV: 'production',
+    });
+  });
+
+  it('never carries the store URL: it holds the password and comes from a Secret', () => {
+    const data = buildConfigData(plan());
+    expect(Object.keys(data)).not.toContain('STORE_URL');
+    expect(JSON.stringify(data)).not.toContain('p4ssw0rd');
+  });
+
+  it('derives the shutdown grace from the execution deadline', () => {
+    const data = buildConfigData(plan({ runtime: { timeoutMs: 1000, executionDeadlineMs: 12000 } }));
+    expect(data).toMatchObject({ EXECUTION_DEADLINE_MS: '12000', SHUTDOWN_GRACE_MS: '17000' });
+  });
+
+  it('points an embedded store, and an import, at the panels volume', () => {
+    const embedded = buildConfigData(plan({ store: { mode: 'Embedded' } }));
+    expect(embedded.PERSIST_DIR).toBe('/var/lib/nexus/panels');
+    expect(embedded).not.toHaveProperty('STORE_TOPOLOGY');
+    expect(embedded).not.toHaveProperty('STORE_KEY_PREFIX');
+    expect(buildConfigData(plan({}, 4, 'demo', 'importing')).PERSIST_DIR).toBe('/var/lib/nexus/panels');
+    expect(buildConfigData(plan())).not.toHaveProperty('PERSIST_DIR');
+  });
+
+  it('configures an external store: topology, key prefix, CA bundle', () => {
+    const data = buildConfigData(
+      plan({
+        store: {
+          mode: 'External',
+          keyPrefix: 'team-a:',
+          history: 0,
+          external: {
+            urlSecretRef: { name: 'r', key: 'url' },
+            topology: 'cluster',
+            tls: { caSecretRef: { name: 'ca', key: 'ca.pem' } },
+          },
+        },
+      }),
+    );
+    expect(data).toMatchObject({
+      STORE_TOPOLOGY: 'cluster',
+      STORE_KEY_PREFIX: 'team-a:',
+      STORE_HISTORY: '0',
+      STORE_TLS_CA_FILE: '/etc/nexus/store-ca/ca.crt',
+      MAX_PANELS: '512',
     });
   });
 

@@ -1,30 +1,52 @@
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { parseQuantity } from '../api/quantity.js';
+import { shutdownGraceMs } from './grace.js';
 import { contentHash } from './hash.js';
 import { childMetadata } from './labels.js';
-import { CACHE_DIR, PORTS, childNames, type RuntimePlan } from './plan.js';
+import { CACHE_DIR, PERSIST_DIR, PORTS, STORE_CA_MOUNT, singleKernel, type RuntimePlan } from './plan.js';
 
-/** The kernel's environment (SPEC §3), one string per variable. */
+const bytes = (quantity: string) => String(Math.floor(parseQuantity(quantity) ?? 0));
+
+/**
+ * The kernel's environment, one string per variable (docs/crd-reference.md lists them). STORE_URL
+ * is not here: it carries credentials and comes from a Secret (see deployment.ts).
+ */
 export function buildConfigData(plan: RuntimePlan): Record<string, string> {
-  const { runtime, server, cache } = plan.spec;
-  return {
+  const { runtime, server, cache, store } = plan.spec;
+  const data: Record<string, string> = {
     MEMORY_LIMIT_MB: String(runtime.memoryLimitMB),
     MAX_INSTANCES: String(plan.maxInstances),
     MIN_INSTANCES: String(Math.min(runtime.minInstances, plan.maxInstances)),
     TIMEOUT_MS: String(runtime.timeoutMs),
+    EXECUTION_DEADLINE_MS: String(runtime.executionDeadlineMs),
+    SHUTDOWN_GRACE_MS: String(shutdownGraceMs(plan.spec)),
     MAX_HOST_CALLS: String(runtime.maxHostCalls),
     MAX_STATE_MUTATIONS: String(runtime.maxStateMutations),
     MAX_EVENTS: String(runtime.maxEvents),
+    MAX_STATE_BYTES: bytes(runtime.maxStateSize),
+    MAX_PANELS: String(plan.maxPanels),
+    PANEL_CACHE_MAX_BYTES: bytes(runtime.panelCacheSize),
+    STORE_HISTORY: String(store.history),
     LOG_LEVEL: server.logLevel,
     HTTP_PORT: String(PORTS.http),
     WS_PORT: String(PORTS.ws),
     HOST: '0.0.0.0',
     CACHE_DIR,
-    CACHE_MAX_BYTES: String(Math.floor(parseQuantity(cache.sizeLimit) ?? 0)),
+    CACHE_MAX_BYTES: bytes(cache.sizeLimit),
     CORS_ORIGINS: server.corsOrigins.join(','),
     HTTP_ALLOWED_DOMAINS: server.allowedDomains.join(','),
     NODE_ENV: 'production',
   };
+  if (plan.store.mode !== 'Embedded') {
+    data.STORE_TOPOLOGY = plan.store.mode === 'External' ? plan.store.topology : 'standalone';
+    data.STORE_KEY_PREFIX = store.keyPrefix;
+  }
+  if (plan.store.mode === 'External' && plan.store.caSecretRef) {
+    data.STORE_TLS_CA_FILE = `${STORE_CA_MOUNT}/ca.crt`;
+  }
+  // The panels volume: the embedded store's files, or the ones a shared store imports once.
+  if (singleKernel(plan)) data.PERSIST_DIR = PERSIST_DIR;
+  return data;
 }
 
 /** The hash the Deployment's pod template carries: a change of any variable rolls the pods. */
@@ -36,7 +58,7 @@ export function buildConfigMap(plan: RuntimePlan): V1ConfigMap {
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: childMetadata(plan, childNames(plan.name).configMap),
+    metadata: childMetadata(plan, 'configMap'),
     data: buildConfigData(plan),
   };
 }

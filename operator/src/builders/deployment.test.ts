@@ -29,7 +29,11 @@ describe('the kernel Deployment', () => {
       }),
       'abc123',
     );
-    expect(d.spec?.template.metadata?.annotations).toEqual({ a: 'b', 'nexus.dev/config-hash': 'abc123' });
+    expect(d.spec?.template.metadata?.annotations).toEqual({
+      a: 'b',
+      'nexus.dev/config-hash': 'abc123',
+      'nexus.dev/store-secret-hash': expect.stringMatching(/^[0-9a-f]{16}$/),
+    });
     expect(d.spec?.template.metadata?.labels).toMatchObject({
       team: 'x',
       'app.kubernetes.io/instance': 'demo',
@@ -44,7 +48,10 @@ describe('the kernel Deployment', () => {
     expect(c.image).toBe('localhost/nexus/workspace-kernel:test');
     expect(c.imagePullPolicy).toBe('Never');
     expect(c.envFrom).toEqual([{ configMapRef: { name: 'demo-config' } }]);
-    expect(c.env).toBeUndefined();
+    expect(c.env).toEqual([
+      { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: 'STORE_URL', valueFrom: { secretKeyRef: { name: 'demo-store', key: 'url' } } },
+    ]);
     expect(c.ports).toEqual([
       { name: 'http', containerPort: 3000, protocol: 'TCP' },
       { name: 'ws', containerPort: 3001, protocol: 'TCP' },
@@ -102,9 +109,10 @@ describe('the kernel Deployment', () => {
     const c = kernel(
       buildDeployment(plan({ server: { auth: { jwtSecretRef: { name: 'jwt', key: 'secret' } } } }), 'h'),
     );
-    expect(c.env).toEqual([
-      { name: 'JWT_SECRET', valueFrom: { secretKeyRef: { name: 'jwt', key: 'secret' } } },
-    ]);
+    expect(c.env).toContainEqual({
+      name: 'JWT_SECRET',
+      valueFrom: { secretKeyRef: { name: 'jwt', key: 'secret' } },
+    });
   });
 
   it('passes scheduling settings through to the pod', () => {
@@ -141,5 +149,90 @@ describe('the kernel Deployment', () => {
     ]) {
       expect(bare).not.toHaveProperty(field);
     }
+  });
+
+  it('spreads the kernels softly over nodes unless the spec says otherwise', () => {
+    const pod = buildDeployment(plan(), 'h').spec!.template.spec!;
+    expect(pod.topologySpreadConstraints).toEqual([
+      {
+        maxSkew: 1,
+        topologyKey: 'kubernetes.io/hostname',
+        whenUnsatisfiable: 'ScheduleAnyway',
+        labelSelector: {
+          matchLabels: { 'app.kubernetes.io/name': 'workspace-kernel', 'app.kubernetes.io/instance': 'demo' },
+        },
+        matchLabelKeys: ['pod-template-hash'],
+      },
+    ]);
+    const off = buildDeployment(plan({ pod: { topologySpreadConstraints: [] } }), 'h').spec!.template.spec!;
+    expect(off).not.toHaveProperty('topologySpreadConstraints');
+  });
+
+  it('gives the kernels a grace above the longest execution: deadline + 5 s drain + 10 s', () => {
+    const pod = (runtime: object) => buildDeployment(plan({ runtime }), 'h').spec!.template.spec!;
+    expect(pod({}).terminationGracePeriodSeconds).toBe(45);
+    expect(pod({ timeoutMs: 1000, executionDeadlineMs: 60500 }).terminationGracePeriodSeconds).toBe(76);
+  });
+
+  it('reads the managed store URL from its Secret, and rolls when the Secret changes', () => {
+    const a = buildDeployment(plan(), 'h');
+    const other = plan();
+    if (other.store.mode !== 'Managed') throw new Error('expected a managed store');
+    other.store.credentials = { password: 'new', url: 'redis://:new@demo-store.team-a.svc:6379' };
+    const b = buildDeployment(other, 'h');
+    const hash = (d: typeof a) => d.spec?.template.metadata?.annotations?.['nexus.dev/store-secret-hash'];
+    expect(hash(a)).not.toBe(hash(b));
+  });
+
+  it('reads an external store URL from the user Secret and mounts its CA bundle', () => {
+    const d = buildDeployment(
+      plan({
+        store: {
+          mode: 'External',
+          external: {
+            urlSecretRef: { name: 'redis', key: 'url' },
+            tls: { caSecretRef: { name: 'ca', key: 'ca.pem' } },
+          },
+        },
+      }),
+      'h',
+    );
+    const c = kernel(d);
+    expect(c.env).toContainEqual({
+      name: 'STORE_URL',
+      valueFrom: { secretKeyRef: { name: 'redis', key: 'url' } },
+    });
+    expect(c.volumeMounts).toContainEqual({
+      name: 'store-ca',
+      mountPath: '/etc/nexus/store-ca',
+      readOnly: true,
+    });
+    expect(d.spec!.template.spec!.volumes).toContainEqual({
+      name: 'store-ca',
+      secret: { secretName: 'ca', items: [{ key: 'ca.pem', path: 'ca.crt' }] },
+    });
+    expect(d.spec?.template.metadata?.annotations?.['nexus.dev/store-secret-hash']).toBe('content-hash');
+  });
+
+  it('runs one kernel with the panels volume and Recreate for an embedded store, without a store URL', () => {
+    const d = buildDeployment(plan({ store: { mode: 'Embedded' }, replicas: 3 }), 'h');
+    expect(d.spec?.replicas).toBe(1);
+    expect(d.spec?.strategy).toEqual({ type: 'Recreate' });
+    expect(d.spec!.template.spec!.volumes).toContainEqual({
+      name: 'panels',
+      persistentVolumeClaim: { claimName: 'demo-panels' },
+    });
+    expect(kernel(d).volumeMounts).toContainEqual({ name: 'panels', mountPath: '/var/lib/nexus' });
+    expect(kernel(d).env?.map((e) => e.name)).toEqual(['POD_NAME']);
+    expect(d.spec?.template.metadata?.annotations).not.toHaveProperty(['nexus.dev/store-secret-hash']);
+  });
+
+  it('imports an embedded volume into a shared store with one kernel that has both', () => {
+    const d = buildDeployment(plan({}, 4, 'demo', 'importing'), 'h');
+    expect(d.spec?.replicas).toBe(1);
+    expect(d.spec?.strategy?.type).toBe('Recreate');
+    expect(d.spec?.template.metadata?.annotations?.['nexus.dev/panels-import']).toBe('demo-panels');
+    expect(kernel(d).env?.map((e) => e.name)).toContain('STORE_URL');
+    expect(kernel(d).volumeMounts).toContainEqual({ name: 'panels', mountPath: '/var/lib/nexus' });
   });
 });

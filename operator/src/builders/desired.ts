@@ -1,27 +1,26 @@
-import type {
-  V1ConfigMap,
-  V1Deployment,
-  V1PodDisruptionBudget,
-  V1Service,
-  V2HorizontalPodAutoscaler,
-} from '@kubernetes/client-node';
+// Every child object of one runtime, built from its plan: one builder per row of the child table.
+// A row left out means "must not exist"; the apply loop deletes what is there.
 import { APPLIED_HASH_ANNOTATION } from '../api/group.js';
+import { CHILDREN, CHILD_KEYS, Component, type ChildKey, type Children } from '../api/children.js';
 import { buildConfigData, buildConfigMap, configHash } from './configmap.js';
 import { buildDeployment } from './deployment.js';
 import { contentHash } from './hash.js';
 import { buildHpa } from './hpa.js';
+import { buildKernelNetworkPolicy } from './network-policy.js';
+import { buildPanelsVolume } from './panels-volume.js';
 import { buildPdb } from './pdb.js';
 import type { RuntimePlan } from './plan.js';
 import { buildService } from './service.js';
+import { buildStoreConfig } from './store/config.js';
+import { buildStoreNetworkPolicy } from './store/network-policy.js';
+import { buildStoreSecret } from './store/secret.js';
+import { buildStoreService } from './store/service.js';
+import { buildStoreStatefulSet } from './store/statefulset.js';
 
-/** Every child object of one runtime; an absent HPA or PDB means "must not exist". */
 export interface DesiredState {
+  /** Hash of the kernel ConfigMap's data, carried by the pod template. */
   configHash: string;
-  configMap: V1ConfigMap;
-  deployment: V1Deployment;
-  service: V1Service;
-  hpa?: V2HorizontalPodAutoscaler;
-  pdb?: V1PodDisruptionBudget;
+  objects: Children;
 }
 
 interface WithMetadata {
@@ -43,15 +42,46 @@ export function stampAppliedHash<T extends WithMetadata>(object: T): T {
 
 export function buildDesiredState(plan: RuntimePlan): DesiredState {
   const hash = configHash(buildConfigData(plan));
-  const hpa = buildHpa(plan);
-  const pdb = buildPdb(plan);
-  const desired: DesiredState = {
-    configHash: hash,
-    configMap: stampAppliedHash(buildConfigMap(plan)),
-    deployment: stampAppliedHash(buildDeployment(plan, hash)),
-    service: stampAppliedHash(buildService(plan)),
+  const built: Children = {
+    configMap: buildConfigMap(plan),
+    service: buildService(plan),
+    deployment: buildDeployment(plan, hash),
+    hpa: buildHpa(plan),
+    pdb: buildPdb(plan),
+    networkPolicy: buildKernelNetworkPolicy(plan),
   };
-  if (hpa) desired.hpa = stampAppliedHash(hpa);
-  if (pdb) desired.pdb = stampAppliedHash(pdb);
-  return desired;
+  if (plan.panels === 'embedded') built.panelsVolume = buildPanelsVolume(plan);
+  if (plan.store.mode === 'Managed') {
+    built.storeSecret = buildStoreSecret(plan, plan.store.credentials);
+    built.storeConfig = buildStoreConfig(plan);
+    built.storeService = buildStoreService(plan);
+    built.storeStatefulSet = buildStoreStatefulSet(plan);
+    built.storeNetworkPolicy = buildStoreNetworkPolicy(plan);
+  }
+  const objects: Record<string, unknown> = {};
+  for (const key of CHILD_KEYS) {
+    const object = built[key];
+    // A created-once object is compared by existence only; the others carry their content hash.
+    if (object) objects[key] = CHILDREN[key].write === 'apply' ? stampAppliedHash(object) : object;
+  }
+  return { configHash: hash, objects: objects };
 }
+
+/**
+ * The desired state with some rows replaced by what exists now (or by nothing, when nothing
+ * does): the reconciler holds the kernels this way while a store they must wait for starts, and
+ * keeps a volume that is being imported.
+ */
+export function keepAsObserved(objects: Children, observed: Children, keys: readonly ChildKey[]): Children {
+  const kept: Record<string, unknown> = { ...objects };
+  for (const key of keys) {
+    if (observed[key]) kept[key] = observed[key];
+    else delete kept[key];
+  }
+  return kept;
+}
+
+/** The rows of the kernel component, the panels volume aside. */
+export const KERNEL_ROWS = CHILD_KEYS.filter(
+  (key) => CHILDREN[key].component === Component.Kernel && key !== 'panelsVolume',
+);

@@ -1,10 +1,11 @@
 import type { V2HorizontalPodAutoscaler, V2MetricSpec } from '@kubernetes/client-node';
+import { childName } from '../api/children.js';
 import { childMetadata } from './labels.js';
-import { childNames, type RuntimePlan } from './plan.js';
+import { singleKernel, type RuntimePlan } from './plan.js';
 
-/** Whether the runtime gets an HPA: autoscaling on and not suspended. */
+/** Whether the runtime gets an HPA: autoscaling on, not suspended, kernels that can run side by side. */
 export function wantsHpa(plan: RuntimePlan): boolean {
-  return plan.spec.autoscaling.enabled && !plan.spec.suspend;
+  return plan.spec.autoscaling.enabled && !plan.spec.suspend && !singleKernel(plan);
 }
 
 export function buildHpa(plan: RuntimePlan): V2HorizontalPodAutoscaler | undefined {
@@ -21,9 +22,9 @@ export function buildHpa(plan: RuntimePlan): V2HorizontalPodAutoscaler | undefin
   const hpa: V2HorizontalPodAutoscaler = {
     apiVersion: 'autoscaling/v2',
     kind: 'HorizontalPodAutoscaler',
-    metadata: childMetadata(plan, childNames(plan.name).hpa),
+    metadata: childMetadata(plan, 'hpa'),
     spec: {
-      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: childNames(plan.name).deployment },
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: childName('deployment', plan.name) },
       minReplicas: autoscaling.minReplicas,
       maxReplicas: autoscaling.maxReplicas,
       metrics,

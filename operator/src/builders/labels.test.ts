@@ -1,28 +1,7 @@
 import { plan } from '../testing/fixtures.js';
-import {
-  MANAGED_SELECTOR,
-  commonLabels,
-  labelSelectorString,
-  ownerReference,
-  selectorLabels,
-} from './labels.js';
+import { childMetadata, ownerReference } from './labels.js';
 
-describe('labels', () => {
-  it('select by name and instance, and mark everything as ours', () => {
-    expect(selectorLabels('x')).toEqual({
-      'app.kubernetes.io/name': 'workspace-kernel',
-      'app.kubernetes.io/instance': 'x',
-    });
-    expect(commonLabels('x')['app.kubernetes.io/managed-by']).toBe('nexus-operator');
-    expect(MANAGED_SELECTOR).toBe('app.kubernetes.io/managed-by=nexus-operator');
-  });
-
-  it('render as a selector string for the scale subresource', () => {
-    expect(labelSelectorString(selectorLabels('x'))).toBe(
-      'app.kubernetes.io/name=workspace-kernel,app.kubernetes.io/instance=x',
-    );
-  });
-
+describe('child metadata', () => {
   it('owner references make the runtime the controller', () => {
     expect(ownerReference(plan())).toMatchObject({
       kind: 'NexusRuntime',
@@ -30,5 +9,19 @@ describe('labels', () => {
       controller: true,
       blockOwnerDeletion: true,
     });
+  });
+
+  it('takes name and labels from the child table', () => {
+    expect(childMetadata(plan(), 'storeStatefulSet')).toMatchObject({
+      name: 'demo-store',
+      namespace: 'team-a',
+      labels: { 'app.kubernetes.io/name': 'nexus-store', 'app.kubernetes.io/component': 'store' },
+      ownerReferences: [expect.objectContaining({ uid: 'uid-demo' })],
+    });
+    expect(childMetadata(plan(), 'configMap').name).toBe('demo-config');
+  });
+
+  it('leaves the owner reference out of an object kept after the runtime is deleted', () => {
+    expect(childMetadata(plan(), 'panelsVolume', false)).not.toHaveProperty('ownerReferences');
   });
 });

@@ -1,34 +1,13 @@
-import { API_VERSION, FIELD_MANAGER, KIND } from '../api/group.js';
 import type { V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';
+import { CHILDREN, type ChildKey } from '../api/children.js';
+import { API_VERSION, KIND } from '../api/group.js';
+import { commonLabels } from '../api/labels.js';
 import type { RuntimePlan } from './plan.js';
 
-export const LABEL = {
-  name: 'app.kubernetes.io/name',
-  instance: 'app.kubernetes.io/instance',
-  managedBy: 'app.kubernetes.io/managed-by',
-} as const;
+/** What names a runtime's objects and makes it their owner. */
+export type PlanIdentity = Pick<RuntimePlan, 'name' | 'namespace' | 'uid'>;
 
-export const APP_NAME = 'workspace-kernel';
-
-/** The labels a kernel pod is selected by. Deployment selectors are immutable: never add to these. */
-export function selectorLabels(runtimeName: string): Record<string, string> {
-  return { [LABEL.name]: APP_NAME, [LABEL.instance]: runtimeName };
-}
-
-/** Labels on every object the operator creates; the informers watch by the managed-by label. */
-export function commonLabels(runtimeName: string): Record<string, string> {
-  return { ...selectorLabels(runtimeName), [LABEL.managedBy]: FIELD_MANAGER };
-}
-
-export const MANAGED_SELECTOR = `${LABEL.managedBy}=${FIELD_MANAGER}`;
-
-export function labelSelectorString(labels: Record<string, string>): string {
-  return Object.entries(labels)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
-}
-
-export function ownerReference(plan: RuntimePlan): V1OwnerReference {
+export function ownerReference(plan: PlanIdentity): V1OwnerReference {
   return {
     apiVersion: API_VERSION,
     kind: KIND,
@@ -39,12 +18,18 @@ export function ownerReference(plan: RuntimePlan): V1OwnerReference {
   };
 }
 
-/** Metadata shared by every child object: name, namespace, labels, controller owner reference. */
-export function childMetadata(plan: RuntimePlan, name: string): V1ObjectMeta {
-  return {
-    name,
+/**
+ * Metadata of a child object, from its row of the child table: name, namespace, the labels of its
+ * component and the controller owner reference (left out with `owned: false`, for a volume the
+ * user asked to keep when the runtime is deleted).
+ */
+export function childMetadata(plan: PlanIdentity, key: ChildKey, owned = true): V1ObjectMeta {
+  const row = CHILDREN[key];
+  const metadata: V1ObjectMeta = {
+    name: row.name(plan.name),
     namespace: plan.namespace,
-    labels: commonLabels(plan.name),
-    ownerReferences: [ownerReference(plan)],
+    labels: commonLabels(plan.name, row.component),
   };
+  if (owned) metadata.ownerReferences = [ownerReference(plan)];
+  return metadata;
 }

@@ -1,11 +1,13 @@
 import type { V1PodDisruptionBudget } from '@kubernetes/client-node';
-import { childMetadata, selectorLabels } from './labels.js';
-import { childNames, type RuntimePlan } from './plan.js';
+import { selectorLabels } from '../api/labels.js';
+import { childMetadata } from './labels.js';
+import { singleKernel, type RuntimePlan } from './plan.js';
 
 /** The most pods the runtime can have; a budget only makes sense above one. */
 export function maxPossibleReplicas(plan: RuntimePlan): number {
   const { suspend, autoscaling, replicas } = plan.spec;
   if (suspend) return 0;
+  if (singleKernel(plan)) return 1;
   return autoscaling.enabled ? autoscaling.maxReplicas : replicas;
 }
 
@@ -16,7 +18,7 @@ export function buildPdb(plan: RuntimePlan): V1PodDisruptionBudget | undefined {
   return {
     apiVersion: 'policy/v1',
     kind: 'PodDisruptionBudget',
-    metadata: childMetadata(plan, childNames(plan.name).pdb),
+    metadata: childMetadata(plan, 'pdb'),
     spec: { selector: { matchLabels: selectorLabels(plan.name) }, ...budget },
   };
 }

@@ -1,12 +1,13 @@
 import type { V1Service } from '@kubernetes/client-node';
-import { childMetadata, selectorLabels } from './labels.js';
-import { PORTS, childNames, type RuntimePlan } from './plan.js';
+import { selectorLabels } from '../api/labels.js';
+import { childMetadata } from './labels.js';
+import { PORTS, type RuntimePlan } from './plan.js';
 
 export function buildService(plan: RuntimePlan): V1Service {
   return {
     apiVersion: 'v1',
     kind: 'Service',
-    metadata: childMetadata(plan, childNames(plan.name).service),
+    metadata: childMetadata(plan, 'service'),
     spec: {
       type: 'ClusterIP',
       selector: selectorLabels(plan.name),

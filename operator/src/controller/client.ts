@@ -1,13 +1,7 @@
 // The small surface through which the reconciler reaches the API server and its caches. Passed in,
 // so the reconciler's tests use an in-memory cluster instead of mocking modules.
-import type {
-  KubernetesObject,
-  V1ConfigMap,
-  V1Deployment,
-  V1PodDisruptionBudget,
-  V1Service,
-  V2HorizontalPodAutoscaler,
-} from '@kubernetes/client-node';
+import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
+import type { ChildKey, ChildObject } from '../api/children.js';
 import type { NexusRuntime, NexusRuntimeStatus } from '../api/types.js';
 
 export interface ObjectRef {
@@ -20,10 +14,20 @@ export interface ObjectRef {
 export interface ClusterWriter {
   /** Server-side apply under our field manager, forcing ownership of the fields we set. */
   apply<T extends KubernetesObject>(object: T): Promise<T>;
+  /** Create an object; undefined when one of that name exists already (nothing is overwritten). */
+  create<T extends KubernetesObject>(object: T): Promise<T | undefined>;
   /** Delete an object; false when it was already gone. */
   delete(ref: ObjectRef): Promise<boolean>;
   /** Server-side apply of the status subresource. */
   applyStatus(name: string, namespace: string, status: NexusRuntimeStatus): Promise<void>;
+}
+
+/**
+ * Reads of single Secrets by name: users' Secrets (which carry no label of ours, so no informer
+ * sees them) and our own store Secret after a create lost a race with the cache.
+ */
+export interface SecretReader {
+  readSecret(namespace: string, name: string): Promise<V1Secret | undefined>;
 }
 
 export const EventType = { Normal: 'Normal', Warning: 'Warning' } as const;
@@ -37,9 +41,5 @@ export interface EventRecorder {
 /** Read access to what the informers hold. */
 export interface ClusterCache {
   runtime(namespace: string, name: string): NexusRuntime | undefined;
-  configMap(namespace: string, name: string): V1ConfigMap | undefined;
-  deployment(namespace: string, name: string): V1Deployment | undefined;
-  service(namespace: string, name: string): V1Service | undefined;
-  hpa(namespace: string, name: string): V2HorizontalPodAutoscaler | undefined;
-  pdb(namespace: string, name: string): V1PodDisruptionBudget | undefined;
+  child<K extends ChildKey>(key: K, namespace: string, name: string): ChildObject<K> | undefined;
 }

@@ -10,5 +10,11 @@ export const EventReason = {
   ScaleOutBelowOverhead: 'ScaleOutBelowOverhead',
   ApplyFailed: 'ApplyFailed',
   Recovered: 'Recovered',
+  StoreCreated: 'StoreCreated',
+  StoreLost: 'StoreLost',
+  StoreRecovered: 'StoreRecovered',
+  StoreModeChanged: 'StoreModeChanged',
+  PanelsImported: 'PanelsImported',
+  ReplicasIgnored: 'ReplicasIgnored',
 } as const;
 export type EventReason = (typeof EventReason)[keyof typeof EventReason];

@@ -1,84 +1,82 @@
-import { pino } from 'pino';
 import type { V1ConfigMap, V1Deployment } from '@kubernetes/client-node';
-import { findCondition } from '../api/conditions.js';
-import { FakeCluster } from '../testing/fake-cluster.js';
-import { IMAGE, runtime } from '../testing/fixtures.js';
-import { Reconciler } from './reconciler.js';
-
-const NS = 'team-a';
-const KEY = `${NS}/demo`;
-
-function setup(spec = {}) {
-  const cluster = new FakeCluster();
-  cluster.putRuntime(runtime(spec));
-  const reconciler = new Reconciler({
-    cache: cluster,
-    writer: cluster,
-    events: cluster,
-    log: pino({ level: 'silent' }),
-    defaultImage: IMAGE,
-    overheadMB: 96,
-    now: () => new Date('2026-01-01T00:00:00Z'),
-  });
-  const settle = async () => {
-    await reconciler.reconcile(KEY);
-    cluster.rollOut(NS, 'demo');
-    await reconciler.reconcile(KEY);
-  };
-  return { cluster, reconciler, settle };
-}
-
-const condition = (cluster: FakeCluster, type: 'Ready' | 'Progressing' | 'Degraded') =>
-  findCondition(cluster.getRuntime(NS, 'demo').status?.conditions, type);
+import { KEY, NS, setup } from '../testing/reconciler-setup.js';
 
 describe('Reconciler', () => {
   it('creates every child on the first pass and reports progress', async () => {
-    const { cluster, reconciler } = setup();
+    const { cluster, reconciler, condition } = setup();
     await reconciler.reconcile(KEY);
     expect(cluster.writes).toEqual([
+      'create Secret',
       'apply ConfigMap',
       'apply Service',
       'apply Deployment',
       'apply HorizontalPodAutoscaler',
       'apply PodDisruptionBudget',
+      'apply NetworkPolicy',
+      'apply ConfigMap',
+      'apply Service',
+      'apply StatefulSet',
+      'apply NetworkPolicy',
       'status',
     ]);
     expect(cluster.events).toEqual([
       {
         type: 'Normal',
+        reason: 'StoreCreated',
+        message:
+          'created the managed store: Secret demo-store, ConfigMap demo-store, Service demo-store, StatefulSet demo-store, NetworkPolicy demo-store',
+      },
+      {
+        type: 'Normal',
         reason: 'Created',
         message:
-          'created ConfigMap demo-config, Service demo, Deployment demo, HorizontalPodAutoscaler demo, PodDisruptionBudget demo',
+          'created ConfigMap demo-config, Service demo, Deployment demo, HorizontalPodAutoscaler demo, PodDisruptionBudget demo, NetworkPolicy demo',
       },
     ]);
     const status = cluster.getRuntime(NS, 'demo').status!;
     expect(status.observedGeneration).toBe(1);
-    expect(status.memoryBudget).toMatchObject({ maxInstances: 25, fits: true });
-    expect(cluster.get<V1ConfigMap>('ConfigMap', NS, 'demo-config')?.data?.MAX_INSTANCES).toBe('25');
-    expect(condition(cluster, 'Ready')?.status).toBe('False');
-    expect(condition(cluster, 'Progressing')?.status).toBe('True');
+    // (1024 - 96 overhead - 128 cache - 64 panel cache) / 32 = 23
+    expect(status.memoryBudget).toMatchObject({ maxInstances: 23, panelCacheMB: 64, fits: true });
+    expect(status.memoryBudget?.store).toMatchObject({ maxPanels: 512, maxPanelsDerived: true, fits: true });
+    expect(status.store).toEqual({
+      mode: 'Managed',
+      endpoint: 'demo-store.team-a.svc:6379',
+      secretName: 'demo-store',
+    });
+    expect(cluster.get<V1ConfigMap>('ConfigMap', NS, 'demo-config')?.data?.MAX_INSTANCES).toBe('23');
+    expect(condition('Ready')?.status).toBe('False');
+    expect(condition('Progressing')?.status).toBe('True');
+    expect(condition('StoreReady')).toMatchObject({ status: 'False', reason: 'StoreStarting' });
     expect(status.configHash).toMatch(/^[0-9a-f]{16}$/);
   });
 
-  it('becomes Ready once the pods are available, then writes nothing while nothing changes', async () => {
-    const { cluster, reconciler, settle } = setup();
+  it('becomes Ready once the store and the pods are, then writes nothing while nothing changes', async () => {
+    const { cluster, reconciler, settle, condition, clear } = setup();
     await settle();
-    expect(condition(cluster, 'Ready')).toMatchObject({ status: 'True', reason: 'Available' });
-    expect(condition(cluster, 'Progressing')).toMatchObject({ status: 'False', reason: 'RolloutComplete' });
-    cluster.writes.length = 0;
-    cluster.events.length = 0;
+    expect(condition('Ready')).toMatchObject({ status: 'True', reason: 'Available' });
+    expect(condition('StoreReady')).toMatchObject({ status: 'True', reason: 'StoreAvailable' });
+    expect(condition('Progressing')).toMatchObject({ status: 'False', reason: 'RolloutComplete' });
+    clear();
     await reconciler.reconcile(KEY);
     await reconciler.reconcile(KEY);
     expect(cluster.writes).toEqual([]);
     expect(cluster.events).toEqual([]);
   });
 
+  it('is not Ready while the kernels are but the store is not', async () => {
+    const { cluster, reconciler, condition } = setup();
+    await reconciler.reconcile(KEY);
+    cluster.rollOut(NS, 'demo');
+    await reconciler.reconcile(KEY);
+    expect(condition('Ready')).toMatchObject({ status: 'False', reason: 'StoreNotReady' });
+  });
+
   it('rolls the pods when the tuning changes, and only the objects that changed are written', async () => {
-    const { cluster, reconciler, settle } = setup();
+    const { cluster, reconciler, settle, clear } = setup();
     await settle();
     const before = cluster.getRuntime(NS, 'demo').status!.configHash;
     const generation = cluster.get<V1Deployment>('Deployment', NS, 'demo')!.metadata!.generation!;
-    cluster.writes.length = 0;
+    clear();
     cluster.editSpec(NS, 'demo', (r) => (r.spec = { runtime: { memoryLimitMB: 64 } }));
     await reconciler.reconcile(KEY);
     expect(cluster.writes).toEqual(['apply ConfigMap', 'apply Deployment', 'status']);
@@ -91,22 +89,22 @@ describe('Reconciler', () => {
   });
 
   it('refuses a spec over the memory budget, keeps the last good objects, and recovers when fixed', async () => {
-    const { cluster, reconciler, settle } = setup();
+    const { cluster, reconciler, settle, condition, clear } = setup();
     await settle();
     const goodConfig = structuredClone(cluster.get<V1ConfigMap>('ConfigMap', NS, 'demo-config'));
     const goodHash = cluster.getRuntime(NS, 'demo').status!.configHash;
-    cluster.writes.length = 0;
-    cluster.events.length = 0;
+    clear();
 
     cluster.editSpec(NS, 'demo', (r) => (r.spec = { runtime: { maxInstances: 64, memoryLimitMB: 64 } }));
     await reconciler.reconcile(KEY);
     expect(cluster.writes).toEqual(['status']);
     expect(cluster.get('ConfigMap', NS, 'demo-config')).toEqual(goodConfig);
-    const degraded = condition(cluster, 'Degraded');
+    const degraded = condition('Degraded');
     expect(degraded).toMatchObject({ status: 'True', reason: 'MemoryBudgetExceeded', observedGeneration: 2 });
     expect(degraded?.message).toContain('runtime.maxInstances 64 × 64Mi');
+    expect(degraded?.message).toContain('64Mi panel cache');
     expect(degraded?.message).toContain('1024Mi');
-    expect(condition(cluster, 'Ready')?.status).toBe('True'); // the old pods still serve
+    expect(condition('Ready')?.status).toBe('True'); // the old pods still serve
     expect(cluster.getRuntime(NS, 'demo').status?.configHash).toBe(goodHash);
     expect(cluster.events).toEqual([
       expect.objectContaining({ type: 'Warning', reason: 'MemoryBudgetExceeded' }),
@@ -116,10 +114,10 @@ describe('Reconciler', () => {
     await reconciler.reconcile(KEY);
     expect(cluster.events).toHaveLength(1);
 
-    cluster.editSpec(NS, 'demo', (r) => (r.spec = { runtime: { maxInstances: 12, memoryLimitMB: 64 } }));
+    cluster.editSpec(NS, 'demo', (r) => (r.spec = { runtime: { maxInstances: 11, memoryLimitMB: 64 } }));
     await reconciler.reconcile(KEY);
-    expect(condition(cluster, 'Degraded')).toMatchObject({ status: 'False', reason: 'AsExpected' });
-    expect(cluster.get<V1ConfigMap>('ConfigMap', NS, 'demo-config')?.data?.MAX_INSTANCES).toBe('12');
+    expect(condition('Degraded')).toMatchObject({ status: 'False', reason: 'AsExpected' });
+    expect(cluster.get<V1ConfigMap>('ConfigMap', NS, 'demo-config')?.data?.MAX_INSTANCES).toBe('11');
     expect(cluster.events.map((e) => e.reason)).toContain('Recovered');
   });
 
@@ -132,12 +130,12 @@ describe('Reconciler', () => {
     expect(cluster.get<V1Deployment>('Deployment', NS, 'demo')?.spec?.replicas).toBe(3);
     expect(cluster.get('PodDisruptionBudget', NS, 'demo')).toBeDefined();
     expect(cluster.events.find((e) => e.reason === 'Deleted')?.message).toBe(
-      'deleted HorizontalPodAutoscaler demo (autoscaling is off or the runtime is suspended)',
+      'deleted HorizontalPodAutoscaler demo (autoscaling is off, the runtime is suspended or it runs one kernel)',
     );
   });
 
   it('scales to zero and drops the HPA and PDB when suspended', async () => {
-    const { cluster, reconciler, settle } = setup();
+    const { cluster, reconciler, settle, condition } = setup();
     await settle();
     cluster.editSpec(NS, 'demo', (r) => (r.spec = { suspend: true }));
     await reconciler.reconcile(KEY);
@@ -147,7 +145,7 @@ describe('Reconciler', () => {
     expect(cluster.get('HorizontalPodAutoscaler', NS, 'demo')).toBeUndefined();
     expect(cluster.get('PodDisruptionBudget', NS, 'demo')).toBeUndefined();
     expect(cluster.get('Service', NS, 'demo')).toBeDefined();
-    expect(condition(cluster, 'Ready')).toMatchObject({ status: 'False', reason: 'Suspended' });
+    expect(condition('Ready')).toMatchObject({ status: 'False', reason: 'Suspended' });
   });
 
   it('restores a deleted Deployment and undoes an outside edit', async () => {
@@ -163,7 +161,7 @@ describe('Reconciler', () => {
 
     cluster.get<V1ConfigMap>('ConfigMap', NS, 'demo-config')!.data!.MAX_INSTANCES = '999';
     await reconciler.reconcile(KEY);
-    expect(cluster.get<V1ConfigMap>('ConfigMap', NS, 'demo-config')?.data?.MAX_INSTANCES).toBe('25');
+    expect(cluster.get<V1ConfigMap>('ConfigMap', NS, 'demo-config')?.data?.MAX_INSTANCES).toBe('23');
     expect(cluster.events.at(-1)?.message).toBe(
       'ConfigMap demo-config was changed outside the operator and has been restored',
     );
@@ -178,10 +176,17 @@ describe('Reconciler', () => {
   });
 
   it('reports a failed apply as Degraded and throws so the key is retried', async () => {
-    const { cluster, reconciler } = setup();
+    const { cluster, reconciler, condition } = setup({ store: { mode: 'Embedded' } });
     cluster.failApply = new Error('connection refused');
     await expect(reconciler.reconcile(KEY)).rejects.toThrow('connection refused');
-    expect(condition(cluster, 'Degraded')).toMatchObject({ status: 'True', reason: 'ApplyFailed' });
-    expect(condition(cluster, 'Degraded')?.message).toContain('connection refused');
+    expect(condition('Degraded')).toMatchObject({ status: 'True', reason: 'ApplyFailed' });
+    expect(condition('Degraded')?.message).toContain('connection refused');
+  });
+
+  it('reports a failed Secret create the same way', async () => {
+    const { cluster, reconciler, condition } = setup();
+    cluster.failApply = new Error('etcd timeout');
+    await expect(reconciler.reconcile(KEY)).rejects.toThrow('etcd timeout');
+    expect(condition('Degraded')).toMatchObject({ status: 'True', reason: 'ApplyFailed' });
   });
 });

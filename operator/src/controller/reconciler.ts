@@ -1,64 +1,66 @@
 // The reconcile pass for one NexusRuntime, keyed by namespace/name:
-// fetch → gather → decide (budget) → build → apply what differs → write status once.
-import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
-import {
-  ConditionStatus,
-  ConditionType,
-  Reason,
-  findCondition,
-  mergeConditions,
-  type ConditionDecision,
-} from '../api/conditions.js';
-import { resolveSpec } from '../api/defaults.js';
-import { CONFIG_HASH_ANNOTATION } from '../api/group.js';
-import type { NexusRuntime } from '../api/types.js';
-import { buildDesiredState, type DesiredState } from '../builders/desired.js';
+// fetch → gather → decide (budgets, store) → build → apply what differs → write status once.
+import { childName, type Children } from '../api/children.js';
+import { ConditionType, Reason, findCondition, mergeConditions } from '../api/conditions.js';
+import { resolveSpec, type DefaultImages, type ResolvedSpec } from '../api/defaults.js';
+import { splitKey } from '../api/keys.js';
+import type { MemoryBudgetStatus, NexusRuntime, StoreStatus } from '../api/types.js';
+import { KERNEL_ROWS, buildDesiredState, keepAsObserved } from '../builders/desired.js';
 import type { RuntimePlan } from '../builders/plan.js';
+import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { evaluateBudget } from '../policies/budget.js';
 import { decideConditions } from '../policies/readiness.js';
 import type { PolicyResult } from '../policies/result.js';
-import { describeError } from '../runtime/informers.js';
-import {
-  EventType,
-  type ClusterCache,
-  type ClusterWriter,
-  type EventRecorder,
-  type ObjectRef,
-} from './client.js';
-import { applyReason, comparable, firstDifference } from './drift.js';
+import { evaluateStoreBudget } from '../policies/store-budget.js';
+import { decideStoreReady } from '../policies/store-readiness.js';
+import { panelsPhase } from '../policies/store.js';
+import { ChangeLog, syncChildren } from './apply.js';
+import type { ClusterCache, ClusterWriter, EventRecorder, SecretReader } from './client.js';
 import { EventReason } from './events.js';
-import { gatherChildren, type ObservedChildren } from './gather.js';
+import { gatherChildren } from './gather.js';
+import { recordTransitions } from './notices.js';
 import { buildStatus, runningImage, sameStatus } from './status.js';
+import { StoreResolver } from './store.js';
 
 export interface ReconcilerDeps {
   cache: ClusterCache;
   writer: ClusterWriter;
+  secrets: SecretReader;
   events: EventRecorder;
   log: Logger;
-  defaultImage: string;
+  images: DefaultImages;
   overheadMB: number;
   now?: () => Date;
+  /** The managed store's password generator (tests pass a fixed one). */
+  password?: () => string;
 }
 
 export interface ReconcileOutcome {
+  /** Reconcile again after this long even if nothing changes (an external store's Secret is awaited). */
   requeueAfterMs?: number;
 }
 
-export function runtimeKey(namespace: string, name: string): string {
-  return `${namespace}/${name}`;
-}
-
-export function splitKey(key: string): { namespace: string; name: string } {
-  const slash = key.indexOf('/');
-  return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+/** What one pass decided and did, for the status and the events. */
+interface PassResult {
+  now: Children;
+  configHash?: string;
+  failure?: PolicyResult;
+  warnings: PolicyResult[];
+  storeFailure?: PolicyResult;
+  store: StoreStatus;
+  memoryBudget?: MemoryBudgetStatus;
+  applyError?: Error;
+  requeueAfterMs?: number;
 }
 
 export class Reconciler {
   private readonly now: () => Date;
+  private readonly store: StoreResolver;
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.store = new StoreResolver(deps.writer, deps.secrets, deps.password);
   }
 
   async reconcile(key: string): Promise<ReconcileOutcome> {
@@ -67,196 +69,144 @@ export class Reconciler {
     // Gone or going: the owner references let the garbage collector remove the children.
     if (!runtime?.metadata.uid || runtime.metadata.deletionTimestamp) return {};
     const log = this.deps.log.child({ runtime: key });
+    const spec = resolveSpec(runtime.spec, this.deps.images);
+    const observed = gatherChildren(this.deps.cache, namespace, name);
+    const changes = new ChangeLog();
 
-    const spec = resolveSpec(runtime.spec, this.deps.defaultImage);
-    const budget = evaluateBudget(spec, this.deps.overheadMB);
-    const children = gatherChildren(this.deps.cache, namespace, name);
+    const pass = await this.pass(runtime, spec, observed, changes, log);
 
-    let deployment = children.deployment;
-    let configHash = runtime.status?.configHash;
-    let failure: PolicyResult | undefined;
-    let warning: PolicyResult | undefined;
-    let applyError: Error | undefined;
-    if (!budget.ok) {
-      failure = budget.failure;
-      log.info({ reason: failure.reason }, failure.message);
-    } else {
-      warning = budget.warning;
-      const plan: RuntimePlan = {
-        name,
-        namespace,
-        uid: runtime.metadata.uid,
-        spec,
-        maxInstances: budget.maxInstances,
-      };
-      const desired = buildDesiredState(plan);
-      try {
-        deployment = await this.sync(runtime, desired, children, log);
-        configHash = desired.configHash;
-      } catch (err) {
-        applyError = err instanceof Error ? err : new Error(describeError(err));
-        failure = {
-          reason: Reason.ApplyFailed,
-          message: `applying the kernel objects failed: ${describeError(err)}`,
-        };
-      }
-    }
-
-    const decided = decideConditions({ suspend: spec.suspend, deployment, failure, warning });
+    const previous = runtime.status?.conditions;
+    const store = decideStoreReady({
+      mode: spec.store.mode,
+      statefulSet: pass.now.storeStatefulSet,
+      volume: pass.now.panelsVolume,
+      endpoint: pass.store.endpoint,
+      failure: pass.storeFailure,
+      previous: findCondition(previous, ConditionType.StoreReady),
+    });
+    const decided = decideConditions({
+      suspend: spec.suspend,
+      deployment: pass.now.deployment,
+      failure: pass.failure,
+      warning: pass.warnings[0],
+      store,
+    });
     const generation = runtime.metadata.generation;
     const status = buildStatus({
       name,
       namespace,
       generation,
-      conditions: mergeConditions(runtime.status?.conditions, decided, generation, this.now()),
-      deployment,
-      configHash,
-      memoryBudget: budget.budget,
-      image: runningImage(deployment) ?? (budget.ok ? spec.image : undefined),
+      conditions: mergeConditions(previous, decided, generation, this.now()),
+      deployment: pass.now.deployment,
+      configHash: pass.configHash,
+      memoryBudget: pass.memoryBudget,
+      image: runningImage(pass.now.deployment) ?? (pass.failure ? undefined : spec.image),
+      store: pass.store,
     });
-    this.recordDegradedTransition(runtime, decided);
+    // One event per kind of change and pass, not one per object: 500 runtimes stay 500 events.
+    for (const [reason, message] of changes.summaries())
+      this.deps.events.record(runtime, 'Normal', reason, message);
+    recordTransitions(this.deps.events, runtime, spec, decided);
     if (!sameStatus(runtime.status, status)) {
       await this.deps.writer.applyStatus(name, namespace, status);
       log.debug('status written');
     }
-    if (applyError) throw applyError;
-    return {};
+    if (pass.applyError) throw pass.applyError;
+    return pass.requeueAfterMs !== undefined ? { requeueAfterMs: pass.requeueAfterMs } : {};
   }
 
-  /** Apply every child that differs from what we want; returns the Deployment as it now stands. */
-  private async sync(
+  private async pass(
     runtime: NexusRuntime,
-    desired: DesiredState,
-    children: ObservedChildren,
-    log: Logger,
-  ): Promise<V1Deployment | undefined> {
-    const changes = new ChangeLog();
-    const { name, namespace } = nameOf(desired.deployment);
-    const hpaRef = { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', name, namespace };
-    const pdbRef = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', name, namespace };
-    try {
-      // The writes are independent: they go out together, one round trip per pass. (A pod that
-      // starts before its ConfigMap exists waits for it; it does not fail.)
-      const [, , deployment] = await Promise.all([
-        this.ensure(runtime, desired.configMap, children.configMap, changes, log),
-        this.ensure(runtime, desired.service, children.service, changes, log),
-        this.ensure(runtime, desired.deployment, children.deployment, changes, log),
-        desired.hpa
-          ? this.ensure(runtime, desired.hpa, children.hpa, changes, log, false)
-          : children.hpa &&
-            this.remove(hpaRef, 'autoscaling is off or the runtime is suspended', changes, log),
-        desired.pdb
-          ? this.ensure(runtime, desired.pdb, children.pdb, changes, log, false)
-          : children.pdb && this.remove(pdbRef, 'at most one replica can run', changes, log),
-      ]);
-      return deployment;
-    } finally {
-      // One event per kind of change and pass, not one per object: 500 runtimes stay 500 events.
-      for (const [reason, message] of changes.summaries())
-        this.event(runtime, EventType.Normal, reason, message);
-    }
-  }
-
-  private async ensure<T extends KubernetesObject>(
-    runtime: NexusRuntime,
-    desired: T,
-    live: T | undefined,
+    spec: ResolvedSpec,
+    observed: Children,
     changes: ChangeLog,
     log: Logger,
-    alwaysWanted = true,
-  ): Promise<T | undefined> {
-    const reason = applyReason(desired, live);
-    if (reason === 'none') return live;
-    const applied = await this.deps.writer.apply(desired);
-    const what = `${desired.kind} ${desired.metadata?.name}`;
-    const field = reason === 'repair' ? firstDifference(comparable(desired), live) : undefined;
-    log.info({ kind: desired.kind, name: desired.metadata?.name, action: reason, field }, 'applied');
-    if (reason === 'create') {
-      // A child that always exists, missing after an earlier pass, was deleted by someone.
-      const restoring = alwaysWanted && runtime.status?.observedGeneration !== undefined;
-      if (restoring) changes.add(EventReason.Restored, `${what} was missing and has been recreated`);
-      else changes.add(EventReason.Created, what);
-    } else if (reason === 'repair') {
-      changes.add(EventReason.Restored, `${what} was changed outside the operator and has been restored`);
-    } else {
-      const before = podConfigHash(live);
-      const after = podConfigHash(desired);
-      if (before && after && before !== after) {
-        changes.add(
-          EventReason.RollingOut,
-          `kernel configuration changed (${before} → ${after}): rolling the pods`,
-        );
-      } else {
-        changes.add(EventReason.Updated, what);
-      }
+  ): Promise<PassResult> {
+    const { name = '', namespace = '', uid = '' } = runtime.metadata;
+    const budget = evaluateBudget(spec, this.deps.overheadMB);
+    const storeBudget = evaluateStoreBudget(spec);
+    const result: PassResult = {
+      now: observed,
+      configHash: runtime.status?.configHash,
+      warnings: [],
+      store:
+        runtime.status?.store?.mode === spec.store.mode ? runtime.status.store : { mode: spec.store.mode },
+    };
+    if (budget.budget) result.memoryBudget = { ...budget.budget };
+    if (result.memoryBudget && storeBudget.budget) result.memoryBudget.store = storeBudget.budget;
+    if (!budget.ok || !storeBudget.ok) {
+      result.failure = !budget.ok ? budget.failure : storeBudget.ok ? undefined : storeBudget.failure;
+      if (budget.ok && !storeBudget.ok) result.storeFailure = storeBudget.failure;
+      log.info({ reason: result.failure?.reason }, result.failure?.message);
+      return result;
     }
-    return applied;
-  }
+    if (budget.warning) result.warnings.push(budget.warning);
+    if (storeBudget.warning) result.warnings.push(storeBudget.warning);
 
-  private async remove(ref: ObjectRef, why: string, changes: ChangeLog, log: Logger): Promise<void> {
-    const { kind, name } = ref;
-    if (await this.deps.writer.delete(ref)) {
-      log.info({ kind, name }, 'deleted');
-      changes.add(EventReason.Deleted, `${kind} ${name} (${why})`);
-    }
-  }
-
-  /** Events only on transitions, so a spec that stays wrong does not flood the event stream. */
-  private recordDegradedTransition(runtime: NexusRuntime, decided: ConditionDecision[]): void {
-    const before = findCondition(runtime.status?.conditions, ConditionType.Degraded);
-    const now = decided.find((c) => c.type === ConditionType.Degraded);
-    if (!now) return;
-    if (now.status === ConditionStatus.True) {
-      if (before?.status !== ConditionStatus.True || before.reason !== now.reason) {
-        this.event(runtime, EventType.Warning, now.reason, now.message);
+    try {
+      const store = await this.store.resolve({ name, namespace, uid, spec, observed });
+      result.store = store.status;
+      if (!store.ok) {
+        result.failure = result.storeFailure = store.failure;
+        if (store.requeueAfterMs !== undefined) result.requeueAfterMs = store.requeueAfterMs;
+        log.info({ reason: store.failure.reason }, store.failure.message);
+        return result;
       }
-    } else if (before?.status === ConditionStatus.True) {
-      this.event(
-        runtime,
-        EventType.Normal,
-        EventReason.Recovered,
-        `recovered from ${before.reason}: ${now.message}`,
+      if (store.warning) result.warnings.push(store.warning);
+      if (store.createdSecret) changes.add(EventReason.StoreCreated, store.createdSecret);
+
+      const volumeName = childName('panelsVolume', name);
+      const panels = panelsPhase(spec, observed.panelsVolume, observed.deployment, volumeName);
+      const plan: RuntimePlan = {
+        name,
+        namespace,
+        uid,
+        spec,
+        maxInstances: budget.maxInstances,
+        maxPanels: storeBudget.maxPanels,
+        store: store.plan,
+        panels,
+      };
+      const desired = buildDesiredState(plan);
+      let objects = desired.objects;
+      let held = false;
+      if (panels === 'importing') {
+        objects = keepAsObserved(objects, observed, ['panelsVolume']);
+        // The import runs once, when the kernel starts: it must find the store up.
+        const storeNow = decideStoreReady({ mode: spec.store.mode, statefulSet: observed.storeStatefulSet });
+        if (storeNow.status !== 'True') {
+          objects = keepAsObserved(objects, observed, KERNEL_ROWS);
+          held = true;
+        }
+      }
+      const removalNotes =
+        panels === 'imported' ? { panelsVolume: 'its panels have been imported into the shared store' } : {};
+      result.now = await syncChildren(
+        {
+          writer: this.deps.writer,
+          namespace,
+          reconciledBefore: runtime.status?.observedGeneration !== undefined,
+          log,
+          removalNotes,
+        },
+        objects,
+        observed,
+        changes,
       );
-    }
-  }
-
-  private event(runtime: NexusRuntime, type: EventType, reason: string, message: string): void {
-    this.deps.events.record(runtime, type, reason, message);
-  }
-}
-
-function podConfigHash(object: KubernetesObject | undefined): string | undefined {
-  const deployment: V1Deployment | undefined = object;
-  if (deployment?.kind !== undefined && deployment.kind !== 'Deployment') return undefined;
-  return deployment?.spec?.template?.metadata?.annotations?.[CONFIG_HASH_ANNOTATION];
-}
-
-function nameOf(object: KubernetesObject): { name: string; namespace: string } {
-  return { name: object.metadata?.name ?? '', namespace: object.metadata?.namespace ?? '' };
-}
-
-/** What one pass changed, grouped into one event message per reason. */
-class ChangeLog {
-  private readonly entries = new Map<EventReason, string[]>();
-
-  add(reason: EventReason, text: string): void {
-    const list = this.entries.get(reason) ?? [];
-    list.push(text);
-    this.entries.set(reason, list);
-  }
-
-  summaries(): [EventReason, string][] {
-    return [...this.entries].map(([reason, texts]) => {
-      switch (reason) {
-        case EventReason.Created:
-          return [reason, `created ${texts.join(', ')}`];
-        case EventReason.Updated:
-          return [reason, `updated ${texts.join(', ')}`];
-        case EventReason.Deleted:
-          return [reason, `deleted ${texts.join(', ')}`];
-        default:
-          return [reason, texts.join('; ')];
+      if (panels === 'imported' && observed.panelsVolume && !result.now.panelsVolume) {
+        changes.add(
+          EventReason.PanelsImported,
+          `the panels of PersistentVolumeClaim ${volumeName} are in the shared store`,
+        );
       }
-    });
+      if (!held) result.configHash = desired.configHash;
+    } catch (err) {
+      result.applyError = err instanceof Error ? err : new Error(describeError(err));
+      result.failure = {
+        reason: Reason.ApplyFailed,
+        message: `applying the kernel objects failed: ${describeError(err)}`,
+      };
+    }
+    return result;
   }
 }

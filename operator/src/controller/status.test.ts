@@ -8,6 +8,7 @@ describe('status', () => {
     conditions: [],
     configHash: 'abc',
     image: 'img',
+    store: { mode: 'Managed' as const, endpoint: 'demo-store.ns.svc:6379', secretName: 'demo-store' },
     deployment: {
       spec: { selector: {}, template: { spec: { containers: [{ name: 'kernel', image: 'img:old' }] } } },
       status: { replicas: 3, readyReplicas: 2, updatedReplicas: 1, availableReplicas: 2 },
@@ -19,6 +20,7 @@ describe('status', () => {
       observedGeneration: 4,
       conditions: [],
       replicas: 3,
+      desiredReplicas: 1,
       readyReplicas: 2,
       updatedReplicas: 1,
       availableReplicas: 2,
@@ -26,7 +28,17 @@ describe('status', () => {
       endpoints: { http: 'http://demo.ns.svc:3000', ws: 'ws://demo.ns.svc:3001' },
       configHash: 'abc',
       image: 'img',
+      store: { mode: 'Managed', endpoint: 'demo-store.ns.svc:6379', secretName: 'demo-store' },
     });
+  });
+
+  it('reports what the Deployment is asked for as desired, and 0 without one', () => {
+    const scaled = {
+      ...input,
+      deployment: { ...input.deployment, spec: { ...input.deployment.spec, replicas: 4 } },
+    };
+    expect(buildStatus(scaled).desiredReplicas).toBe(4);
+    expect(buildStatus({ ...input, deployment: undefined }).desiredReplicas).toBe(0);
   });
 
   it('compares regardless of key order', () => {

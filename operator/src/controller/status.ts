@@ -1,9 +1,9 @@
 // The status of a NexusRuntime, built in memory once per pass and compared with what is stored.
 import type { V1Deployment } from '@kubernetes/client-node';
 import type { Condition } from '../api/conditions.js';
-import type { MemoryBudgetStatus, NexusRuntimeStatus } from '../api/types.js';
+import { labelSelectorString, selectorLabels } from '../api/labels.js';
+import type { MemoryBudgetStatus, NexusRuntimeStatus, StoreStatus } from '../api/types.js';
 import { canonicalJson } from '../builders/hash.js';
-import { labelSelectorString, selectorLabels } from '../builders/labels.js';
 import { serviceEndpoints } from '../builders/service.js';
 
 export interface StatusInput {
@@ -15,18 +15,22 @@ export interface StatusInput {
   configHash?: string;
   memoryBudget?: MemoryBudgetStatus;
   image?: string;
+  store: StoreStatus;
 }
 
 export function buildStatus(input: StatusInput): NexusRuntimeStatus {
-  const d = input.deployment?.status;
+  const d = input.deployment;
   const status: NexusRuntimeStatus = {
     conditions: input.conditions,
-    replicas: d?.replicas ?? 0,
-    readyReplicas: d?.readyReplicas ?? 0,
-    updatedReplicas: d?.updatedReplicas ?? 0,
-    availableReplicas: d?.availableReplicas ?? 0,
+    replicas: d?.status?.replicas ?? 0,
+    // What the Deployment is asked for: the HPA's count under autoscaling, else ours.
+    desiredReplicas: d ? (d.spec?.replicas ?? 1) : 0,
+    readyReplicas: d?.status?.readyReplicas ?? 0,
+    updatedReplicas: d?.status?.updatedReplicas ?? 0,
+    availableReplicas: d?.status?.availableReplicas ?? 0,
     selector: labelSelectorString(selectorLabels(input.name)),
     endpoints: serviceEndpoints(input.name, input.namespace),
+    store: input.store,
   };
   if (input.generation !== undefined) status.observedGeneration = input.generation;
   if (input.configHash) status.configHash = input.configHash;

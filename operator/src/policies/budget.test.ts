@@ -2,18 +2,19 @@ import { spec } from '../testing/fixtures.js';
 import { evaluateBudget } from './budget.js';
 
 describe('evaluateBudget', () => {
-  it('derives maxInstances from the defaults: (1024 - 96 - 128) / 32 = 25', () => {
+  it('derives maxInstances from the defaults: (1024 - 96 - 128 - 64) / 32 = 23', () => {
     const outcome = evaluateBudget(spec(), 96);
     expect(outcome.ok).toBe(true);
     if (!outcome.ok) return;
-    expect(outcome.maxInstances).toBe(25);
+    expect(outcome.maxInstances).toBe(23);
     expect(outcome.budget).toEqual({
       limitMB: 1024,
       requestMB: 256,
       overheadMB: 96,
       cacheMB: 128,
+      panelCacheMB: 64,
       instanceMB: 32,
-      maxInstances: 25,
+      maxInstances: 23,
       maxInstancesDerived: true,
       requiredMB: 1024,
       headroomMB: 0,
@@ -25,7 +26,7 @@ describe('evaluateBudget', () => {
 
   it('does not charge a disk cache to the memory limit', () => {
     const outcome = evaluateBudget(spec({ cache: { medium: 'Disk', sizeLimit: '10Gi' } }), 96);
-    expect(outcome.ok && outcome.maxInstances).toBe(Math.floor((1024 - 96) / 32));
+    expect(outcome.ok && outcome.maxInstances).toBe(Math.floor((1024 - 96 - 64) / 32));
   });
 
   it('caps the derived pool at the schema maximum', () => {
@@ -37,21 +38,21 @@ describe('evaluateBudget', () => {
   });
 
   it('accepts a given maxInstances that fits exactly', () => {
-    const outcome = evaluateBudget(spec({ runtime: { maxInstances: 25 } }), 96);
+    const outcome = evaluateBudget(spec({ runtime: { maxInstances: 23 } }), 96);
     expect(outcome.ok).toBe(true);
     expect(outcome.budget?.maxInstancesDerived).toBe(false);
   });
 
   it('rejects a given maxInstances one over, naming every number', () => {
-    const outcome = evaluateBudget(spec({ runtime: { maxInstances: 26 } }), 96);
+    const outcome = evaluateBudget(spec({ runtime: { maxInstances: 24 } }), 96);
     expect(outcome.ok).toBe(false);
     if (outcome.ok) return;
     expect(outcome.failure.reason).toBe('MemoryBudgetExceeded');
     expect(outcome.failure.message).toContain(
-      'runtime.maxInstances 26 × 32Mi + 96Mi kernel overhead + 128Mi in-memory cache = 1056Mi',
+      'runtime.maxInstances 24 × 32Mi + 96Mi kernel overhead + 128Mi in-memory cache + 64Mi panel cache = 1056Mi',
     );
     expect(outcome.failure.message).toContain('resources.limits.memory 1024Mi');
-    expect(outcome.failure.message).toContain('at most 25 instances fit');
+    expect(outcome.failure.message).toContain('at most 23 instances fit');
     expect(outcome.budget).toMatchObject({ fits: false, requiredMB: 1056, headroomMB: -32 });
   });
 

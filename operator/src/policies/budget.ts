@@ -1,6 +1,7 @@
 // The memory budget: everything in a kernel pod shares the container's memory limit.
 //
 //   limit >= maxInstances × memoryLimitMB + overheadMB + (cache in memory ? cache.sizeLimit : 0)
+//            + panelCacheSize (the kernel's bounded caches of shared panels)
 //
 // Pure arithmetic on the resolved spec; the reconciler turns the result into conditions and events.
 import { Reason } from '../api/conditions.js';
@@ -17,6 +18,7 @@ export function evaluateBudget(spec: ResolvedSpec, overheadMB: number): BudgetOu
   const limitBytes = parseQuantity(spec.resources.limits.memory);
   const requestBytes = parseQuantity(spec.resources.requests.memory);
   const cacheBytes = parseQuantity(spec.cache.sizeLimit);
+  const panelCacheBytes = parseQuantity(spec.runtime.panelCacheSize);
   const invalid = (message: string): BudgetOutcome => ({
     ok: false,
     failure: { reason: Reason.InvalidSpec, message },
@@ -34,6 +36,11 @@ export function evaluateBudget(spec: ResolvedSpec, overheadMB: number): BudgetOu
   if (cacheBytes === undefined || cacheBytes < 0) {
     return invalid(`cache.sizeLimit ${JSON.stringify(spec.cache.sizeLimit)} is not a memory quantity`);
   }
+  if (panelCacheBytes === undefined || panelCacheBytes < 0) {
+    return invalid(
+      `runtime.panelCacheSize ${JSON.stringify(spec.runtime.panelCacheSize)} is not a memory quantity`,
+    );
+  }
   if (requestBytes > limitBytes) {
     return invalid(
       `resources.requests.memory ${spec.resources.requests.memory} is above resources.limits.memory ${spec.resources.limits.memory}`,
@@ -48,12 +55,11 @@ export function evaluateBudget(spec: ResolvedSpec, overheadMB: number): BudgetOu
   const limitMB = floorMiB(limitBytes);
   const requestMB = floorMiB(requestBytes);
   const cacheMB = spec.cache.medium === 'Memory' ? ceilMiB(cacheBytes) : 0;
-  const derived = Math.min(
-    LIMITS.maxInstances.max,
-    Math.floor((limitMB - overheadMB - cacheMB) / instanceMB),
-  );
+  const panelCacheMB = ceilMiB(panelCacheBytes);
+  const fixedMB = overheadMB + cacheMB + panelCacheMB;
+  const derived = Math.min(LIMITS.maxInstances.max, Math.floor((limitMB - fixedMB) / instanceMB));
   const maxInstances = given ?? Math.max(derived, 0);
-  const requiredMB = maxInstances * instanceMB + overheadMB + cacheMB;
+  const requiredMB = maxInstances * instanceMB + fixedMB;
   const hpaScaleOutMB = spec.autoscaling.enabled
     ? Math.floor((requestMB * spec.autoscaling.targetMemoryUtilizationPercentage) / 100)
     : undefined;
@@ -64,6 +70,7 @@ export function evaluateBudget(spec: ResolvedSpec, overheadMB: number): BudgetOu
     requestMB,
     overheadMB,
     cacheMB,
+    panelCacheMB,
     instanceMB,
     maxInstances,
     maxInstancesDerived: given === undefined,
@@ -73,10 +80,12 @@ export function evaluateBudget(spec: ResolvedSpec, overheadMB: number): BudgetOu
   };
   if (hpaScaleOutMB !== undefined) budget.hpaScaleOutMB = hpaScaleOutMB;
 
-  const cacheTerm = cacheMB > 0 ? ` + ${cacheMB}Mi in-memory cache` : '';
+  const cacheTerm =
+    (cacheMB > 0 ? ` + ${cacheMB}Mi in-memory cache` : '') +
+    (panelCacheMB > 0 ? ` + ${panelCacheMB}Mi panel cache` : '');
   if (!fits) {
     const wanted = given ?? Math.max(1, minInstances);
-    const wantedMB = wanted * instanceMB + overheadMB + cacheMB;
+    const wantedMB = wanted * instanceMB + fixedMB;
     const what = given !== undefined ? `runtime.maxInstances ${given}` : `runtime.minInstances ${wanted}`;
     return {
       ok: false,

@@ -1,4 +1,5 @@
 import type { V1Deployment } from '@kubernetes/client-node';
+import type { ConditionDecision } from '../api/conditions.js';
 import { decideConditions } from './readiness.js';
 
 function deployment(
@@ -19,8 +20,15 @@ function deployment(
   };
 }
 
-const byType = (input: Parameters<typeof decideConditions>[0]) =>
-  Object.fromEntries(decideConditions(input).map((c) => [c.type, c]));
+const storeUp: ConditionDecision = {
+  type: 'StoreReady',
+  status: 'True',
+  reason: 'StoreAvailable',
+  message: 'up',
+};
+
+const byType = (input: Omit<Parameters<typeof decideConditions>[0], 'store'>, store = storeUp) =>
+  Object.fromEntries(decideConditions({ ...input, store }).map((c) => [c.type, c]));
 
 describe('decideConditions', () => {
   it('is Ready when every desired pod is updated and available', () => {
@@ -100,5 +108,26 @@ describe('decideConditions', () => {
     });
     const warned = byType({ suspend: false, warning: { reason: 'ScaleOutBelowOverhead', message: 'w' } });
     expect(warned.Degraded).toMatchObject({ status: 'True', reason: 'ScaleOutBelowOverhead', message: 'w' });
+  });
+
+  it('is not Ready while the store is not, and passes StoreReady through', () => {
+    const down: ConditionDecision = {
+      type: 'StoreReady',
+      status: 'False',
+      reason: 'StoreStarting',
+      message: 'StatefulSet demo-store is starting its pod',
+    };
+    const c = byType(
+      { suspend: false, deployment: deployment(1, { replicas: 1, updated: 1, ready: 1, available: 1 }) },
+      down,
+    );
+    expect(c.Ready).toMatchObject({
+      status: 'False',
+      reason: 'StoreNotReady',
+      message:
+        '1/1 kernel pods available, but the store is not ready: StatefulSet demo-store is starting its pod',
+    });
+    expect(c.StoreReady).toEqual(down);
+    expect(c.Progressing).toMatchObject({ status: 'False', reason: 'RolloutComplete' });
   });
 });

@@ -1,4 +1,5 @@
-// Ready / Progressing / Degraded from what the Deployment reports and what this pass decided.
+// Ready / Progressing / Degraded from what the Deployment reports and what this pass decided;
+// StoreReady comes decided (store-readiness.ts) and Ready requires it.
 import type { V1Deployment } from '@kubernetes/client-node';
 import { ConditionStatus, ConditionType, Reason, type ConditionDecision } from '../api/conditions.js';
 import type { PolicyResult } from './result.js';
@@ -11,6 +12,8 @@ export interface ReadinessInput {
   failure?: PolicyResult;
   /** Something wrong that does not stop the rollout. */
   warning?: PolicyResult;
+  /** The StoreReady condition of this pass. */
+  store: ConditionDecision;
 }
 
 export interface RolloutFigures {
@@ -48,16 +51,21 @@ function decision(
 }
 
 export function decideConditions(input: ReadinessInput): ConditionDecision[] {
-  const { deployment, failure, warning, suspend } = input;
+  const { deployment, failure, warning, suspend, store } = input;
   const figures = deployment ? rolloutFigures(deployment) : undefined;
   return [
-    readyCondition(suspend, figures),
+    readyCondition(suspend, figures, store),
     progressingCondition(suspend, figures, failure),
     degradedCondition(figures, failure, warning),
+    store,
   ];
 }
 
-function readyCondition(suspend: boolean, f: RolloutFigures | undefined): ConditionDecision {
+function readyCondition(
+  suspend: boolean,
+  f: RolloutFigures | undefined,
+  store: ConditionDecision,
+): ConditionDecision {
   const { Ready } = ConditionType;
   if (suspend) {
     return decision(
@@ -75,6 +83,14 @@ function readyCondition(suspend: boolean, f: RolloutFigures | undefined): Condit
       'the kernel Deployment does not exist yet',
     );
   if (f.observed && f.desired > 0 && f.available >= f.desired && f.updated >= f.desired) {
+    if (store.status !== ConditionStatus.True) {
+      return decision(
+        Ready,
+        ConditionStatus.False,
+        Reason.StoreNotReady,
+        `${f.available}/${f.desired} kernel pods available, but the store is not ready: ${store.message}`,
+      );
+    }
     return decision(
       Ready,
       ConditionStatus.True,

@@ -1,55 +1,40 @@
-// The informers the operator runs, and the read-only cache view the reconciler gets from them.
-import type {
-  KubeConfig,
-  KubernetesObject,
-  V1ConfigMap,
-  V1Deployment,
-  V1PodDisruptionBudget,
-  V1Service,
-  V2HorizontalPodAutoscaler,
-} from '@kubernetes/client-node';
+// The informers the operator runs — NexusRuntimes, and one per kind of the child table, filtered by
+// our managed-by label so that no Secret or StatefulSet of anyone else is ever cached — and the
+// read-only cache view the reconciler gets from them.
+import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { CHILD_KINDS, CHILDREN, type ChildKey, type ChildObject } from '../api/children.js';
 import { API_VERSION, GROUP, KIND, PLURAL } from '../api/group.js';
+import { runtimeKey } from '../api/keys.js';
+import { LABEL, MANAGED_SELECTOR } from '../api/labels.js';
 import type { NexusRuntime } from '../api/types.js';
-import { MANAGED_SELECTOR } from '../builders/labels.js';
 import type { ClusterCache } from '../controller/client.js';
-import { runtimeKey } from '../controller/reconciler.js';
 import type { Logger } from '../log.js';
 import { ResilientInformer, listWatch, type WatchedKind } from './informers.js';
 import type { ConditionCount, OperatorMetrics } from './metrics.js';
 
 const RUNTIMES: WatchedKind = { apiVersion: API_VERSION, kind: KIND, resource: PLURAL };
-const owned = (apiVersion: string, kind: string, resource: string): WatchedKind => ({
-  apiVersion,
-  kind,
-  resource,
-  labelSelector: MANAGED_SELECTOR,
-});
-const CHILD_KINDS = {
-  configMap: owned('v1', 'ConfigMap', 'configmaps'),
-  deployment: owned('apps/v1', 'Deployment', 'deployments'),
-  service: owned('v1', 'Service', 'services'),
-  hpa: owned('autoscaling/v2', 'HorizontalPodAutoscaler', 'horizontalpodautoscalers'),
-  pdb: owned('policy/v1', 'PodDisruptionBudget', 'poddisruptionbudgets'),
-} as const;
 
-/** The key of the NexusRuntime that controls an object, if one does. */
+/**
+ * The key of the NexusRuntime an object belongs to: its controller, or — for an object kept
+ * without an owner reference (a retained volume) — the instance label of our managed objects.
+ */
 export function ownerKey(object: KubernetesObject): string | undefined {
-  const owner = object.metadata?.ownerReferences?.find(
-    (ref) => ref.controller && ref.kind === KIND && ref.apiVersion.startsWith(`${GROUP}/`),
-  );
   const namespace = object.metadata?.namespace;
-  return owner && namespace ? runtimeKey(namespace, owner.name) : undefined;
+  if (!namespace) return undefined;
+  const owner = object.metadata?.ownerReferences?.find((ref) => ref.controller);
+  if (owner) {
+    const ours = owner.kind === KIND && owner.apiVersion.startsWith(`${GROUP}/`);
+    return ours ? runtimeKey(namespace, owner.name) : undefined;
+  }
+  const instance = object.metadata?.labels?.[LABEL.instance];
+  return instance ? runtimeKey(namespace, instance) : undefined;
 }
+
+const kindId = (apiVersion: string, kind: string) => `${apiVersion}/${kind}`;
 
 export class OperatorCaches implements ClusterCache {
   readonly runtimes: ResilientInformer<NexusRuntime & KubernetesObject>;
-  private readonly children: {
-    configMap: ResilientInformer<V1ConfigMap>;
-    deployment: ResilientInformer<V1Deployment>;
-    service: ResilientInformer<V1Service>;
-    hpa: ResilientInformer<V2HorizontalPodAutoscaler>;
-    pdb: ResilientInformer<V1PodDisruptionBudget>;
-  };
+  private readonly children = new Map<string, ResilientInformer<KubernetesObject>>();
 
   constructor(
     kc: KubeConfig,
@@ -72,17 +57,16 @@ export class OperatorCaches implements ClusterCache {
     this.runtimes = make<NexusRuntime & KubernetesObject>(RUNTIMES, (o) =>
       o.metadata.namespace && o.metadata.name ? runtimeKey(o.metadata.namespace, o.metadata.name) : undefined,
     );
-    this.children = {
-      configMap: make<V1ConfigMap>(CHILD_KINDS.configMap, ownerKey),
-      deployment: make<V1Deployment>(CHILD_KINDS.deployment, ownerKey),
-      service: make<V1Service>(CHILD_KINDS.service, ownerKey),
-      hpa: make<V2HorizontalPodAutoscaler>(CHILD_KINDS.hpa, ownerKey),
-      pdb: make<V1PodDisruptionBudget>(CHILD_KINDS.pdb, ownerKey),
-    };
+    for (const kind of CHILD_KINDS) {
+      this.children.set(
+        kindId(kind.apiVersion, kind.kind),
+        make({ ...kind, labelSelector: MANAGED_SELECTOR }, ownerKey),
+      );
+    }
   }
 
   private all(): ResilientInformer<KubernetesObject>[] {
-    return [this.runtimes, ...Object.values(this.children)] as ResilientInformer<KubernetesObject>[];
+    return [this.runtimes as ResilientInformer<KubernetesObject>, ...this.children.values()];
   }
 
   async start(): Promise<void> {
@@ -126,19 +110,10 @@ export class OperatorCaches implements ClusterCache {
   runtime(namespace: string, name: string): NexusRuntime | undefined {
     return this.runtimes.get(name, namespace);
   }
-  configMap(namespace: string, name: string): V1ConfigMap | undefined {
-    return this.children.configMap.get(name, namespace);
-  }
-  deployment(namespace: string, name: string): V1Deployment | undefined {
-    return this.children.deployment.get(name, namespace);
-  }
-  service(namespace: string, name: string): V1Service | undefined {
-    return this.children.service.get(name, namespace);
-  }
-  hpa(namespace: string, name: string): V2HorizontalPodAutoscaler | undefined {
-    return this.children.hpa.get(name, namespace);
-  }
-  pdb(namespace: string, name: string): V1PodDisruptionBudget | undefined {
-    return this.children.pdb.get(name, namespace);
+
+  child<K extends ChildKey>(key: K, namespace: string, name: string): ChildObject<K> | undefined {
+    const row = CHILDREN[key];
+    const informer = this.children.get(kindId(row.apiVersion, row.kind));
+    return informer?.get(name, namespace) as ChildObject<K> | undefined;
   }
 }

@@ -1,6 +1,6 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import { pino } from 'pino';
-import { ResilientInformer, describeError, type Source } from './informers.js';
+import { ResilientInformer, type Source } from './informers.js';
 
 type Callback = (arg?: unknown) => void;
 
@@ -100,15 +100,5 @@ describe('ResilientInformer', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(restarts()).toBe(0);
     expect(source.starts).toBe(1);
-  });
-});
-
-describe('describeError', () => {
-  it('prefers the API status message and the code', () => {
-    expect(
-      describeError({ code: 409, body: JSON.stringify({ message: 'the object has been modified' }) }),
-    ).toBe('409 the object has been modified');
-    expect(describeError(new Error('socket hang up'))).toBe('socket hang up');
-    expect(describeError('plain')).toBe('plain');
   });
 });

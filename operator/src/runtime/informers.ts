@@ -9,16 +9,14 @@ import {
   type KubernetesObject,
   type ObjectCache,
 } from '@kubernetes/client-node';
+import type { ResourceKind } from '../api/children.js';
+import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { backoffDelay } from './queue.js';
 
 export type InformerEvent = 'add' | 'update' | 'delete';
 
-export interface WatchedKind {
-  apiVersion: string;
-  kind: string;
-  /** Plural resource name, for the watch path. */
-  resource: string;
+export interface WatchedKind extends ResourceKind {
   labelSelector?: string;
 }
 
@@ -131,28 +129,6 @@ export class ResilientInformer<T extends KubernetesObject> {
       this.onRestart();
       void this.start();
     }, delay);
-  }
-}
-
-export function describeError(err: unknown): string {
-  if (err && typeof err === 'object') {
-    const e = err as { code?: unknown; message?: unknown; body?: unknown };
-    const body = typeof e.body === 'string' ? e.body : e.body ? JSON.stringify(e.body) : '';
-    const parsed = safeStatusMessage(body);
-    const code = typeof e.code === 'number' || typeof e.code === 'string' ? `${e.code} ` : '';
-    if (parsed) return `${code}${parsed}`;
-    if (typeof e.message === 'string') return `${code}${e.message}`.slice(0, 500);
-  }
-  return String(err).slice(0, 500);
-}
-
-function safeStatusMessage(body: string): string | undefined {
-  if (!body) return undefined;
-  try {
-    const status = JSON.parse(body) as { message?: unknown };
-    return typeof status.message === 'string' ? status.message : undefined;
-  } catch {
-    return undefined;
   }
 }
 

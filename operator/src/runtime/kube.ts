@@ -10,20 +10,22 @@ import {
   type KubeConfig,
   type KubernetesObject,
   type V1Lease,
+  type V1Secret,
 } from '@kubernetes/client-node';
 import { API_VERSION, FIELD_MANAGER, GROUP, KIND, PLURAL, VERSION } from '../api/group.js';
 import type { NexusRuntime, NexusRuntimeStatus } from '../api/types.js';
-import type { ClusterWriter, EventRecorder, EventType, ObjectRef } from '../controller/client.js';
+import type {
+  ClusterWriter,
+  EventRecorder,
+  EventType,
+  ObjectRef,
+  SecretReader,
+} from '../controller/client.js';
 import type { Logger } from '../log.js';
-import { describeError } from './informers.js';
+import { describeError, statusCode } from '../errors.js';
 import type { LeaseStore } from './leader.js';
 import type { LeaseRecord } from './lease.js';
 import type { OperatorMetrics } from './metrics.js';
-
-export function statusCode(err: unknown): number | undefined {
-  if (err && typeof err === 'object' && 'code' in err && typeof err.code === 'number') return err.code;
-  return undefined;
-}
 
 export class KubeClusterWriter implements ClusterWriter {
   private readonly objects: KubernetesObjectApi;
@@ -47,6 +49,16 @@ export class KubeClusterWriter implements ClusterWriter {
       true,
       PatchStrategy.ServerSideApply,
     );
+  }
+
+  async create<T extends KubernetesObject>(object: T): Promise<T | undefined> {
+    this.metrics.apiRequests.inc({ verb: 'create', kind: object.kind ?? '' });
+    try {
+      return await this.objects.create<T>(object, undefined, undefined, FIELD_MANAGER);
+    } catch (err) {
+      if (statusCode(err) === 409) return undefined;
+      throw err;
+    }
   }
 
   async delete(ref: ObjectRef): Promise<boolean> {
@@ -90,6 +102,28 @@ export class KubeClusterWriter implements ClusterWriter {
 }
 
 /** core/v1 Events on the NexusRuntime, which is where `kubectl describe nxr` looks. */
+/** Reads Secrets one at a time, by name: the operator never lists or caches the Secrets of others. */
+export class KubeSecretReader implements SecretReader {
+  private readonly core: CoreV1Api;
+
+  constructor(
+    kc: KubeConfig,
+    private readonly metrics: OperatorMetrics,
+  ) {
+    this.core = kc.makeApiClient(CoreV1Api);
+  }
+
+  async readSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
+    this.metrics.apiRequests.inc({ verb: 'get', kind: 'Secret' });
+    try {
+      return await this.core.readNamespacedSecret({ name, namespace });
+    } catch (err) {
+      if (statusCode(err) === 404) return undefined;
+      throw err;
+    }
+  }
+}
+
 export class KubeEventRecorder implements EventRecorder {
   private readonly core: CoreV1Api;
 

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError, type OperatorConfig } from '../config.js';
-import { describeError } from './informers.js';
+import { describeError } from '../errors.js';
 
 export function loadKubeConfig(config: OperatorConfig): KubeConfig {
   const kc = new KubeConfig();

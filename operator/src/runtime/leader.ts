@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { V1Lease } from '@kubernetes/client-node';
 import type { Logger } from '../log.js';
-import { describeError } from './informers.js';
+import { describeError } from '../errors.js';
 import {
   mayTakeLease,
   nextRecord,

@@ -1,6 +1,6 @@
 // Worker loops: take a key, reconcile it, requeue it with backoff when the pass fails.
 import type { Logger } from '../log.js';
-import { describeError } from './informers.js';
+import { describeError } from '../errors.js';
 import { ReconcileResult, type OperatorMetrics } from './metrics.js';
 import type { WorkQueue } from './queue.js';
 

@@ -1,6 +1,8 @@
 // An in-memory cluster for reconciler tests: the cache and the writer share one store, as if the
-// informers saw every write at once. Deployments get a new generation when their spec changes.
-import type { KubernetesObject } from '@kubernetes/client-node';
+// informers saw every write at once. Objects get a new generation when their spec changes. It
+// serves every row of the child table through the same generic calls the real caches answer.
+import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
+import { CHILDREN, type ChildKey, type ChildObject } from '../api/children.js';
 import type { NexusRuntime, NexusRuntimeStatus } from '../api/types.js';
 import { canonicalJson } from '../builders/hash.js';
 import type {
@@ -9,6 +11,7 @@ import type {
   EventRecorder,
   EventType,
   ObjectRef,
+  SecretReader,
 } from '../controller/client.js';
 
 export interface RecordedEvent {
@@ -17,12 +20,16 @@ export interface RecordedEvent {
   message: string;
 }
 
-export class FakeCluster implements ClusterCache, ClusterWriter, EventRecorder {
+export class FakeCluster implements ClusterCache, ClusterWriter, SecretReader, EventRecorder {
   readonly objects = new Map<string, KubernetesObject>();
   readonly runtimes = new Map<string, NexusRuntime>();
+  /** Secrets no informer sees (users' Secrets, read by name only). */
+  readonly userSecrets = new Map<string, V1Secret>();
   readonly writes: string[] = [];
   readonly events: RecordedEvent[] = [];
   failApply: Error | undefined;
+  /** Objects created while the cache has not seen them yet: a create finds them, the cache does not. */
+  readonly hiddenFromCache = new Set<string>();
 
   private static key(kind: string, namespace: string, name: string) {
     return `${kind}/${namespace}/${name}`;
@@ -47,6 +54,12 @@ export class FakeCluster implements ClusterCache, ClusterWriter, EventRecorder {
     return this.objects.get(FakeCluster.key(kind, namespace, name)) as T | undefined;
   }
 
+  /** Put an object into the cluster as someone else would (no write recorded). */
+  put(kind: string, object: KubernetesObject): void {
+    const { metadata } = object;
+    this.objects.set(FakeCluster.key(kind, metadata?.namespace ?? '', metadata?.name ?? ''), object);
+  }
+
   remove(kind: string, namespace: string, name: string): void {
     this.objects.delete(FakeCluster.key(kind, namespace, name));
   }
@@ -55,20 +68,11 @@ export class FakeCluster implements ClusterCache, ClusterWriter, EventRecorder {
   runtime(namespace: string, name: string) {
     return this.runtimes.get(`${namespace}/${name}`);
   }
-  configMap(namespace: string, name: string) {
-    return this.get('ConfigMap', namespace, name);
-  }
-  deployment(namespace: string, name: string) {
-    return this.get('Deployment', namespace, name);
-  }
-  service(namespace: string, name: string) {
-    return this.get('Service', namespace, name);
-  }
-  hpa(namespace: string, name: string) {
-    return this.get('HorizontalPodAutoscaler', namespace, name);
-  }
-  pdb(namespace: string, name: string) {
-    return this.get('PodDisruptionBudget', namespace, name);
+
+  child<K extends ChildKey>(key: K, namespace: string, name: string): ChildObject<K> | undefined {
+    const id = FakeCluster.key(CHILDREN[key].kind, namespace, name);
+    if (this.hiddenFromCache.has(id)) return undefined;
+    return this.objects.get(id) as ChildObject<K> | undefined;
   }
 
   // ClusterWriter
@@ -83,6 +87,34 @@ export class FakeCluster implements ClusterCache, ClusterWriter, EventRecorder {
     const generation = before?.metadata?.generation ?? 0;
     const specChanged = !before || canonicalJson(before.spec) !== canonicalJson(stored.spec);
     stored.metadata = { ...stored.metadata, generation: specChanged ? generation + 1 : generation };
+    // What the API server keeps that apply does not set (a volume's phase, a Deployment's status).
+    const kept = before as { status?: unknown } | undefined;
+    if (kept?.status !== undefined) (stored as { status?: unknown }).status = kept.status;
+    this.objects.set(key, stored);
+    return Promise.resolve(structuredClone(stored) as T);
+  }
+
+  create<T extends KubernetesObject>(object: T): Promise<T | undefined> {
+    if (this.failApply) return Promise.reject(this.failApply);
+    const { kind = '', metadata } = object;
+    const key = FakeCluster.key(kind, metadata?.namespace ?? '', metadata?.name ?? '');
+    this.writes.push(`create ${kind}`);
+    if (this.objects.has(key)) return Promise.resolve(undefined);
+    const {
+      apiVersion: _a,
+      kind: _k,
+      ...stored
+    } = structuredClone(object) as KubernetesObject & {
+      stringData?: Record<string, string>;
+      data?: Record<string, string>;
+    };
+    // The API server stores a Secret's stringData base64-encoded under data.
+    if (stored.stringData) {
+      stored.data = Object.fromEntries(
+        Object.entries(stored.stringData).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+      );
+      delete stored.stringData;
+    }
     this.objects.set(key, stored);
     return Promise.resolve(structuredClone(stored) as T);
   }
@@ -96,6 +128,13 @@ export class FakeCluster implements ClusterCache, ClusterWriter, EventRecorder {
     this.writes.push('status');
     this.getRuntime(namespace, name).status = structuredClone(status);
     return Promise.resolve();
+  }
+
+  // SecretReader: our own Secrets first (as the API server would answer), then users' ones.
+  readSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
+    this.writes.push('get Secret');
+    const own = this.get<V1Secret>('Secret', namespace, name);
+    return Promise.resolve(structuredClone(own ?? this.userSecrets.get(`${namespace}/${name}`)));
   }
 
   // EventRecorder
@@ -119,5 +158,27 @@ export class FakeCluster implements ClusterCache, ClusterWriter, EventRecorder {
       readyReplicas: replicas,
       availableReplicas: replicas,
     };
+  }
+
+  /** Let the StatefulSet controller start the store: its one pod ready at the current revision. */
+  startStore(namespace: string, name: string, ready = true): void {
+    const s = this.get<KubernetesObject & { status?: unknown }>('StatefulSet', namespace, `${name}-store`);
+    if (!s) return;
+    const n = ready ? 1 : 0;
+    s.status = {
+      observedGeneration: s.metadata?.generation,
+      replicas: 1,
+      readyReplicas: n,
+      availableReplicas: n,
+      updatedReplicas: 1,
+      currentRevision: 'r1',
+      updateRevision: 'r1',
+    };
+  }
+
+  /** Bind a volume claim, as the PV controller would. */
+  bindVolume(namespace: string, name: string): void {
+    const v = this.get<KubernetesObject & { status?: unknown }>('PersistentVolumeClaim', namespace, name);
+    if (v) v.status = { phase: 'Bound' };
   }
 }

@@ -1,9 +1,13 @@
 // Shared fixtures for unit tests (not part of the build).
-import { resolveSpec, type ResolvedSpec } from '../api/defaults.js';
+import { resolveSpec, type DefaultImages, type ResolvedSpec } from '../api/defaults.js';
 import type { NexusRuntime, NexusRuntimeSpec } from '../api/types.js';
-import type { RuntimePlan } from '../builders/plan.js';
+import type { PanelsPhase, RuntimePlan, StorePlan } from '../builders/plan.js';
+import { storeCredentials } from '../builders/store/secret.js';
 
 export const IMAGE = 'localhost/nexus/workspace-kernel:test';
+export const STORE_IMAGE = 'localhost/nexus/redis:test';
+export const IMAGES: DefaultImages = { kernel: IMAGE, store: STORE_IMAGE };
+export const PASSWORD = 'p4ssw0rd';
 
 export function runtime(spec: NexusRuntimeSpec = {}, name = 'demo', namespace = 'team-a'): NexusRuntime {
   return {
@@ -15,9 +19,49 @@ export function runtime(spec: NexusRuntimeSpec = {}, name = 'demo', namespace = 
 }
 
 export function spec(overrides: NexusRuntimeSpec = {}): ResolvedSpec {
-  return resolveSpec(overrides, IMAGE);
+  return resolveSpec(overrides, IMAGES);
 }
 
-export function plan(overrides: NexusRuntimeSpec = {}, maxInstances = 25, name = 'demo'): RuntimePlan {
-  return { name, namespace: 'team-a', uid: `uid-${name}`, spec: spec(overrides), maxInstances };
+/** The store plan the reconciler would settle on for a spec whose Secrets are all in order. */
+export function storePlan(s: ResolvedSpec, name = 'demo', namespace = 'team-a'): StorePlan {
+  const { mode, managed, external } = s.store;
+  if (mode === 'Managed') {
+    const { enabled, size, storageClassName } = managed.persistence;
+    return {
+      mode,
+      credentials: storeCredentials(name, namespace, PASSWORD),
+      persistence: { enabled, size, ...(storageClassName ? { storageClassName } : {}) },
+    };
+  }
+  if (mode === 'External') {
+    const plan: StorePlan = {
+      mode,
+      urlSecretRef: external.urlSecretRef ?? { name: 'redis', key: 'url' },
+      topology: external.topology,
+      port: 6379,
+      contentHash: 'content-hash',
+    };
+    if (external.caSecretRef) plan.caSecretRef = external.caSecretRef;
+    return plan;
+  }
+  return { mode };
+}
+
+export function plan(
+  overrides: NexusRuntimeSpec = {},
+  maxInstances = 25,
+  name = 'demo',
+  panels?: PanelsPhase,
+): RuntimePlan {
+  const s = spec(overrides);
+  return {
+    name,
+    namespace: 'team-a',
+    uid: `uid-${name}`,
+    spec: s,
+    maxInstances,
+    maxPanels: 512,
+    store: storePlan(s, name),
+    panels: panels ?? (s.store.mode === 'Embedded' ? 'embedded' : 'none'),
+  };
 }

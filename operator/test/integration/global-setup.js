@@ -13,8 +13,12 @@ import { fileURLToPath } from 'node:url';
 
 import yaml from 'js-yaml';
 
+import { startStorageControllers, storageManifests } from './storage-setup.js';
+
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const TOKEN_DURATION = '4h';
+/** hostPath volumes for the claims of the whole run (managed stores, embedded panels). */
+const VOLUMES = Number(process.env.NEXUS_IT_VOLUMES ?? 120);
 
 function run(command, args, input) {
   const result = spawnSync(command, args, { input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
@@ -34,7 +38,7 @@ function parseEnvFile(text) {
   );
 }
 
-export default function globalSetup() {
+export default async function globalSetup() {
   const runDir = mkdtempSync(join(tmpdir(), 'nexus-it-'));
   process.env.NEXUS_IT_RUN_DIR = runDir;
   console.log(`\n==> control plane for the cluster tests in ${runDir}`);
@@ -44,6 +48,10 @@ export default function globalSetup() {
   if (up.status !== 0) throw new Error(`hack/cluster-up.sh failed with exit code ${up.status}`);
   const env = parseEnvFile(readFileSync(join(runDir, 'cluster.env'), 'utf8'));
   const kubectl = (args, input) => run(env.KUBECTL, ['--kubeconfig', env.KUBECONFIG, ...args], input);
+
+  console.log(`==> StatefulSet and volume controllers, a default StorageClass and ${VOLUMES} volumes`);
+  await startStorageControllers({ ...env, RUN_DIR: runDir });
+  kubectl(['apply', '-f', '-'], storageManifests(runDir, VOLUMES));
 
   console.log('==> installing config/default without the manager Deployment');
   const objects = yaml.loadAll(kubectl(['kustomize', join(REPO_ROOT, 'config/default')])).filter(Boolean);

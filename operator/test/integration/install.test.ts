@@ -143,10 +143,19 @@ describe('the NexusRuntime CRD and samples', () => {
         .stdout.trim();
     // What the reconciler does.
     expect(can('patch', 'deployments.apps')).toBe('yes');
+    expect(can('patch', 'statefulsets.apps')).toBe('yes');
+    expect(can('delete', 'networkpolicies.networking.k8s.io')).toBe('yes');
     expect(can('patch', 'nexusruntimes.nexus.dev', suite.namespace, '--subresource=status')).toBe('yes');
     expect(can('update', 'leases.coordination.k8s.io', operatorNamespace)).toBe('yes');
+    // Secrets: users' read by name, the store's created once — never changed.
+    expect(can('get', 'secrets')).toBe('yes');
+    expect(can('create', 'secrets')).toBe('yes');
+    expect(can('patch', 'secrets')).toBe('no');
+    expect(can('update', 'secrets')).toBe('no');
     // What it never needs.
-    expect(can('get', 'secrets')).toBe('no');
+    expect(can('get', 'deployments.apps')).toBe('no');
+    expect(can('delete', 'deployments.apps')).toBe('no');
+    expect(can('update', 'configmaps')).toBe('no');
     expect(can('create', 'pods')).toBe('no');
     expect(can('delete', 'namespaces')).toBe('no');
     expect(can('update', 'nexusruntimes.nexus.dev')).toBe('no');

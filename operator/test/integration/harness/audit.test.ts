@@ -36,6 +36,14 @@ describe('operatorRequests', () => {
         stageTimestamp: at(3),
       },
       {
+        stage: 'ResponseComplete',
+        verb: 'get',
+        user,
+        objectRef: { resource: 'secrets' },
+        responseStatus: { code: 403 },
+        stageTimestamp: at(3),
+      },
+      {
         stage: 'ResponseStarted',
         verb: 'watch',
         user,
@@ -71,11 +79,13 @@ describe('operatorRequests', () => {
     } as HarnessState;
     const counts = operatorRequests(state, new Date(at(0)), new Date(at(10)));
     expect(counts).toEqual({
-      total: 4,
-      reads: 1,
+      total: 5,
+      reads: 2,
       writes: 2,
       leaseWrites: 1,
+      forbidden: 1,
       byVerbAndResource: {
+        'get secrets': 1,
         'patch deployments': 1,
         'patch nexusruntimes/status': 1,
         'update leases': 1,

@@ -10,6 +10,7 @@ interface AuditEvent {
   verb: string;
   user?: { username?: string };
   objectRef?: { resource?: string; subresource?: string };
+  responseStatus?: { code?: number };
   stageTimestamp: string;
 }
 
@@ -21,6 +22,8 @@ export interface RequestCounts {
   writes: number;
   /** writes to the leader-election Lease (renewals) */
   leaseWrites: number;
+  /** requests RBAC refused (403) */
+  forbidden: number;
   byVerbAndResource: Record<string, number>;
 }
 
@@ -28,7 +31,14 @@ const READ_VERBS = new Set(['get', 'list', 'watch']);
 
 export function operatorRequests(state: HarnessState, from: Date, to: Date = new Date()): RequestCounts {
   const username = `system:serviceaccount:${state.operatorNamespace}:${state.operatorServiceAccount}`;
-  const counts: RequestCounts = { total: 0, reads: 0, writes: 0, leaseWrites: 0, byVerbAndResource: {} };
+  const counts: RequestCounts = {
+    total: 0,
+    reads: 0,
+    writes: 0,
+    leaseWrites: 0,
+    forbidden: 0,
+    byVerbAndResource: {},
+  };
   const text = readFileSync(join(state.runDir, 'logs', 'audit.log'), 'utf8');
   for (const line of text.split('\n')) {
     if (!line) continue;
@@ -42,6 +52,7 @@ export function operatorRequests(state: HarnessState, from: Date, to: Date = new
     counts.total += 1;
     const key = `${event.verb} ${resource || '-'}`;
     counts.byVerbAndResource[key] = (counts.byVerbAndResource[key] ?? 0) + 1;
+    if (event.responseStatus?.code === 403) counts.forbidden += 1;
     if (READ_VERBS.has(event.verb)) counts.reads += 1;
     else if (resource === 'leases') counts.leaseWrites += 1;
     else counts.writes += 1;

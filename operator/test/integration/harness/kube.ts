@@ -10,6 +10,7 @@ import {
   CoreV1Api,
   CustomObjectsApi,
   KubeConfig,
+  NetworkingV1Api,
   PolicyV1Api,
   PatchStrategy,
   setHeaderOptions,
@@ -59,6 +60,7 @@ export class Cluster {
   readonly apps: AppsV1Api;
   readonly autoscaling: AutoscalingV2Api;
   readonly policy: PolicyV1Api;
+  readonly networking: NetworkingV1Api;
   readonly coordination: CoordinationV1Api;
   readonly custom: CustomObjectsApi;
 
@@ -68,6 +70,7 @@ export class Cluster {
     this.apps = this.config.makeApiClient(AppsV1Api);
     this.autoscaling = this.config.makeApiClient(AutoscalingV2Api);
     this.policy = this.config.makeApiClient(PolicyV1Api);
+    this.networking = this.config.makeApiClient(NetworkingV1Api);
     this.coordination = this.config.makeApiClient(CoordinationV1Api);
     this.custom = this.config.makeApiClient(CustomObjectsApi);
   }

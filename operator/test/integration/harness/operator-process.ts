@@ -83,6 +83,7 @@ export class OperatorProcess {
         WATCH_NAMESPACE: '',
         LOG_LEVEL: 'debug',
         KERNEL_IMAGE: 'localhost/nexus-kernel:integration',
+        STORE_IMAGE: 'localhost/nexus/redis:7.0',
         METRICS_PORT: String(metricsPort),
         LEADER_ELECT: 'true',
         LEADER_ELECTION_NAMESPACE: state.operatorNamespace,

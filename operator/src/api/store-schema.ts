@@ -1,0 +1,184 @@
+// The spec.store and spec.networkPolicy parts of the NexusRuntime schema.
+import { DEFAULTS, LIMITS } from './defaults.js';
+import { K8S_SCHEMAS } from './k8s-schemas.js';
+import { boolean, cpuQuantity, integer, memoryQuantity, object, string, type JSONSchema } from './openapi.js';
+import { PullPolicy, StoreMode, StoreTopology } from './types.js';
+
+const d = DEFAULTS.store;
+const MIB = 1048576;
+
+const secretKeyRef = (description: string): JSONSchema =>
+  object(
+    description,
+    {
+      name: string('Name of the Secret in the runtime namespace.', { maxLength: 253 }),
+      key: string('Key within the Secret.', { maxLength: 253 }),
+    },
+    { required: ['name', 'key'] },
+  );
+
+const volume = (
+  what: string,
+  defaults: { size: string; retainOnDelete: boolean },
+  extra: Record<string, JSONSchema> = {},
+): Record<string, JSONSchema> => ({
+  ...extra,
+  size: memoryQuantity(`Requested size of ${what}.`, defaults.size),
+  storageClassName: string(`StorageClass of ${what}; the cluster's default class when unset.`, {
+    maxLength: 253,
+  }),
+  retainOnDelete: boolean(`Keep ${what} when the NexusRuntime is deleted.`, {
+    default: defaults.retainOnDelete,
+  }),
+});
+
+// The store container's memory must hold maxmemory plus what Redis uses beyond it (clients'
+// buffers, the AOF rewrite's copy-on-write pages): a quarter of maxmemory, at least 64Mi.
+const maxmemoryBytes = 'quantity(self.maxmemory).asInteger()';
+const storeHeadroom = `(${maxmemoryBytes} / 4 > ${64 * MIB} ? ${maxmemoryBytes} / 4 : ${64 * MIB})`;
+
+const managed = object(
+  'The Redis the operator runs for this runtime: a StatefulSet of one pod, its Service, Secret and NetworkPolicy.',
+  {
+    image: string(
+      "Redis 7 image. Defaults to the operator's STORE_IMAGE; it must provide redis-server, redis-cli and sh.",
+      { maxLength: 512 },
+    ),
+    imagePullPolicy: string('When the kubelet pulls the store image.', { enum: Object.values(PullPolicy) }),
+    resources: object(
+      'Compute resources of the store container.',
+      {
+        requests: object(
+          'Resources reserved for the store.',
+          {
+            cpu: cpuQuantity('CPU request.', d.managed.resources.requests.cpu),
+            memory: memoryQuantity('Memory request.', d.managed.resources.requests.memory),
+          },
+          { default: {} },
+        ),
+        limits: object(
+          'Hard limits of the store container.',
+          {
+            cpu: cpuQuantity('CPU limit.', d.managed.resources.limits.cpu),
+            memory: memoryQuantity(
+              'Memory limit: must hold maxmemory plus a quarter of it (at least 64Mi) for buffers and AOF rewrites.',
+              d.managed.resources.limits.memory,
+            ),
+          },
+          { default: {} },
+        ),
+      },
+      { default: {} },
+    ),
+    persistence: object(
+      'The volume under /data, where Redis keeps its append-only file.',
+      volume('the store volume', d.managed.persistence, {
+        enabled: boolean(
+          'Keep the data on a PersistentVolumeClaim (survives pod restarts and rescheduling); false uses an emptyDir.',
+          { default: d.managed.persistence.enabled },
+        ),
+      }),
+      { default: {} },
+    ),
+    maxmemory: memoryQuantity(
+      'Redis maxmemory. The store never evicts (maxmemory-policy noeviction): beyond it, writes fail.',
+      d.managed.maxmemory,
+    ),
+  },
+  {
+    default: {},
+    'x-kubernetes-validations': [
+      {
+        rule: `!has(self.resources) || !has(self.resources.limits) || !has(self.maxmemory) || quantity(self.resources.limits.memory).asInteger() >= ${maxmemoryBytes} + ${storeHeadroom}`,
+        message:
+          'store.managed.resources.limits.memory must hold store.managed.maxmemory plus a quarter of it (at least 64Mi)',
+      },
+    ],
+  },
+);
+
+const external = object('A Redis the user runs; the operator never connects to it itself.', {
+  urlSecretRef: secretKeyRef(
+    'Secret key holding redis://[user][:password]@host:port[/db] or rediss://… (TLS); the kernels read it as STORE_URL.',
+  ),
+  topology: string('standalone, or cluster for Redis Cluster (the URL names a seed node).', {
+    enum: Object.values(StoreTopology),
+    default: d.external.topology,
+  }),
+  tls: object('TLS towards a rediss:// store.', {
+    caSecretRef: secretKeyRef('Secret key holding the PEM CA bundle the kernels trust (STORE_TLS_CA_FILE).'),
+  }),
+});
+
+const embedded = object(
+  "The kernel's own file store: one replica, panels on a PersistentVolumeClaim of their own.",
+  {
+    volume: object(
+      'The PersistentVolumeClaim mounted at /var/lib/nexus.',
+      volume('the panels volume', d.embedded.volume),
+      { default: {} },
+    ),
+  },
+  { default: {} },
+);
+
+export const storeSchema: JSONSchema = object(
+  'Where the panels live. Managed: a Redis the operator runs. External: your Redis. Embedded: files of one kernel (no autoscaling).',
+  {
+    mode: string('Managed, External or Embedded.', { enum: Object.values(StoreMode), default: d.mode }),
+    history: integer('PATCHes kept per panel so that clients can resume (STORE_HISTORY).', {
+      minimum: LIMITS.history.min,
+      maximum: LIMITS.history.max,
+      default: d.history,
+    }),
+    keyPrefix: string('Prefix of every key (STORE_KEY_PREFIX); lets runtimes share one Redis.', {
+      default: d.keyPrefix,
+      maxLength: 64,
+      pattern: '^[!-~]*$',
+    }),
+    maxPanels: integer(
+      'Most panels the store holds (MAX_PANELS). Unset: 1000 embedded, 10000 external, and for Managed the most whose largest state (runtime.maxStateSize) fits maxmemory.',
+      { minimum: LIMITS.maxPanels.min, maximum: LIMITS.maxPanels.max },
+    ),
+    managed,
+    external,
+    embedded,
+  },
+  {
+    default: {},
+    'x-kubernetes-validations': [
+      {
+        rule: "!has(self.mode) || self.mode != 'External' || (has(self.external) && has(self.external.urlSecretRef))",
+        message: 'store.external.urlSecretRef is required when store.mode is External',
+      },
+    ],
+  },
+);
+
+export const networkPolicySchema: JSONSchema = object(
+  'The NetworkPolicy of the kernel pods (enforced only by a policy-enforcing CNI). Ingress: the http and ws ports. Egress: DNS, the store, and the http extension.',
+  {
+    enabled: boolean('Create the kernel NetworkPolicy.', { default: DEFAULTS.networkPolicy.enabled }),
+    ingressFrom: {
+      ...K8S_SCHEMAS.networkPolicyPeers,
+      description:
+        'Who may reach the http and ws ports (networking/v1 NetworkPolicyPeer); empty allows every source.',
+      maxItems: 32,
+    },
+    egressCIDRs: {
+      type: 'array',
+      description:
+        "Address ranges the kernels may reach on the http extension's ports and an External store's port; empty allows every address. NetworkPolicies cannot name domains: allowedDomains is enforced by the kernel, these ranges by the CNI.",
+      maxItems: 64,
+      'x-kubernetes-list-type': 'atomic',
+      items: {
+        type: 'string',
+        maxLength: 64,
+        'x-kubernetes-validations': [
+          { rule: 'isCIDR(self)', message: 'must be a CIDR such as 203.0.113.0/24' },
+        ],
+      },
+    },
+  },
+  { default: {} },
+);

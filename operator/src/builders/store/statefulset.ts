@@ -1,0 +1,131 @@
+// The managed store: a StatefulSet of one Redis pod, hardened like the kernels, its data on a
+// volume claim (or an emptyDir without persistence), its password read from the Secret.
+import type {
+  V1PersistentVolumeClaim,
+  V1Probe,
+  V1StatefulSet,
+  V1Volume,
+  V1VolumeMount,
+} from '@kubernetes/client-node';
+import { Component, childName } from '../../api/children.js';
+import { CONFIG_HASH_ANNOTATION, STORE_SECRET_HASH_ANNOTATION } from '../../api/group.js';
+import { commonLabels, selectorLabels } from '../../api/labels.js';
+import { contentHash } from '../hash.js';
+import { childMetadata } from '../labels.js';
+import { PORTS, type RuntimePlan } from '../plan.js';
+import { hardenedContainer, hardenedPod } from '../security.js';
+import { REDIS_CONF_KEY, redisConf } from './config.js';
+
+const CONF_DIR = '/etc/nexus-store';
+const DATA_VOLUME = 'data';
+
+/**
+ * Redis reads its configuration from stdin: the ConfigMap's file, then the password. The shell
+ * execs redis-server (PID 1, so SIGTERM reaches it) and the password never appears in argv.
+ */
+const START = [
+  'exec redis-server - <<EOF',
+  `include ${CONF_DIR}/${REDIS_CONF_KEY}`,
+  'requirepass $REDIS_PASSWORD',
+  'EOF',
+].join('\n');
+
+/** PING answered with PONG, authenticated through REDISCLI_AUTH. */
+const PING = `redis-cli -h 127.0.0.1 -p ${PORTS.store} ping | grep -q PONG`;
+
+const exec = (periodSeconds: number, failureThreshold: number, timeoutSeconds = 3): V1Probe => ({
+  exec: { command: ['sh', '-c', PING] },
+  periodSeconds,
+  timeoutSeconds,
+  failureThreshold,
+  successThreshold: 1,
+});
+
+function claimTemplate(plan: RuntimePlan): V1PersistentVolumeClaim | undefined {
+  if (plan.store.mode !== 'Managed' || !plan.store.persistence.enabled) return undefined;
+  const { size, storageClassName } = plan.store.persistence;
+  const claim: V1PersistentVolumeClaim = {
+    metadata: { name: DATA_VOLUME, labels: commonLabels(plan.name, Component.Store) },
+    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: size } } },
+  };
+  if (storageClassName) claim.spec!.storageClassName = storageClassName;
+  return claim;
+}
+
+export function buildStoreStatefulSet(plan: RuntimePlan): V1StatefulSet {
+  if (plan.store.mode !== 'Managed') throw new Error('a store StatefulSet needs a managed store');
+  const { managed } = plan.spec.store;
+  const secret = childName('storeSecret', plan.name);
+  const password = { secretKeyRef: { name: secret, key: 'password' } };
+  const claim = claimTemplate(plan);
+  const volumes: V1Volume[] = [
+    { name: 'config', configMap: { name: childName('storeConfig', plan.name) } },
+    { name: 'tmp', emptyDir: { sizeLimit: '16Mi' } },
+  ];
+  if (!claim) volumes.push({ name: DATA_VOLUME, emptyDir: {} });
+  const mounts: V1VolumeMount[] = [
+    { name: DATA_VOLUME, mountPath: '/data' },
+    { name: 'config', mountPath: CONF_DIR, readOnly: true },
+    { name: 'tmp', mountPath: '/tmp' },
+  ];
+  const statefulSet: V1StatefulSet = {
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    metadata: childMetadata(plan, 'storeStatefulSet'),
+    spec: {
+      replicas: 1,
+      serviceName: childName('storeService', plan.name),
+      selector: { matchLabels: selectorLabels(plan.name, Component.Store) },
+      persistentVolumeClaimRetentionPolicy: {
+        whenDeleted: managed.persistence.retainOnDelete ? 'Retain' : 'Delete',
+        whenScaled: 'Retain',
+      },
+      template: {
+        metadata: {
+          labels: commonLabels(plan.name, Component.Store),
+          // A new configuration or password restarts the store.
+          annotations: {
+            [CONFIG_HASH_ANNOTATION]: contentHash(redisConf(plan)),
+            [STORE_SECRET_HASH_ANNOTATION]: contentHash(plan.store.credentials.password),
+          },
+        },
+        spec: {
+          ...hardenedPod(),
+          terminationGracePeriodSeconds: 30,
+          containers: [
+            {
+              name: 'redis',
+              image: managed.image,
+              ...(managed.imagePullPolicy ? { imagePullPolicy: managed.imagePullPolicy } : {}),
+              command: ['sh', '-c', START],
+              env: [
+                { name: 'REDIS_PASSWORD', valueFrom: password },
+                { name: 'REDISCLI_AUTH', valueFrom: password },
+              ],
+              ports: [{ name: 'redis', containerPort: PORTS.store, protocol: 'TCP' }],
+              resources: {
+                requests: {
+                  cpu: String(managed.resources.requests.cpu),
+                  memory: managed.resources.requests.memory,
+                },
+                limits: {
+                  cpu: String(managed.resources.limits.cpu),
+                  memory: managed.resources.limits.memory,
+                },
+              },
+              // Loading a large append-only file takes a while: the startup probe waits up to 5 min.
+              startupProbe: exec(2, 150),
+              readinessProbe: exec(5, 3),
+              livenessProbe: exec(10, 6),
+              securityContext: hardenedContainer(),
+              volumeMounts: mounts,
+            },
+          ],
+          volumes,
+        },
+      },
+    },
+  };
+  if (claim) statefulSet.spec!.volumeClaimTemplates = [claim];
+  return statefulSet;
+}
