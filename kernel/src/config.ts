@@ -1,7 +1,7 @@
 // The kernel's configuration: read from the environment once, validated with zod, defaulted and
 // frozen. A bad value is reported with the variable, the value and what is accepted.
 
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { type DomainRule, parseAllowList } from './extensions/allowlist.js';
@@ -97,9 +97,49 @@ const variables = {
   JWT_ISSUER: text(),
   JWT_AUDIENCE: text(),
   BODY_LIMIT: bytes(1024, 64 * 1024 ** 2, '1Mi'),
-  MAX_PANELS: integer(1, 100_000, 1000),
+  MAX_PANELS: integer(1, 1_000_000),
+  STORE_URL: {
+    schema: z.string().transform((value, ctx) => {
+      let url: URL;
+      try {
+        url = new URL(value);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'not a URL' });
+        return z.NEVER;
+      }
+      if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+        ctx.addIssue({ code: 'custom', message: `unsupported scheme ${url.protocol}` });
+        return z.NEVER;
+      }
+      if (url.hostname === '') {
+        ctx.addIssue({ code: 'custom', message: 'no host' });
+        return z.NEVER;
+      }
+      return value;
+    }),
+    accepted: 'redis://[user][:password]@host[:port][/db] or rediss://… (unset: the embedded store)',
+  } satisfies Variable<string>,
+  STORE_TOPOLOGY: {
+    schema: z.enum(['standalone', 'cluster']),
+    accepted: 'standalone or cluster',
+    fallback: 'standalone',
+  } satisfies Variable<'standalone' | 'cluster'>,
+  STORE_KEY_PREFIX: {
+    schema: z.string().regex(/^[^{}\s]{0,64}$/),
+    accepted: 'up to 64 characters without braces or spaces',
+    fallback: 'nexus:',
+  } satisfies Variable<string>,
+  STORE_HISTORY: integer(0, 100_000, 256),
+  STORE_HISTORY_BYTES: bytes(0, 256 * 1024 ** 2, '1Mi'),
+  STORE_TIMEOUT_MS: integer(50, 60_000, 2000),
+  STORE_TLS_CA_FILE: text(),
+  POD_NAME: text(),
+  PANEL_CACHE_MAX_BYTES: bytes(0, 16 * 1024 ** 3, '64Mi'),
+  PANEL_MAX_WAITERS: integer(1, 100_000, 256),
+  EXECUTION_DEADLINE_MS: integer(1, 3_600_000, 30_000),
+  CACHE_SEED_DIR: text(),
   MAX_STATE_BYTES: bytes(1024, 256 * 1024 ** 2, '1Mi'),
-  SHUTDOWN_GRACE_MS: integer(0, 3_600_000, 25_000),
+  SHUTDOWN_GRACE_MS: integer(0, 3_600_000),
   HTTP_REQUEST_TIMEOUT_MS: integer(1000, 3_600_000, 30_000),
   HTTP_HEADERS_TIMEOUT_MS: integer(1000, 600_000, 10_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: integer(1, 600_000, 5000),
@@ -130,6 +170,7 @@ export interface KernelConfig {
     readonly maxEvents: number;
   };
   readonly cacheDir: string;
+  readonly cacheSeedDir?: string;
   readonly cacheMaxBytes: number;
   readonly persistDir: string;
   readonly corsOrigins: readonly string[];
@@ -143,6 +184,15 @@ export interface KernelConfig {
   readonly bodyLimitBytes: number;
   readonly maxPanels: number;
   readonly maxStateBytes: number;
+  /** The panel store: embedded (files in persistDir) unless a Redis URL is configured. */
+  readonly store: StoreConfig;
+  /** This kernel's name (POD_NAME, else the host name). */
+  readonly instanceName: string;
+  readonly panelCacheMaxBytes: number;
+  /** Executions of this kernel that may wait for one panel at once. */
+  readonly panelMaxWaiters: number;
+  /** Wall-clock bound of one execution, suspensions and waits for its panel included. */
+  readonly executionDeadlineMs: number;
   readonly shutdownGraceMs: number;
   readonly http: {
     readonly requestTimeoutMs: number;
@@ -157,6 +207,19 @@ export interface KernelConfig {
     readonly maxInFlight: number;
   };
 }
+
+export type StoreConfig =
+  | { readonly kind: 'embedded'; readonly historyLength: number; readonly historyBytes: number }
+  | {
+      readonly kind: 'redis';
+      readonly url: string;
+      readonly topology: 'standalone' | 'cluster';
+      readonly keyPrefix: string;
+      readonly historyLength: number;
+      readonly historyBytes: number;
+      readonly timeoutMs: number;
+      readonly tlsCaFile?: string;
+    };
 
 export class ConfigError extends Error {
   readonly problems: readonly string[];
@@ -203,7 +266,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KernelConfig {
   if (p.HTTP_PORT !== undefined && p.HTTP_PORT !== 0 && p.HTTP_PORT === p.WS_PORT) {
     problems.push(`WS_PORT=${p.WS_PORT} is invalid: expected a port different from HTTP_PORT`);
   }
+  if (
+    p.EXECUTION_DEADLINE_MS !== undefined &&
+    p.TIMEOUT_MS !== undefined &&
+    p.EXECUTION_DEADLINE_MS < p.TIMEOUT_MS
+  ) {
+    problems.push(
+      `EXECUTION_DEADLINE_MS=${p.EXECUTION_DEADLINE_MS} is invalid: expected at least TIMEOUT_MS (${p.TIMEOUT_MS})`,
+    );
+  }
+  if (p.STORE_TLS_CA_FILE !== undefined && !p.STORE_URL?.startsWith('rediss:')) {
+    problems.push('STORE_TLS_CA_FILE is set but STORE_URL is not a rediss:// URL');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
+  const store: StoreConfig =
+    p.STORE_URL === undefined
+      ? { kind: 'embedded', historyLength: p.STORE_HISTORY!, historyBytes: p.STORE_HISTORY_BYTES! }
+      : {
+          kind: 'redis',
+          url: p.STORE_URL,
+          topology: p.STORE_TOPOLOGY!,
+          keyPrefix: p.STORE_KEY_PREFIX!,
+          historyLength: p.STORE_HISTORY!,
+          historyBytes: p.STORE_HISTORY_BYTES!,
+          timeoutMs: p.STORE_TIMEOUT_MS!,
+          ...(p.STORE_TLS_CA_FILE === undefined ? {} : { tlsCaFile: p.STORE_TLS_CA_FILE }),
+        };
 
   const cacheDir = p.CACHE_DIR!;
   const config: KernelConfig = {
@@ -222,6 +310,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KernelConfig {
       maxEvents: p.MAX_EVENTS!,
     },
     cacheDir,
+    ...(p.CACHE_SEED_DIR === undefined ? {} : { cacheSeedDir: p.CACHE_SEED_DIR }),
     cacheMaxBytes: p.CACHE_MAX_BYTES!,
     persistDir: p.PERSIST_DIR ?? join(cacheDir, 'panels'),
     corsOrigins: p.CORS_ORIGINS!,
@@ -241,9 +330,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KernelConfig {
           },
         }),
     bodyLimitBytes: p.BODY_LIMIT!,
-    maxPanels: p.MAX_PANELS!,
+    maxPanels: p.MAX_PANELS ?? (store.kind === 'embedded' ? 1000 : 10_000),
     maxStateBytes: p.MAX_STATE_BYTES!,
-    shutdownGraceMs: p.SHUTDOWN_GRACE_MS!,
+    store,
+    instanceName: p.POD_NAME ?? hostname(),
+    panelCacheMaxBytes: p.PANEL_CACHE_MAX_BYTES!,
+    panelMaxWaiters: p.PANEL_MAX_WAITERS!,
+    executionDeadlineMs: p.EXECUTION_DEADLINE_MS!,
+    shutdownGraceMs: p.SHUTDOWN_GRACE_MS ?? p.EXECUTION_DEADLINE_MS! + 5000,
     http: {
       requestTimeoutMs: p.HTTP_REQUEST_TIMEOUT_MS!,
       headersTimeoutMs: p.HTTP_HEADERS_TIMEOUT_MS!,

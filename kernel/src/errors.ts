@@ -36,7 +36,20 @@ export const KernelErrors = {
   PANEL_NOT_FOUND: { status: 404, summary: 'No panel has this id' },
   TOOL_NOT_FOUND: { status: 404, summary: 'The panel has no tool of this name' },
   ROUTE_NOT_FOUND: { status: 404, summary: 'No route matches the method and path' },
-  PANEL_LIMIT_REACHED: { status: 409, summary: 'MAX_PANELS panels exist already; delete one first' },
+  PANEL_LIMIT_REACHED: {
+    status: 409,
+    summary: 'MAX_PANELS panels exist already in the panel store (every kernel counts); delete one first',
+  },
+  PANEL_BUSY: {
+    status: 429,
+    summary:
+      'PANEL_MAX_WAITERS executions of this kernel are already waiting for the panel; retry after the `Retry-After` seconds',
+  },
+  STORE_UNAVAILABLE: {
+    status: 503,
+    summary:
+      'The panel store (Redis) cannot be reached or did not answer in time; the kernel reconnects by itself, retry shortly',
+  },
   SHUTTING_DOWN: {
     status: 503,
     summary: 'The kernel is draining after SIGTERM/SIGINT and accepts no new work',

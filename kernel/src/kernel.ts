@@ -1,6 +1,7 @@
-// Wires the kernel together and runs its lifecycle: start (restore panels, listen, warm the
-// sandbox, become ready) and a graceful shutdown (fail /ready, refuse new work, let in-flight
-// handlers finish within the grace period, close sockets with 1001, flush state, stop the sandbox).
+// Wires the kernel together and runs its lifecycle: start (open the panel store, listen, warm
+// the sandbox, become ready) and a graceful shutdown (fail /ready, refuse new work, let in-flight
+// handlers finish within the grace period, close sockets with 1001 spread over a few seconds so
+// their reconnects do not arrive as one wave, close the store, stop the sandbox).
 
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -15,19 +16,27 @@ import type { HttpContext } from './http/context.js';
 import { createMetrics } from './metrics.js';
 import { BytecodeCache } from './panels/bytecode-cache.js';
 import { Executor } from './panels/executor.js';
-import { FilePersistence } from './panels/persistence.js';
+import { Feeds } from './panels/feed.js';
+import { PanelGates } from './panels/gate.js';
 import { PanelRegistry } from './panels/registry.js';
 import type { Sandbox } from './sandbox/types.js';
+import { createStore, describeStore, importEmbeddedPanels } from './store/index.js';
+import type { PanelStore } from './store/types.js';
 import { CloseCode, createPanelSocketServer } from './ws/server.js';
 
 export const KERNEL_VERSION: string = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
+/** Over how long idle sockets are closed on shutdown, so clients do not reconnect as one wave. */
+const SOCKET_CLOSE_SPREAD_MS = 3000;
+
 export interface KernelOptions {
   readonly config: KernelConfig;
   readonly logger: Logger;
   readonly createSandbox: (config: KernelConfig) => Sandbox;
+  /** The panel store; by default the one the configuration names. */
+  readonly createStore?: (config: KernelConfig, logger: Logger) => PanelStore;
   /** Extensions besides the built-in `http` one. */
   readonly extensions?: readonly Extension[];
 }
@@ -37,6 +46,7 @@ export interface Kernel {
   readonly wsPort: number;
   readonly status: { readonly ready: boolean; readonly draining: boolean };
   readonly registry: PanelRegistry;
+  readonly store: PanelStore;
   /** Resolves once every in-flight handler has finished (or the grace period ended) and all is closed. */
   shutdown(reason: string): Promise<void>;
 }
@@ -74,15 +84,20 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
     {
       version: KERNEL_VERSION,
       runtime: config.runtime,
-      persistDir: config.persistDir,
+      store: config.store.kind,
+      storeAt: describeStore(config),
+      instance: config.instanceName,
       auth: config.auth !== undefined,
     },
     'starting',
   );
+  const store = (options.createStore ?? createStore)(config, logger);
+  await store.start();
+  await importEmbeddedPanels(config, store, logger);
   const sandbox = options.createSandbox(config);
   const metrics = createMetrics({
     sandboxStats: () => (status.ready ? sandbox.stats() : undefined),
-    panelCount: () => registry.size,
+    panelCount: () => registry.knownCount ?? 0,
   });
   const extensions = new ExtensionHost(
     [createHttpExtension(config.httpExtension), ...(options.extensions ?? [])],
@@ -91,28 +106,49 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
       metrics.extensionDuration.observe({ extension, method }, seconds);
     },
   );
-  const executor = new Executor(sandbox, extensions, (kind, tool, outcome, seconds) => {
-    metrics.handlerExecutions.inc({ kind, tool, status: outcome });
-    metrics.handlerDuration.observe({ kind, tool }, seconds);
-  });
   const bytecode = new BytecodeCache(sandbox, (hit) =>
     metrics.bytecodeCache.inc({ result: hit ? 'hit' : 'miss' }),
   );
-  const persistence = new FilePersistence(config.persistDir, logger);
   const registry = new PanelRegistry(
     {
-      maxPanels: config.maxPanels,
       maxStateBytes: config.maxStateBytes,
       defaultTimeoutMs: config.runtime.timeoutMs,
+      cacheMaxBytes: config.panelCacheMaxBytes,
+      mountTtlMs: config.executionDeadlineMs + 60_000,
       extensions,
     },
+    store,
     bytecode,
-    executor,
-    persistence,
     logger,
   );
-  const restored = await registry.restore(await persistence.loadAll());
-  if (restored > 0) logger.info({ panels: restored }, 'panels restored');
+  const feeds = new Feeds(
+    store,
+    (id) => registry.latest(id),
+    (id) => registry.evict(id),
+    logger.child({ component: 'feed' }),
+  );
+  const executor = new Executor({
+    sandbox,
+    extensions,
+    store,
+    gates: new PanelGates(config.panelMaxWaiters),
+    feeds,
+    instances: config.runtime.maxInstances,
+    deadlineMs: config.executionDeadlineMs,
+    maxStateBytes: config.maxStateBytes,
+    observe: (kind, tool, outcome, seconds) => {
+      metrics.handlerExecutions.inc({ kind, tool, status: outcome });
+      metrics.handlerDuration.observe({ kind, tool }, seconds);
+    },
+  });
+  registry.useExecutor(executor);
+  // /health reports the store's panel count without waiting for the store.
+  const refreshCount = (): void => {
+    registry.refreshCount().catch(() => {});
+  };
+  refreshCount();
+  const counting = setInterval(refreshCount, 5000);
+  counting.unref();
 
   const verifyToken = createTokenVerifier(config.auth);
   if (config.auth && Buffer.byteLength(config.auth.secret) < 32) {
@@ -125,6 +161,8 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
     metrics,
     registry,
     executor,
+    feeds,
+    store,
     sandbox,
     status,
     verifyToken,
@@ -144,7 +182,7 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
     app,
   );
   const sockets = createPanelSocketServer(
-    { config: config.ws, logger, metrics, registry, executor, status },
+    { config: config.ws, logger, metrics, registry, executor, feeds, status },
     verifyToken,
     config.http,
   );
@@ -157,7 +195,7 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
   const warm = await sandbox.compile('return 1');
   const probe = await sandbox.execute(
     warm,
-    { panelId: 'kernel', handlerName: 'warm-up', stateSnapshot: {}, args: {}, capabilities: [] },
+    { panelId: 'kernel', handlerName: 'warm-up', stateJson: Buffer.from('{}'), args: {}, capabilities: [] },
     config.runtime.timeoutMs,
   );
   if (probe.status !== 'success')
@@ -180,11 +218,12 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
     const drained = await executor.idle(config.shutdownGraceMs);
     if (!drained)
       logger.warn({ inFlight: executor.inFlight }, 'grace period over with handlers still running');
-    await sockets.closeAll(CloseCode.GOING_AWAY, 'server shutting down', 2000);
+    clearInterval(counting);
+    await sockets.closeAll(CloseCode.GOING_AWAY, 'server shutting down', SOCKET_CLOSE_SPREAD_MS);
     await Promise.all([closeServer(server, 2000), closeServer(sockets.server, 100)]);
-    await persistence.flush();
+    await store.close();
     await sandbox.shutdown();
-    logger.info({ panels: registry.size }, 'stopped');
+    logger.info('stopped');
   };
 
   return {
@@ -194,6 +233,7 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
     },
     status,
     registry,
+    store,
     shutdown: (reason) => (stopping ??= shutdown(reason)),
   };
 }

@@ -7,6 +7,7 @@ export const ServerMessageType = {
   UNSUBSCRIBED: 'UNSUBSCRIBED',
   RESULT: 'RESULT',
   PATCH: 'PATCH',
+  SNAPSHOT: 'SNAPSHOT',
   EVENT: 'EVENT',
   PROGRESS: 'PROGRESS',
   ERROR: 'ERROR',

@@ -5,9 +5,11 @@ import type { TokenVerifier } from '../auth.js';
 import type { KernelConfig } from '../config.js';
 import type { KernelMetrics } from '../metrics.js';
 import type { Executor } from '../panels/executor.js';
+import type { Feeds } from '../panels/feed.js';
 import type { PanelRegistry } from '../panels/registry.js';
 import type { Sandbox } from '../sandbox/types.js';
 import type { KernelStatus } from '../status.js';
+import type { PanelStore } from '../store/types.js';
 
 export interface HttpContext {
   readonly config: KernelConfig;
@@ -15,6 +17,8 @@ export interface HttpContext {
   readonly metrics: KernelMetrics;
   readonly registry: PanelRegistry;
   readonly executor: Executor;
+  readonly feeds: Feeds;
+  readonly store: Pick<PanelStore, 'kind' | 'available'>;
   readonly sandbox: Pick<Sandbox, 'stats' | 'metricsText'>;
   readonly status: KernelStatus;
   readonly verifyToken: TokenVerifier;

@@ -18,6 +18,8 @@ declare module 'express-serve-static-core' {
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 export function sendError(response: Response, error: KernelError): void {
+  // Busy or unavailable: worth a retry in a second (the store reconnects, waiters drain).
+  if (error.status === 429 || error.status === 503) response.setHeader('Retry-After', '1');
   response.status(error.status).json({ error: error.toJSON(), requestId: response.req.id });
 }
 

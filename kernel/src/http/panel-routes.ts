@@ -1,43 +1,51 @@
-// The panel API: create, list, inspect, read state, destroy, trigger a tool.
+// The panel API: create, list, inspect, read state, destroy, trigger a tool. Every panel lives
+// in the store, so any kernel answers for any panel.
 
-import { Router } from 'express';
+import { Router, type Response } from 'express';
 import { triggerTool } from '../panels/trigger.js';
+import { executionView, panelDetails, panelSummary, withState } from '../panels/views.js';
 import type { HttpContext } from './context.js';
-import { executionView, panelDetails, panelSummary } from '../panels/views.js';
+
+function sendJsonText(response: Response, status: number, text: string): void {
+  response.status(status).type('application/json').send(text);
+}
 
 export function panelRoutes(context: HttpContext): Router {
   const router = Router();
-  const { registry, executor } = context;
+  const { registry, executor, feeds } = context;
 
   router.post('/panels', async (request, response) => {
     const { panel, mount } = await registry.create(request.body);
     request.log.info({ panelId: panel.id, tools: panel.tools.size }, 'panel created');
-    response
-      .status(201)
-      .location(`/panels/${panel.id}`)
-      .json({
-        ...panelDetails(panel),
+    response.location(`/panels/${panel.id}`);
+    sendJsonText(
+      response,
+      201,
+      panelDetails(panel, panel.state, feeds.size(panel.id), {
         wsUrl: `ws://${request.hostname}:${context.wsPort()}/panels/${panel.id}/ws`,
         ...(mount === undefined ? {} : { mount: executionView(mount) }),
-      });
+      }),
+    );
   });
 
-  router.get('/panels', (_request, response) => {
-    const panels = registry.list().map(panelSummary);
+  router.get('/panels', async (_request, response) => {
+    const panels = (await registry.list()).map((panel) => panelSummary(panel, feeds.size(panel.id)));
     response.json({ panels, count: panels.length });
   });
 
-  router.get('/panels/:id', (request, response) => {
-    response.json(panelDetails(registry.get(request.params.id)));
+  router.get('/panels/:id', async (request, response) => {
+    const { panel, state } = await registry.state(request.params.id);
+    sendJsonText(response, 200, panelDetails(panel, state, feeds.size(panel.id)));
   });
 
-  router.get('/panels/:id/state', (request, response) => {
-    const panel = registry.get(request.params.id);
-    response.json({ state: panel.state, version: panel.version });
+  router.get('/panels/:id/state', async (request, response) => {
+    const { state } = await registry.state(request.params.id);
+    sendJsonText(response, 200, withState({ version: state.version, epoch: state.snapshot.epoch }, state));
   });
 
   router.delete('/panels/:id', async (request, response) => {
     const { id, unmount } = await registry.delete(request.params.id);
+    feeds.panelDeleted(id);
     request.log.info({ panelId: id }, 'panel deleted');
     response.json({
       id,

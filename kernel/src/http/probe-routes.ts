@@ -22,14 +22,31 @@ export function probeRoutes(context: HttpContext): Router {
     } catch {
       // The runtime is still starting or already shut down; liveness does not depend on it.
     }
+    const { config } = context;
     response.json({
       status: context.status.draining ? 'draining' : 'ok',
       version: context.version,
       // Seconds since the process started serving.
       uptime: Math.round((Date.now() - context.startedAt) / 1000),
-      panels: context.registry.size,
+      // Panels of the whole store, as last counted (never waits for the store).
+      panels: context.registry.knownCount ?? null,
       inFlight: context.executor.inFlight,
+      queued: context.executor.queued,
+      subscribers: context.feeds.total,
       runtime,
+      // What this kernel runs with: a `kubectl patch` of the runtime shows up here once rolled.
+      config: {
+        memoryLimitMB: config.runtime.memoryLimitMb,
+        maxInstances: config.runtime.maxInstances,
+        minInstances: config.runtime.minInstances,
+        timeoutMs: config.runtime.timeoutMs,
+        executionDeadlineMs: config.executionDeadlineMs,
+        maxPanels: config.maxPanels,
+        maxStateBytes: config.maxStateBytes,
+        store: config.store.kind,
+        ...(config.store.kind === 'redis' ? { storeTopology: config.store.topology } : {}),
+      },
+      store: { kind: context.store.kind, connected: context.store.available },
     });
   });
 

@@ -22,7 +22,14 @@ describe('restart and restore', () => {
       try {
         await request(second.url)
           .get(`/panels/${id}/state`)
-          .expect(200, { state: { count: 20, loading: false }, version: 20 });
+          .expect(200)
+          .then((response) =>
+            expect(response.body).toEqual({
+              state: { count: 20, loading: false },
+              version: 20,
+              epoch: expect.any(String),
+            }),
+          );
         await request(second.url).get(`/panels/${gone}`).expect(404);
         const inspected = await request(second.url).get(`/panels/${id}`).expect(200);
         expect(inspected.body).toMatchObject({

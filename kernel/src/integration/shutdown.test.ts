@@ -74,7 +74,7 @@ describe('graceful shutdown (child process)', () => {
 
     child = await startChildKernel(env, dataDir);
     const state = await fetch(`${child.url}/panels/${id}/state`);
-    expect(await state.json()).toEqual({ state: { value: 42 }, version: 1 });
+    expect(await state.json()).toEqual({ state: { value: 42 }, version: 1, epoch: expect.any(String) });
     child.process.kill('SIGINT');
     expect(await child.exited).toBe(0);
     child = undefined;

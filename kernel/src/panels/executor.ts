@@ -1,20 +1,33 @@
-// The execution loop of a handler (SPEC 4, suspend/resume). Each result the sandbox returns is a
-// segment: its mutations are applied to the panel in one synchronous step and broadcast at once
-// (PATCH, EVENT), then a suspension is announced (PROGRESS), its extension call performed in Node,
-// and the handler resumed with the value or the error, until it succeeds or fails.
+// The execution loop of a handler (SPEC 4 suspend/resume, SPEC 6 panel state). Each run of the
+// sandbox up to an `$ext` await, between awaits, or to the end is a segment, and a segment is
+// atomic against the panel's latest state across every kernel of the store:
+//
+//   gate (this kernel, FIFO) → lease (the store, every kernel) → the panel's latest state →
+//   the sandbox runs the segment → commit (apply, version, history, publish) → release
+//
+// Between segments nothing is held: the extension call runs, other executions change the panel,
+// and the resumed segment reads their changes. Waiting for an instance or the panel counts
+// against EXECUTION_DEADLINE_MS, never against the handler's own time budget.
 
 import type { ExtensionHost } from '../extensions/host.js';
+import { Semaphore } from '../extensions/semaphore.js';
+import { KernelError, isKernelError } from '../errors.js';
 import { ServerMessageType } from '../messages.js';
 import {
   type EmittedEvent,
   type HandlerError,
+  type ResumeOutcome,
   type Sandbox,
   type SandboxResult,
   type StateMutation,
   SuspensionLostError,
   type ViewCommand,
 } from '../sandbox/types.js';
-import type { HandlerSpec, Panel } from './panel.js';
+import { type CommitResult, LeaseTimeoutError, type PanelStore, type SegmentWrite } from '../store/types.js';
+import type { Feeds } from './feed.js';
+import type { PanelGates } from './gate.js';
+import type { CachedState, HandlerSpec, Panel } from './panel.js';
+import { applied, patchFrame, storedMutations } from './state.js';
 
 export type HandlerKind = 'tool' | 'mount' | 'unmount';
 
@@ -54,22 +67,49 @@ export type ExecutionObserver = (
   seconds: number,
 ) => void;
 
+export interface ExecutorDependencies {
+  readonly sandbox: Pick<Sandbox, 'execute' | 'resume'>;
+  readonly extensions: Pick<ExtensionHost, 'invoke'>;
+  readonly store: PanelStore;
+  readonly gates: PanelGates;
+  readonly feeds: Feeds;
+  /** The sandbox's pool size: an execution holds an instance from its start to its end. */
+  readonly instances: number;
+  readonly deadlineMs: number;
+  readonly maxStateBytes: number;
+  readonly observe?: ExecutionObserver;
+}
+
+/** How a segment ended, before the loop decides what comes next. */
+type SegmentEnd =
+  | { readonly kind: 'ran'; readonly result: SandboxResult }
+  | { readonly kind: 'failed'; readonly error: HandlerError };
+
+const failedWith = (code: string, message: string): SegmentEnd => ({
+  kind: 'failed',
+  error: { code, message },
+});
+
 export class Executor {
   private readonly running = new Set<Promise<unknown>>();
+  private readonly instances: Semaphore;
 
-  constructor(
-    private readonly sandbox: Pick<Sandbox, 'execute' | 'resume'>,
-    private readonly extensions: Pick<ExtensionHost, 'invoke'>,
-    private readonly observe: ExecutionObserver = () => {},
-  ) {}
+  constructor(private readonly deps: ExecutorDependencies) {
+    this.instances = new Semaphore(deps.instances);
+  }
 
   /** Executions started and not yet finished. */
   get inFlight(): number {
     return this.running.size;
   }
 
+  /** Executions waiting for a sandbox instance. */
+  get queued(): number {
+    return this.instances.waiting;
+  }
+
   run(request: ExecutionRequest): Promise<ExecutionOutcome> {
-    const execution = this.loop(request);
+    const execution = this.execute(request);
     this.running.add(execution);
     const forget = (): void => {
       this.running.delete(execution);
@@ -94,136 +134,291 @@ export class Executor {
     return true;
   }
 
-  private async loop(request: ExecutionRequest): Promise<ExecutionOutcome> {
-    const { panel, handler } = request;
+  private async execute(request: ExecutionRequest): Promise<ExecutionOutcome> {
     const started = performance.now();
-    const outcome: ExecutionOutcome = {
-      status: 'success',
-      stateMutations: [],
-      events: [],
-      viewCommands: [],
-      version: panel.version,
-      metrics: {
-        durationUs: 0,
-        wallTimeMs: 0,
-        memoryPeakBytes: 0,
-        hostCalls: 0,
-        suspensions: 0,
-        cacheHit: false,
-        compilationTimeUs: 0,
-      },
-    };
-    let result: SandboxResult = await this.sandbox.execute(
-      handler.bytecode,
-      {
-        panelId: panel.id,
-        handlerName: handler.name,
-        stateSnapshot: panel.state,
-        args: request.args ?? {},
-        capabilities: handler.capabilities,
-        scope: { panelId: panel.id, handler: handler.name, kind: request.kind },
-        extensionRegistry: panel.extensionRegistry,
-      },
-      handler.timeoutMs,
-    );
-    outcome.metrics.cacheHit = result.metrics.cacheHit;
-    outcome.metrics.compilationTimeUs = result.metrics.compilationTimeUs;
-
-    for (;;) {
-      if (!this.applySegment(request, result, outcome)) {
-        // The state limit refused this segment. A parked handler is not resumed: the sandbox
-        // expires it after its timeout.
-        outcome.status = 'error';
-        outcome.error = {
-          code: 'RESOURCE_LIMIT',
-          message: `the panel's state would grow beyond MAX_STATE_BYTES (${panel.maxStateBytes} bytes); these mutations were not applied`,
-        };
-        break;
-      }
-      if (result.status !== 'suspended') {
-        outcome.status = result.status;
-        if (result.status === 'success' && result.returnValue !== undefined)
-          outcome.returnValue = result.returnValue;
-        if (result.error) outcome.error = result.error;
-        break;
-      }
-      const suspension = result.suspension;
-      if (suspension === undefined) {
-        outcome.status = 'error';
-        outcome.error = {
-          code: 'INTERNAL_ERROR',
-          message: 'the sandbox reported a suspension without its details',
-        };
-        break;
-      }
-      outcome.metrics.suspensions += 1;
-      panel.channel.publish({
-        type: ServerMessageType.PROGRESS,
-        panelId: panel.id,
-        handler: handler.name,
-        ...(request.requestId === undefined ? {} : { requestId: request.requestId }),
-        suspension: {
-          extensionName: suspension.extensionName,
-          method: suspension.method,
-          args: suspension.args,
-        },
+    const deadline = Date.now() + this.deps.deadlineMs;
+    const outcome = newOutcome(request.panel.state.version);
+    let releaseInstance: () => void;
+    try {
+      releaseInstance = await this.instances.acquire(AbortSignal.timeout(this.deps.deadlineMs));
+    } catch {
+      return this.finish(request, outcome, started, {
+        code: 'TIMEOUT',
+        message: `no sandbox instance became free within EXECUTION_DEADLINE_MS (${this.deps.deadlineMs} ms)`,
       });
-      const resumeWith = await this.extensions.invoke(
-        panel.extensions,
-        suspension.extensionName,
-        suspension.method,
-        suspension.args,
-      );
-      try {
-        result = await this.sandbox.resume(suspension.suspensionId, resumeWith);
-      } catch (error) {
-        if (!(error instanceof SuspensionLostError)) throw error;
-        outcome.status = 'error';
-        outcome.error = {
-          code: 'TIMEOUT',
-          message: `the handler expired while waiting for ${suspension.extensionName}.${suspension.method} (${error.message})`,
-        };
-        break;
-      }
     }
-    outcome.metrics.wallTimeMs = performance.now() - started;
-    this.observe(request.kind, handler.name, outcome.status, outcome.metrics.wallTimeMs / 1000);
-    return outcome;
+    try {
+      let resume: { suspensionId: string; value: ResumeOutcome } | undefined;
+      for (;;) {
+        const end = await this.segment(request, resume, deadline, outcome);
+        if (end.kind === 'failed') return this.finish(request, outcome, started, end.error);
+        const { result } = end;
+        if (result.status !== 'suspended') {
+          if (result.status === 'success' && result.returnValue !== undefined)
+            outcome.returnValue = result.returnValue;
+          return this.finish(request, outcome, started, result.error);
+        }
+        const suspension = result.suspension;
+        if (suspension === undefined) {
+          return this.finish(request, outcome, started, {
+            code: 'INTERNAL_ERROR',
+            message: 'the sandbox reported a suspension without its details',
+          });
+        }
+        outcome.metrics.suspensions += 1;
+        await this.progress(request, suspension);
+        const value = await this.deps.extensions.invoke(
+          request.panel.extensions,
+          suspension.extensionName,
+          suspension.method,
+          suspension.args,
+        );
+        if (Date.now() > deadline) {
+          return this.finish(request, outcome, started, {
+            code: 'TIMEOUT',
+            message: `the execution ran longer than EXECUTION_DEADLINE_MS (${this.deps.deadlineMs} ms)`,
+          });
+        }
+        resume = { suspensionId: suspension.suspensionId, value };
+      }
+    } finally {
+      releaseInstance();
+    }
   }
 
-  /** Applies and broadcasts one segment; false when the state limit refused its mutations. */
-  private applySegment(request: ExecutionRequest, result: SandboxResult, outcome: ExecutionOutcome): boolean {
+  /** Runs one segment under the panel's gate and lease and commits what it wrote. */
+  private async segment(
+    request: ExecutionRequest,
+    resume: { suspensionId: string; value: ResumeOutcome } | undefined,
+    deadline: number,
+    outcome: ExecutionOutcome,
+  ): Promise<SegmentEnd> {
+    const { panel, handler } = request;
+    const first = resume === undefined;
+    let leave: () => void;
+    try {
+      // A resumed handler already holds an instance: it waits however many others do.
+      leave = await this.deps.gates.enter(panel.id, deadline, { bounded: first });
+    } catch (error) {
+      if (error instanceof LeaseTimeoutError)
+        return failedWith('TIMEOUT', waitedTooLong(this.deps.deadlineMs));
+      if (first) throw error;
+      return failedWith(codeOf(error), (error as Error).message);
+    }
+    let commit: CommitResult;
+    let write: SegmentWrite;
+    let result: SandboxResult;
+    let state: CachedState;
+    try {
+      let lease;
+      try {
+        lease = await this.deps.store.lease(panel.id, panel.state.snapshot, deadline);
+      } catch (error) {
+        if (error instanceof LeaseTimeoutError)
+          return failedWith('TIMEOUT', waitedTooLong(this.deps.deadlineMs));
+        if (first) throw error;
+        return failedWith(codeOf(error), (error as Error).message);
+      }
+      if (lease === 'gone' || (request.kind === 'tool' && lease.phase !== 'ready')) {
+        if (lease !== 'gone') await lease.release();
+        if (first) throw new KernelError('PANEL_NOT_FOUND', `no panel with id "${panel.id}"`);
+        return failedWith('PANEL_NOT_FOUND', `panel "${panel.id}" was deleted while the handler ran`);
+      }
+      state = lease.state === undefined ? panel.state : panel.observe(lease.state);
+      try {
+        result = first
+          ? await this.deps.sandbox.execute(
+              handler.bytecode,
+              {
+                panelId: panel.id,
+                handlerName: handler.name,
+                stateJson: state.bytes,
+                args: request.args ?? {},
+                capabilities: handler.capabilities,
+                scope: { panelId: panel.id, handler: handler.name, kind: request.kind },
+                extensionRegistry: panel.extensionRegistry,
+              },
+              handler.timeoutMs,
+            )
+          : await this.deps.sandbox.resume(resume.suspensionId, resume.value, state.bytes);
+      } catch (error) {
+        await lease.release();
+        if (error instanceof SuspensionLostError) {
+          return failedWith('TIMEOUT', `the handler expired while waiting (${error.message})`);
+        }
+        throw error;
+      }
+      this.account(outcome, result, first);
+      try {
+        write = segmentWrite(panel.id, result);
+      } catch (error) {
+        await lease.release();
+        return failedWith(
+          'EXECUTION_ERROR',
+          `a value the handler wrote or emitted has no JSON form: ${(error as Error).message}`,
+        );
+      }
+      commit =
+        write.mutations.length === 0 && write.eventFrames.length === 0
+          ? (await lease.release(), { status: 'ok', version: lease.version, bytes: state.snapshot.bytes })
+          : await lease.commit(write);
+    } catch (error) {
+      if (first) throw error;
+      return failedWith(codeOf(error), (error as Error).message);
+    } finally {
+      leave();
+    }
+    return this.applied(request, state, write, commit, result, outcome);
+  }
+
+  /** Records a committed segment in this kernel (cache, local subscribers, the outcome). */
+  private async applied(
+    request: ExecutionRequest,
+    state: CachedState,
+    write: SegmentWrite,
+    commit: CommitResult,
+    result: SandboxResult,
+    outcome: ExecutionOutcome,
+  ): Promise<SegmentEnd> {
     const { panel } = request;
-    outcome.metrics.durationUs += result.metrics.durationUs;
-    outcome.metrics.hostCalls += result.metrics.hostCalls;
+    switch (commit.status) {
+      case 'too_large':
+        return failedWith(
+          'RESOURCE_LIMIT',
+          `the panel's state would grow beyond MAX_STATE_BYTES (${this.deps.maxStateBytes} bytes; ${commit.bytes} with these mutations); they were not applied`,
+        );
+      case 'gone':
+        return failedWith('PANEL_NOT_FOUND', `panel "${panel.id}" was deleted while the handler ran`);
+      case 'lost':
+        return failedWith(
+          'INTERNAL_ERROR',
+          'the kernel lost its hold on the panel before the segment could be applied (the kernel stalled); nothing was applied',
+        );
+      case 'ok':
+        break;
+    }
+    let subscribers: { delivered(version: number): Promise<void> }[] = [];
+    if (write.mutations.length > 0) {
+      panel.observe({
+        version: commit.version,
+        epoch: state.snapshot.epoch,
+        entries: applied(state.snapshot.entries, write.mutations),
+        bytes: commit.bytes,
+      });
+      subscribers = this.deps.feeds.offerPatch(
+        panel.id,
+        commit.version,
+        `${write.patchPrefix}${commit.version}${write.patchSuffix}`,
+      );
+      outcome.stateMutations.push(...result.stateMutations);
+    }
+    outcome.version = commit.version;
+    for (const frame of write.eventFrames)
+      this.deps.feeds.offerEvent(panel.id, frame, ServerMessageType.EVENT);
+    outcome.events.push(...result.events);
+    outcome.viewCommands.push(...result.viewCommands);
+    // A subscriber that was behind catches up first: its PATCH of this version precedes the RESULT.
+    await Promise.all(subscribers.map((subscriber) => subscriber.delivered(commit.version)));
+    return { kind: 'ran', result };
+  }
+
+  private async progress(
+    request: ExecutionRequest,
+    suspension: NonNullable<SandboxResult['suspension']>,
+  ): Promise<void> {
+    const frame = JSON.stringify({
+      type: ServerMessageType.PROGRESS,
+      panelId: request.panel.id,
+      handler: request.handler.name,
+      ...(request.requestId === undefined ? {} : { requestId: request.requestId }),
+      suspension: {
+        extensionName: suspension.extensionName,
+        method: suspension.method,
+        args: suspension.args,
+      },
+    });
+    this.deps.feeds.offerEvent(request.panel.id, frame, ServerMessageType.PROGRESS);
+    // PROGRESS is at most once: a store that cannot take it now loses it.
+    await this.deps.store.publish(request.panel.id, frame).catch(() => {});
+  }
+
+  /** The bridge's metrics are cumulative over an execution: keep the latest, not a sum. */
+  private account(outcome: ExecutionOutcome, result: SandboxResult, first: boolean): void {
+    outcome.metrics.durationUs = result.metrics.durationUs;
+    outcome.metrics.hostCalls = result.metrics.hostCalls;
     outcome.metrics.memoryPeakBytes = Math.max(
       outcome.metrics.memoryPeakBytes,
       result.metrics.memoryPeakBytes,
     );
-    if (result.stateMutations.length > 0) {
-      const version = panel.apply(result.stateMutations);
-      if (version === undefined) return false;
-      outcome.version = version;
-      outcome.stateMutations.push(...result.stateMutations);
-      panel.channel.publish({
-        type: ServerMessageType.PATCH,
-        panelId: panel.id,
-        version: outcome.version,
-        mutations: result.stateMutations,
-      });
-    } else {
-      outcome.version = panel.version;
+    if (first) {
+      outcome.metrics.cacheHit = result.metrics.cacheHit;
+      outcome.metrics.compilationTimeUs = result.metrics.compilationTimeUs;
     }
-    for (const event of result.events) {
-      panel.channel.publish({
+  }
+
+  private finish(
+    request: ExecutionRequest,
+    outcome: ExecutionOutcome,
+    started: number,
+    error: HandlerError | undefined,
+  ): ExecutionOutcome {
+    if (error !== undefined) {
+      outcome.status = 'error';
+      outcome.error = error;
+    }
+    outcome.metrics.wallTimeMs = performance.now() - started;
+    this.deps.observe?.(
+      request.kind,
+      request.handler.name,
+      outcome.status,
+      outcome.metrics.wallTimeMs / 1000,
+    );
+    return outcome;
+  }
+}
+
+function newOutcome(version: number): ExecutionOutcome {
+  return {
+    status: 'success',
+    stateMutations: [],
+    events: [],
+    viewCommands: [],
+    version,
+    metrics: {
+      durationUs: 0,
+      wallTimeMs: 0,
+      memoryPeakBytes: 0,
+      hostCalls: 0,
+      suspensions: 0,
+      cacheHit: false,
+      compilationTimeUs: 0,
+    },
+  };
+}
+
+/** The store's form of a segment's writes and the frames its subscribers get. */
+export function segmentWrite(panelId: string, result: SandboxResult): SegmentWrite {
+  const mutations = storedMutations(result.stateMutations);
+  const { prefix, suffix } = patchFrame(panelId, mutations);
+  return {
+    mutations,
+    patchPrefix: prefix,
+    patchSuffix: suffix,
+    eventFrames: result.events.map((event) =>
+      JSON.stringify({
         type: ServerMessageType.EVENT,
-        panelId: panel.id,
+        panelId,
         name: event.name,
         payload: event.payload ?? null,
-      });
-    }
-    outcome.events.push(...result.events);
-    outcome.viewCommands.push(...result.viewCommands);
-    return true;
-  }
+      }),
+    ),
+  };
+}
+
+function codeOf(error: unknown): string {
+  return isKernelError(error) ? error.code : 'INTERNAL_ERROR';
+}
+
+function waitedTooLong(deadlineMs: number): string {
+  return `the execution waited for its panel past EXECUTION_DEADLINE_MS (${deadlineMs} ms)`;
 }

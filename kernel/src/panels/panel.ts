@@ -1,10 +1,10 @@
-// A live panel: its definition, compiled handlers, state, state version and broadcast channel.
+// A panel as this kernel holds it: its definition, compiled handlers and the last state it saw.
+// The store is the truth; this is a cache entry (registry.ts bounds how many bytes of them live).
 
 import type { ValidateFunction } from 'ajv';
-import type { StateMutation } from '../sandbox/types.js';
-import { Channel } from './channel.js';
+import type { StateSnapshot } from '../store/types.js';
 import type { PanelDefinition } from './definition.js';
-import { applyMutations, entryBytes, measureState, type PanelState } from './state.js';
+import { stateText } from './state.js';
 
 /** A handler ready to run: its bytecode, capabilities and time budget. */
 export interface HandlerSpec {
@@ -21,87 +21,94 @@ export interface ToolSpec extends HandlerSpec {
 
 export interface PanelInit {
   readonly id: string;
+  readonly epoch: string;
   readonly definition: PanelDefinition;
+  /** The definition's JSON text as the store keeps it. */
+  readonly definitionText: string;
   readonly tools: ReadonlyMap<string, ToolSpec>;
   readonly lifecycle: { readonly mount?: HandlerSpec; readonly unmount?: HandlerSpec };
   readonly extensionRegistry: Readonly<Record<string, readonly string[]>>;
-  readonly state: PanelState;
-  readonly version: number;
   readonly createdAt: string;
-  /** The largest the state may grow to (MAX_STATE_BYTES, measured as JSON). */
-  readonly maxStateBytes: number;
+  readonly state: StateSnapshot;
+}
+
+/** A state snapshot with its object text and UTF-8 bytes, each built once when first needed. */
+export class CachedState {
+  private text?: string;
+  private buffer?: Buffer;
+
+  constructor(readonly snapshot: StateSnapshot) {}
+
+  get version(): number {
+    return this.snapshot.version;
+  }
+
+  get json(): string {
+    this.text ??= stateText(this.snapshot.entries);
+    return this.text;
+  }
+
+  /** What the sandbox reads (`stateJson`): one encoding per version, shared by every execution. */
+  get bytes(): Buffer {
+    this.buffer ??= Buffer.from(this.json);
+    return this.buffer;
+  }
 }
 
 export class Panel {
   readonly id: string;
+  readonly epoch: string;
   readonly definition: PanelDefinition;
+  readonly definitionText: string;
   readonly tools: ReadonlyMap<string, ToolSpec>;
   readonly lifecycle: { readonly mount?: HandlerSpec; readonly unmount?: HandlerSpec };
   readonly extensionRegistry: Readonly<Record<string, readonly string[]>>;
   readonly createdAt: string;
-  readonly channel = new Channel();
-  /** Called after every applied batch of mutations (persistence listens). */
-  onChange: (panel: Panel) => void = () => {};
-  readonly maxStateBytes: number;
-  private currentState: PanelState;
-  private currentVersion: number;
-  private readonly keyBytes: Map<string, number>;
-  private stateBytes: number;
+  private current: CachedState;
+  private readonly fixedBytes: number;
+  /** Told how many bytes the entry grew (or shrank) when its state changes. */
+  onResize: (delta: number) => void = () => {};
 
   constructor(init: PanelInit) {
     this.id = init.id;
+    this.epoch = init.epoch;
     this.definition = init.definition;
+    this.definitionText = init.definitionText;
     this.tools = init.tools;
     this.lifecycle = init.lifecycle;
     this.extensionRegistry = init.extensionRegistry;
     this.createdAt = init.createdAt;
-    this.currentState = init.state;
-    this.currentVersion = init.version;
-    this.maxStateBytes = init.maxStateBytes;
-    this.keyBytes = measureState(init.state);
-    this.stateBytes = [...this.keyBytes.values()].reduce((sum, bytes) => sum + bytes, 0);
-  }
-
-  /** The state's size as JSON (approximately: separators and braces are not counted). */
-  get sizeBytes(): number {
-    return this.stateBytes;
-  }
-
-  get state(): Readonly<PanelState> {
-    return this.currentState;
-  }
-
-  /** Increases by one for every batch of mutations applied. */
-  get version(): number {
-    return this.currentVersion;
+    this.current = new CachedState(init.state);
+    let fixed = init.definitionText.length;
+    for (const handler of this.handlers()) fixed += handler.bytecode.length;
+    this.fixedBytes = fixed;
   }
 
   get extensions(): readonly string[] {
     return this.definition.extensions;
   }
 
+  /** The newest state this kernel has seen (the store may be ahead). */
+  get state(): CachedState {
+    return this.current;
+  }
+
+  /** Keeps `snapshot` when it is newer than what is cached. */
+  observe(snapshot: StateSnapshot): CachedState {
+    if (snapshot.epoch !== this.current.snapshot.epoch || snapshot.version > this.current.version) {
+      const before = this.footprint;
+      this.current = new CachedState(snapshot);
+      this.onResize(this.footprint - before);
+    }
+    return this.current;
+  }
+
   /**
-   * Applies one batch atomically (synchronously) and returns the new version, or undefined without
-   * changing anything when the batch would grow the state beyond maxStateBytes.
+   * Bytes this entry keeps alive, for the cache's bound: the definition, the bytecode, and the
+   * state twice (its entries and the encoded text handed to the sandbox).
    */
-  apply(mutations: readonly StateMutation[]): number | undefined {
-    if (mutations.length === 0) return this.currentVersion;
-    const sizes = new Map<string, number>();
-    for (const mutation of mutations) {
-      sizes.set(mutation.key, mutation.operation === 'delete' ? 0 : entryBytes(mutation.key, mutation.value));
-    }
-    let total = this.stateBytes;
-    for (const [key, bytes] of sizes) total += bytes - (this.keyBytes.get(key) ?? 0);
-    if (total > this.maxStateBytes && total > this.stateBytes) return undefined;
-    applyMutations(this.currentState, mutations);
-    for (const [key, bytes] of sizes) {
-      if (bytes === 0) this.keyBytes.delete(key);
-      else this.keyBytes.set(key, bytes);
-    }
-    this.stateBytes = total;
-    this.currentVersion += 1;
-    this.onChange(this);
-    return this.currentVersion;
+  get footprint(): number {
+    return this.fixedBytes + this.current.snapshot.bytes * 2;
   }
 
   handlers(): HandlerSpec[] {

@@ -1,20 +1,26 @@
-// The panels of this kernel: create (validate, compile, mount), restore from disk, inspect and
-// destroy (unmount). Owns the MAX_PANELS limit and keeps persistence in step with every change.
+// The panels every kernel of the store serves: create (validate, compile, mount, admit), load
+// (from the cache, checked against the store), list, read and delete (unmount). The store is the
+// truth; this kernel keeps compiled panels and the last state it saw in a cache bounded in bytes
+// by PANEL_CACHE_MAX_BYTES, least recently used first out.
 
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { KernelError } from '../errors.js';
 import { HandlerCompilationError } from '../sandbox/types.js';
+import type { PanelStore, PanelSummary, StateSnapshot, StoredPanel } from '../store/types.js';
+import { stateBytes } from '../store/types.js';
 import type { BytecodeCache } from './bytecode-cache.js';
 import { compileArgsSchema, type PanelDefinition, parsePanelDefinition } from './definition.js';
 import type { ExecutionOutcome, Executor } from './executor.js';
-import { type HandlerSpec, Panel, type ToolSpec } from './panel.js';
-import { type PanelPersistence, type PanelRecord, RECORD_FORMAT } from './persistence.js';
+import { type CachedState, type HandlerSpec, Panel, type ToolSpec } from './panel.js';
+import { entriesOf } from './state.js';
 
 export interface RegistryOptions {
-  readonly maxPanels: number;
   readonly maxStateBytes: number;
   readonly defaultTimeoutMs: number;
+  readonly cacheMaxBytes: number;
+  /** How long a panel may take to mount before its reservation lapses. */
+  readonly mountTtlMs: number;
   readonly extensions: {
     names: string[];
     registryFor(allowed: readonly string[]): Record<string, readonly string[]>;
@@ -27,150 +33,252 @@ export interface DeleteOutcome {
 }
 
 export class PanelRegistry {
-  private readonly panels = new Map<string, Panel>();
-  private reserved = 0;
+  private readonly cache = new Map<string, Panel>();
+  private cachedBytes = 0;
+  private readonly loading = new Map<string, Promise<Panel>>();
+  private executor!: Executor;
+  private lastCount: number | undefined;
 
   constructor(
     private readonly options: RegistryOptions,
+    private readonly store: PanelStore,
     private readonly bytecode: BytecodeCache,
-    private readonly executor: Executor,
-    private readonly persistence: PanelPersistence,
     private readonly logger: Logger,
   ) {}
 
-  get size(): number {
-    return this.panels.size;
+  /** The executor runs mount/unmount; it needs the registry's panels in turn. */
+  useExecutor(executor: Executor): void {
+    this.executor = executor;
   }
 
-  get(id: string): Panel {
-    const panel = this.panels.get(id);
-    if (panel === undefined) throw new KernelError('PANEL_NOT_FOUND', `no panel with id "${id}"`);
-    return panel;
+  /** The number of panels the store held when last asked (refreshed by refreshCount()). */
+  get knownCount(): number | undefined {
+    return this.lastCount;
   }
 
-  find(id: string): Panel | undefined {
-    return this.panels.get(id);
+  get cacheBytes(): number {
+    return this.cachedBytes;
   }
 
-  list(): Panel[] {
-    return [...this.panels.values()];
+  async refreshCount(): Promise<void> {
+    this.lastCount = await this.store.count();
+  }
+
+  /**
+   * The panel, ready to run. `verify` (the default) asks the store that it still exists and for
+   * its latest state; triggers skip it, since their lease answers both.
+   */
+  async get(id: string, options: { verify?: boolean; phases?: readonly string[] } = {}): Promise<Panel> {
+    const phases = options.phases ?? ['ready'];
+    const cached = this.cache.get(id);
+    if (cached !== undefined) {
+      this.touch(cached);
+      if (options.verify === false) return cached;
+      const read = await this.store.readState(id, cached.state.snapshot);
+      if (read === 'gone' || !phases.includes(read.phase)) {
+        if (read === 'gone') this.evict(id);
+        throw notFound(id);
+      }
+      if (read.state === undefined || read.state.epoch === cached.epoch) {
+        if (read.state !== undefined) cached.observe(read.state);
+        return cached;
+      }
+      this.evict(id);
+    }
+    let load = this.loading.get(id);
+    if (load === undefined) {
+      load = this.load(id, phases);
+      this.loading.set(id, load);
+      const forget = (): void => {
+        this.loading.delete(id);
+      };
+      load.then(forget, forget);
+    }
+    return load;
+  }
+
+  /** The latest state of a panel (for GET /state, CONNECTED and SNAPSHOT). */
+  async state(id: string): Promise<{ panel: Panel; state: CachedState }> {
+    const panel = await this.get(id);
+    return { panel, state: panel.state };
+  }
+
+  /** The latest state, or 'gone' (subscriptions' snapshots). */
+  async latest(id: string): Promise<StateSnapshot | 'gone'> {
+    try {
+      return (await this.get(id)).state.snapshot;
+    } catch (error) {
+      if (error instanceof KernelError && error.code === 'PANEL_NOT_FOUND') return 'gone';
+      throw error;
+    }
+  }
+
+  list(): Promise<PanelSummary[]> {
+    return this.store.list();
   }
 
   /** Validates, compiles and mounts a new panel; throws KernelError for every client mistake. */
   async create(body: unknown): Promise<{ panel: Panel; mount?: ExecutionOutcome }> {
-    const definition = parsePanelDefinition(body, {
-      maxTimeoutMs: this.options.defaultTimeoutMs,
-      extensions: this.options.extensions.names,
-    });
-    const initialBytes = Buffer.byteLength(JSON.stringify(definition.state));
-    if (initialBytes > this.options.maxStateBytes) {
+    const definition = this.parse(body);
+    const entries = entriesOf(definition.state);
+    const bytes = stateBytes(entries);
+    if (bytes > this.options.maxStateBytes) {
       throw new KernelError('VALIDATION_FAILED', 'the initial state is larger than MAX_STATE_BYTES', [
         {
           path: '/state',
-          message: `${initialBytes} bytes as JSON; at most ${this.options.maxStateBytes} (MAX_STATE_BYTES)`,
+          message: `${bytes} bytes as JSON; at most ${this.options.maxStateBytes} (MAX_STATE_BYTES)`,
         },
       ]);
     }
-    if (this.panels.size + this.reserved >= this.options.maxPanels) {
-      throw new KernelError(
-        'PANEL_LIMIT_REACHED',
-        `this kernel holds its maximum of ${this.options.maxPanels} panels (MAX_PANELS)`,
-      );
-    }
-    this.reserved += 1;
+    const id = randomUUID();
+    const epoch = randomUUID();
+    const createdAt = new Date().toISOString();
+    const definitionText = JSON.stringify(definition);
+    const panel = await this.build(id, epoch, definition, definitionText, createdAt, {
+      version: 0,
+      epoch,
+      entries,
+      bytes,
+    });
     try {
-      const panel = await this.build(
-        randomUUID(),
-        definition,
-        structuredClone(definition.state),
-        0,
-        new Date().toISOString(),
+      await this.store.create(
+        {
+          id,
+          epoch,
+          definition: definitionText,
+          title: definition.title,
+          tools: Object.keys(definition.tools),
+          state: entries,
+          createdAt,
+        },
+        this.options.mountTtlMs,
       );
-      let mount: ExecutionOutcome | undefined;
+    } catch (error) {
+      this.releaseBytecode(panel);
+      throw error;
+    }
+    let mount: ExecutionOutcome | undefined;
+    try {
       if (panel.lifecycle.mount) {
         mount = await this.executor.run({ panel, handler: panel.lifecycle.mount, kind: 'mount', args: {} });
         if (mount.status === 'error') {
-          this.releaseBytecode(panel);
           throw new KernelError(
             'MOUNT_FAILED',
             `the mount handler failed: ${mount.error?.code ?? 'ERROR'}: ${mount.error?.message ?? ''}`,
-            {
-              error: mount.error,
-            },
+            { error: mount.error },
           );
         }
       }
-      this.admit(panel);
-      return mount === undefined ? { panel } : { panel, mount };
-    } finally {
-      this.reserved -= 1;
+      await this.store.admit(id);
+    } catch (error) {
+      this.releaseBytecode(panel);
+      await this.store
+        .discard(id)
+        .catch((cause: unknown) =>
+          this.logger.warn({ panelId: id, err: cause }, 'could not discard a panel whose creation failed'),
+        );
+      throw error;
     }
-  }
-
-  /** Loads every persisted panel; a panel that no longer compiles is logged and skipped. */
-  async restore(records: readonly PanelRecord[]): Promise<number> {
-    for (const record of records) {
-      try {
-        const definition = parsePanelDefinition(record.definition, {
-          maxTimeoutMs: this.options.defaultTimeoutMs,
-          extensions: this.options.extensions.names,
-        });
-        const panel = await this.build(record.id, definition, record.state, record.version, record.createdAt);
-        this.panels.set(panel.id, panel);
-        panel.onChange = (changed) => this.persist(changed);
-      } catch (error) {
-        this.logger.error({ panelId: record.id, err: error }, 'persisted panel could not be restored');
-      }
-    }
-    return this.panels.size;
+    this.admit(panel);
+    return mount === undefined ? { panel } : { panel, mount };
   }
 
   async delete(id: string): Promise<DeleteOutcome> {
-    const panel = this.get(id);
-    this.panels.delete(id);
+    if (!(await this.store.beginDelete(id))) throw notFound(id);
     let unmount: ExecutionOutcome | undefined;
-    if (panel.lifecycle.unmount) {
-      try {
+    try {
+      const panel = await this.get(id, { phases: ['deleting'] });
+      if (panel.lifecycle.unmount) {
         unmount = await this.executor.run({
           panel,
           handler: panel.lifecycle.unmount,
           kind: 'unmount',
           args: {},
         });
-      } catch (error) {
-        this.logger.error({ panelId: id, err: error }, 'unmount handler could not run');
       }
+    } catch (error) {
+      this.logger.error({ panelId: id, err: error }, 'unmount handler could not run');
     }
-    panel.onChange = () => {};
-    panel.channel.close();
-    this.releaseBytecode(panel);
-    await this.persistence.remove(id);
+    await this.store.finishDelete(id);
+    this.evict(id);
     return unmount === undefined ? { id } : { id, unmount };
   }
 
-  private admit(panel: Panel): void {
-    this.panels.set(panel.id, panel);
-    panel.onChange = (changed) => this.persist(changed);
-    this.persist(panel);
+  /** Forgets a panel (deleted here or on another kernel). */
+  evict(id: string): void {
+    const panel = this.cache.get(id);
+    if (panel === undefined) return;
+    this.cache.delete(id);
+    this.cachedBytes -= panel.footprint;
+    panel.onResize = () => {};
+    this.releaseBytecode(panel);
   }
 
-  private persist(panel: Panel): void {
-    this.persistence.save(panel.id, () => ({
-      format: RECORD_FORMAT,
-      id: panel.id,
-      createdAt: panel.createdAt,
-      definition: panel.definition,
-      state: panel.state,
-      version: panel.version,
-    }));
+  private parse(body: unknown): PanelDefinition {
+    return parsePanelDefinition(body, {
+      maxTimeoutMs: this.options.defaultTimeoutMs,
+      extensions: this.options.extensions.names,
+    });
+  }
+
+  private async load(id: string, phases: readonly string[]): Promise<Panel> {
+    const stored = await this.store.get(id);
+    if (stored === undefined || !phases.includes(stored.phase)) throw notFound(id);
+    const read = await this.store.readState(id);
+    if (read === 'gone' || read.state === undefined) throw notFound(id);
+    const panel = await this.fromStore(stored, read.state);
+    this.admit(panel);
+    return panel;
+  }
+
+  private async fromStore(stored: StoredPanel, state: StateSnapshot): Promise<Panel> {
+    let definition: PanelDefinition;
+    try {
+      definition = this.parse(JSON.parse(stored.definition));
+    } catch (error) {
+      // Stored by a kernel with other limits (a longer TIMEOUT_MS, another extension list).
+      this.logger.error({ panelId: stored.id, err: error }, 'a stored panel definition is not valid here');
+      throw new KernelError(
+        'INTERNAL_ERROR',
+        `panel "${stored.id}" cannot be served by this kernel: ${(error as Error).message}`,
+      );
+    }
+    return this.build(stored.id, stored.epoch, definition, stored.definition, stored.createdAt, state);
+  }
+
+  private admit(panel: Panel): void {
+    const previous = this.cache.get(panel.id);
+    if (previous === panel) return;
+    if (previous !== undefined) this.evict(panel.id);
+    this.cache.set(panel.id, panel);
+    this.cachedBytes += panel.footprint;
+    panel.onResize = (delta) => {
+      if (this.cache.get(panel.id) !== panel) return;
+      this.cachedBytes += delta;
+      this.trim();
+    };
+    this.trim();
+  }
+
+  private touch(panel: Panel): void {
+    this.cache.delete(panel.id);
+    this.cache.set(panel.id, panel);
+  }
+
+  private trim(): void {
+    for (const [id] of this.cache) {
+      if (this.cachedBytes <= this.options.cacheMaxBytes || this.cache.size <= 1) break;
+      this.evict(id);
+    }
   }
 
   private async build(
     id: string,
+    epoch: string,
     definition: PanelDefinition,
-    state: Record<string, unknown>,
-    version: number,
+    definitionText: string,
     createdAt: string,
+    state: StateSnapshot,
   ): Promise<Panel> {
     const acquired: string[] = [];
     const compile = async (
@@ -215,14 +323,14 @@ export class PanelRegistry {
         lifecycle.unmount = await compile('unmount', '/lifecycle/unmount', definition.lifecycle.unmount);
       return new Panel({
         id,
+        epoch,
         definition,
+        definitionText,
         tools,
         lifecycle,
         extensionRegistry: this.options.extensions.registryFor(definition.extensions),
-        state,
-        version,
         createdAt,
-        maxStateBytes: this.options.maxStateBytes,
+        state,
       });
     } catch (error) {
       for (const hash of acquired) this.bytecode.release(hash);
@@ -233,4 +341,8 @@ export class PanelRegistry {
   private releaseBytecode(panel: Panel): void {
     for (const handler of panel.handlers()) this.bytecode.release(handler.hash);
   }
+}
+
+function notFound(id: string): KernelError {
+  return new KernelError('PANEL_NOT_FOUND', `no panel with id "${id}"`);
 }

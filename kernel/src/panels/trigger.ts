@@ -18,7 +18,7 @@ export async function triggerTool(
   executor: Executor,
   request: TriggerRequest,
 ): Promise<ExecutionOutcome> {
-  const panel = registry.get(request.panelId);
+  const panel = await registry.get(request.panelId, { verify: false });
   const tool = panel.tools.get(request.tool);
   if (tool === undefined) {
     const known = [...panel.tools.keys()];

@@ -34,6 +34,7 @@ export function createBridgeSandbox(config: KernelConfig): Sandbox {
     maxStateMutations: config.runtime.maxStateMutations,
     maxEvents: config.runtime.maxEvents,
     cacheDir: config.cacheDir,
+    ...(config.cacheSeedDir === undefined ? {} : { cacheSeedDir: config.cacheSeedDir }),
   });
 
   return {
@@ -55,7 +56,7 @@ export function createBridgeSandbox(config: KernelConfig): Sandbox {
         {
           panelId: context.panelId,
           handlerName: context.handlerName,
-          stateSnapshot: context.stateSnapshot,
+          stateJson: context.stateJson,
           args: context.args,
           capabilities: [...context.capabilities],
           ...(context.scope === undefined ? {} : { scope: context.scope }),
@@ -71,9 +72,9 @@ export function createBridgeSandbox(config: KernelConfig): Sandbox {
       );
     },
 
-    async resume(suspensionId: string, outcome: ResumeOutcome): Promise<SandboxResult> {
+    async resume(suspensionId: string, outcome: ResumeOutcome, stateJson?: Buffer): Promise<SandboxResult> {
       try {
-        return await runtime.resumeHandler(suspensionId, outcome);
+        return await runtime.resumeHandler(suspensionId, outcome, stateJson);
       } catch (error) {
         const failure = asFailure(error);
         if (failure.code === 'SUSPENSION_NOT_FOUND') {

@@ -69,7 +69,8 @@ export interface SandboxResult {
 export interface ExecutionContext {
   panelId: string;
   handlerName: string;
-  stateSnapshot: Record<string, unknown>;
+  /** The panel's state as the UTF-8 JSON text of an object (read on a sandbox thread). */
+  stateJson: Buffer;
   args: unknown;
   capabilities: readonly string[];
   scope?: Record<string, unknown>;
@@ -93,8 +94,11 @@ export interface Sandbox {
   /** Compiles handler source to bytecode; throws HandlerCompilationError on a syntax error. */
   compile(source: string): Promise<Buffer>;
   execute(bytecode: Buffer, context: ExecutionContext, timeoutMs: number): Promise<SandboxResult>;
-  /** Continues a suspended handler; throws SuspensionLostError when the sandbox no longer holds it. */
-  resume(suspensionId: string, outcome: ResumeOutcome): Promise<SandboxResult>;
+  /**
+   * Continues a suspended handler, its `$state` reads now seeing `stateJson` (the panel's latest
+   * state); throws SuspensionLostError when the sandbox no longer holds it.
+   */
+  resume(suspensionId: string, outcome: ResumeOutcome, stateJson?: Buffer): Promise<SandboxResult>;
   stats(): SandboxStats;
   /** Prometheus text exposition of the sandbox's own metrics. */
   metricsText(): string;

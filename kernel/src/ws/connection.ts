@@ -1,12 +1,14 @@
-// One WebSocket client of one panel: subscribed on connect, TRIGGER/SUBSCRIBE/UNSUBSCRIBE/PING in,
-// CONNECTED/SUBSCRIBED/UNSUBSCRIBED/RESULT/PATCH/EVENT/PROGRESS/ERROR/PONG out. A client whose
-// send buffer passes WS_MAX_BUFFERED_BYTES is dropped, so a slow reader cannot grow our memory.
+// One WebSocket client of one panel: subscribed on connect (from the current state, or resumed
+// from a version it saw), TRIGGER/SUBSCRIBE/UNSUBSCRIBE/PING in, CONNECTED/SUBSCRIBED/
+// UNSUBSCRIBED/RESULT/PATCH/SNAPSHOT/EVENT/PROGRESS/ERROR/PONG out. A client whose send buffer
+// passes WS_MAX_BUFFERED_BYTES is dropped, so a slow reader cannot grow our memory.
 
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import { KernelError, isKernelError } from '../errors.js';
 import { ClientMessageType, ServerMessageType, type WireMessage } from '../messages.js';
 import type { Executor } from '../panels/executor.js';
+import type { FeedSink, Feeds, Greeting, StartRequest, Subscription } from '../panels/feed.js';
 import type { Panel } from '../panels/panel.js';
 import type { PanelRegistry } from '../panels/registry.js';
 import { triggerTool } from '../panels/trigger.js';
@@ -31,6 +33,7 @@ export interface ConnectionContext {
   readonly metrics: KernelMetrics;
   readonly registry: PanelRegistry;
   readonly executor: Executor;
+  readonly feeds: Feeds;
   readonly status: KernelStatus;
 }
 
@@ -58,10 +61,11 @@ function textOf(data: RawData): string {
   return Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(new Uint8Array(data)).toString('utf8');
 }
 
-export class PanelConnection {
+export class PanelConnection implements FeedSink {
   alive = true;
-  private unsubscribe: (() => void) | undefined;
-  private readonly stopWatchingPanel: () => void;
+  private subscription: Subscription | undefined;
+  /** Bumped by every SUBSCRIBE/UNSUBSCRIBE, so a join that completes late knows it is stale. */
+  private subscribeGeneration = 0;
   private inFlight = 0;
   private readonly bucket: TokenBucket;
   private limitedSince = -Infinity;
@@ -72,6 +76,7 @@ export class PanelConnection {
     readonly panel: Panel,
     private readonly context: ConnectionContext,
     private readonly logger: Logger,
+    start: StartRequest,
   ) {
     this.bucket = new TokenBucket(context.config.maxMessagesPerSecond);
     socket.on('message', (data, isBinary) => this.receive(data, isBinary));
@@ -84,17 +89,19 @@ export class PanelConnection {
         context.metrics.wsDisconnects.inc({ reason: 'too_large' });
       logger.debug({ err: error }, 'websocket error');
     });
-    this.stopWatchingPanel = panel.channel.onClose(() =>
-      this.close(CloseCode.PANEL_DELETED, 'panel deleted'),
-    );
-    this.send({
-      type: ServerMessageType.CONNECTED,
-      panelId: panel.id,
-      state: panel.state,
-      version: panel.version,
-      tools: [...panel.tools.keys()],
-    });
-    this.subscribe();
+    this.subscribe(start, ServerMessageType.CONNECTED);
+  }
+
+  get open(): boolean {
+    return !this.closed && this.socket.readyState === this.socket.OPEN;
+  }
+
+  send(frame: string | Buffer, type: string): void {
+    this.sendFrame(frame, type);
+  }
+
+  panelDeleted(): void {
+    this.close(CloseCode.PANEL_DELETED, 'panel deleted');
   }
 
   close(code: number, reason: string): void {
@@ -103,16 +110,55 @@ export class PanelConnection {
     this.socket.close(code, reason);
   }
 
-  private subscribe(): void {
-    this.unsubscribe ??= this.panel.channel.subscribe((frame, type) => this.sendFrame(frame, type));
+  private greeting(type: string): Greeting {
+    const panel = this.panel;
+    return ({ resumed, version, epoch, state }) => {
+      const fields = JSON.stringify({
+        type,
+        panelId: panel.id,
+        version,
+        epoch,
+        resumed,
+        ...(type === ServerMessageType.CONNECTED ? { tools: [...panel.tools.keys()] } : {}),
+      });
+      return { frame: state === undefined ? fields : `${fields.slice(0, -1)},"state":${state}}`, type };
+    };
+  }
+
+  /** Joins the panel's feed and starts it from `start` (resume) or from the current state. */
+  private subscribe(start: StartRequest, type: string): void {
+    this.leave();
+    const generation = ++this.subscribeGeneration;
+    this.context.feeds.join(this.panel.id, this).then(
+      (subscription) => {
+        if (this.closed || generation !== this.subscribeGeneration) {
+          this.context.feeds.leave(this.panel.id, subscription);
+          return;
+        }
+        this.subscription = subscription;
+        subscription.start(start, this.greeting(type));
+      },
+      (error: unknown) => {
+        this.sendError(
+          isKernelError(error)
+            ? error
+            : new KernelError('INTERNAL_ERROR', 'the subscription could not start'),
+        );
+      },
+    );
+  }
+
+  private leave(): void {
+    this.subscribeGeneration += 1;
+    if (this.subscription === undefined) return;
+    this.context.feeds.leave(this.panel.id, this.subscription);
+    this.subscription = undefined;
   }
 
   private dispose(): void {
     if (this.closed) return;
     this.closed = true;
-    this.unsubscribe?.();
-    this.unsubscribe = undefined;
-    this.stopWatchingPanel();
+    this.leave();
   }
 
   private receive(data: RawData, isBinary: boolean): void {
@@ -145,25 +191,23 @@ export class PanelConnection {
     this.count('in', message.type);
     switch (message.type) {
       case ClientMessageType.PING:
-        this.send({
+        this.sendMessage({
           type: ServerMessageType.PONG,
           ...(message.id === undefined ? {} : { id: message.id }),
           time: Date.now(),
         });
         break;
       case ClientMessageType.SUBSCRIBE:
-        this.subscribe();
-        this.send({
-          type: ServerMessageType.SUBSCRIBED,
-          panelId: this.panel.id,
-          state: this.panel.state,
-          version: this.panel.version,
-        });
+        this.subscribe(
+          message.since === undefined || message.epoch === undefined
+            ? {}
+            : { since: message.since, epoch: message.epoch },
+          ServerMessageType.SUBSCRIBED,
+        );
         break;
       case ClientMessageType.UNSUBSCRIBE:
-        this.unsubscribe?.();
-        this.unsubscribe = undefined;
-        this.send({ type: ServerMessageType.UNSUBSCRIBED, panelId: this.panel.id });
+        this.leave();
+        this.sendMessage({ type: ServerMessageType.UNSUBSCRIBED, panelId: this.panel.id });
         break;
       case ClientMessageType.TRIGGER:
         this.trigger(message.tool, message.args, message.requestId);
@@ -198,7 +242,7 @@ export class PanelConnection {
     })
       .then(
         (outcome) =>
-          this.send({
+          this.sendMessage({
             type: ServerMessageType.RESULT,
             ...(requestId === undefined ? {} : { requestId }),
             result: executionView(outcome),
@@ -219,14 +263,14 @@ export class PanelConnection {
   }
 
   private sendError(error: KernelError, requestId?: string | number): void {
-    this.send({
+    this.sendMessage({
       type: ServerMessageType.ERROR,
       ...(requestId === undefined ? {} : { requestId }),
       ...error.toJSON(),
     });
   }
 
-  private send(message: WireMessage): void {
+  private sendMessage(message: WireMessage): void {
     this.sendFrame(JSON.stringify(message), message.type);
   }
 

@@ -13,7 +13,12 @@ const clientMessage = z.discriminatedUnion('type', [
     args: z.unknown().optional(),
     requestId,
   }),
-  z.object({ type: z.literal(ClientMessageType.SUBSCRIBE) }),
+  z.object({
+    type: z.literal(ClientMessageType.SUBSCRIBE),
+    /** Resume: the last version this client applied, and the epoch it came with. */
+    since: z.number().int().min(0).optional(),
+    epoch: z.string().min(1).max(64).optional(),
+  }),
   z.object({ type: z.literal(ClientMessageType.UNSUBSCRIBE) }),
   z.object({ type: z.literal(ClientMessageType.PING), id: requestId }),
 ]);
@@ -55,4 +60,15 @@ export function parseClientMessage(text: string): ClientMessage {
     );
   }
   return result.data;
+}
+
+/** The resume point of a connection URL (`?since=<version>&epoch=<epoch>`), or a problem. */
+export function parseResume(params: URLSearchParams): { since?: number; epoch?: string } | string {
+  const since = params.get('since');
+  const epoch = params.get('epoch');
+  if (since === null && epoch === null) return {};
+  if (since === null || epoch === null) return 'since and epoch go together';
+  if (!/^\d{1,15}$/.test(since)) return 'since must be a non-negative integer (a version)';
+  if (epoch.length === 0 || epoch.length > 64) return 'epoch must be 1 to 64 characters';
+  return { since: Number(since), epoch };
 }

@@ -7,14 +7,15 @@ import { WebSocketServer } from 'ws';
 import { bearerToken, type TokenVerifier } from '../auth.js';
 import { KernelError, isKernelError } from '../errors.js';
 import { CloseCode, type ConnectionContext, PanelConnection } from './connection.js';
+import { parseResume } from './protocol.js';
 
 const PATH = /^\/panels\/([^/]+)\/ws$/;
 
 export interface PanelSocketServer {
   readonly server: Server;
   readonly connections: ReadonlySet<PanelConnection>;
-  /** Closes every client with `code` and waits (up to `timeoutMs`) for them to go. */
-  closeAll(code: number, reason: string, timeoutMs: number): Promise<void>;
+  /** Closes every client with `code`, spread over `spreadMs`, and waits (a little longer) for them to go. */
+  closeAll(code: number, reason: string, spreadMs: number): Promise<void>;
 }
 
 function safeDecode(text: string): string | undefined {
@@ -79,36 +80,44 @@ export function createPanelSocketServer(
       );
       return;
     }
+    const resume = parseResume(url.searchParams);
+    if (typeof resume === 'string') {
+      refuse(socket, new KernelError('BAD_REQUEST', `bad resume point: ${resume}`));
+      return;
+    }
     const token = url.searchParams.get('token') ?? bearerToken(request.headers.authorization);
-    verifyToken(token ?? undefined).then(
-      () => {
-        const panelId = safeDecode(match[1]!);
-        const panel = panelId === undefined ? undefined : context.registry.find(panelId);
-        if (panel === undefined) {
-          refuse(socket, new KernelError('PANEL_NOT_FOUND', `no panel with id "${panelId ?? match[1]}"`));
-          return;
-        }
-        wss.handleUpgrade(request, socket, head, (ws) => {
-          const connection = new PanelConnection(
-            ws,
-            panel,
-            context,
-            context.logger.child({ panelId, remote: request.socket.remoteAddress }),
-          );
-          connections.add(connection);
-          context.metrics.wsConnections.inc();
-          ws.on('close', () => {
-            connections.delete(connection);
-            context.metrics.wsConnections.dec();
+    const panelId = safeDecode(match[1]!);
+    verifyToken(token ?? undefined)
+      .then(() => {
+        if (panelId === undefined) throw new KernelError('PANEL_NOT_FOUND', `no panel with id "${match[1]}"`);
+        return context.registry.get(panelId);
+      })
+      .then(
+        (panel) => {
+          wss.handleUpgrade(request, socket, head, (ws) => {
+            const connection = new PanelConnection(
+              ws,
+              panel,
+              context,
+              context.logger.child({ panelId, remote: request.socket.remoteAddress }),
+              resume,
+            );
+            connections.add(connection);
+            context.metrics.wsConnections.inc();
+            ws.on('close', () => {
+              connections.delete(connection);
+              context.metrics.wsConnections.dec();
+            });
           });
-        });
-      },
-      (error: unknown) =>
-        refuse(
-          socket,
-          isKernelError(error) ? error : new KernelError('UNAUTHORIZED', 'authentication failed'),
-        ),
-    );
+        },
+        (error: unknown) =>
+          refuse(
+            socket,
+            isKernelError(error)
+              ? error
+              : new KernelError('INTERNAL_ERROR', 'the connection could not be set up'),
+          ),
+      );
   });
 
   const heartbeat = setInterval(() => {
@@ -130,21 +139,27 @@ export function createPanelSocketServer(
   return {
     server,
     connections,
-    async closeAll(code, reason, timeoutMs) {
-      const closing = [...connections].map(
-        (connection) =>
+    async closeAll(code, reason, spreadMs) {
+      // Spread over `spreadMs`, so the clients' reconnects reach the other kernels as a trickle.
+      const all = [...connections];
+      const timers: NodeJS.Timeout[] = [];
+      const closing = all.map(
+        (connection, index) =>
           new Promise<void>((resolve) => {
             if (connection.socket.readyState === connection.socket.CLOSED) return resolve();
             connection.socket.once('close', () => resolve());
-            connection.close(code, reason);
+            timers.push(
+              setTimeout(() => connection.close(code, reason), Math.floor((index / all.length) * spreadMs)),
+            );
           }),
       );
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         Promise.all(closing),
-        new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+        new Promise((resolve) => (timer = setTimeout(resolve, spreadMs + 2000))),
       ]);
       clearTimeout(timer);
+      for (const pending of timers) clearTimeout(pending);
       for (const connection of connections) connection.socket.terminate();
       wss.close();
     },

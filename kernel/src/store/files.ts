@@ -1,52 +1,77 @@
-// Panels and their state on disk, one JSON file per panel under PERSIST_DIR. Writes are atomic
+// The embedded store's files: one JSON file per panel under PERSIST_DIR. Writes are atomic
 // (temporary file, fsync, rename, fsync of the directory) and coalesced: at most one write per
 // panel is in flight, and changes made meanwhile are written right after it, so a burst of
 // mutations costs two writes, not one per mutation. flush() waits for everything pending.
+//
+// Format 2 keeps the state's values and the PATCH history as the JSON text the store holds
+// (`{"format":2,"id","createdAt","epoch","version","definition","state","history"}`); format 1
+// files (no epoch, no history) are still read.
 
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import type { PanelState } from './state.js';
+import type { StateEntries } from './types.js';
 
-export const RECORD_FORMAT = 1;
+export const RECORD_FORMAT = 2;
 const ID = /^[A-Za-z0-9_-]{1,128}$/;
 
+/** A panel as read back from its file. */
 export interface PanelRecord {
-  format: typeof RECORD_FORMAT;
   id: string;
   createdAt: string;
-  definition: unknown;
-  state: PanelState;
+  /** Absent in format 1 files: the panel gets a new epoch (clients resync once). */
+  epoch?: string;
   version: number;
+  definition: string;
+  state: StateEntries;
+  history: string[];
 }
 
 export interface PanelPersistence {
   loadAll(): Promise<PanelRecord[]>;
-  /** Schedules a write of the record that `snapshot` returns when the write starts. */
-  save(id: string, snapshot: () => PanelRecord): void;
+  /** Schedules a write of the text that `snapshot` returns when the write starts. */
+  save(id: string, snapshot: () => string): void;
   remove(id: string): Promise<void>;
   flush(): Promise<void>;
 }
 
 interface Slot {
-  snapshot: () => PanelRecord;
+  snapshot: () => string;
   dirty: boolean;
   running: Promise<void>;
 }
 
-function isRecord(value: unknown): value is PanelRecord {
-  if (typeof value !== 'object' || value === null) return false;
-  const record = value as Partial<PanelRecord>;
+/** The file text of a panel (values are embedded as the JSON text they are kept as). */
+export function recordText(record: PanelRecord & { epoch: string }): string {
+  let state = '';
+  for (const [key, json] of record.state) state += `${state === '' ? '' : ','}${JSON.stringify(key)}:${json}`;
   return (
-    record.format === RECORD_FORMAT &&
-    typeof record.id === 'string' &&
-    ID.test(record.id) &&
-    typeof record.createdAt === 'string' &&
-    typeof record.state === 'object' &&
-    record.state !== null &&
-    !Array.isArray(record.state) &&
-    typeof record.version === 'number'
+    `{"format":${RECORD_FORMAT},"id":${JSON.stringify(record.id)},"createdAt":${JSON.stringify(record.createdAt)},` +
+    `"epoch":${JSON.stringify(record.epoch)},"version":${record.version},"definition":${record.definition},` +
+    `"state":{${state}},"history":${JSON.stringify(record.history)}}`
   );
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A record from a parsed file of either format, or undefined when it is not one. */
+function readRecord(value: unknown): PanelRecord | undefined {
+  if (!isObject(value) || (value.format !== 1 && value.format !== 2)) return undefined;
+  const { id, createdAt, state, version, definition, epoch, history } = value;
+  if (typeof id !== 'string' || !ID.test(id) || typeof createdAt !== 'string') return undefined;
+  if (!isObject(state) || typeof version !== 'number' || !isObject(definition)) return undefined;
+  const frames = Array.isArray(history) ? history.filter((f): f is string => typeof f === 'string') : [];
+  return {
+    id,
+    createdAt,
+    ...(value.format === 2 && typeof epoch === 'string' ? { epoch } : {}),
+    version,
+    definition: JSON.stringify(definition),
+    state: new Map(Object.entries(state).map(([key, v]) => [key, JSON.stringify(v ?? null)])),
+    history: value.format === 2 ? frames : [],
+  };
 }
 
 export class FilePersistence implements PanelPersistence {
@@ -69,9 +94,9 @@ export class FilePersistence implements PanelPersistence {
       }
       if (!name.endsWith('.json')) continue;
       try {
-        const record: unknown = JSON.parse(await readFile(path, 'utf8'));
-        if (!isRecord(record) || `${record.id}.json` !== name)
-          throw new Error('not a panel record of this format');
+        const record = readRecord(JSON.parse(await readFile(path, 'utf8')));
+        if (record === undefined || `${record.id}.json` !== name)
+          throw new Error('not a panel record of a known format');
         records.push(record);
       } catch (error) {
         this.logger.error({ file: path, err: error }, 'unreadable panel file set aside as .corrupt');
@@ -81,7 +106,7 @@ export class FilePersistence implements PanelPersistence {
     return records;
   }
 
-  save(id: string, snapshot: () => PanelRecord): void {
+  save(id: string, snapshot: () => string): void {
     if (!ID.test(id)) throw new Error(`panel id ${JSON.stringify(id)} cannot name a file`);
     const slot = this.slots.get(id);
     if (slot) {
@@ -103,6 +128,12 @@ export class FilePersistence implements PanelPersistence {
     await rm(join(this.directory, `${id}.json`), { force: true });
   }
 
+  /** Moves a file aside once its panel lives elsewhere (imported into a shared store). */
+  async retire(id: string): Promise<void> {
+    const path = join(this.directory, `${id}.json`);
+    await rename(path, `${path}.imported`).catch(() => {});
+  }
+
   async flush(): Promise<void> {
     while (this.slots.size > 0) {
       await Promise.all([...this.slots.values()].map((slot) => slot.running));
@@ -113,7 +144,7 @@ export class FilePersistence implements PanelPersistence {
     try {
       while (slot.dirty) {
         slot.dirty = false;
-        const text = JSON.stringify(slot.snapshot());
+        const text = slot.snapshot();
         try {
           await this.writeAtomically(join(this.directory, `${id}.json`), text);
         } catch (error) {

@@ -1,0 +1,397 @@
+// Live delivery to this kernel's WebSocket subscribers, in version order with no gaps or
+// duplicates, whichever kernel made the change. Frames come from two sides: this kernel's own
+// executions (offered as soon as their segment is committed) and other kernels' (the store's
+// live feed). Every subscription tracks the last version it delivered; a frame that skips
+// versions sends it to the panel's history for what it missed (or a full snapshot when the
+// history no longer reaches back), with live frames held until it is caught up.
+
+import type { Logger } from 'pino';
+import { ServerMessageType } from '../messages.js';
+import type { FeedMessage, HistoryRead, PanelStore, StateSnapshot } from '../store/types.js';
+import { stateText } from './state.js';
+
+/** Where a subscription's frames go (a WebSocket connection). */
+export interface FeedSink {
+  /** A Buffer is UTF-8 JSON shared by every subscriber of a broadcast (encoded once). */
+  send(frame: string | Buffer, type: string): void;
+  /** The panel was deleted (on any kernel). */
+  panelDeleted(): void;
+  readonly open: boolean;
+}
+
+/** How a subscription starts: from a version it has (resume), or from the current state. */
+export interface StartRequest {
+  readonly since?: number;
+  readonly epoch?: string;
+}
+
+/** Builds the first message: resumed (history follows) or with the whole state. */
+export type Greeting = (start: { resumed: boolean; version: number; epoch: string; state?: string }) => {
+  frame: string;
+  type: string;
+};
+
+/** Live frames held while a subscription catches up, at most this many (then it resyncs). */
+const MAX_HELD_FRAMES = 10_000;
+/** How long a RESULT waits for its PATCH to be delivered before it is sent regardless. */
+const ORDER_WAIT_MS = 5000;
+const RETRY_MS = 1000;
+
+interface Held {
+  readonly version?: number;
+  readonly frame: string | Buffer;
+  readonly type: string;
+}
+
+export class Subscription {
+  private version = -1;
+  private epoch = '';
+  private syncing = true;
+  private held: Held[] = [];
+  private overflowed = false;
+  private waiters: { version: number; resolve: () => void }[] = [];
+  private retry: NodeJS.Timeout | undefined;
+  closed = false;
+
+  constructor(
+    private readonly feed: PanelFeed,
+    readonly sink: FeedSink,
+  ) {}
+
+  /** Delivers the greeting and anything missed since `request.since`, then live frames. */
+  start(request: StartRequest, greeting: Greeting): void {
+    void this.synchronise(request, greeting);
+  }
+
+  patch(version: number, frame: string | Buffer): void {
+    if (this.closed) return;
+    if (this.syncing) {
+      this.hold({ version, frame, type: ServerMessageType.PATCH });
+      return;
+    }
+    if (version <= this.version) return;
+    if (version === this.version + 1) {
+      this.deliver(version, frame);
+      return;
+    }
+    this.syncing = true;
+    this.hold({ version, frame, type: ServerMessageType.PATCH });
+    void this.catchUp();
+  }
+
+  event(frame: string | Buffer, type: string): void {
+    if (this.closed) return;
+    if (this.syncing) this.hold({ frame, type });
+    else this.sink.send(frame, type);
+  }
+
+  /** Resolves once the PATCH of `version` was delivered (or soon regardless, or when closed). */
+  delivered(version: number): Promise<void> {
+    if (this.closed || (!this.syncing && this.version >= version)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ORDER_WAIT_MS);
+      this.waiters.push({
+        version,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+    });
+  }
+
+  /** After a store outage: live frames may have been lost, ask the history. */
+  resync(): void {
+    if (this.closed || this.syncing) return;
+    this.syncing = true;
+    void this.catchUp();
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.retry);
+    this.held = [];
+    for (const waiter of this.waiters) waiter.resolve();
+    this.waiters = [];
+  }
+
+  private hold(item: Held): void {
+    if (this.held.length >= MAX_HELD_FRAMES) {
+      // The history (or a snapshot) will bring it up to date; live frames past it are dropped
+      // as duplicates.
+      this.held = [];
+      this.overflowed = true;
+    }
+    this.held.push(item);
+  }
+
+  private deliver(version: number, frame: string | Buffer): void {
+    this.version = version;
+    this.sink.send(frame, ServerMessageType.PATCH);
+    if (this.waiters.length > 0) {
+      this.waiters = this.waiters.filter((waiter) => {
+        if (waiter.version > version) return true;
+        waiter.resolve();
+        return false;
+      });
+    }
+  }
+
+  private async synchronise(request: StartRequest, greeting: Greeting): Promise<void> {
+    try {
+      if (request.since !== undefined && request.epoch !== undefined) {
+        const read = await this.feed.history(request.since, request.epoch);
+        if (read === 'gone') return this.sink.panelDeleted();
+        this.applyRead(read, request.since, greeting);
+      } else {
+        const state = await this.feed.snapshot();
+        if (state === 'gone') return this.sink.panelDeleted();
+        this.startFrom(state, greeting);
+      }
+      this.drain();
+    } catch (error) {
+      this.feed.logger.debug({ err: error }, 'subscription could not start');
+      this.retryLater(() => this.synchronise(request, greeting));
+    }
+  }
+
+  private async catchUp(): Promise<void> {
+    if (this.closed) return;
+    try {
+      const read = await this.feed.history(this.version, this.epoch);
+      if (read === 'gone') return this.sink.panelDeleted();
+      if (this.closed) return;
+      this.applyRead(read, this.version, (start) => ({
+        frame: snapshotFrame(this.feed.id, start.version, start.epoch, start.state ?? '{}'),
+        type: ServerMessageType.SNAPSHOT,
+      }));
+      this.drain();
+    } catch (error) {
+      this.feed.logger.debug({ err: error }, 'subscription could not catch up');
+      this.retryLater(() => this.catchUp());
+    }
+  }
+
+  private retryLater(again: () => Promise<void>): void {
+    if (this.closed) return;
+    clearTimeout(this.retry);
+    this.retry = setTimeout(() => void again(), RETRY_MS);
+    this.retry.unref();
+  }
+
+  private applyRead(read: HistoryRead, since: number, greeting: Greeting): void {
+    this.overflowed = false;
+    if (read.kind === 'snapshot') {
+      this.startFrom(read.state, greeting);
+      return;
+    }
+    if (this.version < 0) {
+      const { frame, type } = greeting({ resumed: true, version: since, epoch: read.epoch });
+      this.sink.send(frame, type);
+    }
+    this.epoch = read.epoch;
+    this.version = since;
+    read.frames.forEach((frame, index) => {
+      const version = since + index + 1;
+      if (version > this.version) this.deliver(version, frame);
+    });
+  }
+
+  private startFrom(state: StateSnapshot, greeting: Greeting): void {
+    this.epoch = state.epoch;
+    this.version = state.version;
+    const { frame, type } = greeting({
+      resumed: false,
+      version: state.version,
+      epoch: state.epoch,
+      state: stateText(state.entries),
+    });
+    this.sink.send(frame, type);
+    for (const waiter of this.waiters.filter((w) => w.version <= state.version)) waiter.resolve();
+    this.waiters = this.waiters.filter((w) => w.version > state.version);
+  }
+
+  /** Delivers held frames in order; a gap among them starts another catch-up. */
+  private drain(): void {
+    while (this.held.length > 0) {
+      const item = this.held.shift()!;
+      if (item.version === undefined) {
+        this.sink.send(item.frame, item.type);
+        continue;
+      }
+      if (item.version <= this.version) continue;
+      if (item.version !== this.version + 1) {
+        this.held.unshift(item);
+        void this.catchUp();
+        return;
+      }
+      this.deliver(item.version, item.frame);
+    }
+    if (this.overflowed) {
+      void this.catchUp();
+      return;
+    }
+    this.syncing = false;
+  }
+}
+
+/** One panel's subscriptions on this kernel, fed by local executions and the store. */
+export class PanelFeed {
+  readonly subscriptions = new Set<Subscription>();
+  private readonly reads = new Map<string, Promise<HistoryRead | 'gone'>>();
+  unsubscribe: (() => void) | undefined;
+
+  constructor(
+    readonly id: string,
+    private readonly store: PanelStore,
+    private readonly currentState: () => Promise<StateSnapshot | 'gone'>,
+    readonly logger: Logger,
+  ) {}
+
+  /** From the store's live feed: other kernels' frames (this kernel's own are offered directly). */
+  receive(message: FeedMessage, onDeleted: () => void): void {
+    if (message.origin === this.store.origin) return;
+    switch (message.kind) {
+      case 'patch': {
+        const frame = Buffer.from(message.frame);
+        for (const subscription of this.subscriptions) subscription.patch(message.version, frame);
+        break;
+      }
+      case 'event': {
+        const frame = Buffer.from(message.frame);
+        const type = eventType(message.frame);
+        for (const subscription of this.subscriptions) subscription.event(frame, type);
+        break;
+      }
+      case 'deleted':
+        onDeleted();
+        break;
+    }
+  }
+
+  /** The history after `since`; concurrent readers of the same range share one store call. */
+  history(since: number, epoch: string): Promise<HistoryRead | 'gone'> {
+    const key = `${epoch}:${since}`;
+    let read = this.reads.get(key);
+    if (read === undefined) {
+      read = this.store.history(this.id, since, epoch);
+      this.reads.set(key, read);
+      const forget = (): void => {
+        this.reads.delete(key);
+      };
+      read.then(forget, forget);
+    }
+    return read;
+  }
+
+  snapshot(): Promise<StateSnapshot | 'gone'> {
+    return this.currentState();
+  }
+}
+
+/** SNAPSHOT: a subscriber missed more than the history holds; `state` replaces its state. */
+function snapshotFrame(panelId: string, version: number, epoch: string, state: string): string {
+  return `{"type":"${ServerMessageType.SNAPSHOT}","panelId":${JSON.stringify(panelId)},"version":${version},"epoch":${JSON.stringify(epoch)},"state":${state}}`;
+}
+
+function eventType(frame: string): string {
+  return frame.startsWith('{"type":"PROGRESS"') ? ServerMessageType.PROGRESS : ServerMessageType.EVENT;
+}
+
+/** Every panel feed of this kernel. */
+export class Feeds {
+  private readonly feeds = new Map<string, PanelFeed>();
+  private readonly joining = new Map<string, Promise<PanelFeed>>();
+
+  constructor(
+    private readonly store: PanelStore,
+    private readonly currentState: (id: string) => Promise<StateSnapshot | 'gone'>,
+    private readonly onDeleted: (id: string) => void,
+    private readonly logger: Logger,
+  ) {
+    store.onReconnect(() => {
+      for (const feed of this.feeds.values())
+        for (const subscription of feed.subscriptions) subscription.resync();
+    });
+  }
+
+  /** Subscribers of `id` on this kernel. */
+  size(id: string): number {
+    return this.feeds.get(id)?.subscriptions.size ?? 0;
+  }
+
+  get total(): number {
+    let count = 0;
+    for (const feed of this.feeds.values()) count += feed.subscriptions.size;
+    return count;
+  }
+
+  /** Subscribes `sink` to the panel; rejects (STORE_UNAVAILABLE) when the store cannot be reached. */
+  async join(id: string, sink: FeedSink): Promise<Subscription> {
+    const feed = await this.feed(id);
+    const subscription = new Subscription(feed, sink);
+    feed.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  leave(id: string, subscription: Subscription): void {
+    subscription.close();
+    const feed = this.feeds.get(id);
+    if (feed === undefined || !feed.subscriptions.delete(subscription) || feed.subscriptions.size > 0) return;
+    this.feeds.delete(id);
+    feed.unsubscribe?.();
+  }
+
+  /** Frames of this kernel's own execution, delivered at once to local subscribers. */
+  offerPatch(id: string, version: number, frame: string): Subscription[] {
+    const feed = this.feeds.get(id);
+    if (feed === undefined) return [];
+    const bytes = Buffer.from(frame);
+    for (const subscription of feed.subscriptions) subscription.patch(version, bytes);
+    return [...feed.subscriptions];
+  }
+
+  offerEvent(id: string, frame: string, type: string): void {
+    const feed = this.feeds.get(id);
+    if (feed === undefined) return;
+    const bytes = Buffer.from(frame);
+    for (const subscription of feed.subscriptions) subscription.event(bytes, type);
+  }
+
+  /** The panel is gone: every local subscriber is told and dropped. */
+  panelDeleted(id: string): void {
+    const feed = this.feeds.get(id);
+    if (feed === undefined) return;
+    this.feeds.delete(id);
+    feed.unsubscribe?.();
+    for (const subscription of feed.subscriptions) {
+      subscription.close();
+      subscription.sink.panelDeleted();
+    }
+  }
+
+  private async feed(id: string): Promise<PanelFeed> {
+    const existing = this.feeds.get(id);
+    if (existing !== undefined) return existing;
+    let joining = this.joining.get(id);
+    if (joining === undefined) {
+      joining = (async () => {
+        const feed = new PanelFeed(id, this.store, () => this.currentState(id), this.logger);
+        feed.unsubscribe = await this.store.subscribe(id, (message) =>
+          feed.receive(message, () => {
+            this.onDeleted(id);
+            this.panelDeleted(id);
+          }),
+        );
+        this.feeds.set(id, feed);
+        return feed;
+      })();
+      this.joining.set(id, joining);
+      const forget = (): void => {
+        this.joining.delete(id);
+      };
+      joining.then(forget, forget);
+    }
+    return joining;
+  }
+}

@@ -1,0 +1,323 @@
+// The embedded panel store: one kernel process, panels in memory, each written to its own file
+// (files.ts) after every change. Exclusion within the process is the executor's panel gate, so a
+// lease here only hands out the latest state. With no other kernel, nothing is published: the
+// kernel delivers its own frames to its own subscribers.
+
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { KernelError } from '../errors.js';
+import { FilePersistence, type PanelRecord, recordText } from './files.js';
+import {
+  type CommitResult,
+  entryBytes,
+  type FeedListener,
+  type HistoryRead,
+  type Lease,
+  type NewPanel,
+  type PanelPhase,
+  type PanelStore,
+  type PanelSummary,
+  type SegmentWrite,
+  type StateEntries,
+  type StateRead,
+  type StateSnapshot,
+  type StoreLimits,
+  type StoredPanel,
+  stateBytes,
+} from './types.js';
+
+interface Entry {
+  readonly id: string;
+  readonly createdAt: string;
+  readonly definition: string;
+  readonly title: string;
+  readonly tools: readonly string[];
+  epoch: string;
+  phase: PanelPhase;
+  version: number;
+  entries: StateEntries;
+  bytes: number;
+  history: string[];
+  historyBytes: number;
+  /** Reservations not admitted by then are dropped. */
+  expiresAt?: number;
+}
+
+function summaryOf(definition: string): { title: string; tools: string[] } {
+  const parsed = JSON.parse(definition) as { title?: unknown; tools?: unknown };
+  return {
+    title: typeof parsed.title === 'string' ? parsed.title : '',
+    tools: typeof parsed.tools === 'object' && parsed.tools !== null ? Object.keys(parsed.tools) : [],
+  };
+}
+
+export class EmbeddedStore implements PanelStore {
+  readonly kind = 'embedded' as const;
+  readonly available = true;
+  readonly origin: string;
+  private readonly panels = new Map<string, Entry>();
+  private readonly listeners = new Map<string, Set<FeedListener>>();
+  private readonly files: FilePersistence;
+
+  constructor(
+    directory: string,
+    private readonly limits: StoreLimits,
+    private readonly logger: Logger,
+    origin: string,
+  ) {
+    this.origin = origin;
+    this.files = new FilePersistence(directory, logger);
+  }
+
+  /** Loads every panel file (fast: handlers are compiled when a panel is first used). */
+  async start(): Promise<void> {
+    for (const record of await this.files.loadAll()) {
+      const { title, tools } = summaryOf(record.definition);
+      const history = record.history;
+      this.panels.set(record.id, {
+        id: record.id,
+        createdAt: record.createdAt,
+        definition: record.definition,
+        title,
+        tools,
+        epoch: record.epoch ?? randomUUID(),
+        phase: 'ready',
+        version: record.version,
+        entries: record.state,
+        bytes: stateBytes(record.state),
+        history,
+        historyBytes: history.reduce((sum, frame) => sum + Buffer.byteLength(frame), 0),
+      });
+    }
+    if (this.panels.size > 0) this.logger.info({ panels: this.panels.size }, 'panels restored');
+  }
+
+  /** Every pending write is on disk. */
+  async close(): Promise<void> {
+    await this.files.flush();
+  }
+
+  onReconnect(): void {}
+
+  /** The panels of this store's files, for importing them into a shared store. */
+  async records(): Promise<PanelRecord[]> {
+    return this.files.loadAll();
+  }
+
+  retire(id: string): Promise<void> {
+    return this.files.retire(id);
+  }
+
+  private live(): Entry[] {
+    const now = Date.now();
+    for (const [id, entry] of this.panels) {
+      if (entry.expiresAt !== undefined && entry.expiresAt < now) this.panels.delete(id);
+    }
+    return [...this.panels.values()];
+  }
+
+  create(panel: NewPanel, ttlMs: number): Promise<void> {
+    if (this.live().length >= this.limits.maxPanels) {
+      return Promise.reject(
+        new KernelError(
+          'PANEL_LIMIT_REACHED',
+          `this kernel holds its maximum of ${this.limits.maxPanels} panels (MAX_PANELS)`,
+        ),
+      );
+    }
+    if (this.panels.has(panel.id))
+      return Promise.reject(new Error(`a panel with id ${panel.id} exists already`));
+    this.panels.set(panel.id, this.entryOf(panel, 'mounting', Date.now() + ttlMs));
+    return Promise.resolve();
+  }
+
+  private entryOf(panel: NewPanel, phase: PanelPhase, expiresAt?: number): Entry {
+    return {
+      id: panel.id,
+      createdAt: panel.createdAt,
+      definition: panel.definition,
+      title: panel.title,
+      tools: panel.tools,
+      epoch: panel.epoch,
+      phase,
+      version: panel.version ?? 0,
+      entries: new Map(panel.state),
+      bytes: stateBytes(panel.state),
+      history: [],
+      historyBytes: 0,
+      ...(expiresAt === undefined ? {} : { expiresAt }),
+    };
+  }
+
+  admit(id: string): Promise<void> {
+    const entry = this.panels.get(id);
+    if (entry !== undefined) {
+      entry.phase = 'ready';
+      delete entry.expiresAt;
+      this.persist(entry);
+    }
+    return Promise.resolve();
+  }
+
+  discard(id: string): Promise<void> {
+    this.panels.delete(id);
+    return Promise.resolve();
+  }
+
+  get(id: string): Promise<StoredPanel | undefined> {
+    const entry = this.panels.get(id);
+    return Promise.resolve(
+      entry && {
+        id,
+        epoch: entry.epoch,
+        createdAt: entry.createdAt,
+        phase: entry.phase,
+        version: entry.version,
+        definition: entry.definition,
+      },
+    );
+  }
+
+  list(): Promise<PanelSummary[]> {
+    return Promise.resolve(
+      this.live()
+        .filter((entry) => entry.phase === 'ready')
+        .map(({ id, title, tools, version, createdAt }) => ({ id, title, tools, version, createdAt })),
+    );
+  }
+
+  count(): Promise<number> {
+    return Promise.resolve(this.live().length);
+  }
+
+  private snapshot(entry: Entry): StateSnapshot {
+    return {
+      version: entry.version,
+      epoch: entry.epoch,
+      entries: new Map(entry.entries),
+      bytes: entry.bytes,
+    };
+  }
+
+  readState(id: string, known?: StateSnapshot): Promise<StateRead | 'gone'> {
+    const entry = this.panels.get(id);
+    if (entry === undefined) return Promise.resolve('gone');
+    const unchanged = known !== undefined && known.version === entry.version && known.epoch === entry.epoch;
+    return Promise.resolve({ phase: entry.phase, state: unchanged ? undefined : this.snapshot(entry) });
+  }
+
+  lease(id: string, known: StateSnapshot | undefined): Promise<Lease | 'gone'> {
+    const entry = this.panels.get(id);
+    if (entry === undefined) return Promise.resolve('gone');
+    const fresh = known === undefined || known.version !== entry.version || known.epoch !== entry.epoch;
+    const lease: Lease = {
+      version: entry.version,
+      epoch: entry.epoch,
+      phase: entry.phase,
+      state: fresh ? this.snapshot(entry) : undefined,
+      commit: (write) => Promise.resolve(this.commit(id, write)),
+      release: () => Promise.resolve(),
+    };
+    return Promise.resolve(lease);
+  }
+
+  private commit(id: string, write: SegmentWrite): CommitResult {
+    const entry = this.panels.get(id);
+    if (entry === undefined) return { status: 'gone' };
+    if (write.mutations.length === 0) return { status: 'ok', version: entry.version, bytes: entry.bytes };
+    const final = new Map<string, string | undefined>();
+    for (const mutation of write.mutations) final.set(mutation.key, mutation.json);
+    let size = entry.bytes;
+    for (const [key, json] of final) {
+      const old = entry.entries.get(key);
+      if (old !== undefined) size -= entryBytes(key, old);
+      if (json !== undefined) size += entryBytes(key, json);
+    }
+    if (size > this.limits.maxStateBytes && size > entry.bytes) return { status: 'too_large', bytes: size };
+    for (const [key, json] of final) {
+      if (json === undefined) entry.entries.delete(key);
+      else entry.entries.set(key, json);
+    }
+    entry.bytes = size;
+    entry.version += 1;
+    const frame = `${write.patchPrefix}${entry.version}${write.patchSuffix}`;
+    entry.history.push(frame);
+    entry.historyBytes += Buffer.byteLength(frame);
+    while (
+      entry.history.length > 0 &&
+      (entry.history.length > this.limits.historyLength ||
+        (entry.historyBytes > this.limits.historyBytes && entry.history.length > 1))
+    ) {
+      entry.historyBytes -= Buffer.byteLength(entry.history.shift()!);
+    }
+    if (entry.phase !== 'mounting') this.persist(entry);
+    return { status: 'ok', version: entry.version, bytes: entry.bytes };
+  }
+
+  history(id: string, since: number, epoch: string): Promise<HistoryRead | 'gone'> {
+    const entry = this.panels.get(id);
+    if (entry === undefined) return Promise.resolve('gone');
+    const missing = entry.version - since;
+    if (epoch === entry.epoch && missing >= 0 && missing <= entry.history.length) {
+      return Promise.resolve({
+        kind: 'history',
+        version: entry.version,
+        epoch: entry.epoch,
+        frames: entry.history.slice(entry.history.length - missing),
+      });
+    }
+    return Promise.resolve({ kind: 'snapshot', state: this.snapshot(entry) });
+  }
+
+  beginDelete(id: string): Promise<boolean> {
+    const entry = this.panels.get(id);
+    if (entry?.phase !== 'ready') return Promise.resolve(false);
+    entry.phase = 'deleting';
+    return Promise.resolve(true);
+  }
+
+  async finishDelete(id: string): Promise<void> {
+    this.panels.delete(id);
+    await this.files.remove(id);
+  }
+
+  publish(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  subscribe(id: string, listener: FeedListener): Promise<() => void> {
+    let set = this.listeners.get(id);
+    if (set === undefined) {
+      set = new Set();
+      this.listeners.set(id, set);
+    }
+    set.add(listener);
+    const listeners = set;
+    return Promise.resolve(() => {
+      listeners.delete(listener);
+      if (listeners.size === 0 && this.listeners.get(id) === listeners) this.listeners.delete(id);
+    });
+  }
+
+  import(panel: NewPanel): Promise<boolean> {
+    if (this.panels.has(panel.id)) return Promise.resolve(false);
+    const entry = this.entryOf(panel, 'ready');
+    this.panels.set(panel.id, entry);
+    this.persist(entry);
+    return Promise.resolve(true);
+  }
+
+  private persist(entry: Entry): void {
+    this.files.save(entry.id, () =>
+      recordText({
+        id: entry.id,
+        createdAt: entry.createdAt,
+        epoch: entry.epoch,
+        version: entry.version,
+        definition: entry.definition,
+        state: entry.entries,
+        history: entry.history,
+      }),
+    );
+  }
+}

@@ -1,0 +1,237 @@
+// The Redis store's server-side scripts. Each state change is one script, so it is atomic: check,
+// apply, bump the version, append to the history, publish. Every key a script touches belongs to
+// one panel and carries its hash tag (`{<id>}`), so on Redis Cluster a script runs in one slot;
+// the index scripts touch only the index's own tag. Feed messages are `<kind>|<origin>|<version>|<frame>`.
+
+import { createHash } from 'node:crypto';
+
+export interface Script {
+  readonly name: string;
+  readonly source: string;
+  readonly sha: string;
+}
+
+function script(name: string, source: string): Script {
+  return { name, source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+/** KEYS meta, def, state; ARGV epoch, phase, createdAt, summary, definition, ttlMs, bytes, version, then key/json pairs. */
+export const CREATE = script(
+  'create',
+  `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'v', ARGV[8], 'e', ARGV[1], 'ph', ARGV[2], 'c', ARGV[3], 't', ARGV[4], 'b', ARGV[7], 'hb', 0)
+redis.call('SET', KEYS[2], ARGV[5])
+for i = 9, #ARGV, 2 do redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1]) end
+local ttl = tonumber(ARGV[6])
+if ttl > 0 then
+  for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ttl) end
+end
+return 1
+`,
+);
+
+/** KEYS meta, def, state, hist: the panel becomes ready and permanent. */
+export const FINALIZE = script(
+  'finalize',
+  `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'ph', 'ready')
+for i = 1, 4 do redis.call('PERSIST', KEYS[i]) end
+return 1
+`,
+);
+
+/** KEYS panels, pending; ARGV id, now, expiresAt, maxPanels. 1 when reserved, 0 when full. */
+export const RESERVE = script(
+  'reserve',
+  `
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[2])
+if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then return 1 end
+if redis.call('SCARD', KEYS[1]) + redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+return 1
+`,
+);
+
+/** KEYS panels, pending; ARGV id, listed ('1' adds it to the index, '0' only drops the reservation). */
+export const SETTLE = script(
+  'settle',
+  `
+redis.call('ZREM', KEYS[2], ARGV[1])
+if ARGV[2] == '1' then redis.call('SADD', KEYS[1], ARGV[1]) else redis.call('SREM', KEYS[1], ARGV[1]) end
+return 1
+`,
+);
+
+/** KEYS panels, pending: panels listed plus live reservations. */
+export const COUNT = script(
+  'count',
+  `
+local now = redis.call('TIME')
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now[1] * 1000 + math.floor(now[2] / 1000))
+return redis.call('SCARD', KEYS[1]) + redis.call('ZCARD', KEYS[2])
+`,
+);
+
+/**
+ * KEYS meta, state, lock; ARGV token, leaseMs, knownVersion, knownEpoch.
+ * {'gone'} | {'busy', pttl} | {'ok', version, epoch, phase, bytes[, entries]}.
+ */
+export const ACQUIRE = script(
+  'acquire',
+  `
+local m = redis.call('HMGET', KEYS[1], 'v', 'e', 'ph', 'b')
+if not m[1] then return {'gone'} end
+if not redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return {'busy', redis.call('PTTL', KEYS[3])}
+end
+if m[1] == ARGV[3] and m[2] == ARGV[4] then return {'ok', m[1], m[2], m[3], m[4]} end
+return {'ok', m[1], m[2], m[3], m[4], redis.call('HGETALL', KEYS[2])}
+`,
+);
+
+/** KEYS lock; ARGV token, leaseMs. */
+export const RENEW = script(
+  'renew',
+  `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`,
+);
+
+/** KEYS lock; ARGV token. */
+export const UNLOCK = script(
+  'unlock',
+  `
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+`,
+);
+
+/**
+ * KEYS meta, state, hist, lock; ARGV token, maxStateBytes, historyLength, historyBytes, origin,
+ * channel, patchPrefix, patchSuffix, eventCount, events..., then (op, key, json) triples with op
+ * 's' (set) or 'd' (delete). Later writes to a key win. Sizes are bytes of key + JSON + 4.
+ * {'ok', version, bytes} | {'too_large', bytes} | {'lost'} | {'gone'}.
+ */
+export const COMMIT = script(
+  'commit',
+  `
+if redis.call('GET', KEYS[4]) ~= ARGV[1] then return {'lost'} end
+local m = redis.call('HMGET', KEYS[1], 'v', 'b', 'hb')
+if not m[1] then
+  redis.call('DEL', KEYS[4])
+  return {'gone'}
+end
+local version, bytes, hbytes = tonumber(m[1]), tonumber(m[2]), tonumber(m[3])
+local events = tonumber(ARGV[9])
+local first = 10 + events
+local final, order = {}, {}
+for i = first, #ARGV, 3 do
+  local key = ARGV[i + 1]
+  if final[key] == nil then order[#order + 1] = key end
+  if ARGV[i] == 's' then final[key] = ARGV[i + 2] else final[key] = false end
+end
+local size = bytes
+for _, key in ipairs(order) do
+  local old = redis.call('HSTRLEN', KEYS[2], key)
+  if old > 0 or redis.call('HEXISTS', KEYS[2], key) == 1 then size = size - (#key + old + 4) end
+  if final[key] then size = size + #key + #final[key] + 4 end
+end
+if #order > 0 and size > tonumber(ARGV[2]) and size > bytes then
+  redis.call('DEL', KEYS[4])
+  return {'too_large', size}
+end
+local origin, channel = ARGV[5], ARGV[6]
+if #order > 0 then
+  for _, key in ipairs(order) do
+    if final[key] then redis.call('HSET', KEYS[2], key, final[key]) else redis.call('HDEL', KEYS[2], key) end
+  end
+  version = version + 1
+  local frame = ARGV[7] .. version .. ARGV[8]
+  redis.call('HSET', KEYS[1], 'v', version, 'b', size)
+  redis.call('RPUSH', KEYS[3], frame)
+  hbytes = hbytes + #frame
+  local limit, limitBytes = tonumber(ARGV[3]), tonumber(ARGV[4])
+  local length = redis.call('LLEN', KEYS[3])
+  while length > 0 and (length > limit or (hbytes > limitBytes and length > 1)) do
+    hbytes = hbytes - #redis.call('LPOP', KEYS[3])
+    length = length - 1
+  end
+  redis.call('HSET', KEYS[1], 'hb', hbytes)
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl > 0 then redis.call('PEXPIRE', KEYS[3], ttl) end
+  redis.call('SPUBLISH', channel, 'P|' .. origin .. '|' .. version .. '|' .. frame)
+end
+for i = 10, first - 1 do redis.call('SPUBLISH', channel, 'E|' .. origin .. '||' .. ARGV[i]) end
+redis.call('DEL', KEYS[4])
+return {'ok', version, size}
+`,
+);
+
+/**
+ * KEYS meta, state; ARGV knownVersion, knownEpoch.
+ * {} when gone | {version, epoch, phase, bytes[, entries]} (entries only when not the known ones).
+ */
+export const READ = script(
+  'read',
+  `
+local m = redis.call('HMGET', KEYS[1], 'v', 'e', 'ph', 'b')
+if not m[1] then return {} end
+if m[1] == ARGV[1] and m[2] == ARGV[2] then return {m[1], m[2], m[3], m[4]} end
+return {m[1], m[2], m[3], m[4], redis.call('HGETALL', KEYS[2])}
+`,
+);
+
+/**
+ * KEYS meta, hist, state; ARGV since, epoch.
+ * {'gone'} | {'history', version, epoch, frames} | {'snapshot', version, epoch, bytes, entries}.
+ */
+export const HISTORY = script(
+  'history',
+  `
+local m = redis.call('HMGET', KEYS[1], 'v', 'e', 'b')
+if not m[1] then return {'gone'} end
+local version, since = tonumber(m[1]), tonumber(ARGV[1])
+if m[2] == ARGV[2] and since <= version then
+  local missing = version - since
+  local length = redis.call('LLEN', KEYS[2])
+  if missing == 0 then return {'history', m[1], m[2], {}} end
+  if missing <= length then
+    return {'history', m[1], m[2], redis.call('LRANGE', KEYS[2], length - missing, -1)}
+  end
+end
+return {'snapshot', m[1], m[2], m[3], redis.call('HGETALL', KEYS[3])}
+`,
+);
+
+/** KEYS meta, def. {} when gone | {version, epoch, phase, createdAt, definition}. */
+export const GET = script(
+  'get',
+  `
+local m = redis.call('HMGET', KEYS[1], 'v', 'e', 'ph', 'c')
+if not m[1] then return {} end
+return {m[1], m[2], m[3], m[4], redis.call('GET', KEYS[2])}
+`,
+);
+
+/** KEYS meta. 1 when a ready panel is now deleting. */
+export const BEGIN_DELETE = script(
+  'begin-delete',
+  `
+if redis.call('HGET', KEYS[1], 'ph') ~= 'ready' then return 0 end
+redis.call('HSET', KEYS[1], 'ph', 'deleting')
+return 1
+`,
+);
+
+/** KEYS meta, def, state, hist, lock; ARGV channel, origin. */
+export const REMOVE = script(
+  'remove',
+  `
+local existed = redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+redis.call('SPUBLISH', ARGV[1], 'D|' .. ARGV[2] .. '||')
+return existed
+`,
+);

@@ -1,0 +1,476 @@
+// The Redis panel store: the distributed engine every kernel replica shares. Each state change is
+// one server-side script (redis-scripts.ts); a panel's lease is a key with an owner token and an
+// expiry that the holder renews while its segment runs, and that every commit checks (fencing),
+// so a kernel that stalls or dies can never write over a newer owner. Live fan-out is sharded
+// pub/sub on the panel's own channel.
+
+import type { Logger } from 'pino';
+import { KernelError } from '../errors.js';
+import { type RedisLink, type RedisReply } from './redis-link.js';
+import { type IndexKeys, indexKeys, panelKeys } from './redis-keys.js';
+import * as scripts from './redis-scripts.js';
+import {
+  type CommitResult,
+  type FeedListener,
+  type FeedMessage,
+  type HistoryRead,
+  type Lease,
+  LeaseTimeoutError,
+  type NewPanel,
+  type PanelPhase,
+  type PanelStore,
+  type PanelSummary,
+  type SegmentWrite,
+  type StateEntries,
+  type StateRead,
+  type StateSnapshot,
+  type StoreLimits,
+  type StoredPanel,
+  stateBytes,
+} from './types.js';
+
+export interface RedisStoreOptions {
+  readonly prefix: string;
+  readonly limits: StoreLimits;
+  readonly origin: string;
+  /** How long a lease lasts unless renewed; the holder renews it every third of that. */
+  readonly leaseMs: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function entriesOf(flat: RedisReply | undefined): StateEntries {
+  const entries: StateEntries = new Map();
+  if (!Array.isArray(flat)) return entries;
+  for (let i = 0; i + 1 < flat.length; i += 2) entries.set(String(flat[i]), String(flat[i + 1]));
+  return entries;
+}
+
+function list(reply: RedisReply): RedisReply[] {
+  return Array.isArray(reply) ? reply : [];
+}
+
+/** `P|origin|version|frame`, `E|origin||frame`, `D|origin||`. */
+export function parseFeedMessage(text: string): FeedMessage | undefined {
+  const first = text.indexOf('|');
+  const second = text.indexOf('|', first + 1);
+  const third = text.indexOf('|', second + 1);
+  if (first !== 1 || second < 0 || third < 0) return undefined;
+  const origin = text.slice(2, second);
+  switch (text[0]) {
+    case 'P':
+      return {
+        kind: 'patch',
+        origin,
+        version: Number(text.slice(second + 1, third)),
+        frame: text.slice(third + 1),
+      };
+    case 'E':
+      return { kind: 'event', origin, frame: text.slice(third + 1) };
+    case 'D':
+      return { kind: 'deleted', origin };
+    default:
+      return undefined;
+  }
+}
+
+export class RedisStore implements PanelStore {
+  readonly kind = 'redis' as const;
+  private readonly index: IndexKeys;
+  private readonly channels = new Map<
+    string,
+    { listeners: Set<FeedListener>; handler: (text: string) => void }
+  >();
+  private tokens = 0;
+
+  constructor(
+    private readonly link: RedisLink,
+    private readonly options: RedisStoreOptions,
+    private readonly logger: Logger,
+  ) {
+    this.index = indexKeys(options.prefix);
+  }
+
+  get available(): boolean {
+    return this.link.available;
+  }
+
+  get origin(): string {
+    return this.options.origin;
+  }
+
+  async start(): Promise<void> {
+    await this.link.connect();
+    await this.checkEvictionPolicy();
+  }
+
+  close(): Promise<void> {
+    return this.link.close();
+  }
+
+  onReconnect(listener: () => void): void {
+    this.link.onReconnect(listener);
+  }
+
+  private keys(id: string) {
+    return panelKeys(this.options.prefix, id);
+  }
+
+  /** Evicted keys would silently lose panels: only `noeviction` is accepted. */
+  private async checkEvictionPolicy(): Promise<void> {
+    let policy: string | undefined;
+    try {
+      const reply = list(await this.link.command(this.index.panels, ['CONFIG', 'GET', 'maxmemory-policy']));
+      policy = reply.length >= 2 ? String(reply[1]) : undefined;
+    } catch (error) {
+      this.logger.warn(
+        { err: error },
+        'cannot read the store\'s maxmemory-policy (CONFIG GET refused): make sure it is "noeviction", or Redis may evict panels under memory pressure',
+      );
+      return;
+    }
+    if (policy !== undefined && policy !== 'noeviction') {
+      throw new KernelError(
+        'STORE_UNAVAILABLE',
+        `the panel store's maxmemory-policy is "${policy}"; it must be "noeviction" (an evicting Redis silently loses panels): set it with CONFIG SET maxmemory-policy noeviction or in redis.conf`,
+      );
+    }
+  }
+
+  async create(panel: NewPanel, ttlMs: number): Promise<void> {
+    const now = Date.now();
+    const reserved = await this.link.run(
+      scripts.RESERVE,
+      [this.index.panels, this.index.pending],
+      [panel.id, now, now + ttlMs, this.options.limits.maxPanels],
+    );
+    if (reserved !== 1) {
+      throw new KernelError(
+        'PANEL_LIMIT_REACHED',
+        `the panel store holds its maximum of ${this.options.limits.maxPanels} panels (MAX_PANELS, counted across every kernel)`,
+      );
+    }
+    const written = await this.write(panel, 'mounting', ttlMs);
+    if (!written) {
+      await this.settle(panel.id, false);
+      throw new Error(`a panel with id ${panel.id} exists already`);
+    }
+  }
+
+  private async write(panel: NewPanel, phase: PanelPhase, ttlMs: number): Promise<boolean> {
+    const keys = this.keys(panel.id);
+    const pairs: string[] = [];
+    for (const [key, json] of panel.state) pairs.push(key, json);
+    const reply = await this.link.run(
+      scripts.CREATE,
+      [keys.meta, keys.definition, keys.state],
+      [
+        panel.epoch,
+        phase,
+        panel.createdAt,
+        JSON.stringify({ title: panel.title, tools: panel.tools }),
+        panel.definition,
+        ttlMs,
+        stateBytes(panel.state),
+        panel.version ?? 0,
+        ...pairs,
+      ],
+    );
+    return reply === 1;
+  }
+
+  private async settle(id: string, listed: boolean): Promise<void> {
+    await this.link.run(scripts.SETTLE, [this.index.panels, this.index.pending], [id, listed ? '1' : '0']);
+  }
+
+  async admit(id: string): Promise<void> {
+    await this.settle(id, true);
+    const keys = this.keys(id);
+    await this.link.run(scripts.FINALIZE, [keys.meta, keys.definition, keys.state, keys.history], []);
+  }
+
+  async discard(id: string): Promise<void> {
+    await this.remove(id);
+    await this.settle(id, false);
+  }
+
+  async get(id: string): Promise<StoredPanel | undefined> {
+    const keys = this.keys(id);
+    const reply = list(await this.link.run(scripts.GET, [keys.meta, keys.definition], []));
+    if (reply.length < 5) return undefined;
+    return {
+      id,
+      version: Number(reply[0]),
+      epoch: String(reply[1]),
+      phase: String(reply[2]) as PanelPhase,
+      createdAt: String(reply[3]),
+      definition: String(reply[4]),
+    };
+  }
+
+  async list(): Promise<PanelSummary[]> {
+    const ids = list(await this.link.command(this.index.panels, ['SMEMBERS', this.index.panels])).map(String);
+    const rows = await Promise.all(
+      ids.map((id) =>
+        this.link.command(this.keys(id).meta, ['HMGET', this.keys(id).meta, 'v', 'c', 't', 'ph']),
+      ),
+    );
+    const summaries: PanelSummary[] = [];
+    const dangling: string[] = [];
+    rows.forEach((row, i) => {
+      const [version, createdAt, summary, phase] = list(row);
+      const id = ids[i]!;
+      if (version === null || version === undefined) {
+        dangling.push(id);
+        return;
+      }
+      if (phase !== 'ready') return;
+      const { title, tools } = JSON.parse(String(summary)) as { title: string; tools: string[] };
+      summaries.push({ id, title, tools, version: Number(version), createdAt: String(createdAt) });
+    });
+    // Listed ids whose panel expired (a kernel died between listing and finishing a create).
+    if (dangling.length > 0) {
+      await this.link.command(this.index.panels, ['SREM', this.index.panels, ...dangling]).catch(() => {});
+    }
+    return summaries.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  }
+
+  async count(): Promise<number> {
+    return Number(await this.link.run(scripts.COUNT, [this.index.panels, this.index.pending], []));
+  }
+
+  async readState(id: string, known?: StateSnapshot): Promise<StateRead | 'gone'> {
+    const keys = this.keys(id);
+    const reply = list(
+      await this.link.run(scripts.READ, [keys.meta, keys.state], [known?.version ?? -1, known?.epoch ?? '']),
+    );
+    if (reply.length < 4) return 'gone';
+    const phase = String(reply[2]) as PanelPhase;
+    if (reply.length === 4) return { phase, state: undefined };
+    return {
+      phase,
+      state: {
+        version: Number(reply[0]),
+        epoch: String(reply[1]),
+        bytes: Number(reply[3]),
+        entries: entriesOf(reply[4]),
+      },
+    };
+  }
+
+  async lease(id: string, known: StateSnapshot | undefined, deadline: number): Promise<Lease | 'gone'> {
+    const keys = this.keys(id);
+    this.tokens += 1;
+    const token = `${this.options.origin}:${this.tokens}`;
+    let backoff = 1;
+    for (;;) {
+      const reply = list(
+        await this.link.run(
+          scripts.ACQUIRE,
+          [keys.meta, keys.state, keys.lock],
+          [token, this.options.leaseMs, known?.version ?? -1, known?.epoch ?? ''],
+        ),
+      );
+      if (reply[0] === 'gone') return 'gone';
+      if (reply[0] === 'ok') {
+        const version = Number(reply[1]);
+        const epoch = String(reply[2]);
+        const state =
+          reply.length > 5
+            ? { version, epoch, bytes: Number(reply[4]), entries: entriesOf(reply[5]) }
+            : undefined;
+        return new RedisLease(
+          this.link,
+          this.options,
+          keys,
+          token,
+          version,
+          epoch,
+          String(reply[3]) as PanelPhase,
+          state,
+        );
+      }
+      // Busy: another kernel holds the panel for one segment. Poll soon, backing off a little.
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new LeaseTimeoutError();
+      const holderLeft = Math.max(1, Number(reply[1]));
+      await sleep(Math.min(backoff, holderLeft, remaining));
+      backoff = Math.min(backoff * 2, 16);
+    }
+  }
+
+  async history(id: string, since: number, epoch: string): Promise<HistoryRead | 'gone'> {
+    const keys = this.keys(id);
+    const reply = list(
+      await this.link.run(scripts.HISTORY, [keys.meta, keys.history, keys.state], [since, epoch]),
+    );
+    if (reply[0] === 'history') {
+      return {
+        kind: 'history',
+        version: Number(reply[1]),
+        epoch: String(reply[2]),
+        frames: list(reply[3] ?? []).map(String),
+      };
+    }
+    if (reply[0] === 'snapshot') {
+      return {
+        kind: 'snapshot',
+        state: {
+          version: Number(reply[1]),
+          epoch: String(reply[2]),
+          bytes: Number(reply[3]),
+          entries: entriesOf(reply[4]),
+        },
+      };
+    }
+    return 'gone';
+  }
+
+  async beginDelete(id: string): Promise<boolean> {
+    return (await this.link.run(scripts.BEGIN_DELETE, [this.keys(id).meta], [])) === 1;
+  }
+
+  async finishDelete(id: string): Promise<void> {
+    await this.remove(id);
+    await this.settle(id, false);
+  }
+
+  private async remove(id: string): Promise<void> {
+    const keys = this.keys(id);
+    await this.link.run(
+      scripts.REMOVE,
+      [keys.meta, keys.definition, keys.state, keys.history, keys.lock],
+      [keys.channel, this.options.origin],
+    );
+  }
+
+  async publish(id: string, frame: string): Promise<void> {
+    const { channel } = this.keys(id);
+    await this.link.command(channel, ['SPUBLISH', channel, `E|${this.options.origin}||${frame}`]);
+  }
+
+  async subscribe(id: string, listener: FeedListener): Promise<() => void> {
+    const { channel } = this.keys(id);
+    let entry = this.channels.get(channel);
+    if (entry === undefined) {
+      const listeners = new Set<FeedListener>();
+      const handler = (text: string): void => {
+        const message = parseFeedMessage(text);
+        if (message === undefined) return;
+        for (const each of listeners) each(message);
+      };
+      entry = { listeners, handler };
+      this.channels.set(channel, entry);
+      entry.listeners.add(listener);
+      try {
+        await this.link.subscribe(channel, handler);
+      } catch (error) {
+        this.channels.delete(channel);
+        throw error;
+      }
+    } else {
+      entry.listeners.add(listener);
+    }
+    const subscribed = entry;
+    return () => {
+      subscribed.listeners.delete(listener);
+      if (subscribed.listeners.size === 0 && this.channels.get(channel) === subscribed) {
+        this.channels.delete(channel);
+        void this.link.unsubscribe(channel, subscribed.handler);
+      }
+    };
+  }
+
+  async import(panel: NewPanel): Promise<boolean> {
+    const now = Date.now();
+    const reserved = await this.link.run(
+      scripts.RESERVE,
+      [this.index.panels, this.index.pending],
+      [panel.id, now, now + 60_000, this.options.limits.maxPanels],
+    );
+    if (reserved !== 1) {
+      throw new KernelError(
+        'PANEL_LIMIT_REACHED',
+        `MAX_PANELS (${this.options.limits.maxPanels}) reached while importing`,
+      );
+    }
+    const written = await this.write(panel, 'ready', 0);
+    await this.settle(panel.id, true);
+    return written;
+  }
+}
+
+class RedisLease implements Lease {
+  private readonly renewal: NodeJS.Timeout;
+  private done = false;
+
+  constructor(
+    private readonly link: RedisLink,
+    private readonly options: RedisStoreOptions,
+    private readonly keys: ReturnType<typeof panelKeys>,
+    private readonly token: string,
+    readonly version: number,
+    readonly epoch: string,
+    readonly phase: PanelPhase,
+    readonly state: StateSnapshot | undefined,
+  ) {
+    // A segment may wait for a bridge thread; keep the lease while it does. A kernel that dies
+    // stops renewing and the lease lapses after leaseMs.
+    this.renewal = setInterval(
+      () => {
+        void this.link.run(scripts.RENEW, [keys.lock], [token, options.leaseMs]).catch(() => {});
+      },
+      Math.max(100, Math.floor(options.leaseMs / 3)),
+    );
+    this.renewal.unref();
+  }
+
+  async commit(write: SegmentWrite): Promise<CommitResult> {
+    this.finish();
+    const { limits } = this.options;
+    const args: (string | number)[] = [
+      this.token,
+      limits.maxStateBytes,
+      limits.historyLength,
+      limits.historyBytes,
+      this.options.origin,
+      this.keys.channel,
+      write.patchPrefix,
+      write.patchSuffix,
+      write.eventFrames.length,
+      ...write.eventFrames,
+    ];
+    for (const mutation of write.mutations) {
+      if (mutation.json === undefined) args.push('d', mutation.key, '');
+      else args.push('s', mutation.key, mutation.json);
+    }
+    const reply = list(
+      await this.link.run(
+        scripts.COMMIT,
+        [this.keys.meta, this.keys.state, this.keys.history, this.keys.lock],
+        args,
+      ),
+    );
+    switch (reply[0]) {
+      case 'ok':
+        return { status: 'ok', version: Number(reply[1]), bytes: Number(reply[2]) };
+      case 'too_large':
+        return { status: 'too_large', bytes: Number(reply[1]) };
+      case 'gone':
+        return { status: 'gone' };
+      default:
+        return { status: 'lost' };
+    }
+  }
+
+  async release(): Promise<void> {
+    this.finish();
+    await this.link.run(scripts.UNLOCK, [this.keys.lock], [this.token]).catch(() => {});
+  }
+
+  private finish(): void {
+    if (this.done) throw new Error('the lease was already committed or released');
+    this.done = true;
+    clearInterval(this.renewal);
+  }
+}

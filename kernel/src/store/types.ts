@@ -1,0 +1,189 @@
+// The panel store: where panel definitions, state, version and PATCH history live, shared by
+// every kernel that uses the same store. The registry, executor and WebSocket code talk to this
+// interface only; embedded.ts and redis.ts implement it (docs/kernel.md, "Panel store").
+//
+// State travels as the JSON text of each top-level key and is never parsed on the way through:
+// the store keeps it, the kernel caches it, and the sandbox reads it on its own thread.
+
+export type StoreKind = 'embedded' | 'redis';
+
+/** Where a panel is in its life: mounting (created, not yet listed), ready, deleting. */
+export type PanelPhase = 'mounting' | 'ready' | 'deleting';
+
+/** The JSON text of each top-level key of a panel's state. */
+export type StateEntries = Map<string, string>;
+
+/** The bytes one key takes in the state's size accounting (MAX_STATE_BYTES). */
+export function entryBytes(key: string, json: string): number {
+  return Buffer.byteLength(key) + Buffer.byteLength(json) + 4;
+}
+
+export function stateBytes(entries: ReadonlyMap<string, string>): number {
+  let total = 0;
+  for (const [key, json] of entries) total += entryBytes(key, json);
+  return total;
+}
+
+/** A panel's state at one version. `epoch` names the panel's history (see history()). */
+export interface StateSnapshot {
+  readonly version: number;
+  readonly epoch: string;
+  readonly entries: StateEntries;
+  readonly bytes: number;
+}
+
+/** What a store keeps of a panel besides its state. */
+export interface StoredPanel {
+  readonly id: string;
+  readonly epoch: string;
+  readonly createdAt: string;
+  readonly phase: PanelPhase;
+  readonly version: number;
+  /** The definition as it was accepted, as JSON text. */
+  readonly definition: string;
+}
+
+export interface PanelSummary {
+  readonly id: string;
+  readonly title: string;
+  readonly tools: readonly string[];
+  readonly version: number;
+  readonly createdAt: string;
+}
+
+export interface NewPanel {
+  readonly id: string;
+  /** Names this panel's history; a new one for every panel (and every import). */
+  readonly epoch: string;
+  readonly definition: string;
+  readonly title: string;
+  readonly tools: readonly string[];
+  readonly state: StateEntries;
+  readonly createdAt: string;
+  /** Imports keep their version; new panels start at 0. */
+  readonly version?: number;
+}
+
+/** One state mutation as the store applies it: `json` undefined deletes the key. */
+export interface StoredMutation {
+  readonly key: string;
+  readonly json?: string;
+}
+
+/**
+ * One segment's writes. The PATCH frame is `patchPrefix + version + patchSuffix` (the version is
+ * assigned by the store); event frames are complete. Frames are what WebSocket clients receive.
+ */
+export interface SegmentWrite {
+  readonly mutations: readonly StoredMutation[];
+  readonly patchPrefix: string;
+  readonly patchSuffix: string;
+  readonly eventFrames: readonly string[];
+}
+
+export type CommitResult =
+  | { readonly status: 'ok'; readonly version: number; readonly bytes: number }
+  /** The state would grow beyond MAX_STATE_BYTES: nothing was applied. */
+  | { readonly status: 'too_large'; readonly bytes: number }
+  /** The lease expired before the commit (another kernel may hold the panel now). */
+  | { readonly status: 'lost' }
+  | { readonly status: 'gone' };
+
+/**
+ * Exclusive use of one panel for one segment, across every kernel of the store. `state` is the
+ * panel's latest state (undefined when it equals the `known` snapshot passed to lease()).
+ */
+export interface Lease {
+  readonly version: number;
+  readonly epoch: string;
+  readonly phase: PanelPhase;
+  readonly state: StateSnapshot | undefined;
+  /** Applies the writes atomically, appends the PATCH to the history, publishes, releases. */
+  commit(write: SegmentWrite): Promise<CommitResult>;
+  /** Releases without writing. */
+  release(): Promise<void>;
+}
+
+export interface StateRead {
+  readonly phase: PanelPhase;
+  readonly state: StateSnapshot | undefined;
+}
+
+export type HistoryRead =
+  /** `frames` are the PATCH frames after `since`, in order, up to `version`. */
+  | { readonly kind: 'history'; readonly version: number; readonly epoch: string; readonly frames: string[] }
+  /** The history does not reach back to `since` (or the epoch differs): the whole state. */
+  | { readonly kind: 'snapshot'; readonly state: StateSnapshot };
+
+/** What arrives on a panel's live feed. `origin` is the publishing kernel's instance id. */
+export type FeedMessage =
+  | { readonly kind: 'patch'; readonly origin: string; readonly version: number; readonly frame: string }
+  | { readonly kind: 'event'; readonly origin: string; readonly frame: string }
+  | { readonly kind: 'deleted'; readonly origin: string };
+
+export type FeedListener = (message: FeedMessage) => void;
+
+export interface StoreLimits {
+  readonly maxPanels: number;
+  readonly maxStateBytes: number;
+  readonly historyLength: number;
+  readonly historyBytes: number;
+}
+
+export interface PanelStore {
+  readonly kind: StoreKind;
+  /** False while the store cannot be reached; requests that need it fail fast meanwhile. */
+  readonly available: boolean;
+  /** This kernel's instance id, carried by what it publishes. */
+  readonly origin: string;
+  start(): Promise<void>;
+  close(): Promise<void>;
+
+  /**
+   * Reserves a place (MAX_PANELS, fleet-wide) and writes the panel in phase `mounting`; it is
+   * neither listed nor served until admit(). A reservation not admitted within `ttlMs` lapses.
+   */
+  create(panel: NewPanel, ttlMs: number): Promise<void>;
+  /** Lists the panel and makes it servable (phase ready). */
+  admit(id: string): Promise<void>;
+  /** Removes a panel that was never admitted. */
+  discard(id: string): Promise<void>;
+
+  /** The panel, in any phase; undefined when it does not exist. */
+  get(id: string): Promise<StoredPanel | undefined>;
+  list(): Promise<PanelSummary[]>;
+  count(): Promise<number>;
+
+  /** The panel's phase and latest state (`state` undefined when it equals `known`). */
+  readState(id: string, known?: StateSnapshot): Promise<StateRead | 'gone'>;
+  /**
+   * Waits (until `deadline`, a Date.now() value) for exclusive use of the panel across kernels.
+   * In-process exclusion is the caller's (panels/gate.ts).
+   */
+  lease(id: string, known: StateSnapshot | undefined, deadline: number): Promise<Lease | 'gone'>;
+  /** The PATCH frames after `since` when the history of `epoch` still holds them. */
+  history(id: string, since: number, epoch: string): Promise<HistoryRead | 'gone'>;
+
+  /** Marks a ready panel as deleting (no longer served); false when there is no such panel. */
+  beginDelete(id: string): Promise<boolean>;
+  /** Removes everything of the panel and tells every kernel (a `deleted` feed message). */
+  finishDelete(id: string): Promise<void>;
+
+  /** Publishes an ephemeral frame (EVENT, PROGRESS) to every kernel's subscribers. */
+  publish(id: string, frame: string): Promise<void>;
+  /** Listens to the panel's live feed; resolves once listening. Returns the unsubscribe. */
+  subscribe(id: string, listener: FeedListener): Promise<() => void>;
+  /** Called after the store comes back from an outage: live messages may have been missed. */
+  onReconnect(listener: () => void): void;
+
+  /** Writes a panel found in an embedded store's files, unless one with its id exists. */
+  import(panel: NewPanel): Promise<boolean>;
+}
+
+/** The wall-clock deadline passed while waiting for a panel. */
+export class LeaseTimeoutError extends Error {
+  constructor() {
+    super('the execution deadline passed while waiting for the panel');
+    this.name = 'LeaseTimeoutError';
+  }
+}
