@@ -180,6 +180,7 @@ export class PanelRegistry {
       throw error;
     }
     this.admit(panel);
+    if (this.lastCount !== undefined) this.lastCount += 1;
     return mount === undefined ? { panel } : { panel, mount };
   }
 
@@ -201,6 +202,7 @@ export class PanelRegistry {
     }
     await this.store.finishDelete(id);
     this.evict(id);
+    if (this.lastCount !== undefined) this.lastCount = Math.max(0, this.lastCount - 1);
     return unmount === undefined ? { id } : { id, unmount };
   }
 

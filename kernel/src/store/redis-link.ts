@@ -131,6 +131,8 @@ export class RedisLink {
 
   async close(): Promise<void> {
     this.connected = false;
+    this.everConnected = false; // what follows is no outage
+
     const clients = this.subscriber === this.commands ? [this.commands] : [this.commands, this.subscriber];
     await Promise.all(clients.map((client) => client.close().catch(() => client.destroy())));
   }
