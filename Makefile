@@ -29,7 +29,7 @@ help: ## List the targets, one line each
 	  /^[a-zA-Z0-9_.-]+:.*## / { printf "  %-18s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 .PHONY: deps
-deps: deps-node deps-rust deps-guest ## Install build and test dependencies (apt, npm, cargo); skips what is there
+deps: deps-node deps-rust deps-guest deps-redis ## Install build and test dependencies (apt, npm, cargo); skips what is there
 
 .PHONY: build
 build: build-bridge build-kernel build-operator ## Build the native bridge, the kernel and the operator

@@ -13,9 +13,13 @@ $(KERNEL_STAMP): $(KERNEL_SRC) kernel/package.json kernel/tsconfig.json kernel/t
 	npm run build --silent -w @nexus/kernel
 	@touch $@
 
+.PHONY: deps-redis
+deps-redis: ## Debian's redis-server and redis-cli (the tests start their own servers on 127.0.0.1)
+	@$(APT_INSTALL) redis-server redis-tools
+
 .PHONY: test-kernel
-test-kernel: build-bridge build-kernel ## jest: units, then HTTP and WebSocket against real kernels and the real bridge
-	@echo "==> kernel: jest (units and integration; the integration suites start kernels on 127.0.0.1)"
+test-kernel: deps-redis build-bridge build-kernel ## jest: units, then HTTP and WebSocket against real kernels, the real bridge and real Redis servers
+	@echo "==> kernel: jest (units and integration; the integration suites start kernels and Redis on 127.0.0.1)"
 	cd kernel && node --experimental-vm-modules ../node_modules/jest/bin/jest.js --ci
 
 $(KERNEL_BENCH_STAMP): $(KERNEL_BENCH_SRC) kernel/bench/tsconfig.json kernel/bench/tsconfig.build.json
