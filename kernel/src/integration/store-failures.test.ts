@@ -30,7 +30,9 @@ async function eventually<T>(
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = await probe().catch(() => undefined);
+    const value = await Promise.resolve()
+      .then(probe)
+      .catch(() => undefined);
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -94,7 +96,7 @@ describe.each([
     expect(await socket.next((m) => m.type === 'PATCH' && m.version === 4, 10_000)).toMatchObject({
       mutations: [{ key: 'count', value: 4 }],
     });
-    expect((socket.messages.find((m) => m.type === 'ERROR') as Body | undefined)?.code).toBeUndefined();
+    expect(socket.messages.find((m) => m.type === 'ERROR')).toBeUndefined();
     socket.close();
   });
 });
@@ -146,7 +148,7 @@ describe('a fleet on Redis (standalone) when connections and kernels fail', () =
       await socket.ofType('CONNECTED');
       await redis.cli('CLIENT', 'KILL', 'TYPE', 'pubsub');
       for (let i = 0; i < 5; i += 1) await postJson(`${a.url}/panels/${id}/trigger/increment`, { by: 1 });
-      const patches = await eventually('all five PATCHes', async () => {
+      const patches = await eventually('all five PATCHes', () => {
         const seen = socket.messages.filter((m) => m.type === 'PATCH');
         return seen.length >= 5 ? seen : undefined;
       });
@@ -176,7 +178,7 @@ describe('a fleet on Redis (standalone) when connections and kernels fail', () =
     const client = await TestSocket.open(`${a.wsUrl}/panels/${id}/ws`);
     const hello = await client.ofType('CONNECTED');
     const running = [1, 2, 3].map(() => postJson(`${a.url}/panels/${id}/trigger/work`, {}));
-    await eventually('three parked handlers', async () => (releases.length === 3 ? true : undefined));
+    await eventually('three parked handlers', () => (releases.length === 3 ? true : undefined));
     const seen = await client.next((m) => m.type === 'PATCH' && m.version === 3);
     a.process.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -217,9 +219,7 @@ describe('a fleet on Redis (standalone) when connections and kernels fail', () =
         () => {},
       ),
     );
-    await eventually('some acknowledged increments', async () =>
-      acknowledged.length >= 10 ? true : undefined,
-    );
+    await eventually('some acknowledged increments', () => (acknowledged.length >= 10 ? true : undefined));
     a.process.kill('SIGKILL');
     await Promise.all(burst);
     await a.exited;
