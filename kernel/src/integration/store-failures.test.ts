@@ -25,7 +25,7 @@ async function getJson(url: string): Promise<{ status: number; body: Body }> {
 
 async function eventually<T>(
   what: string,
-  probe: () => Promise<T | undefined>,
+  probe: () => T | undefined | Promise<T | undefined>,
   timeoutMs = 20_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -148,7 +148,7 @@ describe('a fleet on Redis (standalone) when connections and kernels fail', () =
       await socket.ofType('CONNECTED');
       await redis.cli('CLIENT', 'KILL', 'TYPE', 'pubsub');
       for (let i = 0; i < 5; i += 1) await postJson(`${a.url}/panels/${id}/trigger/increment`, { by: 1 });
-      const patches = await eventually('all five PATCHes', () => {
+      const patches = await eventually<Body[]>('all five PATCHes', () => {
         const seen = socket.messages.filter((m) => m.type === 'PATCH');
         return seen.length >= 5 ? seen : undefined;
       });
