@@ -34,7 +34,7 @@ export async function syncChildren(
       if (want) {
         // A created-once object (the store Secret) is made before the pass builds anything else.
         now[key] = CHILDREN[key].write === 'apply' ? await ensure(ctx, key, want, live, changes) : live;
-      } else if (live) {
+      } else if (live && !live.metadata?.deletionTimestamp) {
         await remove(ctx, key, live, changes);
       }
     }),

@@ -50,3 +50,16 @@ describe('applyReason', () => {
     expect(firstDifference(comparable(desired), comparable(desired))).toBeUndefined();
   });
 });
+
+describe('isSubset and renamed fields', () => {
+  it("matches client-node's _from against a watched object's from", () => {
+    const desired = { spec: { ingress: [{ _from: [{ podSelector: {} }], ports: [{ port: 6379 }] }] } };
+    expect(
+      isSubset(desired, { spec: { ingress: [{ from: [{ podSelector: {} }], ports: [{ port: 6379 }] }] } }),
+    ).toBe(true);
+    expect(
+      isSubset(desired, { spec: { ingress: [{ _from: [{ podSelector: {} }], ports: [{ port: 6379 }] }] } }),
+    ).toBe(true);
+    expect(isSubset(desired, { spec: { ingress: [{ from: [], ports: [{ port: 6379 }] }] } })).toBe(false);
+  });
+});

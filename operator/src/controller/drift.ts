@@ -20,8 +20,18 @@ export function isSubset(desired: unknown, live: unknown): boolean {
   if (live === null || typeof live !== 'object' || Array.isArray(live)) return false;
   const liveRecord = live as Record<string, unknown>;
   return Object.entries(desired as Record<string, unknown>).every(([key, value]) =>
-    isSubset(value, liveRecord[key]),
+    isSubset(value, liveField(liveRecord, key)),
   );
+}
+
+/**
+ * A field of a live object. client-node's models rename fields that are reserved words (a
+ * NetworkPolicy rule's `from` is `_from`); objects that reach the cache through a watch keep the
+ * wire name, those from a list the model's.
+ */
+function liveField(live: Record<string, unknown>, key: string): unknown {
+  if (key in live || !key.startsWith('_')) return live[key];
+  return live[key.slice(1)];
 }
 
 export type ApplyReason = 'create' | 'update' | 'repair' | 'none';
@@ -65,7 +75,11 @@ export function firstDifference(desired: unknown, live: unknown, path = ''): str
       }
     } else {
       for (const [key, value] of Object.entries(desired as Record<string, unknown>)) {
-        const found = firstDifference(value, (live as Record<string, unknown>)[key], `${path}.${key}`);
+        const found = firstDifference(
+          value,
+          liveField(live as Record<string, unknown>, key),
+          `${path}.${key}`,
+        );
         if (found) return found;
       }
     }

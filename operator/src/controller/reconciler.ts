@@ -4,8 +4,9 @@ import { childName, type Children } from '../api/children.js';
 import { ConditionType, Reason, findCondition, mergeConditions } from '../api/conditions.js';
 import { resolveSpec, type DefaultImages, type ResolvedSpec } from '../api/defaults.js';
 import { splitKey } from '../api/keys.js';
-import type { MemoryBudgetStatus, NexusRuntime, StoreStatus } from '../api/types.js';
+import type { MemoryBudgetStatus, NexusRuntime, NexusRuntimeStatus, StoreStatus } from '../api/types.js';
 import { KERNEL_ROWS, buildDesiredState, keepAsObserved } from '../builders/desired.js';
+import { canonicalJson } from '../builders/hash.js';
 import type { RuntimePlan } from '../builders/plan.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -57,6 +58,13 @@ interface PassResult {
 export class Reconciler {
   private readonly now: () => Date;
   private readonly store: StoreResolver;
+  /**
+   * Statuses written that the cache has not shown yet, by key: the runtime's uid, the status the cache held
+   * when we wrote, and what we wrote. A pass that still finds the old status in the cache uses ours,
+   * so that it neither writes it again nor records its transitions twice. An entry goes as soon as
+   * the cache shows anything else.
+   */
+  private readonly unseen = new Map<string, { uid: string; before: string; after: NexusRuntimeStatus }>();
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -67,15 +75,24 @@ export class Reconciler {
     const { namespace, name } = splitKey(key);
     const runtime = this.deps.cache.runtime(namespace, name);
     // Gone or going: the owner references let the garbage collector remove the children.
-    if (!runtime?.metadata.uid || runtime.metadata.deletionTimestamp) return {};
+    if (!runtime?.metadata.uid || runtime.metadata.deletionTimestamp) {
+      this.unseen.delete(key);
+      return {};
+    }
+    const uid = runtime.metadata.uid;
+    const cached = canonicalJson(runtime.status ?? {});
+    const written = this.unseen.get(key);
+    const stale = written?.uid === uid && written.before === cached;
+    if (written && !stale) this.unseen.delete(key);
+    const current: NexusRuntime = stale ? { ...runtime, status: written.after } : runtime;
     const log = this.deps.log.child({ runtime: key });
     const spec = resolveSpec(runtime.spec, this.deps.images);
     const observed = gatherChildren(this.deps.cache, namespace, name);
     const changes = new ChangeLog();
 
-    const pass = await this.pass(runtime, spec, observed, changes, log);
+    const pass = await this.pass(current, spec, observed, changes, log);
 
-    const previous = runtime.status?.conditions;
+    const previous = current.status?.conditions;
     const store = decideStoreReady({
       mode: spec.store.mode,
       statefulSet: pass.now.storeStatefulSet,
@@ -106,9 +123,10 @@ export class Reconciler {
     // One event per kind of change and pass, not one per object: 500 runtimes stay 500 events.
     for (const [reason, message] of changes.summaries())
       this.deps.events.record(runtime, 'Normal', reason, message);
-    recordTransitions(this.deps.events, runtime, spec, decided);
-    if (!sameStatus(runtime.status, status)) {
+    recordTransitions(this.deps.events, current, spec, decided);
+    if (!sameStatus(current.status, status)) {
       await this.deps.writer.applyStatus(name, namespace, status);
+      this.unseen.set(key, { uid, before: cached, after: status });
       log.debug('status written');
     }
     if (pass.applyError) throw pass.applyError;

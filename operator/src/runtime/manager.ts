@@ -2,15 +2,23 @@
 // health server, started in order and stopped in the reverse one. main.ts only builds its parts.
 import type { Server } from 'node:http';
 import type { Logger } from '../log.js';
-import type { OperatorCaches } from './caches.js';
 import { startHealthServer } from './health.js';
 import type { LeaderElector } from './leader.js';
 import type { OperatorMetrics } from './metrics.js';
 import type { WorkQueue } from './queue.js';
 import { runWorkers, type ReconcileFn } from './workers.js';
 
+/** What the manager needs of the caches (OperatorCaches in production). */
+export interface ManagedCaches {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  readonly synced: boolean;
+  waitForSync(abandon: () => boolean): Promise<void>;
+  runtimeKeys(): string[];
+}
+
 export interface ManagerOptions {
-  caches: OperatorCaches;
+  caches: ManagedCaches;
   queue: WorkQueue;
   reconcile: ReconcileFn;
   metrics: OperatorMetrics;

@@ -55,7 +55,7 @@ export class FakeCluster implements ClusterCache, ClusterWriter, SecretReader, E
   }
 
   /** Put an object into the cluster as someone else would (no write recorded). */
-  put(kind: string, object: KubernetesObject): void {
+  put<T extends KubernetesObject>(kind: string, object: T): void {
     const { metadata } = object;
     this.objects.set(FakeCluster.key(kind, metadata?.namespace ?? '', metadata?.name ?? ''), object);
   }

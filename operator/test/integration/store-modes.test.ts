@@ -75,19 +75,6 @@ describe('switching store modes', () => {
 
   test('Embedded → Managed: one kernel imports the volume, which is then deleted, and the fleet scales out', async () => {
     await suite.cluster.patchRuntimeSpec(suite.namespace, 'switch', { store: { mode: 'Managed' } });
-    // First the store, then one kernel with both the store and the volume, then the fleet.
-    await eventually(
-      'a kernel importing the panels volume',
-      async () => {
-        const d = await deploymentOf(suite, 'switch');
-        return d?.spec?.template.metadata?.annotations?.['nexus.dev/panels-import'] === 'switch-panels' &&
-          d.spec.replicas === 1
-          ? d
-          : undefined;
-      },
-      { timeoutMs: 120_000 },
-    );
-    expect((await storeOf(suite, 'switch')).statefulSet?.status?.readyReplicas).toBe(1);
     await eventOn(suite, 'switch', 'PanelsImported');
     const managed = await waitRuntime(
       suite,
@@ -99,9 +86,7 @@ describe('switching store modes', () => {
     await eventually(
       'the panels volume to be gone',
       async () => (await volumeOf(suite, 'switch-panels')) === undefined,
-      {
-        timeoutMs: 120_000,
-      },
+      { timeoutMs: 120_000 },
     );
     const deployment = await eventually('the fleet Deployment', async () => {
       const d = await deploymentOf(suite, 'switch');
@@ -112,6 +97,31 @@ describe('switching store modes', () => {
     expect(condition(managed, 'StoreReady')?.status).toBe('True');
     expect((await eventsOn(suite, 'switch', 'StoreModeChanged')).join('\n')).toMatch(
       /from Embedded to Managed: one kernel starts against the shared store/,
+    );
+
+    // The rollout history: one kernel had both the store and the volume, and it started only once
+    // the store was ready (the kernel imports when it starts).
+    const sets = await suite.cluster.apps.listNamespacedReplicaSet({
+      namespace: suite.namespace,
+      labelSelector: 'app.kubernetes.io/instance=switch,app.kubernetes.io/name=workspace-kernel',
+    });
+    const importer = sets.items.find(
+      (rs) => rs.spec?.template?.metadata?.annotations?.['nexus.dev/panels-import'] === 'switch-panels',
+    );
+    expect(importer).toBeDefined();
+    const container = importer!.spec!.template!.spec!.containers[0]!;
+    expect(container.env?.map((e) => e.name)).toContain('STORE_URL');
+    expect(container.volumeMounts).toContainEqual(expect.objectContaining({ name: 'panels' }));
+    const [storePod] = (
+      await suite.cluster.core.listNamespacedPod({
+        namespace: suite.namespace,
+        labelSelector: 'app.kubernetes.io/instance=switch,app.kubernetes.io/name=nexus-store',
+      })
+    ).items;
+    const storeReadyAt = storePod?.status?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime;
+    expect(storeReadyAt).toBeDefined();
+    expect(new Date(importer!.metadata!.creationTimestamp!).getTime()).toBeGreaterThanOrEqual(
+      new Date(storeReadyAt!).getTime(),
     );
   });
 

@@ -40,7 +40,7 @@ describe('operatorRequests', () => {
         verb: 'get',
         user,
         objectRef: { resource: 'secrets' },
-        responseStatus: { code: 403 },
+        annotations: { 'authorization.k8s.io/decision': 'forbid' },
         stageTimestamp: at(3),
       },
       {

@@ -10,7 +10,7 @@ interface AuditEvent {
   verb: string;
   user?: { username?: string };
   objectRef?: { resource?: string; subresource?: string };
-  responseStatus?: { code?: number };
+  annotations?: Record<string, string>;
   stageTimestamp: string;
 }
 
@@ -22,7 +22,7 @@ export interface RequestCounts {
   writes: number;
   /** writes to the leader-election Lease (renewals) */
   leaseWrites: number;
-  /** requests RBAC refused (403) */
+  /** requests the authorizer (RBAC) refused; a 403 for other causes, such as a terminating namespace, is not one */
   forbidden: number;
   byVerbAndResource: Record<string, number>;
 }
@@ -52,7 +52,7 @@ export function operatorRequests(state: HarnessState, from: Date, to: Date = new
     counts.total += 1;
     const key = `${event.verb} ${resource || '-'}`;
     counts.byVerbAndResource[key] = (counts.byVerbAndResource[key] ?? 0) + 1;
-    if (event.responseStatus?.code === 403) counts.forbidden += 1;
+    if (event.annotations?.['authorization.k8s.io/decision'] === 'forbid') counts.forbidden += 1;
     if (READ_VERBS.has(event.verb)) counts.reads += 1;
     else if (resource === 'leases') counts.leaseWrites += 1;
     else counts.writes += 1;

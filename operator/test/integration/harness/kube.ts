@@ -81,6 +81,8 @@ export class Cluster {
       input,
       encoding: 'utf8',
       timeout: 60_000,
+      // `get --raw /openapi/v3/...` prints several MB.
+      maxBuffer: 64 * 1024 * 1024,
     });
     return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
   }
