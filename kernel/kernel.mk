@@ -2,8 +2,8 @@
 
 KERNEL_SRC := $(shell find kernel/src -name '*.ts' -not -name '*.test.ts' -not -path '*/testing/*' 2>/dev/null)
 KERNEL_STAMP := kernel/dist/.built
-KERNEL_BENCH_SRC := $(wildcard kernel/bench/*.ts)
-KERNEL_BENCH_STAMP := kernel/bench/dist/.built
+KERNEL_BENCH_SRC := $(wildcard kernel/bench/*.ts) kernel/src/testing/redis-server.ts
+KERNEL_BENCH_STAMP := kernel/bench/dist/bench/.built
 
 .PHONY: build-kernel
 build-kernel: deps-node build-bridge $(KERNEL_STAMP) ## Compile the kernel to kernel/dist (entry: node kernel/dist/index.js)
@@ -28,7 +28,7 @@ $(KERNEL_BENCH_STAMP): $(KERNEL_BENCH_SRC) kernel/bench/tsconfig.json kernel/ben
 	@touch $@
 
 .PHONY: bench-kernel
-bench-kernel: build-kernel $(KERNEL_BENCH_STAMP) ## autocannon vs bare Express, 1,000-subscriber fan-out, idle RSS
+bench-kernel: deps-redis build-kernel $(KERNEL_BENCH_STAMP) ## autocannon vs bare Express, fan-out, idle RSS; Redis vs embedded, resume storm, rolling restart
 	@mkdir -p "$(NEXUS_CACHE)/bench"
-	node kernel/bench/dist/main.js | tee "$(NEXUS_CACHE)/bench/kernel.md"
+	node kernel/bench/dist/bench/main.js | tee "$(NEXUS_CACHE)/bench/kernel.md"
 	@echo "==> kernel: figures in $(NEXUS_CACHE)/bench/kernel.md"

@@ -2,7 +2,9 @@
 //   1. autocannon against POST /panels/:id/trigger/:tool (trivial handler) and, in the same run,
 //      against a bare Express route returning the same JSON;
 //   2. PATCH fan-out to 1,000 WebSocket subscribers of one panel;
-//   3. idle resident memory of a kernel with one warm sandbox instance (the operator's overheadMB).
+//   3. idle resident memory of a kernel with one warm sandbox instance (the operator's overheadMB);
+//   4. the panel store's benchmarks (store.ts): Redis vs embedded, fan-out across kernels, resume
+//      storm, rolling restart, Redis memory, the embedded crash window.
 
 import { execSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -12,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import WebSocket from 'ws';
 import { type Child, rssMiB, startBareExpress, startKernel } from './processes.js';
+import { storeBenchmarks } from './store.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -265,10 +268,13 @@ function header(): string[] {
   ];
 }
 
-// BENCH_ONLY=throughput,fanout,memory runs a subset (for quick checks; docs use the full run).
-const only = new Set((process.env.BENCH_ONLY ?? 'throughput,fanout,memory').split(','));
+const ALL =
+  'throughput,fanout,memory,store-throughput,store-latency,store-storm,store-roll,store-memory,store-window';
+// BENCH_ONLY=throughput,store-storm,… runs a subset (for quick checks; docs use the full run).
+const only = new Set((process.env.BENCH_ONLY ?? ALL).split(','));
 const sections = [header()];
 if (only.has('throughput')) sections.push(await triggerThroughput());
 if (only.has('fanout')) sections.push(await fanOut());
 if (only.has('memory')) sections.push(await idleMemory());
+if ([...only].some((name) => name.startsWith('store-'))) sections.push(await storeBenchmarks(only));
 process.stdout.write(`${sections.flat().join('\n')}\n`);

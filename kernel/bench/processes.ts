@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const kernelEntry = fileURLToPath(new URL('../../dist/index.js', import.meta.url));
+const kernelEntry = fileURLToPath(new URL('../../../dist/index.js', import.meta.url));
 const bareEntry = fileURLToPath(new URL('./bare-express.js', import.meta.url));
 
 export interface Child {
