@@ -31,8 +31,9 @@ export type Greeting = (start: { resumed: boolean; version: number; epoch: strin
   type: string;
 };
 
-/** Live frames held while a subscription catches up, at most this many (then it resyncs). */
+/** Live frames held while a subscription catches up, at most this many and bytes (then it resyncs). */
 const MAX_HELD_FRAMES = 10_000;
+const MAX_HELD_BYTES = 8 * 1024 * 1024;
 /** How long a RESULT waits for its PATCH to be delivered before it is sent regardless. */
 const ORDER_WAIT_MS = 5000;
 const RETRY_MS = 1000;
@@ -48,6 +49,7 @@ export class Subscription {
   private epoch = '';
   private syncing = true;
   private held: Held[] = [];
+  private heldBytes = 0;
   private overflowed = false;
   private waiters: { version: number; resolve: () => void }[] = [];
   private retry: NodeJS.Timeout | undefined;
@@ -111,18 +113,21 @@ export class Subscription {
     this.closed = true;
     clearTimeout(this.retry);
     this.held = [];
+    this.heldBytes = 0;
     for (const waiter of this.waiters) waiter.resolve();
     this.waiters = [];
   }
 
   private hold(item: Held): void {
-    if (this.held.length >= MAX_HELD_FRAMES) {
+    if (this.held.length >= MAX_HELD_FRAMES || this.heldBytes + item.frame.length > MAX_HELD_BYTES) {
       // The history (or a snapshot) will bring it up to date; live frames past it are dropped
       // as duplicates.
       this.held = [];
+      this.heldBytes = 0;
       this.overflowed = true;
     }
     this.held.push(item);
+    this.heldBytes += item.frame.length;
   }
 
   private deliver(version: number, frame: string | Buffer): void {
@@ -215,6 +220,7 @@ export class Subscription {
   private drain(): void {
     while (this.held.length > 0) {
       const item = this.held.shift()!;
+      this.heldBytes -= item.frame.length;
       if (item.version === undefined) {
         this.sink.send(item.frame, item.type);
         continue;
@@ -222,6 +228,7 @@ export class Subscription {
       if (item.version <= this.version) continue;
       if (item.version !== this.version + 1) {
         this.held.unshift(item);
+        this.heldBytes += item.frame.length;
         void this.catchUp();
         return;
       }
