@@ -88,6 +88,11 @@ export const KernelErrors = {
     status: 403,
     summary: 'The http extension was asked for a URL whose host is not in HTTP_ALLOWED_DOMAINS',
   },
+  ADDRESS_NOT_ALLOWED: {
+    status: 403,
+    summary:
+      'An allowed host resolves only to loopback, private, link-local, metadata or reserved addresses that no address or CIDR entry of HTTP_ALLOWED_DOMAINS lists',
+  },
   EXTENSION_TIMEOUT: { status: 504, summary: 'An extension call took longer than its timeout' },
   EXTENSION_FAILED: {
     status: 502,
