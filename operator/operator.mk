@@ -18,12 +18,13 @@ generate-crd: build-operator ## Regenerate crds/ from the TypeScript API (operat
 	node operator/dist/tools/generate-crd.js > $(CRD_FILE).tmp && mv $(CRD_FILE).tmp $(CRD_FILE)
 
 .PHONY: generate-k8s-schemas
-generate-k8s-schemas: build-operator ## Regenerate the Kubernetes schemas the CRD embeds, from k8s.io/kubernetes via the Go module proxy
-	@version="$$(. hack/lib/versions.sh && echo "$$KUBERNETES_VERSION")"; \
-	echo "==> operator: OpenAPI v3 documents of Kubernetes $$version (k8s.io/kubernetes, Go module proxy)"; \
-	dir="$$(cd "$$(mktemp -d)" && go mod download -json "k8s.io/kubernetes@$$version" \
-	  | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).Dir))')"; \
-	node operator/dist/tools/generate-k8s-schemas.js "$$dir/api/openapi-spec/v3" "$$version" operator/src/api/k8s-schemas.ts
+generate-k8s-schemas: build-operator ## Regenerate the Kubernetes schemas the CRD embeds, from the pinned API server's /openapi/v3 (starts one briefly)
+	@echo "==> operator: OpenAPI v3 documents of the local API server"
+	@dir="$$(mktemp -d)"; \
+	documents="$$(node -e 'import("./operator/dist/api/k8s-openapi.js").then((m) => console.log(m.EMBEDDED_DOCUMENTS.join(" ")))')"; \
+	version="$$(operator/scripts/k8s-openapi.sh "$$dir" $$documents)"; \
+	node operator/dist/tools/generate-k8s-schemas.js "$$dir" "$$version" operator/src/api/k8s-schemas.ts; \
+	rm -rf "$$dir"
 	@$(MAKE) generate-crd
 
 .PHONY: test-operator

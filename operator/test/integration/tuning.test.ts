@@ -85,7 +85,7 @@ describe('memory tuning', () => {
     expect(deploymentBefore && templateHash(deploymentBefore, before)).toBe(oldHash);
     const oldPods = await suite.cluster.core.listNamespacedPod({
       namespace: suite.namespace,
-      labelSelector: 'app.kubernetes.io/instance=tuned',
+      labelSelector: 'app.kubernetes.io/name=workspace-kernel,app.kubernetes.io/instance=tuned',
     });
 
     suite.cluster.kubectlOk(['apply', '-n', suite.namespace, '-f', '-'], manifest(64));
@@ -107,7 +107,7 @@ describe('memory tuning', () => {
     await eventually('the old pods to be replaced', async () => {
       const pods = await suite.cluster.core.listNamespacedPod({
         namespace: suite.namespace,
-        labelSelector: 'app.kubernetes.io/instance=tuned',
+        labelSelector: 'app.kubernetes.io/name=workspace-kernel,app.kubernetes.io/instance=tuned',
       });
       const live = pods.items.filter((p) => !p.metadata?.deletionTimestamp);
       return live.length === 2 && live.every((p) => !oldNames.has(p.metadata?.name));
@@ -195,9 +195,12 @@ describe('memory tuning', () => {
     // Fixing the spec clears the condition and rolls out the new configuration: the largest pool
     // that fits, from the numbers the operator publishes (the kernel overhead is its to measure).
     const budget = degraded.status?.memoryBudget as
-      { limitMB: number; overheadMB: number; cacheMB: number; instanceMB: number } | undefined;
+      | { limitMB: number; overheadMB: number; cacheMB: number; panelCacheMB: number; instanceMB: number }
+      | undefined;
     expect(budget).toBeDefined();
-    const fits = Math.floor((budget!.limitMB - budget!.overheadMB - budget!.cacheMB) / budget!.instanceMB);
+    const fits = Math.floor(
+      (budget!.limitMB - budget!.overheadMB - budget!.cacheMB - budget!.panelCacheMB) / budget!.instanceMB,
+    );
     expect(fits).toBeGreaterThanOrEqual(1);
     expect(message).toMatch(new RegExp(`at most ${fits} instances`));
     await suite.cluster.patchRuntimeSpec(suite.namespace, 'tuned', { runtime: { maxInstances: fits } });
