@@ -1,8 +1,15 @@
 import { SignJWT } from 'jose';
-import { bearerToken, createTokenVerifier } from './auth.js';
+import { type AuthSettings, bearerToken, createTokenVerifier } from './auth.js';
 
 const secret = 'a-test-secret-that-is-long-enough-for-hs256';
 const key = new TextEncoder().encode(secret);
+const settings: AuthSettings = { secret, maxAgeSeconds: 3600, clockSkewSeconds: 60 };
+const now = () => Math.floor(Date.now() / 1000);
+
+/** Signs `claims` as they are: numeric dates in seconds, nothing added. */
+function signRaw(claims: Record<string, unknown>, signingKey = key): Promise<string> {
+  return new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).sign(signingKey);
+}
 
 function sign(claims: Record<string, unknown> = {}, expiresIn = '1h', signingKey = key): Promise<string> {
   return new SignJWT(claims)
@@ -18,28 +25,68 @@ describe('createTokenVerifier', () => {
   });
 
   it('accepts a valid HS256 token', async () => {
-    await expect(createTokenVerifier({ secret })(await sign())).resolves.toBeUndefined();
+    await expect(createTokenVerifier(settings)(await sign())).resolves.toBeUndefined();
   });
 
   it.each([
     ['missing', () => Promise.resolve(undefined), 'a bearer token is required'],
     ['garbage', () => Promise.resolve('not.a.jwt'), 'malformed'],
-    ['expired', () => sign({}, '-1m'), 'expired'],
+    ['expired', () => sign({}, '-2m'), 'the token has expired'],
     [
       'wrongly signed',
       () => sign({}, '1h', new TextEncoder().encode('another-secret-another-secret-xx')),
       'signature',
     ],
-  ])('rejects a %s token with UNAUTHORIZED', async (_name, token, reason) => {
-    await expect(createTokenVerifier({ secret })(await token())).rejects.toMatchObject({
+    ['never-expiring', () => signRaw({ iat: now() }), 'the token has no "exp" claim (tokens must expire)'],
+    [
+      'too old',
+      () => signRaw({ iat: now() - 3600 - 120, exp: now() + 600 }),
+      'more than JWT_MAX_AGE_SECONDS (3600 s)',
+    ],
+    [
+      'future-issued',
+      () => signRaw({ iat: now() + 3600, exp: now() + 7200 }),
+      `s in the future (more than the 60 s JWT_CLOCK_SKEW_SECONDS allows)`,
+    ],
+    [
+      'iat-less long-lived',
+      () => signRaw({ exp: now() + 10 * 365 * 86_400 }),
+      'the token has no "iat" and its "exp" is',
+    ],
+    ['not-yet-valid', () => signRaw({ nbf: now() + 600, exp: now() + 1200 }), 'not valid yet'],
+    ['badly dated', () => signRaw({ iat: 'yesterday', exp: now() + 60 }), 'the token claim "iat" is invalid'],
+  ])('rejects a %s token with UNAUTHORIZED saying why', async (_name, token, reason) => {
+    await expect(createTokenVerifier(settings)(await token())).rejects.toMatchObject({
       code: 'UNAUTHORIZED',
       status: 401,
       message: expect.stringContaining(reason),
     });
   });
 
+  it('allows the clock skew on iat, exp and the age', async () => {
+    const verify = createTokenVerifier(settings);
+    await expect(verify(await signRaw({ iat: now() + 30, exp: now() + 600 }))).resolves.toBeUndefined();
+    await expect(verify(await signRaw({ iat: now() - 600, exp: now() - 30 }))).resolves.toBeUndefined();
+    await expect(verify(await signRaw({ iat: now() - 3600 - 30, exp: now() + 60 }))).resolves.toBeUndefined();
+  });
+
+  it('judges a token without iat by how far away its exp is', async () => {
+    const verify = createTokenVerifier(settings);
+    await expect(verify(await signRaw({ exp: now() + 3000 }))).resolves.toBeUndefined();
+    await expect(verify(await signRaw({ exp: now() + 3600 + 120 }))).rejects.toThrow('no "iat"');
+  });
+
+  it('ages tokens with the clock it is given', async () => {
+    let clock = Date.now();
+    const verify = createTokenVerifier({ ...settings, maxAgeSeconds: 86_400 }, () => clock);
+    const token = await signRaw({ iat: now(), exp: now() + 7 * 86_400 });
+    await expect(verify(token)).resolves.toBeUndefined();
+    clock += 2 * 86_400 * 1000;
+    await expect(verify(token)).rejects.toThrow('more than JWT_MAX_AGE_SECONDS (86400 s)');
+  });
+
   it('checks issuer and audience when configured', async () => {
-    const verify = createTokenVerifier({ secret, issuer: 'nexus', audience: 'kernel' });
+    const verify = createTokenVerifier({ ...settings, issuer: 'nexus', audience: 'kernel' });
     await expect(verify(await sign({ iss: 'nexus', aud: 'kernel' }))).resolves.toBeUndefined();
     await expect(verify(await sign({ iss: 'other', aud: 'kernel' }))).rejects.toThrow('"iss"');
   });

@@ -1,41 +1,88 @@
 // JWT bearer authentication (HS256 via jose), shared by the HTTP API and the WebSocket upgrade.
+// Every token must expire (`exp`) and be younger than the maximum age: judged by `iat` when the
+// token has one (which may not lie in the future), else by how far away its `exp` is.
 
-import { errors, jwtVerify } from 'jose';
+import { type JWTPayload, errors, jwtVerify } from 'jose';
 import { KernelError } from './errors.js';
 
 export interface AuthSettings {
   readonly secret: string;
   readonly issuer?: string;
   readonly audience?: string;
+  /** JWT_MAX_AGE_SECONDS: the oldest token accepted, and the longest a token without `iat` may live on. */
+  readonly maxAgeSeconds: number;
+  /** JWT_CLOCK_SKEW_SECONDS: how far the issuer's clock may be off from ours. */
+  readonly clockSkewSeconds: number;
 }
 
 export type TokenVerifier = (token: string | undefined) => Promise<void>;
 
+function reasonOf(error: unknown): string {
+  if (error instanceof errors.JWTExpired) return 'the token has expired (its "exp" has passed)';
+  if (error instanceof errors.JWSSignatureVerificationFailed) return 'the token signature is invalid';
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === 'exp' && error.reason === 'missing') {
+      return 'the token has no "exp" claim (tokens must expire)';
+    }
+    if (error.claim === 'nbf' && error.reason === 'check_failed') {
+      return 'the token is not valid yet (its "nbf" is in the future)';
+    }
+    return `the token claim "${error.claim}" is invalid`;
+  }
+  return 'the token is malformed or not HS256';
+}
+
+/** The age rules jose does not apply: returns why the token is refused, or undefined. */
+export function ageProblem(
+  payload: JWTPayload,
+  settings: AuthSettings,
+  nowSeconds: number,
+): string | undefined {
+  const { maxAgeSeconds: maxAge, clockSkewSeconds: skew } = settings;
+  if (payload.iat !== undefined) {
+    if (payload.iat > nowSeconds + skew) {
+      return `the token's "iat" is ${Math.round(payload.iat - nowSeconds)} s in the future (more than the ${skew} s JWT_CLOCK_SKEW_SECONDS allows)`;
+    }
+    if (nowSeconds - payload.iat > maxAge + skew) {
+      return `the token was issued ${Math.round(nowSeconds - payload.iat)} s ago, more than JWT_MAX_AGE_SECONDS (${maxAge} s)`;
+    }
+    return undefined;
+  }
+  // jose has checked that exp is a number by now.
+  const remaining = (payload.exp ?? 0) - nowSeconds;
+  if (remaining > maxAge + skew) {
+    return `the token has no "iat" and its "exp" is ${Math.round(remaining)} s away, more than JWT_MAX_AGE_SECONDS (${maxAge} s)`;
+  }
+  return undefined;
+}
+
 /** Returns a verifier that resolves for a valid token and throws KernelError UNAUTHORIZED otherwise. */
-export function createTokenVerifier(settings: AuthSettings | undefined): TokenVerifier {
+export function createTokenVerifier(
+  settings: AuthSettings | undefined,
+  now: () => number = Date.now,
+): TokenVerifier {
   if (settings === undefined) return () => Promise.resolve();
   const key = new TextEncoder().encode(settings.secret);
   return async (token) => {
     if (token === undefined || token === '') {
       throw new KernelError('UNAUTHORIZED', 'a bearer token is required (Authorization: Bearer <JWT>)');
     }
+    const currentDate = new Date(now());
+    let payload: JWTPayload;
     try {
-      await jwtVerify(token, key, {
+      ({ payload } = await jwtVerify(token, key, {
         algorithms: ['HS256'],
+        requiredClaims: ['exp'],
+        clockTolerance: settings.clockSkewSeconds,
+        currentDate,
         ...(settings.issuer === undefined ? {} : { issuer: settings.issuer }),
         ...(settings.audience === undefined ? {} : { audience: settings.audience }),
-      });
+      }));
     } catch (error) {
-      const reason =
-        error instanceof errors.JWTExpired
-          ? 'the token has expired'
-          : error instanceof errors.JWSSignatureVerificationFailed
-            ? 'the token signature is invalid'
-            : error instanceof errors.JWTClaimValidationFailed
-              ? `the token claim "${error.claim}" is invalid`
-              : 'the token is malformed or not HS256';
-      throw new KernelError('UNAUTHORIZED', reason);
+      throw new KernelError('UNAUTHORIZED', reasonOf(error));
     }
+    const problem = ageProblem(payload, settings, currentDate.getTime() / 1000);
+    if (problem !== undefined) throw new KernelError('UNAUTHORIZED', problem);
   };
 }
 

@@ -54,7 +54,7 @@ describe('loadConfig', () => {
     expect(config.cacheMaxBytes).toBe(134217728);
     expect(config.corsOrigins).toEqual(['https://a.example', 'https://b.example']);
     expect(config.httpExtension.allowedDomains).toHaveLength(2);
-    expect(config.auth).toEqual({ secret: 's3cret' });
+    expect(config.auth).toEqual({ secret: 's3cret', maxAgeSeconds: 86_400, clockSkewSeconds: 60 });
     expect(config.bodyLimitBytes).toBe(100_000);
   });
 

@@ -87,7 +87,8 @@ const variables = {
         return z.NEVER;
       }
     }),
-    accepted: 'a comma-separated list of host, *.host or host:port entries',
+    accepted:
+      'a comma-separated list of host, *.host, IPv4 address, CIDR block, [IPv6 address] or [IPv6 block] entries, each optionally with a port (host:port, 10.0.0.0/8:5432, [fd00::1]:8080)',
     fallback: '',
   } satisfies Variable<readonly DomainRule[]>,
   HTTP_EXTENSION_TIMEOUT_MS: integer(1, 600_000, 10_000),
@@ -96,6 +97,8 @@ const variables = {
   JWT_SECRET: text(),
   JWT_ISSUER: text(),
   JWT_AUDIENCE: text(),
+  JWT_MAX_AGE_SECONDS: integer(60, 31_536_000, 86_400),
+  JWT_CLOCK_SKEW_SECONDS: integer(0, 3600, 60),
   BODY_LIMIT: bytes(1024, 64 * 1024 ** 2, '1Mi'),
   MAX_PANELS: integer(1, 1_000_000),
   STORE_URL: {
@@ -180,7 +183,14 @@ export interface KernelConfig {
     readonly maxConcurrency: number;
     readonly maxResponseBytes: number;
   };
-  readonly auth?: { readonly secret: string; readonly issuer?: string; readonly audience?: string };
+  readonly auth?: {
+    readonly secret: string;
+    readonly issuer?: string;
+    readonly audience?: string;
+    /** Oldest token accepted (by `iat`; without `iat`, the furthest `exp`). */
+    readonly maxAgeSeconds: number;
+    readonly clockSkewSeconds: number;
+  };
   readonly bodyLimitBytes: number;
   readonly maxPanels: number;
   readonly maxStateBytes: number;
@@ -327,6 +337,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KernelConfig {
             secret: p.JWT_SECRET,
             ...(p.JWT_ISSUER === undefined ? {} : { issuer: p.JWT_ISSUER }),
             ...(p.JWT_AUDIENCE === undefined ? {} : { audience: p.JWT_AUDIENCE }),
+            maxAgeSeconds: p.JWT_MAX_AGE_SECONDS!,
+            clockSkewSeconds: p.JWT_CLOCK_SKEW_SECONDS!,
           },
         }),
     bodyLimitBytes: p.BODY_LIMIT!,

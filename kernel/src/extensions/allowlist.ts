@@ -1,36 +1,126 @@
-// HTTP_ALLOWED_DOMAINS: which hosts the `http` extension may reach. Pure parsing and matching.
+// HTTP_ALLOWED_DOMAINS: where the `http` extension may go. Pure parsing and matching.
 //
-// Entry forms (comma-separated, case-insensitive):
-//   api.example.com        that host, any port
-//   *.example.com          any subdomain of example.com (not example.com itself)
-//   127.0.0.1:8080         that host on that port only (IPv4 addresses and `localhost` work the same)
+// Entries are comma-separated and case-insensitive; each may end in `:port` (1-65535), which
+// limits it to that port:
+//   api.example.com           that host name
+//   *.example.com             any subdomain of example.com (not example.com itself)
+//   172.31.255.1              that IPv4 address
+//   10.0.0.0/8                the IPv4 addresses of a CIDR block (host bits zero)
+//   [fd00::1], [fd00::/8]     the same for IPv6, always in brackets
+//
+// A URL is admitted when its host is a name that a name entry matches, or an address literal that
+// an address entry contains. A name's connection then uses only those of its addresses that are
+// public or contained in an address entry (see address.ts for what is not public), so a name
+// reaches a loopback, private, link-local or metadata address only when the address is listed
+// too. Names no entry matches are never resolved.
 
-export interface DomainRule {
+import {
+  type Cidr,
+  type Ip,
+  type RangeKind,
+  canonicalIp,
+  cidrContains,
+  nonPublicKind,
+  parseCidr,
+  parseIp,
+} from './address.js';
+
+export interface NameRule {
+  readonly kind: 'name';
   readonly host: string;
   readonly subdomains: boolean;
   readonly port?: number;
 }
 
-const ENTRY =
-  /^(\*\.)?([a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*)(?::(\d{1,5}))?$/;
+export interface AddressRule {
+  readonly kind: 'address';
+  readonly cidr: Cidr;
+  readonly port?: number;
+}
 
-/** Parses one entry; throws an Error naming the entry when it is not a host, `*.host` or `host:port`. */
+export type DomainRule = NameRule | AddressRule;
+
+const NAME = /^(\*\.)?([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*)$/;
+const FORMS = 'a host name, *.host, an IPv4 address, a CIDR block or a bracketed IPv6 address or block';
+
+function parsePort(entry: string, text: string): number {
+  const port = Number(text);
+  if (!/^\d{1,5}$/.test(text) || port < 1 || port > 65535) {
+    throw new Error(`"${entry}" has port ${text || '(empty)'}, outside 1-65535`);
+  }
+  return port;
+}
+
+/** Splits `host[:port]` and `[v6][:port]`; refuses an IPv6 address without brackets. */
+function splitPort(entry: string, text: string): { host: string; port?: number; bracketed: boolean } {
+  if (text.startsWith('[')) {
+    const close = text.indexOf(']');
+    const rest = close < 0 ? undefined : text.slice(close + 1);
+    if (rest === undefined || (rest !== '' && !rest.startsWith(':'))) {
+      throw new Error(`"${entry}" is not [IPv6 address or block] with an optional :port`);
+    }
+    const host = text.slice(1, close);
+    return rest === ''
+      ? { host, bracketed: true }
+      : { host, port: parsePort(entry, rest.slice(1)), bracketed: true };
+  }
+  const colons = text.split(':').length - 1;
+  if (colons > 1) {
+    throw new Error(
+      `"${entry}" looks like an IPv6 address: write it in brackets, e.g. [fd00::1] or [fd00::1]:8080`,
+    );
+  }
+  if (colons === 0) return { host: text, bracketed: false };
+  const colon = text.indexOf(':');
+  return { host: text.slice(0, colon), port: parsePort(entry, text.slice(colon + 1)), bracketed: false };
+}
+
+function addressCidr(entry: string, host: string, bracketed: boolean): Cidr | undefined {
+  const named = (problem: string) => new Error(`"${entry}" ${problem}`);
+  const slash = host.indexOf('/');
+  if (bracketed) {
+    const ip = parseIp(slash < 0 ? host : host.slice(0, slash));
+    if (ip?.family !== 6)
+      throw named('uses brackets, which hold an IPv6 address or block, e.g. [fd00::1] or [fd00::/8]');
+    return slash < 0 ? single(ip) : wrap(() => parseCidr(host), named);
+  }
+  if (slash >= 0) {
+    // Anything else with a slash is not an entry at all (a URL or a path).
+    if (parseIp(host.slice(0, slash))?.family !== 4) return undefined;
+    return wrap(() => parseCidr(host), named);
+  }
+  const ip = parseIp(host);
+  if (ip !== undefined) return single(ip);
+  // WHATWG URLs read a name whose last label is numeric as an IPv4 address; so must we.
+  if (/(^|\.)(\d+|0x[0-9a-f]*)$/.test(host)) throw named('is not a dotted-decimal IPv4 address');
+  return undefined;
+}
+
+function wrap<T>(parse: () => T, named: (problem: string) => Error): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw named((error as Error).message.replace(/^"[^"]*" /, ''));
+  }
+}
+
+function single(ip: Ip | undefined): Cidr | undefined {
+  if (ip === undefined) return undefined;
+  const address = canonicalIp(ip);
+  return { family: address.family, base: address.value, prefix: address.family === 4 ? 32 : 128 };
+}
+
+/** Parses one entry; throws an Error naming the entry and what is wrong with it. */
 export function parseDomainRule(entry: string): DomainRule {
-  const match = ENTRY.exec(entry.trim().toLowerCase());
-  if (!match) {
-    throw new Error(`"${entry}" is not a host name, "*.host" or "host:port"`);
-  }
-  const [, star, host, portText] = match;
-  const rule: { host: string; subdomains: boolean; port?: number } = {
-    host: host!,
-    subdomains: star !== undefined,
-  };
-  if (portText !== undefined) {
-    const port = Number(portText);
-    if (port < 1 || port > 65535) throw new Error(`"${entry}" has port ${port}, outside 1-65535`);
-    rule.port = port;
-  }
-  return Object.freeze(rule);
+  const text = entry.trim().toLowerCase();
+  if (text.includes('://')) throw new Error(`"${entry}" is not ${FORMS}: leave out the scheme`);
+  const { host, port, bracketed } = splitPort(entry, text);
+  const scope = port === undefined ? {} : { port };
+  const cidr = addressCidr(entry, host, bracketed);
+  if (cidr !== undefined) return Object.freeze({ kind: 'address', cidr, ...scope });
+  const match = host.length <= 253 ? NAME.exec(host) : null;
+  if (!match) throw new Error(`"${entry}" is not ${FORMS}, with an optional :port`);
+  return Object.freeze({ kind: 'name', host: match[2]!, subdomains: match[1] !== undefined, ...scope });
 }
 
 export function parseAllowList(text: string): readonly DomainRule[] {
@@ -43,20 +133,63 @@ export function parseAllowList(text: string): readonly DomainRule[] {
   );
 }
 
-function effectivePort(url: URL): number {
+export function effectivePort(url: URL): number {
   if (url.port !== '') return Number(url.port);
   return url.protocol === 'https:' ? 443 : 80;
 }
 
-/** True when the URL is http(s) and its host (and port, when the rule names one) matches a rule. */
-export function isUrlAllowed(url: URL, rules: readonly DomainRule[]): boolean {
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
-  if (url.username !== '' || url.password !== '') return false;
-  const host = url.hostname.toLowerCase();
-  const port = effectivePort(url);
+const portMatches = (rule: DomainRule, port: number) => rule.port === undefined || rule.port === port;
+
+/** True when an address entry contains `ip` (IPv4-mapped IPv6 counts as IPv4) on that port. */
+export function addressListed(ip: Ip, port: number, rules: readonly DomainRule[]): boolean {
+  const address = canonicalIp(ip);
   return rules.some(
-    (rule) =>
-      (rule.subdomains ? host.endsWith(`.${rule.host}`) : host === rule.host) &&
-      (rule.port === undefined || rule.port === port),
+    (rule) => rule.kind === 'address' && cidrContains(rule.cidr, address) && portMatches(rule, port),
   );
+}
+
+export type UrlDecision =
+  | { readonly allowed: true; readonly host: string; readonly port: number; readonly literal?: Ip }
+  | { readonly allowed: false; readonly reason: string };
+
+/**
+ * Whether `url` may be requested, before any name is resolved: http(s) without credentials, and a
+ * host that a name entry matches or an address literal that an address entry contains.
+ */
+export function admitUrl(url: URL, rules: readonly DomainRule[]): UrlDecision {
+  const origin = `${url.protocol}//${url.host}`;
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return { allowed: false, reason: `${url.protocol} URLs are not supported (only http and https)` };
+  }
+  if (url.username !== '' || url.password !== '') {
+    return {
+      allowed: false,
+      reason: `${origin}: URLs with credentials are refused (send an Authorization header)`,
+    };
+  }
+  const port = effectivePort(url);
+  const notListed = { allowed: false as const, reason: `${origin} is not in HTTP_ALLOWED_DOMAINS` };
+  const literal = parseIp(url.hostname);
+  if (literal !== undefined) {
+    return addressListed(literal, port, rules)
+      ? { allowed: true, host: url.hostname, port, literal }
+      : notListed;
+  }
+  const host = url.hostname.toLowerCase();
+  const named = rules.some(
+    (rule) =>
+      rule.kind === 'name' &&
+      (rule.subdomains ? host.endsWith(`.${rule.host}`) : host === rule.host) &&
+      portMatches(rule, port),
+  );
+  return named ? { allowed: true, host, port } : notListed;
+}
+
+/**
+ * Why a resolved address may not be connected to, or undefined when it may: public addresses are
+ * fine for an admitted name, anything else needs an address entry that contains it.
+ */
+export function refusedAddress(ip: Ip, port: number, rules: readonly DomainRule[]): RangeKind | undefined {
+  if (addressListed(ip, port, rules)) return undefined;
+  return nonPublicKind(ip);
 }

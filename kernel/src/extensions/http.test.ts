@@ -1,12 +1,16 @@
+import { createServer, type Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { gzipSync } from 'node:zlib';
 import { KernelError } from '../errors.js';
 import { type HttpTarget, json, startHttpTarget } from '../testing/http-target.js';
 import { parseAllowList } from './allowlist.js';
 import { createHttpExtension } from './http.js';
+import type { Resolver } from './target.js';
 
 describe('http extension against a real local server', () => {
   let target: HttpTarget;
   let other: HttpTarget;
+  let otherHits = 0;
 
   beforeAll(async () => {
     target = await startHttpTarget();
@@ -32,7 +36,38 @@ describe('http extension against a real local server', () => {
     target.route('/away', (_request, _body, response) =>
       response.writeHead(302, { location: `${other.origin}/item` }).end(),
     );
-    other.route('/item', (_request, _body, response) => json(response, 200, { reached: 'other' }));
+    target.route('/headers', (request, _body, response) => json(response, 200, request.headers));
+    target.route('/same-origin', (_request, _body, response) =>
+      response.writeHead(302, { location: '/headers' }).end(),
+    );
+    target.route('/cross-origin', (_request, _body, response) =>
+      response.writeHead(307, { location: `${other.origin}/headers` }).end(),
+    );
+    target.route('/see-other', (_request, _body, response) =>
+      response.writeHead(303, { location: '/item' }).end(),
+    );
+    target.route('/to-name', (request, _body, response) =>
+      response.writeHead(302, { location: `http://inside.test:${other.port}/item` }).end(),
+    );
+    target.route('/to-file', (_request, _body, response) =>
+      response.writeHead(302, { location: 'file:///etc/passwd' }).end(),
+    );
+    target.route('/loop', (_request, _body, response) =>
+      response.writeHead(302, { location: '/loop' }).end(),
+    );
+    target.route('/gzip', (_request, _body, response) =>
+      response
+        .writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' })
+        .end(gzipSync(JSON.stringify({ zipped: true }))),
+    );
+    target.route('/bomb', (_request, _body, response) =>
+      response.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync(Buffer.alloc(10 * 1024 ** 2))),
+    );
+    other.route('/item', (_request, _body, response) => {
+      otherHits += 1;
+      json(response, 200, { reached: 'other' });
+    });
+    other.route('/headers', (request, _body, response) => json(response, 200, request.headers));
   });
   afterAll(async () => {
     await target.close();
@@ -125,5 +160,169 @@ describe('http extension against a real local server', () => {
     );
     expect(results).toHaveLength(5);
     expect(target.concurrency.peak).toBe(2);
+  });
+
+  it('decodes compressed responses and caps what they decode to', async () => {
+    await expect(extension().call('get', [`${target.origin}/gzip`])).resolves.toMatchObject({
+      body: { zipped: true },
+    });
+    await expect(extension().call('get', [`${target.origin}/bomb`])).rejects.toThrow(
+      'larger than 1024 bytes',
+    );
+  });
+
+  it('keeps query strings out of its messages', async () => {
+    await expect(
+      extension({ timeoutMs: 100 }).call('get', [`${target.origin}/slow?api_key=hunter2`]),
+    ).rejects.toThrow(new RegExp(`^GET ${target.origin}/slow took longer than 100 ms$`));
+  });
+
+  describe('resolved addresses', () => {
+    /** A resolver that answers from a table and counts the questions. */
+    function resolverOf(table: Record<string, string[]>): Resolver & { asked: string[] } {
+      const asked: string[] = [];
+      const resolve = (host: string) => {
+        asked.push(host);
+        return Promise.resolve((table[host] ?? []).map((address) => ({ address, family: 4 as const })));
+      };
+      return Object.assign(resolve, { asked });
+    }
+
+    it.each([
+      ['127.0.0.1', 'loopback'],
+      ['10.0.0.1', 'private'],
+      ['169.254.169.254', 'cloud metadata'],
+    ])('refuses an allowed name that resolves to %s (%s)', async (address, kind) => {
+      const hits = otherHits;
+      const resolver = resolverOf({ 'victim.test': [address] });
+      const http = extension({ allowedDomains: parseAllowList(`victim.test:${other.port}`), resolver });
+      await expect(http.call('get', [`http://victim.test:${other.port}/item`])).rejects.toMatchObject({
+        code: 'ADDRESS_NOT_ALLOWED',
+        message: expect.stringContaining(`victim.test resolves to ${address} (${kind})`),
+      });
+      expect(otherHits).toBe(hits);
+    });
+
+    it('reaches a private address that an address or CIDR entry lists on purpose', async () => {
+      const resolver = resolverOf({ 'victim.test': ['127.0.0.1'] });
+      for (const entry of [`127.0.0.1:${other.port}`, '127.0.0.0/8', `127.0.0.0/8:${other.port}`]) {
+        const http = extension({ allowedDomains: parseAllowList(`victim.test, ${entry}`), resolver });
+        await expect(http.call('get', [`http://victim.test:${other.port}/item`])).resolves.toMatchObject({
+          body: { reached: 'other' },
+        });
+      }
+      const wrongPort = extension({
+        allowedDomains: parseAllowList(`victim.test, 127.0.0.1:${target.port}`),
+        resolver,
+      });
+      await expect(wrongPort.call('get', [`http://victim.test:${other.port}/item`])).rejects.toMatchObject({
+        code: 'ADDRESS_NOT_ALLOWED',
+      });
+    });
+
+    describe('DNS rebinding', () => {
+      let victim: Server;
+      let victimHits = 0;
+
+      beforeAll(async () => {
+        // Same port as the target, on another loopback address.
+        victim = createServer((_request, response) => {
+          victimHits += 1;
+          json(response, 200, { reached: 'victim' });
+        });
+        await new Promise<void>((resolve) => victim.listen(target.port, '127.0.0.2', resolve));
+      });
+      afterAll(async () => {
+        victim.closeAllConnections();
+        await new Promise((resolve) => victim.close(resolve));
+      });
+
+      it('connects to the address it checked, never to a second answer', async () => {
+        const asked: string[] = [];
+        const rebinding: Resolver = (host) => {
+          asked.push(host);
+          return Promise.resolve([{ address: asked.length === 1 ? '127.0.0.1' : '127.0.0.2', family: 4 }]);
+        };
+        const http = extension({
+          allowedDomains: parseAllowList(`rebind.test, 127.0.0.1:${target.port}`),
+          resolver: rebinding,
+        });
+        await expect(http.call('get', [`http://rebind.test:${target.port}/item`])).resolves.toMatchObject({
+          body: { method: 'GET' },
+        });
+        expect(asked).toEqual(['rebind.test']);
+        // The next call gets the second answer, which is checked like the first.
+        await expect(http.call('get', [`http://rebind.test:${target.port}/item`])).rejects.toMatchObject({
+          code: 'ADDRESS_NOT_ALLOWED',
+          message: expect.stringContaining('rebind.test resolves to 127.0.0.2 (loopback)'),
+        });
+        expect(victimHits).toBe(0);
+      });
+    });
+  });
+
+  describe('redirects', () => {
+    const credentials = {
+      Authorization: 'Bearer handler-secret',
+      Cookie: 'session=handler',
+      'X-Api-Key': 'handler-key',
+      'X-Trace': 'kept',
+    };
+    const both = () =>
+      extension({ allowedDomains: parseAllowList(`127.0.0.1:${target.port}, 127.0.0.1:${other.port}`) });
+
+    it('keeps credentials on a same-origin redirect', async () => {
+      const result = (await both().call('get', [
+        `${target.origin}/same-origin`,
+        { headers: credentials },
+      ])) as {
+        body: Record<string, string>;
+      };
+      expect(result.body).toMatchObject({
+        authorization: 'Bearer handler-secret',
+        cookie: 'session=handler',
+        'x-api-key': 'handler-key',
+      });
+    });
+
+    it('drops Authorization, Cookie and marked headers on a cross-origin redirect', async () => {
+      const result = (await both().call('post', [
+        `${target.origin}/cross-origin`,
+        { a: 1 },
+        { headers: credentials, credentialHeaders: ['x-api-key'] },
+      ])) as { body: Record<string, string> };
+      expect(result.body).not.toHaveProperty('authorization');
+      expect(result.body).not.toHaveProperty('cookie');
+      expect(result.body).not.toHaveProperty('x-api-key');
+      expect(result.body).toMatchObject({ 'x-trace': 'kept', 'content-type': 'application/json' });
+    });
+
+    it('checks every hop: scheme, allow-list and resolved address', async () => {
+      await expect(extension().call('get', [`${target.origin}/to-file`])).rejects.toMatchObject({
+        code: 'DOMAIN_NOT_ALLOWED',
+        message: 'file: URLs are not supported (only http and https)',
+      });
+      const hits = otherHits;
+      const resolver: Resolver = () => Promise.resolve([{ address: '127.0.0.1', family: 4 }]);
+      const named = extension({
+        allowedDomains: parseAllowList(`127.0.0.1:${target.port}, inside.test`),
+        resolver,
+      });
+      await expect(named.call('get', [`${target.origin}/to-name`])).rejects.toMatchObject({
+        code: 'ADDRESS_NOT_ALLOWED',
+      });
+      expect(otherHits).toBe(hits);
+    });
+
+    it('turns a POST into a GET on 303 and stops after 5 hops', async () => {
+      await expect(extension().call('post', [`${target.origin}/see-other`, { a: 1 }])).resolves.toMatchObject(
+        {
+          body: { method: 'GET', body: null, type: null },
+        },
+      );
+      await expect(extension().call('get', [`${target.origin}/loop`])).rejects.toThrow(
+        'more than 5 redirects',
+      );
+    });
   });
 });

@@ -17,6 +17,12 @@ declare module 'express-serve-static-core' {
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+/** The path of a request target, for logs: query strings carry tokens (`?token=`) and keys. */
+export function loggedPath(target: string): string {
+  const end = target.search(/[?#]/);
+  return end < 0 ? target : target.slice(0, end);
+}
+
 export function sendError(response: Response, error: KernelError): void {
   // Busy or unavailable: worth a retry in a second (the store reconnects, waiters drain).
   if (error.status === 429 || error.status === 503) response.setHeader('Retry-After', '1');
@@ -43,7 +49,7 @@ export function requestContext(context: HttpContext): RequestHandler {
       request.log.info(
         {
           method: request.method,
-          url: request.originalUrl,
+          path: loggedPath(request.originalUrl),
           route,
           status: response.statusCode,
           durationMs: Math.round(seconds * 1e6) / 1e3,
