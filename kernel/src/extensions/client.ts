@@ -1,10 +1,10 @@
 // One HTTP exchange of the `http` extension over node:http/https, connected only to the checked
-// addresses of its target, with the response body decoded (gzip, deflate, br) under a byte cap.
+// addresses of its target, with the response body read and decoded (gzip, deflate, br) under a
+// byte cap.
 
 import { Agent as HttpAgent, type IncomingMessage, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import type { Readable } from 'node:stream';
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { type BrotliOptions, type ZlibOptions, brotliDecompress, gunzip, inflate } from 'node:zlib';
 import { KernelError } from '../errors.js';
 import type { Hop } from './redirect.js';
 import { pinnedLookup, type Target } from './target.js';
@@ -44,51 +44,69 @@ export function send(
   });
 }
 
-function decoded(response: IncomingMessage): Readable {
-  const encoding = (response.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-  if (encoding === 'identity' || encoding === '') return response;
-  const decoder =
-    encoding === 'gzip' || encoding === 'x-gzip'
-      ? createGunzip()
-      : encoding === 'deflate'
-        ? createInflate()
-        : encoding === 'br'
-          ? createBrotliDecompress()
-          : undefined;
+type Decoder = (
+  input: Buffer,
+  options: ZlibOptions | BrotliOptions,
+  callback: (error: NodeJS.ErrnoException | null, result: Buffer) => void,
+) => void;
+
+const DECODERS: Readonly<Record<string, Decoder>> = {
+  gzip: gunzip,
+  'x-gzip': gunzip,
+  deflate: inflate,
+  br: brotliDecompress,
+};
+
+/** Decodes a compressed body on the libuv pool, to at most `limit` bytes. */
+function decode(raw: Buffer, encoding: string, limit: number, tooLarge: () => Error): Promise<Buffer> {
+  const decoder = DECODERS[encoding];
   if (decoder === undefined) {
-    response.destroy();
-    throw new KernelError(
-      'EXTENSION_FAILED',
-      `the response's content-encoding "${encoding}" is not supported`,
+    return Promise.reject(
+      new KernelError('EXTENSION_FAILED', `the response's content-encoding "${encoding}" is not supported`),
     );
   }
-  response.on('error', (error) => decoder.destroy(error));
-  return response.pipe(decoder);
+  return new Promise((resolve, reject) =>
+    decoder(raw, { maxOutputLength: limit }, (error, result) => {
+      if (error?.code === 'ERR_BUFFER_TOO_LARGE') reject(tooLarge());
+      else if (error)
+        reject(
+          new KernelError(
+            'EXTENSION_FAILED',
+            `the response body does not decode as ${encoding}: ${error.message}`,
+          ),
+        );
+      else resolve(result);
+    }),
+  );
 }
 
-/** The body as text; refuses more than `limit` bytes (declared or decoded). */
+/** The body as text; refuses more than `limit` bytes (declared, received or decoded). */
 export async function readBody(response: IncomingMessage, limit: number): Promise<string> {
   const declared = Number(response.headers['content-length'] ?? NaN);
-  const tooLarge = (size: string) =>
+  const tooLarge = (size = '') =>
     new KernelError('EXTENSION_FAILED', `the response body${size} is larger than ${limit} bytes`);
   if (declared > limit) {
     response.destroy();
     throw tooLarge(` (${declared} bytes)`);
   }
-  const body = decoded(response);
   const chunks: Buffer[] = [];
   let total = 0;
   try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
+    for await (const chunk of response as AsyncIterable<Buffer>) {
       total += chunk.byteLength;
-      if (total > limit) throw tooLarge('');
+      if (total > limit) throw tooLarge();
       chunks.push(chunk);
     }
   } finally {
     if (!response.complete) response.destroy();
-    if (body !== response) body.destroy();
   }
-  return Buffer.concat(chunks).toString('utf8');
+  const raw = Buffer.concat(chunks);
+  const encoding = (response.headers['content-encoding'] ?? '').trim().toLowerCase();
+  const body =
+    raw.byteLength === 0 || encoding === '' || encoding === 'identity'
+      ? raw
+      : await decode(raw, encoding, limit, tooLarge);
+  return body.toString('utf8');
 }
 
 /** Response headers as one string per name (repeated headers joined with ", "). */

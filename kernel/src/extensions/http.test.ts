@@ -60,6 +60,15 @@ describe('http extension against a real local server', () => {
         .writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' })
         .end(gzipSync(JSON.stringify({ zipped: true }))),
     );
+    target.route('/empty-gzip', (_request, _body, response) =>
+      response.writeHead(204, { 'content-encoding': 'gzip' }).end(),
+    );
+    target.route('/bad-gzip', (_request, _body, response) =>
+      response.writeHead(200, { 'content-encoding': 'gzip' }).end('not gzip'),
+    );
+    target.route('/zstd', (_request, _body, response) =>
+      response.writeHead(200, { 'content-encoding': 'zstd' }).end('x'),
+    );
     target.route('/bomb', (_request, _body, response) =>
       response.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync(Buffer.alloc(10 * 1024 ** 2))),
     );
@@ -137,6 +146,12 @@ describe('http extension against a real local server', () => {
     await expect(
       extension().call('get', [`${target.origin}/item`, { headers: { Host: 'evil' } }]),
     ).rejects.toThrow('header "Host" may not be set');
+    await expect(
+      extension().call('get', [`${target.origin}/item`, { headers: { 'X-Bad': 'a\r\nInjected: 1' } }]),
+    ).rejects.toThrow(`GET ${target.origin}/item failed: Invalid character in header content ["X-Bad"]`);
+    await expect(
+      extension().call('get', [`${target.origin}/item`, { credentialHeaders: 'x-api-key' }]),
+    ).rejects.toThrow('options.credentialHeaders must be an array of header names');
   });
 
   it('times out slow calls', async () => {
@@ -168,6 +183,16 @@ describe('http extension against a real local server', () => {
     });
     await expect(extension().call('get', [`${target.origin}/bomb`])).rejects.toThrow(
       'larger than 1024 bytes',
+    );
+    await expect(extension().call('get', [`${target.origin}/empty-gzip`])).resolves.toMatchObject({
+      status: 204,
+      body: null,
+    });
+    await expect(extension().call('get', [`${target.origin}/bad-gzip`])).rejects.toThrow(
+      'the response body does not decode as gzip',
+    );
+    await expect(extension().call('get', [`${target.origin}/zstd`])).rejects.toThrow(
+      'content-encoding "zstd" is not supported',
     );
   });
 

@@ -157,8 +157,10 @@ export function createHttpExtension(options: HttpExtensionOptions): Extension {
         );
       }
       if (error instanceof KernelError) throw error;
+      // A system error's code (ECONNREFUSED) says it best; Node's own ERR_* codes need their message.
       const { code, message } = error as { code?: string; message?: string };
-      throw failed(`${hop.method} ${describe(hop.url)} failed: ${code ?? message ?? String(error)}`);
+      const reason = code !== undefined && !code.startsWith('ERR_') ? code : (message ?? String(error));
+      throw failed(`${hop.method} ${describe(hop.url)} failed: ${reason}`);
     } finally {
       release?.();
     }
