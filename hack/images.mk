@@ -10,11 +10,19 @@ KERNEL_VERSION := $(call package_version,kernel)
 OPERATOR_VERSION := $(call package_version,operator)
 KERNEL_IMAGE ?= localhost/nexus/workspace-kernel:$(KERNEL_VERSION)
 OPERATOR_IMAGE ?= localhost/nexus/operator:$(OPERATOR_VERSION)
+REDIS_IMAGE_VERSION := $(shell . $(ROOT)/hack/lib/versions.sh 2>/dev/null && echo $$REDIS_IMAGE_VERSION)
+REDIS_IMAGE ?= localhost/nexus/redis:$(REDIS_IMAGE_VERSION)
 
 CARGO_HOME ?= $(HOME)/.cargo
-# NEXUS_CACHE as the image builds see it (/cache): the guest and cargo outputs of builds inside
-# images, kept apart from the host's (other paths, other fingerprints); npm's cache is shared.
+RUSTUP_HOME ?= $(HOME)/.rustup
+# NEXUS_CACHE as the image builds see it (/cache); npm's cache is shared with the host.
 IMAGE_BUILD_CACHE := $(NEXUS_CACHE)/images/build-cache
+# The kernel image's bridge builds at the clone's own path with the host's CARGO_HOME, toolchain
+# and cargo target directory mounted where the host has them: cargo's fingerprints match, so the
+# image reuses what the host's `make build-bridge` compiled (see docs/images.md).
+KERNEL_CARGO_ARGS := --volume $(CARGO_HOME):$(CARGO_HOME) --volume $(CARGO_TARGET_DIR):$(CARGO_TARGET_DIR) \
+  $(if $(wildcard $(RUSTUP_HOME)),--volume $(RUSTUP_HOME):$(RUSTUP_HOME):ro --build-arg RUSTUP_HOME=$(RUSTUP_HOME)) \
+  --build-arg SRC_DIR=$(ROOT) --build-arg BUILD_CARGO_HOME=$(CARGO_HOME) --build-arg BUILD_CARGO_TARGET_DIR=$(CARGO_TARGET_DIR)
 # The host's CA bundle, so npm and cargo trust what the host trusts (a TLS-inspecting proxy's CA).
 HOST_CA_BUNDLE ?= /etc/ssl/certs/ca-certificates.crt
 IMAGE_BUILD := nice -n 10 $(PODMAN) build --pull=never --format docker --layers --network host \
@@ -22,7 +30,7 @@ IMAGE_BUILD := nice -n 10 $(PODMAN) build --pull=never --format docker --layers 
   $(if $(wildcard $(HOST_CA_BUNDLE)),--volume $(HOST_CA_BUNDLE):/etc/ssl/certs/ca-certificates.crt:ro)
 
 .PHONY: images
-images: images-kernel images-operator ## Build the kernel and operator images with podman (no registry)
+images: images-kernel images-operator images-redis ## Build the kernel, operator and managed store images with podman (no registry)
 
 .PHONY: images-base
 images-base: ## Assemble the base images locally (Debian minbase, Node 20, Rust builder); skips existing ones
@@ -32,8 +40,8 @@ images-base: ## Assemble the base images locally (Debian minbase, Node 20, Rust 
 .PHONY: images-kernel
 images-kernel: images-base deps-rust ## Build localhost/nexus/workspace-kernel:<version> from Dockerfile.kernel
 	@echo "==> images: building $(KERNEL_IMAGE)"
-	@mkdir -p $(IMAGE_BUILD_CACHE) $(NEXUS_CACHE)/npm
-	$(IMAGE_BUILD) --volume $(CARGO_HOME):/usr/local/cargo \
+	@mkdir -p $(IMAGE_BUILD_CACHE) $(NEXUS_CACHE)/npm $(CARGO_TARGET_DIR)
+	$(IMAGE_BUILD) $(KERNEL_CARGO_ARGS) \
 	  --build-arg RUST_BUILDER_IMAGE=$$($(IMAGE_BASE) rust-builder-name) \
 	  --build-arg VERSION=$(KERNEL_VERSION) -f Dockerfile.kernel -t $(KERNEL_IMAGE) .
 
@@ -43,11 +51,16 @@ images-operator: images-base ## Build localhost/nexus/operator:<version> from Do
 	@mkdir -p $(IMAGE_BUILD_CACHE) $(NEXUS_CACHE)/npm
 	$(IMAGE_BUILD) --build-arg VERSION=$(OPERATOR_VERSION) -f Dockerfile.operator -t $(OPERATOR_IMAGE) .
 
+.PHONY: images-redis
+images-redis: images-base ## Build localhost/nexus/redis:7.0 (Debian's redis-server) for the managed store
+	@echo "==> images: building $(REDIS_IMAGE)"
+	$(IMAGE_BUILD) --build-arg VERSION=$(REDIS_IMAGE_VERSION) -f hack/images/redis.Containerfile -t $(REDIS_IMAGE) hack/images
+
 .PHONY: images-test
 images-test: images ## Smoke-test both images: read-only, non-root, /health, /ready, healthcheck, SIGTERM
 	hack/images/smoke-test.sh "$(KERNEL_IMAGE)" "$(OPERATOR_IMAGE)"
 
 .PHONY: images-clean
 images-clean: ## Remove the Nexus images and build-cache layers (base images and cargo/npm caches are kept)
-	-$(PODMAN) rmi --force $(KERNEL_IMAGE) $(OPERATOR_IMAGE) 2>/dev/null
+	-$(PODMAN) rmi --force $(KERNEL_IMAGE) $(OPERATOR_IMAGE) $(REDIS_IMAGE) 2>/dev/null
 	$(PODMAN) image prune --force >/dev/null
