@@ -1,11 +1,12 @@
 // Credentials: the kubeconfig KUBECONFIG names, else the pod's service account.
 import { existsSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { PooledKubeConfig } from './agents.js';
 import { ConfigError, type OperatorConfig } from '../config.js';
 import { describeError } from '../errors.js';
 
 export function loadKubeConfig(config: OperatorConfig): KubeConfig {
-  const kc = new KubeConfig();
+  const kc = new PooledKubeConfig();
   if (config.kubeconfig) {
     const missing = config.kubeconfig.split(':').filter((path) => path && !existsSync(path));
     if (missing.length > 0)

@@ -11,7 +11,7 @@ import { operatorRequests, type RequestCounts } from '../harness/audit.js';
 import { harnessState } from '../harness/cluster.js';
 import { sleep } from '../harness/eventually.js';
 import { Cluster, GROUP, PLURAL, VERSION, isReadyAtGeneration, type NexusRuntime } from '../harness/kube.js';
-import { OperatorProcess } from '../harness/operator-process.js';
+import { OperatorProcess, parseMetricSamples } from '../harness/operator-process.js';
 
 const SEQUENTIAL_RUNS = Number(process.env.BENCH_SEQUENTIAL ?? 15);
 const FLEET_SIZE = Number(process.env.BENCH_FLEET ?? 500);
@@ -21,6 +21,11 @@ const RESYNC_SECONDS = process.env.BENCH_RESYNC_SECONDS ?? '60';
 /** The operator's MAX_CONCURRENT_RECONCILES; unset keeps the operator's default. */
 const RECONCILES = process.env.BENCH_RECONCILES;
 const CREATE_CONCURRENCY = 25;
+/**
+ * Every runtime has a managed store, without a persistent volume: 500 claims would need 500
+ * volumes on the simulated node, and binding them measures the volume controller, not the operator.
+ */
+const RUNTIME_SPEC = { store: { mode: 'Managed', managed: { persistence: { enabled: false } } } };
 const FLEET_TIMEOUT_MS = 15 * 60_000;
 
 /**
@@ -77,6 +82,43 @@ class ReadyWatcher {
   }
 }
 
+/**
+ * The operator's memory from its own /metrics, sampled every 2 s: the V8 heap (allocated and in
+ * use) and memory outside it (buffers), beside the RSS, so that a peak can be told apart as live
+ * objects, garbage not yet collected, or off-heap buffers.
+ */
+class MemorySampler {
+  readonly peak = { heapTotal: 0, heapUsed: 0, external: 0, rss: 0 };
+  last = { heapTotal: 0, heapUsed: 0, external: 0, rss: 0 };
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly operator: OperatorProcess) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.sample().catch(() => undefined), 2000);
+  }
+
+  async sample(): Promise<void> {
+    const text = await this.operator.metrics();
+    const value = (name: string) => parseMetricSamples(text, name).reduce((sum, s) => sum + s.value, 0);
+    this.last = {
+      heapTotal: value('nexus_operator_nodejs_heap_size_total_bytes'),
+      heapUsed: value('nexus_operator_nodejs_heap_size_used_bytes'),
+      external: value('nexus_operator_nodejs_external_memory_bytes'),
+      rss: value('nexus_operator_process_resident_memory_bytes'),
+    };
+    for (const key of Object.keys(this.peak) as (keyof typeof this.peak)[]) {
+      this.peak[key] = Math.max(this.peak[key], this.last[key]);
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+const mb = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MB`;
+
 function peakRssMB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
@@ -117,6 +159,7 @@ describe('operator benchmark', () => {
   const state = harnessState();
   const cluster = new Cluster(state);
   let operator: OperatorProcess;
+  let memory: MemorySampler;
   const rows: [string, string][] = [];
 
   beforeAll(async () => {
@@ -130,16 +173,21 @@ describe('operator benchmark', () => {
         RETRY_PERIOD_SECONDS: '2',
         RESYNC_PERIOD_SECONDS: RESYNC_SECONDS,
         ...(RECONCILES ? { MAX_CONCURRENT_RECONCILES: RECONCILES } : {}),
+        // For profiling, e.g. --heapsnapshot-signal=SIGUSR2.
+        ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
       },
     });
+    memory = new MemorySampler(operator);
+    memory.start();
   });
 
   afterAll(async () => {
+    memory?.stop();
     await operator?.stop();
     process.stdout.write(
       [
-        `## Operator (Kubernetes ${state.kubernetesVersion} + KWOK, ${FLEET_SIZE} runtimes, ` +
-          `MAX_CONCURRENT_RECONCILES ${RECONCILES ?? 'default'})`,
+        `## Operator (Kubernetes ${state.kubernetesVersion} + KWOK, ${FLEET_SIZE} runtimes with managed ` +
+          `stores, persistence off, MAX_CONCURRENT_RECONCILES ${RECONCILES ?? 'default'})`,
         '',
         '| measure | value |',
         '|---|---|',
@@ -158,7 +206,7 @@ describe('operator benchmark', () => {
     for (let i = 0; i < SEQUENTIAL_RUNS; i++) {
       const name = `latency-${i}`;
       const started = performance.now();
-      await cluster.createRuntime(namespace, name, {});
+      await cluster.createRuntime(namespace, name, RUNTIME_SPEC);
       const readyAt = await withTimeout(watcher.whenReady(name), 120_000, `${name} Ready`);
       latencies.push(readyAt - started);
     }
@@ -182,7 +230,7 @@ describe('operator benchmark', () => {
     await Promise.all(
       Array.from({ length: CREATE_CONCURRENCY }, async () => {
         for (let name = queue.shift(); name; name = queue.shift())
-          await cluster.createRuntime(namespace, name, {});
+          await cluster.createRuntime(namespace, name, RUNTIME_SPEC);
       }),
     );
     const appliedIn = performance.now() - started;
@@ -237,6 +285,17 @@ describe('operator benchmark', () => {
     ]);
     process.stdout.write(`idle requests by verb and resource: ${describeRequests(requests) || 'none'}\n`);
     rows.push(['operator peak RSS (VmHWM) at the end', `${peakRssMB(operator.pid)} MB`]);
+    await memory.sample();
+    memory.stop();
+    const { peak, last } = memory;
+    rows.push([
+      'operator memory, peak of 2 s samples: V8 heap allocated / in use, outside the heap',
+      `${mb(peak.heapTotal)} / ${mb(peak.heapUsed)}, ${mb(peak.external)}`,
+    ]);
+    rows.push([
+      'operator memory when idle: RSS, V8 heap allocated / in use, outside the heap',
+      `${mb(last.rss)}, ${mb(last.heapTotal)} / ${mb(last.heapUsed)}, ${mb(last.external)}`,
+    ]);
   });
   // What the simulated cluster alone needs for the same fleet (controller manager, scheduler and
   // KWOK on the same 2 cores): the floor under the operator's figure above. Runs last, so that it
