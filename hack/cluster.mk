@@ -30,9 +30,9 @@ test-operator-integration: build-operator control-plane-binaries ## The operator
 	  --config jest.integration.config.js --runInBand
 
 .PHONY: e2e
-e2e: build-operator build-kernel control-plane-binaries ## The user's flow end to end against a control plane of its own
-	test/e2e/user-flow.sh
+e2e: images ## The user's flow end to end on real pods, in a cluster of its own (see docs/local-cluster.md)
+	test/e2e/run.sh
 
 .PHONY: dev
-dev: build-operator build-kernel ## A local cluster, the operator, the sample NexusRuntime and a real kernel behind it
+dev: images ## The local cluster with a real node, the operator in it, the sample NexusRuntime: real pods to try
 	hack/dev.sh

@@ -1,33 +1,44 @@
 #!/usr/bin/env bash
-# `make dev`: the local cluster, the operator's manifests, the operator as a local process, the
-# sample NexusRuntime, and a real kernel reachable through `kubectl port-forward`.
-# Everything runs in the background; `make cluster-down` stops all of it by PID.
+# `make dev`: the local cluster with its real node, the project's images in it, `kubectl apply -k
+# config/default` (the operator runs as pods from its image, under its own ServiceAccount), the
+# sample NexusRuntime, and commands that work against its real pods.
+# Everything keeps running; `make cluster-down` stops all of it by PID.
 set -euo pipefail
 HACK="$(cd "$(dirname "$0")" && pwd)"
 RUN_DIR="${NEXUS_CLUSTER_DIR:-${NEXUS_CACHE:-$HOME/.cache/nexus}/run/cluster}"
-"$HACK/cluster-up.sh" "$RUN_DIR"
+started=$SECONDS
+"$HACK/cluster-up.sh" --node=real "$RUN_DIR"
 RUN_DIR="$(cd "$RUN_DIR" && pwd)"
 # shellcheck source=hack/lib/cluster.sh
 source "$HACK/lib/cluster.sh"
 # shellcheck source=hack/lib/dev.sh
 source "$HACK/lib/dev.sh"
+on_exit() {
+  local status=$?
+  [ $status -eq 0 ] || print_diagnostics default
+  exit $status
+}
+trap on_exit EXIT
 
-step "operator manifests: kubectl apply -k config/default"
-install_operator_manifests
-step "operator: node operator/dist/index.js"
-start_operator
-step "sample: kubectl apply -f config/samples/nexusruntime.yaml"
+step "images: the operator, kernel and store images config/default names, into the node"
+import_project_images
+step "operator: kubectl apply -k config/default; the nexus-operator pods Ready"
+install_operator
+step "sample: kubectl apply -f config/samples/nexusruntime.yaml; wait for Ready"
 kubectl apply -n default -f "$ROOT/config/samples/nexusruntime.yaml" | sed 's/^/    /'
-kubectl wait -n default nexusruntime/demo --for=condition=Ready --timeout=120s | sed 's/^/    /'
-step "kernel: node kernel/dist/index.js behind the simulated pods of demo"
-start_kernel default demo
+wait_runtime_ready default demo 300
+kubectl -n default get nexusruntime demo | sed 's/^/    /'
+kubectl -n default get pods -o wide | sed 's/^/    /'
 
 cat <<DONE
-==> ready. Try:
+==> ready in $((SECONDS - started))s. Every pod above is a real container on node $NODE_NAME. Try:
     export KUBECONFIG=$KUBECONFIG
     alias kubectl=$KUBECTL
-    kubectl get nxr demo
+    kubectl get nexusruntime demo
+    kubectl port-forward svc/demo 3000:3000 &
+    curl localhost:3000/health
+    kubectl top pods
     kubectl patch nexusruntime/demo --type merge -p '{"spec":{"runtime":{"memoryLimitMB":64}}}'
-    kubectl port-forward svc/demo 3000 & curl localhost:3000/health
+    kubectl get nexusruntime demo -w
     make cluster-down
 DONE

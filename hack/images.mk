@@ -38,7 +38,7 @@ images-base: ## Assemble the base images locally (Debian minbase, Node 20, Rust 
 	@$(IMAGE_BASE) debian node rust-builder
 
 .PHONY: images-kernel
-images-kernel: images-base deps-rust ## Build localhost/nexus/workspace-kernel:<version> from Dockerfile.kernel
+images-kernel: images-base build-bridge ## Build localhost/nexus/workspace-kernel:<version> from Dockerfile.kernel
 	@echo "==> images: building $(KERNEL_IMAGE)"
 	@mkdir -p $(IMAGE_BUILD_CACHE) $(NEXUS_CACHE)/npm $(CARGO_TARGET_DIR)
 	$(IMAGE_BUILD) $(KERNEL_CARGO_ARGS) \

@@ -6,10 +6,9 @@
 : "${NEXUS_CACHE:=$HOME/.cache/nexus}"
 BIN="$NEXUS_CACHE/bin"
 
-# Start-up order; cluster-down stops them in reverse (the real node's containerd, kubelet and
-# kube-proxy through node_down, which also ends their pods). The operator and the kernel are local
-# processes of `make dev` on a KWOK cluster (hack/dev.sh) against the same run directory.
-COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok operator kernel)
+# Start-up order; cluster-down stops them in reverse (a real node's containerd, kubelet and
+# kube-proxy first, through node_teardown, which also ends their pods).
+COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 
 step() { printf '==> %s\n' "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

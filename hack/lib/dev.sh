@@ -1,68 +1,83 @@
 # shellcheck shell=bash
-# The user's side of the local cluster, shared by `make dev` (hack/dev.sh) and the end-to-end test
-# (test/e2e/user-flow.sh): install the operator's manifests, run the operator and a real kernel as
-# local processes. Expects lib/cluster.sh sourced, RUN_DIR set and cluster.env written.
+# The user's side of the local cluster with a real node, shared by `make dev` (hack/dev.sh) and the
+# end-to-end suite (test/e2e/): the project's images into the node, `kubectl apply -k
+# config/default` with the operator running as pods from its image, NexusRuntimes, and what to
+# print when something fails. Expects lib/cluster.sh sourced, RUN_DIR set and cluster.env written
+# by hack/cluster-up.sh --node=real.
 
 ROOT="$(cd "$HACK/.." && pwd)"
 # shellcheck disable=SC1091
 source "$RUN_DIR/cluster.env"
+[ "${NODE_MODE:-}" = real ] || die "$RUN_DIR is not a cluster with a real node (hack/cluster-up.sh --node=real)"
 export KUBECONFIG
 kubectl() { "$KUBECTL" "$@"; }
+# shellcheck source=hack/lib/versions.sh
+source "$HACK/lib/versions.sh"
+# shellcheck source=hack/lib/images.sh
+source "$HACK/lib/images.sh"
+# shellcheck source=hack/lib/node.sh
+source "$HACK/lib/node.sh"
+# shellcheck source=hack/lib/node-start.sh
+source "$HACK/lib/node-start.sh"
 
-# `kubectl apply -k config/default`, exactly as a user would. Its operator Deployment would only
-# get simulated pods here (KWOK runs no containers), so it is scaled to zero and the operator runs
-# as a local process instead, with a token of the same ServiceAccount (the same RBAC).
-install_operator_manifests() {
+OPERATOR_NAMESPACE=nexus-system
+
+# Every image config/default refers to: the operator's own, and the kernel and store images it
+# puts into the pods it creates (its KERNEL_IMAGE and STORE_IMAGE).
+manifest_images() {
+  kubectl kustomize "$ROOT/config/default" | awk '
+    $1 == "image:" && NF == 2 { print $2 }
+    $1 == "-" && $2 == "name:" && ($3 == "KERNEL_IMAGE" || $3 == "STORE_IMAGE") { want = 1; next }
+    want && $1 == "value:" { print $2 }
+    { want = 0 }' | sort -u
+}
+
+# The images the manifests name, from podman into the node's containerd (`make images` builds them).
+import_project_images() {
+  local images
+  mapfile -t images < <(manifest_images)
+  [ ${#images[@]} -gt 0 ] || die "config/default names no image"
+  node_import_images "${images[@]}"
+}
+
+# `kubectl apply -k config/default`, exactly as a user would, then the operator's pods Ready.
+install_operator() {
   kubectl apply -k "$ROOT/config/default" | sed 's/^/    /'
   kubectl wait --for=condition=Established --timeout=60s crd/nexusruntimes.nexus.dev >/dev/null
-  kubectl -n nexus-system scale deployment/nexus-operator --replicas=0 >/dev/null
+  kubectl -n "$OPERATOR_NAMESPACE" rollout status deployment/nexus-operator --timeout=180s | sed 's/^/    /'
 }
 
-# Starts `node operator/dist/index.js` in the background (PID in pids/operator.pid).
-start_operator() {
-  local pid token
-  pid="$(running_pid operator)"
-  if [ -n "$pid" ]; then echo "    operator already running (pid $pid)"; return 0; fi
-  token="$(kubectl -n nexus-system create token nexus-operator --duration=24h)"
-  cat >"$RUN_DIR/operator.kubeconfig" <<KC
-apiVersion: v1
-kind: Config
-clusters:
-- name: nexus-local
-  cluster: {server: "$APISERVER_URL", certificate-authority: "$RUN_DIR/pki/ca.crt"}
-users:
-- name: nexus-operator
-  user: {token: "$token"}
-contexts:
-- name: operator
-  context: {cluster: nexus-local, user: nexus-operator, namespace: nexus-system}
-current-context: operator
-KC
-  chmod 600 "$RUN_DIR/operator.kubeconfig"
-  OPERATOR_METRICS_PORT="$(free_port)"
-  KUBECONFIG="$RUN_DIR/operator.kubeconfig" LEADER_ELECTION_NAMESPACE=nexus-system POD_NAME=local-operator \
-    METRICS_PORT="$OPERATOR_METRICS_PORT" LOG_LEVEL="${LOG_LEVEL:-info}" \
-    setsid nohup node "$ROOT/operator/dist/index.js" >>"$RUN_DIR/logs/operator.log" 2>&1 </dev/null &
-  echo $! >"$(pid_file operator)"
-  echo "    operator started (pid $!, metrics http://127.0.0.1:$OPERATOR_METRICS_PORT/metrics, log $RUN_DIR/logs/operator.log)"
-  wait_for "the operator's /healthz" 30 curl -sf "http://127.0.0.1:$OPERATOR_METRICS_PORT/healthz"
+# Waits until NexusRuntime NAME in NAMESPACE is Ready for its current generation.
+# Usage: wait_runtime_ready NAMESPACE NAME TIMEOUT_SECONDS
+wait_runtime_ready() {
+  local namespace="$1" name="$2" timeout="$3" generation
+  generation="$(kubectl -n "$namespace" get nexusruntime "$name" -o jsonpath='{.metadata.generation}')"
+  kubectl -n "$namespace" wait "nexusruntime/$name" --timeout="${timeout}s" \
+    --for=jsonpath='{.status.observedGeneration}'="$generation" >/dev/null
+  kubectl -n "$namespace" wait "nexusruntime/$name" --for=condition=Ready --timeout="${timeout}s" >/dev/null
 }
 
-# Starts a real kernel (`node kernel/dist/index.js`) on the loopback ports KWOK forwards the kernel
-# pods' ports to, configured from the NexusRuntime's ConfigMap as a pod would be (envFrom).
-# Usage: start_kernel NAMESPACE NAME
-start_kernel() {
-  local namespace="$1" name="$2" pid env_args
-  pid="$(running_pid kernel)"
-  if [ -n "$pid" ]; then stop_pid kernel "$pid"; fi
-  mkdir -p "$RUN_DIR/kernel-cache"
-  # shellcheck disable=SC2016 # a Go template, not shell expansions
-  mapfile -t env_args < <(kubectl -n "$namespace" get configmap "$name-config" \
-    -o go-template='{{range $k, $v := .data}}{{$k}}={{$v}}{{"\n"}}{{end}}')
-  env "${env_args[@]}" HOST=127.0.0.1 HTTP_PORT="$KERNEL_HTTP_PORT" WS_PORT="$KERNEL_WS_PORT" \
-    CACHE_DIR="$RUN_DIR/kernel-cache" NEXUS_RUN_DIR="$RUN_DIR/" \
-    setsid nohup node "$ROOT/kernel/dist/index.js" >>"$RUN_DIR/logs/kernel.log" 2>&1 </dev/null &
-  echo $! >"$(pid_file kernel)"
-  echo "    kernel started for $namespace/$name (pid $!, 127.0.0.1:$KERNEL_HTTP_PORT, log $RUN_DIR/logs/kernel.log)"
-  wait_for "the kernel's /ready" 60 curl -sf "http://127.0.0.1:$KERNEL_HTTP_PORT/ready"
+# What to look at when a step fails: the operator's and the kernels' logs, the NexusRuntimes,
+# recent events, and `kubectl describe` of every pod that is not Ready.
+# Usage: print_diagnostics NAMESPACE...
+print_diagnostics() {
+  local namespace pod
+  echo "---- diagnostics" >&2
+  echo "---- operator logs (last 60 lines per pod)" >&2
+  kubectl -n "$OPERATOR_NAMESPACE" logs -l app.kubernetes.io/name=nexus-operator --tail=60 --prefix >&2 2>&1 || true
+  for namespace in "$@"; do
+    echo "---- NexusRuntimes in $namespace" >&2
+    kubectl -n "$namespace" get nexusruntimes -o yaml >&2 2>&1 || true
+    echo "---- kernel and store logs in $namespace (last 40 lines per pod)" >&2
+    kubectl -n "$namespace" logs -l 'app.kubernetes.io/name in (workspace-kernel,nexus-store)' \
+      --tail=40 --prefix --max-log-requests=20 >&2 2>&1 || true
+    echo "---- events in $namespace" >&2
+    kubectl -n "$namespace" get events --sort-by=.lastTimestamp >&2 2>&1 | tail -40 >&2 || true
+  done
+  for namespace in "$OPERATOR_NAMESPACE" "$@"; do
+    for pod in $(kubectl -n "$namespace" get pods -o jsonpath='{range .items[*]}{.metadata.name}{" "}{range .status.conditions[?(@.type=="Ready")]}{.status}{end}{"\n"}{end}' 2>/dev/null | awk '$2 != "True" { print $1 }'); do
+      echo "---- kubectl describe pod $namespace/$pod" >&2
+      kubectl -n "$namespace" describe pod "$pod" >&2 2>&1 || true
+    done
+  done
 }
