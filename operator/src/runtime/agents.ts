@@ -15,18 +15,25 @@ export class AgentPool {
 
   /** The pooled agent with the TLS settings of `agent` (client-node's throwaway one). */
   shared(agent: https.Agent): https.Agent {
-    const options = agent.options as Record<string, unknown>;
+    const options = agent.options as Partial<Record<(typeof TLS_OPTIONS)[number], unknown>>;
     const hash = createHash('sha256');
-    for (const name of TLS_OPTIONS) hash.update(`${name}=${String(options[name] ?? '')};`);
+    const tls: https.AgentOptions = {};
+    for (const name of TLS_OPTIONS) {
+      const value = options[name];
+      hash.update(`${name}=`);
+      for (const part of [value].flat()) {
+        if (typeof part === 'string' || Buffer.isBuffer(part)) hash.update(part);
+        else if (part !== undefined) hash.update(JSON.stringify(part));
+      }
+      hash.update(';');
+      if (value !== undefined) (tls as Record<string, unknown>)[name] = value;
+    }
     const key = hash.digest('hex');
     let pooled = this.agents.get(key);
     if (!pooled) {
       // A rotated certificate makes a new key; the agent of the old one is no longer handed out.
       for (const old of this.agents.values()) old.destroy();
       this.agents.clear();
-      const tls = Object.fromEntries(
-        TLS_OPTIONS.map((name) => [name, options[name]]).filter(([, v]) => v !== undefined),
-      );
       pooled = new https.Agent({ ...tls, keepAlive: true, maxFreeSockets: this.maxFreeSockets });
       this.agents.set(key, pooled);
     }
