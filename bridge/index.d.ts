@@ -22,6 +22,11 @@ export declare class WasmRuntime {
   precompileHandler(code: string): Promise<Buffer>
   executeCompiledHandler(bytecode: Buffer, ctx: WasmContext, timeoutMs?: number | undefined | null): Promise<WasmResult>
   resumeHandler(suspensionId: string, result: ResumeValue, stateJson?: Buffer | undefined | null): Promise<WasmResult>
+  /**
+   * Drops a suspended handler its caller will not resume, freeing its instance at once.
+   * Returns false when nothing is parked under that id (resumed, expired or unknown).
+   */
+  cancelHandler(suspensionId: string): boolean
   getStats(): RuntimeStats
   /** Prometheus text exposition, metric names prefixed nexus_bridge_. */
   getMetrics(): string
@@ -55,6 +60,11 @@ export type ExecutionStatus = 'success' | 'error' | 'suspended'
 export interface ResumeValue {
   success: boolean
   value?: unknown
+  /**
+   * The value as JSON text (wins over `value`); checked on a bridge thread, so a value the
+   * sandbox cannot take becomes an error the handler can catch.
+   */
+  valueJson?: string
   error?: string
 }
 
@@ -66,6 +76,12 @@ export interface RuntimeConfig {
   maxHostCalls?: number
   maxStateMutations?: number
   maxEvents?: number
+  /** Wall-clock bound of one execution, suspensions included (a parked handler expires then). */
+  executionDeadlineMs?: number
+  /** `$ext` calls one execution may make. */
+  maxSuspensions?: number
+  /** Bound on the bytecode files kept under cacheDir. */
+  cacheMaxBytes?: number
   cacheDir?: string
   /**
    * A read-only directory with a compiled guest module made by the same bridge build; used
@@ -120,6 +136,8 @@ export interface WasmContext {
    */
   stateJson?: Buffer
   args?: unknown
+  /** The arguments as UTF-8 JSON text, read on a bridge thread; takes precedence over `args`. */
+  argsJson?: Buffer
   capabilities: Array<string>
   scope?: Record<string, unknown>
   extensionRegistry?: Record<string, Array<string>>
@@ -132,6 +150,7 @@ export interface WasmError {
   location?: ErrorLocation
 }
 
+/** The shape of a result (index.d.ts); the value itself crosses as JSON (result_json.rs). */
 export interface WasmResult {
   status: ExecutionStatus
   returnValue?: unknown

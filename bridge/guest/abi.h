@@ -47,6 +47,11 @@ NX_IMPORT("ext_call") int32_t host_ext_call(const char *name, int32_t name_len, 
                                             int32_t method_len, const char *json, int32_t json_len);
 /* Copies the response of the last state_get / state_keys call (its length was the return value). */
 NX_IMPORT("response_read") void host_response_read(char *dst);
+/* Writes 16 bytes from the host's CSPRNG at `state` (the seed of Math.random). Not a handler's
+ * host call: the guest makes it once at the start of every execution. */
+NX_IMPORT("random_seed") void host_random_seed(uint64_t *state);
+/* Fills `len` bytes (at most 65536) at `dst` from the host's CSPRNG (crypto.getRandomValues). */
+NX_IMPORT("random_bytes") void host_random_bytes(uint8_t *dst, int32_t len);
 /* Traps: the guest's heap cannot grow any further. */
 NX_IMPORT("out_of_memory") void host_out_of_memory(void);
 

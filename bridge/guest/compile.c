@@ -27,17 +27,25 @@ JSValue nx_compile_source(const char *src, size_t len, uint8_t **bytecode, size_
     JSValue script = compile_wrapped(NX_WRAP_PREFIX, NX_WRAP_SUFFIX, src, len);
     if (JS_IsException(script)) return JS_GetException(ctx);
 
-    JSValue check = compile_wrapped(NX_CHECK_PREFIX, NX_CHECK_SUFFIX, src, len);
-    if (JS_IsException(check)) {
-        /* Keep the check's error for its location; say what is actually wrong. */
-        JS_FreeValue(ctx, script);
-        JSValue error = JS_GetException(ctx);
-        JS_DefinePropertyValueStr(ctx, error, "message",
-                                  JS_NewString(ctx, "the handler closes the function it runs in"),
-                                  JS_PROP_WRITABLE | JS_PROP_CONFIGURABLE);
-        return error;
+    static const char *const checks[][2] = {
+        {NX_DECLARATION_PREFIX, NX_DECLARATION_SUFFIX},
+        {NX_METHOD_PREFIX, NX_METHOD_SUFFIX},
+    };
+    for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+        JSValue check = compile_wrapped(checks[i][0], checks[i][1], src, len);
+        if (JS_IsException(check)) {
+            /* Keep the check's error for its location; say what is actually wrong. */
+            JS_FreeValue(ctx, script);
+            JSValue error = JS_GetException(ctx);
+            JS_DefinePropertyValueStr(
+                ctx, error, "message",
+                JS_NewString(ctx, "the handler's code ends the function it runs in: a `}` closes the handler "
+                                  "before its end, so code after it would run outside the handler"),
+                JS_PROP_WRITABLE | JS_PROP_CONFIGURABLE);
+            return error;
+        }
+        JS_FreeValue(ctx, check);
     }
-    JS_FreeValue(ctx, check);
 
     *bytecode = JS_WriteObject(ctx, bytecode_len, script, JS_WRITE_OBJ_BYTECODE | JS_WRITE_OBJ_STRIP_SOURCE);
     JS_FreeValue(ctx, script);

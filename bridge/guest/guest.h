@@ -10,12 +10,16 @@
 
 /* The handler body is wrapped in an async function on the same line, so line numbers in the
  * handler's own source are unchanged and columns on line 1 are shifted by the prefix's length.
- * A second wrapper with one more brace, the same length, is compiled as a check: a body that
- * closes the function it runs in (to run code outside it) cannot be valid inside both. */
+ * Two more wrappers of the same length are compiled as checks; any valid function body is valid,
+ * unchanged, in all three. A body that ends the function early, to run code outside it, must be
+ * followed by something after that `}`: an async function declaration allows anything but a
+ * `,` or another `}` there, an object literal's method nothing but those — no text is both. */
 #define NX_WRAP_PREFIX "(async function (){"
 #define NX_WRAP_SUFFIX "\n})"
-#define NX_CHECK_PREFIX "(async function(){{"
-#define NX_CHECK_SUFFIX "\n}})"
+#define NX_DECLARATION_PREFIX "async function _(){"
+#define NX_DECLARATION_SUFFIX "\n}"
+#define NX_METHOD_PREFIX "({async method  (){"
+#define NX_METHOD_SUFFIX "\n}})"
 #define NX_FILENAME "handler.js"
 
 struct nx_guest {
@@ -35,6 +39,8 @@ extern const JSMallocFunctions nx_malloc_functions;
 
 /* natives.c */
 JSValue nx_natives(JSContext *ctx);
+void nx_install_random(JSContext *ctx);
+void nx_seed_random(void);
 int nx_pending_push(JSContext *ctx, JSValue resolve, JSValue reject);
 int nx_pending_settle(JSContext *ctx, int ok, JSValue value);
 size_t nx_pending_count(void);

@@ -52,6 +52,7 @@ NX_EXPORT("nx_init") void nx_init(void) {
     JS_FreeValue(nx.sandbox, natives);
     JS_FreeValue(nx.sandbox, factory);
     if (!JS_IsFunction(nx.sandbox, nx.begin)) __builtin_trap();
+    nx_install_random(nx.sandbox);
     nx.handler = JS_UNDEFINED;
     JS_RunGC(nx.rt);
 }
@@ -96,6 +97,7 @@ int32_t nx_run(int32_t kind, const uint8_t *code, int32_t code_len, const char *
     JSContext *ctx = nx.sandbox;
     nx_reset_execution_state(ctx);
     nx_set_output(NULL, 0);
+    nx_seed_random();
 
     JSValue fn;
     if (kind == NX_SOURCE) {

@@ -235,7 +235,59 @@ void nx_reset_execution_state(JSContext *ctx) {
     unhandled_len = 0;
 }
 
+/* Math.random: xoroshiro128+ seeded from the host's CSPRNG at the start of every execution (the
+ * engine's own generator would replay the state frozen in the pre-initialised snapshot). */
+static uint64_t rng[2];
+
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+static uint64_t next_random(void) {
+    uint64_t s0 = rng[0], s1 = rng[1], result = s0 + s1;
+    s1 ^= s0;
+    rng[0] = rotl(s0, 24) ^ s1 ^ (s1 << 16);
+    rng[1] = rotl(s1, 37);
+    return result;
+}
+
+void nx_seed_random(void) {
+    host_random_seed(rng);
+    if (rng[0] == 0 && rng[1] == 0) rng[0] = 1;
+}
+
+static JSValue math_random(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+    return JS_NewFloat64(ctx, (double)(next_random() >> 11) * 0x1.0p-53);
+}
+
+void nx_install_random(JSContext *ctx) {
+    JSValue global = JS_GetGlobalObject(ctx);
+    JSValue math = JS_GetPropertyStr(ctx, global, "Math");
+    JS_DefinePropertyValueStr(ctx, math, "random", JS_NewCFunction(ctx, math_random, "random", 0),
+                              JS_PROP_WRITABLE | JS_PROP_CONFIGURABLE);
+    JS_FreeValue(ctx, math);
+    JS_FreeValue(ctx, global);
+}
+
+/* crypto.getRandomValues(integerTypedArray): at most 65536 bytes, straight from the host. */
+static JSValue random_fill(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv) {
+    int type = JS_GetTypedArrayType(argv[0]);
+    if (type < 0 || type >= JS_TYPED_ARRAY_FLOAT16)
+        return JS_ThrowTypeError(ctx, "crypto.getRandomValues needs an integer typed array");
+    size_t offset, length, element;
+    JSValue buffer = JS_GetTypedArrayBuffer(ctx, argv[0], &offset, &length, &element);
+    if (JS_IsException(buffer)) return buffer;
+    size_t size;
+    uint8_t *data = JS_GetArrayBuffer(ctx, &size, buffer);
+    JS_FreeValue(ctx, buffer);
+    if (!data && length > 0) return JS_ThrowTypeError(ctx, "the typed array's buffer is detached");
+    if (length > 65536)
+        return JS_ThrowRangeError(ctx, "crypto.getRandomValues gives at most 65536 bytes at a time, not %zu",
+                                  length);
+    if (length > 0) host_random_bytes(data + offset, (int32_t)length);
+    return JS_DupValue(ctx, argv[0]);
+}
+
 static const JSCFunctionListEntry native_functions[] = {
+    JS_CFUNC_DEF("randomFill", 1, random_fill),
     JS_CFUNC_DEF("stateGet", 1, state_get),
     JS_CFUNC_DEF("stateSet", 2, state_set),
     JS_CFUNC_DEF("stateDelete", 1, state_delete),

@@ -4,7 +4,7 @@
 // Object, JSON or a prototype method cannot change how these globals behave.
 (function (native) {
   'use strict';
-  const { stateGet, stateSet, stateDelete, stateKeys, emit, view, log, extCall } = native;
+  const { stateGet, stateSet, stateDelete, stateKeys, emit, view, log, extCall, randomFill } = native;
   const { create, defineProperty, freeze, keys } = Object;
   const isArray = Array.isArray;
   const stringify = JSON.stringify;
@@ -82,6 +82,24 @@
   $log.error = (...args) => log(3, format(args));
   freeze($log);
 
+  // crypto: getRandomValues from the host's CSPRNG (at most 65536 bytes a call) and randomUUID.
+  const Uint8 = Uint8Array;
+  const HEX = '0123456789abcdef';
+  const hex = (byte) => HEX[byte >> 4] + HEX[byte & 15];
+  const crypto = freeze({
+    __proto__: null,
+    getRandomValues: (array) => randomFill(array),
+    randomUUID: () => {
+      const b = randomFill(new Uint8(16));
+      b[6] = (b[6] & 0x0f) | 0x40;
+      b[8] = (b[8] & 0x3f) | 0x80;
+      let text = '';
+      for (let i = 0; i < 16; i++) text += (i === 4 || i === 6 || i === 8 || i === 10 ? '-' : '') + hex(b[i]);
+      return text;
+    },
+  });
+
+  constant('crypto', crypto);
   constant('$state', $state);
   constant('$emit', $emit);
   constant('$view', $view);

@@ -6,8 +6,10 @@
 //! catches corruption before QuickJS reads anything.
 
 use std::collections::{HashMap, VecDeque};
-use std::path::PathBuf;
+use std::fs;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
 
@@ -54,10 +56,14 @@ pub fn unwrap(envelope: &[u8]) -> Result<&[u8], String> {
     Ok(payload)
 }
 
-/// Compiled sources, newest kept: memory first, then disk.
+/// Compiled sources, newest kept: memory first, then disk. The files on disk take at most
+/// `max_disk_bytes` (the oldest are removed first).
 pub struct BytecodeCache {
     memory: Mutex<MemoryCache>,
     dir: Option<PathBuf>,
+    max_disk_bytes: u64,
+    /// Bytes of the files on disk, counted when first needed.
+    disk_bytes: Mutex<Option<u64>>,
 }
 
 #[derive(Default)]
@@ -68,11 +74,13 @@ struct MemoryCache {
 }
 
 impl BytecodeCache {
-    pub fn new(cache_dir: Option<PathBuf>) -> Self {
+    pub fn new(cache_dir: Option<PathBuf>, max_disk_bytes: u64) -> Self {
         let dir = cache_dir.map(|dir| dir.join(format!("bytecode-{}", hex(guest_id()))));
         BytecodeCache {
             memory: Mutex::default(),
             dir,
+            max_disk_bytes,
+            disk_bytes: Mutex::new(None),
         }
     }
 
@@ -86,14 +94,41 @@ impl BytecodeCache {
         Some(payload)
     }
 
-    pub fn insert(&self, key: SourceKey, payload: Vec<u8>) {
+    /// Keeps compiled bytecode in memory and, with `persist`, on disk.
+    pub fn insert(&self, key: SourceKey, payload: Vec<u8>, persist: bool) {
         let payload = Arc::new(payload);
-        if let Some(dir) = &self.dir
-            && let Err(error) = write_verified(&dir.join(hex(&key)), &payload)
-        {
-            tracing::warn!(dir = %dir.display(), %error, "could not write to the bytecode cache");
+        if persist && let Some(dir) = &self.dir {
+            self.persist(dir, &key, &payload);
         }
         self.remember(key, payload);
+    }
+
+    fn persist(&self, dir: &Path, key: &SourceKey, payload: &[u8]) {
+        // The file is the payload plus its 32-byte checksum.
+        let size = payload.len() as u64 + 32;
+        if size > self.max_disk_bytes {
+            return;
+        }
+        let mut total = self.disk_bytes.lock().unwrap();
+        let used = total.get_or_insert_with(|| files(dir).iter().map(|file| file.size).sum());
+        if *used + size > self.max_disk_bytes {
+            let mut oldest = files(dir);
+            oldest.sort_by_key(|file| file.modified);
+            for file in oldest {
+                if *used + size <= self.max_disk_bytes {
+                    break;
+                }
+                if fs::remove_file(&file.path).is_ok() {
+                    *used = used.saturating_sub(file.size);
+                }
+            }
+        }
+        match write_verified(&dir.join(hex(key)), payload) {
+            Ok(()) => *used += size,
+            Err(error) => {
+                tracing::warn!(dir = %dir.display(), %error, "could not write to the bytecode cache")
+            }
+        }
     }
 
     fn remember(&self, key: SourceKey, payload: Arc<Vec<u8>>) {
@@ -113,6 +148,29 @@ impl BytecodeCache {
             }
         }
     }
+}
+
+struct CacheFile {
+    path: PathBuf,
+    size: u64,
+    modified: SystemTime,
+}
+
+fn files(dir: &Path) -> Vec<CacheFile> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let meta = entry.metadata().ok()?;
+            meta.is_file().then(|| CacheFile {
+                path: entry.path(),
+                size: meta.len(),
+                modified: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -141,9 +199,40 @@ mod tests {
     fn the_disk_cache_survives_a_new_cache_object() {
         let dir = tempfile::tempdir().unwrap();
         let key = source_key("return 1");
-        BytecodeCache::new(Some(dir.path().into())).insert(key, b"compiled".to_vec());
-        let fresh = BytecodeCache::new(Some(dir.path().into()));
+        BytecodeCache::new(Some(dir.path().into()), 1 << 20).insert(
+            key,
+            b"compiled".to_vec(),
+            true,
+        );
+        let fresh = BytecodeCache::new(Some(dir.path().into()), 1 << 20);
         assert_eq!(fresh.get(&key).unwrap().as_slice(), b"compiled");
         assert!(fresh.get(&source_key("return 2")).is_none());
+    }
+
+    #[test]
+    fn the_disk_cache_stays_below_its_bound_oldest_out_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = BytecodeCache::new(Some(dir.path().into()), 3 * (1000 + 32));
+        for i in 0..10 {
+            cache.insert(source_key(&i.to_string()), vec![i as u8; 1000], true);
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let sub = dir.path().join(format!("bytecode-{}", hex(guest_id())));
+        let kept = files(&sub);
+        assert_eq!(kept.len(), 3);
+        assert!(kept.iter().map(|file| file.size).sum::<u64>() <= 3 * 1032);
+        let fresh = BytecodeCache::new(Some(dir.path().into()), 1 << 20);
+        assert!(fresh.get(&source_key("9")).is_some());
+        assert!(fresh.get(&source_key("0")).is_none());
+    }
+
+    #[test]
+    fn bytecode_not_persisted_never_reaches_the_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = BytecodeCache::new(Some(dir.path().into()), 1 << 20);
+        cache.insert(source_key("x"), b"compiled".to_vec(), false);
+        assert!(cache.get(&source_key("x")).is_some());
+        let fresh = BytecodeCache::new(Some(dir.path().into()), 1 << 20);
+        assert!(fresh.get(&source_key("x")).is_none());
     }
 }

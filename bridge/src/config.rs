@@ -13,9 +13,12 @@ pub struct RuntimeOptions {
     pub min_instances: Option<f64>,
     pub memory_limit_bytes: Option<f64>,
     pub timeout_ms: Option<f64>,
+    pub execution_deadline_ms: Option<f64>,
     pub max_host_calls: Option<f64>,
     pub max_state_mutations: Option<f64>,
     pub max_events: Option<f64>,
+    pub max_suspensions: Option<f64>,
+    pub cache_max_bytes: Option<f64>,
     pub cache_dir: Option<String>,
     pub cache_seed_dir: Option<String>,
 }
@@ -26,10 +29,17 @@ pub struct RuntimeConfig {
     pub max_instances: u32,
     pub min_instances: u32,
     pub memory_limit_bytes: u64,
+    /// The handler's time budget: running time across all of an execution's segments.
     pub timeout_ms: u64,
+    /// Wall-clock bound of an execution, suspensions included: a parked handler expires then.
+    pub execution_deadline_ms: u64,
     pub max_host_calls: u32,
     pub max_state_mutations: u32,
     pub max_events: u32,
+    /// `$ext` calls (suspensions) one execution may make.
+    pub max_suspensions: u32,
+    /// Bound on the bytecode files under cacheDir (oldest removed first; 0 = none on disk).
+    pub cache_max_bytes: u64,
     pub cache_dir: Option<PathBuf>,
     /// Read-only: a compiled guest module made by the same bridge build (e.g. at image build).
     pub cache_seed_dir: Option<PathBuf>,
@@ -40,56 +50,103 @@ pub const MAX_MEMORY_LIMIT_BYTES: u64 = 1024 * MIB;
 pub const MIN_MEMORY_LIMIT_BYTES: u64 = 4 * MIB;
 pub const MAX_TIMEOUT_MS: u64 = 10 * 60 * 1000;
 
+/// A numeric option: its JavaScript name, default and accepted range. The one table of them is
+/// [`RANGES`]; `bridge/limits.js` (what the kernel and the operator read) is generated from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OptionRange {
+    pub field: &'static str,
+    pub default: u64,
+    pub min: u64,
+    pub max: u64,
+}
+
+pub const MAX_INSTANCES: OptionRange = range("maxInstances", 10, 1, 1000);
+pub const MIN_INSTANCES: OptionRange = range("minInstances", 1, 0, 1000);
+pub const MEMORY_LIMIT_BYTES: OptionRange = range(
+    "memoryLimitBytes",
+    32 * MIB,
+    MIN_MEMORY_LIMIT_BYTES,
+    MAX_MEMORY_LIMIT_BYTES,
+);
+pub const TIMEOUT_MS: OptionRange = range("timeoutMs", 5000, 1, MAX_TIMEOUT_MS);
+pub const EXECUTION_DEADLINE_MS: OptionRange = range("executionDeadlineMs", 30_000, 1, 3_600_000);
+pub const MAX_HOST_CALLS: OptionRange = range("maxHostCalls", 10_000, 1, 10_000_000);
+pub const MAX_STATE_MUTATIONS: OptionRange = range("maxStateMutations", 1000, 0, 1_000_000);
+pub const MAX_EVENTS: OptionRange = range("maxEvents", 100, 0, 1_000_000);
+pub const MAX_SUSPENSIONS: OptionRange = range("maxSuspensions", 256, 1, 100_000);
+pub const CACHE_MAX_BYTES: OptionRange = range("cacheMaxBytes", 64 * MIB, 0, 1 << 40);
+
+/// Every numeric option, in the order of docs/bridge-api.md.
+pub const RANGES: [OptionRange; 10] = [
+    MAX_INSTANCES,
+    MIN_INSTANCES,
+    MEMORY_LIMIT_BYTES,
+    TIMEOUT_MS,
+    EXECUTION_DEADLINE_MS,
+    MAX_HOST_CALLS,
+    MAX_STATE_MUTATIONS,
+    MAX_EVENTS,
+    MAX_SUSPENSIONS,
+    CACHE_MAX_BYTES,
+];
+
+const fn range(field: &'static str, default: u64, min: u64, max: u64) -> OptionRange {
+    OptionRange {
+        field,
+        default,
+        min,
+        max,
+    }
+}
+
+impl OptionRange {
+    fn read(&self, value: Option<f64>) -> Result<u64, ApiError> {
+        integer(self.field, value, self.default, self.min, self.max)
+    }
+}
+
 impl RuntimeConfig {
-    /// Validates `options` against the ranges in docs/bridge-api.md. `guest_minimum_bytes` is the
-    /// smallest memory the pre-initialised guest can run in (its snapshot plus working room).
+    /// Validates `options` against [`RANGES`]. `guest_minimum_bytes` is the smallest memory the
+    /// pre-initialised guest can run in (its snapshot plus working room).
     pub fn from_options(
         options: &RuntimeOptions,
         guest_minimum_bytes: u64,
     ) -> Result<Self, ApiError> {
-        let max_instances = integer("maxInstances", options.max_instances, 10, 1, 1000)? as u32;
+        let max_instances = MAX_INSTANCES.read(options.max_instances)? as u32;
         let min_instances = integer(
-            "minInstances",
+            MIN_INSTANCES.field,
             options.min_instances,
-            1.min(max_instances as u64),
-            0,
+            MIN_INSTANCES.default.min(max_instances as u64),
+            MIN_INSTANCES.min,
             max_instances as u64,
         )? as u32;
         let memory_limit_bytes = integer(
-            "memoryLimitBytes",
+            MEMORY_LIMIT_BYTES.field,
             options.memory_limit_bytes,
-            (32 * MIB).max(guest_minimum_bytes),
+            MEMORY_LIMIT_BYTES.default.max(guest_minimum_bytes),
             guest_minimum_bytes,
-            MAX_MEMORY_LIMIT_BYTES,
+            MEMORY_LIMIT_BYTES.max,
         )?;
-        let timeout_ms = integer("timeoutMs", options.timeout_ms, 5000, 1, MAX_TIMEOUT_MS)?;
-        let max_host_calls = integer(
-            "maxHostCalls",
-            options.max_host_calls,
-            10_000,
-            1,
-            10_000_000,
-        )? as u32;
-        let max_state_mutations = integer(
-            "maxStateMutations",
-            options.max_state_mutations,
-            1000,
-            0,
-            1_000_000,
-        )? as u32;
-        let max_events = integer("maxEvents", options.max_events, 100, 0, 1_000_000)? as u32;
-        let cache_dir = directory("cacheDir", options.cache_dir.as_deref())?;
-        let cache_seed_dir = directory("cacheSeedDir", options.cache_seed_dir.as_deref())?;
+        let timeout_ms = TIMEOUT_MS.read(options.timeout_ms)?;
+        let execution_deadline_ms = EXECUTION_DEADLINE_MS.read(options.execution_deadline_ms)?;
+        if execution_deadline_ms < timeout_ms {
+            return Err(invalid(format!(
+                "executionDeadlineMs ({execution_deadline_ms}) must be at least timeoutMs ({timeout_ms})"
+            )));
+        }
         Ok(RuntimeConfig {
             max_instances,
             min_instances,
             memory_limit_bytes,
             timeout_ms,
-            max_host_calls,
-            max_state_mutations,
-            max_events,
-            cache_dir,
-            cache_seed_dir,
+            execution_deadline_ms,
+            max_host_calls: MAX_HOST_CALLS.read(options.max_host_calls)? as u32,
+            max_state_mutations: MAX_STATE_MUTATIONS.read(options.max_state_mutations)? as u32,
+            max_events: MAX_EVENTS.read(options.max_events)? as u32,
+            max_suspensions: MAX_SUSPENSIONS.read(options.max_suspensions)? as u32,
+            cache_max_bytes: CACHE_MAX_BYTES.read(options.cache_max_bytes)?,
+            cache_dir: directory("cacheDir", options.cache_dir.as_deref())?,
+            cache_seed_dir: directory("cacheSeedDir", options.cache_seed_dir.as_deref())?,
         })
     }
 }
@@ -106,7 +163,62 @@ fn directory(field: &str, value: Option<&str>) -> Result<Option<PathBuf>, ApiErr
 
 /// A per-call timeout override, validated like `timeoutMs`.
 pub fn timeout_override(value: Option<f64>, default: u64) -> Result<u64, ApiError> {
-    integer("timeoutMs", value, default, 1, MAX_TIMEOUT_MS)
+    integer(
+        TIMEOUT_MS.field,
+        value,
+        default,
+        TIMEOUT_MS.min,
+        TIMEOUT_MS.max,
+    )
+}
+
+/// `bridge/limits.js`: the ranges as a plain ES module the kernel and the operator import without
+/// loading the native module. Generated from [`RANGES`] and the name limits; a test keeps the
+/// committed file in step.
+pub fn limits_module() -> String {
+    let mut out = String::from(
+        "// Generated from bridge/src/config.rs and bridge/src/limits.rs by `cargo test -p nexus-bridge`\n\
+         // (test limits_module_is_current): edit those, not this file.\n\
+         /** Numeric RuntimeConfig options: default and accepted range. */\n\
+         export const runtimeOptions = Object.freeze({\n",
+    );
+    for option in RANGES {
+        out.push_str(&format!(
+            "  {}: Object.freeze({{ default: {}, min: {}, max: {} }}),\n",
+            option.field, option.default, option.min, option.max
+        ));
+    }
+    out.push_str("});\n/** Bytes a handler may hand to the host besides values. */\nexport const nameLimits = Object.freeze({\n");
+    for name in crate::limits::NAMES {
+        out.push_str(&format!("  {}: {},\n", js_name(name.what), name.max_bytes));
+    }
+    out.push_str(&format!(
+        "}});\n/** All values a handler hands to the host in one execution. */\nexport const maxRecordedBytes = {};\n",
+        crate::store::MAX_RECORDED_BYTES
+    ));
+    out
+}
+
+/// "a $state key" → "stateKey".
+fn js_name(what: &str) -> String {
+    let words: Vec<&str> = what
+        .split(' ')
+        .skip(1)
+        .map(|w| w.trim_start_matches('$'))
+        .collect();
+    let mut name = String::new();
+    for (index, word) in words.iter().enumerate() {
+        if index == 0 {
+            name.push_str(word);
+        } else {
+            let mut chars = word.chars();
+            if let Some(first) = chars.next() {
+                name.extend(first.to_uppercase());
+                name.push_str(chars.as_str());
+            }
+        }
+    }
+    name
 }
 
 fn integer(
@@ -148,6 +260,8 @@ mod tests {
         assert_eq!(config.max_host_calls, 10_000);
         assert_eq!(config.max_state_mutations, 1000);
         assert_eq!(config.max_events, 100);
+        assert_eq!(config.max_suspensions, 256);
+        assert_eq!(config.execution_deadline_ms, 30_000);
         assert_eq!(config.cache_dir, None);
     }
 
@@ -171,6 +285,35 @@ mod tests {
         let err = RuntimeConfig::from_options(&options, MINIMUM).unwrap_err();
         assert!(
             err.message.starts_with("timeoutMs must be an integer"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn limits_module_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/limits.js");
+        let generated = limits_module();
+        if std::env::var_os("NEXUS_WRITE_LIMITS").is_some() {
+            std::fs::write(path, &generated).unwrap();
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert_eq!(
+            committed, generated,
+            "bridge/limits.js is stale: run NEXUS_WRITE_LIMITS=1 cargo test -p nexus-bridge --lib limits_module"
+        );
+    }
+
+    #[test]
+    fn a_deadline_shorter_than_the_time_budget_is_rejected() {
+        let options = RuntimeOptions {
+            timeout_ms: Some(5000.0),
+            execution_deadline_ms: Some(1000.0),
+            ..Default::default()
+        };
+        let err = RuntimeConfig::from_options(&options, MINIMUM).unwrap_err();
+        assert!(
+            err.message.contains("executionDeadlineMs"),
             "{}",
             err.message
         );

@@ -24,8 +24,13 @@ pub enum Segment {
 pub struct Execution {
     store: Store<HostState>,
     guest: GuestExports,
+    /// The handler's time budget: running time in the sandbox across all its segments.
     timeout_ms: u64,
     active_us: u64,
+    /// When the execution started, for its wall-clock deadline.
+    pub started: Instant,
+    /// `$ext` calls the handler suspended on so far.
+    pub suspensions: u32,
     pub cache_hit: bool,
     pub compilation_time_us: u64,
     /// Set once the instance trapped or finished: it must not run again.
@@ -58,6 +63,8 @@ impl Execution {
             guest,
             timeout_ms,
             active_us: 0,
+            started: Instant::now(),
+            suspensions: 0,
             cache_hit: false,
             compilation_time_us: 0,
             spent: false,
@@ -83,10 +90,24 @@ impl Execution {
         }
     }
 
+    /// What is left of the time budget, in epoch ticks (milliseconds), or None when it is spent.
+    fn remaining_ticks(&self) -> Option<u64> {
+        let spent_ms = self.active_us / 1000;
+        (spent_ms < self.timeout_ms).then(|| self.timeout_ms - spent_ms + 1)
+    }
+
+    fn out_of_time(&mut self) -> Segment {
+        self.spent = true;
+        Segment::Failed(timeout_error(self.timeout_ms))
+    }
+
     /// Runs the handler from the start; `context_json` is {"args", "scope", "ext"}.
     pub fn start(&mut self, bytecode: &[u8], context_json: &[u8]) -> Segment {
+        let Some(ticks) = self.remaining_ticks() else {
+            return self.out_of_time();
+        };
         let started = Instant::now();
-        self.store.set_epoch_deadline(self.timeout_ms + 1);
+        self.store.set_epoch_deadline(ticks);
         let status = self.guest.run(&mut self.store, bytecode, context_json);
         self.active_us += started.elapsed().as_micros() as u64;
         self.segment(status)
@@ -111,8 +132,12 @@ impl Execution {
             }
         }
         self.store.data_mut().pending_ext.pop_front();
+        // The budget spans every segment: a resumed handler runs on what its earlier ones left.
+        let Some(ticks) = self.remaining_ticks() else {
+            return self.out_of_time();
+        };
         let started = Instant::now();
-        self.store.set_epoch_deadline(self.timeout_ms + 1);
+        self.store.set_epoch_deadline(ticks);
         let status = match value {
             ResumeValue::Success(value) => {
                 let json = value
@@ -120,6 +145,17 @@ impl Execution {
                     .map(|v| serde_json::to_vec(v).expect("JSON values serialise"));
                 self.guest.resume(&mut self.store, true, json.as_deref())
             }
+            ResumeValue::SuccessJson(text) => match crate::guest_json::check_passable(text) {
+                Ok(()) => self.guest.resume(&mut self.store, true, Some(text)),
+                // The handler gets a catchable error, as for any failed extension call.
+                Err(reason) => {
+                    let message = format!(
+                        "the extension's result cannot be passed to the handler: it is {reason}"
+                    );
+                    self.guest
+                        .resume(&mut self.store, false, Some(message.as_bytes()))
+                }
+            },
             ResumeValue::Failure(message) => {
                 self.guest
                     .resume(&mut self.store, false, Some(message.as_bytes()))
@@ -274,10 +310,7 @@ pub fn classify_trap(
     }
     if let Some(trap) = error.downcast_ref::<Trap>() {
         return match trap {
-            Trap::Interrupt => HandlerError::new(
-                ErrorCode::Timeout,
-                format!("the handler ran longer than its {timeout_ms} ms timeout"),
-            ),
+            Trap::Interrupt => timeout_error(timeout_ms),
             // The guest's C stack sits at the bottom of linear memory: overflowing it leaves memory.
             Trap::StackOverflow | Trap::MemoryOutOfBounds => HandlerError::new(
                 ErrorCode::StackOverflow,
@@ -302,6 +335,15 @@ pub fn classify_trap(
     HandlerError::new(
         ErrorCode::InternalError,
         format!("the sandbox failed: {error}"),
+    )
+}
+
+fn timeout_error(timeout_ms: u64) -> HandlerError {
+    HandlerError::new(
+        ErrorCode::Timeout,
+        format!(
+            "the handler ran longer than its {timeout_ms} ms time budget (running time across all its segments)"
+        ),
     )
 }
 
@@ -357,14 +399,32 @@ fn leading_number(text: &str) -> (Option<u32>, &str) {
     (text[..end].parse().ok(), &text[end..])
 }
 
-/// The JSON context the guest's nx_run takes.
-pub fn context_json(ctx: &ExecutionContext) -> Vec<u8> {
-    serde_json::to_vec(&json!({
-        "args": ctx.args,
+/// The JSON context the guest's nx_run takes: {"args", "scope", "ext"}. Arguments given as JSON
+/// text are spliced in as they are, once checked.
+pub fn context_json(ctx: &ExecutionContext) -> Result<Vec<u8>, HandlerError> {
+    let rest = serde_json::to_vec(&json!({
         "scope": ctx.scope,
         "ext": ctx.extension_registry,
     }))
-    .expect("JSON values serialise")
+    .expect("JSON values serialise");
+    let args = match &ctx.args_json {
+        Some(text) => {
+            crate::guest_json::check_passable(text).map_err(|reason| {
+                HandlerError::new(
+                    ErrorCode::ResourceLimit,
+                    format!("the arguments cannot be passed to the handler: they are {reason}"),
+                )
+            })?;
+            text.clone()
+        }
+        None => serde_json::to_vec(&ctx.args).expect("JSON values serialise"),
+    };
+    let mut out = Vec::with_capacity(args.len() + rest.len() + 10);
+    out.extend_from_slice(b"{\"args\":");
+    out.extend_from_slice(&args);
+    out.push(b',');
+    out.extend_from_slice(&rest[1..]);
+    Ok(out)
 }
 
 #[cfg(test)]

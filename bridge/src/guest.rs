@@ -2,6 +2,7 @@
 
 use wasmtime::{AsContextMut, Instance, Memory, TypedFunc};
 
+use crate::limits::{MAX_ERROR_MESSAGE_BYTES, MAX_ERROR_STACK_BYTES};
 use crate::store::HostState;
 
 /// The guest as built by build.rs, before pre-initialisation.
@@ -159,12 +160,13 @@ pub struct ErrorRecord {
 }
 
 impl ErrorRecord {
+    /// Parses the record, cutting the name, message and stack to what the host keeps.
     pub fn parse(output: &[u8]) -> Self {
         let text = String::from_utf8_lossy(output);
         let mut parts = text.splitn(3, '\0');
-        let name = parts.next().unwrap_or_default().to_string();
-        let message = parts.next().unwrap_or_default().to_string();
-        let stack = parts.next().unwrap_or_default().to_string();
+        let name = truncate(parts.next().unwrap_or_default(), 256);
+        let message = truncate(parts.next().unwrap_or_default(), MAX_ERROR_MESSAGE_BYTES);
+        let stack = truncate(parts.next().unwrap_or_default(), MAX_ERROR_STACK_BYTES);
         ErrorRecord {
             name,
             message,
@@ -180,6 +182,18 @@ impl ErrorRecord {
             (false, false) => format!("{}: {}", self.name, self.message),
         }
     }
+}
+
+/// At most `max` bytes of `text`, cut at a character boundary, marked when cut.
+fn truncate(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes cut)", &text[..end], text.len() - end)
 }
 
 #[cfg(test)]
@@ -198,6 +212,15 @@ mod tests {
     }
 
     #[test]
+    fn long_messages_and_stacks_are_cut() {
+        let long = "é".repeat(10_000);
+        let record = ErrorRecord::parse(format!("Error\0{long}\0{long}{long}").as_bytes());
+        assert!(record.message.len() < MAX_ERROR_MESSAGE_BYTES + 64);
+        assert!(record.message.ends_with("bytes cut)"));
+        assert!(record.stack.len() < MAX_ERROR_STACK_BYTES + 64);
+    }
+
+    #[test]
     fn thrown_values_that_are_not_errors_keep_their_text() {
         let record = ErrorRecord::parse(b"\x0042\0");
         assert_eq!(record.describe(), "42");
@@ -206,6 +229,7 @@ mod tests {
     #[test]
     fn the_wrapper_prefix_length_matches_the_guest() {
         assert_eq!("(async function (){".len() as u32, WRAP_PREFIX_LEN);
-        assert_eq!("(async function(){{".len() as u32, WRAP_PREFIX_LEN);
+        assert_eq!("async function _(){".len() as u32, WRAP_PREFIX_LEN);
+        assert_eq!("({async method  (){".len() as u32, WRAP_PREFIX_LEN);
     }
 }

@@ -58,6 +58,51 @@ fn escape_unit(text: &[u8], at: usize) -> Option<u32> {
     u32::from_str_radix(std::str::from_utf8(&escape[2..]).ok()?, 16).ok()
 }
 
+/// How deep the host lets JSON values nest, the same as serde_json's own limit on what it reads
+/// from the guest: QuickJS on WASI has no stack check, so the host keeps deeper values out.
+pub const MAX_DEPTH: usize = 128;
+
+/// Checks JSON text the host passes into the sandbox (arguments, extension responses): it must
+/// parse (serde_json validates it without building it) and nest at most [`MAX_DEPTH`] levels.
+pub fn check_passable(text: &[u8]) -> Result<(), String> {
+    let text = replace_lone_surrogates(text);
+    serde_json::from_slice::<&serde_json::value::RawValue>(&text)
+        .map_err(|e| format!("not valid JSON: {e}"))?;
+    let depth = nesting_depth(&text);
+    if depth > MAX_DEPTH {
+        return Err(format!(
+            "nested {depth} levels deep, more than the {MAX_DEPTH} the sandbox accepts"
+        ));
+    }
+    Ok(())
+}
+
+/// The deepest nesting of arrays and objects in valid JSON text (strings skipped).
+pub fn nesting_depth(text: &[u8]) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &byte in text {
+        if in_string {
+            match (escaped, byte) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,6 +115,29 @@ mod tests {
             parse(br#"["\udc00", "a\ud83d"]"#).unwrap(),
             json!(["\u{fffd}", "a\u{fffd}"])
         );
+    }
+
+    #[test]
+    fn passable_text_is_valid_json_nested_at_most_max_depth() {
+        assert!(check_passable(b"{\"a\": [1, \"]]]\\\"[\"]}").is_ok());
+        let deep = format!("{}1{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(check_passable(deep.as_bytes()).is_ok());
+        let deeper = format!(
+            "{}1{}",
+            "[".repeat(MAX_DEPTH + 1),
+            "]".repeat(MAX_DEPTH + 1)
+        );
+        assert!(
+            check_passable(deeper.as_bytes())
+                .unwrap_err()
+                .contains("nested 129")
+        );
+        assert!(
+            check_passable(b"{\"a\":")
+                .unwrap_err()
+                .contains("not valid JSON")
+        );
+        assert!(check_passable(b"\"\\ud800\"").is_ok());
     }
 
     #[test]

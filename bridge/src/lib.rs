@@ -10,6 +10,7 @@ pub mod execution;
 pub mod guest;
 mod guest_json;
 mod host;
+pub mod limits;
 pub mod module_cache;
 mod node;
 mod parking;

@@ -18,6 +18,7 @@ pub struct Parking<T> {
 enum Retired {
     Resumed,
     Expired,
+    Cancelled,
 }
 
 impl<T> Default for Parking<T> {
@@ -44,13 +45,27 @@ impl<T> Parking<T> {
         }
         let why = match self.retired.get(id) {
             Some(Retired::Resumed) => "has already been resumed",
-            Some(Retired::Expired) => "expired: the handler was parked longer than its timeout",
+            Some(Retired::Cancelled) => "was cancelled",
+            Some(Retired::Expired) => {
+                "expired: the execution passed its deadline (executionDeadlineMs) while parked"
+            }
             None => "is unknown",
         };
         Err(ApiError::new(
             ApiErrorCode::SuspensionNotFound,
             format!("suspension {id:?} {why}"),
         ))
+    }
+
+    /// Drops a parked value its caller gave up on; false when it was not parked.
+    pub fn cancel(&mut self, id: &str) -> bool {
+        match self.live.remove(id) {
+            Some(_) => {
+                self.retire(id.to_string(), Retired::Cancelled);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Removes everything whose deadline has passed.
@@ -122,6 +137,15 @@ mod tests {
         assert_eq!(parking.take_expired(now), vec![1]);
         assert_eq!(parking.count(), 1);
         assert!(parking.take("old").unwrap_err().message.contains("expired"));
+    }
+
+    #[test]
+    fn a_cancelled_value_is_gone_and_says_so() {
+        let mut parking = Parking::default();
+        parking.park("a".into(), 1, Instant::now() + Duration::from_secs(60));
+        assert!(parking.cancel("a"));
+        assert!(!parking.cancel("a"));
+        assert!(parking.take("a").unwrap_err().message.contains("cancelled"));
     }
 
     #[test]

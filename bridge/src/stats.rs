@@ -21,6 +21,7 @@ pub struct Stats {
     pub cache_hits: AtomicU64,
     pub cache_misses: AtomicU64,
     pub expired: AtomicU64,
+    pub cancelled: AtomicU64,
     host_calls: AtomicU64,
     duration_sum_us: AtomicU64,
     duration_count: AtomicU64,
@@ -182,8 +183,14 @@ impl Stats {
             (
                 "suspensions_expired_total",
                 "counter",
-                "Parked handlers dropped after timeoutMs.",
+                "Parked handlers dropped when their execution passed executionDeadlineMs.",
                 self.expired.load(Relaxed).to_string(),
+            ),
+            (
+                "suspensions_cancelled_total",
+                "counter",
+                "Parked handlers dropped by cancelHandler.",
+                self.cancelled.load(Relaxed).to_string(),
             ),
             (
                 "instances_active",

@@ -14,6 +14,8 @@ pub struct ExecutionContext {
     pub handler_name: String,
     pub state: crate::state_view::StateInput,
     pub args: Value,
+    /// The arguments as JSON text; when set, `args` is ignored.
+    pub args_json: Option<Vec<u8>>,
     pub capabilities: Vec<String>,
     pub scope: Option<Value>,
     pub extension_registry: HashMap<String, Vec<String>>,
@@ -135,6 +137,8 @@ pub struct ExecutionResult {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ResumeValue {
     Success(Option<Value>),
+    /// The value as JSON text, checked and parsed on a bridge thread (and by the guest).
+    SuccessJson(Vec<u8>),
     Failure(String),
 }
 

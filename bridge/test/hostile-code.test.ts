@@ -138,7 +138,16 @@ describe('hostile: tampering with the injected globals and prototypes', () => {
        return Object.getOwnPropertyNames(globalThis).filter((name) => !language.has(name)).sort();`,
       context({ args: { language } }),
     );
-    expect(successValue(result)).toEqual(['$args', '$emit', '$ext', '$log', '$scope', '$state', '$view']);
+    expect(successValue(result)).toEqual([
+      '$args',
+      '$emit',
+      '$ext',
+      '$log',
+      '$scope',
+      '$state',
+      '$view',
+      'crypto',
+    ]);
   });
 
   it('survives a tampered Promise across a suspension', async () => {

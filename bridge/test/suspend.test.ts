@@ -167,8 +167,8 @@ describe('suspend and resume', () => {
   });
 });
 
-describe('parked handlers expire', () => {
-  const runtime = useRuntime({ maxInstances: 1, timeoutMs: 300 });
+describe('parked handlers expire at the execution deadline', () => {
+  const runtime = useRuntime({ maxInstances: 1, timeoutMs: 300, executionDeadlineMs: 300 });
 
   it('rejects resuming an expired suspension and gives its instance back', async () => {
     const parked = suspension(await runtime().executeHandler("return await $ext.kv.get('k')", context(kv)));

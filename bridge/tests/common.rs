@@ -38,6 +38,7 @@ pub fn ctx(state: Value, capabilities: &[&str]) -> ExecutionContext {
         handler_name: "test".into(),
         state: StateInput::Values(values),
         args: json!({}),
+        args_json: None,
         capabilities: capabilities.iter().map(|c| c.to_string()).collect(),
         scope: None,
         extension_registry: HashMap::new(),
@@ -65,6 +66,10 @@ pub fn run_with_timeout(
 
 pub fn eval(code: &str) -> ExecutionResult {
     run(shared(), code, ctx(json!({}), &[]))
+}
+
+pub fn eval_on(rt: &Runtime, code: &str) -> ExecutionResult {
+    run(rt, code, ctx(json!({}), &[]))
 }
 
 pub fn resume(rt: &Runtime, id: &str, value: ResumeValue) -> Result<ExecutionResult, ApiError> {

@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use nexus_bridge::{ErrorCode, RuntimeOptions};
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// `timeout_ms` is short for endless loops and generous for everything else, so a slow machine
 /// cannot turn a memory bomb into a timeout.
@@ -135,9 +135,57 @@ fn lone_surrogates_survive_the_trip_to_the_host() {
 
 #[test]
 fn closing_the_wrapper_early_is_a_compilation_error() {
-    for code in ["}); (async function(){", "}, function(){ return 1"] {
+    for code in [
+        "}); (async function(){",
+        "}, function(){ return 1",
+        "})(); (function(){",
+        "} ; function f(){",
+        "}/x/g, function(){",
+        "}) /* ",
+        "}) //",
+        "}`; `",
+        "} (0, function(){",
+        "}, $state, function(){",
+        "}}, {x(){",
+        "}/$state/g, function(){",
+    ] {
         let error = eval(code).error.unwrap();
         assert_eq!(error.code, ErrorCode::CompilationError, "{code}");
+        if error.message.contains("ends the function") {
+            assert!(
+                error.message.contains("outside the handler"),
+                "{}",
+                error.message
+            );
+        }
+    }
+}
+
+#[test]
+fn every_valid_function_body_is_accepted() {
+    for (code, expected) in [
+        (
+            "var g = 1; function g() {} return typeof g",
+            json!("number"),
+        ),
+        (
+            "function f() { return 2 } { function f() { return 3 } } return f()",
+            json!(3),
+        ),
+        (
+            r"let s = '})'; return s + `})${'(['}` + /\}\)/.source",
+            json!(r"})})([\}\)"),
+        ),
+        ("// })\nreturn 1", json!(1)),
+        (
+            "/* }) */ return [1, 2].map((x) => { return x * 2 })",
+            json!([2, 4]),
+        ),
+        ("label: { break label } return 'ok'", json!("ok")),
+        ("return await Promise.resolve(5)", json!(5)),
+        ("var $DONE = 1; function $DONE2() {} return $DONE", json!(1)),
+    ] {
+        assert_eq!(value(&eval(code)), expected, "{code}");
     }
 }
 
@@ -147,4 +195,111 @@ fn a_timeout_argument_overrides_the_default() {
     let error = result.error.unwrap();
     assert_eq!(error.code, ErrorCode::Timeout);
     assert!(error.message.contains("30 ms"), "{}", error.message);
+}
+
+#[test]
+fn every_execution_gets_its_own_random_numbers() {
+    let draws: Vec<Value> = (0..5)
+        .map(|_| value(&eval("return [Math.random(), Math.random()]")))
+        .collect();
+    let distinct: std::collections::HashSet<String> = draws.iter().map(|v| v.to_string()).collect();
+    assert_eq!(distinct.len(), 5, "{draws:?}");
+    for draw in &draws {
+        for x in draw.as_array().unwrap() {
+            let x = x.as_f64().unwrap();
+            assert!((0.0..1.0).contains(&x), "{x}");
+        }
+    }
+}
+
+#[test]
+fn crypto_gives_random_bytes_and_uuids() {
+    let result = value(&eval(
+        "const a = crypto.getRandomValues(new Uint8Array(32)); const b = crypto.getRandomValues(new Uint32Array(4)); \
+         return [Array.from(a).some((x) => x !== 0), b.length, crypto.randomUUID(), crypto.randomUUID()]",
+    ));
+    assert_eq!(result[0], json!(true));
+    assert_eq!(result[1], json!(4));
+    let (u1, u2) = (result[2].as_str().unwrap(), result[3].as_str().unwrap());
+    assert_ne!(u1, u2);
+    let pattern = |u: &str| {
+        u.len() == 36
+            && u.as_bytes()[14] == b'4'
+            && matches!(u.as_bytes()[19], b'8' | b'9' | b'a' | b'b')
+            && u.chars().filter(|c| *c == '-').count() == 4
+    };
+    assert!(pattern(u1) && pattern(u2), "{u1} {u2}");
+    for code in [
+        "crypto.getRandomValues(new Float64Array(2))",
+        "crypto.getRandomValues(new Uint8Array(65537))",
+    ] {
+        let error = eval(&format!(
+            "try {{ {code}; return 'no' }} catch (e) {{ return e.name }}"
+        ));
+        assert_ne!(value(&error), json!("no"), "{code}");
+    }
+}
+
+#[test]
+fn names_and_keys_beyond_their_limits_are_resource_limits() {
+    let caps = &[
+        "state:read:*",
+        "state:write:*",
+        "events:emit:*",
+        "view:update:*",
+    ];
+    for code in [
+        "$emit('e'.repeat(300))",
+        "$state['k'.repeat(2000)] = 1",
+        "delete $state['k'.repeat(2000)]",
+        "return $state['k'.repeat(2000)]",
+        "$view.custom('t'.repeat(300), 'c')",
+        "$view.focus('c'.repeat(2000))",
+    ] {
+        let result = run(shared(), code, ctx(json!({}), caps));
+        let error = result.error.unwrap_or_else(|| panic!("{code} succeeded"));
+        assert_eq!(
+            error.code,
+            ErrorCode::ResourceLimit,
+            "{code}: {}",
+            error.message
+        );
+        assert!(error.message.contains("limit"), "{}", error.message);
+    }
+}
+
+#[test]
+fn names_count_against_the_recorded_bytes_too() {
+    let caps = &["events:emit:*"];
+    // 100,000 distinct 200-byte names are 20 MB: beyond the 16 MiB the host keeps for one execution.
+    let code = "for (let i = 0; i < 100000; i++) $emit(String(i).padStart(200, 'x'))";
+    let mut context = ctx(json!({}), caps);
+    context.capabilities.push("events:emit:*".into());
+    let runtime = runtime(RuntimeOptions {
+        max_events: Some(1_000_000.0),
+        max_host_calls: Some(10_000_000.0),
+        ..Default::default()
+    });
+    let error = run(&runtime, code, context).error.unwrap();
+    assert_eq!(error.code, ErrorCode::ResourceLimit);
+    assert!(error.message.contains("MiB"), "{}", error.message);
+}
+
+#[test]
+fn deleting_a_missing_key_is_not_a_mutation() {
+    let result = run(
+        shared(),
+        "delete $state.missing; delete $state.present; return 1",
+        ctx(json!({"present": 1}), &["state:read:*", "state:write:*"]),
+    );
+    assert_eq!(result.state_mutations.len(), 1);
+    assert_eq!(result.state_mutations[0].key, "present");
+}
+
+#[test]
+fn error_messages_are_cut_to_what_the_host_keeps() {
+    let error = eval("throw new Error('x'.repeat(1 << 20))").error.unwrap();
+    assert_eq!(error.code, ErrorCode::ExecutionError);
+    assert!(error.message.len() < 5000, "{}", error.message.len());
+    assert!(error.message.contains("bytes cut"));
 }

@@ -217,3 +217,122 @@ fn a_resume_with_a_state_that_is_not_an_object_ends_the_execution() {
         error.message
     );
 }
+
+#[test]
+fn the_time_budget_spans_every_segment() {
+    let rt = runtime(RuntimeOptions {
+        timeout_ms: Some(300.0),
+        ..Default::default()
+    });
+    // Each segment spins 120 ms: three fit in no budget of 300 ms, whatever the suspensions.
+    let code = "for (let i = 0; i < 10; i++) { const t = Date.now(); while (Date.now() - t < 120); \
+                try { await $ext.http.get('/x') } catch {} } return 'ran on'";
+    let mut result = run(&rt, code, http_ctx(&["ext:http"]));
+    let mut resumes = 0;
+    while result.status == ExecutionStatus::Suspended {
+        let id = result.suspension.unwrap().suspension_id;
+        result = resume(&rt, &id, ResumeValue::Failure("refused".into())).unwrap();
+        resumes += 1;
+    }
+    let error = result.error.unwrap();
+    assert_eq!(error.code, ErrorCode::Timeout, "{}", error.message);
+    assert!(resumes <= 3, "{resumes} resumes within a 300 ms budget");
+}
+
+#[test]
+fn suspensions_per_execution_are_capped() {
+    let rt = runtime(RuntimeOptions {
+        max_suspensions: Some(3.0),
+        ..Default::default()
+    });
+    let code = "for (;;) { await $ext.http.get('/x') }";
+    let mut result = run(&rt, code, http_ctx(&["ext:http"]));
+    let mut parked = 0;
+    while result.status == ExecutionStatus::Suspended {
+        parked += 1;
+        let id = result.suspension.unwrap().suspension_id;
+        result = resume(&rt, &id, ResumeValue::Success(None)).unwrap();
+    }
+    assert_eq!(parked, 3);
+    let error = result.error.unwrap();
+    assert_eq!(error.code, ErrorCode::ResourceLimit);
+    assert!(
+        error.message.contains("maxSuspensions"),
+        "{}",
+        error.message
+    );
+    assert_eq!(rt.stats().unwrap().suspended_instances, 0);
+}
+
+#[test]
+fn a_parked_handler_expires_at_the_execution_deadline() {
+    let rt = runtime(RuntimeOptions {
+        timeout_ms: Some(50.0),
+        execution_deadline_ms: Some(200.0),
+        ..Default::default()
+    });
+    let first = run(
+        &rt,
+        "await $ext.http.get('/x'); return 1",
+        http_ctx(&["ext:http"]),
+    );
+    let id = first.suspension.unwrap().suspension_id;
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let error = resume(&rt, &id, ResumeValue::Success(None)).unwrap_err();
+    assert_eq!(error.code, ApiErrorCode::SuspensionNotFound);
+    assert!(error.message.contains("deadline"), "{}", error.message);
+}
+
+#[test]
+fn a_cancelled_handler_frees_its_instance() {
+    let rt = runtime(RuntimeOptions {
+        max_instances: Some(1.0),
+        ..Default::default()
+    });
+    let first = run(
+        &rt,
+        "await $ext.http.get('/x'); return 1",
+        http_ctx(&["ext:http"]),
+    );
+    let id = first.suspension.unwrap().suspension_id;
+    assert_eq!(rt.stats().unwrap().available_instances, 0);
+    assert!(rt.cancel(&id));
+    assert!(!rt.cancel(&id));
+    assert_eq!(rt.stats().unwrap().available_instances, 1);
+    let error = resume(&rt, &id, ResumeValue::Success(None)).unwrap_err();
+    assert!(error.message.contains("cancelled"), "{}", error.message);
+    assert_eq!(value(&eval_on(&rt, "return 2")), json!(2));
+}
+
+#[test]
+fn an_extension_value_the_sandbox_cannot_take_is_an_error_the_handler_catches() {
+    let rt = shared();
+    let code = "try { await $ext.http.get('/x'); return 'took it' } catch (e) { return e.message }";
+    for text in [
+        format!("{}1{}", "[".repeat(200), "]".repeat(200)),
+        "{\"a\":".to_string(),
+    ] {
+        let first = run(rt, code, http_ctx(&["ext:http"]));
+        let id = first.suspension.unwrap().suspension_id;
+        let last = resume(rt, &id, ResumeValue::SuccessJson(text.into_bytes())).unwrap();
+        let message = value(&last);
+        assert!(
+            message.as_str().unwrap().contains("cannot be passed"),
+            "{message}"
+        );
+    }
+    let first = run(
+        rt,
+        code.replace("'took it'", "await $ext.http.get('/y')")
+            .as_str(),
+        http_ctx(&["ext:http"]),
+    );
+    let id = first.suspension.unwrap().suspension_id;
+    let next = resume(
+        rt,
+        &id,
+        ResumeValue::SuccessJson(br#"{"ok":true}"#.to_vec()),
+    )
+    .unwrap();
+    assert_eq!(next.status, ExecutionStatus::Suspended);
+}

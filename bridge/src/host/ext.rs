@@ -3,8 +3,9 @@
 
 use wasmtime::{Caller, Linker};
 
-use super::{MODULE, count, json, require, string};
+use super::{MODULE, count, json, name, require};
 use crate::capabilities::Capability;
+use crate::limits::{EXTENSION_NAME, METHOD_NAME};
 use crate::store::{ExtCall, HostState};
 
 pub fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
@@ -25,8 +26,8 @@ fn call(
     len: i32,
 ) -> wasmtime::Result<i32> {
     count(&mut caller)?;
-    let extension = string(&caller, name_ptr, name_len)?;
-    let method = string(&caller, method_ptr, method_len)?;
+    let extension = name(&mut caller, name_ptr, name_len, EXTENSION_NAME)?;
+    let method = name(&mut caller, method_ptr, method_len, METHOD_NAME)?;
     require(&caller, Capability::Ext(&extension), || {
         format!("calling $ext.{extension}.{method}")
     })?;

@@ -16,6 +16,11 @@ pub fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
 fn log(mut caller: Caller<'_, HostState>, level: i32, ptr: i32, len: i32) -> wasmtime::Result<()> {
     count(&mut caller)?;
     let len = len.clamp(0, MAX_MESSAGE_BYTES as i32);
+    // Log lines are not kept, but they cost the host to write: they count like names do.
+    caller
+        .data_mut()
+        .record_bytes(len as usize)
+        .map_err(super::trap)?;
     let raw = bytes(&caller, ptr, len)?;
     let message = String::from_utf8_lossy(&raw);
     let state = caller.data();

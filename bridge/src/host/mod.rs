@@ -3,6 +3,7 @@
 
 mod ext;
 mod log;
+mod random;
 mod state;
 mod view;
 mod wasi;
@@ -20,6 +21,7 @@ pub fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     view::define(linker)?;
     ext::define(linker)?;
     log::define(linker)?;
+    random::define(linker)?;
     wasi::define(linker)?;
     linker.func_wrap(MODULE, "response_read", response_read)?;
     linker.func_wrap(
@@ -48,7 +50,7 @@ pub(crate) fn trap(fault: HostFault) -> wasmtime::Error {
     wasmtime::Error::new(fault)
 }
 
-fn memory(caller: &Caller<'_, HostState>) -> wasmtime::Result<wasmtime::Memory> {
+pub(crate) fn memory(caller: &Caller<'_, HostState>) -> wasmtime::Result<wasmtime::Memory> {
     caller
         .data()
         .memory
@@ -80,6 +82,25 @@ pub(crate) fn string(
     let raw = bytes(caller, ptr, len)?;
     Ok(String::from_utf8(raw)
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+}
+
+/// A name or key from the guest, refused (RESOURCE_LIMIT) beyond its limit before it is copied,
+/// and counted against the recorded bytes.
+pub(crate) fn name(
+    caller: &mut Caller<'_, HostState>,
+    ptr: i32,
+    len: i32,
+    limit: crate::limits::NameLimit,
+) -> wasmtime::Result<String> {
+    let bytes = len.max(0) as usize;
+    if bytes > limit.max_bytes {
+        return Err(trap(HostFault::ResourceLimit(format!(
+            "{} of {bytes} bytes is longer than the {}-byte limit",
+            limit.what, limit.max_bytes
+        ))));
+    }
+    caller.data_mut().record_bytes(bytes).map_err(trap)?;
+    string(caller, ptr, len)
 }
 
 /// A JSON value the guest passed; length -1 means undefined. Counts against the recorded bytes.

@@ -2,8 +2,9 @@
 
 use wasmtime::{Caller, Linker};
 
-use super::{MODULE, count, json, require, string, trap};
+use super::{MODULE, count, json, name, require, trap};
 use crate::capabilities::Capability;
+use crate::limits::STATE_KEY;
 use crate::store::{HostFault, HostState};
 use crate::types::{MutationOperation, StateMutation};
 
@@ -18,7 +19,7 @@ pub fn define(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
 /// Returns the length of the value's JSON (read with response_read), or -1 when undefined.
 fn get(mut caller: Caller<'_, HostState>, key_ptr: i32, key_len: i32) -> wasmtime::Result<i32> {
     count(&mut caller)?;
-    let key = string(&caller, key_ptr, key_len)?;
+    let key = name(&mut caller, key_ptr, key_len, STATE_KEY)?;
     require(&caller, Capability::StateRead(&key), || {
         format!("reading $state.{key}")
     })?;
@@ -38,7 +39,7 @@ fn set(
     len: i32,
 ) -> wasmtime::Result<()> {
     count(&mut caller)?;
-    let key = string(&caller, key_ptr, key_len)?;
+    let key = name(&mut caller, key_ptr, key_len, STATE_KEY)?;
     require(&caller, Capability::StateWrite(&key), || {
         format!("writing $state.{key}")
     })?;
@@ -48,10 +49,14 @@ fn set(
 
 fn delete(mut caller: Caller<'_, HostState>, key_ptr: i32, key_len: i32) -> wasmtime::Result<()> {
     count(&mut caller)?;
-    let key = string(&caller, key_ptr, key_len)?;
+    let key = name(&mut caller, key_ptr, key_len, STATE_KEY)?;
     require(&caller, Capability::StateWrite(&key), || {
         format!("deleting $state.{key}")
     })?;
+    // Deleting a key that is not there changes nothing: no mutation, no new version.
+    if !caller.data().state.contains(&key) {
+        return Ok(());
+    }
     record(caller.data_mut(), key, None, MutationOperation::Delete)
 }
 

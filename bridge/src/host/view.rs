@@ -3,8 +3,9 @@
 
 use wasmtime::{Caller, Linker};
 
-use super::{MODULE, count, json, require, string, trap};
+use super::{MODULE, count, json, name, require, trap};
 use crate::capabilities::Capability;
+use crate::limits::{COMPONENT_ID, EVENT_NAME, VIEW_TYPE};
 use crate::store::{HostFault, HostState};
 use crate::types::{EmittedEvent, ViewCommand};
 
@@ -22,7 +23,7 @@ fn emit(
     len: i32,
 ) -> wasmtime::Result<()> {
     count(&mut caller)?;
-    let name = string(&caller, name_ptr, name_len)?;
+    let name = name(&mut caller, name_ptr, name_len, EVENT_NAME)?;
     require(&caller, Capability::EventsEmit(&name), || {
         format!("emitting event \"{name}\"")
     })?;
@@ -49,11 +50,11 @@ fn view(
     len: i32,
 ) -> wasmtime::Result<()> {
     count(&mut caller)?;
-    let kind = string(&caller, type_ptr, type_len)?;
+    let kind = name(&mut caller, type_ptr, type_len, VIEW_TYPE)?;
     let component_id = if id_len < 0 {
         None
     } else {
-        Some(string(&caller, id_ptr, id_len)?)
+        Some(name(&mut caller, id_ptr, id_len, COMPONENT_ID)?)
     };
     let subject = component_id.as_deref().unwrap_or("*");
     require(&caller, Capability::ViewUpdate(subject), || {

@@ -69,6 +69,12 @@ pub struct JsRuntimeConfig {
     pub max_host_calls: Option<f64>,
     pub max_state_mutations: Option<f64>,
     pub max_events: Option<f64>,
+    /// Wall-clock bound of one execution, suspensions included (a parked handler expires then).
+    pub execution_deadline_ms: Option<f64>,
+    /// `$ext` calls one execution may make.
+    pub max_suspensions: Option<f64>,
+    /// Bound on the bytecode files kept under cacheDir.
+    pub cache_max_bytes: Option<f64>,
     pub cache_dir: Option<String>,
     /// A read-only directory with a compiled guest module made by the same bridge build; used
     /// when `cacheDir` has none (and copied there).
@@ -87,6 +93,8 @@ pub struct WasmContext {
     pub state_json: Option<Buffer>,
     #[napi(ts_type = "unknown")]
     pub args: Option<Value>,
+    /// The arguments as UTF-8 JSON text, read on a bridge thread; takes precedence over `args`.
+    pub args_json: Option<Buffer>,
     pub capabilities: Vec<String>,
     #[napi(ts_type = "Record<string, unknown>")]
     pub scope: Option<Value>,
@@ -151,6 +159,8 @@ pub struct ExecutionMetrics {
     pub compilation_time_us: f64,
 }
 
+/// The shape of a result (index.d.ts); the value itself crosses as JSON (result_json.rs).
+#[allow(dead_code)]
 #[napi(object, object_from_js = false)]
 pub struct WasmResult {
     pub status: ExecutionStatus,
@@ -169,6 +179,9 @@ pub struct ResumeValue {
     pub success: bool,
     #[napi(ts_type = "unknown")]
     pub value: Option<Value>,
+    /// The value as JSON text (wins over `value`); checked on a bridge thread, so a value the
+    /// sandbox cannot take becomes an error the handler can catch.
+    pub value_json: Option<String>,
     pub error: Option<String>,
 }
 
@@ -198,6 +211,9 @@ pub(super) fn options(config: JsRuntimeConfig) -> config::RuntimeOptions {
         max_host_calls: config.max_host_calls,
         max_state_mutations: config.max_state_mutations,
         max_events: config.max_events,
+        execution_deadline_ms: config.execution_deadline_ms,
+        max_suspensions: config.max_suspensions,
+        cache_max_bytes: config.cache_max_bytes,
         cache_dir: config.cache_dir,
         cache_seed_dir: config.cache_seed_dir,
     }
@@ -209,6 +225,7 @@ pub(super) fn context(ctx: WasmContext) -> types::ExecutionContext {
         handler_name: ctx.handler_name,
         state: state_input(ctx.state_json, ctx.state_snapshot),
         args: ctx.args.unwrap_or(Value::Null),
+        args_json: ctx.args_json.map(|json| json.to_vec()),
         capabilities: ctx.capabilities,
         scope: ctx.scope,
         extension_registry: ctx.extension_registry.unwrap_or_default(),
@@ -221,65 +238,5 @@ pub(super) fn state_input(json: Option<Buffer>, values: Option<Map<String, Value
         (Some(json), _) => StateInput::Json(json.to_vec()),
         (None, Some(values)) => StateInput::Values(values),
         (None, None) => StateInput::default(),
-    }
-}
-
-pub(super) fn wasm_result(result: types::ExecutionResult) -> WasmResult {
-    WasmResult {
-        status: match result.status {
-            types::ExecutionStatus::Success => ExecutionStatus::Success,
-            types::ExecutionStatus::Error => ExecutionStatus::Error,
-            types::ExecutionStatus::Suspended => ExecutionStatus::Suspended,
-        },
-        return_value: result.return_value,
-        state_mutations: result
-            .state_mutations
-            .into_iter()
-            .map(|m| StateMutation {
-                key: m.key,
-                value: m.value,
-                operation: m.operation.as_str().into(),
-            })
-            .collect(),
-        events: result
-            .events
-            .into_iter()
-            .map(|e| EmittedEvent {
-                name: e.name,
-                payload: e.payload,
-            })
-            .collect(),
-        view_commands: result
-            .view_commands
-            .into_iter()
-            .map(|v| ViewCommand {
-                kind: v.kind,
-                component_id: v.component_id,
-                args: v.args,
-            })
-            .collect(),
-        suspension: result.suspension.map(|s| SuspensionDetails {
-            suspension_id: s.suspension_id,
-            extension_name: s.extension_name,
-            method: s.method,
-            args: s.args,
-        }),
-        error: result.error.map(|e| WasmError {
-            code: e.code.into(),
-            message: e.message,
-            stack: e.stack,
-            location: e.location.map(|l| ErrorLocation {
-                line: l.line,
-                column: l.column,
-            }),
-        }),
-        metrics: ExecutionMetrics {
-            duration_us: result.metrics.duration_us as f64,
-            memory_used_bytes: result.metrics.memory_used_bytes as f64,
-            memory_peak_bytes: result.metrics.memory_peak_bytes as f64,
-            host_calls: result.metrics.host_calls,
-            cache_hit: result.metrics.cache_hit,
-            compilation_time_us: result.metrics.compilation_time_us as f64,
-        },
     }
 }

@@ -11,11 +11,12 @@ use crate::state_view::StateInput;
 use crate::types;
 
 mod convert;
+mod result_json;
 
 use convert::{
     ErrorLocation, JsRuntimeConfig, ResumeValue, RuntimeStats, WasmContext, context, options,
-    wasm_result,
 };
+use result_json::result_json;
 
 /// Runs untrusted handlers in QuickJS inside WebAssembly. See docs/bridge-api.md.
 #[napi]
@@ -56,7 +57,7 @@ impl WasmRuntime {
             code,
             context(ctx),
             timeout_ms,
-            settle(deferred, wasm_result),
+            settle_now(deferred, result_json),
         );
         Ok(promise)
     }
@@ -82,7 +83,7 @@ impl WasmRuntime {
             bytecode.to_vec(),
             context(ctx),
             timeout_ms,
-            settle(deferred, wasm_result),
+            settle_now(deferred, result_json),
         );
         Ok(promise)
     }
@@ -97,7 +98,10 @@ impl WasmRuntime {
     ) -> Result<Object<'env>> {
         let (deferred, promise) = env.create_deferred()?;
         let value = if result.success {
-            types::ResumeValue::Success(result.value)
+            match result.value_json {
+                Some(json) => types::ResumeValue::SuccessJson(json.into_bytes()),
+                None => types::ResumeValue::Success(result.value),
+            }
         } else {
             types::ResumeValue::Failure(
                 result
@@ -106,9 +110,20 @@ impl WasmRuntime {
             )
         };
         let state = state_json.map(|json| StateInput::Json(json.to_vec()));
-        self.runtime
-            .resume(suspension_id, value, state, settle(deferred, wasm_result));
+        self.runtime.resume(
+            suspension_id,
+            value,
+            state,
+            settle_now(deferred, result_json),
+        );
         Ok(promise)
+    }
+
+    /// Drops a suspended handler its caller will not resume, freeing its instance at once.
+    /// Returns false when nothing is parked under that id (resumed, expired or unknown).
+    #[napi]
+    pub fn cancel_handler(&self, suspension_id: String) -> bool {
+        self.runtime.cancel(&suspension_id)
     }
 
     #[napi]
@@ -156,6 +171,22 @@ where
 {
     Box::new(move |outcome| match outcome {
         Ok(value) => deferred.resolve(Box::new(move |_| Ok(convert(value)))),
+        Err(error) => deferred.resolve(Box::new(move |env| Err(js_error(&env, error)))),
+    })
+}
+
+/// Like `settle`, but converts on the bridge thread that produced the value (the JavaScript
+/// thread then only turns the converted form into a value).
+fn settle_now<T, U>(deferred: JsDeferred<T, Settle<T>>, convert: fn(U) -> T) -> Reply<U>
+where
+    T: ToNapiValue + Send + 'static,
+    U: Send + 'static,
+{
+    Box::new(move |outcome| match outcome {
+        Ok(value) => {
+            let converted = convert(value);
+            deferred.resolve(Box::new(move |_| Ok(converted)))
+        }
         Err(error) => deferred.resolve(Box::new(move |env| Err(js_error(&env, error)))),
     })
 }

@@ -44,7 +44,10 @@ impl Inner {
         ctx: ExecutionContext,
         timeout_ms: u64,
     ) -> ExecutionResult {
-        let context = context_json(&ctx);
+        let context = match context_json(&ctx) {
+            Ok(context) => context,
+            Err(error) => return self.failed_to_start(error),
+        };
         let mut execution = match self.new_execution(engine, ctx, timeout_ms) {
             Ok(execution) => execution,
             Err(error) => return self.failed_to_start(error),
@@ -55,7 +58,7 @@ impl Inner {
                 Ok(payload) => Ok(payload.to_vec()),
                 Err(reason) => Err(HandlerError::new(ErrorCode::InvalidHandler, reason)),
             },
-            Code::Source(source) => self.compile_cached(&mut execution, &source),
+            Code::Source(source) => self.compile_cached(&mut execution, &source, true),
         };
         let segment = match bytecode {
             Ok(bytecode) => execution.start(&bytecode, &context),
@@ -64,10 +67,14 @@ impl Inner {
         self.settle(execution, slot, segment, Reported::default())
     }
 
+    /// Compiled bytecode of `source`, from the cache or compiled now; `persist` also writes it to
+    /// the disk cache (precompileHandler does not: its caller keeps the bytecode, and a source
+    /// whose panel is then refused must not leave files behind).
     pub(super) fn compile_cached(
         &self,
         execution: &mut Execution,
         source: &str,
+        persist: bool,
     ) -> Result<Vec<u8>, HandlerError> {
         let key = bytecode::source_key(source);
         if let Some(hit) = self.bytecode.get(&key) {
@@ -77,7 +84,7 @@ impl Inner {
         }
         self.stats.cache_misses.fetch_add(1, Ordering::Relaxed);
         let compiled = execution.compile(source)?;
-        self.bytecode.insert(key, compiled.clone());
+        self.bytecode.insert(key, compiled.clone(), persist);
         Ok(compiled)
     }
 
@@ -86,7 +93,7 @@ impl Inner {
         let mut execution = self
             .new_execution(engine, ExecutionContext::default(), self.config.timeout_ms)
             .map_err(internal)?;
-        self.compile_cached(&mut execution, source)
+        self.compile_cached(&mut execution, source, false)
             .map_err(|error| match error.code {
                 ErrorCode::CompilationError => ApiError {
                     code: ApiErrorCode::CompilationError,
@@ -131,32 +138,63 @@ impl Inner {
                 result.error = Some(error);
             }
             Segment::Suspended(call) => {
-                let suspension_id = self.new_suspension_id();
-                result.status = ExecutionStatus::Suspended;
-                result.suspension = Some(Suspension {
-                    suspension_id: suspension_id.clone(),
-                    extension_name: call.extension,
-                    method: call.method,
-                    args: call.args,
-                });
-                let timeout = Duration::from_millis(execution.timeout_ms());
-                let parked = Parked {
-                    execution,
-                    slot,
-                    reported,
-                };
-                if !self.is_shut_down() {
-                    let deadline = Instant::now() + timeout;
-                    self.parking
-                        .lock()
-                        .unwrap()
-                        .park(suspension_id, parked, deadline);
+                let mut execution = execution;
+                execution.suspensions += 1;
+                let deadline =
+                    execution.started + Duration::from_millis(self.config.execution_deadline_ms);
+                if let Some(error) = self.refuse_suspension(&execution, deadline) {
+                    // The instance is dropped here: its slot is free again.
+                    result.status = ExecutionStatus::Error;
+                    result.error = Some(error);
+                } else {
+                    let suspension_id = self.new_suspension_id();
+                    result.status = ExecutionStatus::Suspended;
+                    result.suspension = Some(Suspension {
+                        suspension_id: suspension_id.clone(),
+                        extension_name: call.extension,
+                        method: call.method,
+                        args: call.args,
+                    });
+                    let parked = Parked {
+                        execution,
+                        slot,
+                        reported,
+                    };
+                    if !self.is_shut_down() {
+                        self.parking
+                            .lock()
+                            .unwrap()
+                            .park(suspension_id, parked, deadline);
+                    }
                 }
             }
         }
         self.stats
             .record(&result, u64::from(reported.host_calls - since.host_calls));
         result
+    }
+
+    /// Why a handler may not park on another `$ext` call: too many already, or its wall-clock
+    /// deadline has passed.
+    fn refuse_suspension(&self, execution: &Execution, deadline: Instant) -> Option<HandlerError> {
+        if execution.suspensions > self.config.max_suspensions {
+            return Some(HandlerError::new(
+                ErrorCode::ResourceLimit,
+                format!(
+                    "the handler made more than {} $ext calls (maxSuspensions)",
+                    self.config.max_suspensions
+                ),
+            ));
+        }
+        (Instant::now() >= deadline).then(|| {
+            HandlerError::new(
+                ErrorCode::Timeout,
+                format!(
+                    "the execution ran past its {} ms deadline (executionDeadlineMs, suspensions included)",
+                    self.config.execution_deadline_ms
+                ),
+            )
+        })
     }
 
     pub(super) fn failed_to_start(&self, error: HandlerError) -> ExecutionResult {

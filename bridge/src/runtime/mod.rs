@@ -97,7 +97,7 @@ impl Runtime {
                 max_events: config.max_events,
                 max_recorded_bytes: MAX_RECORDED_BYTES,
             },
-            bytecode: BytecodeCache::new(config.cache_dir.clone()),
+            bytecode: BytecodeCache::new(config.cache_dir.clone(), config.cache_max_bytes),
             pool: WorkerPool::new(workers, config.max_instances),
             engine: OnceLock::new(),
             parking: Mutex::default(),
@@ -231,6 +231,16 @@ impl Runtime {
             let segment = execution.resume(&value, state);
             reply(Ok(inner.settle(execution, slot, segment, reported)));
         });
+    }
+
+    /// Drops a parked execution whose caller will not resume it (its instance is free at once);
+    /// false when no execution is parked under that id.
+    pub fn cancel(&self, suspension_id: &str) -> bool {
+        let cancelled = self.inner.parking.lock().unwrap().cancel(suspension_id);
+        if cancelled {
+            self.inner.stats.cancelled.fetch_add(1, Ordering::Relaxed);
+        }
+        cancelled
     }
 
     pub fn stats(&self) -> Result<RuntimeStats, ApiError> {

@@ -1,0 +1,49 @@
+//! The bounds on what a handler hands to the host besides values: names and keys. Every byte of
+//! them also counts against the execution's recorded-bytes budget (MAX_RECORDED_BYTES), like
+//! values do, so a handler cannot grow the Node process through names it makes up.
+
+/// A string the host receives from the guest, and the most bytes it may have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NameLimit {
+    pub what: &'static str,
+    pub max_bytes: usize,
+}
+
+pub const STATE_KEY: NameLimit = NameLimit {
+    what: "a $state key",
+    max_bytes: 1024,
+};
+pub const EVENT_NAME: NameLimit = NameLimit {
+    what: "an event name",
+    max_bytes: 256,
+};
+pub const VIEW_TYPE: NameLimit = NameLimit {
+    what: "a view command type",
+    max_bytes: 256,
+};
+pub const COMPONENT_ID: NameLimit = NameLimit {
+    what: "a component id",
+    max_bytes: 1024,
+};
+pub const EXTENSION_NAME: NameLimit = NameLimit {
+    what: "an extension name",
+    max_bytes: 128,
+};
+pub const METHOD_NAME: NameLimit = NameLimit {
+    what: "an extension method name",
+    max_bytes: 128,
+};
+
+/// Every name limit, for docs and tests.
+pub const NAMES: [NameLimit; 6] = [
+    STATE_KEY,
+    EVENT_NAME,
+    VIEW_TYPE,
+    COMPONENT_ID,
+    EXTENSION_NAME,
+    METHOD_NAME,
+];
+
+/// The longest error message and stack the host keeps of a failed handler.
+pub const MAX_ERROR_MESSAGE_BYTES: usize = 4096;
+pub const MAX_ERROR_STACK_BYTES: usize = 16 * 1024;
