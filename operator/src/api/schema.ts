@@ -29,8 +29,9 @@ const k8s = (schema: JSONSchema, description: string, extra: Omit<JSONSchema, 'd
   ...extra,
 });
 
-/** What the kernel's HTTP_ALLOWED_DOMAINS accepts: host, *.host or host:port. */
-const DOMAIN_RULE = '^(\\*\\.)?[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?(:[0-9]{1,5})?$';
+/** What the kernel's HTTP_ALLOWED_DOMAINS accepts: names, IPv4 addresses and CIDRs, [IPv6], each with an optional :port. */
+const DOMAIN_RULE =
+  '^((\\*\\.)?[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?|[0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}|\\[[0-9A-Fa-f:.]+(/[0-9]{1,3})?\\])(:[0-9]{1,5})?$';
 const probe = (what: string, defaults: Readonly<Record<string, number>>): JSONSchema =>
   object(
     `Timing of the kernel's ${what} probe.`,
@@ -228,7 +229,7 @@ export const specSchema: JSONSchema = object(
         extensions: object('Built-in extensions handlers may call.', {
           http: object('The http extension.', {
             allowedDomains: stringList(
-              'Hosts handlers may reach through $ext.http: host, *.host (subdomains) or host:port; empty allows none.',
+              'Where handlers may go through $ext.http: host, *.host (subdomains), an IPv4 address or CIDR, [IPv6] or [IPv6/prefix], each optionally :port; empty allows none. Non-public addresses are reached only when listed by address or CIDR.',
               256,
               DOMAIN_RULE,
             ),

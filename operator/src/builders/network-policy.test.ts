@@ -82,5 +82,6 @@ describe('the kernel NetworkPolicy', () => {
     expect(httpExtensionPorts([])).toEqual([]);
     expect(httpExtensionPorts(['a.example:9000'])).toEqual([9000]);
     expect(httpExtensionPorts(['*.a.example', 'b.example:443'])).toEqual([80, 443]);
+    expect(httpExtensionPorts(['10.0.0.0/8:8443', '[fd00::1]'])).toEqual([80, 443, 8443]);
   });
 });

@@ -64,6 +64,13 @@ describe('checkExternalStore', () => {
     expect(!bad.ok && bad.failure.message).not.toContain('hunter2');
   });
 
+  it('refuses a CA bundle for a URL without TLS: the kernel would not start', () => {
+    const tls = external({ tls: { caSecretRef: { name: 'ca', key: 'ca.pem' } } });
+    const plain = checkExternalStore(tls, secret({ url: 'redis://r:6379' }), secret({ 'ca.pem': 'A' }));
+    expect(!plain.ok && plain.failure).toMatchObject({ reason: 'StoreURLInvalid' });
+    expect(!plain.ok && plain.failure.message).toContain('is not a rediss:// URL');
+  });
+
   it('requires the CA bundle when one is named, and hashes what the kernels read', () => {
     const tls = external({ tls: { caSecretRef: { name: 'ca', key: 'ca.pem' } } });
     const url = secret({ url: 'rediss://r:6380' });

@@ -85,6 +85,15 @@ export function checkExternalStore(
     };
   }
   let ca: string | undefined;
+  if (caSecretRef && !address.tls) {
+    return {
+      ok: false,
+      failure: {
+        reason: Reason.StoreURLInvalid,
+        message: `store.external.tls.caSecretRef is set but the store URL in Secret ${urlSecretRef.name}, key "${urlSecretRef.key}", is not a rediss:// URL`,
+      },
+    };
+  }
   if (caSecretRef) {
     ca = value(caSecret, caSecretRef.key);
     if (ca === undefined)
