@@ -24,3 +24,5 @@ export const nameLimits = Object.freeze({
 });
 /** All values a handler hands to the host in one execution. */
 export const maxRecordedBytes = 16777216;
+/** The error codes of handler results. */
+export const errorCodes = Object.freeze(['TIMEOUT', 'MEMORY_LIMIT', 'STACK_OVERFLOW', 'PERMISSION_DENIED', 'RESOURCE_LIMIT', 'EXECUTION_ERROR', 'COMPILATION_ERROR', 'INVALID_HANDLER', 'INTERNAL_ERROR']);

@@ -196,6 +196,40 @@ pub fn limits_module() -> String {
         "}});\n/** All values a handler hands to the host in one execution. */\nexport const maxRecordedBytes = {};\n",
         crate::store::MAX_RECORDED_BYTES
     ));
+    let codes: Vec<String> = crate::ErrorCode::ALL
+        .iter()
+        .map(|code| format!("'{}'", code.as_str()))
+        .collect();
+    out.push_str(&format!(
+        "/** The error codes of handler results. */\nexport const errorCodes = Object.freeze([{}]);\n",
+        codes.join(", ")
+    ));
+    out
+}
+
+/// `bridge/limits.d.ts`: the types of [`limits_module`].
+pub fn limits_types() -> String {
+    let mut out = String::from(
+        "// Generated with bridge/limits.js (see there): edit bridge/src/config.rs, not this file.\n\
+         export interface OptionRange {\n  readonly default: number;\n  readonly min: number;\n  readonly max: number;\n}\n\
+         export declare const runtimeOptions: {\n",
+    );
+    for option in RANGES {
+        out.push_str(&format!("  readonly {}: OptionRange;\n", option.field));
+    }
+    out.push_str("};\nexport declare const nameLimits: {\n");
+    for name in crate::limits::NAMES {
+        out.push_str(&format!("  readonly {}: number;\n", js_name(name.what)));
+    }
+    out.push_str("};\nexport declare const maxRecordedBytes: number;\n");
+    let codes: Vec<String> = crate::ErrorCode::ALL
+        .iter()
+        .map(|code| format!("'{}'", code.as_str()))
+        .collect();
+    out.push_str(&format!(
+        "export declare const errorCodes: readonly ({})[];\n",
+        codes.join(" | ")
+    ));
     out
 }
 
@@ -292,16 +326,20 @@ mod tests {
 
     #[test]
     fn limits_module_is_current() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/limits.js");
-        let generated = limits_module();
-        if std::env::var_os("NEXUS_WRITE_LIMITS").is_some() {
-            std::fs::write(path, &generated).unwrap();
+        for (file, generated) in [
+            ("limits.js", limits_module()),
+            ("limits.d.ts", limits_types()),
+        ] {
+            let path = format!("{}/{file}", env!("CARGO_MANIFEST_DIR"));
+            if std::env::var_os("NEXUS_WRITE_LIMITS").is_some() {
+                std::fs::write(&path, &generated).unwrap();
+            }
+            let committed = std::fs::read_to_string(&path).unwrap_or_default();
+            assert_eq!(
+                committed, generated,
+                "bridge/{file} is stale: run NEXUS_WRITE_LIMITS=1 cargo test -p nexus-bridge --lib limits_module"
+            );
         }
-        let committed = std::fs::read_to_string(path).unwrap_or_default();
-        assert_eq!(
-            committed, generated,
-            "bridge/limits.js is stale: run NEXUS_WRITE_LIMITS=1 cargo test -p nexus-bridge --lib limits_module"
-        );
     }
 
     #[test]
