@@ -131,11 +131,14 @@ export const storeSchema: JSONSchema = object(
       maximum: LIMITS.history.max,
       default: d.history,
     }),
-    keyPrefix: string('Prefix of every key (STORE_KEY_PREFIX); lets runtimes share one Redis.', {
-      default: d.keyPrefix,
-      maxLength: 64,
-      pattern: '^[!-~]*$',
-    }),
+    keyPrefix: string(
+      'Prefix of every key (STORE_KEY_PREFIX), without braces or spaces; lets runtimes share one Redis.',
+      {
+        default: d.keyPrefix,
+        maxLength: 64,
+        pattern: '^[^{}\\s]*$',
+      },
+    ),
     maxPanels: integer(
       'Most panels the store holds (MAX_PANELS). Unset: 1000 embedded, 10000 external, and for Managed the most whose largest state (runtime.maxStateSize) fits maxmemory.',
       { minimum: LIMITS.maxPanels.min, maximum: LIMITS.maxPanels.max },

@@ -179,6 +179,23 @@ describe('the NexusRuntime CRD and samples', () => {
     ],
     ['a negative replica count', { replicas: -1 }, /replicas/],
     [
+      'an external store without its Secret',
+      { store: { mode: 'External' } },
+      /store.external.urlSecretRef is required/,
+    ],
+    [
+      'a store limit that cannot hold maxmemory',
+      { store: { managed: { maxmemory: '1Gi' } } },
+      /store.managed.resources.limits.memory must hold store.managed.maxmemory/,
+    ],
+    ['a key prefix with braces', { store: { keyPrefix: 'a{b}' } }, /keyPrefix/],
+    ['an egress range that is no CIDR', { networkPolicy: { egressCIDRs: ['nope'] } }, /must be a CIDR/],
+    [
+      'an execution deadline below the handler timeout',
+      { runtime: { timeoutMs: 10000, executionDeadlineMs: 5000 } },
+      /executionDeadlineMs must be at least runtime.timeoutMs/,
+    ],
+    [
       'a pool that cannot fit the memory limit',
       { resources: { limits: { memory: '256Mi' } }, runtime: { memoryLimitMB: 64, maxInstances: 50 } },
       /memory|budget|maxInstances/i,
