@@ -1,0 +1,210 @@
+// A client of one kernel endpoint (a port-forward): the HTTP API and WebSocket subscriptions, as
+// docs/kernel.md describes them.
+import WebSocket from 'ws';
+import { CheckFailed } from './report.js';
+
+export interface Health {
+  readonly status: string;
+  readonly config: {
+    readonly memoryLimitMB: number;
+    readonly maxInstances: number;
+    readonly timeoutMs: number;
+    readonly store: string;
+  };
+  readonly store?: { readonly kind: string; readonly connected: boolean };
+}
+
+export interface ExecutionResult {
+  readonly status: 'success' | 'error';
+  readonly returnValue?: unknown;
+  readonly error?: { readonly code: string; readonly message: string };
+  readonly version?: number;
+  readonly metrics?: { readonly suspensions?: number };
+}
+
+export interface PanelView {
+  readonly id: string;
+  readonly state: Record<string, unknown>;
+  readonly version: number;
+}
+
+export interface Frame {
+  readonly type: string;
+  readonly panelId?: string;
+  readonly version?: number;
+  readonly epoch?: string;
+  readonly resumed?: boolean;
+  readonly state?: Record<string, unknown>;
+  readonly mutations?: readonly unknown[];
+}
+
+const REQUEST_TIMEOUT_MS = 180_000;
+
+export class KernelClient {
+  constructor(
+    readonly http: string,
+    private readonly ws: string,
+  ) {}
+
+  private async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> {
+    const response = await fetch(`${this.http}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON: kept as text for the error below
+    }
+    return { status: response.status, body: parsed as T };
+  }
+
+  private async ok<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await this.request<T>(method, path, body);
+    if (response.status < 200 || response.status > 299) {
+      throw new CheckFailed(
+        `${method} ${path} answered ${response.status}: ${JSON.stringify(response.body)}`,
+      );
+    }
+    return response.body;
+  }
+
+  health(): Promise<Health> {
+    return this.ok<Health>('GET', '/health');
+  }
+
+  createPanel(definition: object): Promise<PanelView> {
+    return this.ok<PanelView>('POST', '/panels', definition);
+  }
+
+  panel(id: string): Promise<PanelView> {
+    return this.ok<PanelView>('GET', `/panels/${id}`);
+  }
+
+  /** GET /panels/:id's status code only (404 once a panel is gone). */
+  async panelStatus(id: string): Promise<number> {
+    return (await this.request('GET', `/panels/${id}`)).status;
+  }
+
+  trigger(id: string, tool: string, args: object = {}): Promise<ExecutionResult> {
+    return this.ok<ExecutionResult>('POST', `/panels/${id}/trigger/${tool}`, args);
+  }
+
+  /** Opens /panels/:id/ws (with a resume point when given) and waits for CONNECTED. */
+  subscribe(id: string, resume?: { since: number; epoch: string }): Promise<Subscription> {
+    const query = resume ? `?since=${resume.since}&epoch=${encodeURIComponent(resume.epoch)}` : '';
+    return Subscription.open(`${this.ws}/panels/${id}/ws${query}`);
+  }
+}
+
+/** One WebSocket connection: every frame it received, in order. */
+export class Subscription {
+  readonly frames: Frame[] = [];
+  private closed = false;
+  private readonly waiters = new Set<() => void>();
+
+  private constructor(private readonly socket: WebSocket) {
+    socket.on('message', (data: Buffer) => {
+      this.frames.push(JSON.parse(data.toString('utf8')) as Frame);
+      this.waiters.forEach((wake) => wake());
+    });
+    socket.on('close', () => {
+      this.closed = true;
+      this.waiters.forEach((wake) => wake());
+    });
+  }
+
+  static open(url: string): Promise<Subscription> {
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(url);
+      const subscription = new Subscription(socket);
+      socket.once('error', reject);
+      socket.once('unexpected-response', (_request, response) =>
+        reject(new CheckFailed(`WebSocket ${url} refused: HTTP ${response.statusCode}`)),
+      );
+      subscription
+        .waitFor((frame) => frame.type === 'CONNECTED', 30_000)
+        .then(() => resolve(subscription), reject);
+    });
+  }
+
+  get connected(): Frame {
+    return this.frames.find((frame) => frame.type === 'CONNECTED')!;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** The versions of the PATCHes received, in arrival order. */
+  patchVersions(): number[] {
+    return this.frames.filter((frame) => frame.type === 'PATCH').map((frame) => frame.version!);
+  }
+
+  /** Resolves with the first frame matching, waiting up to timeoutMs for it. */
+  waitFor(match: (frame: Frame) => boolean, timeoutMs: number): Promise<Frame> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const found = this.frames.find(match);
+        if (found) {
+          cleanup();
+          resolve(found);
+          return true;
+        }
+        if (this.closed) {
+          cleanup();
+          reject(
+            new CheckFailed(`the WebSocket closed before the frame awaited (frames: ${this.describe()})`),
+          );
+          return true;
+        }
+        return false;
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new CheckFailed(`no matching frame within ${timeoutMs} ms (frames: ${this.describe()})`));
+      }, timeoutMs);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(wake);
+      };
+      const wake = (): void => void check();
+      if (!check()) this.waiters.add(wake);
+    });
+  }
+
+  /** Resolves once the server has closed the connection (a pod going away). */
+  async untilClosed(timeoutMs: number): Promise<void> {
+    if (this.closed) return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new CheckFailed(`the WebSocket stayed open for ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      this.waiters.add(() => {
+        if (this.closed) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+
+  private describe(): string {
+    return this.frames
+      .map((frame) => `${frame.type}${frame.version === undefined ? '' : ` v${frame.version}`}`)
+      .join(', ');
+  }
+}
