@@ -75,7 +75,17 @@ struct MemoryCache {
 
 impl BytecodeCache {
     pub fn new(cache_dir: Option<PathBuf>, max_disk_bytes: u64) -> Self {
-        let dir = cache_dir.map(|dir| dir.join(format!("bytecode-{}", hex(guest_id()))));
+        let ours = format!("bytecode-{}", hex(guest_id()));
+        if let Some(parent) = &cache_dir {
+            // Bytecode of other guest builds can never load again.
+            for entry in fs::read_dir(parent).into_iter().flatten().flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.starts_with("bytecode-") && name != ours {
+                    let _ = fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+        let dir = cache_dir.map(|dir| dir.join(ours));
         BytecodeCache {
             memory: Mutex::default(),
             dir,

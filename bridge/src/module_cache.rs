@@ -139,9 +139,29 @@ fn read_module(engine: &Engine, path: &Path) -> Option<(Module, Vec<u8>)> {
     }
 }
 
+/// Writes the module file and removes the files of other guest builds beside it, so a cache
+/// directory that outlives upgrades holds one module, not one per version ever run.
 fn store(path: &Path, bytes: &[u8]) {
     if let Err(error) = write_verified(path, bytes) {
         tracing::warn!(path = %path.display(), %error, "could not write the guest cache file");
+        return;
+    }
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    let guest = name.to_string_lossy();
+    let ours = guest.split('-').nth(1).unwrap_or_default().to_string();
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let other = entry.file_name().to_string_lossy().into_owned();
+        let stale = other.starts_with("guest-")
+            && other.ends_with(".cwasm")
+            && other.split('-').nth(1) != Some(ours.as_str());
+        if stale && fs::remove_file(entry.path()).is_ok() {
+            tracing::info!(
+                file = other,
+                "removed the compiled module of another guest build"
+            );
+        }
     }
 }
 
