@@ -23,6 +23,7 @@ describe('loadConfig', () => {
       timeoutMs: 5000,
       maxHostCalls: 10000,
       maxStateMutations: 1000,
+      maxSuspensions: 256,
       maxEvents: 100,
     });
     expect(config.persistDir).toBe('/var/cache/nexus/panels');
@@ -61,7 +62,7 @@ describe('loadConfig', () => {
   it.each([
     ['HTTP_PORT', 'abc', 'an integer from 0 to 65535'],
     ['HTTP_PORT', '70000', 'an integer from 0 to 65535'],
-    ['MEMORY_LIMIT_MB', '4', 'an integer from 8 to 1024'],
+    ['MEMORY_LIMIT_MB', '3', 'an integer from 4 to 1024'],
     ['MAX_INSTANCES', '0', 'an integer from 1 to 1000'],
     ['TIMEOUT_MS', '-5', 'an integer from 1 to 600000'],
     ['LOG_LEVEL', 'loud', 'one of fatal, error, warn, info, debug, trace, silent'],

@@ -3,6 +3,7 @@
 
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type OptionRange, runtimeOptions as sandbox } from '@nexus/bridge/limits';
 import { z } from 'zod';
 import { type DomainRule, parseAllowList } from './extensions/allowlist.js';
 import { parseByteSize } from './units.js';
@@ -22,6 +23,12 @@ function integer(min: number, max: number, fallback?: number): Variable<number> 
     accepted: `an integer from ${min} to ${max}`,
     ...(fallback === undefined ? {} : { fallback: String(fallback) }),
   };
+}
+
+const MiB = 1024 * 1024;
+
+function fromSandbox(range: OptionRange): Variable<number> {
+  return integer(range.min, range.max, range.default);
 }
 
 function bytes(min: number, max: number, fallback: string): Variable<number> {
@@ -67,13 +74,20 @@ const variables = {
     fallback: 'info',
   } satisfies Variable<LogLevel>,
   NODE_ENV: text('production'),
-  MEMORY_LIMIT_MB: integer(8, 1024, 32),
-  MAX_INSTANCES: integer(1, 1000, 10),
-  MIN_INSTANCES: integer(0, 1000, 1),
-  TIMEOUT_MS: integer(1, 600_000, 5000),
-  MAX_HOST_CALLS: integer(1, 10_000_000, 10_000),
-  MAX_STATE_MUTATIONS: integer(1, 10_000_000, 1000),
-  MAX_EVENTS: integer(1, 10_000_000, 100),
+  // The sandbox's own ranges (generated from the bridge's one table), so a value the bridge would
+  // refuse is refused here, naming the variable.
+  MEMORY_LIMIT_MB: integer(
+    Math.ceil(sandbox.memoryLimitBytes.min / MiB),
+    Math.floor(sandbox.memoryLimitBytes.max / MiB),
+    sandbox.memoryLimitBytes.default / MiB,
+  ),
+  MAX_INSTANCES: fromSandbox(sandbox.maxInstances),
+  MIN_INSTANCES: fromSandbox(sandbox.minInstances),
+  TIMEOUT_MS: fromSandbox(sandbox.timeoutMs),
+  MAX_HOST_CALLS: fromSandbox(sandbox.maxHostCalls),
+  MAX_STATE_MUTATIONS: fromSandbox(sandbox.maxStateMutations),
+  MAX_EVENTS: fromSandbox(sandbox.maxEvents),
+  MAX_SUSPENSIONS: fromSandbox(sandbox.maxSuspensions),
   CACHE_DIR: text(join(tmpdir(), 'nexus-cache')),
   CACHE_MAX_BYTES: bytes(0, 2 ** 50, '128Mi'),
   PERSIST_DIR: text(),
@@ -139,7 +153,11 @@ const variables = {
   POD_NAME: text(),
   PANEL_CACHE_MAX_BYTES: bytes(0, 16 * 1024 ** 3, '64Mi'),
   PANEL_MAX_WAITERS: integer(1, 100_000, 256),
-  EXECUTION_DEADLINE_MS: integer(1, 3_600_000, 30_000),
+  EXECUTION_QUEUE_MAX: integer(1, 1_000_000, 1024),
+  SCHEMA_TIMEOUT_MS: integer(1, 60_000, 200),
+  SCHEMA_QUEUE_MAX: integer(1, 1_000_000, 1024),
+  SCHEMA_WORKER_HEAP_MB: integer(16, 4096, 64),
+  EXECUTION_DEADLINE_MS: fromSandbox(sandbox.executionDeadlineMs),
   CACHE_SEED_DIR: text(),
   MAX_STATE_BYTES: bytes(1024, 256 * 1024 ** 2, '1Mi'),
   SHUTDOWN_GRACE_MS: integer(0, 3_600_000),
@@ -151,6 +169,9 @@ const variables = {
   WS_HEARTBEAT_MS: integer(100, 3_600_000, 30_000),
   WS_MAX_MESSAGES_PER_SECOND: integer(1, 1_000_000, 200),
   WS_MAX_IN_FLIGHT: integer(1, 10_000, 32),
+  WS_MAX_SUBSCRIBES_PER_SECOND: integer(1, 10_000, 2),
+  WS_MAX_CONNECTIONS: integer(1, 1_000_000, 10_000),
+  WS_MAX_CONNECTIONS_PER_ADDRESS: integer(0, 1_000_000, 0),
 } as const;
 
 type Variables = typeof variables;
@@ -171,6 +192,7 @@ export interface KernelConfig {
     readonly maxHostCalls: number;
     readonly maxStateMutations: number;
     readonly maxEvents: number;
+    readonly maxSuspensions: number;
   };
   readonly cacheDir: string;
   readonly cacheSeedDir?: string;
@@ -201,6 +223,9 @@ export interface KernelConfig {
   readonly panelCacheMaxBytes: number;
   /** Executions of this kernel that may wait for one panel at once. */
   readonly panelMaxWaiters: number;
+  /** Executions of this kernel that may wait for a sandbox instance. */
+  readonly executionQueueMax: number;
+  readonly schemas: { readonly timeoutMs: number; readonly maxQueued: number; readonly heapMb: number };
   /** Wall-clock bound of one execution, suspensions and waits for its panel included. */
   readonly executionDeadlineMs: number;
   readonly shutdownGraceMs: number;
@@ -215,6 +240,10 @@ export interface KernelConfig {
     readonly heartbeatMs: number;
     readonly maxMessagesPerSecond: number;
     readonly maxInFlight: number;
+    readonly maxSubscribesPerSecond: number;
+    readonly maxConnections: number;
+    /** 0: no limit (port-forwards and ingresses make every client one address). */
+    readonly maxConnectionsPerAddress: number;
   };
 }
 
@@ -318,6 +347,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KernelConfig {
       maxHostCalls: p.MAX_HOST_CALLS!,
       maxStateMutations: p.MAX_STATE_MUTATIONS!,
       maxEvents: p.MAX_EVENTS!,
+      maxSuspensions: p.MAX_SUSPENSIONS!,
     },
     cacheDir,
     ...(p.CACHE_SEED_DIR === undefined ? {} : { cacheSeedDir: p.CACHE_SEED_DIR }),
@@ -348,6 +378,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KernelConfig {
     instanceName: p.POD_NAME ?? hostname(),
     panelCacheMaxBytes: p.PANEL_CACHE_MAX_BYTES!,
     panelMaxWaiters: p.PANEL_MAX_WAITERS!,
+    executionQueueMax: p.EXECUTION_QUEUE_MAX!,
+    schemas: {
+      timeoutMs: p.SCHEMA_TIMEOUT_MS!,
+      maxQueued: p.SCHEMA_QUEUE_MAX!,
+      heapMb: p.SCHEMA_WORKER_HEAP_MB!,
+    },
     executionDeadlineMs: p.EXECUTION_DEADLINE_MS!,
     shutdownGraceMs: p.SHUTDOWN_GRACE_MS ?? p.EXECUTION_DEADLINE_MS! + 5000,
     http: {
@@ -361,6 +397,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KernelConfig {
       heartbeatMs: p.WS_HEARTBEAT_MS!,
       maxMessagesPerSecond: p.WS_MAX_MESSAGES_PER_SECOND!,
       maxInFlight: p.WS_MAX_IN_FLIGHT!,
+      maxSubscribesPerSecond: p.WS_MAX_SUBSCRIBES_PER_SECOND!,
+      maxConnections: p.WS_MAX_CONNECTIONS!,
+      maxConnectionsPerAddress: p.WS_MAX_CONNECTIONS_PER_ADDRESS!,
     },
   };
   return deepFreeze(config);

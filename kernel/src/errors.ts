@@ -45,6 +45,11 @@ export const KernelErrors = {
     summary:
       'PANEL_MAX_WAITERS executions of this kernel are already waiting for the panel; retry after the `Retry-After` seconds',
   },
+  OVERLOADED: {
+    status: 503,
+    summary:
+      'EXECUTION_QUEUE_MAX executions wait for a sandbox instance, SCHEMA_QUEUE_MAX validations for the schema worker, or WS_MAX_CONNECTIONS WebSockets are open; retry shortly',
+  },
   STORE_UNAVAILABLE: {
     status: 503,
     summary:
@@ -65,7 +70,12 @@ export const KernelErrors = {
   },
   RATE_LIMITED: {
     status: 429,
-    summary: 'A WebSocket client sent more than WS_MAX_MESSAGES_PER_SECOND messages; the message was dropped',
+    summary:
+      'A WebSocket client sent more than WS_MAX_MESSAGES_PER_SECOND messages (or WS_MAX_SUBSCRIBES_PER_SECOND SUBSCRIBEs); the message was dropped',
+  },
+  TOO_MANY_CONNECTIONS: {
+    status: 429,
+    summary: 'This client address has WS_MAX_CONNECTIONS_PER_ADDRESS WebSocket connections open already',
   },
   TOO_MANY_IN_FLIGHT: {
     status: 429,

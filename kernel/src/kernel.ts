@@ -19,6 +19,7 @@ import { Executor } from './panels/executor.js';
 import { Feeds } from './panels/feed.js';
 import { PanelGates } from './panels/gate.js';
 import { PanelRegistry } from './panels/registry.js';
+import { SchemaValidator } from './schemas/validator.js';
 import type { Sandbox } from './sandbox/types.js';
 import { createStore, describeStore, importEmbeddedPanels } from './store/index.js';
 import type { PanelStore } from './store/types.js';
@@ -109,6 +110,7 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
   const bytecode = new BytecodeCache(sandbox, (hit) =>
     metrics.bytecodeCache.inc({ result: hit ? 'hit' : 'miss' }),
   );
+  const schemas = new SchemaValidator(config.schemas, logger.child({ component: 'schemas' }));
   const registry = new PanelRegistry(
     {
       maxStateBytes: config.maxStateBytes,
@@ -119,6 +121,7 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
     },
     store,
     bytecode,
+    schemas,
     logger,
   );
   const feeds = new Feeds(
@@ -134,11 +137,12 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
     gates: new PanelGates(config.panelMaxWaiters),
     feeds,
     instances: config.runtime.maxInstances,
+    maxQueued: config.executionQueueMax,
     deadlineMs: config.executionDeadlineMs,
     maxStateBytes: config.maxStateBytes,
-    observe: (kind, tool, outcome, seconds) => {
-      metrics.handlerExecutions.inc({ kind, tool, status: outcome });
-      metrics.handlerDuration.observe({ kind, tool }, seconds);
+    observe: (kind, _tool, outcome, seconds) => {
+      metrics.handlerExecutions.inc({ kind, status: outcome });
+      metrics.handlerDuration.observe({ kind }, seconds);
     },
   });
   registry.useExecutor(executor);
@@ -161,6 +165,7 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
     metrics,
     registry,
     executor,
+    schemas,
     feeds,
     store,
     sandbox,
@@ -182,7 +187,7 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
     app,
   );
   const sockets = createPanelSocketServer(
-    { config: config.ws, logger, metrics, registry, executor, feeds, status },
+    { config: config.ws, logger, metrics, registry, executor, schemas, feeds, status },
     verifyToken,
     config.http,
   );
@@ -195,7 +200,13 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
   const warm = await sandbox.compile('return 1');
   const probe = await sandbox.execute(
     warm,
-    { panelId: 'kernel', handlerName: 'warm-up', stateJson: Buffer.from('{}'), args: {}, capabilities: [] },
+    {
+      panelId: 'kernel',
+      handlerName: 'warm-up',
+      stateJson: Buffer.from('{}'),
+      argsJson: Buffer.from('{}'),
+      capabilities: [],
+    },
     config.runtime.timeoutMs,
   );
   if (probe.status !== 'success')
@@ -222,6 +233,7 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
     await sockets.closeAll(CloseCode.GOING_AWAY, 'server shutting down', SOCKET_CLOSE_SPREAD_MS);
     await Promise.all([closeServer(server, 2000), closeServer(sockets.server, 100)]);
     await store.close();
+    await schemas.close();
     await sandbox.shutdown();
     logger.info('stopped');
   };

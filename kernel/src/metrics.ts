@@ -10,8 +10,8 @@ export interface KernelMetrics {
   readonly wsConnections: Gauge;
   readonly wsMessages: Counter<'direction' | 'type'>;
   readonly wsDisconnects: Counter<'reason'>;
-  readonly handlerExecutions: Counter<'kind' | 'tool' | 'status'>;
-  readonly handlerDuration: Histogram<'kind' | 'tool'>;
+  readonly handlerExecutions: Counter<'kind' | 'status'>;
+  readonly handlerDuration: Histogram<'kind'>;
   readonly bytecodeCache: Counter<'result'>;
   readonly extensionCalls: Counter<'extension' | 'method' | 'outcome'>;
   readonly extensionDuration: Histogram<'extension' | 'method'>;
@@ -101,14 +101,15 @@ export function createMetrics(sources: MetricSources): KernelMetrics {
     }),
     handlerExecutions: new Counter({
       name: 'nexus_kernel_handler_executions_total',
-      help: 'Handler executions by kind (tool|mount|unmount), tool and final status',
-      labelNames: ['kind', 'tool', 'status'],
+      // No tool label: tool names are the panel authors', unbounded in number (logs name them).
+      help: 'Handler executions by kind (tool|mount|unmount) and final status',
+      labelNames: ['kind', 'status'],
       registers: [registry],
     }),
     handlerDuration: new Histogram({
       name: 'nexus_kernel_handler_duration_seconds',
       help: 'Wall time of a handler execution including its suspensions',
-      labelNames: ['kind', 'tool'],
+      labelNames: ['kind'],
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 10],
       registers: [registry],
     }),

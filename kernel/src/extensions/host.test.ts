@@ -25,8 +25,27 @@ describe('ExtensionHost', () => {
   it('returns the value of a successful call', async () => {
     await expect(host.invoke(['echo'], 'echo', 'say', ['hi'])).resolves.toEqual({
       success: true,
-      value: { said: 'hi' },
+      valueJson: '{"said":"hi"}',
     });
+  });
+
+  it('turns a value without a JSON form into a failure the handler can catch', async () => {
+    const deep: unknown[] = [];
+    let inner = deep;
+    for (let i = 0; i < 100_000; i++) inner = inner[0] = [];
+    const odd = new ExtensionHost([
+      {
+        name: 'odd',
+        methods: ['big', 'deep'],
+        call: (method) => Promise.resolve(method === 'big' ? 10n : deep),
+      },
+    ]);
+    for (const method of ['big', 'deep']) {
+      await expect(odd.invoke(['odd'], 'odd', method, [])).resolves.toMatchObject({
+        success: false,
+        error: expect.stringContaining('EXTENSION_FAILED: the result cannot be handed to the handler'),
+      });
+    }
   });
 
   it('reports each failure with a code the handler can read', async () => {

@@ -20,6 +20,19 @@ function failure(code: KernelErrorCode, message: string): ResumeOutcome {
   return { success: false, error: `${code}: ${message}` };
 }
 
+/** The value as the sandbox takes it (JSON text); a value without one is the call's failure. */
+function resumeWith(value: unknown): ResumeOutcome {
+  if (value === undefined) return { success: true };
+  try {
+    return { success: true, valueJson: JSON.stringify(value) };
+  } catch (error) {
+    return failure(
+      'EXTENSION_FAILED',
+      `the result cannot be handed to the handler: ${(error as Error).message}`,
+    );
+  }
+}
+
 export class ExtensionHost {
   private readonly byName: ReadonlyMap<string, Extension>;
 
@@ -70,7 +83,7 @@ export class ExtensionHost {
     try {
       const value = await extension.call(method, args);
       this.observe(name, method, 'success', (performance.now() - started) / 1000);
-      return { success: true, value };
+      return resumeWith(value);
     } catch (error) {
       const code: KernelErrorCode = isKernelError(error) ? error.code : 'EXTENSION_FAILED';
       this.observe(name, method, code, (performance.now() - started) / 1000);

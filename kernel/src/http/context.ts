@@ -8,6 +8,7 @@ import type { Executor } from '../panels/executor.js';
 import type { Feeds } from '../panels/feed.js';
 import type { PanelRegistry } from '../panels/registry.js';
 import type { Sandbox } from '../sandbox/types.js';
+import type { SchemaValidator } from '../schemas/validator.js';
 import type { KernelStatus } from '../status.js';
 import type { PanelStore } from '../store/types.js';
 
@@ -17,6 +18,7 @@ export interface HttpContext {
   readonly metrics: KernelMetrics;
   readonly registry: PanelRegistry;
   readonly executor: Executor;
+  readonly schemas: SchemaValidator;
   readonly feeds: Feeds;
   readonly store: Pick<PanelStore, 'kind' | 'available'>;
   readonly sandbox: Pick<Sandbox, 'stats' | 'metricsText'>;

@@ -12,7 +12,7 @@ function sendJsonText(response: Response, status: number, text: string): void {
 
 export function panelRoutes(context: HttpContext): Router {
   const router = Router();
-  const { registry, executor, feeds } = context;
+  const { registry, feeds } = context;
 
   router.post('/panels', async (request, response) => {
     const { panel, mount } = await registry.create(request.body);
@@ -55,7 +55,7 @@ export function panelRoutes(context: HttpContext): Router {
   });
 
   router.post('/panels/:id/trigger/:tool', async (request, response) => {
-    const outcome = await triggerTool(registry, executor, {
+    const outcome = await triggerTool(context, {
       panelId: request.params.id,
       tool: request.params.tool,
       args: request.body as unknown,

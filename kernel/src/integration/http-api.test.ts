@@ -192,7 +192,7 @@ describe('HTTP API', () => {
     expect(response.headers['content-type']).toContain('text/plain');
     for (const name of [
       'nexus_kernel_http_request_duration_seconds_bucket',
-      'nexus_kernel_handler_executions_total{kind="tool",tool="increment",status="success"}',
+      'nexus_kernel_handler_executions_total{kind="tool",status="success"}',
       'nexus_kernel_handler_duration_seconds_bucket',
       'nexus_kernel_pool_instances_available',
       'nexus_kernel_ws_connections',

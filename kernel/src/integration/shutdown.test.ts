@@ -82,7 +82,7 @@ describe('graceful shutdown (child process)', () => {
 
   it('exits non-zero naming the variable, value and range on bad configuration', async () => {
     await expect(startChildKernel({ MEMORY_LIMIT_MB: '2' }, dataDir)).rejects.toThrow(
-      /exited with 1 before listening:[\s\S]*MEMORY_LIMIT_MB="2" is invalid: expected an integer from 8 to 1024/,
+      /exited with 1 before listening:[\s\S]*MEMORY_LIMIT_MB="2" is invalid: expected an integer from 4 to 1024/,
     );
   });
 });

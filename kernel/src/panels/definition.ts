@@ -1,13 +1,19 @@
 // The panel definition accepted by POST /panels: a strict zod schema (extra fields are rejected)
-// plus Ajv compilation of each tool's argument schema. Pure: no sandbox, no I/O.
+// and bounds on each tool's argument schema (its size and depth; it is compiled and run off the
+// event loop, by schemas/validator.ts). Pure: no sandbox, no I/O.
 
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { z } from 'zod';
 import { KernelError } from '../errors.js';
+import { nestsDeeperThan } from '../json.js';
 
 const NAME = /^[A-Za-z_$][\w$-]{0,63}$/;
 const CAPABILITY = /^(?:state:(?:read|write):\S+|events:emit:\S+|view:update:\S+|ext:\S+)$/;
 const MAX_HANDLER_BYTES = 256 * 1024;
+/** An argument schema's JSON text and nesting: what compiling it in the schema worker may cost. */
+export const MAX_SCHEMA_BYTES = 64 * 1024;
+export const MAX_SCHEMA_DEPTH = 32;
+/** Arguments and initial state nest at most this deep (the sandbox takes 128). */
+export const MAX_VALUE_DEPTH = 64;
 
 const capabilities = z
   .array(
@@ -77,19 +83,31 @@ function pointer(path: readonly PropertyKey[]): string {
     : `/${path.map((part) => String(part).replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`;
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false, addUsedSchema: false, validateSchema: true });
-
-/** Compiles a tool's JSON Schema; throws with Ajv's message when the schema itself is invalid. */
-export function compileArgsSchema(schema: Record<string, unknown>): ValidateFunction {
-  return ajv.compile(schema);
-}
-
 /** Validates a panel definition; throws KernelError VALIDATION_FAILED listing every problem. */
 export function parsePanelDefinition(body: unknown, limits: DefinitionLimits): PanelDefinition {
+  const { definition, problems } = readPanelDefinition(body, limits);
+  if (definition !== undefined && problems.length === 0) return definition;
+  throw invalidDefinition(problems);
+}
+
+export function invalidDefinition(problems: readonly ValidationProblem[]): KernelError {
+  return new KernelError(
+    'VALIDATION_FAILED',
+    `the panel definition is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'})`,
+    problems,
+  );
+}
+
+/**
+ * The definition (when its shape is right) and every problem found, so a caller can add its own
+ * (the argument schemas' compilation) to one list.
+ */
+export function readPanelDefinition(
+  body: unknown,
+  limits: DefinitionLimits,
+): { definition?: PanelDefinition; problems: ValidationProblem[] } {
   if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw new KernelError('VALIDATION_FAILED', 'the panel definition must be a JSON object', [
-      { path: '/', message: 'expected an object' },
-    ]);
+    return { problems: [{ path: '/', message: 'expected an object' }] };
   }
   const result = panelDefinitionSchema.safeParse(body);
   const problems: ValidationProblem[] = result.success
@@ -125,37 +143,28 @@ export function parsePanelDefinition(body: unknown, limits: DefinitionLimits): P
     }
     for (const [name, spec] of Object.entries(definition.tools)) {
       if (spec.args === undefined) continue;
-      try {
-        compileArgsSchema(spec.args);
-      } catch (error) {
+      if (nestsDeeperThan(spec.args, MAX_SCHEMA_DEPTH)) {
         problems.push({
           path: `/tools/${name}/args`,
-          message: `invalid JSON Schema: ${(error as Error).message}`,
+          message: `the schema nests deeper than ${MAX_SCHEMA_DEPTH} levels`,
+        });
+        continue;
+      }
+      const bytes = Buffer.byteLength(JSON.stringify(spec.args));
+      if (bytes > MAX_SCHEMA_BYTES) {
+        problems.push({
+          path: `/tools/${name}/args`,
+          message: `the schema is ${bytes} bytes of JSON; at most ${MAX_SCHEMA_BYTES}`,
         });
       }
     }
-    if (problems.length === 0) return definition;
+    if (nestsDeeperThan(definition.state, MAX_VALUE_DEPTH)) {
+      problems.push({
+        path: '/state',
+        message: `the initial state nests deeper than ${MAX_VALUE_DEPTH} levels`,
+      });
+    }
+    return { definition, problems };
   }
-  throw new KernelError(
-    'VALIDATION_FAILED',
-    `the panel definition is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'})`,
-    problems,
-  );
-}
-
-/** Turns Ajv's errors for trigger arguments into problems with JSON-pointer paths. */
-export function describeArgsErrors(errors: readonly ErrorObject[] | null | undefined): ValidationProblem[] {
-  return (errors ?? []).map((error) => {
-    const missing =
-      error.keyword === 'required'
-        ? (error.params as { missingProperty?: string }).missingProperty
-        : undefined;
-    const extra =
-      error.keyword === 'additionalProperties'
-        ? (error.params as { additionalProperty?: string }).additionalProperty
-        : undefined;
-    const child = missing ?? extra;
-    const path = child === undefined ? error.instancePath || '/' : `${error.instancePath}/${child}`;
-    return { path, message: error.message ?? error.keyword };
-  });
+  return { problems };
 }

@@ -35,7 +35,8 @@ export interface ExecutionRequest {
   readonly panel: Panel;
   readonly handler: HandlerSpec;
   readonly kind: HandlerKind;
-  readonly args: unknown;
+  /** The arguments as JSON text (trigger.ts checks their shape and depth first). */
+  readonly argsJson: Buffer;
   /** The WebSocket requestId that asked for this run, echoed in PROGRESS messages. */
   readonly requestId?: string;
 }
@@ -68,13 +69,15 @@ export type ExecutionObserver = (
 ) => void;
 
 export interface ExecutorDependencies {
-  readonly sandbox: Pick<Sandbox, 'execute' | 'resume'>;
+  readonly sandbox: Pick<Sandbox, 'execute' | 'resume' | 'cancel'>;
   readonly extensions: Pick<ExtensionHost, 'invoke'>;
   readonly store: PanelStore;
   readonly gates: PanelGates;
   readonly feeds: Feeds;
   /** The sandbox's pool size: an execution holds an instance from its start to its end. */
   readonly instances: number;
+  /** Executions that may wait for an instance (beyond them: 503 OVERLOADED). */
+  readonly maxQueued: number;
   readonly deadlineMs: number;
   readonly maxStateBytes: number;
   readonly observe?: ExecutionObserver;
@@ -138,6 +141,12 @@ export class Executor {
     const started = performance.now();
     const deadline = Date.now() + this.deps.deadlineMs;
     const outcome = newOutcome(request.panel.state.version);
+    if (this.instances.waiting >= this.deps.maxQueued) {
+      throw new KernelError(
+        'OVERLOADED',
+        `${this.instances.waiting} executions are waiting for a sandbox instance already (EXECUTION_QUEUE_MAX)`,
+      );
+    }
     let releaseInstance: () => void;
     try {
       releaseInstance = await this.instances.acquire(AbortSignal.timeout(this.deps.deadlineMs));
@@ -147,10 +156,13 @@ export class Executor {
         message: `no sandbox instance became free within EXECUTION_DEADLINE_MS (${this.deps.deadlineMs} ms)`,
       });
     }
+    // The suspension this execution holds in the sandbox, to be cancelled (freeing its instance)
+    // if the execution ends without resuming it.
+    const held: { parked?: string } = {};
     try {
       let resume: { suspensionId: string; value: ResumeOutcome } | undefined;
       for (;;) {
-        const end = await this.segment(request, resume, deadline, outcome);
+        const end = await this.segment(request, resume, deadline, outcome, held);
         if (end.kind === 'failed') return this.finish(request, outcome, started, end.error);
         const { result } = end;
         if (result.status !== 'suspended') {
@@ -182,6 +194,7 @@ export class Executor {
         resume = { suspensionId: suspension.suspensionId, value };
       }
     } finally {
+      if (held.parked !== undefined) this.deps.sandbox.cancel(held.parked);
       releaseInstance();
     }
   }
@@ -192,6 +205,7 @@ export class Executor {
     resume: { suspensionId: string; value: ResumeOutcome } | undefined,
     deadline: number,
     outcome: ExecutionOutcome,
+    held: { parked?: string },
   ): Promise<SegmentEnd> {
     const { panel, handler } = request;
     const first = resume === undefined;
@@ -225,6 +239,7 @@ export class Executor {
         return failedWith('PANEL_NOT_FOUND', `panel "${panel.id}" was deleted while the handler ran`);
       }
       state = lease.state === undefined ? panel.state : panel.observe(lease.state);
+      delete held.parked;
       try {
         result = first
           ? await this.deps.sandbox.execute(
@@ -233,7 +248,7 @@ export class Executor {
                 panelId: panel.id,
                 handlerName: handler.name,
                 stateJson: state.bytes,
-                args: request.args ?? {},
+                argsJson: request.argsJson,
                 capabilities: handler.capabilities,
                 scope: { panelId: panel.id, handler: handler.name, kind: request.kind },
                 extensionRegistry: panel.extensionRegistry,
@@ -248,6 +263,7 @@ export class Executor {
         }
         throw error;
       }
+      if (result.status === 'suspended' && result.suspension) held.parked = result.suspension.suspensionId;
       this.account(outcome, result, first);
       try {
         write = segmentWrite(panel.id, result);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { EmbeddedStore } from '../store/embedded.js';
-import type { StateSnapshot } from '../store/types.js';
+import { CachedState } from './panel.js';
 import { type FeedSink, Feeds, type Greeting } from './feed.js';
 import { patchFrame, storedMutations } from './state.js';
 
@@ -14,8 +14,10 @@ class Sink implements FeedSink {
   readonly frames: { type: string; body: Record<string, unknown> }[] = [];
   deleted = false;
   readonly open = true;
-  send(frame: string | Buffer, type: string): void {
-    this.frames.push({ type, body: JSON.parse(frame.toString()) as Record<string, unknown> });
+  send(frame: string | Buffer | readonly (string | Buffer)[], type: string): void {
+    const text =
+      typeof frame === 'string' || Buffer.isBuffer(frame) ? frame.toString() : frame.map(String).join('');
+    this.frames.push({ type, body: JSON.parse(text) as Record<string, unknown> });
   }
   panelDeleted(): void {
     this.deleted = true;
@@ -31,7 +33,7 @@ const greeting: Greeting = ({ resumed, version, epoch, state }) => ({
     resumed,
     version,
     epoch,
-    ...(state ? { state: JSON.parse(state) as unknown } : {}),
+    ...(state ? { state: JSON.parse(state.toString()) as unknown } : {}),
   }),
   type: 'CONNECTED',
 });
@@ -76,9 +78,9 @@ describe('Feeds', () => {
       60_000,
     );
     await store.admit('p');
-    const latest = async (id: string): Promise<StateSnapshot | 'gone'> => {
+    const latest = async (id: string): Promise<CachedState | 'gone'> => {
       const read = await store.readState(id);
-      return read === 'gone' ? 'gone' : read.state!;
+      return read === 'gone' ? 'gone' : new CachedState(read.state!);
     };
     feeds = new Feeds(store, latest, () => {}, logger);
   });

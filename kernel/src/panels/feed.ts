@@ -7,13 +7,16 @@
 
 import type { Logger } from 'pino';
 import { ServerMessageType } from '../messages.js';
-import type { FeedMessage, HistoryRead, PanelStore, StateSnapshot } from '../store/types.js';
-import { stateText } from './state.js';
+import type { FeedMessage, HistoryRead, PanelStore } from '../store/types.js';
+import { CachedState } from './panel.js';
 
 /** Where a subscription's frames go (a WebSocket connection). */
 export interface FeedSink {
-  /** A Buffer is UTF-8 JSON shared by every subscriber of a broadcast (encoded once). */
-  send(frame: string | Buffer, type: string): void;
+  /**
+   * Sends one message. A Buffer is UTF-8 JSON shared by every subscriber of a broadcast (encoded
+   * once); an array is one message in parts (a greeting around a panel's cached state bytes).
+   */
+  send(frame: string | Buffer | readonly (string | Buffer)[], type: string): void;
   /** The panel was deleted (on any kernel). */
   panelDeleted(): void;
   readonly open: boolean;
@@ -25,9 +28,9 @@ export interface StartRequest {
   readonly epoch?: string;
 }
 
-/** Builds the first message: resumed (history follows) or with the whole state. */
-export type Greeting = (start: { resumed: boolean; version: number; epoch: string; state?: string }) => {
-  frame: string;
+/** Builds the first message: resumed (history follows) or with the whole state's JSON bytes. */
+export type Greeting = (start: { resumed: boolean; version: number; epoch: string; state?: Buffer }) => {
+  frame: string | readonly (string | Buffer)[];
   type: string;
 };
 
@@ -167,7 +170,7 @@ export class Subscription {
       if (read === 'gone') return this.sink.panelDeleted();
       if (this.closed) return;
       this.applyRead(read, this.version, (start) => ({
-        frame: snapshotFrame(this.feed.id, start.version, start.epoch, start.state ?? '{}'),
+        frame: snapshotFrame(this.feed.id, start.version, start.epoch, start.state ?? Buffer.from('{}')),
         type: ServerMessageType.SNAPSHOT,
       }));
       this.drain();
@@ -187,7 +190,7 @@ export class Subscription {
   private applyRead(read: HistoryRead, since: number, greeting: Greeting): void {
     this.overflowed = false;
     if (read.kind === 'snapshot') {
-      this.startFrom(read.state, greeting);
+      this.startFrom(new CachedState(read.state), greeting);
       return;
     }
     if (this.version < 0) {
@@ -202,14 +205,15 @@ export class Subscription {
     });
   }
 
-  private startFrom(state: StateSnapshot, greeting: Greeting): void {
-    this.epoch = state.epoch;
+  private startFrom(state: CachedState, greeting: Greeting): void {
+    this.epoch = state.snapshot.epoch;
     this.version = state.version;
+    // The state's bytes are encoded once per version and shared by every greeting.
     const { frame, type } = greeting({
       resumed: false,
       version: state.version,
-      epoch: state.epoch,
-      state: stateText(state.entries),
+      epoch: this.epoch,
+      state: state.bytes,
     });
     this.sink.send(frame, type);
     for (const waiter of this.waiters.filter((w) => w.version <= state.version)) waiter.resolve();
@@ -251,7 +255,7 @@ export class PanelFeed {
   constructor(
     readonly id: string,
     private readonly store: PanelStore,
-    private readonly currentState: () => Promise<StateSnapshot | 'gone'>,
+    private readonly currentState: () => Promise<CachedState | 'gone'>,
     readonly logger: Logger,
   ) {}
 
@@ -291,14 +295,18 @@ export class PanelFeed {
     return read;
   }
 
-  snapshot(): Promise<StateSnapshot | 'gone'> {
+  snapshot(): Promise<CachedState | 'gone'> {
     return this.currentState();
   }
 }
 
 /** SNAPSHOT: a subscriber missed more than the history holds; `state` replaces its state. */
-function snapshotFrame(panelId: string, version: number, epoch: string, state: string): string {
-  return `{"type":"${ServerMessageType.SNAPSHOT}","panelId":${JSON.stringify(panelId)},"version":${version},"epoch":${JSON.stringify(epoch)},"state":${state}}`;
+function snapshotFrame(panelId: string, version: number, epoch: string, state: Buffer): (string | Buffer)[] {
+  return [
+    `{"type":"${ServerMessageType.SNAPSHOT}","panelId":${JSON.stringify(panelId)},"version":${version},"epoch":${JSON.stringify(epoch)},"state":`,
+    state,
+    '}',
+  ];
 }
 
 function eventType(frame: string): string {
@@ -312,7 +320,7 @@ export class Feeds {
 
   constructor(
     private readonly store: PanelStore,
-    private readonly currentState: (id: string) => Promise<StateSnapshot | 'gone'>,
+    private readonly currentState: (id: string) => Promise<CachedState | 'gone'>,
     private readonly onDeleted: (id: string) => void,
     private readonly logger: Logger,
   ) {

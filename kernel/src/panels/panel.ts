@@ -1,7 +1,7 @@
 // A panel as this kernel holds it: its definition, compiled handlers and the last state it saw.
 // The store is the truth; this is a cache entry (registry.ts bounds how many bytes of them live).
 
-import type { ValidateFunction } from 'ajv';
+import type { PreparedSchema } from '../schemas/validator.js';
 import type { StateSnapshot } from '../store/types.js';
 import type { PanelDefinition } from './definition.js';
 import { stateText } from './state.js';
@@ -16,7 +16,8 @@ export interface HandlerSpec {
 }
 
 export interface ToolSpec extends HandlerSpec {
-  readonly validateArgs?: ValidateFunction;
+  /** The tool's argument schema, checked in the schema worker before the handler runs. */
+  readonly argsSchema?: PreparedSchema;
 }
 
 export interface PanelInit {

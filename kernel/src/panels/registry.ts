@@ -10,7 +10,13 @@ import { HandlerCompilationError } from '../sandbox/types.js';
 import type { PanelStore, PanelSummary, StateSnapshot, StoredPanel } from '../store/types.js';
 import { stateBytes } from '../store/types.js';
 import type { BytecodeCache } from './bytecode-cache.js';
-import { compileArgsSchema, type PanelDefinition, parsePanelDefinition } from './definition.js';
+import {
+  invalidDefinition,
+  type PanelDefinition,
+  parsePanelDefinition,
+  readPanelDefinition,
+} from './definition.js';
+import { prepareSchema, type SchemaValidator } from '../schemas/validator.js';
 import type { ExecutionOutcome, Executor } from './executor.js';
 import { type CachedState, type HandlerSpec, Panel, type ToolSpec } from './panel.js';
 import { entriesOf } from './state.js';
@@ -43,6 +49,7 @@ export class PanelRegistry {
     private readonly options: RegistryOptions,
     private readonly store: PanelStore,
     private readonly bytecode: BytecodeCache,
+    private readonly schemas: SchemaValidator,
     private readonly logger: Logger,
   ) {}
 
@@ -103,10 +110,10 @@ export class PanelRegistry {
     return { panel, state: panel.state };
   }
 
-  /** The latest state, or 'gone' (subscriptions' snapshots). */
-  async latest(id: string): Promise<StateSnapshot | 'gone'> {
+  /** The latest state, or 'gone' (subscriptions' greetings). */
+  async latest(id: string): Promise<CachedState | 'gone'> {
     try {
-      return (await this.get(id)).state.snapshot;
+      return (await this.get(id)).state;
     } catch (error) {
       if (error instanceof KernelError && error.code === 'PANEL_NOT_FOUND') return 'gone';
       throw error;
@@ -119,7 +126,11 @@ export class PanelRegistry {
 
   /** Validates, compiles and mounts a new panel; throws KernelError for every client mistake. */
   async create(body: unknown): Promise<{ panel: Panel; mount?: ExecutionOutcome }> {
-    const definition = this.parse(body);
+    const read = readPanelDefinition(body, this.limits());
+    const problems = [...read.problems];
+    if (read.definition !== undefined) problems.push(...(await this.schemaProblems(read.definition)));
+    if (read.definition === undefined || problems.length > 0) throw invalidDefinition(problems);
+    const definition = read.definition;
     const entries = entriesOf(definition.state);
     const bytes = stateBytes(entries);
     if (bytes > this.options.maxStateBytes) {
@@ -160,7 +171,12 @@ export class PanelRegistry {
     let mount: ExecutionOutcome | undefined;
     try {
       if (panel.lifecycle.mount) {
-        mount = await this.executor.run({ panel, handler: panel.lifecycle.mount, kind: 'mount', args: {} });
+        mount = await this.executor.run({
+          panel,
+          handler: panel.lifecycle.mount,
+          kind: 'mount',
+          argsJson: NO_ARGS,
+        });
         if (mount.status === 'error') {
           throw new KernelError(
             'MOUNT_FAILED',
@@ -194,7 +210,7 @@ export class PanelRegistry {
           panel,
           handler: panel.lifecycle.unmount,
           kind: 'unmount',
-          args: {},
+          argsJson: NO_ARGS,
         });
       }
     } catch (error) {
@@ -216,11 +232,27 @@ export class PanelRegistry {
     this.releaseBytecode(panel);
   }
 
+  /** Compiles each tool's argument schema in the schema worker; a problem per schema that fails. */
+  private async schemaProblems(definition: PanelDefinition): Promise<{ path: string; message: string }[]> {
+    const problems: { path: string; message: string }[] = [];
+    for (const [name, tool] of Object.entries(definition.tools)) {
+      if (tool.args === undefined) continue;
+      const problem = await this.schemas.compile(prepareSchema(tool.args));
+      if (problem !== undefined) {
+        // One refusal is enough: a definition full of costly schemas costs one deadline.
+        problems.push({ path: `/tools/${name}/args`, message: problem });
+        break;
+      }
+    }
+    return problems;
+  }
+
+  private limits() {
+    return { maxTimeoutMs: this.options.defaultTimeoutMs, extensions: this.options.extensions.names };
+  }
+
   private parse(body: unknown): PanelDefinition {
-    return parsePanelDefinition(body, {
-      maxTimeoutMs: this.options.defaultTimeoutMs,
-      extensions: this.options.extensions.names,
-    });
+    return parsePanelDefinition(body, this.limits());
   }
 
   private async load(id: string, phases: readonly string[]): Promise<Panel> {
@@ -313,10 +345,7 @@ export class PanelRegistry {
       const tools = new Map<string, ToolSpec>();
       for (const [name, tool] of Object.entries(definition.tools)) {
         const spec = await compile(name, `/tools/${name}`, tool);
-        tools.set(
-          name,
-          tool.args === undefined ? spec : { ...spec, validateArgs: compileArgsSchema(tool.args) },
-        );
+        tools.set(name, tool.args === undefined ? spec : { ...spec, argsSchema: prepareSchema(tool.args) });
       }
       const lifecycle: { mount?: HandlerSpec; unmount?: HandlerSpec } = {};
       if (definition.lifecycle.mount)
@@ -344,6 +373,9 @@ export class PanelRegistry {
     for (const handler of panel.handlers()) this.bytecode.release(handler.hash);
   }
 }
+
+/** Lifecycle handlers take no arguments. */
+const NO_ARGS = Buffer.from('{}');
 
 function notFound(id: string): KernelError {
   return new KernelError('PANEL_NOT_FOUND', `no panel with id "${id}"`);

@@ -1,8 +1,11 @@
-// Running a tool on behalf of a client (HTTP or WebSocket): look the tool up, validate the
-// arguments against its JSON Schema before any handler runs, then execute.
+// Running a tool on behalf of a client (HTTP or WebSocket): look the tool up, check the arguments
+// (their depth here, the tool's JSON Schema in the schema worker) before any handler runs, then
+// execute.
 
 import { KernelError } from '../errors.js';
-import { describeArgsErrors } from './definition.js';
+import { nestsDeeperThan } from '../json.js';
+import type { SchemaValidator } from '../schemas/validator.js';
+import { MAX_VALUE_DEPTH } from './definition.js';
 import type { ExecutionOutcome, Executor } from './executor.js';
 import type { PanelRegistry } from './registry.js';
 
@@ -13,12 +16,17 @@ export interface TriggerRequest {
   readonly requestId?: string;
 }
 
+export interface TriggerContext {
+  readonly registry: PanelRegistry;
+  readonly executor: Executor;
+  readonly schemas: SchemaValidator;
+}
+
 export async function triggerTool(
-  registry: PanelRegistry,
-  executor: Executor,
+  context: TriggerContext,
   request: TriggerRequest,
 ): Promise<ExecutionOutcome> {
-  const panel = await registry.get(request.panelId, { verify: false });
+  const panel = await context.registry.get(request.panelId, { verify: false });
   const tool = panel.tools.get(request.tool);
   if (tool === undefined) {
     const known = [...panel.tools.keys()];
@@ -28,19 +36,27 @@ export async function triggerTool(
     );
   }
   const args = request.args ?? {};
-  if (tool.validateArgs && !tool.validateArgs(args)) {
-    const problems = describeArgsErrors(tool.validateArgs.errors);
-    throw new KernelError(
-      'INVALID_ARGS',
-      `arguments of ${request.tool} fail its schema: ${problems.map((problem) => `${problem.path} ${problem.message}`).join('; ')}`,
-      problems,
-    );
+  if (nestsDeeperThan(args, MAX_VALUE_DEPTH)) {
+    throw new KernelError('INVALID_ARGS', `the arguments nest deeper than ${MAX_VALUE_DEPTH} levels`, [
+      { path: '/', message: `nested deeper than ${MAX_VALUE_DEPTH} levels` },
+    ]);
   }
-  return executor.run({
+  const argsText = JSON.stringify(args);
+  if (tool.argsSchema !== undefined) {
+    const problems = await context.schemas.validate(tool.argsSchema, argsText);
+    if (problems.length > 0) {
+      throw new KernelError(
+        'INVALID_ARGS',
+        `arguments of ${request.tool} fail its schema: ${problems.map((problem) => `${problem.path} ${problem.message}`).join('; ')}`,
+        problems,
+      );
+    }
+  }
+  return context.executor.run({
     panel,
     handler: tool,
     kind: 'tool',
-    args,
+    argsJson: Buffer.from(argsText),
     ...(request.requestId === undefined ? {} : { requestId: request.requestId }),
   });
 }

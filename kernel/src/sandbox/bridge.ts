@@ -24,6 +24,9 @@ function asFailure(error: unknown): BridgeFailure {
   return typeof error === 'object' && error !== null ? error : { message: String(error) };
 }
 
+/** Room on CACHE_DIR's volume for the compiled guest module (about 3.3 MiB today). */
+const MODULE_ALLOWANCE_BYTES = 8 * 1024 * 1024;
+
 export function createBridgeSandbox(config: KernelConfig): Sandbox {
   const runtime = new WasmRuntime({
     maxInstances: config.runtime.maxInstances,
@@ -33,7 +36,11 @@ export function createBridgeSandbox(config: KernelConfig): Sandbox {
     maxHostCalls: config.runtime.maxHostCalls,
     maxStateMutations: config.runtime.maxStateMutations,
     maxEvents: config.runtime.maxEvents,
+    maxSuspensions: config.runtime.maxSuspensions,
+    executionDeadlineMs: config.executionDeadlineMs,
     cacheDir: config.cacheDir,
+    // The compiled module (a few MiB) shares the volume with the bytecode files.
+    cacheMaxBytes: Math.max(0, config.cacheMaxBytes - MODULE_ALLOWANCE_BYTES),
     ...(config.cacheSeedDir === undefined ? {} : { cacheSeedDir: config.cacheSeedDir }),
   });
 
@@ -57,7 +64,7 @@ export function createBridgeSandbox(config: KernelConfig): Sandbox {
           panelId: context.panelId,
           handlerName: context.handlerName,
           stateJson: context.stateJson,
-          args: context.args,
+          argsJson: context.argsJson,
           capabilities: [...context.capabilities],
           ...(context.scope === undefined ? {} : { scope: context.scope }),
           ...(context.extensionRegistry === undefined
@@ -82,6 +89,10 @@ export function createBridgeSandbox(config: KernelConfig): Sandbox {
         }
         throw error;
       }
+    },
+
+    cancel(suspensionId: string): void {
+      runtime.cancelHandler(suspensionId);
     },
 
     stats(): SandboxStats {

@@ -71,13 +71,15 @@ export interface ExecutionContext {
   handlerName: string;
   /** The panel's state as the UTF-8 JSON text of an object (read on a sandbox thread). */
   stateJson: Buffer;
-  args: unknown;
+  /** The arguments as UTF-8 JSON text (checked on a sandbox thread). */
+  argsJson: Buffer;
   capabilities: readonly string[];
   scope?: Record<string, unknown>;
   extensionRegistry?: Record<string, readonly string[]>;
 }
 
-export type ResumeOutcome = { success: true; value?: unknown } | { success: false; error: string };
+/** How an extension call ended: its value as JSON text (undefined: no value), or an error message. */
+export type ResumeOutcome = { success: true; valueJson?: string } | { success: false; error: string };
 
 export interface SandboxStats {
   totalExecutions: number;
@@ -99,6 +101,8 @@ export interface Sandbox {
    * state); throws SuspensionLostError when the sandbox no longer holds it.
    */
   resume(suspensionId: string, outcome: ResumeOutcome, stateJson?: Buffer): Promise<SandboxResult>;
+  /** Drops a suspended handler that will not be resumed (its instance is free at once). */
+  cancel(suspensionId: string): void;
   stats(): SandboxStats;
   /** Prometheus text exposition of the sandbox's own metrics. */
   metricsText(): string;

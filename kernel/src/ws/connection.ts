@@ -10,6 +10,7 @@ import { ClientMessageType, ServerMessageType, type WireMessage } from '../messa
 import type { Executor } from '../panels/executor.js';
 import type { FeedSink, Feeds, Greeting, StartRequest, Subscription } from '../panels/feed.js';
 import type { Panel } from '../panels/panel.js';
+import type { SchemaValidator } from '../schemas/validator.js';
 import type { PanelRegistry } from '../panels/registry.js';
 import { triggerTool } from '../panels/trigger.js';
 import { executionView } from '../panels/views.js';
@@ -33,6 +34,7 @@ export interface ConnectionContext {
   readonly metrics: KernelMetrics;
   readonly registry: PanelRegistry;
   readonly executor: Executor;
+  readonly schemas: SchemaValidator;
   readonly feeds: Feeds;
   readonly status: KernelStatus;
 }
@@ -68,6 +70,8 @@ export class PanelConnection implements FeedSink {
   private subscribeGeneration = 0;
   private inFlight = 0;
   private readonly bucket: TokenBucket;
+  /** SUBSCRIBE sends the whole state: its own, lower rate. */
+  private readonly subscribes: TokenBucket;
   private limitedSince = -Infinity;
   private closed = false;
 
@@ -79,6 +83,7 @@ export class PanelConnection implements FeedSink {
     start: StartRequest,
   ) {
     this.bucket = new TokenBucket(context.config.maxMessagesPerSecond);
+    this.subscribes = new TokenBucket(context.config.maxSubscribesPerSecond);
     socket.on('message', (data, isBinary) => this.receive(data, isBinary));
     socket.on('pong', () => {
       this.alive = true;
@@ -96,7 +101,7 @@ export class PanelConnection implements FeedSink {
     return !this.closed && this.socket.readyState === this.socket.OPEN;
   }
 
-  send(frame: string | Buffer, type: string): void {
+  send(frame: string | Buffer | readonly (string | Buffer)[], type: string): void {
     this.sendFrame(frame, type);
   }
 
@@ -121,7 +126,8 @@ export class PanelConnection implements FeedSink {
         resumed,
         ...(type === ServerMessageType.CONNECTED ? { tools: [...panel.tools.keys()] } : {}),
       });
-      return { frame: state === undefined ? fields : `${fields.slice(0, -1)},"state":${state}}`, type };
+      // The state's bytes are the panel's cached encoding, sent as they are (no copy, no re-encoding).
+      return { frame: state === undefined ? fields : [`${fields.slice(0, -1)},"state":`, state, '}'], type };
     };
   }
 
@@ -198,6 +204,15 @@ export class PanelConnection implements FeedSink {
         });
         break;
       case ClientMessageType.SUBSCRIBE:
+        if (!this.subscribes.take()) {
+          this.sendError(
+            new KernelError(
+              'RATE_LIMITED',
+              `more than ${this.context.config.maxSubscribesPerSecond} SUBSCRIBEs per second (WS_MAX_SUBSCRIBES_PER_SECOND); this one was dropped`,
+            ),
+          );
+          break;
+        }
         this.subscribe(
           message.since === undefined || message.epoch === undefined
             ? {}
@@ -234,7 +249,7 @@ export class PanelConnection implements FeedSink {
       return;
     }
     this.inFlight += 1;
-    triggerTool(this.context.registry, this.context.executor, {
+    triggerTool(this.context, {
       panelId: this.panel.id,
       tool,
       args,
@@ -275,7 +290,7 @@ export class PanelConnection implements FeedSink {
   }
 
   /** Sends text; a Buffer is already UTF-8 JSON (shared by every subscriber of a broadcast). */
-  private sendFrame(frame: string | Buffer, type: string): void {
+  private sendFrame(frame: string | Buffer | readonly (string | Buffer)[], type: string): void {
     if (this.closed || this.socket.readyState !== this.socket.OPEN) return;
     if (this.socket.bufferedAmount > this.context.config.maxBufferedBytes) {
       this.context.metrics.wsDisconnects.inc({ reason: 'slow_consumer' });
@@ -288,7 +303,14 @@ export class PanelConnection implements FeedSink {
       return;
     }
     this.count('out', type);
-    this.socket.send(frame, { binary: false });
+    if (typeof frame === 'string' || Buffer.isBuffer(frame)) {
+      this.socket.send(frame, { binary: false });
+      return;
+    }
+    // One message in fragments: nothing else is sent in between (this runs synchronously).
+    frame.forEach((part, index) =>
+      this.socket.send(part, { binary: false, fin: index === frame.length - 1 }),
+    );
   }
 
   private count(direction: 'in' | 'out', type: string): void {

@@ -43,6 +43,7 @@ export function createPanelSocketServer(
   timeouts: { headersTimeoutMs: number; requestTimeoutMs: number },
 ): PanelSocketServer {
   const connections = new Set<PanelConnection>();
+  const byAddress = new Map<string, number>();
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: context.config.maxMessageBytes,
@@ -77,6 +78,28 @@ export function createPanelSocketServer(
       refuse(
         socket,
         new KernelError('SHUTTING_DOWN', 'the kernel is shutting down and accepts no new connections'),
+      );
+      return;
+    }
+    if (connections.size >= context.config.maxConnections) {
+      refuse(
+        socket,
+        new KernelError(
+          'OVERLOADED',
+          `${connections.size} WebSocket connections are open (WS_MAX_CONNECTIONS)`,
+        ),
+      );
+      return;
+    }
+    const address = request.socket.remoteAddress ?? '';
+    const perAddress = context.config.maxConnectionsPerAddress;
+    if (perAddress > 0 && (byAddress.get(address) ?? 0) >= perAddress) {
+      refuse(
+        socket,
+        new KernelError(
+          'TOO_MANY_CONNECTIONS',
+          `this address has ${perAddress} WebSocket connections open (WS_MAX_CONNECTIONS_PER_ADDRESS)`,
+        ),
       );
       return;
     }
