@@ -1,0 +1,260 @@
+// The execution loop against a scripted sandbox (the real one is in the integration suites): what
+// happens when a suspension is lost, a resume fails, a segment is refused, or time runs out, and
+// that abandoned suspensions are cancelled and metrics reported once.
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import type { ExtensionHost } from '../extensions/host.js';
+import {
+  type ExecutionContext,
+  type ResumeOutcome,
+  type Sandbox,
+  type SandboxResult,
+  SuspensionLostError,
+} from '../sandbox/types.js';
+import { EmbeddedStore } from '../store/embedded.js';
+import { Executor } from './executor.js';
+import { Feeds } from './feed.js';
+import { PanelGates } from './gate.js';
+import { CachedState, Panel } from './panel.js';
+
+const logger = pino({ level: 'silent' });
+
+function result(overrides: Partial<SandboxResult>): SandboxResult {
+  return {
+    status: 'success',
+    stateMutations: [],
+    events: [],
+    viewCommands: [],
+    metrics: {
+      durationUs: 10,
+      memoryUsedBytes: 0,
+      memoryPeakBytes: 100,
+      hostCalls: 1,
+      cacheHit: true,
+      compilationTimeUs: 0,
+    },
+    ...overrides,
+  };
+}
+
+const suspended = (id: string, durationUs: number): SandboxResult =>
+  result({
+    status: 'suspended',
+    suspension: { suspensionId: id, extensionName: 'kv', method: 'get', args: [] },
+    metrics: {
+      durationUs,
+      memoryUsedBytes: 0,
+      memoryPeakBytes: 100,
+      hostCalls: 1,
+      cacheHit: false,
+      compilationTimeUs: 0,
+    },
+  });
+
+/** A sandbox that plays back scripted results and records what it was asked. */
+class ScriptedSandbox implements Pick<Sandbox, 'execute' | 'resume' | 'cancel'> {
+  readonly cancelled: string[] = [];
+  readonly resumed: { id: string; outcome: ResumeOutcome; state?: string }[] = [];
+  constructor(private readonly script: (SandboxResult | Error)[]) {}
+  private next(): Promise<SandboxResult> {
+    const item = this.script.shift();
+    if (item === undefined) return Promise.reject(new Error('the script ran out'));
+    return item instanceof Error ? Promise.reject(item) : Promise.resolve(item);
+  }
+  execute(_bytecode: Buffer, _context: ExecutionContext): Promise<SandboxResult> {
+    return this.next();
+  }
+  resume(id: string, outcome: ResumeOutcome, state?: Buffer): Promise<SandboxResult> {
+    this.resumed.push({ id, outcome, ...(state ? { state: state.toString() } : {}) });
+    return this.next();
+  }
+  cancel(id: string): void {
+    this.cancelled.push(id);
+  }
+}
+
+describe('Executor', () => {
+  let directory: string;
+  let store: EmbeddedStore;
+  let panel: Panel;
+  const extensions: Pick<ExtensionHost, 'invoke'> = {
+    invoke: () => Promise.resolve({ success: true, valueJson: '"v"' }),
+  };
+
+  beforeEach(async () => {
+    directory = await mkdtemp(join(tmpdir(), 'nexus-executor-'));
+    store = new EmbeddedStore(
+      directory,
+      { maxPanels: 10, maxStateBytes: 200, historyLength: 8, historyBytes: 1 << 20 },
+      logger,
+      'me',
+    );
+    await store.start();
+    const entries = new Map([['n', '0']]);
+    await store.create(
+      { id: 'p', epoch: 'e', definition: '{}', title: 't', tools: ['t'], state: entries, createdAt: 'now' },
+      60_000,
+    );
+    await store.admit('p');
+    const handler = { name: 't', hash: 'h', bytecode: Buffer.from('x'), capabilities: [], timeoutMs: 1000 };
+    panel = new Panel({
+      id: 'p',
+      epoch: 'e',
+      definition: { title: 't', state: {}, extensions: ['kv'], tools: {}, lifecycle: {} },
+      definitionText: '{}',
+      tools: new Map([['t', handler]]),
+      lifecycle: {},
+      extensionRegistry: { kv: ['get'] },
+      createdAt: 'now',
+      state: new CachedState({ version: 0, epoch: 'e', entries, bytes: 9 }).snapshot,
+    });
+  });
+  afterEach(async () => {
+    await store.close();
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  function executor(sandbox: ScriptedSandbox, deadlineMs = 5000): Executor {
+    const feeds = new Feeds(
+      store,
+      () => Promise.resolve(panel.state),
+      () => {},
+      logger,
+    );
+    return new Executor({
+      sandbox,
+      extensions,
+      store,
+      gates: new PanelGates(10),
+      feeds,
+      instances: 2,
+      maxQueued: 10,
+      deadlineMs,
+      maxStateBytes: 200,
+    });
+  }
+
+  const run = (target: Executor) =>
+    target.run({ panel, handler: panel.tools.get('t')!, kind: 'tool', argsJson: Buffer.from('{}') });
+
+  it('resumes with the extension value and the latest state, and reports cumulative metrics once', async () => {
+    const sandbox = new ScriptedSandbox([
+      suspended('s1', 100),
+      suspended('s2', 250),
+      result({
+        returnValue: 7,
+        stateMutations: [{ key: 'n', value: 1, operation: 'set' }],
+        metrics: {
+          durationUs: 400,
+          memoryUsedBytes: 0,
+          memoryPeakBytes: 300,
+          hostCalls: 9,
+          cacheHit: false,
+          compilationTimeUs: 0,
+        },
+      }),
+    ]);
+    const outcome = await run(executor(sandbox));
+    expect(outcome).toMatchObject({ status: 'success', returnValue: 7, version: 1 });
+    // The bridge's metrics are cumulative: the last segment's, not a sum of three.
+    expect(outcome.metrics).toMatchObject({
+      durationUs: 400,
+      hostCalls: 9,
+      memoryPeakBytes: 300,
+      suspensions: 2,
+    });
+    expect(sandbox.resumed).toEqual([
+      { id: 's1', outcome: { success: true, valueJson: '"v"' }, state: '{"n":0}' },
+      { id: 's2', outcome: { success: true, valueJson: '"v"' }, state: '{"n":0}' },
+    ]);
+    expect(sandbox.cancelled).toEqual([]);
+  });
+
+  it('ends with TIMEOUT when the sandbox no longer holds the suspension', async () => {
+    const sandbox = new ScriptedSandbox([
+      suspended('s1', 10),
+      new SuspensionLostError('suspension "s1" expired'),
+    ]);
+    const outcome = await run(executor(sandbox));
+    expect(outcome).toMatchObject({
+      status: 'error',
+      error: { code: 'TIMEOUT', message: expect.stringContaining('expired') },
+    });
+  });
+
+  it('reports a failing resume as the execution error, without leaving the handler parked', async () => {
+    const sandbox = new ScriptedSandbox([suspended('s1', 10), new Error('the bridge broke')]);
+    await expect(run(executor(sandbox))).resolves.toMatchObject({
+      status: 'error',
+      error: { code: 'INTERNAL_ERROR' },
+    });
+    expect(sandbox.cancelled).toEqual([]);
+  });
+
+  it('cancels a parked handler whose segment the store refused', async () => {
+    const sandbox = new ScriptedSandbox([
+      result({
+        status: 'suspended',
+        suspension: { suspensionId: 's1', extensionName: 'kv', method: 'get', args: [] },
+        stateMutations: [{ key: 'big', value: 'x'.repeat(500), operation: 'set' }],
+      }),
+    ]);
+    const outcome = await run(executor(sandbox));
+    expect(outcome).toMatchObject({ status: 'error', error: { code: 'RESOURCE_LIMIT' } });
+    expect(sandbox.cancelled).toEqual(['s1']);
+  });
+
+  it('cancels a parked handler whose execution ran past its deadline during the extension call', async () => {
+    const sandbox = new ScriptedSandbox([suspended('s1', 10)]);
+    const slow: Pick<ExtensionHost, 'invoke'> = {
+      invoke: () => new Promise((resolve) => setTimeout(() => resolve({ success: true }), 80)),
+    };
+    const feeds = new Feeds(
+      store,
+      () => Promise.resolve(panel.state),
+      () => {},
+      logger,
+    );
+    const target = new Executor({
+      sandbox,
+      extensions: slow,
+      store,
+      gates: new PanelGates(10),
+      feeds,
+      instances: 2,
+      maxQueued: 10,
+      deadlineMs: 30,
+      maxStateBytes: 200,
+    });
+    const outcome = await run(target);
+    expect(outcome).toMatchObject({ status: 'error', error: { code: 'TIMEOUT' } });
+    expect(sandbox.cancelled).toEqual(['s1']);
+  });
+
+  it('refuses work beyond its queue with OVERLOADED', async () => {
+    const blocking = new ScriptedSandbox([]);
+    blocking.execute = () => new Promise(() => {});
+    const target = new Executor({
+      sandbox: blocking,
+      extensions,
+      store,
+      gates: new PanelGates(100),
+      feeds: new Feeds(
+        store,
+        () => Promise.resolve(panel.state),
+        () => {},
+        logger,
+      ),
+      instances: 1,
+      maxQueued: 2,
+      deadlineMs: 60_000,
+      maxStateBytes: 200,
+    });
+    for (let i = 0; i < 3; i++) void run(target);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await expect(run(target)).rejects.toMatchObject({ code: 'OVERLOADED' });
+  });
+});
