@@ -2,6 +2,9 @@
 // (schema.ts reads this file), and resolveSpec() applies the same values in the operator, so an
 // object that reaches us without server defaulting (an older CRD, a test) still reconciles sanely.
 import type { V1NetworkPolicyPeer } from '@kubernetes/client-node';
+import { runtimeOptions as sandbox } from '@nexus/bridge/limits';
+
+const MIB = 1024 * 1024;
 import type {
   AutoscalingSpec,
   CacheMedium,
@@ -31,15 +34,16 @@ export const DEFAULTS = {
     requests: { cpu: '250m', memory: '256Mi' },
     limits: { cpu: '1', memory: '1Gi' },
   },
+  // The sandbox's own defaults (@nexus/bridge/limits, generated from the bridge's one table).
   runtime: {
-    memoryLimitMB: 32,
-    minInstances: 1,
-    timeoutMs: 5000,
-    maxHostCalls: 10000,
-    maxStateMutations: 1000,
-    maxEvents: 100,
+    memoryLimitMB: sandbox.memoryLimitBytes.default / MIB,
+    minInstances: sandbox.minInstances.default,
+    timeoutMs: sandbox.timeoutMs.default,
+    maxHostCalls: sandbox.maxHostCalls.default,
+    maxStateMutations: sandbox.maxStateMutations.default,
+    maxEvents: sandbox.maxEvents.default,
     /** EXECUTION_DEADLINE_MS when unset: the kernel's default, or timeoutMs when that is longer. */
-    executionDeadlineMs: 30000,
+    executionDeadlineMs: sandbox.executionDeadlineMs.default,
     maxStateSize: '1Mi',
     panelCacheSize: '64Mi',
   },
@@ -84,13 +88,21 @@ export const TERMINATION_MARGIN_SECONDS = 10;
 
 /** Bounds enforced by the schema; the operator repeats the checks it relies on. */
 export const LIMITS = {
-  memoryLimitMB: { min: 8, max: 1024 },
-  maxInstances: { min: 1, max: 1000 },
-  minInstances: { min: 0, max: 1000 },
+  // The sandbox's ranges: what the kernel and the bridge accept.
+  memoryLimitMB: {
+    min: Math.ceil(sandbox.memoryLimitBytes.min / MIB),
+    max: Math.floor(sandbox.memoryLimitBytes.max / MIB),
+  },
+  maxInstances: { min: sandbox.maxInstances.min, max: sandbox.maxInstances.max },
+  minInstances: { min: sandbox.minInstances.min, max: sandbox.minInstances.max },
+  timeoutMs: { min: sandbox.timeoutMs.min, max: sandbox.timeoutMs.max },
+  maxHostCalls: { min: sandbox.maxHostCalls.min, max: sandbox.maxHostCalls.max },
+  maxStateMutations: { min: sandbox.maxStateMutations.min, max: sandbox.maxStateMutations.max },
+  maxEvents: { min: sandbox.maxEvents.min, max: sandbox.maxEvents.max },
   replicas: { min: 0, max: 1000 },
   autoscalingReplicas: { min: 1, max: 1000 },
   utilizationPercentage: { min: 1, max: 100 },
-  executionDeadlineMs: { min: 1, max: 3_600_000 },
+  executionDeadlineMs: { min: sandbox.executionDeadlineMs.min, max: sandbox.executionDeadlineMs.max },
   history: { min: 0, max: 100_000 },
   maxPanels: { min: 1, max: 100_000 },
   /** Bounds the kernel puts on MAX_STATE_BYTES. */

@@ -35,24 +35,24 @@ export const runtimeSchema: JSONSchema = object(
       maximum: LIMITS.minInstances.max,
       default: d.runtime.minInstances,
     }),
-    timeoutMs: integer('Wall-clock limit of one handler execution, in milliseconds.', {
-      minimum: 1,
-      maximum: 600000,
+    timeoutMs: integer("A handler's time budget in milliseconds: its running time across all its segments.", {
+      minimum: LIMITS.timeoutMs.min,
+      maximum: LIMITS.timeoutMs.max,
       default: d.runtime.timeoutMs,
     }),
     maxHostCalls: integer('Host calls one execution may make.', {
-      minimum: 1,
-      maximum: 10000000,
+      minimum: LIMITS.maxHostCalls.min,
+      maximum: LIMITS.maxHostCalls.max,
       default: d.runtime.maxHostCalls,
     }),
     maxStateMutations: integer('State mutations one execution may record.', {
-      minimum: 1,
-      maximum: 1000000,
+      minimum: LIMITS.maxStateMutations.min,
+      maximum: LIMITS.maxStateMutations.max,
       default: d.runtime.maxStateMutations,
     }),
     maxEvents: integer('Events one execution may emit.', {
-      minimum: 1,
-      maximum: 1000000,
+      minimum: LIMITS.maxEvents.min,
+      maximum: LIMITS.maxEvents.max,
       default: d.runtime.maxEvents,
     }),
     executionDeadlineMs: integer(
