@@ -2,7 +2,7 @@
 
 KERNEL_SRC := $(shell find kernel/src -name '*.ts' -not -name '*.test.ts' -not -path '*/testing/*' 2>/dev/null)
 KERNEL_STAMP := kernel/dist/.built
-KERNEL_BENCH_SRC := $(wildcard kernel/bench/*.ts) kernel/src/testing/redis-server.ts
+KERNEL_BENCH_SRC := $(wildcard kernel/bench/*.ts) kernel/src/testing/redis-server.ts kernel/src/testing/attack.ts
 KERNEL_BENCH_STAMP := kernel/bench/dist/bench/.built
 
 .PHONY: build-kernel
@@ -28,7 +28,7 @@ $(KERNEL_BENCH_STAMP): $(KERNEL_BENCH_SRC) kernel/bench/tsconfig.json kernel/ben
 	@touch $@
 
 .PHONY: bench-kernel
-bench-kernel: deps-redis build-kernel $(KERNEL_BENCH_STAMP) ## autocannon vs bare Express, fan-out, idle RSS; Redis vs embedded, resume storm, rolling restart
+bench-kernel: deps-redis build-kernel $(KERNEL_BENCH_STAMP) ## autocannon vs bare Express, fan-out, idle RSS; Redis vs embedded, resume storm, rolling restart; hostile input
 	@mkdir -p "$(NEXUS_CACHE)/bench"
 	node kernel/bench/dist/bench/main.js | tee "$(NEXUS_CACHE)/bench/kernel.md"
 	@echo "==> kernel: figures in $(NEXUS_CACHE)/bench/kernel.md"

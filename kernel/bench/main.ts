@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import WebSocket from 'ws';
 import { type Child, rssMiB, startBareExpress, startKernel } from './processes.js';
+import { hostileBenchmark } from './hostile.js';
 import { storeBenchmarks } from './store.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -277,4 +278,5 @@ if (only.has('throughput')) sections.push(await triggerThroughput());
 if (only.has('fanout')) sections.push(await fanOut());
 if (only.has('memory')) sections.push(await idleMemory());
 if ([...only].some((name) => name.startsWith('store-'))) sections.push(await storeBenchmarks(only));
+if (only.has('hostile')) sections.push(await hostileBenchmark());
 process.stdout.write(`${sections.flat().join('\n')}\n`);

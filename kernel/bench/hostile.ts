@@ -1,0 +1,179 @@
+// The hostile benchmark (make bench-kernel, BENCH_ONLY=hostile): each attack of the hostile suites
+// against one kernel process while /health is probed every 10 ms; the worst answer time per
+// attack is the figure (target ≤ 100 ms), with the kernel's RSS before and after.
+
+import WebSocket from 'ws';
+import { rssMiB, underAttack } from '../src/testing/attack.js';
+import { type Child, startKernel } from './processes.js';
+
+type Body = Record<string, unknown>;
+
+async function post(url: string, body: unknown): Promise<{ status: number; body: Body }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Body };
+}
+
+async function panel(kernel: Child, definition: Body): Promise<string> {
+  const created = await post(`${kernel.url}/panels`, definition);
+  if (created.status !== 201)
+    throw new Error(`creating a panel: ${created.status} ${JSON.stringify(created.body)}`);
+  return created.body.id as string;
+}
+
+const all = ['state:read:*', 'state:write:*', 'events:emit:*'];
+
+/** Each attack: a name and what it does to the kernel. */
+function attacks(kernel: Child): [string, () => Promise<unknown>][] {
+  const trigger = (id: string, tool: string, args: unknown = {}) =>
+    post(`${kernel.url}/panels/${id}/trigger/${tool}`, args);
+  return [
+    [
+      'catastrophic `pattern` (^(a+)+$), 8 triggers',
+      async () => {
+        const id = await panel(kernel, {
+          title: 'Regex',
+          tools: {
+            go: {
+              args: { type: 'object', properties: { s: { type: 'string', pattern: '^(a+)+$' } } },
+              handler: 'return 1',
+            },
+          },
+        });
+        await Promise.all(Array.from({ length: 8 }, () => trigger(id, 'go', { s: `${'a'.repeat(32)}!` })));
+      },
+    ],
+    [
+      'recursive `oneOf`, 4 triggers',
+      async () => {
+        const id = await panel(kernel, {
+          title: 'OneOf',
+          tools: {
+            go: {
+              args: {
+                $defs: {
+                  n: {
+                    oneOf: [
+                      { type: 'array', items: { $ref: '#/$defs/n' } },
+                      { type: 'array', items: { $ref: '#/$defs/n' } },
+                    ],
+                  },
+                },
+                $ref: '#/$defs/n',
+              },
+              handler: 'return 1',
+            },
+          },
+        });
+        const body = JSON.parse(`${'['.repeat(22)}${']'.repeat(22)}`) as unknown;
+        await Promise.all(Array.from({ length: 4 }, () => trigger(id, 'go', body)));
+      },
+    ],
+    [
+      '`uniqueItems` over 20,000 objects',
+      async () => {
+        const id = await panel(kernel, {
+          title: 'Unique',
+          tools: { go: { args: { type: 'array', uniqueItems: true }, handler: 'return 1' } },
+        });
+        await trigger(
+          id,
+          'go',
+          Array.from({ length: 20_000 }, (_, i) => ({ a: i % 7, c: `k${i}` })),
+        );
+      },
+    ],
+    [
+      '300 refused definitions with distinct schemas',
+      async () => {
+        for (let i = 0; i < 300; i++) {
+          await post(`${kernel.url}/panels`, {
+            title: 'Bad',
+            tools: { go: { args: { type: 'nope', pattern: `^${i}$` }, handler: 'return 1' } },
+          });
+        }
+      },
+    ],
+    [
+      '60 concurrent 50 ms loops on a panel with a 1 MB state',
+      async () => {
+        const id = await panel(kernel, {
+          title: 'Big',
+          state: { blob: 'x'.repeat(1024 * 1024) },
+          tools: {
+            loop: {
+              capabilities: all,
+              handler: 'const t = Date.now(); while (Date.now() - t < 50); return $state.blob.length',
+            },
+          },
+        });
+        await Promise.all(Array.from({ length: 60 }, () => trigger(id, 'loop')));
+      },
+    ],
+    [
+      '100 events with 4 MiB names, 5 times',
+      async () => {
+        const id = await panel(kernel, {
+          title: 'Names',
+          tools: {
+            emit: {
+              capabilities: all,
+              handler: "const big = 'x'.repeat(4 << 20); for (let i = 0; i < 100; i++) $emit(big + i);",
+            },
+          },
+        });
+        for (let i = 0; i < 5; i++) await trigger(id, 'emit');
+      },
+    ],
+    [
+      '580 SUBSCRIBEs on a 1 MB state',
+      async () => {
+        const id = await panel(kernel, { title: 'Subscribe', state: { blob: 'y'.repeat(1024 * 1024) } });
+        const socket = new WebSocket(`${kernel.wsUrl}/panels/${id}/ws`);
+        await new Promise((resolve) => socket.once('message', resolve));
+        for (let i = 0; i < 580; i++) socket.send('{"type":"SUBSCRIBE"}');
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        socket.terminate();
+      },
+    ],
+  ];
+}
+
+export async function hostileBenchmark(): Promise<string[]> {
+  process.stderr.write('  .. hostile: one kernel, /health probed every 10 ms during each attack\n');
+  const kernel = await startKernel({
+    BODY_LIMIT: '4Mi',
+    MAX_STATE_BYTES: '4Mi',
+    MAX_EVENTS: '1000',
+    MAX_PANELS: '5000',
+  });
+  const rows: string[] = [];
+  let worst = 0;
+  try {
+    for (const [name, attack] of attacks(kernel)) {
+      process.stderr.write(`  .. hostile: ${name}\n`);
+      const before = rssMiB(kernel.process.pid!);
+      const run = await underAttack(kernel.url, attack, { everyMs: 10, deadlineMs: 5000 });
+      const after = rssMiB(kernel.process.pid!);
+      worst = Math.max(worst, run.worstHealthMs);
+      rows.push(
+        `| ${name} | ${run.probes} | ${run.failedProbes} | ${run.worstHealthMs.toFixed(1)} | ${before.toFixed(0)} → ${after.toFixed(0)} |`,
+      );
+    }
+  } finally {
+    await kernel.stop();
+  }
+  return [
+    '### Hostile input: /health while each attack runs',
+    '',
+    '| attack | /health probes | unanswered | worst /health ms | kernel RSS MiB |',
+    '|---|---|---|---|---|',
+    ...rows,
+    '',
+    `Worst /health answer across the attacks: **${worst.toFixed(1)} ms** (target ≤ 100 ms).`,
+    '',
+  ];
+}
