@@ -4,6 +4,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { runtimeOptions as sandbox } from '@nexus/bridge/limits';
 import yaml from 'js-yaml';
 
 import { configMapOf, deploymentOf, eventOn, hpaOf, isControlledBy } from './harness/children.js';
@@ -20,6 +21,10 @@ interface ManifestDoc {
   metadata: { name: string };
   items?: ManifestDoc[];
 }
+
+// The sandbox's range, as the CRD takes it from the bridge's one table.
+const minMemoryLimitMB = sandbox.memoryLimitBytes.min / 2 ** 20;
+const maxMemoryLimitMB = sandbox.memoryLimitBytes.max / 2 ** 20;
 
 function applyManifest(manifest: object) {
   return suite.cluster.kubectl(['apply', '-n', suite.namespace, '-f', '-'], yaml.dump(manifest));
@@ -164,8 +169,16 @@ describe('the NexusRuntime CRD and samples', () => {
   });
 
   const invalid: [string, Record<string, unknown>, RegExp][] = [
-    ['memoryLimitMB below its minimum', { runtime: { memoryLimitMB: 4 } }, /memoryLimitMB/],
-    ['memoryLimitMB above its maximum', { runtime: { memoryLimitMB: 4096 } }, /memoryLimitMB/],
+    [
+      'memoryLimitMB below its minimum',
+      { runtime: { memoryLimitMB: minMemoryLimitMB - 1 } },
+      /memoryLimitMB/,
+    ],
+    [
+      'memoryLimitMB above its maximum',
+      { runtime: { memoryLimitMB: maxMemoryLimitMB + 1 } },
+      /memoryLimitMB/,
+    ],
     ['an unknown cache medium', { cache: { medium: 'Tape' } }, /medium/],
     [
       'minInstances above maxInstances',
