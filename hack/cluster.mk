@@ -36,3 +36,7 @@ e2e: images ## The user's flow end to end on real pods, in a cluster of its own 
 .PHONY: dev
 dev: images ## The local cluster with a real node, the operator in it, the sample NexusRuntime: real pods to try
 	hack/dev.sh
+
+.PHONY: bench-pod-start
+bench-pod-start: ## Start-to-Ready of a new kernel pod with and without the image's guest seed, idle and loaded (needs make dev)
+	hack/bench-pod-start.sh
