@@ -41,6 +41,11 @@ pub fn wrap(payload: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The payload's SHA-256 as the envelope records it (not verified): a cheap key for the handler.
+pub fn checksum(envelope: &[u8]) -> Option<[u8; 32]> {
+    envelope.get(12..44)?.try_into().ok()
+}
+
 /// The QuickJS bytecode inside an envelope, or why it cannot be used.
 pub fn unwrap(envelope: &[u8]) -> Result<&[u8], String> {
     if envelope.len() < HEADER_LEN || &envelope[..4] != MAGIC {

@@ -17,11 +17,14 @@ use crate::host;
 use crate::module_cache::{self, ModuleSource};
 use crate::store::HostState;
 
-/// One epoch tick; timeouts are counted in ticks.
-pub const EPOCH_TICK: Duration = Duration::from_millis(1);
-/// Native stack for compiled WebAssembly; worker threads get more than this.
-/// (wasmtime caps it at its async stack size, 2 MiB, even without async support.)
+/// One epoch tick; time budgets are counted in ticks. A quarter of a millisecond, so a run on the
+/// caller's thread yields within a fraction of a millisecond after its slice (store.rs).
+pub const EPOCH_TICK: Duration = Duration::from_micros(250);
+pub const TICKS_PER_MS: u64 = 4;
+/// Native stack for compiled WebAssembly, and the fiber stack each execution runs on (the wasm
+/// stack plus room for the host functions it calls).
 pub const WASM_STACK_BYTES: usize = 2 * 1024 * 1024;
+pub const FIBER_STACK_BYTES: usize = WASM_STACK_BYTES + 1024 * 1024;
 pub const WORKER_STACK_BYTES: usize = 16 * 1024 * 1024;
 /// Per pool slot, how much written memory is restored in place rather than dropped.
 pub const KEEP_RESIDENT_BYTES: usize = 4 * 1024 * 1024;
@@ -71,6 +74,7 @@ pub fn wasmtime_config(config: &RuntimeConfig, instances: u32) -> Config {
     pool.total_core_instances(instances)
         .total_memories(instances)
         .total_tables(instances)
+        .total_stacks(instances)
         .max_memory_size(config.memory_limit_bytes as usize)
         // Reset a slot by copying back only the pages an execution wrote (PAGEMAP_SCAN, Linux
         // 6.7+) and keep them resident: the next execution in the slot takes no page faults.
@@ -81,6 +85,7 @@ pub fn wasmtime_config(config: &RuntimeConfig, instances: u32) -> Config {
     wasm.allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
         .epoch_interruption(true)
         .max_wasm_stack(WASM_STACK_BYTES)
+        .async_stack_size(FIBER_STACK_BYTES)
         .cranelift_opt_level(OptLevel::Speed)
         .parallel_compilation(true);
     wasm

@@ -6,7 +6,7 @@ use std::time::Instant;
 use serde_json::{Value, json};
 use wasmtime::{Store, Trap};
 
-use crate::engine::SandboxEngine;
+use crate::engine::{SandboxEngine, TICKS_PER_MS};
 use crate::error::ErrorCode;
 use crate::guest::{ErrorRecord, GuestExports, GuestStatus, HANDLER_FILENAME, WRAP_PREFIX_LEN};
 use crate::state_view::{StateInput, StateView};
@@ -31,6 +31,8 @@ pub struct Execution {
     pub started: Instant,
     /// `$ext` calls the handler suspended on so far.
     pub suspensions: u32,
+    /// Which handler runs (its bytecode's hash), for the caller-thread policy.
+    pub handler_key: [u8; 32],
     pub cache_hit: bool,
     pub compilation_time_us: u64,
     /// Set once the instance trapped or finished: it must not run again.
@@ -50,7 +52,11 @@ impl Execution {
             .map_err(wasmtime::Error::msg)?;
         let mut store = Store::new(&engine.engine, host);
         store.limiter(|state| &mut state.limiter);
-        store.set_epoch_deadline(timeout_ms + 1);
+        // Every tick while it runs is counted against the time budget (and the first one may
+        // yield, see EpochClock).
+        store.data_mut().clock.tick_budget = timeout_ms * TICKS_PER_MS + 1;
+        store.epoch_deadline_callback(|mut context| Ok(context.data_mut().clock.tick()));
+        store.set_epoch_deadline(1);
         let instance = engine.pre.instantiate(&mut store)?;
         let guest = GuestExports::new(&mut store, &instance)?;
         let size = guest.memory.data_size(&store);
@@ -65,17 +71,24 @@ impl Execution {
             active_us: 0,
             started: Instant::now(),
             suspensions: 0,
+            handler_key: [0; 32],
             cache_hit: false,
             compilation_time_us: 0,
             spent: false,
         })
     }
 
-    /// Compiles handler source to QuickJS bytecode in this instance.
+    /// Compiles handler source to QuickJS bytecode in this instance (synchronously: compiling is
+    /// never sliced). It gets a time budget of its own.
     pub fn compile(&mut self, source: &str) -> Result<Vec<u8>, HandlerError> {
         let started = Instant::now();
-        self.store.set_epoch_deadline(self.timeout_ms + 1);
+        let before = self.store.data().clock;
+        let clock = &mut self.store.data_mut().clock;
+        clock.tick_budget = clock.ticks_used + self.timeout_ms * TICKS_PER_MS + 1;
+        clock.slice_started = None;
+        self.store.set_epoch_deadline(1);
         let status = self.guest.compile(&mut self.store, source.as_bytes());
+        self.store.data_mut().clock = before;
         self.compilation_time_us += started.elapsed().as_micros() as u64;
         match self.status(status)? {
             GuestStatus::Compiled => self
@@ -90,10 +103,15 @@ impl Execution {
         }
     }
 
-    /// What is left of the time budget, in epoch ticks (milliseconds), or None when it is spent.
-    fn remaining_ticks(&self) -> Option<u64> {
-        let spent_ms = self.active_us / 1000;
-        (spent_ms < self.timeout_ms).then(|| self.timeout_ms - spent_ms + 1)
+    /// Prepares the next segment's clock; false when the time budget is spent already.
+    fn arm(&mut self, sliced: bool) -> bool {
+        let clock = &mut self.store.data_mut().clock;
+        if clock.ticks_used >= clock.tick_budget {
+            return false;
+        }
+        clock.slice_started = sliced.then(Instant::now);
+        self.store.set_epoch_deadline(1);
+        true
     }
 
     fn out_of_time(&mut self) -> Segment {
@@ -101,21 +119,46 @@ impl Execution {
         Segment::Failed(timeout_error(self.timeout_ms))
     }
 
-    /// Runs the handler from the start; `context_json` is {"args", "scope", "ext"}.
-    pub fn start(&mut self, bytecode: &[u8], context_json: &[u8]) -> Segment {
-        let Some(ticks) = self.remaining_ticks() else {
-            return self.out_of_time();
-        };
+    /// Runs the handler from the start; `context_json` is {"args", "scope", "ext"}. With
+    /// `sliced`, the run yields at the first epoch tick (the caller moves it to another thread).
+    pub async fn start(
+        mut self,
+        bytecode: Vec<u8>,
+        context_json: Vec<u8>,
+        sliced: bool,
+    ) -> (Self, Segment) {
+        if !self.arm(sliced) {
+            let segment = self.out_of_time();
+            return (self, segment);
+        }
         let started = Instant::now();
-        self.store.set_epoch_deadline(ticks);
-        let status = self.guest.run(&mut self.store, bytecode, context_json);
+        let status = self
+            .guest
+            .run(&mut self.store, &bytecode, &context_json)
+            .await;
         self.active_us += started.elapsed().as_micros() as u64;
-        self.segment(status)
+        let segment = self.segment(status);
+        (self, segment)
     }
 
     /// Settles the `$ext` call the handler is suspended on and runs it on. With `state`, the
     /// handler's `$state` reads see that snapshot (the panel's latest state) from now on.
-    pub fn resume(&mut self, value: &ResumeValue, state: Option<StateInput>) -> Segment {
+    pub async fn resume(
+        mut self,
+        value: ResumeValue,
+        state: Option<StateInput>,
+        sliced: bool,
+    ) -> (Self, Segment) {
+        let segment = self.resume_segment(&value, state, sliced).await;
+        (self, segment)
+    }
+
+    async fn resume_segment(
+        &mut self,
+        value: &ResumeValue,
+        state: Option<StateInput>,
+        sliced: bool,
+    ) -> Segment {
         if self.spent {
             return Segment::Failed(HandlerError::new(
                 ErrorCode::InternalError,
@@ -133,34 +176,36 @@ impl Execution {
         }
         self.store.data_mut().pending_ext.pop_front();
         // The budget spans every segment: a resumed handler runs on what its earlier ones left.
-        let Some(ticks) = self.remaining_ticks() else {
+        if !self.arm(sliced) {
             return self.out_of_time();
+        }
+        let (ok, payload) = match value {
+            ResumeValue::Success(value) => (
+                true,
+                value
+                    .as_ref()
+                    .map(|v| serde_json::to_vec(v).expect("JSON values serialise")),
+            ),
+            ResumeValue::SuccessJson(text) => match crate::guest_json::check_passable(text) {
+                Ok(()) => (true, Some(text.clone())),
+                // The handler gets a catchable error, as for any failed extension call.
+                Err(reason) => (
+                    false,
+                    Some(
+                        format!(
+                            "the extension's result cannot be passed to the handler: it is {reason}"
+                        )
+                        .into_bytes(),
+                    ),
+                ),
+            },
+            ResumeValue::Failure(message) => (false, Some(message.clone().into_bytes())),
         };
         let started = Instant::now();
-        self.store.set_epoch_deadline(ticks);
-        let status = match value {
-            ResumeValue::Success(value) => {
-                let json = value
-                    .as_ref()
-                    .map(|v| serde_json::to_vec(v).expect("JSON values serialise"));
-                self.guest.resume(&mut self.store, true, json.as_deref())
-            }
-            ResumeValue::SuccessJson(text) => match crate::guest_json::check_passable(text) {
-                Ok(()) => self.guest.resume(&mut self.store, true, Some(text)),
-                // The handler gets a catchable error, as for any failed extension call.
-                Err(reason) => {
-                    let message = format!(
-                        "the extension's result cannot be passed to the handler: it is {reason}"
-                    );
-                    self.guest
-                        .resume(&mut self.store, false, Some(message.as_bytes()))
-                }
-            },
-            ResumeValue::Failure(message) => {
-                self.guest
-                    .resume(&mut self.store, false, Some(message.as_bytes()))
-            }
-        };
+        let status = self
+            .guest
+            .resume(&mut self.store, ok, payload.as_deref())
+            .await;
         self.active_us += started.elapsed().as_micros() as u64;
         self.segment(status)
     }

@@ -1,6 +1,6 @@
 //! The embedded QuickJS guest and the host side of its ABI (bridge/guest/abi.h, docs/bridge.md).
 
-use wasmtime::{AsContextMut, Instance, Memory, TypedFunc};
+use wasmtime::{AsContextMut, Instance, Memory, Store, TypedFunc};
 
 use crate::limits::{MAX_ERROR_MESSAGE_BYTES, MAX_ERROR_STACK_BYTES};
 use crate::store::HostState;
@@ -102,38 +102,40 @@ impl GuestExports {
         self.compile.call(&mut store, (ptr, src.len() as i32))
     }
 
-    pub fn run(
+    /// Runs the handler on a fiber: the call can yield at an epoch tick (and be polled on
+    /// from another thread).
+    pub async fn run(
         &self,
-        mut store: impl AsContextMut<Data = HostState>,
+        store: &mut Store<HostState>,
         bytecode: &[u8],
         context_json: &[u8],
     ) -> wasmtime::Result<i32> {
-        let code = self.write(&mut store, bytecode)?;
-        let ctx = self.write(&mut store, context_json)?;
-        self.run.call(
-            &mut store,
-            (
-                CODE_BYTECODE,
-                code,
-                bytecode.len() as i32,
-                ctx,
-                context_json.len() as i32,
-            ),
-        )
+        let code = self.write(&mut *store, bytecode)?;
+        let ctx = self.write(&mut *store, context_json)?;
+        let args = (
+            CODE_BYTECODE,
+            code,
+            bytecode.len() as i32,
+            ctx,
+            context_json.len() as i32,
+        );
+        self.run.call_async(&mut *store, args).await
     }
 
     /// `value` is JSON (None = undefined) when `ok`, else the error message.
-    pub fn resume(
+    pub async fn resume(
         &self,
-        mut store: impl AsContextMut<Data = HostState>,
+        store: &mut Store<HostState>,
         ok: bool,
         value: Option<&[u8]>,
     ) -> wasmtime::Result<i32> {
         let (ptr, len) = match value {
-            Some(data) => (self.write(&mut store, data)?, data.len() as i32),
+            Some(data) => (self.write(&mut *store, data)?, data.len() as i32),
             None => (0, -1),
         };
-        self.resume.call(&mut store, (ok as i32, ptr, len))
+        self.resume
+            .call_async(&mut *store, (ok as i32, ptr, len))
+            .await
     }
 
     /// The output of the last call.

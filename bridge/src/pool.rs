@@ -81,6 +81,19 @@ impl WorkerPool {
         self.shared.changed.notify_all();
     }
 
+    /// A free slot right now, unless none is free or queued work is waiting for one (it goes
+    /// first).
+    pub fn try_take_slot(&self) -> Option<Slot> {
+        let mut queue = self.shared.queue.lock().unwrap();
+        if queue.closed || queue.free_slots == 0 || queue.jobs.iter().any(|job| job.needs_slot) {
+            return None;
+        }
+        queue.free_slots -= 1;
+        Some(Slot {
+            shared: self.shared.clone(),
+        })
+    }
+
     pub fn free_slots(&self) -> u32 {
         self.shared.queue.lock().unwrap().free_slots
     }

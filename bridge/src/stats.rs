@@ -22,6 +22,9 @@ pub struct Stats {
     pub cache_misses: AtomicU64,
     pub expired: AtomicU64,
     pub cancelled: AtomicU64,
+    /// Segments that finished on the caller's thread, and those that moved to a bridge thread.
+    pub inline: AtomicU64,
+    pub moved: AtomicU64,
     host_calls: AtomicU64,
     duration_sum_us: AtomicU64,
     duration_count: AtomicU64,
@@ -185,6 +188,18 @@ impl Stats {
                 "counter",
                 "Parked handlers dropped when their execution passed executionDeadlineMs.",
                 self.expired.load(Relaxed).to_string(),
+            ),
+            (
+                "segments_inline_total",
+                "counter",
+                "Segments that ran to their end or suspension on the calling thread.",
+                self.inline.load(Relaxed).to_string(),
+            ),
+            (
+                "segments_moved_total",
+                "counter",
+                "Segments started on the calling thread that outlived a tick and continued on a bridge thread.",
+                self.moved.load(Relaxed).to_string(),
             ),
             (
                 "suspensions_cancelled_total",

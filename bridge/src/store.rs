@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use wasmtime::{Memory, ResourceLimiter};
@@ -131,6 +132,40 @@ pub struct HostState {
     pub pending_ext: VecDeque<ExtCall>,
     /// The answer to the last state_get / state_keys, read by the guest with response_read.
     pub response: Vec<u8>,
+    /// The epoch clock of this execution (see `epoch_tick`).
+    pub clock: EpochClock,
+}
+
+/// Time as the epoch ticker measures it: ticks that passed while this execution ran.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EpochClock {
+    pub ticks_used: u64,
+    /// The execution is interrupted (TIMEOUT) when `ticks_used` reaches this.
+    pub tick_budget: u64,
+    /// Running on the caller's thread since then: at the first tick after [`SLICE`] it yields, so
+    /// the execution moves to a bridge thread instead of holding the caller longer.
+    pub slice_started: Option<Instant>,
+}
+
+/// How long a segment may run on the caller's thread before it moves to a bridge thread (plus at
+/// most one epoch tick, until the next check).
+pub const SLICE: Duration = Duration::from_micros(250);
+
+impl EpochClock {
+    /// What the store's epoch callback does at each tick.
+    pub fn tick(&mut self) -> wasmtime::UpdateDeadline {
+        self.ticks_used += 1;
+        if self.ticks_used >= self.tick_budget {
+            return wasmtime::UpdateDeadline::Interrupt;
+        }
+        match self.slice_started {
+            Some(started) if started.elapsed() >= SLICE => {
+                self.slice_started = None;
+                wasmtime::UpdateDeadline::Yield(1)
+            }
+            _ => wasmtime::UpdateDeadline::Continue(1),
+        }
+    }
 }
 
 impl HostState {
@@ -156,6 +191,7 @@ impl HostState {
             view_commands: Vec::new(),
             pending_ext: VecDeque::new(),
             response: Vec::new(),
+            clock: EpochClock::default(),
         })
     }
 
@@ -199,6 +235,26 @@ impl HostState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_epoch_clock_yields_once_after_its_slice_then_counts_to_its_budget() {
+        let mut clock = EpochClock {
+            ticks_used: 0,
+            tick_budget: 4,
+            slice_started: Some(Instant::now()),
+        };
+        assert!(
+            matches!(clock.tick(), wasmtime::UpdateDeadline::Continue(1)),
+            "within its slice"
+        );
+        std::thread::sleep(SLICE);
+        assert!(matches!(clock.tick(), wasmtime::UpdateDeadline::Yield(1)));
+        assert!(
+            matches!(clock.tick(), wasmtime::UpdateDeadline::Continue(1)),
+            "yields once"
+        );
+        assert!(matches!(clock.tick(), wasmtime::UpdateDeadline::Interrupt));
+    }
 
     #[test]
     fn host_calls_beyond_the_limit_fail() {

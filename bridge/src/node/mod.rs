@@ -1,12 +1,12 @@
 //! The napi glue: the WasmRuntime class and its promises (types in convert.rs). No logic lives here; `Runtime` does
 //! the work on bridge-owned threads and settles each promise through a `JsDeferred`.
 
-use napi::bindgen_prelude::{Buffer, Env, Object, Result, Status, ToNapiValue};
+use napi::bindgen_prelude::{Buffer, Env, FromNapiValue, Object, Result, Status, ToNapiValue};
 use napi::{JsDeferred, JsValue};
 use napi_derive::napi;
 
 use crate::error::ApiError;
-use crate::runtime::{Reply, Runtime};
+use crate::runtime::{Inline, Reply, Runtime};
 use crate::state_view::StateInput;
 use crate::types;
 
@@ -16,7 +16,7 @@ mod result_json;
 use convert::{
     ErrorLocation, JsRuntimeConfig, ResumeValue, RuntimeStats, WasmContext, context, options,
 };
-use result_json::result_json;
+use result_json::{JsonText, result_json};
 
 /// Runs untrusted handlers in QuickJS inside WebAssembly. See docs/bridge-api.md.
 #[napi]
@@ -78,14 +78,12 @@ impl WasmRuntime {
         ctx: WasmContext,
         timeout_ms: Option<f64>,
     ) -> Result<Object<'env>> {
-        let (deferred, promise) = env.create_deferred()?;
-        self.runtime.execute_compiled(
-            bytecode.to_vec(),
-            context(ctx),
-            timeout_ms,
-            settle_now(deferred, result_json),
-        );
-        Ok(promise)
+        // Runs on this thread when it is short (see runtime/inline.rs): the promise is then
+        // settled before this call returns.
+        let started =
+            self.runtime
+                .execute_compiled_inline(bytecode.to_vec(), context(ctx), timeout_ms);
+        settle_inline(env, started)
     }
 
     #[napi(ts_return_type = "Promise<WasmResult>")]
@@ -96,7 +94,6 @@ impl WasmRuntime {
         #[napi(ts_arg_type = "ResumeValue")] result: ResumeValue,
         state_json: Option<Buffer>,
     ) -> Result<Object<'env>> {
-        let (deferred, promise) = env.create_deferred()?;
         let value = if result.success {
             match result.value_json {
                 Some(json) => types::ResumeValue::SuccessJson(json.into_bytes()),
@@ -110,13 +107,8 @@ impl WasmRuntime {
             )
         };
         let state = state_json.map(|json| StateInput::Json(json.to_vec()));
-        self.runtime.resume(
-            suspension_id,
-            value,
-            state,
-            settle_now(deferred, result_json),
-        );
-        Ok(promise)
+        let resumed = self.runtime.resume_inline(&suspension_id, value, state);
+        settle_inline(env, resumed)
     }
 
     /// Drops a suspended handler its caller will not resume, freeing its instance at once.
@@ -191,24 +183,70 @@ where
     })
 }
 
+/// A promise for a call started on this thread: settled at once when it finished here, else
+/// when the bridge thread that finishes it replies.
+fn settle_inline<'env>(env: &'env Env, started: Inline) -> Result<Object<'env>> {
+    match started {
+        Inline::Done(result) => resolved(env, Ok(result_json(result))),
+        Inline::Failed(error) => resolved(env, Err(error)),
+        Inline::Later(later) => {
+            let (deferred, promise) = env.create_deferred()?;
+            later.then(settle_now(deferred, result_json));
+            Ok(promise)
+        }
+    }
+}
+
+/// A promise already settled with `outcome` (no hand-off through the event loop).
+fn resolved<'env>(
+    env: &'env Env,
+    outcome: std::result::Result<JsonText, ApiError>,
+) -> Result<Object<'env>> {
+    let raw = env.raw();
+    let mut deferred = std::ptr::null_mut();
+    let mut promise = std::ptr::null_mut();
+    // SAFETY: N-API calls on the JavaScript thread; the deferred is settled exactly once.
+    unsafe {
+        napi::check_status!(napi::sys::napi_create_promise(
+            raw,
+            &mut deferred,
+            &mut promise
+        ))?;
+        match outcome {
+            Ok(value) => {
+                let value = JsonText::to_napi_value(raw, value)?;
+                napi::check_status!(napi::sys::napi_resolve_deferred(raw, deferred, value))?;
+            }
+            Err(error) => {
+                let error = error_object(env, error)?;
+                napi::check_status!(napi::sys::napi_reject_deferred(raw, deferred, error.raw()))?;
+            }
+        }
+        Object::from_napi_value(raw, promise)
+    }
+}
+
 /// An Error whose `code` (and `location`, for syntax errors) callers can rely on.
 fn js_error(env: &Env, error: ApiError) -> napi::Error {
-    let build = || -> Result<napi::Error> {
-        let mut object = env.create_error(napi::Error::new(
-            Status::GenericFailure,
-            error.message.clone(),
-        ))?;
-        object.set("code", error.code.as_str())?;
-        if let Some(location) = error.location {
-            object.set(
-                "location",
-                ErrorLocation {
-                    line: location.line,
-                    column: location.column,
-                },
-            )?;
-        }
-        Ok(napi::Error::from(object.to_unknown()))
-    };
-    build().unwrap_or_else(|e| e)
+    error_object(env, error)
+        .map(|object| napi::Error::from(object.to_unknown()))
+        .unwrap_or_else(|e| e)
+}
+
+fn error_object<'env>(env: &'env Env, error: ApiError) -> Result<Object<'env>> {
+    let mut object = env.create_error(napi::Error::new(
+        Status::GenericFailure,
+        error.message.clone(),
+    ))?;
+    object.set("code", error.code.as_str())?;
+    if let Some(location) = error.location {
+        object.set(
+            "location",
+            ErrorLocation {
+                line: location.line,
+                column: location.column,
+            },
+        )?;
+    }
+    Ok(object)
 }

@@ -4,6 +4,7 @@
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use super::drive::{self, Run};
 use super::{Code, Inner, Parked, Reported};
 use crate::bytecode;
 use crate::engine::SandboxEngine;
@@ -36,6 +37,42 @@ impl Inner {
         })
     }
 
+    /// Everything up to the start of the handler (instantiating, loading or compiling it) and the
+    /// segment that runs it, not yet polled. Err is the result when it cannot even start.
+    pub(super) fn prepare(
+        &self,
+        engine: &SandboxEngine,
+        code: Code,
+        ctx: ExecutionContext,
+        timeout_ms: u64,
+        sliced: bool,
+    ) -> Result<Run, Box<ExecutionResult>> {
+        let failed = |error| Box::new(self.failed_to_start(error));
+        let context = context_json(&ctx).map_err(failed)?;
+        let mut execution = self
+            .new_execution(engine, ctx, timeout_ms)
+            .map_err(failed)?;
+        self.running.fetch_add(1, Ordering::Relaxed);
+        let bytecode = match code {
+            Code::Bytecode(envelope) => match bytecode::unwrap(&envelope) {
+                Ok(payload) => {
+                    execution.handler_key = bytecode::checksum(&envelope).unwrap_or_default();
+                    Ok(payload.to_vec())
+                }
+                Err(reason) => Err(HandlerError::new(ErrorCode::InvalidHandler, reason)),
+            },
+            Code::Source(source) => {
+                execution.handler_key = bytecode::source_key(&source);
+                self.compile_cached(&mut execution, &source, true)
+            }
+        };
+        Ok(match bytecode {
+            Ok(bytecode) => Box::pin(execution.start(bytecode, context, sliced)),
+            Err(error) => Box::pin(async move { (execution, Segment::Failed(error)) }),
+        })
+    }
+
+    /// Runs a whole start on this (bridge) thread.
     pub(super) fn run(
         &self,
         engine: &SandboxEngine,
@@ -44,27 +81,13 @@ impl Inner {
         ctx: ExecutionContext,
         timeout_ms: u64,
     ) -> ExecutionResult {
-        let context = match context_json(&ctx) {
-            Ok(context) => context,
-            Err(error) => return self.failed_to_start(error),
-        };
-        let mut execution = match self.new_execution(engine, ctx, timeout_ms) {
-            Ok(execution) => execution,
-            Err(error) => return self.failed_to_start(error),
-        };
-        self.running.fetch_add(1, Ordering::Relaxed);
-        let bytecode = match code {
-            Code::Bytecode(envelope) => match bytecode::unwrap(&envelope) {
-                Ok(payload) => Ok(payload.to_vec()),
-                Err(reason) => Err(HandlerError::new(ErrorCode::InvalidHandler, reason)),
-            },
-            Code::Source(source) => self.compile_cached(&mut execution, &source, true),
-        };
-        let segment = match bytecode {
-            Ok(bytecode) => execution.start(&bytecode, &context),
-            Err(error) => Segment::Failed(error),
-        };
-        self.settle(execution, slot, segment, Reported::default())
+        match self.prepare(engine, code, ctx, timeout_ms, false) {
+            Ok(run) => {
+                let (execution, segment) = drive::finish(run);
+                self.settle(execution, slot, segment, Reported::default())
+            }
+            Err(result) => *result,
+        }
     }
 
     /// Compiled bytecode of `source`, from the cache or compiled now; `persist` also writes it to

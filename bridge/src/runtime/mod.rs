@@ -19,14 +19,18 @@ use crate::stats::{Gauges, Stats};
 use crate::store::{CallLimits, MAX_RECORDED_BYTES};
 use crate::types::{ExecutionContext, ExecutionResult, ResumeValue, RuntimeStats};
 
+mod drive;
 mod execute;
+mod inline;
 mod start;
+
+pub use inline::{Inline, Later};
 
 /// Receives the outcome of an asynchronous call, on a bridge thread.
 pub type Reply<T> = Box<dyn FnOnce(Result<T, ApiError>) + Send>;
 
 /// How often parked instances are checked for expiry, in epoch ticks.
-const SWEEP_EVERY_TICKS: u64 = 10;
+const SWEEP_EVERY_TICKS: u64 = 40;
 /// The pool slot floor: pre-initialisation needs room whatever memoryLimitBytes says; the limit
 /// itself is enforced per store.
 const MIN_POOL_MEMORY_BYTES: u64 = 64 * 1024 * 1024;
@@ -46,6 +50,7 @@ struct Inner {
     pool: WorkerPool,
     parking: Mutex<Parking<Parked>>,
     bytecode: BytecodeCache,
+    inline: drive::InlinePolicy,
     stats: Stats,
     running: AtomicU64,
     shut_down: AtomicBool,
@@ -98,6 +103,7 @@ impl Runtime {
                 max_recorded_bytes: MAX_RECORDED_BYTES,
             },
             bytecode: BytecodeCache::new(config.cache_dir.clone(), config.cache_max_bytes),
+            inline: drive::InlinePolicy::default(),
             pool: WorkerPool::new(workers, config.max_instances),
             engine: OnceLock::new(),
             parking: Mutex::default(),
@@ -174,22 +180,7 @@ impl Runtime {
         timeout_ms: Option<f64>,
         reply: Reply<ExecutionResult>,
     ) {
-        if self.inner.is_shut_down() {
-            return reply(Err(ApiError::shut_down()));
-        }
-        let timeout_ms = match config::timeout_override(timeout_ms, self.inner.config.timeout_ms) {
-            Ok(timeout) => timeout,
-            Err(error) => return reply(Err(error)),
-        };
-        self.inner.stats.started.fetch_add(1, Ordering::Relaxed);
-        let inner = self.inner.clone();
-        self.inner.pool.submit(true, move |slot| {
-            let slot = slot.expect("submitted with needs_slot");
-            match inner.engine() {
-                Ok(engine) => reply(Ok(inner.run(engine, slot, code, ctx, timeout_ms))),
-                Err(error) => reply(Err(error)),
-            }
-        });
+        self.inner.queue(code, ctx, timeout_ms, reply);
     }
 
     /// QuickJS bytecode for `code`, in the envelope executeCompiledHandler accepts.
@@ -212,25 +203,8 @@ impl Runtime {
         state: Option<StateInput>,
         reply: Reply<ExecutionResult>,
     ) {
-        if self.inner.is_shut_down() {
-            return reply(Err(ApiError::shut_down()));
-        }
-        let parked = match self.inner.parking.lock().unwrap().take(&suspension_id) {
-            Ok(parked) => parked,
-            Err(error) => return reply(Err(error)),
-        };
-        let inner = self.inner.clone();
-        self.inner.pool.submit(false, move |_| {
-            let Parked {
-                mut execution,
-                slot,
-                reported,
-                ..
-            } = parked;
-            inner.running.fetch_add(1, Ordering::Relaxed);
-            let segment = execution.resume(&value, state);
-            reply(Ok(inner.settle(execution, slot, segment, reported)));
-        });
+        self.resume_inline(&suspension_id, value, state)
+            .reply(reply);
     }
 
     /// Drops a parked execution whose caller will not resume it (its instance is free at once);
@@ -309,6 +283,32 @@ impl Drop for Runtime {
 }
 
 impl Inner {
+    /// Runs a call on a bridge thread once a slot is free.
+    fn queue(
+        self: &Arc<Self>,
+        code: Code,
+        ctx: ExecutionContext,
+        timeout_ms: Option<f64>,
+        reply: Reply<ExecutionResult>,
+    ) {
+        if self.is_shut_down() {
+            return reply(Err(ApiError::shut_down()));
+        }
+        let timeout_ms = match config::timeout_override(timeout_ms, self.config.timeout_ms) {
+            Ok(timeout) => timeout,
+            Err(error) => return reply(Err(error)),
+        };
+        self.stats.started.fetch_add(1, Ordering::Relaxed);
+        let inner = self.clone();
+        self.pool.submit(true, move |slot| {
+            let slot = slot.expect("submitted with needs_slot");
+            match inner.engine() {
+                Ok(engine) => reply(Ok(inner.run(engine, slot, code, ctx, timeout_ms))),
+                Err(error) => reply(Err(error)),
+            }
+        });
+    }
+
     /// The engine, once built (blocks until then).
     fn engine(&self) -> Result<&SandboxEngine, ApiError> {
         self.engine.wait().as_ref().map_err(Clone::clone)
