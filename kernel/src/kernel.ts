@@ -23,6 +23,7 @@ import { SchemaValidator } from './schemas/validator.js';
 import type { Sandbox } from './sandbox/types.js';
 import { createStore, describeStore, importEmbeddedPanels } from './store/index.js';
 import type { PanelStore } from './store/types.js';
+import { timeStore } from './timed-store.js';
 import { CloseCode, createPanelSocketServer } from './ws/server.js';
 
 export const KERNEL_VERSION: string = (
@@ -92,14 +93,20 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
     },
     'starting',
   );
-  const store = (options.createStore ?? createStore)(config, logger);
+  // The sources are read at scrape time, once everything below exists.
+  const metrics = createMetrics({
+    version: KERNEL_VERSION,
+    storeKind: config.store.kind,
+    executionQueueMax: config.executionQueueMax,
+    panelCount: () => registry.knownCount,
+    storeAvailable: () => store.available,
+    executionsInFlight: () => executor.inFlight,
+    executionsQueued: () => executor.queued,
+  });
+  const store = timeStore((options.createStore ?? createStore)(config, logger), metrics);
   await store.start();
   await importEmbeddedPanels(config, store, logger);
   const sandbox = options.createSandbox(config);
-  const metrics = createMetrics({
-    sandboxStats: () => (status.ready ? sandbox.stats() : undefined),
-    panelCount: () => registry.knownCount ?? 0,
-  });
   const extensions = new ExtensionHost(
     [createHttpExtension(config.httpExtension), ...(options.extensions ?? [])],
     (extension, method, outcome, seconds) => {

@@ -1,8 +1,9 @@
 // The kernel's Prometheus metrics, all in one registry per kernel (so tests can run several), named
-// nexus_kernel_*. The sandbox's own metrics (nexus_bridge_*) are appended at scrape time.
+// nexus_kernel_*. The sandbox's own metrics (nexus_bridge_*: instances, parked handlers, its
+// bytecode cache, errors by code) are appended at scrape time and not repeated here.
+// docs/observability.md lists every metric; a test checks the list against what /metrics serves.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { SandboxStats } from './sandbox/types.js';
 
 export interface KernelMetrics {
   readonly registry: Registry;
@@ -15,130 +16,153 @@ export interface KernelMetrics {
   readonly bytecodeCache: Counter<'result'>;
   readonly extensionCalls: Counter<'extension' | 'method' | 'outcome'>;
   readonly extensionDuration: Histogram<'extension' | 'method'>;
-  readonly panels: Gauge;
+  readonly storeDuration: Histogram<'operation'>;
+  readonly storeErrors: Counter<'operation'>;
 }
 
 export interface MetricSources {
-  sandboxStats(): SandboxStats | undefined;
-  panelCount(): number;
+  readonly version: string;
+  readonly storeKind: string;
+  /** EXECUTION_QUEUE_MAX. */
+  readonly executionQueueMax: number;
+  /** Panels in the store as last counted; undefined before the first count. */
+  panelCount(): number | undefined;
+  storeAvailable(): boolean;
+  executionsInFlight(): number;
+  executionsQueued(): number;
 }
+
+// Label values known up front: their series start at 0, so rates and alerts see 0, not nothing.
+export const HANDLER_KINDS = ['tool', 'mount', 'unmount'] as const;
+export const HANDLER_STATUSES = ['success', 'error'] as const;
+export const WS_DROP_REASONS = ['slow_consumer', 'heartbeat', 'too_large'] as const;
 
 export function createMetrics(sources: MetricSources): KernelMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const stats = (pick: (stats: SandboxStats) => number) =>
-    function (this: Gauge) {
-      const current = sources.sandboxStats();
-      if (current) this.set(pick(current));
-    };
+  const registers = [registry];
+  const gauge = (name: string, help: string, read: () => number | undefined) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        const value = read();
+        if (value !== undefined) this.set(value);
+      },
+    });
+
   new Gauge({
-    name: 'nexus_kernel_pool_instances_active',
-    help: 'Sandbox instances running a handler',
-    registers: [registry],
-    collect: stats((s) => s.activeInstances),
-  });
+    name: 'nexus_kernel_build_info',
+    help: 'Always 1; the labels say which kernel and Node.js version run',
+    labelNames: ['version', 'nodejs'],
+    registers,
+  }).set({ version: sources.version, nodejs: process.version }, 1);
   new Gauge({
-    name: 'nexus_kernel_pool_instances_available',
-    help: 'Warm sandbox instances ready for work',
-    registers: [registry],
-    collect: stats((s) => s.availableInstances),
+    name: 'nexus_kernel_store_up',
+    help: '1 while the panel store answers, 0 during an outage (requests needing it get 503 STORE_UNAVAILABLE)',
+    labelNames: ['kind'],
+    registers,
+    collect() {
+      this.set({ kind: sources.storeKind }, sources.storeAvailable() ? 1 : 0);
+    },
   });
-  new Gauge({
-    name: 'nexus_kernel_pool_instances_suspended',
-    help: 'Sandbox instances parked on an extension call',
-    registers: [registry],
-    collect: stats((s) => s.suspendedInstances),
-  });
-  new Gauge({
-    name: 'nexus_kernel_pool_instances_max',
-    help: 'MAX_INSTANCES',
-    registers: [registry],
-    collect: stats((s) => s.maxInstances),
-  });
-  new Gauge({
-    name: 'nexus_kernel_pool_memory_bytes',
-    help: 'Linear memory in use by sandbox instances',
-    registers: [registry],
-    collect: stats((s) => s.memoryInUseBytes),
-  });
-  new Gauge({
-    name: 'nexus_kernel_sandbox_cache_hits',
-    help: 'Bytecode cache hits inside the sandbox since start',
-    registers: [registry],
-    collect: stats((s) => s.cacheHits),
-  });
-  new Gauge({
-    name: 'nexus_kernel_sandbox_cache_misses',
-    help: 'Bytecode cache misses inside the sandbox since start',
-    registers: [registry],
-    collect: stats((s) => s.cacheMisses),
-  });
-  return {
+  gauge(
+    'nexus_kernel_store_panels',
+    'Panels in the store as last counted: with a shared store every kernel of the runtime reports the same fleet-wide count (aggregate with max, not sum)',
+    () => sources.panelCount(),
+  );
+  gauge(
+    'nexus_kernel_executions_in_flight',
+    'Executions started and not yet finished, parked ones included',
+    () => sources.executionsInFlight(),
+  );
+  gauge('nexus_kernel_execution_queue_depth', 'Executions waiting for a free sandbox instance', () =>
+    sources.executionsQueued(),
+  );
+  gauge(
+    'nexus_kernel_execution_queue_max',
+    'EXECUTION_QUEUE_MAX: beyond this many waiting executions new ones get 503 OVERLOADED',
+    () => sources.executionQueueMax,
+  );
+
+  const metrics: KernelMetrics = {
     registry,
     httpRequestDuration: new Histogram({
       name: 'nexus_kernel_http_request_duration_seconds',
-      help: 'HTTP request duration by method, route pattern and status',
+      help: 'HTTP request duration by method, route pattern and status code',
       labelNames: ['method', 'route', 'status'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-      registers: [registry],
+      registers,
     }),
     wsConnections: new Gauge({
       name: 'nexus_kernel_ws_connections',
       help: 'Open WebSocket connections',
-      registers: [registry],
+      registers,
     }),
     wsMessages: new Counter({
       name: 'nexus_kernel_ws_messages_total',
       help: 'WebSocket messages by direction (in|out) and type',
       labelNames: ['direction', 'type'],
-      registers: [registry],
+      registers,
     }),
     wsDisconnects: new Counter({
       name: 'nexus_kernel_ws_dropped_total',
       help: 'WebSocket clients dropped by the server, by reason (slow_consumer|heartbeat|too_large)',
       labelNames: ['reason'],
-      registers: [registry],
+      registers,
     }),
     handlerExecutions: new Counter({
       name: 'nexus_kernel_handler_executions_total',
       // No tool label: tool names are the panel authors', unbounded in number (logs name them).
-      help: 'Handler executions by kind (tool|mount|unmount) and final status',
+      help: 'Handler executions by kind (tool|mount|unmount) and final status (success|error)',
       labelNames: ['kind', 'status'],
-      registers: [registry],
+      registers,
     }),
     handlerDuration: new Histogram({
       name: 'nexus_kernel_handler_duration_seconds',
       help: 'Wall time of a handler execution including its suspensions',
       labelNames: ['kind'],
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 10],
-      registers: [registry],
+      registers,
     }),
     bytecodeCache: new Counter({
       name: 'nexus_kernel_bytecode_cache_total',
-      help: 'Kernel-side handler bytecode lookups by result (hit|miss)',
+      help: "Lookups in the kernel's cache of compiled handlers by result (hit|miss)",
       labelNames: ['result'],
-      registers: [registry],
+      registers,
     }),
     extensionCalls: new Counter({
       name: 'nexus_kernel_extension_calls_total',
       help: 'Extension calls by extension, method and outcome (success or an error code)',
       labelNames: ['extension', 'method', 'outcome'],
-      registers: [registry],
+      registers,
     }),
     extensionDuration: new Histogram({
       name: 'nexus_kernel_extension_duration_seconds',
       help: 'Extension call duration',
       labelNames: ['extension', 'method'],
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30],
-      registers: [registry],
+      registers,
     }),
-    panels: new Gauge({
-      name: 'nexus_kernel_panels',
-      help: 'Panels held by this kernel',
-      registers: [registry],
-      collect() {
-        this.set(sources.panelCount());
-      },
+    storeDuration: new Histogram({
+      name: 'nexus_kernel_store_operation_duration_seconds',
+      help: 'Panel store operations by operation (lease includes waiting for a panel another kernel holds)',
+      labelNames: ['operation'],
+      buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    storeErrors: new Counter({
+      name: 'nexus_kernel_store_errors_total',
+      help: 'Panel store operations that failed, by operation',
+      labelNames: ['operation'],
+      registers,
     }),
   };
+  for (const kind of HANDLER_KINDS) {
+    for (const status of HANDLER_STATUSES) metrics.handlerExecutions.inc({ kind, status }, 0);
+  }
+  for (const reason of WS_DROP_REASONS) metrics.wsDisconnects.inc({ reason }, 0);
+  for (const result of ['hit', 'miss']) metrics.bytecodeCache.inc({ result }, 0);
+  return metrics;
 }

@@ -41,7 +41,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     'starting',
   );
 
-  const metrics: OperatorMetrics = new OperatorMetrics(() => caches.conditionCounts());
+  const metrics: OperatorMetrics = new OperatorMetrics({ runtimes: () => caches.runtimes.list() });
   const queue = new WorkQueue({
     ...DEFAULT_QUEUE_OPTIONS,
     onDepthChange: (depth) => metrics.queueDepth.set(depth),

@@ -2,6 +2,7 @@
 
 import request from 'supertest';
 import { counterPanel, startTestKernel, type TestKernel } from '../testing/kernel-harness.js';
+import { checkMetrics } from '../testing/metrics-check.js';
 
 describe('HTTP API', () => {
   let kernel: TestKernel;
@@ -194,7 +195,9 @@ describe('HTTP API', () => {
       'nexus_kernel_http_request_duration_seconds_bucket',
       'nexus_kernel_handler_executions_total{kind="tool",status="success"}',
       'nexus_kernel_handler_duration_seconds_bucket',
-      'nexus_kernel_pool_instances_available',
+      'nexus_bridge_instances_available',
+      'nexus_kernel_store_up{kind="embedded"} 1',
+      'nexus_kernel_store_operation_duration_seconds_bucket',
       'nexus_kernel_ws_connections',
       'nexus_kernel_bytecode_cache_total',
       'process_resident_memory_bytes',
@@ -202,6 +205,20 @@ describe('HTTP API', () => {
     ]) {
       expect(response.text).toContain(name);
     }
+    // One set of pool and bytecode-cache figures: the bridge's.
+    expect(response.text).not.toMatch(/nexus_kernel_(pool|sandbox_cache)_/);
+  });
+
+  it('serves clean metrics (promtool check metrics), exactly as docs/observability.md lists them', async () => {
+    const response = await request(kernel.url).get('/metrics').expect(200);
+    expect(checkMetrics(response.text, 'Kernel')).toEqual([]);
+    // The check itself fails on a metric the reference does not know.
+    expect(
+      checkMetrics(
+        `${response.text}# HELP nexus_kernel_unlisted x\n# TYPE nexus_kernel_unlisted gauge\nnexus_kernel_unlisted 1\n`,
+        'Kernel',
+      ),
+    ).toEqual(['nexus_kernel_unlisted is served but not documented']);
   });
 
   it('answers CORS preflights only for configured origins', async () => {

@@ -10,7 +10,7 @@ import type { NexusRuntime } from '../api/types.js';
 import type { ClusterCache } from '../controller/client.js';
 import type { Logger } from '../log.js';
 import { ResilientInformer, listWatch, type WatchedKind } from './informers.js';
-import type { ConditionCount, OperatorMetrics } from './metrics.js';
+import type { OperatorMetrics } from './metrics.js';
 
 const RUNTIMES: WatchedKind = { apiVersion: API_VERSION, kind: KIND, resource: PLURAL };
 
@@ -84,20 +84,6 @@ export class OperatorCaches implements ClusterCache {
   /** Resolves once every informer has listed, or when `abandon()` turns true. */
   async waitForSync(abandon: () => boolean, intervalMs = 100): Promise<void> {
     while (!this.synced && !abandon()) await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-
-  /** NexusRuntimes by condition type and status, for the runtimes gauge. */
-  conditionCounts(): ConditionCount[] {
-    const counts = new Map<string, ConditionCount>();
-    for (const runtime of this.runtimes.list()) {
-      for (const c of runtime.status?.conditions ?? []) {
-        const id = `${c.type}/${c.status}`;
-        const entry = counts.get(id) ?? { condition: c.type, status: c.status, count: 0 };
-        entry.count += 1;
-        counts.set(id, entry);
-      }
-    }
-    return [...counts.values()];
   }
 
   runtimeKeys(): string[] {

@@ -1,5 +1,6 @@
 // The production implementations of the reconciler's and the elector's interfaces, on
-// @kubernetes/client-node. Every request is counted in nexus_operator_api_requests_total.
+// @kubernetes/client-node. Every request is counted in nexus_operator_api_requests_total, with
+// the status code it ended with.
 import {
   CoordinationV1Api,
   CoreV1Api,
@@ -40,21 +41,16 @@ export class KubeClusterWriter implements ClusterWriter {
   }
 
   async apply<T extends KubernetesObject>(object: T): Promise<T> {
-    this.metrics.apiRequests.inc({ verb: 'apply', kind: object.kind ?? '' });
-    return this.objects.patch<T>(
-      object,
-      undefined,
-      undefined,
-      FIELD_MANAGER,
-      true,
-      PatchStrategy.ServerSideApply,
+    return this.metrics.countRequest('apply', object.kind ?? '', () =>
+      this.objects.patch<T>(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply),
     );
   }
 
   async create<T extends KubernetesObject>(object: T): Promise<T | undefined> {
-    this.metrics.apiRequests.inc({ verb: 'create', kind: object.kind ?? '' });
     try {
-      return await this.objects.create<T>(object, undefined, undefined, FIELD_MANAGER);
+      return await this.metrics.countRequest('create', object.kind ?? '', () =>
+        this.objects.create<T>(object, undefined, undefined, FIELD_MANAGER),
+      );
     } catch (err) {
       if (statusCode(err) === 409) return undefined;
       throw err;
@@ -62,19 +58,20 @@ export class KubeClusterWriter implements ClusterWriter {
   }
 
   async delete(ref: ObjectRef): Promise<boolean> {
-    this.metrics.apiRequests.inc({ verb: 'delete', kind: ref.kind });
     try {
-      await this.objects.delete(
-        {
-          apiVersion: ref.apiVersion,
-          kind: ref.kind,
-          metadata: { name: ref.name, namespace: ref.namespace },
-        },
-        undefined,
-        undefined,
-        undefined,
-        undefined,
-        'Background',
+      await this.metrics.countRequest('delete', ref.kind, () =>
+        this.objects.delete(
+          {
+            apiVersion: ref.apiVersion,
+            kind: ref.kind,
+            metadata: { name: ref.name, namespace: ref.namespace },
+          },
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          'Background',
+        ),
       );
       return true;
     } catch (err) {
@@ -84,19 +81,20 @@ export class KubeClusterWriter implements ClusterWriter {
   }
 
   async applyStatus(name: string, namespace: string, status: NexusRuntimeStatus): Promise<void> {
-    this.metrics.apiRequests.inc({ verb: 'apply-status', kind: KIND });
-    await this.custom.patchNamespacedCustomObjectStatus(
-      {
-        group: GROUP,
-        version: VERSION,
-        plural: PLURAL,
-        namespace,
-        name,
-        body: { apiVersion: API_VERSION, kind: KIND, metadata: { name, namespace }, status },
-        fieldManager: FIELD_MANAGER,
-        force: true,
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+    await this.metrics.countRequest('apply-status', KIND, () =>
+      this.custom.patchNamespacedCustomObjectStatus(
+        {
+          group: GROUP,
+          version: VERSION,
+          plural: PLURAL,
+          namespace,
+          name,
+          body: { apiVersion: API_VERSION, kind: KIND, metadata: { name, namespace }, status },
+          fieldManager: FIELD_MANAGER,
+          force: true,
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+      ),
     );
   }
 }
@@ -114,9 +112,10 @@ export class KubeSecretReader implements SecretReader {
   }
 
   async readSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
-    this.metrics.apiRequests.inc({ verb: 'get', kind: 'Secret' });
     try {
-      return await this.core.readNamespacedSecret({ name, namespace });
+      return await this.metrics.countRequest('get', 'Secret', () =>
+        this.core.readNamespacedSecret({ name, namespace }),
+      );
     } catch (err) {
       if (statusCode(err) === 404) return undefined;
       throw err;
@@ -139,24 +138,25 @@ export class KubeEventRecorder implements EventRecorder {
   record(runtime: NexusRuntime, type: EventType, reason: string, message: string): void {
     const { name = '', namespace = '', uid, resourceVersion } = runtime.metadata;
     const now = new Date();
-    this.metrics.apiRequests.inc({ verb: 'create', kind: 'Event' });
-    this.core
-      .createNamespacedEvent({
-        namespace,
-        body: {
-          metadata: { generateName: `${name}.`, namespace },
-          involvedObject: { apiVersion: API_VERSION, kind: KIND, name, namespace, uid, resourceVersion },
-          type,
-          reason,
-          message: message.slice(0, 1024),
-          source: { component: FIELD_MANAGER },
-          reportingComponent: FIELD_MANAGER,
-          reportingInstance: this.identity,
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
-        },
-      })
+    this.metrics
+      .countRequest('create', 'Event', () =>
+        this.core.createNamespacedEvent({
+          namespace,
+          body: {
+            metadata: { generateName: `${name}.`, namespace },
+            involvedObject: { apiVersion: API_VERSION, kind: KIND, name, namespace, uid, resourceVersion },
+            type,
+            reason,
+            message: message.slice(0, 1024),
+            source: { component: FIELD_MANAGER },
+            reportingComponent: FIELD_MANAGER,
+            reportingInstance: this.identity,
+            firstTimestamp: now,
+            lastTimestamp: now,
+            count: 1,
+          },
+        }),
+      )
       .catch((err: unknown) => {
         this.log.warn(
           { runtime: `${namespace}/${name}`, reason, err: describeError(err) },
@@ -179,9 +179,10 @@ export class KubeLeaseStore implements LeaseStore {
   }
 
   async read(): Promise<V1Lease | undefined> {
-    this.metrics.apiRequests.inc({ verb: 'get', kind: 'Lease' });
     try {
-      return await this.api.readNamespacedLease({ name: this.name, namespace: this.namespace });
+      return await this.metrics.countRequest('get', 'Lease', () =>
+        this.api.readNamespacedLease({ name: this.name, namespace: this.namespace }),
+      );
     } catch (err) {
       if (statusCode(err) === 404) return undefined;
       throw err;
@@ -189,9 +190,10 @@ export class KubeLeaseStore implements LeaseStore {
   }
 
   async create(record: LeaseRecord): Promise<boolean> {
-    this.metrics.apiRequests.inc({ verb: 'create', kind: 'Lease' });
     try {
-      await this.api.createNamespacedLease({ namespace: this.namespace, body: this.body(record) });
+      await this.metrics.countRequest('create', 'Lease', () =>
+        this.api.createNamespacedLease({ namespace: this.namespace, body: this.body(record) }),
+      );
       return true;
     } catch (err) {
       if (statusCode(err) === 409) return false;
@@ -200,13 +202,14 @@ export class KubeLeaseStore implements LeaseStore {
   }
 
   async replace(resourceVersion: string, record: LeaseRecord): Promise<boolean> {
-    this.metrics.apiRequests.inc({ verb: 'update', kind: 'Lease' });
     try {
-      await this.api.replaceNamespacedLease({
-        name: this.name,
-        namespace: this.namespace,
-        body: this.body(record, resourceVersion),
-      });
+      await this.metrics.countRequest('update', 'Lease', () =>
+        this.api.replaceNamespacedLease({
+          name: this.name,
+          namespace: this.namespace,
+          body: this.body(record, resourceVersion),
+        }),
+      );
       return true;
     } catch (err) {
       if (statusCode(err) === 409) return false;

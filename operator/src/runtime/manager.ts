@@ -44,7 +44,7 @@ export class Manager {
     this.elector = options.elector?.({
       onStartedLeading: () => this.startedLeading(),
       onStoppedLeading: () => {
-        options.metrics.leader.set(0);
+        options.metrics.setLeading(false);
         options.queue.pause();
       },
     });
@@ -86,7 +86,7 @@ export class Manager {
 
   private startedLeading(): void {
     const { caches, queue, metrics } = this.options;
-    metrics.leader.set(1);
+    metrics.setLeading(true);
     // Reconcile only from synced caches: a half-listed cache would make existing objects look absent.
     void caches
       .waitForSync(() => this.stopping)

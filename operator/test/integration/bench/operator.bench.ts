@@ -102,10 +102,10 @@ class MemorySampler {
     const text = await this.operator.metrics();
     const value = (name: string) => parseMetricSamples(text, name).reduce((sum, s) => sum + s.value, 0);
     this.last = {
-      heapTotal: value('nexus_operator_nodejs_heap_size_total_bytes'),
-      heapUsed: value('nexus_operator_nodejs_heap_size_used_bytes'),
-      external: value('nexus_operator_nodejs_external_memory_bytes'),
-      rss: value('nexus_operator_process_resident_memory_bytes'),
+      heapTotal: value('nodejs_heap_size_total_bytes'),
+      heapUsed: value('nodejs_heap_size_used_bytes'),
+      external: value('nodejs_external_memory_bytes'),
+      rss: value('process_resident_memory_bytes'),
     };
     for (const key of Object.keys(this.peak) as (keyof typeof this.peak)[]) {
       this.peak[key] = Math.max(this.peak[key], this.last[key]);
