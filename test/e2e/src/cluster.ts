@@ -70,7 +70,11 @@ export interface Pod {
   readonly spec: {
     readonly nodeName?: string;
     readonly serviceAccountName?: string;
-    readonly containers: readonly { readonly image: string }[];
+    readonly containers: readonly {
+      readonly name: string;
+      readonly image: string;
+      readonly resources?: { readonly limits?: { readonly memory?: string } };
+    }[];
   };
   readonly status: {
     readonly phase?: string;

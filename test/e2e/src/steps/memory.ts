@@ -1,6 +1,9 @@
-// Step 5a: memory limits bind for real. 30 concurrent handlers that exhaust their instances all end
-// in MEMORY_LIMIT while the pod keeps running (0 restarts). A NexusRuntime whose budget cannot fit
-// is refused or Degraded, and the old pods keep serving.
+// Step 5a: memory limits bind for real. The container's cgroup enforces the limit of the pod spec
+// and the kernel caps its instances as the budget says; 30 concurrent handlers (of 30 panels)
+// that exhaust their instances all end in MEMORY_LIMIT while the pod keeps running (0 restarts)
+// and the container never reaches its limit. A NexusRuntime whose budget cannot fit is refused
+// or Degraded, and the old pods keep serving.
+import { cgroupMemory, mib, quantityBytes } from '../cgroup.js';
 import { condition, kernelSelector } from '../cluster.js';
 import { check, checkEqual, info, step } from '../report.js';
 import { bomb } from '../panels.js';
@@ -25,8 +28,27 @@ export async function memoryLimits(suite: Suite): Promise<void> {
   const restarts = (p: typeof pod) => p!.status.containerStatuses?.[0]?.restartCount ?? -1;
   const restartsBefore = restarts(pod);
   const kernel = await connect(suite, `pod/${name}`);
-  const panel = await kernel.createPanel(bomb);
-  const results = await Promise.all(Array.from({ length: BOMBS }, () => kernel.trigger(panel.id, 'explode')));
+  const runtime = await kubectl.runtime(NAMESPACE, SAMPLE);
+  const budget = runtime.status?.memoryBudget;
+  const limit = pod!.spec.containers.find((c) => c.name === 'kernel')?.resources?.limits?.memory;
+  check(limit !== undefined, 'the kernel container has a memory limit', pod!.spec.containers);
+  const cgroupBefore = await cgroupMemory(kubectl, NAMESPACE, name, 'kernel');
+  checkEqual(
+    cgroupBefore.limitBytes,
+    quantityBytes(limit!),
+    `the container's cgroup enforces limits.memory ${limit}`,
+  );
+  const health = await kernel.health();
+  checkEqual(
+    [health.config.maxInstances, health.config.memoryLimitMB],
+    [budget?.maxInstances, budget?.instanceMB],
+    'the kernel caps its instances as status.memoryBudget says ([maxInstances, MB each])',
+  );
+
+  // A panel each: executions of one panel take turns, while those of different panels fill every
+  // instance the kernel may run at once.
+  const panels = await Promise.all(Array.from({ length: BOMBS }, () => kernel.createPanel(bomb)));
+  const results = await Promise.all(panels.map((panel) => kernel.trigger(panel.id, 'explode')));
   const codes = results.map((r) => r.error?.code ?? r.status);
   check(
     codes.every((code) => code === 'MEMORY_LIMIT'),
@@ -36,9 +58,17 @@ export async function memoryLimits(suite: Suite): Promise<void> {
   checkEqual((await kernel.health()).status, 'ok', 'the kernel still answers /health');
   const podAfter = await kubectl.json<typeof pod>(['-n', NAMESPACE, 'get', 'pod', name]);
   checkEqual(restarts(podAfter), restartsBefore, `pod ${name} kept running: no container restart`);
+  const cgroupAfter = await cgroupMemory(kubectl, NAMESPACE, name, 'kernel');
+  info(
+    `cgroup: peak ${mib(cgroupAfter.peakBytes)} of ${mib(cgroupAfter.limitBytes)} since the container started`,
+  );
+  checkEqual(
+    cgroupAfter.hitLimit - cgroupBefore.hitLimit,
+    0,
+    'the instance caps kept the container off its limit: the cgroup never ran into it',
+  );
 
   // A budget that cannot fit: 64 instances of 1 GiB each in a 1 GiB container.
-  const runtime = await kubectl.runtime(NAMESPACE, SAMPLE);
   const hashBefore = await kubectl.run([
     '-n',
     NAMESPACE,
