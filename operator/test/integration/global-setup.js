@@ -1,7 +1,9 @@
 // Jest global setup: a control plane of the suite's own (cached binaries, a fresh run directory),
 // what `kubectl apply -k config/default` installs minus the manager Deployment (the tests run the
-// operator as a local process instead), and a token of the operator's own ServiceAccount so every
-// request the operator makes goes through the RBAC of config/rbac.
+// operator as a local process instead), a token of the operator's own ServiceAccount so every
+// request the operator makes goes through the RBAC of config/rbac, and the chart and monitoring
+// tools of hack/build-tools.sh (helm, promtool, promql-metrics) with the Prometheus Operator's
+// CRDs installed, so ServiceMonitor, PodMonitor and PrometheusRule objects apply.
 //
 // Plain JavaScript: jest loads global setup through Node's own loader, which cannot resolve the
 // TypeScript harness. The state file it writes is typed by HarnessState in harness/cluster.ts.
@@ -38,7 +40,23 @@ function parseEnvFile(text) {
   );
 }
 
+/** HELM=..., PROMTOOL=... from hack/build-tools.sh, which builds (once, with progress) what is missing. */
+function buildTools() {
+  console.log('\n==> helm, promtool and promql-metrics (hack/build-tools.sh; cached after the first build)');
+  const result = spawnSync(join(REPO_ROOT, 'hack/build-tools.sh'), ['--print-env'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (result.status !== 0) throw new Error(`hack/build-tools.sh failed with exit code ${result.status}`);
+  const tools = parseEnvFile(result.stdout);
+  for (const key of ['HELM', 'PROMTOOL', 'PROMQL_METRICS', 'PROMETHEUS_OPERATOR_CRDS']) {
+    if (!tools[key]) throw new Error(`hack/build-tools.sh --print-env printed no ${key}`);
+  }
+  return tools;
+}
+
 export default async function globalSetup() {
+  const tools = buildTools();
   const runDir = mkdtempSync(join(tmpdir(), 'nexus-it-'));
   process.env.NEXUS_IT_RUN_DIR = runDir;
   console.log(`\n==> control plane for the cluster tests in ${runDir}`);
@@ -65,6 +83,12 @@ export default async function globalSetup() {
   kubectl(['apply', '--server-side', '-f', '-'], ordered.map((o) => yaml.dump(o)).join('---\n'));
   for (const crd of crds) {
     kubectl(['wait', '--for=condition=Established', '--timeout=60s', `crd/${crd.metadata.name}`]);
+  }
+
+  console.log('==> the Prometheus Operator CRDs (ServiceMonitor, PodMonitor, PrometheusRule)');
+  kubectl(['apply', '--server-side', '-f', tools.PROMETHEUS_OPERATOR_CRDS]);
+  for (const plural of ['servicemonitors', 'podmonitors', 'prometheusrules']) {
+    kubectl(['wait', '--for=condition=Established', '--timeout=60s', `crd/${plural}.monitoring.coreos.com`]);
   }
 
   const { name, namespace } = serviceAccount.metadata;
@@ -97,6 +121,11 @@ export default async function globalSetup() {
     operatorKubeconfig,
     operatorNamespace: namespace,
     operatorServiceAccount: name,
+    tools: {
+      helm: tools.HELM,
+      promtool: tools.PROMTOOL,
+      promqlMetrics: tools.PROMQL_METRICS,
+    },
   };
   const stateFile = join(runDir, 'harness.json');
   writeFileSync(stateFile, JSON.stringify(state, null, 2));

@@ -21,6 +21,8 @@ export interface HarnessState extends ClusterInfo {
   operatorKubeconfig: string;
   operatorNamespace: string;
   operatorServiceAccount: string;
+  /** Binaries from hack/build-tools.sh. */
+  tools: { helm: string; promtool: string; promqlMetrics: string };
 }
 
 export const STATE_ENV = 'NEXUS_IT_STATE';
