@@ -18,8 +18,8 @@ deps-redis: ## Debian's redis-server and redis-cli (the tests start their own se
 	@$(APT_INSTALL) redis-server redis-tools
 
 .PHONY: test-kernel
-test-kernel: deps-redis build-bridge build-kernel ## jest: units, then HTTP and WebSocket against real kernels, the real bridge and real Redis servers
-	@echo "==> kernel: jest (units and integration; the integration suites start kernels and Redis on 127.0.0.1)"
+test-kernel: deps-redis build-bridge build-kernel tools ## jest: units, then HTTP and WebSocket against real kernels, the real bridge and real Redis servers
+	@echo "==> kernel: jest (units and integration; the integration suites start kernels and Redis on 127.0.0.1; promtool checks /metrics)"
 	cd kernel && node --experimental-vm-modules ../node_modules/jest/bin/jest.js --ci
 
 $(KERNEL_BENCH_STAMP): $(KERNEL_BENCH_SRC) kernel/bench/tsconfig.json kernel/bench/tsconfig.build.json

@@ -16,6 +16,7 @@ $(OPERATOR_STAMP): $(OPERATOR_SRC) operator/tsconfig.json operator/tsconfig.buil
 generate-crd: build-operator ## Regenerate crds/ from the TypeScript API (operator/src/api/schema.ts)
 	@echo "==> operator: generating $(CRD_FILE)"
 	node operator/dist/tools/generate-crd.js > $(CRD_FILE).tmp && mv $(CRD_FILE).tmp $(CRD_FILE)
+	@$(MAKE) chart-sync
 
 .PHONY: generate-k8s-schemas
 generate-k8s-schemas: build-operator ## Regenerate the Kubernetes schemas the CRD embeds, from the pinned API server's /openapi/v3 (starts one briefly)
