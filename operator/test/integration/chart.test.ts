@@ -1,6 +1,7 @@
 // The Helm chart (charts/nexus-operator): lint-clean, equal to config/ with default values (CRD,
 // RBAC, the operator's Deployment, Service, PDB and NetworkPolicy, and with monitoring on the
 // objects of config/prometheus), and accepted by a real API server with default and full values.
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -68,6 +69,22 @@ describe('the Helm chart', () => {
       if (object.kind === 'CustomResourceDefinition') continue;
       expect({ key, object: chart.get(key) }).toEqual({ key, object });
     }
+  });
+
+  test('refuses bad values with a message naming them', () => {
+    const refused = (set: string) => {
+      const result = spawnSync(state.tools.helm, ['template', 'bad', CHART_DIR, '--set', set], {
+        encoding: 'utf8',
+      });
+      return { status: result.status, stderr: result.stderr };
+    };
+    const failedWith = (text: string) => ({ status: 1, stderr: expect.stringContaining(text) as string });
+    expect(refused('replicaCuont=2')).toEqual(failedWith("additional properties 'replicaCuont' not allowed"));
+    expect(refused('logLevel=loud')).toEqual(failedWith('/logLevel'));
+    expect(refused('watchNamespace=Team_A')).toEqual(failedWith('/watchNamespace'));
+    expect(refused('leaderElection.enabled=false')).toEqual(
+      failedWith('leaderElection.enabled=false needs replicaCount: 1'),
+    );
   });
 
   test('without monitoring values it renders no Prometheus Operator object', () => {
