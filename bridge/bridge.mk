@@ -35,7 +35,7 @@ test-bridge-js: build-bridge ## jest: the whole API and the hostile cases agains
 	cd bridge && node --experimental-vm-modules ../node_modules/jest/bin/jest.js --ci
 
 .PHONY: bench-bridge
-bench-bridge: build-bridge ## Bridge benchmarks against peer sandboxes, then the 1,000,000-execution soak test
+bench-bridge: build-bridge ## Bridge benchmarks against peer sandboxes, the event-loop delay under hostile handlers, then the 1,000,000-execution soak test
 	@# isolated-vm is an optional peer kept out of the workspace: its install script compiles a
 	@# native addon in every npm ci. It is installed here once, outside the tree, and built with
 	@# npm's own node-gyp against the distribution's Node headers (there is no network to fetch
@@ -52,5 +52,6 @@ bench-bridge: build-bridge ## Bridge benchmarks against peer sandboxes, then the
 	npx tsc -p bridge/bench/tsconfig.build.json
 	@mkdir -p "$(NEXUS_CACHE)/bench"
 	BENCH_PEERS_DIR="$(NEXUS_CACHE)/bench-peers" node bridge/bench/dist/main.js | tee "$(NEXUS_CACHE)/bench/bridge.md"
+	node bridge/bench/dist/event-loop.js | tee -a "$(NEXUS_CACHE)/bench/bridge.md"
 	node --expose-gc bridge/bench/dist/soak.js | tee -a "$(NEXUS_CACHE)/bench/bridge.md"
 	@echo "==> bridge: figures in $(NEXUS_CACHE)/bench/bridge.md (BENCH_SCALE=$${BENCH_SCALE:-1})"

@@ -17,10 +17,10 @@ use crate::host;
 use crate::module_cache::{self, ModuleSource};
 use crate::store::HostState;
 
-/// One epoch tick; time budgets are counted in ticks. A quarter of a millisecond, so a run on the
-/// caller's thread yields within a fraction of a millisecond after its slice (store.rs).
+/// One epoch tick: how often a running segment checks its clock (store.rs EpochClock). A quarter
+/// of a millisecond, so a run on the caller's thread yields within a fraction of a millisecond
+/// after its slice, and a time budget ends at most a tick late.
 pub const EPOCH_TICK: Duration = Duration::from_micros(250);
-pub const TICKS_PER_MS: u64 = 4;
 /// Native stack for compiled WebAssembly, and the fiber stack each execution runs on (the wasm
 /// stack plus room for the host functions it calls).
 pub const WASM_STACK_BYTES: usize = 2 * 1024 * 1024;

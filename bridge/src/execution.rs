@@ -1,12 +1,12 @@
 //! One handler execution in its own instance: compile or load, run to the first suspension or
 //! the end, resume, and turn whatever happened — a value, a thrown error, a trap — into a result.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use wasmtime::{Store, Trap};
 
-use crate::engine::{SandboxEngine, TICKS_PER_MS};
+use crate::engine::SandboxEngine;
 use crate::error::ErrorCode;
 use crate::guest::{ErrorRecord, GuestExports, GuestStatus, HANDLER_FILENAME, WRAP_PREFIX_LEN};
 use crate::state_view::{StateInput, StateView};
@@ -52,9 +52,7 @@ impl Execution {
             .map_err(wasmtime::Error::msg)?;
         let mut store = Store::new(&engine.engine, host);
         store.limiter(|state| &mut state.limiter);
-        // Every tick while it runs is counted against the time budget (and the first one may
-        // yield, see EpochClock).
-        store.data_mut().clock.tick_budget = timeout_ms * TICKS_PER_MS + 1;
+        // Every tick checks the segment's clock (EpochClock): its deadline, and its slice.
         store.epoch_deadline_callback(|mut context| Ok(context.data_mut().clock.tick()));
         store.set_epoch_deadline(1);
         let instance = engine.pre.instantiate(&mut store)?;
@@ -83,9 +81,10 @@ impl Execution {
     pub fn compile(&mut self, source: &str) -> Result<Vec<u8>, HandlerError> {
         let started = Instant::now();
         let before = self.store.data().clock;
-        let clock = &mut self.store.data_mut().clock;
-        clock.tick_budget = clock.ticks_used + self.timeout_ms * TICKS_PER_MS + 1;
-        clock.slice_started = None;
+        self.store
+            .data_mut()
+            .clock
+            .arm(Duration::from_millis(self.timeout_ms), false);
         self.store.set_epoch_deadline(1);
         let status = self.guest.compile(&mut self.store, source.as_bytes());
         self.store.data_mut().clock = before;
@@ -105,13 +104,25 @@ impl Execution {
 
     /// Prepares the next segment's clock; false when the time budget is spent already.
     fn arm(&mut self, sliced: bool) -> bool {
-        let clock = &mut self.store.data_mut().clock;
-        if clock.ticks_used >= clock.tick_budget {
+        // The budget spans every segment: what the earlier ones used is gone.
+        let budget_us = self.timeout_ms.saturating_mul(1000);
+        if self.active_us >= budget_us {
             return false;
         }
-        clock.slice_started = sliced.then(Instant::now);
+        self.store
+            .data_mut()
+            .clock
+            .arm(Duration::from_micros(budget_us - self.active_us), sliced);
         self.store.set_epoch_deadline(1);
         true
+    }
+
+    /// Running time of the segment that started then: without its wait for a bridge thread.
+    fn running_us(&self, started: Instant) -> u64 {
+        started
+            .elapsed()
+            .saturating_sub(self.store.data().clock.paused)
+            .as_micros() as u64
     }
 
     fn out_of_time(&mut self) -> Segment {
@@ -136,7 +147,7 @@ impl Execution {
             .guest
             .run(&mut self.store, &bytecode, &context_json)
             .await;
-        self.active_us += started.elapsed().as_micros() as u64;
+        self.active_us += self.running_us(started);
         let segment = self.segment(status);
         (self, segment)
     }
@@ -206,7 +217,7 @@ impl Execution {
             .guest
             .resume(&mut self.store, ok, payload.as_deref())
             .await;
-        self.active_us += started.elapsed().as_micros() as u64;
+        self.active_us += self.running_us(started);
         self.segment(status)
     }
 

@@ -19,6 +19,8 @@ struct Job {
 struct Queue {
     jobs: VecDeque<Job>,
     free_slots: u32,
+    /// Workers waiting for work.
+    idle: u32,
     closed: bool,
 }
 
@@ -35,8 +37,16 @@ pub struct Slot {
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.shared.queue.lock().unwrap().free_slots += 1;
-        self.shared.changed.notify_all();
+        let mut queue = self.shared.queue.lock().unwrap();
+        queue.free_slots += 1;
+        // Wake a worker only for work that waited for this slot: most slots are freed on the
+        // caller's thread after a short execution, and waking idle workers for nothing costs
+        // more than the execution did.
+        let waited = queue.jobs.iter().any(|job| job.needs_slot);
+        drop(queue);
+        if waited {
+            self.shared.changed.notify_one();
+        }
     }
 }
 
@@ -51,6 +61,7 @@ impl WorkerPool {
             queue: Mutex::new(Queue {
                 jobs: VecDeque::new(),
                 free_slots: slots,
+                idle: 0,
                 closed: false,
             }),
             changed: Condvar::new(),
@@ -62,7 +73,10 @@ impl WorkerPool {
                 thread::Builder::new()
                     .name(format!("nexus-worker-{i}"))
                     .stack_size(WORKER_STACK_BYTES)
-                    .spawn(move || work(shared))
+                    .spawn(move || {
+                        lower_priority();
+                        work(shared)
+                    })
                     .expect("spawn a bridge worker thread")
             })
             .collect();
@@ -78,20 +92,29 @@ impl WorkerPool {
             needs_slot,
             work: Box::new(work),
         });
-        self.shared.changed.notify_all();
+        // Any idle worker can take it; busy ones look at the queue again when they finish.
+        self.shared.changed.notify_one();
     }
 
-    /// A free slot right now, unless none is free or queued work is waiting for one (it goes
-    /// first).
+    /// A free slot right now, unless the queued work that needs slots would be left without one
+    /// (it goes first). Work queued only because every bridge thread is busy does not stop a
+    /// short execution on the caller's thread.
     pub fn try_take_slot(&self) -> Option<Slot> {
         let mut queue = self.shared.queue.lock().unwrap();
-        if queue.closed || queue.free_slots == 0 || queue.jobs.iter().any(|job| job.needs_slot) {
+        let waiting = queue.jobs.iter().filter(|job| job.needs_slot).count();
+        if queue.closed || queue.free_slots as usize <= waiting {
             return None;
         }
         queue.free_slots -= 1;
         Some(Slot {
             shared: self.shared.clone(),
         })
+    }
+
+    /// Whether a worker waits for work (and nothing queued is waiting for a worker).
+    pub fn has_idle_worker(&self) -> bool {
+        let queue = self.shared.queue.lock().unwrap();
+        queue.idle as usize > queue.jobs.len()
     }
 
     pub fn free_slots(&self) -> u32 {
@@ -129,6 +152,20 @@ impl Drop for WorkerPool {
     }
 }
 
+/// Bridge threads run long handlers; Node's event loop (which runs the short ones and answers
+/// `/health`) and the epoch ticker must get a core first when the machine is busy. Linux keeps
+/// nice values per thread, so this lowers only the calling thread.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: setpriority only reads its arguments; who = 0 is the calling thread.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, 0, WORKER_NICE);
+    }
+}
+
+#[cfg(target_os = "linux")]
+const WORKER_NICE: libc::c_int = 10;
+
 fn work(shared: Arc<Shared>) {
     loop {
         let (job, slot) = {
@@ -152,7 +189,9 @@ fn work(shared: Arc<Shared>) {
                 if queue.closed && queue.jobs.is_empty() {
                     return;
                 }
+                queue.idle += 1;
                 queue = shared.changed.wait(queue).unwrap();
+                queue.idle -= 1;
             }
         };
         (job.work)(slot);
@@ -203,6 +242,25 @@ mod tests {
             order_rx.recv_timeout(Duration::from_secs(5)).unwrap(),
             "needed a slot"
         );
+        pool.join();
+    }
+
+    #[test]
+    fn the_caller_takes_a_slot_unless_queued_work_needs_it() {
+        let pool = WorkerPool::new(1, 2);
+        // The one worker is busy until released: the next job waits for it, not for a slot.
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        pool.submit(false, move |_| release_rx.recv().unwrap());
+        pool.submit(true, |_| {});
+        let first = pool
+            .try_take_slot()
+            .expect("a slot beyond the one queued work needs");
+        assert!(
+            pool.try_take_slot().is_none(),
+            "the last free slot is kept for the queued job"
+        );
+        drop(first);
+        release_tx.send(()).unwrap();
         pool.join();
     }
 }

@@ -136,15 +136,19 @@ pub struct HostState {
     pub clock: EpochClock,
 }
 
-/// Time as the epoch ticker measures it: ticks that passed while this execution ran.
+/// The time budget and the caller-thread slice of the running segment, checked at every epoch
+/// tick against the wall clock (a late tick on a busy machine does not stretch either).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct EpochClock {
-    pub ticks_used: u64,
-    /// The execution is interrupted (TIMEOUT) when `ticks_used` reaches this.
-    pub tick_budget: u64,
-    /// Running on the caller's thread since then: at the first tick after [`SLICE`] it yields, so
-    /// the execution moves to a bridge thread instead of holding the caller longer.
-    pub slice_started: Option<Instant>,
+    /// The segment is interrupted (TIMEOUT) at the first tick after this.
+    pub deadline: Option<Instant>,
+    /// Running on the caller's thread until then: at the first tick after it the segment yields,
+    /// so the execution moves to a bridge thread instead of holding the caller longer.
+    pub slice_ends: Option<Instant>,
+    /// When it yielded: the wait for a bridge thread is not running time.
+    yielded_at: Option<Instant>,
+    /// Waits for a bridge thread during this segment, credited to its deadline.
+    pub paused: Duration,
 }
 
 /// How long a segment may run on the caller's thread before it moves to a bridge thread (plus at
@@ -152,15 +156,32 @@ pub struct EpochClock {
 pub const SLICE: Duration = Duration::from_micros(250);
 
 impl EpochClock {
+    /// Arms the clock for a segment that may run for `budget`, sliced or not.
+    pub fn arm(&mut self, budget: Duration, sliced: bool) {
+        let now = Instant::now();
+        self.deadline = Some(now + budget);
+        self.slice_ends = sliced.then(|| now + SLICE);
+        self.yielded_at = None;
+        self.paused = Duration::ZERO;
+    }
+
     /// What the store's epoch callback does at each tick.
     pub fn tick(&mut self) -> wasmtime::UpdateDeadline {
-        self.ticks_used += 1;
-        if self.ticks_used >= self.tick_budget {
+        let now = Instant::now();
+        // The first tick since it continued on a bridge thread: the time between the yield and
+        // now was spent waiting for that thread, except for at most this one tick of running.
+        if let Some(yielded_at) = self.yielded_at.take() {
+            let waited = now.saturating_duration_since(yielded_at);
+            self.paused += waited;
+            self.deadline = self.deadline.map(|deadline| deadline + waited);
+        }
+        if self.deadline.is_some_and(|deadline| now >= deadline) {
             return wasmtime::UpdateDeadline::Interrupt;
         }
-        match self.slice_started {
-            Some(started) if started.elapsed() >= SLICE => {
-                self.slice_started = None;
+        match self.slice_ends {
+            Some(ends) if now >= ends => {
+                self.slice_ends = None;
+                self.yielded_at = Some(now);
                 wasmtime::UpdateDeadline::Yield(1)
             }
             _ => wasmtime::UpdateDeadline::Continue(1),
@@ -237,12 +258,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_epoch_clock_yields_once_after_its_slice_then_counts_to_its_budget() {
-        let mut clock = EpochClock {
-            ticks_used: 0,
-            tick_budget: 4,
-            slice_started: Some(Instant::now()),
-        };
+    fn the_epoch_clock_yields_once_after_its_slice_then_interrupts_at_its_deadline() {
+        let mut clock = EpochClock::default();
+        clock.arm(SLICE * 3, true);
         assert!(
             matches!(clock.tick(), wasmtime::UpdateDeadline::Continue(1)),
             "within its slice"
@@ -253,7 +271,23 @@ mod tests {
             matches!(clock.tick(), wasmtime::UpdateDeadline::Continue(1)),
             "yields once"
         );
+        std::thread::sleep(SLICE * 2);
         assert!(matches!(clock.tick(), wasmtime::UpdateDeadline::Interrupt));
+    }
+
+    #[test]
+    fn the_wait_for_a_bridge_thread_after_a_yield_is_not_running_time() {
+        let mut clock = EpochClock::default();
+        clock.arm(SLICE * 4, true);
+        std::thread::sleep(SLICE);
+        assert!(matches!(clock.tick(), wasmtime::UpdateDeadline::Yield(1)));
+        // Queued behind long handlers for longer than the whole budget.
+        std::thread::sleep(SLICE * 8);
+        assert!(
+            matches!(clock.tick(), wasmtime::UpdateDeadline::Continue(1)),
+            "the wait is credited"
+        );
+        assert!(clock.paused >= SLICE * 8);
     }
 
     #[test]

@@ -120,7 +120,7 @@ impl Runtime {
         else {
             return queue(envelope, ctx);
         };
-        if inner.is_shut_down() || !inner.inline.allows(&key) {
+        if inner.is_shut_down() || !inner.inline.allows(&key, inner.pool.has_idle_worker()) {
             return queue(envelope, ctx);
         }
         let timeout_ms = match config::timeout_override(timeout_ms, inner.config.timeout_ms) {
@@ -173,7 +173,7 @@ impl Runtime {
             Err(error) => return Inline::Failed(error),
         };
         let key = parked.execution.handler_key;
-        if !inner.inline.allows(&key) {
+        if !inner.inline.allows(&key, inner.pool.has_idle_worker()) {
             return Inline::Later(Box::new(Later {
                 inner: inner.clone(),
                 work: Work::Resume {
