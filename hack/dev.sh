@@ -23,6 +23,7 @@ trap on_exit EXIT
 step "images: the operator, kernel and store images config/default names, into the node"
 import_project_images
 step "operator: kubectl apply -k config/default; the nexus-operator pods Ready"
+restart_replaced_workloads
 install_operator
 step "sample: kubectl apply -f config/samples/nexusruntime.yaml; wait for Ready"
 kubectl apply -n default -f "$ROOT/config/samples/nexusruntime.yaml" | sed 's/^/    /'

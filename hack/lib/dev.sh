@@ -47,6 +47,24 @@ install_operator() {
   kubectl -n "$OPERATOR_NAMESPACE" rollout status deployment/nexus-operator --timeout=180s | sed 's/^/    /'
 }
 
+# Restarts every Deployment and StatefulSet whose pods run an image that node_import_images just
+# imported anew under a name they already used, so that `make dev` after a change runs the new
+# build: the kubelet starts a pod from whatever the name points at when the pod starts.
+restart_replaced_workloads() {
+  local image kind namespace name restarted=()
+  for image in "${REPLACED_IMAGES[@]}"; do
+    while read -r kind namespace name; do
+      kubectl -n "$namespace" rollout restart "${kind,,}/$name" | sed "s|^|    $image replaced: |"
+      restarted+=("$namespace ${kind,,}/$name")
+    done < <(kubectl get deployments,statefulsets --all-namespaces -o jsonpath='{range .items[*]}{.kind}{" "}{.metadata.namespace}{" "}{.metadata.name}{" "}{.spec.template.spec.containers[*].image}{"\n"}{end}' \
+      | awk -v image="$image" '{ for (i = 4; i <= NF; i++) if ($i == image) { print $1, $2, $3; break } }')
+  done
+  for name in "${restarted[@]}"; do
+    read -r namespace kind <<<"$name"
+    kubectl -n "$namespace" rollout status "$kind" --timeout=300s | sed 's/^/    /'
+  done
+}
+
 # Waits until NexusRuntime NAME in NAMESPACE is Ready for its current generation.
 # Usage: wait_runtime_ready NAMESPACE NAME TIMEOUT_SECONDS
 wait_runtime_ready() {

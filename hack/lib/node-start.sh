@@ -47,7 +47,10 @@ start_containerd() {
 }
 
 # Imports podman images into the node's containerd, skipping those imported before unchanged.
+# Appends to REPLACED_IMAGES each name that pointed at an older import: pods that already run it
+# keep the old image until they are replaced (see restart_replaced_workloads in lib/dev.sh).
 # Usage: node_import_images IMAGE...
+REPLACED_IMAGES=()
 node_import_images() {
   local image id stamp archive="$NODE_RUN/import.tar"
   mkdir -p "$IMPORTED_DIR"
@@ -59,6 +62,7 @@ node_import_images() {
       echo "    $image: imported already (${id:0:12})"
       continue
     fi
+    if ctr_ images ls -q | grep -qxF "$image"; then REPLACED_IMAGES+=("$image"); fi
     "$HACK/images/podman.sh" save --quiet --format docker-archive -o "$archive" "$image"
     ctr_ images import "$archive" >/dev/null
     rm -f "$archive"
