@@ -89,4 +89,3 @@ include kernel/kernel.mk
 include operator/operator.mk
 include hack/cluster.mk
 include hack/images.mk
-include charts/charts.mk
