@@ -128,7 +128,10 @@ export class PanelRegistry {
   async create(body: unknown): Promise<{ panel: Panel; mount?: ExecutionOutcome }> {
     const read = readPanelDefinition(body, this.limits());
     const problems = [...read.problems];
-    if (read.definition !== undefined) problems.push(...(await this.schemaProblems(read.definition)));
+    // Schemas are compiled only for a definition that passed every other check (a schema too
+    // large or too deep is refused without ever being compiled).
+    if (read.definition !== undefined && problems.length === 0)
+      problems.push(...(await this.schemaProblems(read.definition)));
     if (read.definition === undefined || problems.length > 0) throw invalidDefinition(problems);
     const definition = read.definition;
     const entries = entriesOf(definition.state);

@@ -102,6 +102,16 @@ export async function startChildKernel(env: Record<string, string>, dataDir: str
     void exited.then((code) =>
       reject(new Error(`the kernel exited with ${code} before listening:\n${logs.join('\n')}`)),
     );
+    // A kernel that never says it listens (a log level that hides the line, a hang) is stopped,
+    // not left running after the suite.
+    const stuck = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the kernel logged no "listening" line within 30 s:\n${logs.join('\n')}`));
+    }, 30_000);
+    void exited.then(() => clearTimeout(stuck));
+    child.stdout.on('data', () => {
+      if (logs.some((line) => line.includes('"msg":"listening"'))) clearTimeout(stuck);
+    });
   });
   const url = `http://127.0.0.1:${ports.httpPort}`;
   for (let attempt = 0; ; attempt += 1) {
