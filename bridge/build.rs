@@ -49,7 +49,10 @@ fn main() {
                 let (cc, quickjs_dir, out_dir) = (&cc, &quickjs_dir, &out_dir);
                 scope.spawn(move || {
                     let mut cmd = Command::new(cc);
-                    cmd.args(["--target=wasm32-wasi", "--sysroot=/usr", "-O2", "-c"])
+                    cmd.args(["--target=wasm32-wasi", "--sysroot=/usr", "-O3", "-c"])
+                        // WebAssembly features every wasmtime runs natively: memcpy and memset
+                        // as single instructions instead of byte loops, and cheaper integer code.
+                        .args(["-mbulk-memory", "-msign-ext", "-mnontrapping-fptoint"])
                         .args([
                             "-D_GNU_SOURCE",
                             "-DNDEBUG",
