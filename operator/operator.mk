@@ -63,3 +63,7 @@ chart-lint: tools ## helm lint with default and full values (the operator's inte
 	@eval "$$(hack/build-tools.sh --print-env)"; \
 	  "$$HELM" lint --strict $(CHART_DIR) && "$$HELM" lint --strict $(CHART_DIR) -f $(CHART_DIR)/ci/full-values.yaml
 
+
+.PHONY: chart-e2e
+chart-e2e: images ## helm install, upgrade and uninstall on a real node, a NexusRuntime Ready in between (~70 s warm)
+	hack/chart-e2e.sh
