@@ -388,9 +388,11 @@ pub fn classify_trap(
             "the handler exceeded its memory limit",
         );
     }
+    // The outermost context is only "error while executing at wasm backtrace": name the cause.
+    tracing::warn!(error = format!("{error:?}"), "the sandbox failed");
     HandlerError::new(
         ErrorCode::InternalError,
-        format!("the sandbox failed: {error}"),
+        format!("the sandbox failed: {}", error.root_cause()),
     )
 }
 

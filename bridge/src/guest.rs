@@ -119,7 +119,10 @@ impl GuestExports {
             ctx,
             context_json.len() as i32,
         );
-        self.run.call_async(&mut *store, args).await
+        store.data_mut().clock.on_fiber = true;
+        let status = self.run.call_async(&mut *store, args).await;
+        store.data_mut().clock.on_fiber = false;
+        status
     }
 
     /// `value` is JSON (None = undefined) when `ok`, else the error message.
@@ -133,9 +136,13 @@ impl GuestExports {
             Some(data) => (self.write(&mut *store, data)?, data.len() as i32),
             None => (0, -1),
         };
-        self.resume
+        store.data_mut().clock.on_fiber = true;
+        let status = self
+            .resume
             .call_async(&mut *store, (ok as i32, ptr, len))
-            .await
+            .await;
+        store.data_mut().clock.on_fiber = false;
+        status
     }
 
     /// The output of the last call.

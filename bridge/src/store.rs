@@ -145,6 +145,9 @@ pub struct EpochClock {
     /// Running on the caller's thread until then: at the first tick after it the segment yields,
     /// so the execution moves to a bridge thread instead of holding the caller longer.
     pub slice_ends: Option<Instant>,
+    /// Set while the guest runs on a fiber (`call_async`): only there can it yield. A tick during
+    /// one of the short synchronous calls around it (allocating input, reading output) continues.
+    pub on_fiber: bool,
     /// When it yielded: the wait for a bridge thread is not running time.
     yielded_at: Option<Instant>,
     /// Waits for a bridge thread during this segment, credited to its deadline.
@@ -179,7 +182,7 @@ impl EpochClock {
             return wasmtime::UpdateDeadline::Interrupt;
         }
         match self.slice_ends {
-            Some(ends) if now >= ends => {
+            Some(ends) if self.on_fiber && now >= ends => {
                 self.slice_ends = None;
                 self.yielded_at = Some(now);
                 wasmtime::UpdateDeadline::Yield(1)
@@ -259,7 +262,10 @@ mod tests {
 
     #[test]
     fn the_epoch_clock_yields_once_after_its_slice_then_interrupts_at_its_deadline() {
-        let mut clock = EpochClock::default();
+        let mut clock = EpochClock {
+            on_fiber: true,
+            ..EpochClock::default()
+        };
         clock.arm(SLICE * 3, true);
         assert!(
             matches!(clock.tick(), wasmtime::UpdateDeadline::Continue(1)),
@@ -276,8 +282,24 @@ mod tests {
     }
 
     #[test]
-    fn the_wait_for_a_bridge_thread_after_a_yield_is_not_running_time() {
+    fn a_synchronous_call_never_yields() {
         let mut clock = EpochClock::default();
+        clock.arm(SLICE * 8, true);
+        std::thread::sleep(SLICE);
+        assert!(
+            matches!(clock.tick(), wasmtime::UpdateDeadline::Continue(1)),
+            "off the fiber a yield would be an error"
+        );
+        clock.on_fiber = true;
+        assert!(matches!(clock.tick(), wasmtime::UpdateDeadline::Yield(1)));
+    }
+
+    #[test]
+    fn the_wait_for_a_bridge_thread_after_a_yield_is_not_running_time() {
+        let mut clock = EpochClock {
+            on_fiber: true,
+            ..EpochClock::default()
+        };
         clock.arm(SLICE * 4, true);
         std::thread::sleep(SLICE);
         assert!(matches!(clock.tick(), wasmtime::UpdateDeadline::Yield(1)));
