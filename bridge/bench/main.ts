@@ -76,6 +76,6 @@ process.stdout.write(
     `Node ${process.version}, BENCH_SCALE=${scale}, in ${Math.round((Date.now() - started) / 1000)} s; ` +
     `load average at the start ${loadAtStart}, at the end ${load}.\n\n`,
 );
-process.stdout.write(renderReport(speed, parked, versus));
+process.stdout.write(renderReport(speed, parked, versus, cpus().length));
 for (const { peer, unavailable } of skipped)
   process.stdout.write(`\n${peer} was not measured: ${unavailable}\n`);

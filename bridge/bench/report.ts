@@ -4,11 +4,20 @@ import type { ParkedFigures, SpeedFigures, VersusFigures } from './figures.js';
 
 export interface Targets {
   trivialMedianUs: number;
+  /** The trivial median at most this many times the engine's own time for it. */
+  engineRatio: number;
+  trivialP99Us: number;
   throughputRatio: number;
   bytesPerParked: number;
 }
 
-export const TARGETS: Targets = { trivialMedianUs: 50, throughputRatio: 5, bytesPerParked: 1024 * 1024 };
+export const TARGETS: Targets = {
+  trivialMedianUs: 20,
+  engineRatio: 2,
+  trivialP99Us: 100,
+  throughputRatio: 6,
+  bytesPerParked: 1024 * 1024,
+};
 
 const KiB = 1024;
 
@@ -31,6 +40,7 @@ export function renderReport(
   speed: SpeedFigures[],
   parked: ParkedFigures[],
   versus: VersusFigures[] = [],
+  cores = 2,
 ): string {
   const bridge = speed.find((f) => f.peer === 'bridge');
   const computeNames = Object.keys(speed[0]?.compute ?? {});
@@ -62,7 +72,7 @@ export function renderReport(
   const isolation = speed
     .map((f) => {
       const engine = f.trivialEngine
-        ? ` (trivial: ${formatNumber(f.trivialEngine.medianUs)} µs median inside the engine by its own metrics, the rest is the hand-off between Node and the bridge's threads)`
+        ? ` (trivial: ${formatNumber(f.trivialEngine.medianUs)} µs median inside the engine by its own metrics, the rest is the call's set-up and result on Node's side)`
         : '';
       return `- **${f.peer}**: ${f.isolation}${engine}`;
     })
@@ -86,6 +96,30 @@ export function renderReport(
       verdict(bridge.trivial.medianUs <= TARGETS.trivialMedianUs),
     ],
   ];
+  if (bridge.trivialEngine) {
+    const ratio = bridge.trivial.medianUs / bridge.trivialEngine.medianUs;
+    rows.push([
+      `trivial median ≤ ${TARGETS.engineRatio}× the engine's own time`,
+      `${formatNumber(ratio)}× (${formatNumber(bridge.trivialEngine.medianUs)} µs in the engine)`,
+      verdict(ratio <= TARGETS.engineRatio),
+    ]);
+  }
+  rows.push([
+    `trivial p99 ≤ ${TARGETS.trivialP99Us} µs`,
+    `${formatNumber(bridge.trivial.p99Us)} µs`,
+    verdict(bridge.trivial.p99Us <= TARGETS.trivialP99Us),
+  ]);
+  // The distance to the physical limit: what the CPU one execution costs allows on every core.
+  const cpuUs = bridge.trivial.cost.userUs + bridge.trivial.cost.systemUs;
+  if (cpuUs > 0) {
+    const limit = (cores * 1e6) / cpuUs;
+    rows.push([
+      `executions/s against what ${cores} cores allow at the latency run’s CPU per execution`,
+      `${formatNumber(bridge.throughput.executionsPerSecond)} of ${formatNumber(limit)} ` +
+        `(${formatNumber((100 * bridge.throughput.executionsPerSecond) / limit)}%; ${formatNumber(cpuUs)} µs CPU each)`,
+      'reference',
+    ]);
+  }
   if (fastest) {
     const ratio = bridge.throughput.executionsPerSecond / fastest.throughput.executionsPerSecond;
     rows.push([
