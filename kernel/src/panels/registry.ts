@@ -128,10 +128,11 @@ export class PanelRegistry {
   async create(body: unknown): Promise<{ panel: Panel; mount?: ExecutionOutcome }> {
     const read = readPanelDefinition(body, this.limits());
     const problems = [...read.problems];
-    // Schemas are compiled only for a definition that passed every other check (a schema too
-    // large or too deep is refused without ever being compiled).
-    if (read.definition !== undefined && problems.length === 0)
-      problems.push(...(await this.schemaProblems(read.definition)));
+    // A schema already refused (too large, too deep) is never compiled; the others are, so one
+    // answer names every problem.
+    const refused = new Set(problems.map((problem) => problem.path));
+    if (read.definition !== undefined)
+      problems.push(...(await this.schemaProblems(read.definition, refused)));
     if (read.definition === undefined || problems.length > 0) throw invalidDefinition(problems);
     const definition = read.definition;
     const entries = entriesOf(definition.state);
@@ -236,10 +237,13 @@ export class PanelRegistry {
   }
 
   /** Compiles each tool's argument schema in the schema worker; a problem per schema that fails. */
-  private async schemaProblems(definition: PanelDefinition): Promise<{ path: string; message: string }[]> {
+  private async schemaProblems(
+    definition: PanelDefinition,
+    refused: ReadonlySet<string>,
+  ): Promise<{ path: string; message: string }[]> {
     const problems: { path: string; message: string }[] = [];
     for (const [name, tool] of Object.entries(definition.tools)) {
-      if (tool.args === undefined) continue;
+      if (tool.args === undefined || refused.has(`/tools/${name}/args`)) continue;
       const problem = await this.schemas.compile(prepareSchema(tool.args));
       if (problem !== undefined) {
         // One refusal is enough: a definition full of costly schemas costs one deadline.
