@@ -53,5 +53,6 @@ bench-bridge: build-bridge ## Bridge benchmarks against peer sandboxes, the even
 	@mkdir -p "$(NEXUS_CACHE)/bench"
 	BENCH_PEERS_DIR="$(NEXUS_CACHE)/bench-peers" node bridge/bench/dist/main.js | tee "$(NEXUS_CACHE)/bench/bridge.md"
 	node bridge/bench/dist/event-loop.js | tee -a "$(NEXUS_CACHE)/bench/bridge.md"
+	node bridge/bench/dist/cold-start.js | tee -a "$(NEXUS_CACHE)/bench/bridge.md"
 	node --expose-gc bridge/bench/dist/soak.js | tee -a "$(NEXUS_CACHE)/bench/bridge.md"
 	@echo "==> bridge: figures in $(NEXUS_CACHE)/bench/bridge.md (BENCH_SCALE=$${BENCH_SCALE:-1})"
