@@ -132,29 +132,11 @@ impl Runtime {
         };
         inner.stats.started.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
-        let mut run = match inner.prepare(engine, Code::Bytecode(envelope), ctx, timeout_ms, true) {
+        let run = match inner.prepare(engine, Code::Bytecode(envelope), ctx, timeout_ms, true) {
             Ok(run) => run,
             Err(result) => return Inline::Done(*result),
         };
-        match drive::poll_once(&mut run) {
-            Some((execution, segment)) => {
-                inner.inline.record(&key, started.elapsed(), false);
-                inner.stats.inline.fetch_add(1, Ordering::Relaxed);
-                Inline::Done(inner.settle(execution, slot, segment, Reported::default()))
-            }
-            None => {
-                inner.inline.record(&key, started.elapsed(), true);
-                inner.stats.moved.fetch_add(1, Ordering::Relaxed);
-                Inline::Later(Box::new(Later {
-                    inner: inner.clone(),
-                    work: Work::Continue {
-                        run,
-                        slot,
-                        since: Reported::default(),
-                    },
-                }))
-            }
-        }
+        run_here(inner, &key, started, run, slot, Reported::default())
     }
 
     /// Resumes a parked execution on this thread when it may, else on a bridge thread.
@@ -190,25 +172,36 @@ impl Runtime {
         } = parked;
         inner.running.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
-        let mut run: Run = Box::pin(execution.resume(value, state, true));
-        match drive::poll_once(&mut run) {
-            Some((execution, segment)) => {
-                inner.inline.record(&key, started.elapsed(), false);
-                inner.stats.inline.fetch_add(1, Ordering::Relaxed);
-                Inline::Done(inner.settle(execution, slot, segment, reported))
-            }
-            None => {
-                inner.inline.record(&key, started.elapsed(), true);
-                inner.stats.moved.fetch_add(1, Ordering::Relaxed);
-                Inline::Later(Box::new(Later {
-                    inner: inner.clone(),
-                    work: Work::Continue {
-                        run,
-                        slot,
-                        since: reported,
-                    },
-                }))
-            }
+        let run: Run = Box::pin(execution.resume(value, state, true));
+        run_here(inner, &key, started, run, slot, reported)
+    }
+}
+
+/// Polls a started segment once on this thread: done within its slice, or handed on to a bridge
+/// thread where it stopped. Either way the policy and the counters learn how it went.
+fn run_here(
+    inner: &Arc<Inner>,
+    key: &[u8; 32],
+    started: Instant,
+    mut run: Run,
+    slot: Slot,
+    since: Reported,
+) -> Inline {
+    let finished = drive::poll_once(&mut run);
+    inner
+        .inline
+        .record(key, started.elapsed(), finished.is_none());
+    match finished {
+        Some((execution, segment)) => {
+            inner.stats.inline.fetch_add(1, Ordering::Relaxed);
+            Inline::Done(inner.settle(execution, slot, segment, since))
+        }
+        None => {
+            inner.stats.moved.fetch_add(1, Ordering::Relaxed);
+            Inline::Later(Box::new(Later {
+                inner: inner.clone(),
+                work: Work::Continue { run, slot, since },
+            }))
         }
     }
 }
