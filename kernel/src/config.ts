@@ -153,6 +153,8 @@ const variables = {
   POD_NAME: text(),
   PANEL_CACHE_MAX_BYTES: bytes(0, 16 * 1024 ** 3, '64Mi'),
   PANEL_MAX_WAITERS: integer(1, 100_000, 256),
+  // Default: half of MAX_INSTANCES (at least 1), derived in loadConfig.
+  PANEL_MAX_INSTANCES: integer(1, sandbox.maxInstances.max),
   EXECUTION_QUEUE_MAX: integer(1, 1_000_000, 1024),
   SCHEMA_TIMEOUT_MS: integer(1, 60_000, 200),
   SCHEMA_QUEUE_MAX: integer(1, 1_000_000, 1024),
@@ -223,6 +225,8 @@ export interface KernelConfig {
   readonly panelCacheMaxBytes: number;
   /** Executions of this kernel that may wait for one panel at once. */
   readonly panelMaxWaiters: number;
+  /** Sandbox instances the executions of one panel may hold at once (running and parked). */
+  readonly panelMaxInstances: number;
   /** Executions of this kernel that may wait for a sandbox instance. */
   readonly executionQueueMax: number;
   readonly schemas: { readonly timeoutMs: number; readonly maxQueued: number; readonly heapMb: number };
@@ -278,6 +282,14 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/**
+ * A panel's share of the sandbox instances unless PANEL_MAX_INSTANCES says otherwise: half, so
+ * one panel's parked handlers never take the instances every other panel needs (gate.ts).
+ */
+export function defaultPanelMaxInstances(maxInstances: number): number {
+  return Math.max(1, Math.floor(maxInstances / 2));
+}
+
 /** Validates the environment; throws ConfigError listing every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): KernelConfig {
   const problems: string[] = [];
@@ -300,6 +312,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KernelConfig {
   if (p.MIN_INSTANCES !== undefined && p.MAX_INSTANCES !== undefined && p.MIN_INSTANCES > p.MAX_INSTANCES) {
     problems.push(
       `MIN_INSTANCES=${p.MIN_INSTANCES} is invalid: expected at most MAX_INSTANCES (${p.MAX_INSTANCES})`,
+    );
+  }
+  if (
+    p.PANEL_MAX_INSTANCES !== undefined &&
+    p.MAX_INSTANCES !== undefined &&
+    p.PANEL_MAX_INSTANCES > p.MAX_INSTANCES
+  ) {
+    problems.push(
+      `PANEL_MAX_INSTANCES=${p.PANEL_MAX_INSTANCES} is invalid: expected at most MAX_INSTANCES (${p.MAX_INSTANCES})`,
     );
   }
   if (p.HTTP_PORT !== undefined && p.HTTP_PORT !== 0 && p.HTTP_PORT === p.WS_PORT) {
@@ -378,6 +399,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KernelConfig {
     instanceName: p.POD_NAME ?? hostname(),
     panelCacheMaxBytes: p.PANEL_CACHE_MAX_BYTES!,
     panelMaxWaiters: p.PANEL_MAX_WAITERS!,
+    panelMaxInstances: p.PANEL_MAX_INSTANCES ?? defaultPanelMaxInstances(p.MAX_INSTANCES!),
     executionQueueMax: p.EXECUTION_QUEUE_MAX!,
     schemas: {
       timeoutMs: p.SCHEMA_TIMEOUT_MS!,

@@ -141,10 +141,13 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
     sandbox,
     extensions,
     store,
-    gates: new PanelGates(config.panelMaxWaiters),
+    gates: new PanelGates({
+      maxWaiters: config.panelMaxWaiters,
+      instances: config.runtime.maxInstances,
+      panelMaxInstances: config.panelMaxInstances,
+      maxQueued: config.executionQueueMax,
+    }),
     feeds,
-    instances: config.runtime.maxInstances,
-    maxQueued: config.executionQueueMax,
     deadlineMs: config.executionDeadlineMs,
     maxStateBytes: config.maxStateBytes,
     observe: (kind, _tool, outcome, seconds) => {

@@ -17,10 +17,13 @@ import {
 import { EmbeddedStore } from '../store/embedded.js';
 import { Executor } from './executor.js';
 import { Feeds } from './feed.js';
-import { PanelGates } from './gate.js';
+import { type GateLimits, PanelGates } from './gate.js';
 import { CachedState, Panel } from './panel.js';
 
 const logger = pino({ level: 'silent' });
+
+const gates = (limits: Partial<GateLimits> = {}): PanelGates =>
+  new PanelGates({ maxWaiters: 10, instances: 2, panelMaxInstances: 2, maxQueued: 10, ...limits });
 
 function result(overrides: Partial<SandboxResult>): SandboxResult {
   return {
@@ -93,15 +96,19 @@ describe('Executor', () => {
       'me',
     );
     await store.start();
+    panel = await createPanel('p');
+  });
+
+  async function createPanel(id: string): Promise<Panel> {
     const entries = new Map([['n', '0']]);
     await store.create(
-      { id: 'p', epoch: 'e', definition: '{}', title: 't', tools: ['t'], state: entries, createdAt: 'now' },
+      { id, epoch: 'e', definition: '{}', title: 't', tools: ['t'], state: entries, createdAt: 'now' },
       60_000,
     );
-    await store.admit('p');
+    await store.admit(id);
     const handler = { name: 't', hash: 'h', bytecode: Buffer.from('x'), capabilities: [], timeoutMs: 1000 };
-    panel = new Panel({
-      id: 'p',
+    return new Panel({
+      id,
       epoch: 'e',
       definition: { title: 't', state: {}, extensions: ['kv'], tools: {}, lifecycle: {} },
       definitionText: '{}',
@@ -111,7 +118,7 @@ describe('Executor', () => {
       createdAt: 'now',
       state: new CachedState({ version: 0, epoch: 'e', entries, bytes: 9 }).snapshot,
     });
-  });
+  }
   afterEach(async () => {
     await store.close();
     await rm(directory, { recursive: true, force: true });
@@ -128,17 +135,15 @@ describe('Executor', () => {
       sandbox,
       extensions,
       store,
-      gates: new PanelGates(10),
+      gates: gates(),
       feeds,
-      instances: 2,
-      maxQueued: 10,
       deadlineMs,
       maxStateBytes: 200,
     });
   }
 
-  const run = (target: Executor) =>
-    target.run({ panel, handler: panel.tools.get('t')!, kind: 'tool', argsJson: Buffer.from('{}') });
+  const run = (target: Executor, on: Panel = panel) =>
+    target.run({ panel: on, handler: on.tools.get('t')!, kind: 'tool', argsJson: Buffer.from('{}') });
 
   it('resumes with the extension value and the latest state, and reports cumulative metrics once', async () => {
     const sandbox = new ScriptedSandbox([
@@ -222,10 +227,8 @@ describe('Executor', () => {
       sandbox,
       extensions: slow,
       store,
-      gates: new PanelGates(10),
+      gates: gates(),
       feeds,
-      instances: 2,
-      maxQueued: 10,
       deadlineMs: 30,
       maxStateBytes: 200,
     });
@@ -241,20 +244,124 @@ describe('Executor', () => {
       sandbox: blocking,
       extensions,
       store,
-      gates: new PanelGates(100),
+      gates: gates({ maxWaiters: 100, instances: 1, maxQueued: 2 }),
       feeds: new Feeds(
         store,
         () => Promise.resolve(panel.state),
         () => {},
         logger,
       ),
-      instances: 1,
-      maxQueued: 2,
       deadlineMs: 60_000,
       maxStateBytes: 200,
     });
     for (let i = 0; i < 3; i++) void run(target);
     await new Promise((resolve) => setTimeout(resolve, 10));
     await expect(run(target)).rejects.toMatchObject({ code: 'OVERLOADED' });
+  });
+
+  describe('sharing instances between panels', () => {
+    /** A sandbox whose handlers on panel p spin or park until told, and are trivial elsewhere. */
+    class NoisySandbox implements Pick<Sandbox, 'execute' | 'resume' | 'cancel'> {
+      private parked = 0;
+      readonly spinning: (() => void)[] = [];
+      constructor(private readonly noisy: 'spin' | 'park') {}
+      execute(_bytecode: Buffer, context: ExecutionContext): Promise<SandboxResult> {
+        if (context.panelId !== 'p') return Promise.resolve(result({ returnValue: 'quiet' }));
+        if (this.noisy === 'park') {
+          this.parked += 1;
+          return Promise.resolve(suspended(`s${this.parked}`, 10));
+        }
+        return new Promise((resolve) => this.spinning.push(() => resolve(result({ returnValue: 'spun' }))));
+      }
+      resume(): Promise<SandboxResult> {
+        return Promise.resolve(result({ returnValue: 'resumed' }));
+      }
+      cancel(): void {}
+    }
+
+    function noisyExecutor(sandbox: NoisySandbox, target: PanelGates, invoke: ExtensionHost['invoke']) {
+      return new Executor({
+        sandbox,
+        extensions: { invoke },
+        store,
+        gates: target,
+        feeds: new Feeds(
+          store,
+          () => Promise.resolve(panel.state),
+          () => {},
+          logger,
+        ),
+        deadlineMs: 60_000,
+        maxStateBytes: 200,
+      });
+    }
+
+    it('lets a panel with many parked and queued executions hold only its share', async () => {
+      const quiet = await createPanel('q');
+      const calls: (() => void)[] = [];
+      // The noisy panel's extension calls hang until the test lets them go.
+      const invoke = () =>
+        new Promise<ResumeOutcome>((resolve) => calls.push(() => resolve({ success: true, valueJson: '1' })));
+      const target = new PanelGates({ maxWaiters: 100, instances: 4, panelMaxInstances: 2, maxQueued: 100 });
+      const executor = noisyExecutor(new NoisySandbox('park'), target, invoke);
+      const noisy = Array.from({ length: 20 }, () => run(executor));
+      while (calls.length < 2) await new Promise((resolve) => setImmediate(resolve));
+      expect(target.holding('p')).toBe(2);
+      expect(target.waiting('p')).toBe(18);
+      // Without shares the twenty would hold every instance and this would wait for the deadline.
+      await expect(run(executor, quiet)).resolves.toMatchObject({ status: 'success', returnValue: 'quiet' });
+      await expect(run(executor, quiet)).resolves.toMatchObject({ status: 'success', returnValue: 'quiet' });
+      // The noisy panel still gets through all its work, its share at a time.
+      while (calls.length > 0 || executor.inFlight > 0) {
+        calls.splice(0).forEach((release) => release());
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      for (const outcome of await Promise.all(noisy)) expect(outcome).toMatchObject({ status: 'success' });
+      expect(target.busy).toBe(0);
+    });
+
+    it('lets a panel with many queued spinning executions hold one instance', async () => {
+      const quiet = await createPanel('q');
+      const sandbox = new NoisySandbox('spin');
+      const target = new PanelGates({ maxWaiters: 100, instances: 2, panelMaxInstances: 2, maxQueued: 100 });
+      const executor = noisyExecutor(sandbox, target, extensions.invoke);
+      const noisy = Array.from({ length: 12 }, () => run(executor));
+      while (sandbox.spinning.length < 1) await new Promise((resolve) => setImmediate(resolve));
+      expect(target.busy).toBe(1);
+      expect(executor.queued).toBe(11);
+      await expect(run(executor, quiet)).resolves.toMatchObject({ status: 'success', returnValue: 'quiet' });
+      while (executor.inFlight > 0) {
+        sandbox.spinning.splice(0).forEach((finish) => finish());
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      for (const outcome of await Promise.all(noisy)) expect(outcome).toMatchObject({ status: 'success' });
+    });
+
+    it('refuses a start that waited past the deadline with a retryable error, not a failed execution', async () => {
+      const sandbox = new NoisySandbox('spin');
+      const target = new PanelGates({ maxWaiters: 100, instances: 1, panelMaxInstances: 1, maxQueued: 100 });
+      const executor = new Executor({
+        sandbox,
+        extensions,
+        store,
+        gates: target,
+        feeds: new Feeds(
+          store,
+          () => Promise.resolve(panel.state),
+          () => {},
+          logger,
+        ),
+        deadlineMs: 30,
+        maxStateBytes: 200,
+      });
+      const quiet = await createPanel('q');
+      const spinning = run(executor);
+      // The panel is held by the spinning one: PANEL_BUSY (429).
+      await expect(run(executor)).rejects.toMatchObject({ code: 'PANEL_BUSY', status: 429 });
+      // The only instance is held: OVERLOADED (503).
+      await expect(run(executor, quiet)).rejects.toMatchObject({ code: 'OVERLOADED', status: 503 });
+      sandbox.spinning.splice(0).forEach((finish) => finish());
+      await spinning;
+    });
   });
 });

@@ -2,15 +2,17 @@
 // sandbox up to an `$ext` await, between awaits, or to the end is a segment, and a segment is
 // atomic against the panel's latest state across every kernel of the store:
 //
-//   gate (this kernel, FIFO) → lease (the store, every kernel) → the panel's latest state →
-//   the sandbox runs the segment → commit (apply, version, history, publish) → release
+//   gate and instance (this kernel, gate.ts) → lease (the store, every kernel) → the panel's
+//   latest state → the sandbox runs the segment → commit (apply, version, history, publish) →
+//   release
 //
-// Between segments nothing is held: the extension call runs, other executions change the panel,
-// and the resumed segment reads their changes. Waiting for an instance or the panel counts
-// against EXECUTION_DEADLINE_MS, never against the handler's own time budget.
+// Between segments only the instance is held (a parked handler keeps it in the sandbox): the
+// extension call runs, other executions change the panel, and the resumed segment reads their
+// changes. Waiting for an instance or the panel counts against EXECUTION_DEADLINE_MS, never
+// against the handler's own time budget; a wait past it before anything ran is a retryable
+// 429/503, never a failed execution.
 
 import type { ExtensionHost } from '../extensions/host.js';
-import { Semaphore } from '../extensions/semaphore.js';
 import { KernelError, isKernelError } from '../errors.js';
 import { ServerMessageType } from '../messages.js';
 import {
@@ -25,7 +27,7 @@ import {
 } from '../sandbox/types.js';
 import { type CommitResult, LeaseTimeoutError, type PanelStore, type SegmentWrite } from '../store/types.js';
 import type { Feeds } from './feed.js';
-import type { PanelGates } from './gate.js';
+import { type PanelGates, StartTimeoutError, type Ticket } from './gate.js';
 import type { CachedState, HandlerSpec, Panel } from './panel.js';
 import { applied, patchFrame, storedMutations } from './state.js';
 
@@ -72,12 +74,9 @@ export interface ExecutorDependencies {
   readonly sandbox: Pick<Sandbox, 'execute' | 'resume' | 'cancel'>;
   readonly extensions: Pick<ExtensionHost, 'invoke'>;
   readonly store: PanelStore;
+  /** Shares the sandbox's instances between panels and admits one segment per panel at a time. */
   readonly gates: PanelGates;
   readonly feeds: Feeds;
-  /** The sandbox's pool size: an execution holds an instance from its start to its end. */
-  readonly instances: number;
-  /** Executions that may wait for an instance (beyond them: 503 OVERLOADED). */
-  readonly maxQueued: number;
   readonly deadlineMs: number;
   readonly maxStateBytes: number;
   readonly observe?: ExecutionObserver;
@@ -95,20 +94,17 @@ const failedWith = (code: string, message: string): SegmentEnd => ({
 
 export class Executor {
   private readonly running = new Set<Promise<unknown>>();
-  private readonly instances: Semaphore;
 
-  constructor(private readonly deps: ExecutorDependencies) {
-    this.instances = new Semaphore(deps.instances);
-  }
+  constructor(private readonly deps: ExecutorDependencies) {}
 
   /** Executions started and not yet finished. */
   get inFlight(): number {
     return this.running.size;
   }
 
-  /** Executions waiting for a sandbox instance. */
+  /** New executions waiting to start (for their panel or a sandbox instance). */
   get queued(): number {
-    return this.instances.waiting;
+    return this.deps.gates.queued;
   }
 
   run(request: ExecutionRequest): Promise<ExecutionOutcome> {
@@ -141,28 +137,14 @@ export class Executor {
     const started = performance.now();
     const deadline = Date.now() + this.deps.deadlineMs;
     const outcome = newOutcome(request.panel.state.version);
-    if (this.instances.waiting >= this.deps.maxQueued) {
-      throw new KernelError(
-        'OVERLOADED',
-        `${this.instances.waiting} executions are waiting for a sandbox instance already (EXECUTION_QUEUE_MAX)`,
-      );
-    }
-    let releaseInstance: () => void;
-    try {
-      releaseInstance = await this.instances.acquire(AbortSignal.timeout(this.deps.deadlineMs));
-    } catch {
-      return this.finish(request, outcome, started, {
-        code: 'TIMEOUT',
-        message: `no sandbox instance became free within EXECUTION_DEADLINE_MS (${this.deps.deadlineMs} ms)`,
-      });
-    }
+    const ticket = await this.admit(request.panel.id, deadline);
     // The suspension this execution holds in the sandbox, to be cancelled (freeing its instance)
     // if the execution ends without resuming it.
     const held: { parked?: string } = {};
     try {
       let resume: { suspensionId: string; value: ResumeOutcome } | undefined;
       for (;;) {
-        const end = await this.segment(request, resume, deadline, outcome, held);
+        const end = await this.segment(request, ticket, resume, deadline, outcome, held);
         if (end.kind === 'failed') return this.finish(request, outcome, started, end.error);
         const { result } = end;
         if (result.status !== 'suspended') {
@@ -195,13 +177,37 @@ export class Executor {
       }
     } finally {
       if (held.parked !== undefined) this.deps.sandbox.cancel(held.parked);
-      releaseInstance();
+      ticket.end();
+    }
+  }
+
+  /**
+   * Waits for an instance and the panel's gate (gate.ts shares instances between panels). Nothing
+   * has run yet, so a wait that outlasts the deadline is a retryable refusal, never a failed
+   * execution: 429 PANEL_BUSY when other executions of this panel held it, 503 OVERLOADED when
+   * the kernel had no instance free.
+   */
+  private async admit(panelId: string, deadline: number): Promise<Ticket> {
+    try {
+      return await this.deps.gates.start(panelId, deadline);
+    } catch (error) {
+      if (!(error instanceof StartTimeoutError)) throw error;
+      throw error.awaited === 'panel'
+        ? new KernelError(
+            'PANEL_BUSY',
+            `panel "${panelId}" stayed busy with other executions for EXECUTION_DEADLINE_MS (${this.deps.deadlineMs} ms); nothing of this one ran`,
+          )
+        : new KernelError(
+            'OVERLOADED',
+            `no sandbox instance became free within EXECUTION_DEADLINE_MS (${this.deps.deadlineMs} ms); nothing of this execution ran`,
+          );
     }
   }
 
   /** Runs one segment under the panel's gate and lease and commits what it wrote. */
   private async segment(
     request: ExecutionRequest,
+    ticket: Ticket,
     resume: { suspensionId: string; value: ResumeOutcome } | undefined,
     deadline: number,
     outcome: ExecutionOutcome,
@@ -209,15 +215,15 @@ export class Executor {
   ): Promise<SegmentEnd> {
     const { panel, handler } = request;
     const first = resume === undefined;
-    let leave: () => void;
-    try {
-      // A resumed handler already holds an instance: it waits however many others do.
-      leave = await this.deps.gates.enter(panel.id, deadline, { bounded: first });
-    } catch (error) {
-      if (error instanceof LeaseTimeoutError)
-        return failedWith('TIMEOUT', waitedTooLong(this.deps.deadlineMs));
-      if (first) throw error;
-      return failedWith(codeOf(error), (error as Error).message);
+    if (!first) {
+      try {
+        // A resumed handler holds its instance: it goes before new executions of its panel.
+        await ticket.resume(deadline);
+      } catch (error) {
+        if (error instanceof LeaseTimeoutError)
+          return failedWith('TIMEOUT', waitedTooLong(this.deps.deadlineMs));
+        return failedWith(codeOf(error), (error as Error).message);
+      }
     }
     let commit: CommitResult;
     let write: SegmentWrite;
@@ -228,8 +234,10 @@ export class Executor {
       try {
         lease = await this.deps.store.lease(panel.id, panel.state.snapshot, deadline);
       } catch (error) {
-        if (error instanceof LeaseTimeoutError)
+        if (error instanceof LeaseTimeoutError) {
+          if (first) throw busyElsewhere(panel.id, this.deps.deadlineMs);
           return failedWith('TIMEOUT', waitedTooLong(this.deps.deadlineMs));
+        }
         if (first) throw error;
         return failedWith(codeOf(error), (error as Error).message);
       }
@@ -282,14 +290,15 @@ export class Executor {
       if (first) throw error;
       return failedWith(codeOf(error), (error as Error).message);
     } finally {
-      leave();
+      ticket.leave();
     }
-    return this.applied(request, state, write, commit, result, outcome);
+    return this.applied(request, first, state, write, commit, result, outcome);
   }
 
   /** Records a committed segment in this kernel (cache, local subscribers, the outcome). */
   private async applied(
     request: ExecutionRequest,
+    first: boolean,
     state: CachedState,
     write: SegmentWrite,
     commit: CommitResult,
@@ -305,11 +314,16 @@ export class Executor {
         );
       case 'gone':
         return failedWith('PANEL_NOT_FOUND', `panel "${panel.id}" was deleted while the handler ran`);
-      case 'lost':
+      case 'lost': {
+        // This kernel stalled past the panel's lease and another kernel used the panel meanwhile;
+        // fencing refused the segment. The machine was busy, not the request wrong: retryable.
+        const message = `this kernel stalled past its lease on panel "${panel.id}" and another kernel changed the panel meanwhile, so this segment was not applied (the kernel was too busy)`;
+        if (first) throw new KernelError('OVERLOADED', `${message}; nothing of this execution was applied`);
         return failedWith(
-          'INTERNAL_ERROR',
-          'the kernel lost its hold on the panel before the segment could be applied (the kernel stalled); nothing was applied',
+          'OVERLOADED',
+          `${message}; the execution's earlier segments were applied (version ${outcome.version})`,
         );
+      }
       case 'ok':
         break;
     }
@@ -433,6 +447,13 @@ export function segmentWrite(panelId: string, result: SandboxResult): SegmentWri
 
 function codeOf(error: unknown): string {
   return isKernelError(error) ? error.code : 'INTERNAL_ERROR';
+}
+
+function busyElsewhere(panelId: string, deadlineMs: number): KernelError {
+  return new KernelError(
+    'PANEL_BUSY',
+    `panel "${panelId}" stayed busy on other kernels for EXECUTION_DEADLINE_MS (${deadlineMs} ms); nothing of this execution ran`,
+  );
 }
 
 function waitedTooLong(deadlineMs: number): string {
