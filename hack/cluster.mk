@@ -40,3 +40,7 @@ dev: images ## The local cluster with a real node, the operator in it, the sampl
 .PHONY: bench-pod-start
 bench-pod-start: ## Start-to-Ready of a new kernel pod with and without the image's guest seed, idle and loaded (needs make dev)
 	hack/bench-pod-start.sh
+
+.PHONY: bench-cpu-shape
+bench-cpu-shape: ## The kernel pod's CPU shape: trivial-trigger p99, CFS throttling and the HPA beside CPU-bound load (needs make dev)
+	hack/bench-cpu-shape.sh
