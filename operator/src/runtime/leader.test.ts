@@ -46,13 +46,13 @@ const until = async (condition: () => boolean, ms = 3000) => {
   }
 };
 
-function elector(store: MemoryLease, identity: string) {
+function elector(store: MemoryLease, identity: string, logger = log) {
   const events: string[] = [];
   const e = new LeaderElector(
     store,
     timing(identity),
     { onStartedLeading: () => events.push('start'), onStoppedLeading: () => events.push('stop') },
-    log,
+    logger,
   );
   return { e, events };
 }
@@ -73,6 +73,25 @@ describe('LeaderElector', () => {
     expect(a.events).toEqual(['start', 'stop']);
     await until(() => b.e.isLeader, 500);
     expect(store.lease?.spec?.leaseTransitions).toBe(1);
+    await b.e.stop();
+  });
+
+  it('a standby says once that it stands by, naming the leader', async () => {
+    const lines: { msg: string; leader?: string }[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const store = new MemoryLease();
+    const a = elector(store, 'a');
+    a.e.start();
+    await until(() => a.e.isLeader);
+    const b = elector(store, 'b', logger);
+    b.e.start();
+    // Many retry periods (20 ms) pass: still one line.
+    await new Promise((r) => setTimeout(r, 150));
+    const standing = lines.filter((l) => l.msg.startsWith('standing by'));
+    expect(standing).toHaveLength(1);
+    expect(standing[0]!.leader).toBe('a');
+    await a.e.stop();
+    await until(() => b.e.isLeader, 500);
     await b.e.stop();
   });
 

@@ -40,6 +40,8 @@ export class LeaderElector {
   private stopped = false;
   private observation: Observation | undefined;
   private lastRenewMs = 0;
+  /** The holder this standby last said it waits for: logged once per holder, not every retry. */
+  private standingBehind: string | undefined;
   private loop: Promise<void> | undefined;
   private readonly abort = new AbortController();
 
@@ -100,8 +102,23 @@ export class LeaderElector {
     }
   }
 
+  /**
+   * `kubectl logs deploy/...` may pick this replica: say that it is a standby and who leads, once
+   * per holder, so its quiet log is not mistaken for a stuck operator.
+   */
+  private noteStandby(holder: string | undefined): void {
+    const leader = holder || '(none)';
+    if (this.leading || this.standingBehind === leader) return;
+    this.standingBehind = leader;
+    this.log.info(
+      { identity: this.timing.identity, leader },
+      'standing by: another replica holds the leader lease; this one reconciles nothing until it takes over',
+    );
+  }
+
   private setLeading(leading: boolean): void {
     this.leading = leading;
+    this.standingBehind = undefined;
     if (leading) {
       this.log.info({ identity: this.timing.identity }, 'became the leader');
       this.callbacks.onStartedLeading();
@@ -125,7 +142,10 @@ export class LeaderElector {
       }
       const record: LeaseRecord = lease.spec ?? {};
       this.observation = observe(this.observation, record, now);
-      if (!mayTakeLease(record, this.observation, now, identity, leaseDurationSeconds)) return false;
+      if (!mayTakeLease(record, this.observation, now, identity, leaseDurationSeconds)) {
+        this.noteStandby(record.holderIdentity);
+        return false;
+      }
       const next = nextRecord(record, identity, new Date(now), leaseDurationSeconds);
       const ok = await this.store.replace(lease.metadata?.resourceVersion ?? '', next);
       if (ok && record.holderIdentity !== identity) {
