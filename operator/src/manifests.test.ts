@@ -30,7 +30,15 @@ describe('config/', () => {
     const d = load<{
       spec: {
         replicas: number;
-        template: { spec: { containers: { image: string; env: { name: string; value?: string }[] }[] } };
+        template: {
+          spec: {
+            containers: {
+              image: string;
+              env: { name: string; value?: string }[];
+              resources: Record<'requests' | 'limits', Record<string, string>>;
+            }[];
+          };
+        };
       };
     }>('config/manager/manager.yaml');
     const container = d.spec.template.spec.containers[0]!;
@@ -39,6 +47,9 @@ describe('config/', () => {
     expect(env.KERNEL_IMAGE).toBe(`localhost/nexus/workspace-kernel:${version}`);
     expect(env.STORE_IMAGE).toBe('localhost/nexus/redis:7.0');
     expect(d.spec.replicas).toBe(2);
+    // kube-score: every container states the node disk it may use.
+    expect(container.resources.requests['ephemeral-storage']).toBe('64Mi');
+    expect(container.resources.limits['ephemeral-storage']).toBe('64Mi');
     expect(load<{ spec: { minAvailable: number } }>('config/manager/pdb.yaml').spec.minAvailable).toBe(1);
   });
 

@@ -63,9 +63,10 @@ describe('the kernel Deployment', () => {
       failureThreshold: 30,
       periodSeconds: 2,
     });
+    // Node disk: logs 64Mi + /tmp 64Mi (the cache is in memory).
     expect(c.resources).toEqual({
-      requests: { cpu: '250m', memory: '256Mi' },
-      limits: { cpu: '1', memory: '1Gi' },
+      requests: { cpu: '250m', memory: '256Mi', 'ephemeral-storage': '128Mi' },
+      limits: { cpu: '1', memory: '1Gi', 'ephemeral-storage': '128Mi' },
     });
   });
 
@@ -103,6 +104,12 @@ describe('the kernel Deployment', () => {
     const onDisk = buildDeployment(plan({ cache: { medium: 'Disk', sizeLimit: '1Gi' } }), 'h').spec!.template
       .spec!;
     expect(onDisk.volumes?.[0]).toEqual({ name: 'cache', emptyDir: { sizeLimit: '1Gi' } });
+  });
+
+  it('asks for the node disk its logs, /tmp and an on-disk cache can take', () => {
+    const onDisk = kernel(buildDeployment(plan({ cache: { medium: 'Disk', sizeLimit: '1Gi' } }), 'h'));
+    expect(onDisk.resources?.requests?.['ephemeral-storage']).toBe('1152Mi');
+    expect(onDisk.resources?.limits?.['ephemeral-storage']).toBe('1152Mi');
   });
 
   it('passes the JWT secret as an env var from the referenced Secret', () => {

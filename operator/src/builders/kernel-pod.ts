@@ -12,10 +12,11 @@ import { childName } from '../api/children.js';
 import { selectorLabels } from '../api/labels.js';
 import type { ProbeTuning } from '../api/types.js';
 import { terminationGracePeriodSeconds } from './grace.js';
+import { EPHEMERAL, kernelEphemeralStorage, mi } from './ephemeral.js';
 import { hardenedContainer, hardenedPod } from './security.js';
 import { CACHE_DIR, PANELS_MOUNT, PORTS, STORE_CA_MOUNT, singleKernel, type RuntimePlan } from './plan.js';
 
-const TMP_SIZE_LIMIT = '64Mi';
+const TMP_SIZE_LIMIT = mi(EPHEMERAL.kernelTmpMiB);
 
 function httpProbe(path: string, tuning: Required<ProbeTuning>): V1Probe {
   return { httpGet: { path, port: 'http', scheme: 'HTTP' }, successThreshold: 1, ...tuning };
@@ -74,6 +75,7 @@ function volumes(plan: RuntimePlan): { volumes: V1Volume[]; mounts: V1VolumeMoun
 
 function kernelContainer(plan: RuntimePlan, mounts: V1VolumeMount[]): V1Container {
   const { spec } = plan;
+  const disk = kernelEphemeralStorage(spec);
   const container: V1Container = {
     name: 'kernel',
     image: spec.image,
@@ -84,8 +86,16 @@ function kernelContainer(plan: RuntimePlan, mounts: V1VolumeMount[]): V1Containe
       { name: 'ws', containerPort: PORTS.ws, protocol: 'TCP' },
     ],
     resources: {
-      requests: { cpu: String(spec.resources.requests.cpu), memory: spec.resources.requests.memory },
-      limits: { cpu: String(spec.resources.limits.cpu), memory: spec.resources.limits.memory },
+      requests: {
+        cpu: String(spec.resources.requests.cpu),
+        memory: spec.resources.requests.memory,
+        'ephemeral-storage': disk,
+      },
+      limits: {
+        cpu: String(spec.resources.limits.cpu),
+        memory: spec.resources.limits.memory,
+        'ephemeral-storage': disk,
+      },
     },
     livenessProbe: httpProbe('/health', spec.probes.liveness),
     readinessProbe: httpProbe('/ready', spec.probes.readiness),

@@ -10,6 +10,7 @@ import type {
 import { Component, childName } from '../../api/children.js';
 import { CONFIG_HASH_ANNOTATION, STORE_SECRET_HASH_ANNOTATION } from '../../api/group.js';
 import { commonLabels, selectorLabels } from '../../api/labels.js';
+import { EPHEMERAL, mi, storeDataMiB, storeEphemeralStorage } from '../ephemeral.js';
 import { contentHash } from '../hash.js';
 import { childMetadata } from '../labels.js';
 import { PORTS, type RuntimePlan } from '../plan.js';
@@ -30,11 +31,24 @@ const START = [
   'EOF',
 ].join('\n');
 
-/** PING answered with PONG, authenticated through REDISCLI_AUTH. */
-const PING = `redis-cli -h 127.0.0.1 -p ${PORTS.store} ping | grep -q PONG`;
+const CLI = `redis-cli -h 127.0.0.1 -p ${PORTS.store}`;
+/** Ready: PING answered with PONG (authenticated through REDISCLI_AUTH) within the probe's timeout. */
+const PING = `${CLI} ping | grep -q PONG`;
+/**
+ * Alive: the server answers at all — PONG, or LOADING / BUSY while it loads its file or runs a long
+ * script. A slow or busy Redis leaves the Service (readiness) instead of being restarted, which
+ * would only make it load its file again; only one that does not answer within the liveness
+ * timeout, or refuses connections, is restarted.
+ */
+const ANSWERS = `${CLI} ping 2>&1 | grep -qv '^Could not connect'`;
 
-const exec = (periodSeconds: number, failureThreshold: number, timeoutSeconds = 3): V1Probe => ({
-  exec: { command: ['sh', '-c', PING] },
+const exec = (
+  command: string,
+  periodSeconds: number,
+  failureThreshold: number,
+  timeoutSeconds: number,
+): V1Probe => ({
+  exec: { command: ['sh', '-c', command] },
   periodSeconds,
   timeoutSeconds,
   failureThreshold,
@@ -60,9 +74,10 @@ export function buildStoreStatefulSet(plan: RuntimePlan): V1StatefulSet {
   const claim = claimTemplate(plan);
   const volumes: V1Volume[] = [
     { name: 'config', configMap: { name: childName('storeConfig', plan.name) } },
-    { name: 'tmp', emptyDir: { sizeLimit: '16Mi' } },
+    { name: 'tmp', emptyDir: { sizeLimit: mi(EPHEMERAL.storeTmpMiB) } },
   ];
-  if (!claim) volumes.push({ name: DATA_VOLUME, emptyDir: {} });
+  if (!claim) volumes.push({ name: DATA_VOLUME, emptyDir: { sizeLimit: mi(storeDataMiB(plan.spec)) } });
+  const disk = storeEphemeralStorage(plan.spec, claim !== undefined);
   const mounts: V1VolumeMount[] = [
     { name: DATA_VOLUME, mountPath: '/data' },
     { name: 'config', mountPath: CONF_DIR, readOnly: true },
@@ -107,16 +122,20 @@ export function buildStoreStatefulSet(plan: RuntimePlan): V1StatefulSet {
                 requests: {
                   cpu: String(managed.resources.requests.cpu),
                   memory: managed.resources.requests.memory,
+                  'ephemeral-storage': disk,
                 },
                 limits: {
                   cpu: String(managed.resources.limits.cpu),
                   memory: managed.resources.limits.memory,
+                  'ephemeral-storage': disk,
                 },
               },
               // Loading a large append-only file takes a while: the startup probe waits up to 5 min.
-              startupProbe: exec(2, 150),
-              readinessProbe: exec(5, 3),
-              livenessProbe: exec(10, 6),
+              startupProbe: exec(ANSWERS, 2, 150, 3),
+              // Out of rotation after 15 s of slow or failed PINGs; back as soon as one succeeds.
+              readinessProbe: exec(PING, 5, 3, 2),
+              // Restarted only after a minute without any answer.
+              livenessProbe: exec(ANSWERS, 10, 6, 5),
               securityContext: hardenedContainer(),
               volumeMounts: mounts,
             },

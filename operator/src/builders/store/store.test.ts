@@ -84,10 +84,37 @@ describe('the managed store StatefulSet', () => {
       capabilities: { drop: ['ALL'] },
     });
     expect(redis.image).toBe('localhost/nexus/redis:test');
+    // Node disk: logs 64Mi + /tmp 16Mi; the data lives on its claim.
     expect(redis.resources).toEqual({
-      requests: { cpu: '100m', memory: '256Mi' },
-      limits: { cpu: '1', memory: '768Mi' },
+      requests: { cpu: '100m', memory: '256Mi', 'ephemeral-storage': '80Mi' },
+      limits: { cpu: '1', memory: '768Mi', 'ephemeral-storage': '80Mi' },
     });
+  });
+
+  it('without persistence, bounds the data emptyDir and counts it in the node disk it asks for', () => {
+    const ephemeral = buildStoreStatefulSet(
+      plan({ store: { managed: { persistence: { enabled: false }, maxmemory: '256Mi' } } }),
+    );
+    // Three times maxmemory: the append-only file, doubled before a rewrite, and the rewrite beside it.
+    expect(ephemeral.spec?.template.spec?.volumes).toContainEqual({
+      name: 'data',
+      emptyDir: { sizeLimit: '768Mi' },
+    });
+    const resources = ephemeral.spec?.template.spec?.containers[0]?.resources;
+    expect(resources?.requests?.['ephemeral-storage']).toBe('848Mi');
+    expect(resources?.limits?.['ephemeral-storage']).toBe('848Mi');
+  });
+
+  it('takes a slow Redis out of rotation and restarts only one that does not answer at all', () => {
+    const command = (probe: typeof redis.readinessProbe) => probe?.exec?.command?.join(' ');
+    // kube-score's pod-probes: liveness and readiness must not be the same probe.
+    expect(command(redis.readinessProbe)).not.toBe(command(redis.livenessProbe));
+    expect(command(redis.readinessProbe)).toContain('ping | grep -q PONG');
+    expect(redis.readinessProbe).toMatchObject({ periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 });
+    // Any answer (PONG, LOADING, BUSY) keeps the container; only no answer restarts it.
+    expect(command(redis.livenessProbe)).toContain("ping 2>&1 | grep -qv '^Could not connect'");
+    expect(redis.livenessProbe).toMatchObject({ periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 });
+    expect(command(redis.startupProbe)).toBe(command(redis.livenessProbe));
   });
 
   it('passes the password from the Secret on stdin, never in argv, and probes with redis-cli', () => {
@@ -120,7 +147,10 @@ describe('the managed store StatefulSet', () => {
       plan({ store: { managed: { persistence: { enabled: false } } } }),
     );
     expect(ephemeral.spec).not.toHaveProperty('volumeClaimTemplates');
-    expect(ephemeral.spec?.template.spec?.volumes).toContainEqual({ name: 'data', emptyDir: {} });
+    expect(ephemeral.spec?.template.spec?.volumes).toContainEqual({
+      name: 'data',
+      emptyDir: { sizeLimit: '1536Mi' },
+    });
     const kept = buildStoreStatefulSet(
       plan({
         store: { managed: { persistence: { retainOnDelete: true, storageClassName: 'fast', size: '5Gi' } } },
