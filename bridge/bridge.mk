@@ -32,7 +32,8 @@ test-bridge-js: build-bridge ## jest: the whole API and the hostile cases agains
 	npx tsc --noEmit -p bridge/test/tsconfig.json
 	npx tsc --noEmit -p bridge/bench/tsconfig.json
 	@echo "==> bridge: jest against the built native module"
-	cd bridge && node --experimental-vm-modules ../node_modules/jest/bin/jest.js --ci
+	cd bridge && timeout --foreground --signal=TERM --kill-after=30s 30m node --experimental-vm-modules ../node_modules/jest/bin/jest.js --ci \
+	  || { rc=$$?; [ $$rc -ne 124 ] || echo "==> bridge: jest ran past 30m and was stopped (a last resort; the report above names what was still running)" >&2; exit $$rc; }
 
 .PHONY: bench-bridge
 bench-bridge: build-bridge ## Bridge benchmarks against peer sandboxes, the event-loop delay under hostile handlers, then the 1,000,000-execution soak test

@@ -9,4 +9,5 @@ export default jestConfig({
   },
   testTimeout: 60_000,
   maxWorkers: 2,
+  watchdog: { fileMinutes: 15 },
 });

@@ -2,7 +2,7 @@
 
 KERNEL_SRC := $(shell find kernel/src -name '*.ts' -not -name '*.test.ts' -not -path '*/testing/*' 2>/dev/null)
 KERNEL_STAMP := kernel/dist/.built
-KERNEL_BENCH_SRC := $(wildcard kernel/bench/*.ts) kernel/src/testing/redis-server.ts kernel/src/testing/attack.ts
+KERNEL_BENCH_SRC := $(wildcard kernel/bench/*.ts) $(addprefix kernel/src/testing/,redis-server.ts attack.ts busy-loops.ts cleanup.ts retrying-client.ts)
 KERNEL_BENCH_STAMP := kernel/bench/dist/bench/.built
 
 .PHONY: build-kernel
@@ -20,7 +20,8 @@ deps-redis: ## Debian's redis-server and redis-cli (the tests start their own se
 .PHONY: test-kernel
 test-kernel: deps-redis build-bridge build-kernel tools ## jest: units, then HTTP and WebSocket against real kernels, the real bridge and real Redis servers
 	@echo "==> kernel: jest (units and integration; the integration suites start kernels and Redis on 127.0.0.1; promtool checks /metrics)"
-	cd kernel && node --experimental-vm-modules ../node_modules/jest/bin/jest.js --ci
+	cd kernel && timeout --foreground --signal=TERM --kill-after=30s 30m node --experimental-vm-modules ../node_modules/jest/bin/jest.js --ci \
+	  || { rc=$$?; [ $$rc -ne 124 ] || echo "==> kernel: jest ran past 30m and was stopped (a last resort; the report above names what was still running)" >&2; exit $$rc; }
 
 $(KERNEL_BENCH_STAMP): $(KERNEL_BENCH_SRC) kernel/bench/tsconfig.json kernel/bench/tsconfig.build.json
 	@echo "==> kernel: compile the benchmarks"

@@ -8,6 +8,9 @@ export default {
     testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
     testTimeout: 240_000,
     maxWorkers: 1,
+    // A file of several 240 s tests on a cold control plane; the global teardown stops the
+    // cluster after the run, so the process may outlive it for a while.
+    watchdog: { fileMinutes: 30, exitGraceSeconds: 180 },
   }),
   globalSetup: '<rootDir>/test/integration/global-setup.js',
   globalTeardown: '<rootDir>/test/integration/global-teardown.js',

@@ -34,7 +34,8 @@ test-operator: test-operator-unit test-operator-integration ## Unit tests, then 
 .PHONY: test-operator-unit
 test-operator-unit: deps-node ## Builders, policies, queue, config, CRD agreement: no cluster needed
 	@echo "==> operator: unit tests"
-	cd operator && node --experimental-vm-modules ../node_modules/jest/bin/jest.js --config jest.config.js
+	cd operator && timeout --foreground --signal=TERM --kill-after=30s 10m node --experimental-vm-modules ../node_modules/jest/bin/jest.js --config jest.config.js \
+	  || { rc=$$?; [ $$rc -ne 124 ] || echo "==> operator: jest ran past 10m and was stopped (a last resort; the report above names what was still running)" >&2; exit $$rc; }
 
 .PHONY: bench-operator
 bench-operator: build-operator ## Apply-to-Ready latency and 500-runtime scale test against the local control plane

@@ -2,6 +2,7 @@
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tracked } from './cleanup.js';
 
 export type Route = (request: IncomingMessage, body: string, response: ServerResponse) => unknown;
 
@@ -48,10 +49,13 @@ export async function startHttpTarget(): Promise<HttpTarget> {
     origin: `http://127.0.0.1:${port}`,
     concurrency,
     route: (path, handler) => routes.set(path, handler),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: tracked(
+      `HTTP target on port ${port}`,
+      () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    ),
   };
 }

@@ -12,6 +12,7 @@ import WebSocket from 'ws';
 import { loadConfig } from '../config.js';
 import { type Kernel, startKernel } from '../kernel.js';
 import { createBridgeSandbox } from '../sandbox/bridge.js';
+import { track, tracked } from './cleanup.js';
 
 export interface TestKernel {
   readonly kernel: Kernel;
@@ -54,15 +55,16 @@ export async function startTestKernel(
     logger: pino({ level: config.logLevel }),
     createSandbox: createBridgeSandbox,
   });
+  const url = `http://127.0.0.1:${kernel.httpPort}`;
   return {
     kernel,
-    url: `http://127.0.0.1:${kernel.httpPort}`,
+    url,
     wsUrl: `ws://127.0.0.1:${kernel.wsPort}`,
     dataDir: dir,
-    async stop() {
+    stop: tracked(`in-process kernel ${url}`, async () => {
       await kernel.shutdown('test finished');
       if (dataDir === undefined) await rm(dir, { recursive: true, force: true });
-    },
+    }),
   };
 }
 
@@ -85,6 +87,16 @@ export async function startChildKernel(env: Record<string, string>, dataDir: str
   });
   const logs: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // A test kills its child kernel itself (it is testing signals); one it forgets is killed for it.
+  const untrack = track({
+    name: `child kernel pid ${child.pid}`,
+    pid: child.pid,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  });
+  void exited.then(untrack);
   const ports = await new Promise<{ httpPort: number; wsPort: number }>((resolve, reject) => {
     let buffered = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -148,6 +160,14 @@ export class TestSocket {
     this.closed = new Promise((resolve) =>
       socket.once('close', (code, reason) => resolve({ code, reason: reason.toString('utf8') })),
     );
+    const untrack = track({
+      name: `WebSocket client of ${socket.url}`,
+      stop: async () => {
+        socket.terminate();
+        await this.closed;
+      },
+    });
+    void this.closed.then(untrack);
   }
 
   static open(url: string, options: WebSocket.ClientOptions = {}): Promise<TestSocket> {

@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { track, tracked } from './cleanup.js';
 
 const run = promisify(execFile);
 
@@ -63,6 +64,9 @@ class RedisProcess {
       { stdio: 'ignore' },
     );
     this.child = child;
+    // Killed by PID if the test process exits with it still running; stopped if a test forgets.
+    const untrack = track({ name: `redis-server on ${this.port}`, pid: child.pid, stop: () => this.stop() });
+    child.once('exit', untrack);
     for (let attempt = 0; ; attempt += 1) {
       if (child.exitCode !== null)
         throw new Error(`redis-server on ${this.port} exited with ${child.exitCode}`);
@@ -118,10 +122,10 @@ export async function startRedis(): Promise<TestRedis> {
       await new Promise((resolve) => setTimeout(resolve, options.downMs ?? 0));
       await server.start();
     },
-    async stop() {
+    stop: tracked(`Redis (standalone) on ${server.port}`, async () => {
       await server.stop();
       await rm(dir, { recursive: true, force: true });
-    },
+    }),
   };
 }
 
@@ -175,9 +179,9 @@ export async function startRedisCluster(): Promise<TestRedis> {
       await new Promise((resolve) => setTimeout(resolve, options.downMs ?? 0));
       await Promise.all(nodes.map((node) => node.start()));
     },
-    async stop() {
+    stop: tracked(`Redis Cluster on ${first}`, async () => {
       await Promise.all(nodes.map((node) => node.stop()));
       await rm(dir, { recursive: true, force: true });
-    },
+    }),
   };
 }
