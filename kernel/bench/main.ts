@@ -4,7 +4,8 @@
 //   2. PATCH fan-out to 1,000 WebSocket subscribers of one panel;
 //   3. idle resident memory of a kernel with one warm sandbox instance (the operator's overheadMB);
 //   4. the panel store's benchmarks (store.ts): Redis vs embedded, fan-out across kernels, resume
-//      storm, rolling restart, Redis memory, the embedded crash window.
+//      storm, rolling restart, Redis memory, the embedded crash window;
+//   5. fairness between panels (fairness.ts): a quiet panel's latency beside a full noisy one.
 
 import { execSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import WebSocket from 'ws';
 import { type Child, rssMiB, startBareExpress, startKernel } from './processes.js';
+import { fairnessBenchmark } from './fairness.js';
 import { hostileBenchmark } from './hostile.js';
 import { storeBenchmarks } from './store.js';
 
@@ -270,7 +272,7 @@ function header(): string[] {
 }
 
 const ALL =
-  'throughput,fanout,memory,store-throughput,store-latency,store-storm,store-roll,store-memory,store-window';
+  'throughput,fanout,memory,store-throughput,store-latency,store-storm,store-roll,store-memory,store-window,fairness';
 // BENCH_ONLY=throughput,store-storm,… runs a subset (for quick checks; docs use the full run).
 const only = new Set((process.env.BENCH_ONLY ?? ALL).split(','));
 const sections = [header()];
@@ -278,5 +280,6 @@ if (only.has('throughput')) sections.push(await triggerThroughput());
 if (only.has('fanout')) sections.push(await fanOut());
 if (only.has('memory')) sections.push(await idleMemory());
 if ([...only].some((name) => name.startsWith('store-'))) sections.push(await storeBenchmarks(only));
+if (only.has('fairness')) sections.push(await fairnessBenchmark());
 if (only.has('hostile')) sections.push(await hostileBenchmark());
 process.stdout.write(`${sections.flat().join('\n')}\n`);

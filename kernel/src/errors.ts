@@ -135,6 +135,15 @@ export class KernelError extends Error {
   }
 }
 
+/**
+ * Seconds a client should wait before retrying, for the codes that mean "busy, not wrong" (every
+ * 429 and 503): HTTP sends it as `Retry-After`, WebSocket ERROR messages as `retryAfter`. One
+ * second: waiters drain and the store reconnects on that scale.
+ */
+export function retryAfterSeconds(error: KernelError): number | undefined {
+  return error.status === 429 || error.status === 503 ? 1 : undefined;
+}
+
 export function isKernelError(value: unknown): value is KernelError {
   return value instanceof KernelError;
 }

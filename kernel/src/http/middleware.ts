@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { bearerToken } from '../auth.js';
-import { KernelError, type KernelErrorCode, isKernelError } from '../errors.js';
+import { KernelError, type KernelErrorCode, isKernelError, retryAfterSeconds } from '../errors.js';
 import type { HttpContext } from './context.js';
 
 declare module 'express-serve-static-core' {
@@ -24,8 +24,9 @@ export function loggedPath(target: string): string {
 }
 
 export function sendError(response: Response, error: KernelError): void {
-  // Busy or unavailable: worth a retry in a second (the store reconnects, waiters drain).
-  if (error.status === 429 || error.status === 503) response.setHeader('Retry-After', '1');
+  // Busy or unavailable, never the request's fault: worth a retry shortly.
+  const retryAfter = retryAfterSeconds(error);
+  if (retryAfter !== undefined) response.setHeader('Retry-After', String(retryAfter));
   response.status(error.status).json({ error: error.toJSON(), requestId: response.req.id });
 }
 
@@ -96,7 +97,6 @@ export function refuseWhileDraining(context: HttpContext): RequestHandler {
     }
     response.setHeader('Connection', 'close');
     if (request.method !== 'GET' && request.method !== 'HEAD') {
-      response.setHeader('Retry-After', '1');
       sendError(
         response,
         new KernelError('SHUTTING_DOWN', 'the kernel is shutting down and accepts no new work'),

@@ -35,3 +35,8 @@ export function panelKeys(prefix: string, id: string): PanelKeys {
 export function indexKeys(prefix: string): IndexKeys {
   return { panels: `${prefix}{index}:panels`, pending: `${prefix}{index}:pending` };
 }
+
+/** Where an applied commit leaves its marker (redis-scripts.ts COMMIT), in the panel's slot. */
+export function commitMarkerKey(prefix: string, id: string, token: string): string {
+  return `${prefix}{${id}}:c:${token}`;
+}

@@ -20,11 +20,27 @@ export interface RedisLinkOptions {
 }
 
 export type RedisReply = null | string | number | RedisReply[];
+
+/** A command refused before it was sent: the connection is down. Nothing of it reached the store. */
+class StoreOfflineError extends KernelError {
+  constructor() {
+    super('STORE_UNAVAILABLE', 'the panel store is unreachable; reconnecting');
+  }
+}
+
+/**
+ * False when a failed command certainly did nothing (it was never sent, or Redis refused it);
+ * true when it may have run: it was sent and no answer came (a timeout, a dropped connection).
+ */
+export function maybeApplied(error: unknown): boolean {
+  if (error instanceof StoreOfflineError) return false;
+  return !(error instanceof Error && error.constructor.name === 'ErrorReply');
+}
 type Listener = (message: string) => void;
 
 /** The few operations of node-redis's client and cluster classes this link uses. */
 interface Commands {
-  sendCommand(args: string[], options?: { timeout?: number }): Promise<unknown>;
+  sendCommand(args: string[], options?: { abortSignal?: AbortSignal }): Promise<unknown>;
   sSubscribe(channel: string, listener: Listener): Promise<void>;
   sUnsubscribe(channel: string, listener: Listener): Promise<void>;
   on(event: string, listener: (...args: unknown[]) => void): unknown;
@@ -53,7 +69,11 @@ export class RedisLink {
   private readonly subscriber: Commands;
   private readonly cluster: boolean;
   private readonly timeout: number;
-  private readonly sendOnCluster?: (firstKey: string, args: string[]) => Promise<unknown>;
+  private readonly sendOnCluster?: (
+    firstKey: string,
+    args: string[],
+    signal: AbortSignal,
+  ) => Promise<unknown>;
   /** Which connections are up; the store is available when all are. */
   private readonly up = new Map<string, boolean>();
   private connected = false;
@@ -87,8 +107,8 @@ export class RedisLink {
       });
       this.commands = cluster as unknown as Commands;
       this.subscriber = this.commands;
-      this.sendOnCluster = (firstKey, args) =>
-        (cluster as unknown as ClusterSend).sendCommand(firstKey, false, args, { timeout: this.timeout });
+      this.sendOnCluster = (firstKey, args, signal) =>
+        (cluster as unknown as ClusterSend).sendCommand(firstKey, false, args, { abortSignal: signal });
     } else {
       const client = createClient({ url: options.url, ...common });
       this.commands = client;
@@ -177,14 +197,57 @@ export class RedisLink {
     await this.subscriber.sUnsubscribe(channel, listener).catch(() => {});
   }
 
+  /**
+   * Sends a command that fails after STORE_TIMEOUT_MS without an answer. The timeout measures
+   * the store, not this process. A timer that fires late means this kernel was starved of CPU
+   * (throttled, a busy node) meanwhile — the command may not even have been written until just
+   * now — so the store gets one more STORE_TIMEOUT_MS of a running kernel. And the verdict waits
+   * for one more turn of the event loop (setImmediate runs after the poll phase that reads
+   * sockets), because when a stalled loop resumes its timers run before its sockets are read: an
+   * answer already waiting is used, not reported as a timeout.
+   */
   private send(firstKey: string, args: string[]): Promise<unknown> {
-    if (!this.connected) {
-      return Promise.reject(
-        new KernelError('STORE_UNAVAILABLE', 'the panel store is unreachable; reconnecting'),
+    if (!this.connected) return Promise.reject(new StoreOfflineError());
+    const abort = new AbortController();
+    const reply = this.sendOnCluster
+      ? this.sendOnCluster(firstKey, args, abort.signal)
+      : this.commands.sendCommand(args, { abortSignal: abort.signal });
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      let extended = false;
+      let due = performance.now() + this.timeout;
+      const verdict = (): void => {
+        if (settled) return;
+        settled = true;
+        abort.abort();
+        reject(new Error(`no answer within STORE_TIMEOUT_MS (${this.timeout} ms)`));
+      };
+      const expire = (): void => {
+        const late = performance.now() - due;
+        if (!extended && late > this.timeout / 2) {
+          extended = true;
+          due = performance.now() + this.timeout;
+          timer = setTimeout(expire, this.timeout);
+          return;
+        }
+        setImmediate(verdict);
+      };
+      let timer = setTimeout(expire, this.timeout);
+      reply.then(
+        (value) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
       );
-    }
-    if (this.sendOnCluster) return this.sendOnCluster(firstKey, args);
-    return this.commands.sendCommand(args, { timeout: this.timeout });
+    });
   }
 
   /** Redis' own error replies are bugs of ours; anything else means the store is unavailable. */
@@ -225,6 +288,6 @@ interface ClusterSend {
     firstKey: string,
     isReadonly: boolean,
     args: string[],
-    options: { timeout: number },
+    options: { abortSignal: AbortSignal },
   ): Promise<unknown>;
 }

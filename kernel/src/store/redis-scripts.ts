@@ -91,12 +91,21 @@ return {'ok', m[1], m[2], m[3], m[4], redis.call('HGETALL', KEYS[2])}
 `,
 );
 
-/** KEYS lock; ARGV token, leaseMs. */
+/**
+ * KEYS lock, meta; ARGV token, leaseMs, leasedVersion, leasedEpoch. 1 while the lease is ours.
+ * A lease that lapsed (the kernel was starved past it) is taken again when nobody took the panel
+ * meanwhile: no lock, and the panel still at the version and epoch the segment started from.
+ */
 export const RENEW = script(
   'renew',
   `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if holder then return 0 end
+local m = redis.call('HMGET', KEYS[2], 'v', 'e')
+if m[1] ~= ARGV[3] or m[2] ~= ARGV[4] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
 `,
 );
 
@@ -110,23 +119,36 @@ return 1
 );
 
 /**
- * KEYS meta, state, hist, lock; ARGV token, maxStateBytes, historyLength, historyBytes, origin,
- * channel, patchPrefix, patchSuffix, eventCount, events..., then (op, key, json) triples with op
- * 's' (set) or 'd' (delete). Later writes to a key win. Sizes are bytes of key + JSON + 4.
+ * KEYS meta, state, hist, lock, marker; ARGV token, maxStateBytes, historyLength, historyBytes,
+ * origin, channel, patchPrefix, patchSuffix, eventCount, leasedVersion, leasedEpoch, markerMs,
+ * events..., then (op, key, json) triples with op 's' (set) or 'd' (delete). Later writes to a key
+ * win. Sizes are bytes of key + JSON + 4.
+ *
+ * Fencing: the segment applies while the lease is ours, or when it lapsed (the kernel was starved)
+ * but nobody took the panel meanwhile — no lock, and the version and epoch are still the ones the
+ * segment ran on. Anything else is {'lost'}: another kernel used the panel. An applied commit
+ * leaves a marker (`<version> <bytes>`, expiring after markerMs) under its token, so a commit
+ * retried after an unanswered attempt is applied once.
  * {'ok', version, bytes} | {'too_large', bytes} | {'lost'} | {'gone'}.
  */
 export const COMMIT = script(
   'commit',
   `
-if redis.call('GET', KEYS[4]) ~= ARGV[1] then return {'lost'} end
-local m = redis.call('HMGET', KEYS[1], 'v', 'b', 'hb')
+local done = redis.call('GET', KEYS[5])
+if done then
+  local v, b = string.match(done, '^(%d+) (%d+)$')
+  return {'ok', tonumber(v), tonumber(b)}
+end
+local holder = redis.call('GET', KEYS[4])
+local m = redis.call('HMGET', KEYS[1], 'v', 'b', 'hb', 'e')
 if not m[1] then
-  redis.call('DEL', KEYS[4])
+  if holder == ARGV[1] then redis.call('DEL', KEYS[4]) end
   return {'gone'}
 end
+if holder ~= ARGV[1] and (holder or m[1] ~= ARGV[10] or m[4] ~= ARGV[11]) then return {'lost'} end
 local version, bytes, hbytes = tonumber(m[1]), tonumber(m[2]), tonumber(m[3])
 local events = tonumber(ARGV[9])
-local first = 10 + events
+local first = 13 + events
 local final, order = {}, {}
 for i = first, #ARGV, 3 do
   local key = ARGV[i + 1]
@@ -140,7 +162,7 @@ for _, key in ipairs(order) do
   if final[key] then size = size + #key + #final[key] + 4 end
 end
 if #order > 0 and size > tonumber(ARGV[2]) and size > bytes then
-  redis.call('DEL', KEYS[4])
+  if holder then redis.call('DEL', KEYS[4]) end
   return {'too_large', size}
 end
 local origin, channel = ARGV[5], ARGV[6]
@@ -164,8 +186,9 @@ if #order > 0 then
   if ttl > 0 then redis.call('PEXPIRE', KEYS[3], ttl) end
   redis.call('SPUBLISH', channel, 'P|' .. origin .. '|' .. version .. '|' .. frame)
 end
-for i = 10, first - 1 do redis.call('SPUBLISH', channel, 'E|' .. origin .. '||' .. ARGV[i]) end
-redis.call('DEL', KEYS[4])
+for i = 13, first - 1 do redis.call('SPUBLISH', channel, 'E|' .. origin .. '||' .. ARGV[i]) end
+if holder then redis.call('DEL', KEYS[4]) end
+redis.call('SET', KEYS[5], version .. ' ' .. size, 'PX', ARGV[12])
 return {'ok', version, size}
 `,
 );

@@ -6,8 +6,8 @@
 
 import type { Logger } from 'pino';
 import { KernelError } from '../errors.js';
-import { type RedisLink, type RedisReply } from './redis-link.js';
-import { type IndexKeys, indexKeys, panelKeys } from './redis-keys.js';
+import { type RedisLink, type RedisReply, maybeApplied } from './redis-link.js';
+import { type IndexKeys, commitMarkerKey, indexKeys, panelKeys } from './redis-keys.js';
 import * as scripts from './redis-scripts.js';
 import {
   type CommitResult,
@@ -36,6 +36,13 @@ export interface RedisStoreOptions {
   /** How long a lease lasts unless renewed; the holder renews it every third of that. */
   readonly leaseMs: number;
 }
+
+/**
+ * How long a commit whose attempt went unanswered (a timeout, a dropped connection) is retried
+ * until the store says whether it applied; its marker outlives that by far.
+ */
+const COMMIT_RETRY_MS = 10_000;
+const COMMIT_MARKER_MS = 120_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -264,13 +271,20 @@ export class RedisStore implements PanelStore {
     const token = `${this.options.origin}:${this.tokens}`;
     let backoff = 1;
     for (;;) {
-      const reply = list(
-        await this.link.run(
+      let answer: RedisReply;
+      try {
+        answer = await this.link.run(
           scripts.ACQUIRE,
           [keys.meta, keys.state, keys.lock],
           [token, this.options.leaseMs, known?.version ?? -1, known?.epoch ?? ''],
-        ),
-      );
+        );
+      } catch (error) {
+        // An unanswered attempt may have taken the lock: give it back rather than block the
+        // panel for leaseMs.
+        if (maybeApplied(error)) void this.link.run(scripts.UNLOCK, [keys.lock], [token]).catch(() => {});
+        throw error;
+      }
+      const reply = list(answer);
       if (reply[0] === 'gone') return 'gone';
       if (reply[0] === 'ok') {
         const version = Number(reply[1]);
@@ -283,6 +297,7 @@ export class RedisStore implements PanelStore {
           this.link,
           this.options,
           keys,
+          commitMarkerKey(this.options.prefix, id, token),
           token,
           version,
           epoch,
@@ -408,6 +423,7 @@ class RedisLease implements Lease {
     private readonly link: RedisLink,
     private readonly options: RedisStoreOptions,
     private readonly keys: ReturnType<typeof panelKeys>,
+    private readonly marker: string,
     private readonly token: string,
     readonly version: number,
     readonly epoch: string,
@@ -415,10 +431,13 @@ class RedisLease implements Lease {
     readonly state: StateSnapshot | undefined,
   ) {
     // A segment may wait for a bridge thread; keep the lease while it does. A kernel that dies
-    // stops renewing and the lease lapses after leaseMs.
+    // stops renewing and the lease lapses after leaseMs; one starved past it takes the lease
+    // again if nobody used the panel meanwhile (RENEW), else its commit is refused (fencing).
     this.renewal = setInterval(
       () => {
-        void this.link.run(scripts.RENEW, [keys.lock], [token, options.leaseMs]).catch(() => {});
+        void this.link
+          .run(scripts.RENEW, [keys.lock, keys.meta], [token, options.leaseMs, version, epoch])
+          .catch(() => {});
       },
       Math.max(100, Math.floor(options.leaseMs / 3)),
     );
@@ -438,19 +457,16 @@ class RedisLease implements Lease {
       write.patchPrefix,
       write.patchSuffix,
       write.eventFrames.length,
+      this.version,
+      this.epoch,
+      COMMIT_MARKER_MS,
       ...write.eventFrames,
     ];
     for (const mutation of write.mutations) {
       if (mutation.json === undefined) args.push('d', mutation.key, '');
       else args.push('s', mutation.key, mutation.json);
     }
-    const reply = list(
-      await this.link.run(
-        scripts.COMMIT,
-        [this.keys.meta, this.keys.state, this.keys.history, this.keys.lock],
-        args,
-      ),
-    );
+    const reply = list(await this.commitOnce(args));
     switch (reply[0]) {
       case 'ok':
         return { status: 'ok', version: Number(reply[1]), bytes: Number(reply[2]) };
@@ -460,6 +476,32 @@ class RedisLease implements Lease {
         return { status: 'gone' };
       default:
         return { status: 'lost' };
+    }
+  }
+
+  /**
+   * Runs COMMIT until the store answers. An attempt that went unanswered may have been applied,
+   * so it is not reported as a failure (the client would retry and apply it twice): it is retried
+   * with the same token, and the store's marker says whether it applied.
+   */
+  private async commitOnce(args: readonly (string | number)[]): Promise<RedisReply> {
+    const keys = [this.keys.meta, this.keys.state, this.keys.history, this.keys.lock, this.marker];
+    const giveUp = Date.now() + COMMIT_RETRY_MS;
+    let unanswered = false;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await this.link.run(scripts.COMMIT, keys, args);
+      } catch (error) {
+        unanswered ||= maybeApplied(error);
+        if (!unanswered) throw error;
+        if (Date.now() >= giveUp) {
+          throw new KernelError(
+            'STORE_UNAVAILABLE',
+            `the panel store did not confirm a segment within ${COMMIT_RETRY_MS} ms, so whether it was applied is unknown (read the panel's state before retrying): ${(error as Error).message}`,
+          );
+        }
+        await sleep(Math.min(50 * 2 ** attempt, 1000));
+      }
     }
   }
 

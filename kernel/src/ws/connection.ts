@@ -5,7 +5,7 @@
 
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
-import { KernelError, isKernelError } from '../errors.js';
+import { KernelError, isKernelError, retryAfterSeconds } from '../errors.js';
 import { ClientMessageType, ServerMessageType, type WireMessage } from '../messages.js';
 import type { Executor } from '../panels/executor.js';
 import type { FeedSink, Feeds, Greeting, StartRequest, Subscription } from '../panels/feed.js';
@@ -278,10 +278,13 @@ export class PanelConnection implements FeedSink {
   }
 
   private sendError(error: KernelError, requestId?: string | number): void {
+    const retryAfter = retryAfterSeconds(error);
     this.sendMessage({
       type: ServerMessageType.ERROR,
       ...(requestId === undefined ? {} : { requestId }),
       ...error.toJSON(),
+      // Busy, not wrong: the seconds to wait before sending it again (HTTP's Retry-After).
+      ...(retryAfter === undefined ? {} : { retryAfter }),
     });
   }
 

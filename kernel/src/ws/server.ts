@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server, STATUS_CODES } from 'n
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { bearerToken, type TokenVerifier } from '../auth.js';
-import { KernelError, isKernelError } from '../errors.js';
+import { KernelError, isKernelError, retryAfterSeconds } from '../errors.js';
 import { CloseCode, type ConnectionContext, PanelConnection } from './connection.js';
 import { parseResume } from './protocol.js';
 
@@ -28,9 +28,11 @@ function safeDecode(text: string): string | undefined {
 
 function refuse(socket: Duplex, error: KernelError): void {
   const body = JSON.stringify({ error: error.toJSON() });
+  const retryAfter = retryAfterSeconds(error);
   socket.end(
     `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ''}\r\n` +
       'Content-Type: application/json\r\n' +
+      (retryAfter === undefined ? '' : `Retry-After: ${retryAfter}\r\n`) +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
       'Connection: close\r\n\r\n' +
       body,
@@ -143,18 +145,23 @@ export function createPanelSocketServer(
       );
   });
 
+  // The verdict waits for one turn of the event loop (setImmediate runs after the poll phase):
+  // after this process was starved, timers run before sockets are read, and a client whose pong
+  // is already waiting in its socket must not be dropped for the kernel's delay.
   const heartbeat = setInterval(() => {
-    for (const connection of connections) {
-      if (!connection.alive) {
-        context.metrics.wsDisconnects.inc({ reason: 'heartbeat' });
-        connection.socket.terminate();
-        continue;
+    setImmediate(() => {
+      for (const connection of connections) {
+        if (!connection.alive) {
+          context.metrics.wsDisconnects.inc({ reason: 'heartbeat' });
+          connection.socket.terminate();
+          continue;
+        }
+        // ping() throws on a socket that is already closing.
+        if (connection.socket.readyState !== connection.socket.OPEN) continue;
+        connection.alive = false;
+        connection.socket.ping();
       }
-      // ping() throws on a socket that is already closing.
-      if (connection.socket.readyState !== connection.socket.OPEN) continue;
-      connection.alive = false;
-      connection.socket.ping();
-    }
+    });
   }, context.config.heartbeatMs);
   heartbeat.unref();
   server.on('close', () => clearInterval(heartbeat));

@@ -1,0 +1,162 @@
+// The fairness benchmark (make bench-kernel, BENCH_ONLY=fairness): a quiet panel's trivial trigger
+// latency with no neighbour, then while another panel of the same kernel holds as many queued and
+// parked executions as it can — handlers spinning until their time budget, and handlers parked on
+// a slow `http` extension call against a local server — in the same run. Target: the quiet
+// panel's p99 under 50 ms (docs/kernel.md, "Fairness between panels").
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startHttpTarget } from '../src/testing/http-target.js';
+import { type Child, startKernel } from './processes.js';
+
+type Body = Record<string, unknown>;
+
+const samples = Number(process.env.BENCH_FAIRNESS_SAMPLES ?? 500);
+/** Requests each noisy client keeps in flight: beyond PANEL_MAX_WAITERS, so the panel is full. */
+const noisyInFlight = Number(process.env.BENCH_FAIRNESS_NOISY ?? 300);
+const SLOW_MS = 2000;
+
+function progress(message: string): void {
+  process.stderr.write(`  .. ${message}\n`);
+}
+
+async function post(url: string, body: unknown): Promise<{ status: number; body: Body }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Body };
+}
+
+async function panel(kernel: Child, definition: Body): Promise<string> {
+  const created = await post(`${kernel.url}/panels`, definition);
+  if (created.status !== 201)
+    throw new Error(`creating a panel: ${created.status} ${JSON.stringify(created.body)}`);
+  return created.body.id as string;
+}
+
+const percentile = (sorted: number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+interface Latency {
+  p50: number;
+  p99: number;
+  max: number;
+  failed: number;
+}
+
+/** Sequential trivial triggers of the quiet panel. */
+async function quietLatency(url: string): Promise<Latency> {
+  const times: number[] = [];
+  let failed = 0;
+  for (let index = 0; index < samples; index += 1) {
+    const started = performance.now();
+    const answer = await post(url, {});
+    times.push(performance.now() - started);
+    if (answer.status !== 200 || answer.body.status !== 'success') failed += 1;
+  }
+  times.sort((a, b) => a - b);
+  return { p50: percentile(times, 50), p99: percentile(times, 99), max: times.at(-1) ?? NaN, failed };
+}
+
+/** Keeps `inFlight` triggers of `url` going until stopped; counts the answers by status. */
+function noisyClient(url: string, inFlight: number) {
+  const answers = new Map<string, number>();
+  let running = true;
+  const count = (key: string) => answers.set(key, (answers.get(key) ?? 0) + 1);
+  const loop = async (): Promise<void> => {
+    while (running) {
+      const failed: { status: number; body: Body } = { status: 0, body: {} };
+      const answer = await post(url, {}).catch(() => failed);
+      const code = (answer.body.error as { code?: string } | undefined)?.code;
+      count(answer.status === 200 ? `200 ${String(answer.body.status)}` : `${answer.status} ${code ?? ''}`);
+      // A refused trigger comes back at once: wait as a client honouring Retry-After would, a little.
+      if (answer.status === 429 || answer.status === 503) await sleep(50);
+    }
+  };
+  const loops = Array.from({ length: inFlight }, loop);
+  return {
+    answers,
+    async stop(): Promise<void> {
+      running = false;
+      await Promise.all(loops);
+    },
+  };
+}
+
+export async function fairnessBenchmark(): Promise<string[]> {
+  progress('fairness: a local HTTP target that answers after 2 s, and a kernel with default limits');
+  const target = await startHttpTarget();
+  target.route('/slow', async (_request, _body, response) => {
+    await sleep(SLOW_MS);
+    response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+  });
+  const kernel = await startKernel({
+    HTTP_ALLOWED_DOMAINS: `127.0.0.1:${target.port}`,
+    // Noisy clients open hundreds of connections; keep every one of them.
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: '60000',
+  });
+  const rows: string[] = [];
+  try {
+    const quiet = await panel(kernel, { title: 'Quiet', tools: { noop: { handler: 'return 1' } } });
+    const noisy = await panel(kernel, {
+      title: 'Noisy',
+      extensions: ['http'],
+      tools: {
+        spin: { timeoutMs: 1000, handler: 'for (;;);' },
+        park: {
+          capabilities: ['ext:http'],
+          handler: `await $ext.http.get('${target.origin}/slow'); return 1`,
+        },
+      },
+    });
+    const quietUrl = `${kernel.url}/panels/${quiet}/trigger/noop`;
+    progress('fairness: warming up');
+    await quietLatency(quietUrl);
+    progress(`fairness: quiet panel alone (${samples} sequential triggers)`);
+    const alone = await quietLatency(quietUrl);
+    progress(
+      `fairness: the noisy panel fills up (${noisyInFlight} spinning + ${noisyInFlight} parking clients)`,
+    );
+    const spin = noisyClient(`${kernel.url}/panels/${noisy}/trigger/spin`, noisyInFlight);
+    const park = noisyClient(`${kernel.url}/panels/${noisy}/trigger/park`, noisyInFlight);
+    await sleep(3000);
+    const health = (await (await fetch(`${kernel.url}/health`)).json()) as {
+      queued: number;
+      runtime: { activeInstances: number; suspendedInstances: number; maxInstances: number };
+    };
+    progress(`fairness: quiet panel beside it (${samples} sequential triggers)`);
+    const beside = await quietLatency(quietUrl);
+    await spin.stop();
+    await park.stop();
+    const answers = (client: ReturnType<typeof noisyClient>) =>
+      [...client.answers.entries()]
+        .sort()
+        .map(([key, n]) => `${key}: ${n}`)
+        .join(', ');
+    rows.push(
+      `| quiet panel alone | ${alone.p50.toFixed(1)} | ${alone.p99.toFixed(1)} | ${alone.max.toFixed(1)} | ${alone.failed} |`,
+      `| quiet panel beside the noisy one | ${beside.p50.toFixed(1)} | ${beside.p99.toFixed(1)} | ${beside.max.toFixed(1)} | ${beside.failed} |`,
+    );
+    return [
+      '### Fairness between panels',
+      '',
+      `One kernel with default limits (MAX_INSTANCES 10, so PANEL_MAX_INSTANCES 5; PANEL_MAX_WAITERS 256). A quiet panel's`,
+      `trivial trigger (\`return 1\`), ${samples} sequential requests, alone and then while a noisy panel of the same kernel`,
+      `is kept full by ${noisyInFlight} clients triggering \`for (;;);\` (timeoutMs 1000) and ${noisyInFlight} triggering a handler`,
+      `parked on an \`http\` call that answers after ${SLOW_MS / 1000} s (each client re-sends at once, 50 ms after a 429/503).`,
+      `While it ran, /health showed ${health.runtime.activeInstances} active and ${health.runtime.suspendedInstances} parked of`,
+      `${health.runtime.maxInstances} instances and ${health.queued} executions waiting to start. Target: p99 under 50 ms.`,
+      '',
+      '| quiet panel | p50 ms | p99 ms | max ms | failed |',
+      '|---|---|---|---|---|',
+      ...rows,
+      '',
+      `Noisy answers — spin: ${answers(spin)}; park: ${answers(park)}.`,
+      '',
+    ];
+  } finally {
+    await kernel.stop();
+    await target.close();
+  }
+}
