@@ -77,8 +77,10 @@ export function createMetrics(sources: MetricSources): KernelMetrics {
     'Executions started and not yet finished, parked ones included',
     () => sources.executionsInFlight(),
   );
-  gauge('nexus_kernel_execution_queue_depth', 'Executions waiting for a free sandbox instance', () =>
-    sources.executionsQueued(),
+  gauge(
+    'nexus_kernel_execution_queue_depth',
+    'New executions waiting to start: for their panel or a sandbox instance',
+    () => sources.executionsQueued(),
   );
   gauge(
     'nexus_kernel_execution_queue_max',
