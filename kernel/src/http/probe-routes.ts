@@ -51,6 +51,8 @@ export function probeRoutes(context: HttpContext): Router {
   });
 
   router.get('/ready', (_request, response) => {
+    // Not ready is a state to wait out, like every other 503 of the kernel.
+    if (context.status.draining || !context.status.ready) response.setHeader('Retry-After', '1');
     if (context.status.draining) {
       response.status(503).json({ status: 'draining' });
     } else if (!context.status.ready) {
