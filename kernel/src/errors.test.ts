@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { KernelError, KernelErrors, kernelErrorCodes } from './errors.js';
+import { KernelError, KernelErrors, kernelErrorCodes, retryAfterSeconds } from './errors.js';
 
 describe('error codes', () => {
   it('are mirrored exactly in the kernel section of docs/errors.md', () => {
@@ -25,5 +25,13 @@ describe('error codes', () => {
       code: 'PANEL_NOT_FOUND',
       message: 'gone',
     });
+  });
+
+  it('give a retry hint with every busy answer (429, 503) and none with the others', () => {
+    for (const code of kernelErrorCodes) {
+      const hint = retryAfterSeconds(new KernelError(code, 'x'));
+      const busy = KernelErrors[code].status === 429 || KernelErrors[code].status === 503;
+      expect([code, hint !== undefined && hint > 0]).toEqual([code, busy]);
+    }
   });
 });
