@@ -1,6 +1,6 @@
 // Read the configuration, build the parts, hand them to the manager, stop it on SIGTERM. No logic.
 import type { KubeConfig } from '@kubernetes/client-node';
-import { KERNEL_OVERHEAD_MB } from './api/defaults.js';
+import { KERNEL_IDLE_WORKING_SET_MB, KERNEL_OVERHEAD_MB } from './api/defaults.js';
 import { ConfigError, loadConfig, type OperatorConfig } from './config.js';
 import { Reconciler } from './controller/reconciler.js';
 import { describeError } from './errors.js';
@@ -55,7 +55,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     events: new KubeEventRecorder(kc, config.identity, metrics, log),
     log,
     images: { kernel: config.kernelImage, store: config.storeImage },
-    overheadMB: KERNEL_OVERHEAD_MB,
+    footprint: { overheadMB: KERNEL_OVERHEAD_MB, idleWorkingSetMB: KERNEL_IDLE_WORKING_SET_MB },
   });
   const leaseLog = log.child({ lease: `${config.leaderElectionNamespace}/${config.leaderElectionId}` });
   const manager = new Manager({

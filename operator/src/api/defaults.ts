@@ -27,6 +27,21 @@ import type {
  */
 export const KERNEL_OVERHEAD_MB = 157;
 
+/**
+ * Working set of an idle workspace-kernel container, in MiB: what the HPA and `kubectl top` see
+ * (the cgroup's usage minus its inactive file pages, as cAdvisor reports
+ * container_memory_working_set_bytes). It is not the RSS above: RSS counts file-backed pages of the
+ * Node binary and libraries that are shared and charged to whichever cgroup read them first, and
+ * the working set counts the in-memory cache emptyDir's files instead. The scale-out warning
+ * compares this figure with the HPA's scale-out point, like with like.
+ *
+ * Derived, to be confirmed by measurement on the real node (docs/tuning.md says how): a new idle
+ * kernel pod showed 42Mi in `kubectl top`, and an idle kernel after use keeps ~44 MiB more
+ * (the RSS of runs 3 and 4 in docs/benchmarks.md grew from 109–114 to 153–157 MiB after 2,000
+ * executions: committed V8 heap), so 42 + 44 = 86, rounded up.
+ */
+export const KERNEL_IDLE_WORKING_SET_MB = 88;
+
 export const DEFAULTS = {
   replicas: 1,
   suspend: false,

@@ -35,11 +35,14 @@ export const runtimeSchema: JSONSchema = object(
       maximum: LIMITS.minInstances.max,
       default: d.runtime.minInstances,
     }),
-    timeoutMs: integer("A handler's time budget in milliseconds: its running time across all its segments.", {
-      minimum: LIMITS.timeoutMs.min,
-      maximum: LIMITS.timeoutMs.max,
-      default: d.runtime.timeoutMs,
-    }),
+    timeoutMs: integer(
+      "A handler's time budget in milliseconds of CPU time, across all its segments: time waiting for a core is not spent (executionDeadlineMs bounds the wall time).",
+      {
+        minimum: LIMITS.timeoutMs.min,
+        maximum: LIMITS.timeoutMs.max,
+        default: d.runtime.timeoutMs,
+      },
+    ),
     maxHostCalls: integer('Host calls one execution may make.', {
       minimum: LIMITS.maxHostCalls.min,
       maximum: LIMITS.maxHostCalls.max,

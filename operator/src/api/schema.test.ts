@@ -122,6 +122,7 @@ const fullStatus: Full<NexusRuntimeStatus> = {
     requiredMB: 1,
     headroomMB: 0,
     hpaScaleOutMB: 1,
+    idleWorkingSetMB: 1,
     fits: true,
     store: {
       maxPanels: 512,

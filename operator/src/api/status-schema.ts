@@ -17,7 +17,7 @@ const conditionSchema = object(
 const budgetSchema = object('The memory budget as computed for the current spec, in MiB.', {
   limitMB: integer('resources.limits.memory.'),
   requestMB: integer('resources.requests.memory.'),
-  overheadMB: integer('Measured resident memory of an idle kernel.'),
+  overheadMB: integer('Measured resident memory of an idle kernel, which the limit must hold.'),
   cacheMB: integer('cache.sizeLimit when the cache lives in memory, else 0.'),
   panelCacheMB: integer("runtime.panelCacheSize: the bound of the kernel's caches of shared panels."),
   instanceMB: integer('runtime.memoryLimitMB.'),
@@ -26,6 +26,9 @@ const budgetSchema = object('The memory budget as computed for the current spec,
   requiredMB: integer('maxInstances × instanceMB + overheadMB + cacheMB + panelCacheMB.'),
   headroomMB: integer('limitMB − requiredMB; negative when the budget does not fit.'),
   hpaScaleOutMB: integer('Memory per pod at which the HPA scales out (requests.memory × target %).'),
+  idleWorkingSetMB: integer(
+    'Working set of an idle kernel (what the HPA measures); at or above hpaScaleOutMB the runtime is Degraded with ScaleOutBelowOverhead.',
+  ),
   fits: boolean('Whether the budget fits the limit.'),
   store: object("The panel bound, and the managed store's memory arithmetic.", {
     maxPanels: integer('MAX_PANELS: spec.store.maxPanels or the derived value.'),

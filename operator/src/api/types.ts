@@ -197,6 +197,8 @@ export interface MemoryBudgetStatus {
   requiredMB: number;
   headroomMB: number;
   hpaScaleOutMB?: number;
+  /** With autoscaling: the idle kernel's working set the scale-out warning compares with. */
+  idleWorkingSetMB?: number;
   fits: boolean;
   store?: StoreBudgetStatus;
 }

@@ -101,7 +101,10 @@ describe('Reconciler', () => {
     expect(cluster.get('ConfigMap', NS, 'demo-config')).toEqual(goodConfig);
     const degraded = condition('Degraded');
     expect(degraded).toMatchObject({ status: 'True', reason: 'MemoryBudgetExceeded', observedGeneration: 2 });
-    expect(degraded?.message).toContain('runtime.maxInstances 64 × 64Mi');
+    expect(degraded?.message).toContain('runtime.maxInstances 64 × runtime.memoryLimitMB 64Mi');
+    // The numbers that fit: the largest pool, the largest sandbox, the smallest limit.
+    expect(degraded?.message).toContain('Fits: runtime.maxInstances 11 or less');
+    expect(degraded?.message).toContain('resources.limits.memory 4384Mi or more');
     expect(degraded?.message).toContain('64Mi panel cache');
     expect(degraded?.message).toContain('1024Mi');
     expect(condition('Ready')?.status).toBe('True'); // the old pods still serve

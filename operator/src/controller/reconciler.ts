@@ -10,7 +10,7 @@ import { canonicalJson } from '../builders/hash.js';
 import type { RuntimePlan } from '../builders/plan.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { evaluateBudget } from '../policies/budget.js';
+import { evaluateBudget, type KernelFootprint } from '../policies/budget.js';
 import { decideConditions } from '../policies/readiness.js';
 import type { PolicyResult } from '../policies/result.js';
 import { evaluateStoreBudget } from '../policies/store-budget.js';
@@ -31,7 +31,8 @@ export interface ReconcilerDeps {
   events: EventRecorder;
   log: Logger;
   images: DefaultImages;
-  overheadMB: number;
+  /** The idle kernel's measured memory figures (api/defaults.ts). */
+  footprint: KernelFootprint;
   now?: () => Date;
   /** The managed store's password generator (tests pass a fixed one). */
   password?: () => string;
@@ -141,7 +142,7 @@ export class Reconciler {
     log: Logger,
   ): Promise<PassResult> {
     const { name = '', namespace = '', uid = '' } = runtime.metadata;
-    const budget = evaluateBudget(spec, this.deps.overheadMB);
+    const budget = evaluateBudget(spec, this.deps.footprint);
     const storeBudget = evaluateStoreBudget(spec);
     const result: PassResult = {
       now: observed,

@@ -14,7 +14,16 @@ export type BudgetOutcome =
   | { ok: true; budget: MemoryBudgetStatus; maxInstances: number; warning?: PolicyResult }
   | { ok: false; budget?: MemoryBudgetStatus; failure: PolicyResult };
 
-export function evaluateBudget(spec: ResolvedSpec, overheadMB: number): BudgetOutcome {
+/** The two measured figures of an idle kernel (api/defaults.ts): what it holds, what the HPA sees. */
+export interface KernelFootprint {
+  /** Resident memory, which the memory limit must hold (KERNEL_OVERHEAD_MB). */
+  overheadMB: number;
+  /** Working set, which the HPA compares with its scale-out point (KERNEL_IDLE_WORKING_SET_MB). */
+  idleWorkingSetMB: number;
+}
+
+export function evaluateBudget(spec: ResolvedSpec, footprint: KernelFootprint): BudgetOutcome {
+  const { overheadMB, idleWorkingSetMB } = footprint;
   const limitBytes = parseQuantity(spec.resources.limits.memory);
   const requestBytes = parseQuantity(spec.resources.requests.memory);
   const cacheBytes = parseQuantity(spec.cache.sizeLimit);
@@ -78,38 +87,89 @@ export function evaluateBudget(spec: ResolvedSpec, overheadMB: number): BudgetOu
     headroomMB: limitMB - requiredMB,
     fits,
   };
-  if (hpaScaleOutMB !== undefined) budget.hpaScaleOutMB = hpaScaleOutMB;
+  if (hpaScaleOutMB !== undefined) {
+    budget.hpaScaleOutMB = hpaScaleOutMB;
+    budget.idleWorkingSetMB = idleWorkingSetMB;
+  }
 
-  const cacheTerm =
-    (cacheMB > 0 ? ` + ${cacheMB}Mi in-memory cache` : '') +
-    (panelCacheMB > 0 ? ` + ${panelCacheMB}Mi panel cache` : '');
   if (!fits) {
     const wanted = given ?? Math.max(1, minInstances);
     const wantedMB = wanted * instanceMB + fixedMB;
-    const what = given !== undefined ? `runtime.maxInstances ${given}` : `runtime.minInstances ${wanted}`;
     return {
       ok: false,
       budget: { ...budget, maxInstances: wanted, requiredMB: wantedMB, headroomMB: limitMB - wantedMB },
       failure: {
         reason: Reason.MemoryBudgetExceeded,
-        message:
-          `${what} × ${instanceMB}Mi + ${overheadMB}Mi kernel overhead${cacheTerm} = ${wantedMB}Mi ` +
-          `does not fit resources.limits.memory ${limitMB}Mi; at most ${Math.max(derived, 0)} instances fit. ` +
-          `Raise the limit, lower runtime.memoryLimitMB or runtime.maxInstances` +
-          (cacheMB > 0 ? ', or move the cache to Disk' : ''),
+        message: budgetRefusal({
+          instances: wanted,
+          instancesGiven: given !== undefined,
+          instanceMB,
+          overheadMB,
+          cacheMB,
+          panelCacheMB,
+          limitMB,
+        }),
       },
     };
   }
 
   const outcome: BudgetOutcome = { ok: true, budget, maxInstances };
-  if (hpaScaleOutMB !== undefined && overheadMB >= hpaScaleOutMB) {
+  // Like with like: the HPA measures the working set, so the idle working set is the figure that
+  // would keep every pod above the scale-out point — not the resident overhead the limit must hold.
+  if (hpaScaleOutMB !== undefined && idleWorkingSetMB >= hpaScaleOutMB) {
+    const target = spec.autoscaling.targetMemoryUtilizationPercentage;
+    // The smallest request whose scale-out point is above the idle working set.
+    const neededRequestMB = Math.ceil(((idleWorkingSetMB + 1) * 100) / target);
     outcome.warning = {
       reason: Reason.ScaleOutBelowOverhead,
       message:
-        `the HPA scales out at ${hpaScaleOutMB}Mi (${spec.autoscaling.targetMemoryUtilizationPercentage}% of ` +
-        `the ${requestMB}Mi memory request) but an idle kernel already uses ${overheadMB}Mi: ` +
-        `the fleet would sit at maxReplicas. Raise resources.requests.memory or the target percentage`,
+        `the HPA scales out at ${hpaScaleOutMB}Mi of working set (${target}% of the ${requestMB}Mi ` +
+        `memory request) but an idle kernel's working set is already ~${idleWorkingSetMB}Mi: ` +
+        `the fleet would sit at maxReplicas. Raise resources.requests.memory to at least ` +
+        `${neededRequestMB}Mi, or the target percentage`,
     };
   }
   return outcome;
+}
+
+/** The figures of an over-budget spec, in MiB (the admission policy computes the same ones). */
+export interface RefusalFigures {
+  /** maxInstances when given (instancesGiven), else the instances that must fit: max(1, minInstances). */
+  instances: number;
+  instancesGiven: boolean;
+  instanceMB: number;
+  overheadMB: number;
+  cacheMB: number;
+  panelCacheMB: number;
+  limitMB: number;
+}
+
+/**
+ * The refusal of an over-budget spec, with its numbers: what the spec requires, the limit, the
+ * largest pool (or the largest memoryLimitMB) that fits and the smallest limit that would hold the
+ * spec. The status' Degraded message and the admission policy's messageExpression
+ * (api/budget-policy.ts) write this same sentence; an integration test holds them together.
+ */
+export function budgetRefusal(f: RefusalFigures): string {
+  const fixedMB = f.overheadMB + f.cacheMB + f.panelCacheMB;
+  const requiredMB = f.instances * f.instanceMB + fixedMB;
+  const what = f.instancesGiven ? 'runtime.maxInstances' : 'runtime.minInstances (or 1)';
+  const room = Math.max(0, f.limitMB - fixedMB);
+  const fit = Math.min(LIMITS.maxInstances.max, Math.floor(room / f.instanceMB));
+  const largestInstanceMB = Math.floor(room / f.instances);
+  const terms =
+    `${what} ${f.instances} × runtime.memoryLimitMB ${f.instanceMB}Mi + ${f.overheadMB}Mi kernel overhead` +
+    (f.cacheMB > 0 ? ` + ${f.cacheMB}Mi in-memory cache` : '') +
+    (f.panelCacheMB > 0 ? ` + ${f.panelCacheMB}Mi panel cache` : '');
+  const fits =
+    (fit > 0 ? `runtime.maxInstances ${fit} or less, or ` : '') +
+    (largestInstanceMB > 0
+      ? `runtime.memoryLimitMB ${largestInstanceMB} or less with ${what} ${f.instances}, or `
+      : '') +
+    `resources.limits.memory ${requiredMB}Mi or more`;
+  return (
+    `memory budget exceeded: ${terms} = ${requiredMB}Mi, above resources.limits.memory ${f.limitMB}Mi. ` +
+    `Fits: ${fits}` +
+    (f.cacheMB > 0 ? ', or the cache on Disk (cache.medium)' : '')
+  );
 }

@@ -20,7 +20,7 @@ export function setup(spec: NexusRuntimeSpec = {}) {
     events: cluster,
     log: pino({ level: 'silent' }),
     images: IMAGES,
-    overheadMB: 96,
+    footprint: { overheadMB: 96, idleWorkingSetMB: 60 },
     now: () => new Date('2026-01-01T00:00:00Z'),
     password: () => (passwords++ === 0 ? PASSWORD : `${PASSWORD}-${passwords}`),
   });
