@@ -42,7 +42,7 @@ export interface RedisStoreOptions {
  * until the store says whether it applied; its marker outlives that by far.
  */
 const COMMIT_RETRY_MS = 10_000;
-const COMMIT_MARKER_MS = 120_000;
+const COMMIT_MARKER_MS = 30_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
