@@ -19,13 +19,24 @@ function progress(message: string): void {
   process.stderr.write(`  .. ${message}\n`);
 }
 
-async function post(url: string, body: unknown): Promise<{ status: number; body: Body }> {
+interface Answer {
+  status: number;
+  body: Body;
+  retryAfter?: number;
+}
+
+async function post(url: string, body: unknown): Promise<Answer> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
-  return { status: response.status, body: (await response.json()) as Body };
+  const retryAfter = response.headers.get('retry-after');
+  return {
+    status: response.status,
+    body: (await response.json()) as Body,
+    ...(retryAfter === null ? {} : { retryAfter: Number(retryAfter) }),
+  };
 }
 
 async function panel(kernel: Child, definition: Body): Promise<string> {
@@ -66,12 +77,12 @@ function noisyClient(url: string, inFlight: number) {
   const count = (key: string) => answers.set(key, (answers.get(key) ?? 0) + 1);
   const loop = async (): Promise<void> => {
     while (running) {
-      const failed: { status: number; body: Body } = { status: 0, body: {} };
+      const failed: Answer = { status: 0, body: {} };
       const answer = await post(url, {}).catch(() => failed);
       const code = (answer.body.error as { code?: string } | undefined)?.code;
       count(answer.status === 200 ? `200 ${String(answer.body.status)}` : `${answer.status} ${code ?? ''}`);
-      // A refused trigger comes back at once: wait as a client honouring Retry-After would, a little.
-      if (answer.status === 429 || answer.status === 503) await sleep(50);
+      // A refused trigger comes back at once: the client honours Retry-After, as it should.
+      if (answer.retryAfter !== undefined) await sleep(answer.retryAfter * 1000);
     }
   };
   const loops = Array.from({ length: inFlight }, loop);
@@ -144,7 +155,7 @@ export async function fairnessBenchmark(): Promise<string[]> {
       `One kernel with default limits (MAX_INSTANCES 10, so PANEL_MAX_INSTANCES 5; PANEL_MAX_WAITERS 256). A quiet panel's`,
       `trivial trigger (\`return 1\`), ${samples} sequential requests, alone and then while a noisy panel of the same kernel`,
       `is kept full by ${noisyInFlight} clients triggering \`for (;;);\` (timeoutMs 1000) and ${noisyInFlight} triggering a handler`,
-      `parked on an \`http\` call that answers after ${SLOW_MS / 1000} s (each client re-sends at once, 50 ms after a 429/503).`,
+      `parked on an \`http\` call that answers after ${SLOW_MS / 1000} s (each client re-sends at once, or after \`Retry-After\` when refused).`,
       `While it ran, /health showed ${health.runtime.activeInstances} active and ${health.runtime.suspendedInstances} parked of`,
       `${health.runtime.maxInstances} instances and ${health.queued} executions waiting to start. Target: p99 under 50 ms.`,
       '',
