@@ -158,6 +158,9 @@ const variables = {
   EXECUTION_QUEUE_MAX: integer(1, 1_000_000, 1024),
   SCHEMA_TIMEOUT_MS: integer(1, 60_000, 200),
   SCHEMA_QUEUE_MAX: integer(1, 1_000_000, 1024),
+  SCHEMA_PANEL_QUEUE_MAX: integer(1, 1_000_000, 64),
+  SCHEMA_WAIT_MS: integer(100, 600_000, 10_000),
+  SCHEMA_WORKERS: integer(1, 64, 2),
   SCHEMA_WORKER_HEAP_MB: integer(16, 4096, 64),
   EXECUTION_DEADLINE_MS: fromSandbox(sandbox.executionDeadlineMs),
   CACHE_SEED_DIR: text(),
@@ -229,7 +232,15 @@ export interface KernelConfig {
   readonly panelMaxInstances: number;
   /** Executions of this kernel that may wait for a sandbox instance. */
   readonly executionQueueMax: number;
-  readonly schemas: { readonly timeoutMs: number; readonly maxQueued: number; readonly heapMb: number };
+  /** Argument validation (schemas/validator.ts): timeoutMs is CPU time on a schema worker. */
+  readonly schemas: {
+    readonly timeoutMs: number;
+    readonly maxQueued: number;
+    readonly maxQueuedPerPanel: number;
+    readonly waitMs: number;
+    readonly workers: number;
+    readonly heapMb: number;
+  };
   /** Wall-clock bound of one execution, suspensions and waits for its panel included. */
   readonly executionDeadlineMs: number;
   readonly shutdownGraceMs: number;
@@ -404,6 +415,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KernelConfig {
     schemas: {
       timeoutMs: p.SCHEMA_TIMEOUT_MS!,
       maxQueued: p.SCHEMA_QUEUE_MAX!,
+      maxQueuedPerPanel: p.SCHEMA_PANEL_QUEUE_MAX!,
+      waitMs: p.SCHEMA_WAIT_MS!,
+      workers: p.SCHEMA_WORKERS!,
       heapMb: p.SCHEMA_WORKER_HEAP_MB!,
     },
     executionDeadlineMs: p.EXECUTION_DEADLINE_MS!,

@@ -118,6 +118,8 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
     metrics.bytecodeCache.inc({ result: hit ? 'hit' : 'miss' }),
   );
   const schemas = new SchemaValidator(config.schemas, logger.child({ component: 'schemas' }));
+  // Started now, so no request pays a worker's start-up.
+  await schemas.start();
   const registry = new PanelRegistry(
     {
       maxStateBytes: config.maxStateBytes,

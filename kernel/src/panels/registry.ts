@@ -236,7 +236,7 @@ export class PanelRegistry {
     this.releaseBytecode(panel);
   }
 
-  /** Compiles each tool's argument schema in the schema worker; a problem per schema that fails. */
+  /** Analyses and compiles each tool's argument schema on a schema worker; the problems of the first refused. */
   private async schemaProblems(
     definition: PanelDefinition,
     refused: ReadonlySet<string>,
@@ -244,10 +244,16 @@ export class PanelRegistry {
     const problems: { path: string; message: string }[] = [];
     for (const [name, tool] of Object.entries(definition.tools)) {
       if (tool.args === undefined || refused.has(`/tools/${name}/args`)) continue;
-      const problem = await this.schemas.compile(prepareSchema(tool.args));
-      if (problem !== undefined) {
-        // One refusal is enough: a definition full of costly schemas costs one deadline.
-        problems.push({ path: `/tools/${name}/args`, message: problem });
+      const found = await this.schemas.compile(prepareSchema(tool.args));
+      if (found.length > 0) {
+        // One refused schema is enough: a definition full of costly schemas costs one budget.
+        const base = `/tools/${name}/args`;
+        problems.push(
+          ...found.map((problem) => ({
+            ...problem,
+            path: problem.path === '/' ? base : `${base}${problem.path}`,
+          })),
+        );
         break;
       }
     }

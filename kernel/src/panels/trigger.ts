@@ -1,5 +1,5 @@
 // Running a tool on behalf of a client (HTTP or WebSocket): look the tool up, check the arguments
-// (their depth here, the tool's JSON Schema in the schema worker) before any handler runs, then
+// (their depth here, the tool's JSON Schema on a schema worker, queued fairly by panel) before any handler runs, then
 // execute.
 
 import { KernelError } from '../errors.js';
@@ -43,7 +43,7 @@ export async function triggerTool(
   }
   const argsText = JSON.stringify(args);
   if (tool.argsSchema !== undefined) {
-    const problems = await context.schemas.validate(tool.argsSchema, argsText);
+    const problems = await context.schemas.validate(panel.id, tool.argsSchema, argsText);
     if (problems.length > 0) {
       throw new KernelError(
         'INVALID_ARGS',

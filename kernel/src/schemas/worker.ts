@@ -1,45 +1,80 @@
-// The schema worker: compiles tools' argument schemas with Ajv and validates arguments against
-// them, on a thread of its own. Author-supplied schemas run code here (regular expressions,
-// exponential `oneOf`, `uniqueItems` over large arrays); the kernel's event loop never does.
-// The kernel bounds each request's time and this thread's heap, and replaces the thread when
-// either is exceeded (validator.ts).
+// A schema worker: compiles tools' argument schemas (after the creation-time analysis, analysis.ts)
+// and validates arguments against them, on a thread of its own, so the kernel's event loop never
+// runs an author's schema. The kernel gives it work only once it said it is ready, and bounds the
+// CPU each request uses on this thread (validator.ts); this side marks when compiling ends, so the
+// validation budget counts the validation alone.
 
-import { parentPort } from 'node:worker_threads';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { createAjv } from './ajv.js';
+import { analyseSchema } from './analysis.js';
+import { MAX_COMPILED, MAX_VALIDATION_WORK } from './limits.js';
 import {
   MAX_PROBLEM_CHARS,
   MAX_PROBLEMS,
   type ValidationProblem,
+  type WorkerMessage,
   type WorkerReply,
   type WorkerRequest,
 } from './protocol.js';
+import { currentThreadId, ownCpuNs } from './thread-cpu.js';
 
-/** Compiled schemas kept, least recently used out first (Ajv forgets them too). */
-const MAX_COMPILED = 256;
+interface Compiled {
+  readonly schema: object;
+  /** Undefined when the schema is refused (its problems). */
+  readonly validate?: ValidateFunction;
+  readonly problems: ValidationProblem[];
+  readonly evaluationsPerValue: number;
+}
 
-const ajv = new Ajv({ allErrors: true, strict: false, addUsedSchema: false, validateSchema: true });
-const compiled = new Map<string, { schema: object; validate: ValidateFunction }>();
+const ajv = createAjv();
+const compiled = new Map<string, Compiled>();
+const testOps = (workerData as { testOps?: boolean } | undefined)?.testOps === true;
 
-function compile(hash: string, text: string): ValidateFunction {
+function cut(text: string): string {
+  return text.length <= MAX_PROBLEM_CHARS ? text : `${text.slice(0, MAX_PROBLEM_CHARS)}…`;
+}
+
+/** The compiled schema (least recently used out first); compiles on a miss and says so. */
+function compile(hash: string, text: string): { entry: Compiled; fresh: boolean } {
   const hit = compiled.get(hash);
   if (hit !== undefined) {
     compiled.delete(hash);
     compiled.set(hash, hit);
-    return hit.validate;
+    return { entry: hit, fresh: false };
   }
   const schema = JSON.parse(text) as object;
-  const validate = ajv.compile(schema);
-  compiled.set(hash, { schema, validate });
-  if (compiled.size > MAX_COMPILED) {
-    const [oldest, entry] = compiled.entries().next().value as [string, { schema: object }];
-    compiled.delete(oldest);
-    ajv.removeSchema(entry.schema);
+  const analysis = analyseSchema(schema);
+  let entry: Compiled;
+  if (analysis.problems.length > 0) {
+    entry = { schema, problems: analysis.problems.map(clip), evaluationsPerValue: 1 };
+  } else {
+    try {
+      entry = {
+        schema,
+        validate: ajv.compile(schema),
+        problems: [],
+        evaluationsPerValue: analysis.evaluationsPerValue,
+      };
+    } catch (error) {
+      entry = {
+        schema,
+        problems: [clip({ path: '/', message: `invalid JSON Schema: ${(error as Error).message}` })],
+        evaluationsPerValue: 1,
+      };
+    }
   }
-  return validate;
+  compiled.set(hash, entry);
+  if (compiled.size > MAX_COMPILED) {
+    const [oldest, old] = compiled.entries().next().value as [string, Compiled];
+    compiled.delete(oldest);
+    if (old.validate !== undefined) ajv.removeSchema(old.schema);
+  }
+  return { entry, fresh: true };
 }
 
-function cut(text: string): string {
-  return text.length <= MAX_PROBLEM_CHARS ? text : `${text.slice(0, MAX_PROBLEM_CHARS)}…`;
+function clip(problem: ValidationProblem): ValidationProblem {
+  return { path: cut(problem.path), message: cut(problem.message) };
 }
 
 /** Ajv's errors as problems with JSON-pointer paths. */
@@ -53,19 +88,62 @@ export function describe(errors: readonly ErrorObject[] | null | undefined): Val
           ? params.additionalProperty
           : undefined;
     const path = child === undefined ? error.instancePath || '/' : `${error.instancePath}/${child}`;
-    return { path: cut(path), message: cut(error.message ?? error.keyword) };
+    return clip({ path, message: error.message ?? error.keyword });
   });
 }
 
-function handle(request: WorkerRequest): WorkerReply {
-  try {
-    const validate = compile(request.hash, request.schema);
-    if (request.op === 'compile') return { id: request.id, ok: true, problems: [] };
-    const valid = validate(JSON.parse(request.args));
-    return { id: request.id, ok: true, problems: valid ? [] : describe(validate.errors) };
-  } catch (error) {
-    return { id: request.id, ok: false, message: cut((error as Error).message) };
-  }
+function post(message: WorkerMessage): void {
+  parentPort!.postMessage(message);
 }
 
-parentPort?.on('message', (request: WorkerRequest) => parentPort!.postMessage(handle(request)));
+function runTestOp(stallMs: number, spinMs: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, stallMs);
+  const until = performance.now() + spinMs;
+  while (performance.now() < until);
+}
+
+function handle(request: WorkerRequest): WorkerReply & { cached: boolean } {
+  if (request.op === 'test') {
+    if (!testOps) return { ok: false, message: 'test operations are off', cached: false };
+    runTestOp(request.stallMs, request.spinMs);
+    return { ok: true, problems: [], cached: false };
+  }
+  const { entry, fresh } = compile(request.hash, request.schema);
+  if (request.op === 'compile') return { ok: true, problems: entry.problems, cached: true };
+  if (entry.validate === undefined) {
+    const first = entry.problems[0];
+    return {
+      ok: false,
+      message: `the schema is refused: ${first?.path ?? '/'}: ${first?.message ?? ''}`,
+      cached: true,
+    };
+  }
+  if (fresh) post({ kind: 'mark', id: request.id, cpuNs: ownCpuNs() ?? 0 });
+  const work = entry.evaluationsPerValue * request.args.length;
+  if (work > MAX_VALIDATION_WORK) {
+    const most = Math.floor(MAX_VALIDATION_WORK / entry.evaluationsPerValue);
+    return {
+      ok: true,
+      cached: true,
+      problems: [
+        {
+          path: '/',
+          message: `the arguments are ${request.args.length} bytes of JSON; this tool's schema evaluates up to ${entry.evaluationsPerValue} schemas per value, so it checks at most ${most} bytes`,
+        },
+      ],
+    };
+  }
+  const valid = entry.validate(JSON.parse(request.args));
+  return { ok: true, problems: valid ? [] : describe(entry.validate.errors), cached: true };
+}
+
+parentPort?.on('message', (request: WorkerRequest) => {
+  let reply: WorkerReply & { cached: boolean };
+  try {
+    reply = handle(request);
+  } catch (error) {
+    reply = { ok: false, message: cut((error as Error).message), cached: false };
+  }
+  post({ kind: 'reply', id: request.id, ...reply });
+});
+post({ kind: 'ready', tid: currentThreadId() });
