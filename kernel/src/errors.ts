@@ -43,12 +43,12 @@ export const KernelErrors = {
   PANEL_BUSY: {
     status: 429,
     summary:
-      'PANEL_MAX_WAITERS executions of this kernel are already waiting for the panel, or other executions held it for EXECUTION_DEADLINE_MS; nothing ran, retry after the `Retry-After` seconds',
+      'PANEL_MAX_WAITERS executions of this kernel are already waiting for the panel, other executions held it for EXECUTION_DEADLINE_MS, or SCHEMA_PANEL_QUEUE_MAX of its argument checks wait for a schema worker; nothing ran, retry after the `Retry-After` seconds',
   },
   OVERLOADED: {
     status: 503,
     summary:
-      'The kernel is too busy: EXECUTION_QUEUE_MAX executions wait to start, SCHEMA_QUEUE_MAX validations for the schema worker, WS_MAX_CONNECTIONS WebSockets are open, no sandbox instance came free within EXECUTION_DEADLINE_MS, or the kernel stalled past its panel lease and fencing refused the segment; nothing of the request was applied, retry after the `Retry-After` seconds',
+      'The kernel is too busy: EXECUTION_QUEUE_MAX executions wait to start, SCHEMA_QUEUE_MAX argument checks for the schema workers (or one waited past SCHEMA_WAIT_MS), WS_MAX_CONNECTIONS WebSockets are open, no sandbox instance came free within EXECUTION_DEADLINE_MS, or the kernel stalled past its panel lease and fencing refused the segment; nothing of the request was applied, retry after the `Retry-After` seconds',
   },
   STORE_UNAVAILABLE: {
     status: 503,
