@@ -5,7 +5,8 @@
 //   3. idle resident memory of a kernel with one warm sandbox instance (the operator's overheadMB);
 //   4. the panel store's benchmarks (store.ts): Redis vs embedded, fan-out across kernels, resume
 //      storm, rolling restart, Redis memory, the embedded crash window;
-//   5. fairness between panels (fairness.ts): a quiet panel's latency beside a full noisy one.
+//   5. fairness between panels (fairness.ts): a quiet panel's latency beside a full noisy one;
+//   6. argument validation per trigger (validation.ts): the schema workers against the former design.
 
 import { execSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -17,6 +18,7 @@ import WebSocket from 'ws';
 import { type Child, rssMiB, startBareExpress, startKernel } from './processes.js';
 import { fairnessBenchmark } from './fairness.js';
 import { hostileBenchmark } from './hostile.js';
+import { validationBenchmark } from './validation.js';
 import { storeBenchmarks } from './store.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -272,7 +274,7 @@ function header(): string[] {
 }
 
 const ALL =
-  'throughput,fanout,memory,store-throughput,store-latency,store-storm,store-roll,store-memory,store-window,fairness';
+  'throughput,fanout,memory,store-throughput,store-latency,store-storm,store-roll,store-memory,store-window,fairness,validation';
 // BENCH_ONLY=throughput,store-storm,… runs a subset (for quick checks; docs use the full run).
 const only = new Set((process.env.BENCH_ONLY ?? ALL).split(','));
 const sections = [header()];
@@ -282,4 +284,5 @@ if (only.has('memory')) sections.push(await idleMemory());
 if ([...only].some((name) => name.startsWith('store-'))) sections.push(await storeBenchmarks(only));
 if (only.has('fairness')) sections.push(await fairnessBenchmark());
 if (only.has('hostile')) sections.push(await hostileBenchmark());
+if (only.has('validation')) sections.push(await validationBenchmark());
 process.stdout.write(`${sections.flat().join('\n')}\n`);
