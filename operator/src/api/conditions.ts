@@ -35,6 +35,11 @@ export const Reason = {
   StoreMemoryBudgetExceeded: 'StoreMemoryBudgetExceeded',
   StorePanelsExceedMemory: 'StorePanelsExceedMemory',
   StorePersistenceImmutable: 'StorePersistenceImmutable',
+  // Degraded, from the pods (policies/pods.ts); also the reasons of the Events naming each pod
+  PodUnschedulable: 'PodUnschedulable',
+  ImagePullFailed: 'ImagePullFailed',
+  CrashLooping: 'CrashLooping',
+  ContainerConfigError: 'ContainerConfigError',
   // StoreReady
   StoreAvailable: 'StoreAvailable',
   StoreStarting: 'StoreStarting',

@@ -1,6 +1,6 @@
 // The small surface through which the reconciler reaches the API server and its caches. Passed in,
 // so the reconciler's tests use an in-memory cluster instead of mocking modules.
-import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Pod, V1Secret } from '@kubernetes/client-node';
 import type { ChildKey, ChildObject } from '../api/children.js';
 import type { NexusRuntime, NexusRuntimeStatus } from '../api/types.js';
 
@@ -42,4 +42,6 @@ export interface EventRecorder {
 export interface ClusterCache {
   runtime(namespace: string, name: string): NexusRuntime | undefined;
   child<K extends ChildKey>(key: K, namespace: string, name: string): ChildObject<K> | undefined;
+  /** The runtime's pods, kernel and store (by the instance label of our managed objects). */
+  pods(namespace: string, runtime: string): readonly V1Pod[];
 }

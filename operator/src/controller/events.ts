@@ -16,5 +16,10 @@ export const EventReason = {
   StoreModeChanged: 'StoreModeChanged',
   PanelsImported: 'PanelsImported',
   ReplicasIgnored: 'ReplicasIgnored',
+  // One per pod and problem, when it appears (policies/pods.ts)
+  PodUnschedulable: 'PodUnschedulable',
+  ImagePullFailed: 'ImagePullFailed',
+  CrashLooping: 'CrashLooping',
+  ContainerConfigError: 'ContainerConfigError',
 } as const;
 export type EventReason = (typeof EventReason)[keyof typeof EventReason];

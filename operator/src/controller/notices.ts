@@ -11,9 +11,12 @@ import {
 import { childName } from '../api/children.js';
 import type { ResolvedSpec } from '../api/defaults.js';
 import type { NexusRuntime } from '../api/types.js';
+import { PodProblemReason } from '../policies/pods.js';
 import { modeChangeNotice } from '../policies/store.js';
 import { EventType, type EventRecorder } from './client.js';
 import { EventReason } from './events.js';
+
+const POD_REASONS: ReadonlySet<string> = new Set(Object.values(PodProblemReason));
 
 export function recordTransitions(
   events: EventRecorder,
@@ -29,7 +32,12 @@ export function recordTransitions(
   const degraded = now(ConditionType.Degraded);
   const wasDegraded = before(ConditionType.Degraded);
   if (degraded?.status === ConditionStatus.True) {
-    if (wasDegraded?.status !== ConditionStatus.True || wasDegraded.reason !== degraded.reason) {
+    // A pod's problem has an Event of its own, naming the pod (the reconciler records one per pod).
+    const fromPods = POD_REASONS.has(degraded.reason);
+    if (
+      !fromPods &&
+      (wasDegraded?.status !== ConditionStatus.True || wasDegraded.reason !== degraded.reason)
+    ) {
       record(EventType.Warning, degraded.reason, degraded.message);
     }
   } else if (degraded && wasDegraded?.status === ConditionStatus.True) {

@@ -1,9 +1,10 @@
 // The reconcile pass for one NexusRuntime, keyed by namespace/name:
 // fetch → gather → decide (budgets, store) → build → apply what differs → write status once.
-import { childName, type Children } from '../api/children.js';
+import { Component, childName, type Children } from '../api/children.js';
 import { ConditionType, Reason, findCondition, mergeConditions } from '../api/conditions.js';
 import { resolveSpec, type DefaultImages, type ResolvedSpec } from '../api/defaults.js';
 import { splitKey } from '../api/keys.js';
+import { APP_NAME, LABEL } from '../api/labels.js';
 import type { MemoryBudgetStatus, NexusRuntime, NexusRuntimeStatus, StoreStatus } from '../api/types.js';
 import { KERNEL_ROWS, buildDesiredState, keepAsObserved } from '../builders/desired.js';
 import { canonicalJson } from '../builders/hash.js';
@@ -11,13 +12,20 @@ import type { RuntimePlan } from '../builders/plan.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { evaluateBudget, type KernelFootprint } from '../policies/budget.js';
+import { newProblems, podProblems, problemKey } from '../policies/pods.js';
 import { decideConditions } from '../policies/readiness.js';
 import type { PolicyResult } from '../policies/result.js';
 import { evaluateStoreBudget } from '../policies/store-budget.js';
 import { decideStoreReady } from '../policies/store-readiness.js';
 import { panelsPhase } from '../policies/store.js';
 import { ChangeLog, syncChildren } from './apply.js';
-import type { ClusterCache, ClusterWriter, EventRecorder, SecretReader } from './client.js';
+import {
+  EventType,
+  type ClusterCache,
+  type ClusterWriter,
+  type EventRecorder,
+  type SecretReader,
+} from './client.js';
 import { EventReason } from './events.js';
 import { gatherChildren } from './gather.js';
 import { recordTransitions } from './notices.js';
@@ -66,6 +74,11 @@ export class Reconciler {
    * the cache shows anything else.
    */
   private readonly unseen = new Map<string, { uid: string; before: string; after: NexusRuntimeStatus }>();
+  /**
+   * The pod problems already announced by an Event, by key (`pod/reason`): each gets one Event when
+   * it appears, not one per pass. After a restart of the operator each is announced once more.
+   */
+  private readonly reported = new Map<string, { uid: string; problems: Set<string> }>();
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -78,6 +91,7 @@ export class Reconciler {
     // Gone or going: the owner references let the garbage collector remove the children.
     if (!runtime?.metadata.uid || runtime.metadata.deletionTimestamp) {
       this.unseen.delete(key);
+      this.reported.delete(key);
       return {};
     }
     const uid = runtime.metadata.uid;
@@ -102,12 +116,16 @@ export class Reconciler {
       failure: pass.storeFailure,
       previous: findCondition(previous, ConditionType.StoreReady),
     });
+    const pods = this.deps.cache.pods(namespace, name);
+    const problems = podProblems(pods);
     const decided = decideConditions({
       suspend: spec.suspend,
       deployment: pass.now.deployment,
       failure: pass.failure,
       warning: pass.warnings[0],
       store,
+      kernelPods: pods.filter((p) => p.metadata?.labels?.[LABEL.name] === APP_NAME[Component.Kernel]),
+      problems,
     });
     const generation = runtime.metadata.generation;
     const status = buildStatus({
@@ -125,6 +143,13 @@ export class Reconciler {
     for (const [reason, message] of changes.summaries())
       this.deps.events.record(runtime, 'Normal', reason, message);
     recordTransitions(this.deps.events, current, spec, decided);
+    const reported = this.reported.get(key);
+    const before = reported?.uid === uid ? reported.problems : new Set<string>();
+    for (const problem of newProblems(before, problems)) {
+      this.deps.events.record(runtime, EventType.Warning, problem.reason, problem.message);
+      log.warn({ pod: problem.pod, reason: problem.reason }, problem.message);
+    }
+    this.reported.set(key, { uid, problems: new Set(problems.map(problemKey)) });
     if (!sameStatus(current.status, status)) {
       await this.deps.writer.applyStatus(name, namespace, status);
       this.unseen.set(key, { uid, before: cached, after: status });

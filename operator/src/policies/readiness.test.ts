@@ -1,6 +1,29 @@
-import type { V1Deployment } from '@kubernetes/client-node';
+import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import type { ConditionDecision } from '../api/conditions.js';
+import { podProblems } from './pods.js';
 import { decideConditions } from './readiness.js';
+
+const HASH = 'nexus.dev/config-hash';
+
+function withHash(d: V1Deployment, hash: string): V1Deployment {
+  d.spec!.template = { metadata: { annotations: { [HASH]: hash } } };
+  return d;
+}
+
+function kernelPod(name: string, hash: string, ready: boolean, extra: Partial<V1Pod['status']> = {}): V1Pod {
+  return {
+    metadata: {
+      name,
+      labels: { 'app.kubernetes.io/name': 'workspace-kernel', 'app.kubernetes.io/instance': 'demo' },
+      annotations: { [HASH]: hash },
+    },
+    status: {
+      phase: ready ? 'Running' : 'Pending',
+      conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }],
+      ...extra,
+    },
+  };
+}
 
 function deployment(
   desired: number,
@@ -50,12 +73,72 @@ describe('decideConditions', () => {
       suspend: false,
       deployment: deployment(2, { replicas: 3, updated: 1, ready: 2, available: 2 }),
     });
-    expect(c.Ready).toMatchObject({ status: 'False', reason: 'Unavailable' });
+    expect(c.Ready).toMatchObject({
+      status: 'False',
+      reason: 'RollingOut',
+      message:
+        'rolling out: 1/2 kernel pods updated, 2 available, 2 of the previous configuration still running',
+    });
     expect(c.Progressing).toMatchObject({
       status: 'True',
       reason: 'RollingOut',
-      message: '1/2 kernel pods updated, 2 available',
+      message: '1/2 kernel pods updated, 2 available, 2 of the previous configuration still running',
     });
+  });
+
+  it('is not Ready while a new pod cannot be scheduled and the old one still serves (the 2-CPU node)', () => {
+    // maxSurge 1: the new pod counts as updated, the old one as available — never both on one pod.
+    const pods = [
+      kernelPod('demo-new', 'h2', false, {
+        conditions: [
+          {
+            type: 'PodScheduled',
+            status: 'False',
+            reason: 'Unschedulable',
+            message: '0/1 nodes are available: 1 Insufficient cpu.',
+          },
+        ],
+      }),
+      kernelPod('demo-old', 'h1', true),
+    ];
+    const c = byType({
+      suspend: false,
+      deployment: withHash(deployment(1, { replicas: 2, updated: 1, ready: 1, available: 1 }), 'h2'),
+      kernelPods: pods,
+      problems: podProblems(pods),
+    });
+    const stuck = 'kernel pod demo-new cannot be scheduled: 0/1 nodes are available: 1 Insufficient cpu';
+    expect(c.Ready).toMatchObject({
+      status: 'False',
+      reason: 'RollingOut',
+      message: `rolling out: 1/1 kernel pods updated, 1 available, 2 of the previous configuration still running: ${stuck}`,
+    });
+    expect(c.Progressing).toMatchObject({ status: 'True', reason: 'RollingOut' });
+    expect(c.Progressing?.message).toContain(`; blocked: ${stuck}`);
+    expect(c.Degraded).toMatchObject({ status: 'True', reason: 'PodUnschedulable', message: stuck });
+  });
+
+  it('is not Ready while a ready pod still runs the previous configuration', () => {
+    const c = byType({
+      suspend: false,
+      deployment: withHash(deployment(1, { replicas: 1, updated: 1, ready: 1, available: 1 }), 'h2'),
+      kernelPods: [kernelPod('demo-a', 'h1', true)],
+    });
+    expect(c.Ready).toMatchObject({ status: 'False', reason: 'RollingOut' });
+    expect(c.Ready?.message).toContain('1 of the previous configuration still running');
+    // A terminating old pod no longer counts; the new one does.
+    const done = byType({
+      suspend: false,
+      deployment: withHash(deployment(1, { replicas: 1, updated: 1, ready: 1, available: 1 }), 'h2'),
+      kernelPods: [
+        {
+          ...kernelPod('demo-a', 'h1', true),
+          metadata: { ...kernelPod('demo-a', 'h1', true).metadata, deletionTimestamp: new Date() },
+        },
+        kernelPod('demo-b', 'h2', true),
+      ],
+    });
+    expect(done.Ready).toMatchObject({ status: 'True', reason: 'Available' });
   });
 
   it('is not Ready before the Deployment controller observed the new generation', () => {
@@ -63,7 +146,11 @@ describe('decideConditions', () => {
       suspend: false,
       deployment: deployment(1, { replicas: 1, updated: 1, ready: 1, available: 1, observed: 1 }, 2),
     });
-    expect(c.Ready?.status).toBe('False');
+    expect(c.Ready).toMatchObject({
+      status: 'False',
+      reason: 'RollingOut',
+      message: 'rolling out: the Deployment controller has not yet picked up the new kernel pod template',
+    });
     expect(c.Progressing?.status).toBe('True');
   });
 

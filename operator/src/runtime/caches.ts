@@ -1,7 +1,7 @@
 // The informers the operator runs — NexusRuntimes, and one per kind of the child table, filtered by
 // our managed-by label so that no Secret or StatefulSet of anyone else is ever cached — and the
 // read-only cache view the reconciler gets from them.
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import type { KubeConfig, KubernetesObject, V1Pod } from '@kubernetes/client-node';
 import { CHILD_KINDS, CHILDREN, type ChildKey, type ChildObject } from '../api/children.js';
 import { API_VERSION, GROUP, KIND, PLURAL } from '../api/group.js';
 import { runtimeKey } from '../api/keys.js';
@@ -13,6 +13,24 @@ import { ResilientInformer, listWatch, type WatchedKind } from './informers.js';
 import type { OperatorMetrics } from './metrics.js';
 
 const RUNTIMES: WatchedKind = { apiVersion: API_VERSION, kind: KIND, resource: PLURAL };
+/**
+ * The pods of our Deployments and StatefulSets (they carry the template's managed-by label): only
+ * read, so that a pod the scheduler cannot place, an image that cannot be pulled or a crash loop
+ * shows in the status at once rather than after the rollout's progress deadline.
+ */
+const PODS: WatchedKind = {
+  apiVersion: 'v1',
+  kind: 'Pod',
+  resource: 'pods',
+  labelSelector: MANAGED_SELECTOR,
+};
+
+/** A pod's runtime: its controller is a ReplicaSet or StatefulSet, so the instance label says. */
+export function podKey(pod: KubernetesObject): string | undefined {
+  const namespace = pod.metadata?.namespace;
+  const instance = pod.metadata?.labels?.[LABEL.instance];
+  return namespace && instance ? runtimeKey(namespace, instance) : undefined;
+}
 
 /**
  * The key of the NexusRuntime an object belongs to: its controller, or — for an object kept
@@ -34,6 +52,7 @@ const kindId = (apiVersion: string, kind: string) => `${apiVersion}/${kind}`;
 
 export class OperatorCaches implements ClusterCache {
   readonly runtimes: ResilientInformer<NexusRuntime & KubernetesObject>;
+  private readonly podInformer: ResilientInformer<V1Pod & KubernetesObject>;
   private readonly children = new Map<string, ResilientInformer<KubernetesObject>>();
 
   constructor(
@@ -57,6 +76,7 @@ export class OperatorCaches implements ClusterCache {
     this.runtimes = make<NexusRuntime & KubernetesObject>(RUNTIMES, (o) =>
       o.metadata.namespace && o.metadata.name ? runtimeKey(o.metadata.namespace, o.metadata.name) : undefined,
     );
+    this.podInformer = make<V1Pod & KubernetesObject>(PODS, podKey);
     for (const kind of CHILD_KINDS) {
       this.children.set(
         kindId(kind.apiVersion, kind.kind),
@@ -66,7 +86,11 @@ export class OperatorCaches implements ClusterCache {
   }
 
   private all(): ResilientInformer<KubernetesObject>[] {
-    return [this.runtimes as ResilientInformer<KubernetesObject>, ...this.children.values()];
+    return [
+      this.runtimes as ResilientInformer<KubernetesObject>,
+      this.podInformer,
+      ...this.children.values(),
+    ];
   }
 
   async start(): Promise<void> {
@@ -101,5 +125,9 @@ export class OperatorCaches implements ClusterCache {
     const row = CHILDREN[key];
     const informer = this.children.get(kindId(row.apiVersion, row.kind));
     return informer?.get(name, namespace) as ChildObject<K> | undefined;
+  }
+
+  pods(namespace: string, runtime: string): readonly V1Pod[] {
+    return this.podInformer.list(namespace).filter((p) => p.metadata?.labels?.[LABEL.instance] === runtime);
   }
 }

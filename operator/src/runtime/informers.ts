@@ -111,8 +111,8 @@ export class ResilientInformer<T extends KubernetesObject> {
     return this.informer.get(name, namespace);
   }
 
-  list(): readonly T[] {
-    return this.informer.list();
+  list(namespace?: string): readonly T[] {
+    return this.informer.list(namespace);
   }
 
   private scheduleRestart(err: unknown): void {

@@ -78,7 +78,10 @@ describe('LeaderElector', () => {
 
   it('a standby says once that it stands by, naming the leader', async () => {
     const lines: { msg: string; leader?: string }[] = [];
-    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const logger = pino(
+      { level: 'info' },
+      { write: (line: string) => lines.push(JSON.parse(line) as { msg: string; leader?: string }) },
+    );
     const store = new MemoryLease();
     const a = elector(store, 'a');
     a.e.start();

@@ -1,7 +1,7 @@
 // An in-memory cluster for reconciler tests: the cache and the writer share one store, as if the
 // informers saw every write at once. Objects get a new generation when their spec changes. It
 // serves every row of the child table through the same generic calls the real caches answer.
-import type { KubernetesObject, V1Secret } from '@kubernetes/client-node';
+import type { KubernetesObject, V1Pod, V1Secret } from '@kubernetes/client-node';
 import { CHILDREN, type ChildKey, type ChildObject } from '../api/children.js';
 import type { NexusRuntime, NexusRuntimeStatus } from '../api/types.js';
 import { canonicalJson } from '../builders/hash.js';
@@ -73,6 +73,13 @@ export class FakeCluster implements ClusterCache, ClusterWriter, SecretReader, E
     const id = FakeCluster.key(CHILDREN[key].kind, namespace, name);
     if (this.hiddenFromCache.has(id)) return undefined;
     return this.objects.get(id) as ChildObject<K> | undefined;
+  }
+
+  pods(namespace: string, runtime: string): readonly V1Pod[] {
+    return [...this.objects.entries()]
+      .filter(([key]) => key.startsWith(`Pod/${namespace}/`))
+      .map(([, object]) => object as V1Pod)
+      .filter((pod) => pod.metadata?.labels?.['app.kubernetes.io/instance'] === runtime);
   }
 
   // ClusterWriter
