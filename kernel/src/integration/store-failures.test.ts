@@ -160,7 +160,9 @@ describe('a fleet on Redis (standalone) when connections and kernels fail', () =
   });
 
   it('lets parked handlers finish on SIGTERM, and their clients resume on another kernel without a gap', async () => {
-    child = await startA();
+    // Three handlers of one panel park at once: more than a panel's default share of the
+    // instances (half of MAX_INSTANCES 4), so this kernel gives one panel all four.
+    child = await startA({ PANEL_MAX_INSTANCES: '4' });
     const a = child;
     const id = (
       await postJson(`${a.url}/panels`, {
