@@ -19,6 +19,7 @@ import { type Child, rssMiB, startBareExpress, startKernel } from './processes.j
 import { fairnessBenchmark } from './fairness.js';
 import { hostileBenchmark } from './hostile.js';
 import { validationBenchmark } from './validation.js';
+import { pressureBenchmark } from './pressure.js';
 import { storeBenchmarks } from './store.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -285,4 +286,5 @@ if ([...only].some((name) => name.startsWith('store-'))) sections.push(await sto
 if (only.has('fairness')) sections.push(await fairnessBenchmark());
 if (only.has('hostile')) sections.push(await hostileBenchmark());
 if (only.has('validation')) sections.push(await validationBenchmark());
+if (only.has('pressure')) sections.push(await pressureBenchmark());
 process.stdout.write(`${sections.flat().join('\n')}\n`);
