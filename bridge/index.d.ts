@@ -47,7 +47,13 @@ export interface ErrorLocation {
 }
 
 export interface ExecutionMetrics {
+  /**
+   * Wall time the handler ran, compilation included, without time parked or waiting for a
+   * bridge thread (a busy machine stretches it).
+   */
   durationUs: number
+  /** CPU time the handler ran on every thread, compilation included: what `timeoutMs` limits. */
+  cpuTimeUs: number
   memoryUsedBytes: number
   memoryPeakBytes: number
   hostCalls: number
@@ -72,11 +78,15 @@ export interface RuntimeConfig {
   maxInstances?: number
   minInstances?: number
   memoryLimitBytes?: number
+  /** A handler's CPU time budget across all its segments (time waiting for a core is not spent). */
   timeoutMs?: number
   maxHostCalls?: number
   maxStateMutations?: number
   maxEvents?: number
-  /** Wall-clock bound of one execution, suspensions included (a parked handler expires then). */
+  /**
+   * Wall-clock bound of one execution from its start, suspensions included: checked at every
+   * epoch tick while it runs, and a parked handler expires then.
+   */
   executionDeadlineMs?: number
   /** `$ext` calls one execution may make. */
   maxSuspensions?: number

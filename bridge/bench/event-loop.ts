@@ -11,6 +11,8 @@ import { WasmRuntime } from '@nexus/bridge';
 import type { WasmContext } from '@nexus/bridge';
 
 const phaseMs = Number(process.env.EVENT_LOOP_PHASE_MS ?? 4000);
+// timeoutMs is CPU time: a trivial handler (microseconds of CPU) cannot reach it however busy the
+// machine is, so a trivial handler's error below is a defect, never the machine's load.
 const runtime = new WasmRuntime({ maxInstances: 16, timeoutMs: 50 });
 const context: WasmContext = {
   panelId: 'event-loop',

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
 
 use wasmtime::{
     Config, Enabled, Engine, EngineWeak, ExternType, InstanceAllocationStrategy, InstancePre,
@@ -15,12 +14,9 @@ use wasmtime::{
 use crate::config::RuntimeConfig;
 use crate::host;
 use crate::module_cache::{self, ModuleSource};
+use crate::sched::EPOCH_TICK;
 use crate::store::HostState;
 
-/// One epoch tick: how often a running segment checks its clock (store.rs EpochClock). A quarter
-/// of a millisecond, so a run on the caller's thread yields within a fraction of a millisecond
-/// after its slice, and a time budget ends at most a tick late.
-pub const EPOCH_TICK: Duration = Duration::from_micros(250);
 /// Native stack for compiled WebAssembly, and the fiber stack each execution runs on (the wasm
 /// stack plus room for the host functions it calls).
 pub const WASM_STACK_BYTES: usize = 2 * 1024 * 1024;
@@ -91,8 +87,9 @@ pub fn wasmtime_config(config: &RuntimeConfig, instances: u32) -> Config {
     wasm
 }
 
-/// Advances the engine's epoch every [`EPOCH_TICK`] and runs `on_tick`; stops on drop or when the
-/// engine is gone.
+/// Advances the engine's epoch every [`EPOCH_TICK`] (the scheduler's period, sched/mod.rs) and
+/// runs `on_tick`; stops on drop or when the engine is gone. What a tick decides is the store's
+/// epoch callback's business (sched/clock.rs).
 pub struct EpochTicker {
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,

@@ -1,7 +1,7 @@
 //! One handler execution in its own instance: compile or load, run to the first suspension or
 //! the end, resume, and turn whatever happened — a value, a thrown error, a trap — into a result.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::{Value, json};
 use wasmtime::{Store, Trap};
@@ -9,6 +9,7 @@ use wasmtime::{Store, Trap};
 use crate::engine::SandboxEngine;
 use crate::error::ErrorCode;
 use crate::guest::{ErrorRecord, GuestExports, GuestStatus, HANDLER_FILENAME, WRAP_PREFIX_LEN};
+use crate::sched::{Bound, Budget};
 use crate::state_view::{StateInput, StateView};
 use crate::store::{CallLimits, ExtCall, HostFault, HostState};
 use crate::types::{ErrorLocation, ExecutionContext, ExecutionMetrics, HandlerError, ResumeValue};
@@ -24,11 +25,11 @@ pub enum Segment {
 pub struct Execution {
     store: Store<HostState>,
     guest: GuestExports,
-    /// The handler's time budget: running time in the sandbox across all its segments.
-    timeout_ms: u64,
-    active_us: u64,
-    /// When the execution started, for its wall-clock deadline.
-    pub started: Instant,
+    /// `timeoutMs` of CPU time across all its segments, `executionDeadlineMs` of wall time from
+    /// its start (sched/budget.rs).
+    budget: Budget,
+    /// Set while compiling: a TIMEOUT then says so.
+    compiling: bool,
     /// `$ext` calls the handler suspended on so far.
     pub suspensions: u32,
     /// Which handler runs (its bytecode's hash), for the caller-thread policy.
@@ -47,12 +48,14 @@ impl Execution {
         limits: CallLimits,
         memory_limit_bytes: u64,
         timeout_ms: u64,
+        deadline_ms: u64,
     ) -> wasmtime::Result<Self> {
         let host = HostState::new(ctx, limits, memory_limit_bytes as usize)
             .map_err(wasmtime::Error::msg)?;
         let mut store = Store::new(&engine.engine, host);
         store.limiter(|state| &mut state.limiter);
-        // Every tick checks the segment's clock (EpochClock): its deadline, and its slice.
+        // Every tick checks the segment's clock (sched::EpochClock): its CPU budget, its
+        // deadline and its slice.
         store.epoch_deadline_callback(|mut context| Ok(context.data_mut().clock.tick()));
         store.set_epoch_deadline(1);
         let instance = engine.pre.instantiate(&mut store)?;
@@ -65,9 +68,8 @@ impl Execution {
         Ok(Execution {
             store,
             guest,
-            timeout_ms,
-            active_us: 0,
-            started: Instant::now(),
+            budget: Budget::new(timeout_ms, deadline_ms),
+            compiling: false,
             suspensions: 0,
             handler_key: [0; 32],
             cache_hit: false,
@@ -77,19 +79,18 @@ impl Execution {
     }
 
     /// Compiles handler source to QuickJS bytecode in this instance (synchronously: compiling is
-    /// never sliced). It gets a time budget of its own.
+    /// never sliced). It gets a CPU budget of its own (`timeoutMs`) within the deadline.
     pub fn compile(&mut self, source: &str) -> Result<Vec<u8>, HandlerError> {
-        let started = Instant::now();
-        let before = self.store.data().clock;
-        self.store
-            .data_mut()
-            .clock
-            .arm(Duration::from_millis(self.timeout_ms), false);
+        self.budget.arm_compile(&mut self.store.data_mut().clock);
         self.store.set_epoch_deadline(1);
+        self.compiling = true;
         let status = self.guest.compile(&mut self.store, source.as_bytes());
-        self.store.data_mut().clock = before;
-        self.compilation_time_us += started.elapsed().as_micros() as u64;
-        match self.status(status)? {
+        let status = self.status(status);
+        self.compiling = false;
+        let time = self.store.data_mut().clock.stop();
+        self.budget.spend_compiling(time);
+        self.compilation_time_us = self.budget.compiling().running.as_micros() as u64;
+        match status? {
             GuestStatus::Compiled => self
                 .guest
                 .output(&mut self.store)
@@ -102,32 +103,26 @@ impl Execution {
         }
     }
 
-    /// Prepares the next segment's clock; false when the time budget is spent already.
-    fn arm(&mut self, sliced: bool) -> bool {
-        // The budget spans every segment: what the earlier ones used is gone.
-        let budget_us = self.timeout_ms.saturating_mul(1000);
-        if self.active_us >= budget_us {
-            return false;
+    /// Prepares the next segment's clock on this thread (where it starts); Err when a bound is
+    /// spent already. The budget spans every segment: what the earlier ones used is gone.
+    fn arm(&mut self, sliced: bool) -> Result<(), Segment> {
+        if let Err(error) = self.budget.arm(&mut self.store.data_mut().clock, sliced) {
+            self.spent = true;
+            return Err(Segment::Failed(error));
         }
-        self.store
-            .data_mut()
-            .clock
-            .arm(Duration::from_micros(budget_us - self.active_us), sliced);
         self.store.set_epoch_deadline(1);
-        true
+        Ok(())
     }
 
-    /// Running time of the segment that started then: without its wait for a bridge thread.
-    fn running_us(&self, started: Instant) -> u64 {
-        started
-            .elapsed()
-            .saturating_sub(self.store.data().clock.paused)
-            .as_micros() as u64
+    /// Adds what the segment that just ended took (read on the thread where it ended).
+    fn account(&mut self) {
+        let time = self.store.data_mut().clock.stop();
+        self.budget.spend(time);
     }
 
-    fn out_of_time(&mut self) -> Segment {
-        self.spent = true;
-        Segment::Failed(timeout_error(self.timeout_ms))
+    /// When the execution must have ended: `executionDeadlineMs` after it started.
+    pub fn deadline(&self) -> Instant {
+        self.budget.deadline()
     }
 
     /// Runs the handler from the start; `context_json` is {"args", "scope", "ext"}. With
@@ -138,16 +133,14 @@ impl Execution {
         context_json: Vec<u8>,
         sliced: bool,
     ) -> (Self, Segment) {
-        if !self.arm(sliced) {
-            let segment = self.out_of_time();
+        if let Err(segment) = self.arm(sliced) {
             return (self, segment);
         }
-        let started = Instant::now();
         let status = self
             .guest
             .run(&mut self.store, &bytecode, &context_json)
             .await;
-        self.active_us += self.running_us(started);
+        self.account();
         let segment = self.segment(status);
         (self, segment)
     }
@@ -187,8 +180,8 @@ impl Execution {
         }
         self.store.data_mut().pending_ext.pop_front();
         // The budget spans every segment: a resumed handler runs on what its earlier ones left.
-        if !self.arm(sliced) {
-            return self.out_of_time();
+        if let Err(segment) = self.arm(sliced) {
+            return segment;
         }
         let (ok, payload) = match value {
             ResumeValue::Success(value) => (
@@ -212,17 +205,12 @@ impl Execution {
             },
             ResumeValue::Failure(message) => (false, Some(message.clone().into_bytes())),
         };
-        let started = Instant::now();
         let status = self
             .guest
             .resume(&mut self.store, ok, payload.as_deref())
             .await;
-        self.active_us += self.running_us(started);
+        self.account();
         self.segment(status)
-    }
-
-    pub fn timeout_ms(&self) -> u64 {
-        self.timeout_ms
     }
 
     pub fn state(&self) -> &HostState {
@@ -235,8 +223,10 @@ impl Execution {
 
     pub fn metrics(&self) -> ExecutionMetrics {
         let state = self.store.data();
+        let time = self.budget.total();
         ExecutionMetrics {
-            duration_us: self.active_us + self.compilation_time_us,
+            duration_us: time.running.as_micros() as u64,
+            cpu_time_us: time.cpu.as_micros() as u64,
             memory_used_bytes: state.limiter.current_bytes as u64,
             memory_peak_bytes: state.limiter.peak_bytes as u64,
             host_calls: state.host_calls,
@@ -342,13 +332,18 @@ impl Execution {
     /// A trap ends the instance; its cause decides the error code.
     fn trapped(&mut self, error: wasmtime::Error) -> HandlerError {
         self.spent = true;
-        classify_trap(&error, self.timeout_ms, self.store.data().limiter.refused)
+        let state = self.store.data();
+        let bound = state.clock.hit().unwrap_or(Bound::Cpu);
+        let interrupted = self.budget.exceeded(bound, self.compiling);
+        classify_trap(&error, interrupted, state.limiter.refused)
     }
 }
 
+/// The error a trap stands for; `interrupted` is the TIMEOUT an epoch interrupt means (which
+/// bound the clock found spent).
 pub fn classify_trap(
     error: &wasmtime::Error,
-    timeout_ms: u64,
+    interrupted: HandlerError,
     memory_refused: bool,
 ) -> HandlerError {
     if let Some(fault) = error.downcast_ref::<HostFault>() {
@@ -366,7 +361,7 @@ pub fn classify_trap(
     }
     if let Some(trap) = error.downcast_ref::<Trap>() {
         return match trap {
-            Trap::Interrupt => timeout_error(timeout_ms),
+            Trap::Interrupt => interrupted,
             // The guest's C stack sits at the bottom of linear memory: overflowing it leaves memory.
             Trap::StackOverflow | Trap::MemoryOutOfBounds => HandlerError::new(
                 ErrorCode::StackOverflow,
@@ -393,15 +388,6 @@ pub fn classify_trap(
     HandlerError::new(
         ErrorCode::InternalError,
         format!("the sandbox failed: {}", error.root_cause()),
-    )
-}
-
-fn timeout_error(timeout_ms: u64) -> HandlerError {
-    HandlerError::new(
-        ErrorCode::Timeout,
-        format!(
-            "the handler ran longer than its {timeout_ms} ms time budget (running time across all its segments)"
-        ),
     )
 }
 
@@ -509,22 +495,27 @@ mod tests {
 
     #[test]
     fn traps_map_to_error_codes() {
-        let timeout = classify_trap(&wasmtime::Error::new(Trap::Interrupt), 50, false);
+        let budget = || crate::sched::budget::cpu_exceeded(50, false);
+        let timeout = classify_trap(&wasmtime::Error::new(Trap::Interrupt), budget(), false);
         assert_eq!(timeout.code, ErrorCode::Timeout);
-        assert!(timeout.message.contains("50 ms"));
-        let stack = classify_trap(&wasmtime::Error::new(Trap::StackOverflow), 50, false);
+        assert!(timeout.message.contains("50 ms of CPU time"));
+        let stack = classify_trap(&wasmtime::Error::new(Trap::StackOverflow), budget(), false);
         assert_eq!(stack.code, ErrorCode::StackOverflow);
         let denied = classify_trap(
             &wasmtime::Error::new(HostFault::PermissionDenied {
                 token: "ext:http".into(),
                 action: "calling".into(),
             }),
-            50,
+            budget(),
             false,
         );
         assert_eq!(denied.code, ErrorCode::PermissionDenied);
         assert!(denied.message.contains("\"ext:http\""));
-        let oom = classify_trap(&wasmtime::Error::new(HostFault::OutOfMemory), 50, true);
+        let oom = classify_trap(
+            &wasmtime::Error::new(HostFault::OutOfMemory),
+            budget(),
+            true,
+        );
         assert_eq!(oom.code, ErrorCode::MemoryLimit);
     }
 }

@@ -103,7 +103,7 @@ impl GuestExports {
     }
 
     /// Runs the handler on a fiber: the call can yield at an epoch tick (and be polled on
-    /// from another thread).
+    /// from another thread). The clock is told, since only there may it yield.
     pub async fn run(
         &self,
         store: &mut Store<HostState>,
@@ -119,9 +119,9 @@ impl GuestExports {
             ctx,
             context_json.len() as i32,
         );
-        store.data_mut().clock.on_fiber = true;
+        store.data_mut().clock.enter_fiber();
         let status = self.run.call_async(&mut *store, args).await;
-        store.data_mut().clock.on_fiber = false;
+        store.data_mut().clock.leave_fiber();
         status
     }
 
@@ -136,12 +136,12 @@ impl GuestExports {
             Some(data) => (self.write(&mut *store, data)?, data.len() as i32),
             None => (0, -1),
         };
-        store.data_mut().clock.on_fiber = true;
+        store.data_mut().clock.enter_fiber();
         let status = self
             .resume
             .call_async(&mut *store, (ok as i32, ptr, len))
             .await;
-        store.data_mut().clock.on_fiber = false;
+        store.data_mut().clock.leave_fiber();
         status
     }
 

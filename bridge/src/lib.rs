@@ -16,6 +16,7 @@ mod node;
 mod parking;
 pub mod pool;
 pub mod runtime;
+pub mod sched;
 pub mod snapshot;
 pub mod state_view;
 pub mod stats;

@@ -8,6 +8,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::{self, JoinHandle};
 
 use crate::engine::WORKER_STACK_BYTES;
+use crate::sched;
 
 type Work = Box<dyn FnOnce(Option<Slot>) + Send>;
 
@@ -74,7 +75,7 @@ impl WorkerPool {
                     .name(format!("nexus-worker-{i}"))
                     .stack_size(WORKER_STACK_BYTES)
                     .spawn(move || {
-                        lower_priority();
+                        sched::threads::lower_priority();
                         work(shared)
                     })
                     .expect("spawn a bridge worker thread")
@@ -151,20 +152,6 @@ impl Drop for WorkerPool {
         self.close();
     }
 }
-
-/// Bridge threads run long handlers; Node's event loop (which runs the short ones and answers
-/// `/health`) and the epoch ticker must get a core first when the machine is busy. Linux keeps
-/// nice values per thread, so this lowers only the calling thread.
-fn lower_priority() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: setpriority only reads its arguments; who = 0 is the calling thread.
-    unsafe {
-        libc::setpriority(libc::PRIO_PROCESS, 0, WORKER_NICE);
-    }
-}
-
-#[cfg(target_os = "linux")]
-const WORKER_NICE: libc::c_int = 10;
 
 fn work(shared: Arc<Shared>) {
     loop {

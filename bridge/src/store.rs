@@ -3,12 +3,12 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use wasmtime::{Memory, ResourceLimiter};
 
 use crate::capabilities::Capabilities;
+use crate::sched::EpochClock;
 use crate::state_view::StateView;
 use crate::types::{EmittedEvent, ExecutionContext, StateMutation, ViewCommand};
 
@@ -132,64 +132,8 @@ pub struct HostState {
     pub pending_ext: VecDeque<ExtCall>,
     /// The answer to the last state_get / state_keys, read by the guest with response_read.
     pub response: Vec<u8>,
-    /// The epoch clock of this execution (see `epoch_tick`).
+    /// The running segment's clock, checked at every epoch tick (sched/clock.rs).
     pub clock: EpochClock,
-}
-
-/// The time budget and the caller-thread slice of the running segment, checked at every epoch
-/// tick against the wall clock (a late tick on a busy machine does not stretch either).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct EpochClock {
-    /// The segment is interrupted (TIMEOUT) at the first tick after this.
-    pub deadline: Option<Instant>,
-    /// Running on the caller's thread until then: at the first tick after it the segment yields,
-    /// so the execution moves to a bridge thread instead of holding the caller longer.
-    pub slice_ends: Option<Instant>,
-    /// Set while the guest runs on a fiber (`call_async`): only there can it yield. A tick during
-    /// one of the short synchronous calls around it (allocating input, reading output) continues.
-    pub on_fiber: bool,
-    /// When it yielded: the wait for a bridge thread is not running time.
-    yielded_at: Option<Instant>,
-    /// Waits for a bridge thread during this segment, credited to its deadline.
-    pub paused: Duration,
-}
-
-/// How long a segment may run on the caller's thread before it moves to a bridge thread (plus at
-/// most one epoch tick, until the next check).
-pub const SLICE: Duration = Duration::from_micros(250);
-
-impl EpochClock {
-    /// Arms the clock for a segment that may run for `budget`, sliced or not.
-    pub fn arm(&mut self, budget: Duration, sliced: bool) {
-        let now = Instant::now();
-        self.deadline = Some(now + budget);
-        self.slice_ends = sliced.then(|| now + SLICE);
-        self.yielded_at = None;
-        self.paused = Duration::ZERO;
-    }
-
-    /// What the store's epoch callback does at each tick.
-    pub fn tick(&mut self) -> wasmtime::UpdateDeadline {
-        let now = Instant::now();
-        // The first tick since it continued on a bridge thread: the time between the yield and
-        // now was spent waiting for that thread, except for at most this one tick of running.
-        if let Some(yielded_at) = self.yielded_at.take() {
-            let waited = now.saturating_duration_since(yielded_at);
-            self.paused += waited;
-            self.deadline = self.deadline.map(|deadline| deadline + waited);
-        }
-        if self.deadline.is_some_and(|deadline| now >= deadline) {
-            return wasmtime::UpdateDeadline::Interrupt;
-        }
-        match self.slice_ends {
-            Some(ends) if self.on_fiber && now >= ends => {
-                self.slice_ends = None;
-                self.yielded_at = Some(now);
-                wasmtime::UpdateDeadline::Yield(1)
-            }
-            _ => wasmtime::UpdateDeadline::Continue(1),
-        }
-    }
 }
 
 impl HostState {
@@ -259,58 +203,6 @@ impl HostState {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_epoch_clock_yields_once_after_its_slice_then_interrupts_at_its_deadline() {
-        let mut clock = EpochClock {
-            on_fiber: true,
-            ..EpochClock::default()
-        };
-        clock.arm(SLICE * 3, true);
-        assert!(
-            matches!(clock.tick(), wasmtime::UpdateDeadline::Continue(1)),
-            "within its slice"
-        );
-        std::thread::sleep(SLICE);
-        assert!(matches!(clock.tick(), wasmtime::UpdateDeadline::Yield(1)));
-        assert!(
-            matches!(clock.tick(), wasmtime::UpdateDeadline::Continue(1)),
-            "yields once"
-        );
-        std::thread::sleep(SLICE * 2);
-        assert!(matches!(clock.tick(), wasmtime::UpdateDeadline::Interrupt));
-    }
-
-    #[test]
-    fn a_synchronous_call_never_yields() {
-        let mut clock = EpochClock::default();
-        clock.arm(SLICE * 8, true);
-        std::thread::sleep(SLICE);
-        assert!(
-            matches!(clock.tick(), wasmtime::UpdateDeadline::Continue(1)),
-            "off the fiber a yield would be an error"
-        );
-        clock.on_fiber = true;
-        assert!(matches!(clock.tick(), wasmtime::UpdateDeadline::Yield(1)));
-    }
-
-    #[test]
-    fn the_wait_for_a_bridge_thread_after_a_yield_is_not_running_time() {
-        let mut clock = EpochClock {
-            on_fiber: true,
-            ..EpochClock::default()
-        };
-        clock.arm(SLICE * 4, true);
-        std::thread::sleep(SLICE);
-        assert!(matches!(clock.tick(), wasmtime::UpdateDeadline::Yield(1)));
-        // Queued behind long handlers for longer than the whole budget.
-        std::thread::sleep(SLICE * 8);
-        assert!(
-            matches!(clock.tick(), wasmtime::UpdateDeadline::Continue(1)),
-            "the wait is credited"
-        );
-        assert!(clock.paused >= SLICE * 8);
-    }
 
     #[test]
     fn host_calls_beyond_the_limit_fail() {

@@ -110,7 +110,11 @@ impl HandlerError {
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExecutionMetrics {
+    /// Wall time the handler ran (its compilation included), without the time it was parked or
+    /// waited for a bridge thread; a busy machine stretches it.
     pub duration_us: u64,
+    /// CPU time it ran, on every thread (its compilation included): what `timeoutMs` limits.
+    pub cpu_time_us: u64,
     pub memory_used_bytes: u64,
     pub memory_peak_bytes: u64,
     pub host_calls: u32,

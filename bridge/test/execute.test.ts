@@ -66,6 +66,7 @@ describe('executeHandler', () => {
     expect(successValue(result)).toBe(499500);
     const { metrics } = result;
     expect(metrics.durationUs).toBeGreaterThan(0);
+    expect(metrics.cpuTimeUs).toBeGreaterThan(0);
     expect(metrics.memoryUsedBytes).toBeGreaterThan(0);
     expect(metrics.memoryPeakBytes).toBeGreaterThanOrEqual(metrics.memoryUsedBytes);
     expect(metrics.hostCalls).toBeGreaterThanOrEqual(0);

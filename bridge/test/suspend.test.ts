@@ -154,6 +154,7 @@ describe('suspend and resume', () => {
     const done = await runtime().resumeHandler(parked.suspensionId, { success: true, value: 1 });
     expect(done.metrics.hostCalls).toBe(first.metrics.hostCalls + 1);
     expect(done.metrics.durationUs).toBeGreaterThanOrEqual(first.metrics.durationUs);
+    expect(done.metrics.cpuTimeUs).toBeGreaterThanOrEqual(first.metrics.cpuTimeUs);
     // Running this handler takes well under a millisecond; the 400 ms it spent parked must not count.
     expect(done.metrics.durationUs).toBeLessThan(300_000);
   });

@@ -65,11 +65,13 @@ pub struct JsRuntimeConfig {
     pub max_instances: Option<f64>,
     pub min_instances: Option<f64>,
     pub memory_limit_bytes: Option<f64>,
+    /// A handler's CPU time budget across all its segments (time waiting for a core is not spent).
     pub timeout_ms: Option<f64>,
     pub max_host_calls: Option<f64>,
     pub max_state_mutations: Option<f64>,
     pub max_events: Option<f64>,
-    /// Wall-clock bound of one execution, suspensions included (a parked handler expires then).
+    /// Wall-clock bound of one execution from its start, suspensions included: checked at every
+    /// epoch tick while it runs, and a parked handler expires then.
     pub execution_deadline_ms: Option<f64>,
     /// `$ext` calls one execution may make.
     pub max_suspensions: Option<f64>,
@@ -151,7 +153,11 @@ pub struct WasmError {
 
 #[napi(object, object_from_js = false)]
 pub struct ExecutionMetrics {
+    /// Wall time the handler ran, compilation included, without time parked or waiting for a
+    /// bridge thread (a busy machine stretches it).
     pub duration_us: f64,
+    /// CPU time the handler ran on every thread, compilation included: what `timeoutMs` limits.
+    pub cpu_time_us: f64,
     pub memory_used_bytes: f64,
     pub memory_peak_bytes: f64,
     pub host_calls: u32,

@@ -146,6 +146,7 @@ pub fn result_json(result: ExecutionResult) -> JsonText {
         "metrics".into(),
         json!({
             "durationUs": m.duration_us,
+            "cpuTimeUs": m.cpu_time_us,
             "memoryUsedBytes": m.memory_used_bytes,
             "memoryPeakBytes": m.memory_peak_bytes,
             "hostCalls": m.host_calls,

@@ -2,15 +2,16 @@
 //! park on suspension. Results are deltas of what the execution recorded.
 
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use super::drive::{self, Run};
 use super::{Code, Inner, Parked, Reported};
 use crate::bytecode;
 use crate::engine::SandboxEngine;
 use crate::error::{ApiError, ApiErrorCode, ErrorCode};
 use crate::execution::{Execution, Segment, context_json};
 use crate::pool::Slot;
+use crate::sched::budget::deadline_passed;
+use crate::sched::drive::{self, Run};
 use crate::types::{
     ExecutionContext, ExecutionMetrics, ExecutionResult, ExecutionStatus, HandlerError, Suspension,
 };
@@ -28,6 +29,7 @@ impl Inner {
             self.limits,
             self.config.memory_limit_bytes,
             timeout_ms,
+            self.config.execution_deadline_ms,
         )
         .map_err(|e| {
             HandlerError::new(
@@ -163,8 +165,7 @@ impl Inner {
             Segment::Suspended(call) => {
                 let mut execution = execution;
                 execution.suspensions += 1;
-                let deadline =
-                    execution.started + Duration::from_millis(self.config.execution_deadline_ms);
+                let deadline = execution.deadline();
                 if let Some(error) = self.refuse_suspension(&execution, deadline) {
                     // The instance is dropped here: its slot is free again.
                     result.status = ExecutionStatus::Error;
@@ -209,15 +210,7 @@ impl Inner {
                 ),
             ));
         }
-        (Instant::now() >= deadline).then(|| {
-            HandlerError::new(
-                ErrorCode::Timeout,
-                format!(
-                    "the execution ran past its {} ms deadline (executionDeadlineMs, suspensions included)",
-                    self.config.execution_deadline_ms
-                ),
-            )
-        })
+        (Instant::now() >= deadline).then(|| deadline_passed(self.config.execution_deadline_ms))
     }
 
     pub(super) fn failed_to_start(&self, error: HandlerError) -> ExecutionResult {

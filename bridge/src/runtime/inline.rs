@@ -1,20 +1,20 @@
 //! Starting an execution on the caller's thread. A short handler (most of them) runs to its end or
-//! its first `$ext` call right there, within its first epoch tick, and its result is ready when
-//! the call returns: no hand-off to a bridge thread and back. One that outlives that tick yields
-//! and continues on a bridge thread where it stopped, never restarted; its handler goes straight
-//! to a bridge thread from then on (drive::InlinePolicy), and the caller's thread spends at most
-//! a fixed share of its time in the sandbox.
+//! its first `$ext` call right there, within its slice, and its result is ready when the call
+//! returns: no hand-off to a bridge thread and back. One that outlives its slice yields and
+//! continues on a bridge thread where it stopped, never restarted. Which calls may start here,
+//! how long they run and how they are driven is the scheduler's (sched/: `InlinePolicy`,
+//! `drive::on_caller`); this file wires it to slots, counters and replies.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use super::drive::{self, Run};
 use super::{Code, Inner, Parked, Reply, Reported, Runtime};
 use crate::bytecode;
 use crate::config;
 use crate::error::ApiError;
 use crate::pool::Slot;
+use crate::sched::drive::{self, Run};
 use crate::state_view::StateInput;
 use crate::types::{ExecutionContext, ExecutionResult, ResumeValue};
 
@@ -177,26 +177,22 @@ impl Runtime {
     }
 }
 
-/// Polls a started segment once on this thread: done within its slice, or handed on to a bridge
-/// thread where it stopped. Either way the policy and the counters learn how it went.
+/// Runs a started segment on this thread for its slice: done there, or handed on to a bridge
+/// thread where it stopped. Either way the counters learn how it went.
 fn run_here(
     inner: &Arc<Inner>,
     key: &[u8; 32],
     started: Instant,
-    mut run: Run,
+    run: Run,
     slot: Slot,
     since: Reported,
 ) -> Inline {
-    let finished = drive::poll_once(&mut run);
-    inner
-        .inline
-        .record(key, started.elapsed(), finished.is_none());
-    match finished {
-        Some((execution, segment)) => {
+    match drive::on_caller(&inner.inline, key, started, run) {
+        Ok((execution, segment)) => {
             inner.stats.inline.fetch_add(1, Ordering::Relaxed);
             Inline::Done(inner.settle(execution, slot, segment, since))
         }
-        None => {
+        Err(run) => {
             inner.stats.moved.fetch_add(1, Ordering::Relaxed);
             Inline::Later(Box::new(Later {
                 inner: inner.clone(),

@@ -14,12 +14,12 @@ use crate::error::{ApiError, ApiErrorCode};
 use crate::execution::Execution;
 use crate::parking::Parking;
 use crate::pool::{Slot, WorkerPool};
+use crate::sched::InlinePolicy;
 use crate::state_view::StateInput;
 use crate::stats::{Gauges, Stats};
 use crate::store::{CallLimits, MAX_RECORDED_BYTES};
 use crate::types::{ExecutionContext, ExecutionResult, ResumeValue, RuntimeStats};
 
-mod drive;
 mod execute;
 mod inline;
 mod start;
@@ -29,8 +29,6 @@ pub use inline::{Inline, Later};
 /// Receives the outcome of an asynchronous call, on a bridge thread.
 pub type Reply<T> = Box<dyn FnOnce(Result<T, ApiError>) + Send>;
 
-/// How often parked instances are checked for expiry, in epoch ticks.
-const SWEEP_EVERY_TICKS: u64 = 40;
 /// The pool slot floor: pre-initialisation needs room whatever memoryLimitBytes says; the limit
 /// itself is enforced per store.
 const MIN_POOL_MEMORY_BYTES: u64 = 64 * 1024 * 1024;
@@ -50,7 +48,7 @@ struct Inner {
     pool: WorkerPool,
     parking: Mutex<Parking<Parked>>,
     bytecode: BytecodeCache,
-    inline: drive::InlinePolicy,
+    inline: InlinePolicy,
     stats: Stats,
     running: AtomicU64,
     shut_down: AtomicBool,
@@ -103,7 +101,7 @@ impl Runtime {
                 max_recorded_bytes: MAX_RECORDED_BYTES,
             },
             bytecode: BytecodeCache::new(config.cache_dir.clone(), config.cache_max_bytes),
-            inline: drive::InlinePolicy::default(),
+            inline: InlinePolicy::default(),
             pool: WorkerPool::new(workers, config.max_instances),
             engine: OnceLock::new(),
             parking: Mutex::default(),

@@ -4,11 +4,12 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use super::{Inner, MIN_POOL_MEMORY_BYTES, SWEEP_EVERY_TICKS};
+use super::{Inner, MIN_POOL_MEMORY_BYTES};
 use crate::config::RuntimeConfig;
 use crate::engine::{EpochTicker, SandboxEngine};
 use crate::error::{ApiError, ApiErrorCode};
 use crate::execution::Execution;
+use crate::sched::SWEEP_EVERY_TICKS;
 use crate::types::ExecutionContext;
 
 impl Inner {
@@ -63,9 +64,8 @@ impl Inner {
         let Ok(engine) = self.engine() else { return };
         for _ in 0..self.config.min_instances {
             let ctx = ExecutionContext::default();
-            if let Err(error) =
-                Execution::new(engine, ctx, self.limits, self.config.memory_limit_bytes, 1)
-            {
+            let memory = self.config.memory_limit_bytes;
+            if let Err(error) = Execution::new(engine, ctx, self.limits, memory, 1, 1) {
                 tracing::warn!(%error, "could not warm a sandbox instance");
             }
         }

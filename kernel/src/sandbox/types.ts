@@ -48,7 +48,10 @@ export interface HandlerError {
   location?: SourceLocation;
 }
 export interface ExecutionMetrics {
+  /** Wall time the handler ran (without time parked or waiting for a bridge thread). */
   durationUs: number;
+  /** CPU time the handler ran, what `timeoutMs` limits (the bridge always sets it; results built by hand may not). */
+  cpuTimeUs?: number;
   memoryUsedBytes: number;
   memoryPeakBytes: number;
   hostCalls: number;

@@ -1,36 +1,14 @@
-//! Driving an execution's future: polled once on the caller's thread (a short run finishes right
-//! there, with no thread hop), and to completion on a bridge thread when it outlives its first
-//! epoch tick. The only time an execution's future is pending is when it yields at a tick
-//! (`EpochClock`), so polling again at once continues it: no waker, no executor, no runtime.
+//! Which calls may start on the caller's thread (Node's event loop). Each run there ends within
+//! its slice, but many runs, or runs of handlers known to outlive it, would still hold the event
+//! loop: the policy bounds the caller's thread's share of time in the sandbox, on the wall clock
+//! (that is what the event loop waits in), and sends handlers that outlived their slice to bridge
+//! threads for a while.
 
 use std::collections::{HashMap, VecDeque};
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Mutex;
-use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use crate::execution::{Execution, Segment};
-
-/// A started segment: the execution owns its store while it runs.
-pub type Run = Pin<Box<dyn Future<Output = (Execution, Segment)> + Send>>;
-
-/// Polls once; Some when the segment finished within that poll.
-pub fn poll_once(run: &mut Run) -> Option<(Execution, Segment)> {
-    match run.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(done) => Some(done),
-        Poll::Pending => None,
-    }
-}
-
-/// Polls until the segment finishes (each pending poll was one yield at an epoch tick).
-pub fn finish(mut run: Run) -> (Execution, Segment) {
-    loop {
-        if let Some(done) = poll_once(&mut run) {
-            return done;
-        }
-    }
-}
+use super::SLICE;
 
 /// Runs on the caller's thread that had to move on (they held it for a whole slice) may take at
 /// most `BUDGET` of any `WINDOW`: a burst of long or unknown handlers cannot hold Node's event
@@ -40,9 +18,11 @@ pub fn finish(mut run: Run) -> (Execution, Segment) {
 /// them, the rest go to the idle threads, so a busy process uses every core. (With every bridge
 /// thread busy the caller's thread is the quickest way through: each run still ends within its
 /// slice.)
-const WINDOW: Duration = Duration::from_millis(10);
-const BUDGET: Duration = Duration::from_millis(1);
-const SHARE: Duration = Duration::from_millis(5);
+/// In slices, so they scale with it: a 10 ms window, 1 ms for runs that moved on (four of them), and
+/// half of the window while a bridge thread is idle.
+const WINDOW: Duration = SLICE.saturating_mul(40);
+const BUDGET: Duration = SLICE.saturating_mul(4);
+const SHARE: Duration = SLICE.saturating_mul(20);
 /// A handler (by bytecode hash) that outlived its slice goes to bridge threads for a while,
 /// doubling each time it does so again; the newest handlers are remembered.
 const FIRST_PENALTY: Duration = Duration::from_millis(50);
