@@ -39,7 +39,8 @@ cat <<DONE
     kubectl port-forward svc/demo 3000:3000 &
     curl localhost:3000/health
     kubectl top pods
-    kubectl patch nexusruntime/demo --type merge -p '{"spec":{"runtime":{"memoryLimitMB":64}}}'
-    kubectl get nexusruntime demo -w
+    gen=\$(kubectl patch nexusruntime/demo --type merge -p '{"spec":{"runtime":{"memoryLimitMB":64}}}' -o jsonpath='{.metadata.generation}')
+    kubectl wait nexusruntime/demo --for=jsonpath='{.status.observedGeneration}'="\$gen"   # the operator saw the change
+    kubectl wait nexusruntime/demo --for=condition=Ready --timeout=300s                  # and rolled it out
     make cluster-down
 DONE

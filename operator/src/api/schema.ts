@@ -1,6 +1,7 @@
 // The OpenAPI v3 schema of NexusRuntime, with its defaults, bounds, CEL rules and descriptions.
 // crds/ is generated from it (make generate-crd); schema.test.ts checks it against types.ts.
-import { DEFAULTS, KERNEL_OVERHEAD_MB, LIMITS } from './defaults.js';
+import { BUDGET_RULE } from './budget-rule.js';
+import { DEFAULTS, LIMITS } from './defaults.js';
 import { CacheMedium, KernelLogLevel, PullPolicy } from './types.js';
 
 export type { JSONSchema } from './openapi.js';
@@ -61,14 +62,6 @@ const probe = (what: string, defaults: Readonly<Record<string, number>>): JSONSc
   );
 
 const d = DEFAULTS;
-const MIB = 1048576;
-const cacheBytes = `(self.cache.medium == 'Memory' ? quantity(self.cache.sizeLimit).asInteger() : 0)`;
-const panelCacheBytes = `quantity(self.runtime.panelCacheSize).asInteger()`;
-/** Instances the budget must hold: maxInstances when given, otherwise at least minInstances (or one). */
-const instancesExpr = `(has(self.runtime.maxInstances) ? self.runtime.maxInstances : (self.runtime.minInstances > 1 ? self.runtime.minInstances : 1))`;
-// Integer arithmetic in bytes: building quantity strings at admission would cost too much to estimate.
-const requiredBytes = `(${instancesExpr} * self.runtime.memoryLimitMB + ${KERNEL_OVERHEAD_MB}) * ${MIB} + ${cacheBytes} + ${panelCacheBytes}`;
-const limitBytes = `quantity(self.resources.limits.memory).asInteger()`;
 
 export const specSchema: JSONSchema = object(
   'Desired state of a fleet of workspace kernels.',
@@ -267,19 +260,7 @@ export const specSchema: JSONSchema = object(
   },
   {
     'x-kubernetes-validations': [
-      {
-        // Every leaf below resources, runtime and cache has a default, so once the parents exist (which
-        // defaulting guarantees for stored objects) so do the fields; the guard only spares the check
-        // of the bare `{}` default itself.
-        rule: `!has(self.resources) || !has(self.runtime) || !has(self.cache) || ${requiredBytes} <= ${limitBytes}`,
-        // A static message: CEL's cost estimate of string(int) in a messageExpression is unbounded.
-        message:
-          `memory budget exceeded: runtime.maxInstances (or minInstances when maxInstances is unset) × ` +
-          `runtime.memoryLimitMB + ${KERNEL_OVERHEAD_MB}Mi kernel overhead + cache.sizeLimit (when cache.medium is Memory) ` +
-          `+ runtime.panelCacheSize ` +
-          `must fit resources.limits.memory`,
-        reason: 'FieldValueInvalid',
-      },
+      BUDGET_RULE,
       {
         // kubectl scale writes spec.replicas through the scale subresource; under an HPA that would
         // succeed and do nothing, so it is refused instead (Embedded ignores replicas and says so).

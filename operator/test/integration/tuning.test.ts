@@ -202,7 +202,7 @@ describe('memory tuning', () => {
       (budget!.limitMB - budget!.overheadMB - budget!.cacheMB - budget!.panelCacheMB) / budget!.instanceMB,
     );
     expect(fits).toBeGreaterThanOrEqual(1);
-    expect(message).toMatch(new RegExp(`at most ${fits} instances`));
+    expect(message).toContain(`Fits: runtime.maxInstances ${fits} or less`);
     await suite.cluster.patchRuntimeSpec(suite.namespace, 'tuned', { runtime: { maxInstances: fits } });
     const recovered = await waitRuntime(
       suite,
