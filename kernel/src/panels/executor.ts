@@ -8,9 +8,9 @@
 //
 // Between segments only the instance is held (a parked handler keeps it in the sandbox): the
 // extension call runs, other executions change the panel, and the resumed segment reads their
-// changes. Waiting for an instance or the panel counts against EXECUTION_DEADLINE_MS, never
-// against the handler's own time budget; a wait past it before anything ran is a retryable
-// 429/503, never a failed execution.
+// changes. A new execution waits at most EXECUTION_DEADLINE_MS to start (past it: a retryable
+// 429/503, nothing ran), then has EXECUTION_DEADLINE_MS from its start, waits for its panel
+// between segments included; no wait counts against the handler's own time budget.
 
 import type { ExtensionHost } from '../extensions/host.js';
 import { KernelError, isKernelError } from '../errors.js';
@@ -135,9 +135,11 @@ export class Executor {
 
   private async execute(request: ExecutionRequest): Promise<ExecutionOutcome> {
     const started = performance.now();
-    const deadline = Date.now() + this.deps.deadlineMs;
     const outcome = newOutcome(request.panel.state.version);
-    const ticket = await this.admit(request.panel.id, deadline);
+    const ticket = await this.admit(request.panel.id, Date.now() + this.deps.deadlineMs);
+    // The execution's own deadline starts when it does, as the sandbox's does: time spent
+    // waiting to start is the queue's, and bounded on its own above.
+    const deadline = Date.now() + this.deps.deadlineMs;
     // The suspension this execution holds in the sandbox, to be cancelled (freeing its instance)
     // if the execution ends without resuming it.
     const held: { parked?: string } = {};
