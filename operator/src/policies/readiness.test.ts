@@ -149,7 +149,7 @@ describe('decideConditions', () => {
     expect(c.Ready).toMatchObject({
       status: 'False',
       reason: 'RollingOut',
-      message: 'rolling out: the Deployment controller has not yet picked up the new kernel pod template',
+      message: 'rolling out: the Deployment controller has not yet picked up the latest kernel Deployment',
     });
     expect(c.Progressing?.status).toBe('True');
   });

@@ -77,7 +77,7 @@ export function rollingOut(f: RolloutFigures): boolean {
 
 /** Where a rollout stands, in one phrase. */
 function rolloutText(f: RolloutFigures): string {
-  if (!f.observed) return 'the Deployment controller has not yet picked up the new kernel pod template';
+  if (!f.observed) return 'the Deployment controller has not yet picked up the latest kernel Deployment';
   const old = f.current - f.updated + f.stale;
   return (
     `${f.updated}/${f.desired} kernel pods updated, ${f.available} available` +
