@@ -108,7 +108,7 @@ await runtime.shutdown();
 const f = (n: number): string => n.toFixed(2);
 process.stdout.write(
   `\nEvent-loop delay (monitorEventLoopDelay, 1 ms resolution: each sample is the time between two 1 ms timer turns, so an idle loop shows about 1 ms; load average ${loadAtStart} → ${loadavg()[0]!.toFixed(1)}; ` +
-    `hostile handlers: ${Object.keys(HOSTILE).join(', ')}, 50 ms time budget):\n\n` +
+    `hostile handlers: ${Object.keys(HOSTILE).join(', ')}, a 50 ms CPU time budget):\n\n` +
     '| phase | trivial executions | hostile executions | delay p50 ms | delay p99 ms | delay max ms |\n' +
     '| --- | --- | --- | --- | --- | --- |\n' +
     phases
