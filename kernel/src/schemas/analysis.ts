@@ -23,7 +23,12 @@
 // the value) never terminates, and is refused.
 
 import { MAX_VALUE_DEPTH } from '../panels/definition.js';
-import { ENUM_BYTES_PER_EVALUATION, MAX_ANALYSIS_STEPS, MAX_EVALUATIONS_PER_VALUE } from './limits.js';
+import {
+  ENUM_BYTES_PER_EVALUATION,
+  MAX_ANALYSIS_STEPS,
+  MAX_EVALUATIONS_PER_VALUE,
+  UNIQUE_ITEMS_WEIGHT,
+} from './limits.js';
 import { PatternRefused, compileLinear } from './regexp.js';
 import type { ValidationProblem } from './protocol.js';
 
@@ -334,12 +339,13 @@ class Analyser {
   }
 }
 
-/** A node's own cost: 1, plus its `enum`/`const` values' size (each is a deep comparison). */
+/** A node's own cost: 1, plus its `enum`/`const` values' size (each is a deep comparison), plus `uniqueItems`. */
 function weight(node: Record<string, unknown>): number {
   let bytes = 0;
   if (Array.isArray(node.enum)) bytes += JSON.stringify(node.enum).length;
   if (node.const !== undefined) bytes += JSON.stringify(node.const).length;
-  return 1 + Math.floor(bytes / ENUM_BYTES_PER_EVALUATION);
+  const unique = node.uniqueItems === true ? UNIQUE_ITEMS_WEIGHT : 0;
+  return 1 + unique + Math.floor(bytes / ENUM_BYTES_PER_EVALUATION);
 }
 
 /** The keywords of a node that apply several schemas to one value, for messages. */
