@@ -60,7 +60,7 @@ export default class CleanupEnvironment extends TestEnvironment {
         lines.push(`  - ${entry.name}: ${outcome}`);
       }
       process.stderr.write(
-        `\n[cleanup] ${this.testPath} left ${left.length} thing(s) running (a test failed before stopping them?):\n${lines.join('\n')}\n`,
+        `\n[cleanup] ${this.testPath} left ${left.length} thing(s) running (a test that failed, or one that does not stop what it starts):\n${lines.join('\n')}\n`,
       );
     }
     process.off('exit', this.onExit);

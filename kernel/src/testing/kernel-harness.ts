@@ -161,7 +161,7 @@ export class TestSocket {
       socket.once('close', (code, reason) => resolve({ code, reason: reason.toString('utf8') })),
     );
     const untrack = track({
-      name: `WebSocket client of ${socket.url}`,
+      name: `WebSocket client of ${socket.url.split('?')[0]}`,
       stop: async () => {
         socket.terminate();
         await this.closed;
@@ -176,9 +176,12 @@ export class TestSocket {
     return new Promise((resolve, reject) => {
       socket.once('open', () => resolve(client));
       socket.once('error', reject);
-      socket.once('unexpected-response', (_request, response) =>
-        reject(new Error(`upgrade refused with ${response.statusCode}`)),
-      );
+      socket.once('unexpected-response', (_request, response) => {
+        reject(new Error(`upgrade refused with ${response.statusCode}`));
+        // With a listener here ws leaves the refused handshake open: abort it (its 'error' goes
+        // to the listener above), or the socket never closes.
+        socket.terminate();
+      });
     });
   }
 
