@@ -29,7 +29,9 @@ function request(method, path, body) {
         method,
         agent,
         timeout: 60_000,
-        headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {},
+        headers: payload
+          ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
+          : {},
       },
       (res) => {
         const chunks = [];
@@ -46,7 +48,9 @@ function request(method, path, body) {
       },
     );
     req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (error) => resolve({ status: 0, body: { error: error.message }, ms: performance.now() - started }));
+    req.on('error', (error) =>
+      resolve({ status: 0, body: { error: error.message }, ms: performance.now() - started }),
+    );
     if (payload) req.write(payload);
     req.end();
   });
@@ -112,7 +116,8 @@ const trivialLoop = (async () => {
 await Promise.all([...hotLoops, trivialLoop]);
 
 latencies.sort((a, b) => a - b);
-const at = (q) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] : NaN);
+const at = (q) =>
+  latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] : NaN;
 for (const id of [trivial, ...hot]) await request('DELETE', `/panels/${id}`);
 agent.destroy();
 console.log(
