@@ -224,8 +224,10 @@ fn the_time_budget_spans_every_segment() {
         timeout_ms: Some(300.0),
         ..Default::default()
     });
-    // Each segment spins 120 ms: three fit in no budget of 300 ms, whatever the suspensions.
-    let code = "for (let i = 0; i < 10; i++) { const t = Date.now(); while (Date.now() - t < 120); \
+    // Each segment does the same work, tens of milliseconds of CPU time: far less than the
+    // 300 ms budget, so only a budget that spans every segment stops the 100 of them. (The
+    // budget is CPU time: a spin on Date.now() would measure the machine's load instead.)
+    let code = "for (let i = 0; i < 100; i++) { let x = 0; for (let j = 0; j < 500000; j++) x += j % 7; \
                 try { await $ext.http.get('/x') } catch {} } return 'ran on'";
     let mut result = run(&rt, code, http_ctx(&["ext:http"]));
     let mut resumes = 0;
@@ -236,7 +238,20 @@ fn the_time_budget_spans_every_segment() {
     }
     let error = result.error.unwrap();
     assert_eq!(error.code, ErrorCode::Timeout, "{}", error.message);
-    assert!(resumes <= 3, "{resumes} resumes within a 300 ms budget");
+    assert!(
+        error.message.contains("300 ms of CPU time (timeoutMs)"),
+        "{}",
+        error.message
+    );
+    assert!(
+        resumes < 100,
+        "{resumes} resumes: the budget did not span them"
+    );
+    assert!(
+        result.metrics.cpu_time_us >= 300_000,
+        "{:?}",
+        result.metrics
+    );
 }
 
 #[test]

@@ -14,7 +14,7 @@ use crate::error::{ApiError, ApiErrorCode};
 use crate::execution::Execution;
 use crate::parking::Parking;
 use crate::pool::{Slot, WorkerPool};
-use crate::sched::InlinePolicy;
+use crate::sched::{self, InlinePolicy};
 use crate::state_view::StateInput;
 use crate::stats::{Gauges, Stats};
 use crate::store::{CallLimits, MAX_RECORDED_BYTES};
@@ -89,10 +89,7 @@ impl Runtime {
                 )
             })?;
         }
-        let workers = thread::available_parallelism()
-            .map_or(2, |n| n.get() as u32)
-            .max(2)
-            .min(config.max_instances);
+        let workers = sched::threads::bridge_threads(config.max_instances);
         let inner = Arc::new(Inner {
             limits: CallLimits {
                 max_host_calls: config.max_host_calls,

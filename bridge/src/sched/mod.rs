@@ -7,7 +7,7 @@
 //! - `budget.rs`: what one execution may spend across its segments, and the TIMEOUT errors.
 //! - `policy.rs`: which calls may start on the caller's thread (Node's event loop).
 //! - `drive.rs`: polling a segment there once, and finishing it on a bridge thread.
-//! - `threads.rs`: bridge threads' priority.
+//! - `threads.rs`: how many bridge threads, and their priority.
 //!
 //! Why two clocks: a limit measures what it limits. `timeoutMs` limits what a handler costs the
 //! machine, which is CPU time: a wall clock would also count the time its thread waited for a
