@@ -28,6 +28,12 @@ export type WorkerRequest = { readonly id: number } & (
 export type WorkerMessage =
   /** The thread is up; `tid` is its Linux thread id (for its CPU clock), when /proc has it. */
   | { readonly kind: 'ready'; readonly tid: number | undefined }
+  /**
+   * Sent after `ready` and after a reply once requests took 5 ms since the last: the thread's CPU
+   * clock while idle, where the next request's budget starts (read after the reply, so no request
+   * waits for the read).
+   */
+  | { readonly kind: 'idle'; readonly cpuNs: number | undefined }
   /** Request `id` compiled its schema; its thread had used `cpuNs` of CPU then. */
   | { readonly kind: 'mark'; readonly id: number; readonly cpuNs: number }
   | ({ readonly kind: 'reply'; readonly id: number; readonly cached: boolean } & WorkerReply);

@@ -71,6 +71,8 @@ interface Running {
   phase: 'compile' | 'validate';
   /** The thread's CPU clock (ns; the wall clock in ms × 1e6 without /proc) when the phase began. */
   phaseStart: number;
+  /** The worker said compiling ended (phaseStart is then its own reading). */
+  marked: boolean;
   timer?: NodeJS.Timeout;
 }
 
@@ -79,6 +81,8 @@ interface Slot {
   tid: number | undefined;
   ready: boolean;
   running?: Running;
+  /** The thread's CPU clock (ns) when it last went idle, as it reported (see 'idle'). */
+  idleCpu: number | undefined;
   /** Hashes this worker holds compiled, in its own LRU order (mirrored from its replies). */
   readonly compiled: Map<string, true>;
 }
@@ -117,6 +121,7 @@ export class SchemaValidator {
         worker: undefined as unknown as Worker,
         tid: undefined,
         ready: false,
+        idleCpu: undefined,
         compiled: new Map(),
       };
       this.startWorker(slot);
@@ -251,11 +256,15 @@ export class SchemaValidator {
   private dispatch(slot: Slot, job: Job): void {
     const id = this.nextId++;
     const needsCompile = job.request.op !== 'test' && !slot.compiled.has(job.request.hash);
+    // The budget starts at the thread's last idle reading (reading its clock here would cost every
+    // request a /proc read on the event loop); a later idle message moves it up (see 'idle').
+    const phaseStart = slot.tid === undefined ? performance.now() * 1e6 : (slot.idleCpu ?? 0);
     const running: Running = {
       job,
       id,
       phase: needsCompile ? 'compile' : 'validate',
-      phaseStart: this.cpu(slot),
+      phaseStart,
+      marked: false,
     };
     slot.running = running;
     this.arm(slot, running);
@@ -305,6 +314,7 @@ export class SchemaValidator {
     slot.worker = worker;
     slot.tid = undefined;
     slot.ready = false;
+    slot.idleCpu = undefined;
     slot.compiled.clear();
     worker.on('message', (message: WorkerMessage) => {
       if (slot.worker !== worker) return;
@@ -316,8 +326,16 @@ export class SchemaValidator {
         return;
       }
       const running = slot.running;
+      if (message.kind === 'idle') {
+        // Taken after the previous reply, before this request began: a valid, tighter start.
+        slot.idleCpu = message.cpuNs;
+        if (running !== undefined && !running.marked && slot.tid !== undefined && message.cpuNs !== undefined)
+          running.phaseStart = Math.max(running.phaseStart, message.cpuNs);
+        return;
+      }
       if (running?.id !== message.id) return;
       if (message.kind === 'mark') {
+        running.marked = true;
         running.phase = 'validate';
         running.phaseStart = slot.tid === undefined ? this.cpu(slot) : message.cpuNs;
         this.arm(slot, running);
