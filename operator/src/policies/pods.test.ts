@@ -131,6 +131,25 @@ describe('podProblems', () => {
     );
   });
 
+  it('does not count a store pod waiting for its claim to bind', () => {
+    const binding = pod(
+      'demo-store-0',
+      {
+        phase: 'Pending',
+        conditions: [
+          {
+            type: 'PodScheduled',
+            status: 'False',
+            reason: 'Unschedulable',
+            message: '0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims. not found',
+          },
+        ],
+      },
+      'nexus-store',
+    );
+    expect(podProblems([binding])).toEqual([]);
+  });
+
   it('ignores pods that are going away and healthy pods', () => {
     const starting = pod('demo-2', {
       phase: 'Pending',

@@ -32,6 +32,12 @@ const CONFIG = new Set(['CreateContainerConfigError', 'CreateContainerError', 'R
  */
 export const CRASH_RESTARTS = 2;
 
+/**
+ * The scheduler's word for a pod whose claim is still being bound: every new store pod says it
+ * for a moment. Not a problem of the pod; a claim that never binds shows in StoreReady.
+ */
+const WAITING_FOR_VOLUME = /unbound immediate PersistentVolumeClaims/;
+
 const componentOf = (pod: V1Pod): Component =>
   pod.metadata?.labels?.[LABEL.name] === APP_NAME[Component.Store] ? Component.Store : Component.Kernel;
 
@@ -84,7 +90,11 @@ export function podProblems(pods: readonly V1Pod[]): PodProblem[] {
     const name = pod.metadata?.name ?? '';
     const component = componentOf(pod);
     const scheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
-    if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
+    if (
+      scheduled?.status === 'False' &&
+      scheduled.reason === 'Unschedulable' &&
+      !WAITING_FOR_VOLUME.test(scheduled.message ?? '')
+    ) {
       problems.push({
         pod: name,
         component,
