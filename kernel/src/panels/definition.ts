@@ -1,6 +1,7 @@
 // The panel definition accepted by POST /panels: a strict zod schema (extra fields are rejected)
-// and bounds on each tool's argument schema (its size and depth; it is compiled and run off the
-// event loop, by schemas/validator.ts). Pure: no sandbox, no I/O.
+// and bounds on each tool's argument schema (its size and depth here; what validating against it
+// may cost is analysed, and it is compiled and run, off the event loop: schemas/analysis.ts,
+// schemas/validator.ts). Pure: no sandbox, no I/O.
 
 import { z } from 'zod';
 import { KernelError } from '../errors.js';
