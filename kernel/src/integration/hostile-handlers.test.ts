@@ -77,17 +77,30 @@ describe('hostile handlers and clients', () => {
     expect(rssMiB(kernel.process.pid!) - before).toBeLessThan(200);
   });
 
-  it('bounds a handler’s running time across its segments', async () => {
+  it('bounds a handler’s CPU time across its segments', async () => {
+    // Fixed work per segment, sized from a measured run to about a quarter of the 500 ms budget:
+    // CPU time does not depend on how busy the machine is, so neither does the outcome.
+    const work = 'let x = 0; for (let j = 0; j < $args.n; j++) x = (x + j) % 7;';
     const id = await create({
+      once: { capabilities: all, handler: `${work} return x` },
       spin: {
         capabilities: all,
-        // Each segment spins 400 ms after a refused call: the second one is past the 500 ms budget.
-        handler: `for (let i = 0; i < 10; i++) { try { await $ext.http.get('http://blocked.example/') } catch {} const t = Date.now(); while (Date.now() - t < 400); } return 'ran on'`,
+        handler: `for (let i = 0; i < 40; i++) { try { await $ext.http.get('http://blocked.example/') } catch {} ${work} } return 'ran on'`,
       },
     });
-    const answer = await trigger(id, 'spin');
+    const probe = 2_000_000;
+    const measured = await trigger(id, 'once', { n: probe });
+    expect(measured.body).toMatchObject({ status: 'success' });
+    const cpuUs = (measured.body.metrics as Body).cpuTimeUs as number;
+    expect(cpuUs).toBeGreaterThan(0);
+    const n = Math.max(1, Math.round((probe * 125_000) / cpuUs));
+    const answer = await trigger(id, 'spin', { n });
     expect(answer.body).toMatchObject({ status: 'error', error: { code: 'TIMEOUT' } });
-    expect((answer.body.metrics as Body).suspensions).toBeLessThanOrEqual(2);
+    expect((answer.body.error as Body).message).toContain('CPU time');
+    // Every segment fitted the budget, so only their sum can have spent it.
+    const suspensions = (answer.body.metrics as Body).suspensions as number;
+    expect(suspensions).toBeGreaterThanOrEqual(2);
+    expect(suspensions).toBeLessThan(40);
   });
 
   it('serves 60 concurrent loops on a panel with a 1 MB state without copying it per job', async () => {

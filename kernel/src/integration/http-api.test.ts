@@ -72,7 +72,7 @@ describe('HTTP API', () => {
       events: [],
       viewCommands: [],
       version: 1,
-      metrics: { durationUs: expect.any(Number), suspensions: 0 },
+      metrics: { durationUs: expect.any(Number), cpuTimeUs: expect.any(Number), suspensions: 0 },
     });
     await request(kernel.url).post(`/panels/${id}/trigger/increment`).send({ by: 2 }).expect(200);
     await request(kernel.url)

@@ -33,6 +33,7 @@ function result(overrides: Partial<SandboxResult>): SandboxResult {
     viewCommands: [],
     metrics: {
       durationUs: 10,
+      cpuTimeUs: 8,
       memoryUsedBytes: 0,
       memoryPeakBytes: 100,
       hostCalls: 1,
@@ -49,6 +50,7 @@ const suspended = (id: string, durationUs: number): SandboxResult =>
     suspension: { suspensionId: id, extensionName: 'kv', method: 'get', args: [] },
     metrics: {
       durationUs,
+      cpuTimeUs: durationUs,
       memoryUsedBytes: 0,
       memoryPeakBytes: 100,
       hostCalls: 1,
@@ -154,6 +156,7 @@ describe('Executor', () => {
         stateMutations: [{ key: 'n', value: 1, operation: 'set' }],
         metrics: {
           durationUs: 400,
+          cpuTimeUs: 380,
           memoryUsedBytes: 0,
           memoryPeakBytes: 300,
           hostCalls: 9,
@@ -167,6 +170,7 @@ describe('Executor', () => {
     // The bridge's metrics are cumulative: the last segment's, not a sum of three.
     expect(outcome.metrics).toMatchObject({
       durationUs: 400,
+      cpuTimeUs: 380,
       hostCalls: 9,
       memoryPeakBytes: 300,
       suspensions: 2,

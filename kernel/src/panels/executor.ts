@@ -54,6 +54,7 @@ export interface ExecutionOutcome {
   version: number;
   metrics: {
     durationUs: number;
+    cpuTimeUs: number;
     wallTimeMs: number;
     memoryPeakBytes: number;
     hostCalls: number;
@@ -377,6 +378,7 @@ export class Executor {
   /** The bridge's metrics are cumulative over an execution: keep the latest, not a sum. */
   private account(outcome: ExecutionOutcome, result: SandboxResult, first: boolean): void {
     outcome.metrics.durationUs = result.metrics.durationUs;
+    outcome.metrics.cpuTimeUs = result.metrics.cpuTimeUs;
     outcome.metrics.hostCalls = result.metrics.hostCalls;
     outcome.metrics.memoryPeakBytes = Math.max(
       outcome.metrics.memoryPeakBytes,
@@ -418,6 +420,7 @@ function newOutcome(version: number): ExecutionOutcome {
     version,
     metrics: {
       durationUs: 0,
+      cpuTimeUs: 0,
       wallTimeMs: 0,
       memoryPeakBytes: 0,
       hostCalls: 0,

@@ -50,8 +50,8 @@ export interface HandlerError {
 export interface ExecutionMetrics {
   /** Wall time the handler ran (without time parked or waiting for a bridge thread). */
   durationUs: number;
-  /** CPU time the handler ran, what `timeoutMs` limits (the bridge always sets it; results built by hand may not). */
-  cpuTimeUs?: number;
+  /** CPU time the handler ran, what `timeoutMs` limits. */
+  cpuTimeUs: number;
   memoryUsedBytes: number;
   memoryPeakBytes: number;
   hostCalls: number;
