@@ -242,6 +242,10 @@ metadata:
     type: kwok
 NODE
   wait_for "node kwok-node-0" 60 kubectl_ wait node/kwok-node-0 --for=condition=Ready --timeout=1s
+  # KWOK advertises cpu, memory and pods only; kernel and store containers ask for
+  # ephemeral-storage (their logs and emptyDirs), which a real kubelet reports from its filesystem.
+  kubectl_ patch node/kwok-node-0 --subresource=status --type=merge \
+    -p '{"status":{"capacity":{"ephemeral-storage":"1Ti"},"allocatable":{"ephemeral-storage":"1Ti"}}}' >/dev/null
 fi
 
 {

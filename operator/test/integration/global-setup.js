@@ -67,22 +67,6 @@ export default async function globalSetup() {
   const env = parseEnvFile(readFileSync(join(runDir, 'cluster.env'), 'utf8'));
   const kubectl = (args, input) => run(env.KUBECTL, ['--kubeconfig', env.KUBECONFIG, ...args], input);
 
-  // KWOK's simulated node advertises cpu, memory and pods only; kernel and store containers ask for
-  // ephemeral-storage (their logs and emptyDirs), which the scheduler would find nowhere. A real
-  // kubelet reports its filesystem; give the simulated node as much.
-  console.log('==> ephemeral-storage on the simulated node');
-  for (const node of kubectl(['get', 'nodes', '-l', 'type=kwok', '-o', 'name']).split('\n').filter(Boolean)) {
-    const storage = { 'ephemeral-storage': '1Ti' };
-    kubectl([
-      'patch',
-      node,
-      '--subresource=status',
-      '--type=merge',
-      '-p',
-      JSON.stringify({ status: { capacity: storage, allocatable: storage } }),
-    ]);
-  }
-
   console.log(`==> StatefulSet and volume controllers, a default StorageClass and ${VOLUMES} volumes`);
   await startStorageControllers({ ...env, RUN_DIR: runDir });
   kubectl(['apply', '-f', '-'], storageManifests(runDir, VOLUMES));
