@@ -15,3 +15,25 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
     destination,
   );
 }
+
+/** Requests a prober sends every few seconds: logged at debug, or they bury everything else. */
+const PROBE_PATHS: ReadonlySet<string> = new Set(['/health', '/ready', '/metrics']);
+
+/** The level of a request's access log line: probes at debug, the rest at info. */
+export function requestLogLevel(path: string): 'debug' | 'info' {
+  return PROBE_PATHS.has(path) ? 'debug' : 'info';
+}
+
+/**
+ * A handler that failed still answers 200 (the failure is in the body), so the access line alone
+ * hides it: warn with what a person needs to find it (the logger carries the request id).
+ */
+export function logFailedExecution(
+  logger: Logger,
+  panelId: string,
+  tool: string,
+  outcome: { readonly status: string; readonly error?: { readonly code: string; readonly message: string } },
+): void {
+  if (outcome.status !== 'error' || outcome.error === undefined) return;
+  logger.warn({ panelId, tool, code: outcome.error.code, error: outcome.error.message }, 'execution failed');
+}

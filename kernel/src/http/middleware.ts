@@ -6,6 +6,7 @@ import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Respon
 import type { Logger } from 'pino';
 import { bearerToken } from '../auth.js';
 import { KernelError, type KernelErrorCode, isKernelError, retryAfterSeconds } from '../errors.js';
+import { requestLogLevel } from '../logger.js';
 import type { HttpContext } from './context.js';
 
 declare module 'express-serve-static-core' {
@@ -47,10 +48,11 @@ export function requestContext(context: HttpContext): RequestHandler {
         { method: request.method, route, status: String(response.statusCode) },
         seconds,
       );
-      request.log.info(
+      const path = loggedPath(request.originalUrl);
+      request.log[requestLogLevel(path)](
         {
           method: request.method,
-          path: loggedPath(request.originalUrl),
+          path,
           route,
           status: response.statusCode,
           durationMs: Math.round(seconds * 1e6) / 1e3,

@@ -2,6 +2,7 @@
 // in the store, so any kernel answers for any panel.
 
 import { Router, type Response } from 'express';
+import { logFailedExecution } from '../logger.js';
 import { triggerTool } from '../panels/trigger.js';
 import { executionView, panelDetails, panelSummary, withState } from '../panels/views.js';
 import type { HttpContext } from './context.js';
@@ -60,6 +61,7 @@ export function panelRoutes(context: HttpContext): Router {
       tool: request.params.tool,
       args: request.body as unknown,
     });
+    logFailedExecution(request.log, request.params.id, request.params.tool, outcome);
     response.json(executionView(outcome));
   });
 

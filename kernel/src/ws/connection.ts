@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import { KernelError, isKernelError, retryAfterSeconds } from '../errors.js';
 import { ClientMessageType, ServerMessageType, type WireMessage } from '../messages.js';
+import { logFailedExecution } from '../logger.js';
 import type { Executor } from '../panels/executor.js';
 import type { FeedSink, Feeds, Greeting, StartRequest, Subscription } from '../panels/feed.js';
 import type { Panel } from '../panels/panel.js';
@@ -256,12 +257,19 @@ export class PanelConnection implements FeedSink {
       ...(requestId === undefined ? {} : { requestId: String(requestId) }),
     })
       .then(
-        (outcome) =>
+        (outcome) => {
+          logFailedExecution(
+            requestId === undefined ? this.logger : this.logger.child({ requestId: String(requestId) }),
+            this.panel.id,
+            tool,
+            outcome,
+          );
           this.sendMessage({
             type: ServerMessageType.RESULT,
             ...(requestId === undefined ? {} : { requestId }),
             result: executionView(outcome),
-          }),
+          });
+        },
         (error: unknown) => {
           if (!isKernelError(error)) this.logger.error({ err: error, tool }, 'trigger failed');
           this.sendError(
