@@ -19,6 +19,7 @@ describe('resolveSpec', () => {
       minReplicas: 1,
       maxReplicas: 10,
       targetMemoryUtilizationPercentage: 80,
+      targetCPUUtilizationPercentage: 80,
     });
     expect(s.server).toEqual({ logLevel: 'info', corsOrigins: [], allowedDomains: [] });
     expect(s.probes.startup.failureThreshold).toBe(30);

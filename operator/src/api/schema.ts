@@ -163,10 +163,14 @@ export const specSchema: JSONSchema = object(
             default: d.autoscaling.targetMemoryUtilizationPercentage,
           },
         ),
-        targetCPUUtilizationPercentage: integer('Optional CPU target, as a percentage of requests.cpu.', {
-          minimum: LIMITS.utilizationPercentage.min,
-          maximum: LIMITS.utilizationPercentage.max,
-        }),
+        targetCPUUtilizationPercentage: integer(
+          'Average CPU use, as a percentage of requests.cpu, above which the HPA adds pods (beside the memory target).',
+          {
+            minimum: LIMITS.utilizationPercentage.min,
+            maximum: LIMITS.utilizationPercentage.max,
+            default: d.autoscaling.targetCPUUtilizationPercentage,
+          },
+        ),
         behavior: k8s(
           K8S_SCHEMAS.behavior,
           'Scale-up and scale-down behavior, passed to the HPA (autoscaling/v2 HorizontalPodAutoscalerBehavior).',

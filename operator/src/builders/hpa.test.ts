@@ -2,7 +2,7 @@ import { plan } from '../testing/fixtures.js';
 import { buildHpa } from './hpa.js';
 
 describe('the HorizontalPodAutoscaler', () => {
-  it('targets the Deployment on 80% memory utilization by default', () => {
+  it('targets the Deployment on 80% memory and 80% CPU utilization by default', () => {
     const hpa = buildHpa(plan());
     expect(hpa?.apiVersion).toBe('autoscaling/v2');
     expect(hpa?.spec).toEqual({
@@ -14,11 +14,15 @@ describe('the HorizontalPodAutoscaler', () => {
           type: 'Resource',
           resource: { name: 'memory', target: { type: 'Utilization', averageUtilization: 80 } },
         },
+        {
+          type: 'Resource',
+          resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } },
+        },
       ],
     });
   });
 
-  it('adds the CPU target and behavior when given', () => {
+  it('takes the CPU target and behavior given', () => {
     const behavior = { scaleDown: { stabilizationWindowSeconds: 60 } };
     const hpa = buildHpa(
       plan({ autoscaling: { targetCPUUtilizationPercentage: 70, behavior, minReplicas: 2, maxReplicas: 4 } }),

@@ -15,10 +15,10 @@ export function buildHpa(plan: RuntimePlan): V2HorizontalPodAutoscaler | undefin
     type: 'Resource',
     resource: { name, target: { type: 'Utilization', averageUtilization } },
   });
-  const metrics = [utilization('memory', autoscaling.targetMemoryUtilizationPercentage)];
-  if (autoscaling.targetCPUUtilizationPercentage !== undefined) {
-    metrics.push(utilization('cpu', autoscaling.targetCPUUtilizationPercentage));
-  }
+  const metrics = [
+    utilization('memory', autoscaling.targetMemoryUtilizationPercentage),
+    utilization('cpu', autoscaling.targetCPUUtilizationPercentage),
+  ];
   const hpa: V2HorizontalPodAutoscaler = {
     apiVersion: 'autoscaling/v2',
     kind: 'HorizontalPodAutoscaler',

@@ -219,7 +219,7 @@ describe('conditions and refusals', () => {
 
   test('the scale-out warning compares the HPA point with an idle kernel’s working set', async () => {
     // The runtime: 128Mi at 80% scales out at 102Mi; its RSS-like overhead (157Mi) is above
-    // that, its working set (~88Mi) is not, and the HPA indeed sat at one replica.
+    // that, its working set (96 MiB) is not, and the HPA indeed sat at one replica.
     kubectl(['apply', '-f', '-'], manifest('requested', { resources: { requests: { memory: '128Mi' } } }));
     const healthy = await waitReady(suite, 'requested');
     expect(healthy.status?.memoryBudget).toMatchObject({
