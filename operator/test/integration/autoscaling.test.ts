@@ -13,7 +13,7 @@ describe('autoscaling', () => {
     await OperatorProcess.start(suite.cluster.state, { identity: 'autoscaling' });
   });
 
-  test('an HPA on the Deployment targets 80% average memory utilization by default', async () => {
+  test('an HPA on the Deployment targets 80% average memory and 80% average CPU utilization by default', async () => {
     await suite.cluster.createRuntime(suite.namespace, 'hpa', {});
     await waitReady(suite, 'hpa');
     const hpa = await eventually('the HPA', () => hpaOf(suite, 'hpa'));
@@ -26,7 +26,8 @@ describe('autoscaling', () => {
     expect(hpa.spec?.maxReplicas).toBe(10);
     const memory = hpa.spec?.metrics?.find((m) => m.type === 'Resource' && m.resource?.name === 'memory');
     expect(memory?.resource?.target).toMatchObject({ type: 'Utilization', averageUtilization: 80 });
-    expect(hpa.spec?.metrics?.some((m) => m.resource?.name === 'cpu')).toBe(false);
+    const cpu = hpa.spec?.metrics?.find((m) => m.type === 'Resource' && m.resource?.name === 'cpu');
+    expect(cpu?.resource?.target).toMatchObject({ type: 'Utilization', averageUtilization: 80 });
   });
 
   test('turning autoscaling off removes the HPA and sets spec.replicas on the Deployment', async () => {
