@@ -1,7 +1,7 @@
 // Step 5b: the HPA scales on the real cgroups' memory. A runtime tuned for it (a small memory
 // request, a low target, a short scale-down window) gets handlers that each hold memory while
-// parked on a slow server, one after the other on every lane until the HPA has added a replica
-// from metrics-server's figures; once they stop, it removes the replicas again.
+// parked on a slow server (on a few panels), one after the other on every lane until the HPA has
+// added a replica from metrics-server's figures; once they stop, it removes the replicas again.
 import { check, info, step } from '../report.js';
 import { holder } from '../panels.js';
 import { eventually } from '../report.js';
@@ -9,6 +9,7 @@ import { NAMESPACE, connect, printHpa, waitReady, type Suite } from '../suite.js
 
 const NAME = 'elastic';
 const HOLDERS = 8;
+const PANELS = 4;
 const HOLD_MB = 32;
 /** How long each handler parks: within the http extension's own bound on one request (10 s). */
 const PARK_MS = 8_000;
@@ -62,9 +63,11 @@ export async function autoscale(suite: Suite): Promise<void> {
   await printHpa(suite, NAME);
 
   const kernel = await connect(suite, `svc/${NAME}`);
-  const panel = await kernel.createPanel(holder);
+  // Spread over panels: one panel may hold only its share of a pod's instances (PANEL_MAX_INSTANCES).
+  const panels = await Promise.all(Array.from({ length: PANELS }, () => kernel.createPanel(holder)));
   let holding = true;
-  const lanes = Array.from({ length: HOLDERS }, async () => {
+  const lanes = Array.from({ length: HOLDERS }, async (_, lane) => {
+    const panel = panels[lane % PANELS]!;
     const outcomes: string[] = [];
     while (holding) {
       const url = `${target.url}/slow?ms=${PARK_MS}`;
