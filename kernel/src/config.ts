@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { type OptionRange, runtimeOptions as sandbox } from '@nexus/bridge/limits';
 import { z } from 'zod';
 import { type DomainRule, parseAllowList } from './extensions/allowlist.js';
+import type { SchemaValidatorOptions } from './schemas/validator.js';
 import { parseByteSize } from './units.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -233,14 +234,7 @@ export interface KernelConfig {
   /** Executions of this kernel that may wait for a sandbox instance. */
   readonly executionQueueMax: number;
   /** Argument validation (schemas/validator.ts): timeoutMs is CPU time on a schema worker. */
-  readonly schemas: {
-    readonly timeoutMs: number;
-    readonly maxQueued: number;
-    readonly maxQueuedPerPanel: number;
-    readonly waitMs: number;
-    readonly workers: number;
-    readonly heapMb: number;
-  };
+  readonly schemas: SchemaValidatorOptions;
   /** Wall-clock bound of one execution, suspensions and waits for its panel included. */
   readonly executionDeadlineMs: number;
   readonly shutdownGraceMs: number;
