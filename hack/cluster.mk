@@ -34,8 +34,13 @@ e2e: images ## The user's flow end to end on real pods, in a cluster of its own 
 	test/e2e/run.sh
 
 .PHONY: dev
-dev: images ## The local cluster with a real node, the operator in it, the sample NexusRuntime: real pods to try
+dev: images ## The local cluster with a real node, the operator in it, the sample NexusRuntime: real pods to try (starts clean; NEXUS_DEV_KEEP=1 keeps a stopped cluster's state)
 	hack/dev.sh
+
+.PHONY: port-forward
+port-forward: ## Forward a NexusRuntime's http and ws ports to localhost:3000 and :3001, kept across rollouts (RUNTIME=demo NAMESPACE=default)
+	@set -a && . "$(NEXUS_CLUSTER_DIR)/cluster.env" && set +a && \
+	  hack/port-forward.sh "$(or $(RUNTIME),demo)" "$(or $(NAMESPACE),default)"
 
 .PHONY: bench-pod-start
 bench-pod-start: ## Start-to-Ready of a new kernel pod with and without the image's guest seed, idle and loaded (needs make dev)
