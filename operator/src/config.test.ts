@@ -9,7 +9,7 @@ describe('loadConfig', () => {
       kernelImage: DEFAULT_KERNEL_IMAGE,
       storeImage: DEFAULT_STORE_IMAGE,
       metricsPort: 8080,
-      leaderElect: true,
+      leaderElect: false,
       leaderElectionNamespace: 'nexus-system',
       leaderElectionId: 'nexus-operator',
       leaseDurationSeconds: 15,
@@ -32,7 +32,7 @@ describe('loadConfig', () => {
       KERNEL_IMAGE: 'reg/kernel:2',
       STORE_IMAGE: 'reg/redis:7',
       METRICS_PORT: '9090',
-      LEADER_ELECT: 'false',
+      LEADER_ELECT: 'true',
       POD_NAMESPACE: 'ops',
       LEADER_ELECTION_ID: 'my-lease',
       LEASE_DURATION_SECONDS: '6',
@@ -49,7 +49,7 @@ describe('loadConfig', () => {
       kernelImage: 'reg/kernel:2',
       storeImage: 'reg/redis:7',
       metricsPort: 9090,
-      leaderElect: false,
+      leaderElect: true,
       leaderElectionNamespace: 'ops',
       leaderElectionId: 'my-lease',
       leaseDurationSeconds: 6,
@@ -75,11 +75,11 @@ describe('loadConfig', () => {
     [{ WATCH_NAMESPACE: 'Not_A_Namespace' }, /WATCH_NAMESPACE/],
     [{ MAX_CONCURRENT_RECONCILES: '0' }, /MAX_CONCURRENT_RECONCILES/],
     [
-      { RENEW_DEADLINE_SECONDS: '20' },
+      { LEADER_ELECT: 'true', RENEW_DEADLINE_SECONDS: '20' },
       /RENEW_DEADLINE_SECONDS \(20\) must be below LEASE_DURATION_SECONDS \(15\)/,
     ],
     [
-      { RETRY_PERIOD_SECONDS: '10' },
+      { LEADER_ELECT: 'true', RETRY_PERIOD_SECONDS: '10' },
       /RETRY_PERIOD_SECONDS \(10\) must be below RENEW_DEADLINE_SECONDS \(10\)/,
     ],
     [{ RESYNC_PERIOD_SECONDS: '-5' }, /RESYNC_PERIOD_SECONDS/],
@@ -100,5 +100,9 @@ describe('loadConfig', () => {
 
   it('skips the lease timing checks when leader election is off', () => {
     expect(loadConfig({ LEADER_ELECT: 'false', RENEW_DEADLINE_SECONDS: '20' }).renewDeadlineSeconds).toBe(20);
+  });
+
+  it('runs without a lease unless asked (a process started by hand reconciles at once)', () => {
+    expect(loadConfig({}).leaderElect).toBe(false);
   });
 });

@@ -102,7 +102,9 @@ export function loadConfig(
     kernelImage: r.string('KERNEL_IMAGE', DEFAULT_KERNEL_IMAGE),
     storeImage: r.string('STORE_IMAGE', DEFAULT_STORE_IMAGE),
     metricsPort: r.int('METRICS_PORT', 8080, 1, 65535),
-    leaderElect: r.bool('LEADER_ELECT', true),
+    // Off unless asked for (controller-runtime's convention): a process run by hand reconciles at
+    // once; config/manager and the chart turn it on for their replicas.
+    leaderElect: r.bool('LEADER_ELECT', false),
     leaderElectionNamespace: r.dnsName('LEADER_ELECTION_NAMESPACE', r.raw('POD_NAMESPACE') ?? 'nexus-system'),
     leaderElectionId: r.dnsName('LEADER_ELECTION_ID', 'nexus-operator'),
     leaseDurationSeconds: r.int('LEASE_DURATION_SECONDS', 15, 1, 3600),

@@ -47,6 +47,8 @@ describe('config/', () => {
     expect(env.KERNEL_IMAGE).toBe(`localhost/nexus/workspace-kernel:${version}`);
     expect(env.STORE_IMAGE).toBe('localhost/nexus/redis:7.0');
     expect(d.spec.replicas).toBe(2);
+    // Two replicas reconcile one at a time only through the Lease (off in the process's defaults).
+    expect(env.LEADER_ELECT).toBe('true');
     // kube-score: every container states the node disk it may use.
     expect(container.resources.requests['ephemeral-storage']).toBe('64Mi');
     expect(container.resources.limits['ephemeral-storage']).toBe('64Mi');
