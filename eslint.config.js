@@ -13,6 +13,9 @@ export default tseslint.config(
       'bridge/index.js',
       'bridge/index.d.ts',
       'bridge/*.node',
+      // Generated: the compiled kernel/src/config-table.ts (its test keeps it current).
+      'kernel/config-table.js',
+      'kernel/config-table.d.ts',
       'target/**',
     ],
   },
