@@ -164,7 +164,8 @@ export const variables = Object.freeze({
     EXECUTION_DEADLINE_MS: fromSandbox(sandbox.executionDeadlineMs).describe('wall-clock bound of one execution, at least TIMEOUT_MS'),
     CACHE_SEED_DIR: text().describe('read-only directory with a compiled sandbox module of the same build'),
     MAX_STATE_BYTES: bytes(1024, 256 * 1024 ** 2, '1Mi').describe('largest state of one panel, as JSON'),
-    SHUTDOWN_GRACE_MS: integer(0, 3_600_000).describe(`how long in-flight executions may run on after SIGTERM (unset: EXECUTION_DEADLINE_MS + ${SHUTDOWN_DRAIN_MS})`),
+    // Up to its default for the longest execution deadline.
+    SHUTDOWN_GRACE_MS: integer(0, sandbox.executionDeadlineMs.max + SHUTDOWN_DRAIN_MS).describe(`how long in-flight executions may run on after SIGTERM (unset: EXECUTION_DEADLINE_MS + ${SHUTDOWN_DRAIN_MS})`),
     HTTP_REQUEST_TIMEOUT_MS: integer(1000, 3_600_000, 30_000).describe('whole-request timeout'),
     HTTP_HEADERS_TIMEOUT_MS: integer(1000, 600_000, 10_000).describe('time to send the request headers'),
     HTTP_KEEP_ALIVE_TIMEOUT_MS: integer(1, 600_000, 5000).describe('idle keep-alive connection lifetime'),

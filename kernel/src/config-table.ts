@@ -289,7 +289,8 @@ export const variables = Object.freeze({
   ),
   CACHE_SEED_DIR: text().describe('read-only directory with a compiled sandbox module of the same build'),
   MAX_STATE_BYTES: bytes(1024, 256 * 1024 ** 2, '1Mi').describe('largest state of one panel, as JSON'),
-  SHUTDOWN_GRACE_MS: integer(0, 3_600_000).describe(
+  // Up to its default for the longest execution deadline.
+  SHUTDOWN_GRACE_MS: integer(0, sandbox.executionDeadlineMs.max + SHUTDOWN_DRAIN_MS).describe(
     `how long in-flight executions may run on after SIGTERM (unset: EXECUTION_DEADLINE_MS + ${SHUTDOWN_DRAIN_MS})`,
   ),
   HTTP_REQUEST_TIMEOUT_MS: integer(1000, 3_600_000, 30_000).describe('whole-request timeout'),
