@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { ConfigError, describeVariables, loadConfig } from './config.js';
 
 function problemsOf(env: Record<string, string>): readonly string[] {
@@ -90,10 +92,10 @@ describe('loadConfig', () => {
 });
 
 describe('the configuration table in docs/kernel.md', () => {
-  it('lists exactly the variables the kernel reads', async () => {
-    const { readFileSync } = await import('node:fs');
-    const docs = readFileSync(new URL('../../docs/kernel.md', import.meta.url), 'utf8');
-    const table = docs.slice(docs.indexOf('## Configuration'), docs.indexOf('## HTTP API'));
+  const docs = readFileSync(new URL('../../docs/kernel.md', import.meta.url), 'utf8');
+  const table = docs.slice(docs.indexOf('## Configuration'), docs.indexOf('## HTTP API'));
+
+  it('lists exactly the variables the kernel reads', () => {
     const documented = [...table.matchAll(/^\| ([^|]+) \|/gm)]
       .flatMap((row) => [...row[1]!.matchAll(/`([A-Z_]+)`/g)].map((match) => match[1]!))
       .sort();
@@ -102,5 +104,24 @@ describe('the configuration table in docs/kernel.md', () => {
         .map((variable) => variable.name)
         .sort(),
     );
+  });
+
+  it("gives each variable's default", () => {
+    const defaults = new Map(
+      [...table.matchAll(/^\| ([^|]+) \| ([^|]+) \|/gm)].flatMap((row) =>
+        [...row[1]!.matchAll(/`([A-Z_]+)`/g)].map((match) => [match[1]!, row[2]!.trim()] as const),
+      ),
+    );
+    const wrong = describeVariables()
+      .filter((variable) => variable.fallback !== undefined)
+      .map((variable) => ({
+        name: variable.name,
+        documented: defaults.get(variable.name),
+        // The cache directory's default is below the kernel's own temporary directory.
+        expected:
+          variable.fallback === '' ? 'empty' : `\`${variable.fallback!.replace(tmpdir(), '$TMPDIR')}\``,
+      }))
+      .filter(({ documented, expected }) => !documented?.startsWith(expected));
+    expect(wrong).toEqual([]);
   });
 });
