@@ -70,6 +70,8 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', 'loud', 'one of fatal, error, warn, info, debug, trace, silent'],
     ['BODY_LIMIT', 'lots', 'a byte size'],
     ['HTTP_ALLOWED_DOMAINS', 'http://x.com', 'host:port'],
+    ['STORE_KEY_PREFIX', 'team {a}', 'up to 64 characters without braces or spaces'],
+    ['STORE_KEY_PREFIX', 'k'.repeat(65), 'up to 64 characters without braces or spaces'],
   ])('rejects %s=%s naming the variable, the value and the range', (name, value, accepted) => {
     const [problem] = problemsOf({ [name]: value });
     expect(problem).toContain(`${name}="${value}"`);
@@ -83,6 +85,25 @@ describe('loadConfig', () => {
       'MIN_INSTANCES=3 is invalid: expected at most MAX_INSTANCES (2)',
       'WS_PORT=4000 is invalid: expected a port different from HTTP_PORT',
     ]);
+  });
+
+  it.each([
+    ['http://:s3cret@redis.internal', 'has scheme "http"; redis or rediss is expected'],
+    ['redis://:s3cret@redis.internal/cache', 'has path "/cache"; only a database number may follow the host'],
+  ])('refuses STORE_URL=%s without showing it (it carries the password)', (url, problem) => {
+    expect(problemsOf({ STORE_URL: url })).toEqual([
+      `STORE_URL is invalid (${problem}): expected redis://[user][:password]@host[:port][/db] or rediss://… (unset: the embedded store)`,
+    ]);
+  });
+
+  it('refuses a database other than 0 on Redis Cluster', () => {
+    expect(problemsOf({ STORE_URL: 'redis://seed:7000/1', STORE_TOPOLOGY: 'cluster' })).toEqual([
+      'STORE_URL selects database 1, but STORE_TOPOLOGY is cluster: Redis Cluster has database 0 only',
+    ]);
+    expect(loadConfig({ STORE_URL: 'redis://seed:7000/0', STORE_TOPOLOGY: 'cluster' }).store).toMatchObject({
+      kind: 'redis',
+      topology: 'cluster',
+    });
   });
 
   it('treats empty values as unset', () => {

@@ -1,5 +1,7 @@
 // The kernel's configuration: read from the environment once, validated with zod, defaulted and
-// frozen. A bad value is reported with the variable, the value and what is accepted.
+// frozen. A bad value is reported with the variable, the value and what is accepted. The variables
+// (names, bounds, defaults) are the table in config-table.ts, which the operator reads too; this
+// module turns each kind of variable into a validator and checks the rules between variables.
 
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -212,9 +214,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KernelConfig {
       parsed[name] = result.data;
     } else {
       const detail = result.error.issues.find((issue) => issue.code === 'custom')?.message;
-      problems.push(
-        `${name}=${JSON.stringify(raw)} is invalid${detail ? ` (${detail})` : ''}: expected ${variable.accepted}`,
-      );
+      // A store URL carries the store's password: its problem is named, its value never shown.
+      const shown = variable.kind === 'store-url' ? name : `${name}=${JSON.stringify(raw)}`;
+      problems.push(`${shown} is invalid${detail ? ` (${detail})` : ''}: expected ${variable.accepted}`);
     }
   }
   const p = parsed as Parsed;
