@@ -8,7 +8,7 @@ CRD_FILE := crds/nexus.dev_nexusruntimes.yaml
 build-operator: deps-node $(OPERATOR_STAMP) ## Compile the operator to operator/dist (entry: node operator/dist/index.js)
 
 $(OPERATOR_STAMP): $(OPERATOR_SRC) operator/tsconfig.json operator/tsconfig.build.json operator/package.json \
-		kernel/config-table.js kernel/config-table.d.ts
+		$(shell find kernel/published -type f 2>/dev/null)
 	@echo "==> operator: tsc"
 	npm run build --silent -w @nexus/operator
 	@touch $@

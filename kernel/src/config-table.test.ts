@@ -1,19 +1,24 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import * as table from './config-table.js';
 
 const kernelDir = fileURLToPath(new URL('../', import.meta.url));
+const published = `${kernelDir}published/`;
 const HEADER =
-  '// Generated from kernel/src/config-table.ts by the TypeScript compiler (kernel/src/config-table.test.ts,\n' +
-  '// which fails while this file differs): edit that file, then run\n' +
+  '// Generated from kernel/src/ by the TypeScript compiler (kernel/src/config-table.test.ts, which\n' +
+  '// fails while this file differs): edit the source, then run\n' +
   '//   cd kernel && NEXUS_WRITE_CONFIG_TABLE=1 node --experimental-vm-modules ../node_modules/jest/bin/jest.js config-table\n';
 
-/** kernel/src/config-table.ts compiled as the kernel's build compiles it: the JavaScript and its types. */
-function compileTable(): Record<'config-table.js' | 'config-table.d.ts', string> {
+/**
+ * kernel/src/config-table.ts and the kernel modules it imports, compiled as the kernel's build
+ * compiles them: each file's path below kernel/published/ and its text.
+ */
+function compileTable(): Map<string, string> {
   const parsed = ts.getParsedCommandLineOfConfigFile(
     `${kernelDir}tsconfig.build.json`,
-    { sourceMap: false, declarationMap: false, outDir: `${kernelDir}out` },
+    { sourceMap: false, declarationMap: false, outDir: published },
     {
       ...ts.sys,
       onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
@@ -21,28 +26,46 @@ function compileTable(): Record<'config-table.js' | 'config-table.d.ts', string>
       },
     },
   )!;
-  const source = `${kernelDir}src/config-table.ts`;
-  const program = ts.createProgram([source], parsed.options);
-  const out: Record<string, string> = {};
-  program.emit(program.getSourceFile(source), (file, text) => {
-    out[file.slice(file.lastIndexOf('/') + 1)] = HEADER + text;
-  });
-  return { 'config-table.js': out['config-table.js']!, 'config-table.d.ts': out['config-table.d.ts']! };
+  const program = ts.createProgram([`${kernelDir}src/config-table.ts`], parsed.options);
+  const out = new Map<string, string>();
+  program.emit(undefined, (file, text) => out.set(relative(published, file), HEADER + text));
+  return out;
+}
+
+/** The files below kernel/published/ now. */
+function committedFiles(dir = published): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory()
+      ? committedFiles(join(dir, entry.name))
+      : [relative(published, join(dir, entry.name))],
+  );
 }
 
 describe('@nexus/kernel/config-table', () => {
   it('is the current compilation of kernel/src/config-table.ts (the operator reads it)', () => {
-    for (const [file, compiled] of Object.entries(compileTable())) {
-      const path = `${kernelDir}${file}`;
-      if (process.env.NEXUS_WRITE_CONFIG_TABLE) writeFileSync(path, compiled);
-      let committed = '';
-      try {
-        committed = readFileSync(path, 'utf8');
-      } catch {
-        // Compared below: a missing file is stale too.
+    const compiled = compileTable();
+    expect([...compiled.keys()].sort()).toEqual([
+      'config-table.d.ts',
+      'config-table.js',
+      'extensions/address.d.ts',
+      'extensions/address.js',
+      'extensions/allowlist.d.ts',
+      'extensions/allowlist.js',
+    ]);
+    if (process.env.NEXUS_WRITE_CONFIG_TABLE) {
+      rmSync(published, { recursive: true, force: true });
+      for (const [file, text] of compiled) {
+        mkdirSync(dirname(join(published, file)), { recursive: true });
+        writeFileSync(join(published, file), text);
       }
-      expect({ file, text: committed }).toEqual({ file, text: compiled });
     }
+    const committed = new Map(
+      (existsSync(published) ? committedFiles() : []).map((file) => [
+        file,
+        readFileSync(join(published, file), 'utf8'),
+      ]),
+    );
+    expect(committed).toEqual(compiled);
   });
 
   it('publishes the table the kernel reads', async () => {

@@ -1,13 +1,18 @@
 // The kernel's environment variables: each one's name, what it accepts, its default and what it is
 // for. One table: loadConfig (config.ts) builds its validators from it, docs/kernel.md lists it, and
 // the operator writes the kernel's environment from it. The operator imports it as
-// `@nexus/kernel/config-table` (kernel/config-table.js, this file compiled and committed, so that the
-// operator's image needs none of the kernel's dependencies): this module imports nothing but Node's
-// own modules and @nexus/bridge/limits. Adding a variable is one entry in `variables`.
+// `@nexus/kernel/config-table` (kernel/published/, this file and the modules it imports compiled and
+// committed, so that the operator's image needs none of the kernel's dependencies): this module and
+// those import nothing but Node's own modules and @nexus/bridge/limits. Adding a variable is one
+// entry in `variables`.
 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type OptionRange, runtimeOptions as sandbox } from '@nexus/bridge/limits';
+
+// The parser of HTTP_ALLOWED_DOMAINS' entries, published with the table (it is dependency-free too),
+// so that the operator refuses an entry the kernel would refuse.
+export { type DomainRule, parseAllowList, parseDomainRule } from './extensions/allowlist.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

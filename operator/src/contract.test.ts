@@ -32,6 +32,7 @@ import {
 } from './builders/plan.js';
 import { buildStoreSecret } from './builders/store/secret.js';
 import { evaluateBudget } from './policies/budget.js';
+import { kernelRefusal } from './policies/kernel-values.js';
 import { evaluateStoreBudget } from './policies/store-budget.js';
 import { IMAGES, plan as fixturePlan, storePlan } from './testing/fixtures.js';
 
@@ -65,6 +66,8 @@ function planOf(spec: NexusRuntimeSpec, panels?: RuntimePlan['panels']): Runtime
   const storeBudget = evaluateStoreBudget(resolved);
   if (!budget.ok) throw new Error(`the memory budget refuses the spec: ${budget.failure.message}`);
   if (!storeBudget.ok) throw new Error(`the store budget refuses the spec: ${storeBudget.failure.message}`);
+  const refusal = kernelRefusal(resolved);
+  if (refusal) throw new Error(`the operator refuses the spec: ${refusal.message}`);
   return {
     name: 'demo',
     namespace: 'team-a',

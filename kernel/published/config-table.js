@@ -1,15 +1,19 @@
-// Generated from kernel/src/config-table.ts by the TypeScript compiler (kernel/src/config-table.test.ts,
-// which fails while this file differs): edit that file, then run
+// Generated from kernel/src/ by the TypeScript compiler (kernel/src/config-table.test.ts, which
+// fails while this file differs): edit the source, then run
 //   cd kernel && NEXUS_WRITE_CONFIG_TABLE=1 node --experimental-vm-modules ../node_modules/jest/bin/jest.js config-table
 // The kernel's environment variables: each one's name, what it accepts, its default and what it is
 // for. One table: loadConfig (config.ts) builds its validators from it, docs/kernel.md lists it, and
 // the operator writes the kernel's environment from it. The operator imports it as
-// `@nexus/kernel/config-table` (kernel/config-table.js, this file compiled and committed, so that the
-// operator's image needs none of the kernel's dependencies): this module imports nothing but Node's
-// own modules and @nexus/bridge/limits. Adding a variable is one entry in `variables`.
+// `@nexus/kernel/config-table` (kernel/published/, this file and the modules it imports compiled and
+// committed, so that the operator's image needs none of the kernel's dependencies): this module and
+// those import nothing but Node's own modules and @nexus/bridge/limits. Adding a variable is one
+// entry in `variables`.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runtimeOptions as sandbox } from '@nexus/bridge/limits';
+// The parser of HTTP_ALLOWED_DOMAINS' entries, published with the table (it is dependency-free too),
+// so that the operator refuses an entry the kernel would refuse.
+export { parseAllowList, parseDomainRule } from './extensions/allowlist.js';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 export const STORE_TOPOLOGIES = ['standalone', 'cluster'];
 function undescribed(variable) {

@@ -1,6 +1,7 @@
-// Generated from kernel/src/config-table.ts by the TypeScript compiler (kernel/src/config-table.test.ts,
-// which fails while this file differs): edit that file, then run
+// Generated from kernel/src/ by the TypeScript compiler (kernel/src/config-table.test.ts, which
+// fails while this file differs): edit the source, then run
 //   cd kernel && NEXUS_WRITE_CONFIG_TABLE=1 node --experimental-vm-modules ../node_modules/jest/bin/jest.js config-table
+export { type DomainRule, parseAllowList, parseDomainRule } from './extensions/allowlist.js';
 export declare const LOG_LEVELS: readonly ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export declare const STORE_TOPOLOGIES: readonly ["standalone", "cluster"];
@@ -150,4 +151,3 @@ export type EnvironmentVariable = keyof Variables;
 export declare const VARIABLE_NAMES: readonly EnvironmentVariable[];
 /** The text loadConfig parses when a variable is unset (none: the kernel derives it, or leaves it unset). */
 export declare function fallbackOf(variable: Variable): string | undefined;
-export {};
