@@ -7,7 +7,8 @@ CRD_FILE := crds/nexus.dev_nexusruntimes.yaml
 .PHONY: build-operator
 build-operator: deps-node $(OPERATOR_STAMP) ## Compile the operator to operator/dist (entry: node operator/dist/index.js)
 
-$(OPERATOR_STAMP): $(OPERATOR_SRC) operator/tsconfig.json operator/tsconfig.build.json operator/package.json
+$(OPERATOR_STAMP): $(OPERATOR_SRC) operator/tsconfig.json operator/tsconfig.build.json operator/package.json \
+		$(shell find kernel/published -type f 2>/dev/null)
 	@echo "==> operator: tsc"
 	npm run build --silent -w @nexus/operator
 	@touch $@

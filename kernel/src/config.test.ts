@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { ConfigError, describeVariables, loadConfig } from './config.js';
 
 function problemsOf(env: Record<string, string>): readonly string[] {
@@ -68,6 +70,8 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', 'loud', 'one of fatal, error, warn, info, debug, trace, silent'],
     ['BODY_LIMIT', 'lots', 'a byte size'],
     ['HTTP_ALLOWED_DOMAINS', 'http://x.com', 'host:port'],
+    ['STORE_KEY_PREFIX', 'team {a}', 'up to 64 characters without braces or spaces'],
+    ['STORE_KEY_PREFIX', 'k'.repeat(65), 'up to 64 characters without braces or spaces'],
   ])('rejects %s=%s naming the variable, the value and the range', (name, value, accepted) => {
     const [problem] = problemsOf({ [name]: value });
     expect(problem).toContain(`${name}="${value}"`);
@@ -83,6 +87,25 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it.each([
+    ['http://:s3cret@redis.internal', 'has scheme "http"; redis or rediss is expected'],
+    ['redis://:s3cret@redis.internal/cache', 'has path "/cache"; only a database number may follow the host'],
+  ])('refuses STORE_URL=%s without showing it (it carries the password)', (url, problem) => {
+    expect(problemsOf({ STORE_URL: url })).toEqual([
+      `STORE_URL is invalid (${problem}): expected redis://[user][:password]@host[:port][/db] or rediss://… (unset: the embedded store)`,
+    ]);
+  });
+
+  it('refuses a database other than 0 on Redis Cluster', () => {
+    expect(problemsOf({ STORE_URL: 'redis://seed:7000/1', STORE_TOPOLOGY: 'cluster' })).toEqual([
+      'STORE_URL selects database 1, but STORE_TOPOLOGY is cluster: Redis Cluster has database 0 only',
+    ]);
+    expect(loadConfig({ STORE_URL: 'redis://seed:7000/0', STORE_TOPOLOGY: 'cluster' }).store).toMatchObject({
+      kind: 'redis',
+      topology: 'cluster',
+    });
+  });
+
   it('treats empty values as unset', () => {
     expect(loadConfig({ HTTP_PORT: '', JWT_SECRET: '' }).httpPort).toBe(3000);
     expect(loadConfig({ JWT_SECRET: ' ' }).auth).toBeUndefined();
@@ -90,10 +113,10 @@ describe('loadConfig', () => {
 });
 
 describe('the configuration table in docs/kernel.md', () => {
-  it('lists exactly the variables the kernel reads', async () => {
-    const { readFileSync } = await import('node:fs');
-    const docs = readFileSync(new URL('../../docs/kernel.md', import.meta.url), 'utf8');
-    const table = docs.slice(docs.indexOf('## Configuration'), docs.indexOf('## HTTP API'));
+  const docs = readFileSync(new URL('../../docs/kernel.md', import.meta.url), 'utf8');
+  const table = docs.slice(docs.indexOf('## Configuration'), docs.indexOf('## HTTP API'));
+
+  it('lists exactly the variables the kernel reads', () => {
     const documented = [...table.matchAll(/^\| ([^|]+) \|/gm)]
       .flatMap((row) => [...row[1]!.matchAll(/`([A-Z_]+)`/g)].map((match) => match[1]!))
       .sort();
@@ -102,5 +125,24 @@ describe('the configuration table in docs/kernel.md', () => {
         .map((variable) => variable.name)
         .sort(),
     );
+  });
+
+  it("gives each variable's default", () => {
+    const defaults = new Map(
+      [...table.matchAll(/^\| ([^|]+) \| ([^|]+) \|/gm)].flatMap((row) =>
+        [...row[1]!.matchAll(/`([A-Z_]+)`/g)].map((match) => [match[1]!, row[2]!.trim()] as const),
+      ),
+    );
+    const wrong = describeVariables()
+      .filter((variable) => variable.fallback !== undefined)
+      .map((variable) => ({
+        name: variable.name,
+        documented: defaults.get(variable.name),
+        // The cache directory's default is below the kernel's own temporary directory.
+        expected:
+          variable.fallback === '' ? 'empty' : `\`${variable.fallback!.replace(tmpdir(), '$TMPDIR')}\``,
+      }))
+      .filter(({ documented, expected }) => !documented?.startsWith(expected));
+    expect(wrong).toEqual([]);
   });
 });

@@ -1,188 +1,102 @@
 // The kernel's configuration: read from the environment once, validated with zod, defaulted and
-// frozen. A bad value is reported with the variable, the value and what is accepted.
+// frozen. A bad value is reported with the variable, the value and what is accepted. The variables
+// (names, bounds, defaults) are the table in config-table.ts, which the operator reads too; this
+// module turns each kind of variable into a validator and checks the rules between variables.
 
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { type OptionRange, runtimeOptions as sandbox } from '@nexus/bridge/limits';
 import { z } from 'zod';
+import {
+  type EnvironmentVariable,
+  type LogLevel,
+  type StoreTopology,
+  type Variable,
+  type Variables,
+  DEFAULT_MAX_PANELS,
+  SHUTDOWN_DRAIN_MS,
+  defaultPanelMaxInstances,
+  fallbackOf,
+  parseStoreUrl,
+  variables,
+} from './config-table.js';
 import { type DomainRule, parseAllowList } from './extensions/allowlist.js';
 import type { SchemaValidatorOptions } from './schemas/validator.js';
 import { parseByteSize } from './units.js';
 
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export {
+  type EnvironmentVariable,
+  type LogLevel,
+  LOG_LEVELS,
+  defaultPanelMaxInstances,
+} from './config-table.js';
 
-interface Variable<T> {
-  readonly schema: z.ZodType<T>;
-  readonly accepted: string;
-  readonly fallback?: string;
+/** What loadConfig makes of each kind of variable. */
+type ValueOf<V> = V extends { kind: 'integer' | 'bytes' }
+  ? number
+  : V extends { kind: 'list' }
+    ? readonly string[]
+    : V extends { kind: 'allow-list' }
+      ? readonly DomainRule[]
+      : V extends { kind: 'choice'; values: readonly (infer T)[] }
+        ? T
+        : string;
+
+/** A custom refusal: its message says what is wrong beside the variable's accepted values. */
+function refuse(ctx: z.RefinementCtx, message: string): never {
+  ctx.addIssue({ code: 'custom', message });
+  return z.NEVER;
 }
 
-function integer(min: number, max: number, fallback?: number): Variable<number> {
-  return {
-    schema: z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(min).max(max)),
-    accepted: `an integer from ${min} to ${max}`,
-    ...(fallback === undefined ? {} : { fallback: String(fallback) }),
-  };
+/** The validator of one variable of the table (config-table.ts). */
+function schemaOf(variable: Variable): z.ZodType<unknown, string> {
+  switch (variable.kind) {
+    case 'integer':
+      return z
+        .string()
+        .regex(/^\d+$/)
+        .transform(Number)
+        .pipe(z.number().int().min(variable.min).max(variable.max));
+    case 'bytes':
+      return z
+        .string()
+        .transform((text, ctx) => parseByteSize(text) ?? refuse(ctx, 'not a size'))
+        .pipe(z.number().min(variable.min).max(variable.max));
+    case 'text':
+      return z.string();
+    case 'list':
+      return z.string().transform((value) =>
+        Object.freeze(
+          value
+            .split(',')
+            .map((item) => item.trim())
+            .filter((item) => item !== ''),
+        ),
+      );
+    case 'choice':
+      return z.enum(variable.values as [string, ...string[]]);
+    case 'pattern':
+      return z.string().max(variable.maxLength).regex(new RegExp(variable.pattern));
+    case 'allow-list':
+      return z.string().transform((value, ctx) => {
+        try {
+          return parseAllowList(value);
+        } catch (error) {
+          return refuse(ctx, (error as Error).message);
+        }
+      });
+    case 'store-url':
+      return z.string().transform((value, ctx) => {
+        const address = parseStoreUrl(value);
+        return typeof address === 'string' ? refuse(ctx, address) : value;
+      });
+  }
 }
 
-const MiB = 1024 * 1024;
+const schemas = Object.fromEntries(
+  Object.entries(variables).map(([name, variable]) => [name, schemaOf(variable)]),
+) as Record<EnvironmentVariable, z.ZodType<unknown, string>>;
 
-function fromSandbox(range: OptionRange): Variable<number> {
-  return integer(range.min, range.max, range.default);
-}
-
-function bytes(min: number, max: number, fallback: string): Variable<number> {
-  return {
-    schema: z
-      .string()
-      .transform(
-        (text, ctx) =>
-          parseByteSize(text) ?? (ctx.addIssue({ code: 'custom', message: 'not a size' }), z.NEVER),
-      )
-      .pipe(z.number().min(min).max(max)),
-    accepted: `a byte size from ${min} to ${max} bytes (e.g. 1048576, 512kb, 1mb, 128Mi)`,
-    fallback,
-  };
-}
-
-function text(fallback?: string): Variable<string> {
-  return { schema: z.string(), accepted: 'any text', ...(fallback === undefined ? {} : { fallback }) };
-}
-
-function list(fallback = ''): Variable<readonly string[]> {
-  return {
-    schema: z.string().transform((value) =>
-      Object.freeze(
-        value
-          .split(',')
-          .map((item) => item.trim())
-          .filter((item) => item !== ''),
-      ),
-    ),
-    accepted: 'a comma-separated list',
-    fallback,
-  };
-}
-
-const variables = {
-  HOST: text('0.0.0.0'),
-  HTTP_PORT: integer(0, 65535, 3000),
-  WS_PORT: integer(0, 65535, 3001),
-  LOG_LEVEL: {
-    schema: z.enum(LOG_LEVELS),
-    accepted: `one of ${LOG_LEVELS.join(', ')}`,
-    fallback: 'info',
-  } satisfies Variable<LogLevel>,
-  NODE_ENV: text('production'),
-  // The sandbox's own ranges (generated from the bridge's one table), so a value the bridge would
-  // refuse is refused here, naming the variable.
-  MEMORY_LIMIT_MB: integer(
-    Math.ceil(sandbox.memoryLimitBytes.min / MiB),
-    Math.floor(sandbox.memoryLimitBytes.max / MiB),
-    sandbox.memoryLimitBytes.default / MiB,
-  ),
-  MAX_INSTANCES: fromSandbox(sandbox.maxInstances),
-  MIN_INSTANCES: fromSandbox(sandbox.minInstances),
-  TIMEOUT_MS: fromSandbox(sandbox.timeoutMs),
-  MAX_HOST_CALLS: fromSandbox(sandbox.maxHostCalls),
-  MAX_STATE_MUTATIONS: fromSandbox(sandbox.maxStateMutations),
-  MAX_EVENTS: fromSandbox(sandbox.maxEvents),
-  MAX_SUSPENSIONS: fromSandbox(sandbox.maxSuspensions),
-  CACHE_DIR: text(join(tmpdir(), 'nexus-cache')),
-  CACHE_MAX_BYTES: bytes(0, 2 ** 50, '128Mi'),
-  PERSIST_DIR: text(),
-  CORS_ORIGINS: list(),
-  HTTP_ALLOWED_DOMAINS: {
-    schema: z.string().transform((value, ctx) => {
-      try {
-        return parseAllowList(value);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: (error as Error).message });
-        return z.NEVER;
-      }
-    }),
-    accepted:
-      'a comma-separated list of host, *.host, IPv4 address, CIDR block, [IPv6 address] or [IPv6 block] entries, each optionally with a port (host:port, 10.0.0.0/8:5432, [fd00::1]:8080)',
-    fallback: '',
-  } satisfies Variable<readonly DomainRule[]>,
-  HTTP_EXTENSION_TIMEOUT_MS: integer(1, 600_000, 10_000),
-  HTTP_EXTENSION_MAX_CONCURRENCY: integer(1, 10_000, 16),
-  HTTP_EXTENSION_MAX_RESPONSE_BYTES: bytes(1, 64 * 1024 ** 2, '1Mi'),
-  JWT_SECRET: text(),
-  JWT_ISSUER: text(),
-  JWT_AUDIENCE: text(),
-  JWT_MAX_AGE_SECONDS: integer(60, 31_536_000, 86_400),
-  JWT_CLOCK_SKEW_SECONDS: integer(0, 3600, 60),
-  BODY_LIMIT: bytes(1024, 64 * 1024 ** 2, '1Mi'),
-  MAX_PANELS: integer(1, 1_000_000),
-  STORE_URL: {
-    schema: z.string().transform((value, ctx) => {
-      let url: URL;
-      try {
-        url = new URL(value);
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'not a URL' });
-        return z.NEVER;
-      }
-      if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-        ctx.addIssue({ code: 'custom', message: `unsupported scheme ${url.protocol}` });
-        return z.NEVER;
-      }
-      if (url.hostname === '') {
-        ctx.addIssue({ code: 'custom', message: 'no host' });
-        return z.NEVER;
-      }
-      return value;
-    }),
-    accepted: 'redis://[user][:password]@host[:port][/db] or rediss://… (unset: the embedded store)',
-  } satisfies Variable<string>,
-  STORE_TOPOLOGY: {
-    schema: z.enum(['standalone', 'cluster']),
-    accepted: 'standalone or cluster',
-    fallback: 'standalone',
-  } satisfies Variable<'standalone' | 'cluster'>,
-  STORE_KEY_PREFIX: {
-    schema: z.string().regex(/^[^{}\s]{0,64}$/),
-    accepted: 'up to 64 characters without braces or spaces',
-    fallback: 'nexus:',
-  } satisfies Variable<string>,
-  STORE_HISTORY: integer(0, 100_000, 256),
-  STORE_HISTORY_BYTES: bytes(0, 256 * 1024 ** 2, '1Mi'),
-  STORE_TIMEOUT_MS: integer(50, 60_000, 2000),
-  STORE_TLS_CA_FILE: text(),
-  POD_NAME: text(),
-  PANEL_CACHE_MAX_BYTES: bytes(0, 16 * 1024 ** 3, '64Mi'),
-  PANEL_MAX_WAITERS: integer(1, 100_000, 256),
-  // Default: half of MAX_INSTANCES (at least 1), derived in loadConfig.
-  PANEL_MAX_INSTANCES: integer(1, sandbox.maxInstances.max),
-  EXECUTION_QUEUE_MAX: integer(1, 1_000_000, 1024),
-  SCHEMA_TIMEOUT_MS: integer(1, 60_000, 200),
-  SCHEMA_QUEUE_MAX: integer(1, 1_000_000, 1024),
-  SCHEMA_PANEL_QUEUE_MAX: integer(1, 1_000_000, 64),
-  SCHEMA_WAIT_MS: integer(100, 600_000, 10_000),
-  SCHEMA_WORKERS: integer(1, 64, 2),
-  SCHEMA_WORKER_HEAP_MB: integer(16, 4096, 64),
-  EXECUTION_DEADLINE_MS: fromSandbox(sandbox.executionDeadlineMs),
-  CACHE_SEED_DIR: text(),
-  MAX_STATE_BYTES: bytes(1024, 256 * 1024 ** 2, '1Mi'),
-  SHUTDOWN_GRACE_MS: integer(0, 3_600_000),
-  HTTP_REQUEST_TIMEOUT_MS: integer(1000, 3_600_000, 30_000),
-  HTTP_HEADERS_TIMEOUT_MS: integer(1000, 600_000, 10_000),
-  HTTP_KEEP_ALIVE_TIMEOUT_MS: integer(1, 600_000, 5000),
-  WS_MAX_MESSAGE_BYTES: bytes(64, 64 * 1024 ** 2, '64Ki'),
-  WS_MAX_BUFFERED_BYTES: bytes(1024, 1024 ** 3, '4Mi'),
-  WS_HEARTBEAT_MS: integer(100, 3_600_000, 30_000),
-  WS_MAX_MESSAGES_PER_SECOND: integer(1, 1_000_000, 200),
-  WS_MAX_IN_FLIGHT: integer(1, 10_000, 32),
-  WS_MAX_SUBSCRIBES_PER_SECOND: integer(1, 10_000, 2),
-  WS_MAX_CONNECTIONS: integer(1, 1_000_000, 10_000),
-  WS_MAX_CONNECTIONS_PER_ADDRESS: integer(0, 1_000_000, 0),
-} as const;
-
-type Variables = typeof variables;
-export type EnvironmentVariable = keyof Variables;
-type Parsed = { [K in EnvironmentVariable]: Variables[K] extends Variable<infer T> ? T | undefined : never };
+type Parsed = { [K in EnvironmentVariable]: ValueOf<Variables[K]> | undefined };
 
 export interface KernelConfig {
   readonly host: string;
@@ -261,7 +175,7 @@ export type StoreConfig =
   | {
       readonly kind: 'redis';
       readonly url: string;
-      readonly topology: 'standalone' | 'cluster';
+      readonly topology: StoreTopology;
       readonly keyPrefix: string;
       readonly historyLength: number;
       readonly historyBytes: number;
@@ -287,30 +201,22 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/**
- * A panel's share of the sandbox instances unless PANEL_MAX_INSTANCES says otherwise: half, so
- * one panel's parked handlers never take the instances every other panel needs (gate.ts).
- */
-export function defaultPanelMaxInstances(maxInstances: number): number {
-  return Math.max(1, Math.floor(maxInstances / 2));
-}
-
 /** Validates the environment; throws ConfigError listing every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): KernelConfig {
   const problems: string[] = [];
   const parsed = {} as Record<string, unknown>;
-  for (const [name, variable] of Object.entries(variables) as [EnvironmentVariable, Variable<unknown>][]) {
+  for (const [name, variable] of Object.entries(variables) as [EnvironmentVariable, Variable][]) {
     const raw = env[name];
-    const value = raw === undefined || raw.trim() === '' ? variable.fallback : raw.trim();
+    const value = raw === undefined || raw.trim() === '' ? fallbackOf(variable) : raw.trim();
     if (value === undefined) continue;
-    const result = variable.schema.safeParse(value);
+    const result = schemas[name].safeParse(value);
     if (result.success) {
       parsed[name] = result.data;
     } else {
       const detail = result.error.issues.find((issue) => issue.code === 'custom')?.message;
-      problems.push(
-        `${name}=${JSON.stringify(raw)} is invalid${detail ? ` (${detail})` : ''}: expected ${variable.accepted}`,
-      );
+      // A store URL carries the store's password: its problem is named, its value never shown.
+      const shown = variable.kind === 'store-url' ? name : `${name}=${JSON.stringify(raw)}`;
+      problems.push(`${shown} is invalid${detail ? ` (${detail})` : ''}: expected ${variable.accepted}`);
     }
   }
   const p = parsed as Parsed;
@@ -339,6 +245,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KernelConfig {
     problems.push(
       `EXECUTION_DEADLINE_MS=${p.EXECUTION_DEADLINE_MS} is invalid: expected at least TIMEOUT_MS (${p.TIMEOUT_MS})`,
     );
+  }
+  if (p.STORE_URL !== undefined && p.STORE_TOPOLOGY === 'cluster') {
+    const address = parseStoreUrl(p.STORE_URL);
+    if (typeof address !== 'string' && address.database !== 0) {
+      problems.push(
+        `STORE_URL selects database ${address.database}, but STORE_TOPOLOGY is cluster: Redis Cluster has database 0 only`,
+      );
+    }
   }
   if (p.STORE_TLS_CA_FILE !== undefined && !p.STORE_URL?.startsWith('rediss:')) {
     problems.push('STORE_TLS_CA_FILE is set but STORE_URL is not a rediss:// URL');
@@ -398,7 +312,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KernelConfig {
           },
         }),
     bodyLimitBytes: p.BODY_LIMIT!,
-    maxPanels: p.MAX_PANELS ?? (store.kind === 'embedded' ? 1000 : 10_000),
+    maxPanels:
+      p.MAX_PANELS ?? (store.kind === 'embedded' ? DEFAULT_MAX_PANELS.embedded : DEFAULT_MAX_PANELS.shared),
     maxStateBytes: p.MAX_STATE_BYTES!,
     store,
     instanceName: p.POD_NAME ?? hostname(),
@@ -415,7 +330,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KernelConfig {
       heapMb: p.SCHEMA_WORKER_HEAP_MB!,
     },
     executionDeadlineMs: p.EXECUTION_DEADLINE_MS!,
-    shutdownGraceMs: p.SHUTDOWN_GRACE_MS ?? p.EXECUTION_DEADLINE_MS! + 5000,
+    shutdownGraceMs: p.SHUTDOWN_GRACE_MS ?? p.EXECUTION_DEADLINE_MS! + SHUTDOWN_DRAIN_MS,
     http: {
       requestTimeoutMs: p.HTTP_REQUEST_TIMEOUT_MS!,
       headersTimeoutMs: p.HTTP_HEADERS_TIMEOUT_MS!,
@@ -436,12 +351,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KernelConfig {
 }
 
 /** The variables the kernel reads, with what each accepts and its default (for docs and tests). */
-export function describeVariables(): { name: EnvironmentVariable; accepted: string; fallback?: string }[] {
-  return (Object.entries(variables) as [EnvironmentVariable, Variable<unknown>][]).map(
-    ([name, variable]) => ({
+export function describeVariables(): {
+  name: EnvironmentVariable;
+  accepted: string;
+  description: string;
+  fallback?: string;
+}[] {
+  return (Object.entries(variables) as [EnvironmentVariable, Variable][]).map(([name, variable]) => {
+    const fallback = fallbackOf(variable);
+    return {
       name,
       accepted: variable.accepted,
-      ...(variable.fallback === undefined ? {} : { fallback: variable.fallback }),
-    }),
-  );
+      description: variable.description,
+      ...(fallback === undefined ? {} : { fallback }),
+    };
+  });
 }

@@ -2,9 +2,11 @@
 // (schema.ts reads this file), and resolveSpec() applies the same values in the operator, so an
 // object that reaches us without server defaulting (an older CRD, a test) still reconciles sanely.
 import type { V1NetworkPolicyPeer } from '@kubernetes/client-node';
-import { runtimeOptions as sandbox } from '@nexus/bridge/limits';
-
-const MIB = 1024 * 1024;
+import {
+  DEFAULT_MAX_PANELS as KERNEL_MAX_PANELS,
+  SHUTDOWN_DRAIN_MS as KERNEL_SHUTDOWN_DRAIN_MS,
+  variables as kernel,
+} from '@nexus/kernel/config-table';
 import type {
   AutoscalingSpec,
   CacheMedium,
@@ -41,6 +43,15 @@ export const KERNEL_OVERHEAD_MB = 157;
  */
 export const KERNEL_IDLE_WORKING_SET_MB = 96;
 
+/** The default of a kernel variable that has one (@nexus/kernel/config-table). */
+function kernelDefault<T>(variable: { readonly default?: T; readonly description: string }): T {
+  if (variable.default === undefined) throw new Error(`no kernel default: ${variable.description}`);
+  return variable.default;
+}
+
+/** The range the kernel accepts for a variable. */
+const range = ({ min, max }: { readonly min: number; readonly max: number }) => ({ min, max });
+
 export const DEFAULTS = {
   replicas: 1,
   suspend: false,
@@ -48,20 +59,21 @@ export const DEFAULTS = {
     requests: { cpu: '250m', memory: '256Mi' },
     limits: { cpu: '1', memory: '1Gi' },
   },
-  // The sandbox's own defaults (@nexus/bridge/limits, generated from the bridge's one table).
+  // The kernel's own defaults (@nexus/kernel/config-table, the table its configuration is read
+  // with; the sandbox's come from the bridge's one table through it).
   runtime: {
-    memoryLimitMB: sandbox.memoryLimitBytes.default / MIB,
-    minInstances: sandbox.minInstances.default,
-    timeoutMs: sandbox.timeoutMs.default,
-    maxHostCalls: sandbox.maxHostCalls.default,
-    maxStateMutations: sandbox.maxStateMutations.default,
-    maxEvents: sandbox.maxEvents.default,
+    memoryLimitMB: kernelDefault(kernel.MEMORY_LIMIT_MB),
+    minInstances: kernelDefault(kernel.MIN_INSTANCES),
+    timeoutMs: kernelDefault(kernel.TIMEOUT_MS),
+    maxHostCalls: kernelDefault(kernel.MAX_HOST_CALLS),
+    maxStateMutations: kernelDefault(kernel.MAX_STATE_MUTATIONS),
+    maxEvents: kernelDefault(kernel.MAX_EVENTS),
     /** EXECUTION_DEADLINE_MS when unset: the kernel's default, or timeoutMs when that is longer. */
-    executionDeadlineMs: sandbox.executionDeadlineMs.default,
-    maxStateSize: '1Mi',
-    panelCacheSize: '64Mi',
+    executionDeadlineMs: kernelDefault(kernel.EXECUTION_DEADLINE_MS),
+    maxStateSize: kernel.MAX_STATE_BYTES.default,
+    panelCacheSize: kernel.PANEL_CACHE_MAX_BYTES.default,
   },
-  cache: { medium: 'Memory' as CacheMedium, sizeLimit: '128Mi' },
+  cache: { medium: 'Memory' as CacheMedium, sizeLimit: kernel.CACHE_MAX_BYTES.default },
   autoscaling: {
     enabled: true,
     minReplicas: 1,
@@ -70,7 +82,7 @@ export const DEFAULTS = {
     // Memory alone never sees a kernel saturated by CPU-bound handlers (docs/tuning.md, "CPU").
     targetCPUUtilizationPercentage: 80,
   },
-  server: { logLevel: 'info' as KernelLogLevel },
+  server: { logLevel: kernel.LOG_LEVEL.default as KernelLogLevel },
   probes: {
     liveness: { initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
     readiness: { initialDelaySeconds: 0, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 },
@@ -78,8 +90,8 @@ export const DEFAULTS = {
   },
   store: {
     mode: 'Managed' as StoreMode,
-    history: 256,
-    keyPrefix: 'nexus:',
+    history: kernelDefault(kernel.STORE_HISTORY),
+    keyPrefix: kernel.STORE_KEY_PREFIX.default,
     managed: {
       resources: {
         requests: { cpu: '100m', memory: '256Mi' },
@@ -88,41 +100,46 @@ export const DEFAULTS = {
       persistence: { enabled: true, size: '1Gi', retainOnDelete: false },
       maxmemory: '512Mi',
     },
-    external: { topology: 'standalone' as StoreTopology },
+    external: { topology: kernel.STORE_TOPOLOGY.default },
     embedded: { volume: { size: '1Gi', retainOnDelete: false } },
   },
   networkPolicy: { enabled: true },
 } as const;
 
 /** MAX_PANELS when spec.store.maxPanels is unset (Managed derives it from maxmemory instead). */
-export const DEFAULT_MAX_PANELS = { Embedded: 1000, External: 10000 } as const;
+export const DEFAULT_MAX_PANELS = {
+  Embedded: KERNEL_MAX_PANELS.embedded,
+  External: KERNEL_MAX_PANELS.shared,
+} as const;
 
 /** The kernel's grace after SIGTERM: the longest an execution may last, plus the socket drain. */
-export const SHUTDOWN_DRAIN_MS = 5000;
+export const SHUTDOWN_DRAIN_MS = KERNEL_SHUTDOWN_DRAIN_MS;
 /** terminationGracePeriodSeconds lies this far above SHUTDOWN_GRACE_MS. */
 export const TERMINATION_MARGIN_SECONDS = 10;
 
-/** Bounds enforced by the schema; the operator repeats the checks it relies on. */
+/**
+ * Bounds enforced by the schema; the operator repeats the checks it relies on. Those of a kernel
+ * variable are the kernel's own: what its configuration accepts.
+ */
 export const LIMITS = {
-  // The sandbox's ranges: what the kernel and the bridge accept.
-  memoryLimitMB: {
-    min: Math.ceil(sandbox.memoryLimitBytes.min / MIB),
-    max: Math.floor(sandbox.memoryLimitBytes.max / MIB),
-  },
-  maxInstances: { min: sandbox.maxInstances.min, max: sandbox.maxInstances.max },
-  minInstances: { min: sandbox.minInstances.min, max: sandbox.minInstances.max },
-  timeoutMs: { min: sandbox.timeoutMs.min, max: sandbox.timeoutMs.max },
-  maxHostCalls: { min: sandbox.maxHostCalls.min, max: sandbox.maxHostCalls.max },
-  maxStateMutations: { min: sandbox.maxStateMutations.min, max: sandbox.maxStateMutations.max },
-  maxEvents: { min: sandbox.maxEvents.min, max: sandbox.maxEvents.max },
+  memoryLimitMB: range(kernel.MEMORY_LIMIT_MB),
+  maxInstances: range(kernel.MAX_INSTANCES),
+  minInstances: range(kernel.MIN_INSTANCES),
+  timeoutMs: range(kernel.TIMEOUT_MS),
+  maxHostCalls: range(kernel.MAX_HOST_CALLS),
+  maxStateMutations: range(kernel.MAX_STATE_MUTATIONS),
+  maxEvents: range(kernel.MAX_EVENTS),
   replicas: { min: 0, max: 1000 },
   autoscalingReplicas: { min: 1, max: 1000 },
   utilizationPercentage: { min: 1, max: 100 },
-  executionDeadlineMs: { min: sandbox.executionDeadlineMs.min, max: sandbox.executionDeadlineMs.max },
-  history: { min: 0, max: 100_000 },
-  maxPanels: { min: 1, max: 100_000 },
-  /** Bounds the kernel puts on MAX_STATE_BYTES. */
-  maxStateBytes: { min: 1024, max: 256 * 1024 ** 2 },
+  executionDeadlineMs: range(kernel.EXECUTION_DEADLINE_MS),
+  history: range(kernel.STORE_HISTORY),
+  // The operator's own cap, within what the kernel accepts.
+  maxPanels: { min: kernel.MAX_PANELS.min, max: Math.min(100_000, kernel.MAX_PANELS.max) },
+  maxStateBytes: range(kernel.MAX_STATE_BYTES),
+  panelCacheBytes: range(kernel.PANEL_CACHE_MAX_BYTES),
+  cacheBytes: range(kernel.CACHE_MAX_BYTES),
+  keyPrefix: { pattern: kernel.STORE_KEY_PREFIX.pattern, maxLength: kernel.STORE_KEY_PREFIX.maxLength },
 } as const;
 
 /** The operator's configured images, used where the spec names none. */

@@ -82,6 +82,29 @@ export const memoryQuantity = (description: string, fallback: string): JSONSchem
       },
     ],
   });
+/** Bytes as the largest binary unit that divides them: 16Gi, 256Mi, 1Ki, 100. */
+export function binaryBytes(bytes: number): string {
+  const units = ['Pi', 'Ti', 'Gi', 'Mi', 'Ki'] as const;
+  for (const [index, unit] of units.entries()) {
+    const size = 1024 ** (units.length - index);
+    if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`;
+  }
+  return String(bytes);
+}
+/** A memory quantity of at most `max` bytes (what the kernel accepts for the variable it feeds). */
+export const cappedMemoryQuantity = (description: string, fallback: string, max: number): JSONSchema => {
+  const schema = memoryQuantity(description, fallback);
+  return {
+    ...schema,
+    'x-kubernetes-validations': [
+      ...(schema['x-kubernetes-validations'] ?? []),
+      {
+        rule: `!isQuantity(self) || !quantity(self).isGreaterThan(quantity('${binaryBytes(max)}'))`,
+        message: `must be at most ${binaryBytes(max)}`,
+      },
+    ],
+  };
+};
 export const cpuQuantity = (description: string, fallback: string): JSONSchema => ({
   description,
   default: fallback,

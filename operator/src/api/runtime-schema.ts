@@ -1,6 +1,13 @@
 // The spec.runtime part of the NexusRuntime schema: the sandbox tuning delivered to the kernel.
 import { DEFAULTS, LIMITS, SHUTDOWN_DRAIN_MS, TERMINATION_MARGIN_SECONDS } from './defaults.js';
-import { integer, memoryQuantity, object, type JSONSchema } from './openapi.js';
+import {
+  binaryBytes,
+  cappedMemoryQuantity,
+  integer,
+  memoryQuantity,
+  object,
+  type JSONSchema,
+} from './openapi.js';
 
 const d = DEFAULTS;
 
@@ -14,7 +21,7 @@ const boundedQuantity = (
   'x-kubernetes-validations': [
     {
       rule: `isQuantity(self) && quantity(self).asInteger() >= ${bounds.min} && quantity(self).asInteger() <= ${bounds.max}`,
-      message: `must be a quantity from ${bounds.min / 1024}Ki to ${bounds.max / 1024 ** 2}Mi`,
+      message: `must be a quantity from ${binaryBytes(bounds.min)} to ${binaryBytes(bounds.max)}`,
     },
   ],
 });
@@ -67,9 +74,10 @@ export const runtimeSchema: JSONSchema = object(
       d.runtime.maxStateSize,
       LIMITS.maxStateBytes,
     ),
-    panelCacheSize: memoryQuantity(
+    panelCacheSize: cappedMemoryQuantity(
       "Bound of the kernel's in-memory caches of shared panels (PANEL_CACHE_MAX_BYTES); part of the memory budget.",
       d.runtime.panelCacheSize,
+      LIMITS.panelCacheBytes.max,
     ),
   },
   {

@@ -7,6 +7,7 @@ import { CacheMedium, KernelLogLevel, PullPolicy } from './types.js';
 export type { JSONSchema } from './openapi.js';
 import {
   boolean,
+  cappedMemoryQuantity,
   cpuQuantity,
   integer,
   intOrPercent,
@@ -135,7 +136,11 @@ export const specSchema: JSONSchema = object(
           enum: Object.values(CacheMedium),
           default: d.cache.medium,
         }),
-        sizeLimit: memoryQuantity('Size limit of the cache volume.', d.cache.sizeLimit),
+        sizeLimit: cappedMemoryQuantity(
+          'Size limit of the cache volume (the kernel reads it as CACHE_MAX_BYTES).',
+          d.cache.sizeLimit,
+          LIMITS.cacheBytes.max,
+        ),
       },
       { default: {} },
     ),

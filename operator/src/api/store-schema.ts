@@ -1,5 +1,5 @@
 // The spec.store and spec.networkPolicy parts of the NexusRuntime schema.
-import { DEFAULTS, LIMITS } from './defaults.js';
+import { DEFAULTS, DEFAULT_MAX_PANELS, LIMITS } from './defaults.js';
 import { K8S_SCHEMAS } from './k8s-schemas.js';
 import { boolean, cpuQuantity, integer, memoryQuantity, object, string, type JSONSchema } from './openapi.js';
 import { PullPolicy, StoreMode, StoreTopology } from './types.js';
@@ -135,12 +135,12 @@ export const storeSchema: JSONSchema = object(
       'Prefix of every key (STORE_KEY_PREFIX), without braces or spaces; lets runtimes share one Redis.',
       {
         default: d.keyPrefix,
-        maxLength: 64,
-        pattern: '^[^{}\\s]*$',
+        maxLength: LIMITS.keyPrefix.maxLength,
+        pattern: LIMITS.keyPrefix.pattern,
       },
     ),
     maxPanels: integer(
-      'Most panels the store holds (MAX_PANELS). Unset: 1000 embedded, 10000 external, and for Managed the most whose largest state (runtime.maxStateSize) fits maxmemory.',
+      `Most panels the store holds (MAX_PANELS). Unset: ${DEFAULT_MAX_PANELS.Embedded} embedded, ${DEFAULT_MAX_PANELS.External} external, and for Managed the most whose largest state (runtime.maxStateSize) fits maxmemory.`,
       { minimum: LIMITS.maxPanels.min, maximum: LIMITS.maxPanels.max },
     ),
     managed,

@@ -124,6 +124,24 @@ describe('Reconciler', () => {
     expect(cluster.events.map((e) => e.reason)).toContain('Recovered');
   });
 
+  it('refuses an allowedDomains entry the kernel would refuse, keeping the last good objects', async () => {
+    const { cluster, reconciler, settle, condition, clear } = setup();
+    await settle();
+    const goodConfig = structuredClone(cluster.get<V1ConfigMap>('ConfigMap', NS, 'demo-config'));
+    clear();
+
+    cluster.editSpec(
+      NS,
+      'demo',
+      (r) => (r.spec = { server: { extensions: { http: { allowedDomains: ['10.0.0.1/8'] } } } }),
+    );
+    await reconciler.reconcile(KEY);
+    expect(cluster.writes).toEqual(['status']);
+    expect(cluster.get('ConfigMap', NS, 'demo-config')).toEqual(goodConfig);
+    expect(condition('Degraded')).toMatchObject({ status: 'True', reason: 'InvalidSpec' });
+    expect(condition('Degraded')?.message).toContain('"10.0.0.1/8" has bits set beyond its prefix length');
+  });
+
   it('deletes the HPA when autoscaling is turned off and takes over the replica count', async () => {
     const { cluster, reconciler, settle } = setup();
     await settle();

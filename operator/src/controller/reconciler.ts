@@ -12,6 +12,7 @@ import type { RuntimePlan } from '../builders/plan.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { evaluateBudget, type KernelFootprint } from '../policies/budget.js';
+import { kernelRefusal } from '../policies/kernel-values.js';
 import { newProblems, podProblems, problemKey } from '../policies/pods.js';
 import { decideConditions } from '../policies/readiness.js';
 import type { PolicyResult } from '../policies/result.js';
@@ -182,6 +183,12 @@ export class Reconciler {
       result.failure = !budget.ok ? budget.failure : storeBudget.ok ? undefined : storeBudget.failure;
       if (budget.ok && !storeBudget.ok) result.storeFailure = storeBudget.failure;
       log.info({ reason: result.failure?.reason }, result.failure?.message);
+      return result;
+    }
+    const refusal = kernelRefusal(spec);
+    if (refusal) {
+      result.failure = refusal;
+      log.info({ reason: refusal.reason }, refusal.message);
       return result;
     }
     if (budget.warning) result.warnings.push(budget.warning);

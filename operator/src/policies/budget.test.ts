@@ -122,6 +122,19 @@ describe('evaluateBudget', () => {
     );
   });
 
+  it('refuses caches larger than the kernel accepts (an older schema admitted them)', () => {
+    const panels = evaluateBudget(spec({ runtime: { panelCacheSize: '17Gi' } }), FOOTPRINT);
+    expect(!panels.ok && panels.failure).toEqual({
+      reason: 'InvalidSpec',
+      message: 'runtime.panelCacheSize 17Gi is above 16Gi',
+    });
+    const cache = evaluateBudget(spec({ cache: { sizeLimit: '2Pi', medium: 'Disk' } }), FOOTPRINT);
+    expect(!cache.ok && cache.failure).toEqual({
+      reason: 'InvalidSpec',
+      message: 'cache.sizeLimit 2Pi is above 1Pi',
+    });
+  });
+
   it('publishes the HPA scale-out point as request × target%', () => {
     const outcome = evaluateBudget(
       spec({

@@ -6,6 +6,7 @@
 // Pure arithmetic on the resolved spec; the reconciler turns the result into conditions and events.
 import { Reason } from '../api/conditions.js';
 import { LIMITS, type ResolvedSpec } from '../api/defaults.js';
+import { binaryBytes } from '../api/openapi.js';
 import { ceilMiB, floorMiB, parseQuantity } from '../api/quantity.js';
 import type { MemoryBudgetStatus } from '../api/types.js';
 import type { PolicyResult } from './result.js';
@@ -48,6 +49,16 @@ export function evaluateBudget(spec: ResolvedSpec, footprint: KernelFootprint): 
   if (panelCacheBytes === undefined || panelCacheBytes < 0) {
     return invalid(
       `runtime.panelCacheSize ${JSON.stringify(spec.runtime.panelCacheSize)} is not a memory quantity`,
+    );
+  }
+  // What the kernel accepts for the variables these feed (an object admitted by an older schema
+  // would otherwise reach kernels that refuse to start).
+  if (cacheBytes > LIMITS.cacheBytes.max) {
+    return invalid(`cache.sizeLimit ${spec.cache.sizeLimit} is above ${binaryBytes(LIMITS.cacheBytes.max)}`);
+  }
+  if (panelCacheBytes > LIMITS.panelCacheBytes.max) {
+    return invalid(
+      `runtime.panelCacheSize ${spec.runtime.panelCacheSize} is above ${binaryBytes(LIMITS.panelCacheBytes.max)}`,
     );
   }
   if (requestBytes > limitBytes) {

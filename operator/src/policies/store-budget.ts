@@ -7,6 +7,7 @@
 // arithmetic on the resolved spec, like the kernel's budget.
 import { Reason } from '../api/conditions.js';
 import { DEFAULT_MAX_PANELS, LIMITS, type ResolvedSpec } from '../api/defaults.js';
+import { binaryBytes } from '../api/openapi.js';
 import { ceilMiB, floorMiB, parseQuantity } from '../api/quantity.js';
 import type { StoreBudgetStatus } from '../api/types.js';
 import type { PolicyResult } from './result.js';
@@ -37,7 +38,7 @@ export function evaluateStoreBudget(spec: ResolvedSpec): StoreBudgetOutcome {
     maxStateBytes > LIMITS.maxStateBytes.max
   ) {
     return invalid(
-      `runtime.maxStateSize ${JSON.stringify(spec.runtime.maxStateSize)} must be a quantity from 1Ki to 256Mi`,
+      `runtime.maxStateSize ${JSON.stringify(spec.runtime.maxStateSize)} must be a quantity from ${binaryBytes(LIMITS.maxStateBytes.min)} to ${binaryBytes(LIMITS.maxStateBytes.max)}`,
     );
   }
   const stateBytes = Math.floor(maxStateBytes);

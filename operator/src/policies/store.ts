@@ -1,6 +1,7 @@
 // Decisions about the store that need no I/O: is an external store's Secret usable, which
 // persistence a managed store runs with, where an embedded volume stands.
 import type { V1Deployment, V1PersistentVolumeClaim, V1Secret, V1StatefulSet } from '@kubernetes/client-node';
+import { parseStoreUrl as parseKernelStoreUrl } from '@nexus/kernel/config-table';
 import { Reason } from '../api/conditions.js';
 import type { ResolvedSpec } from '../api/defaults.js';
 import { PANELS_IMPORT_ANNOTATION } from '../api/group.js';
@@ -18,27 +19,17 @@ export interface StoreAddress {
 }
 
 /**
- * Parses redis://[user][:password]@host:port[/db] or rediss://…. Messages never repeat the URL:
- * it carries the password.
+ * Parses redis://[user][:password]@host:port[/db] or rediss://… by the kernel's own rules (it reads
+ * the URL as STORE_URL), and refuses a database other than 0 for Redis Cluster. Messages never
+ * repeat the URL: it carries the password.
  */
 export function parseStoreUrl(text: string, topology: string): StoreAddress | string {
-  let url: URL;
-  try {
-    url = new URL(text.trim());
-  } catch {
-    return 'is not a URL';
+  const url = parseKernelStoreUrl(text);
+  if (typeof url === 'string') return url;
+  if (topology === 'cluster' && url.database !== 0) {
+    return `selects database ${url.database}; Redis Cluster has database 0 only`;
   }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    return `has scheme "${url.protocol.replace(/:$/, '')}"; redis or rediss is expected`;
-  }
-  if (!url.hostname) return 'names no host';
-  const port = url.port ? Number(url.port) : 6379;
-  const db = url.pathname.replace(/^\//, '');
-  if (db !== '' && !/^\d+$/.test(db)) return `has path "/${db}"; only a database number may follow the host`;
-  if (topology === 'cluster' && db !== '' && db !== '0') {
-    return `selects database ${db}; Redis Cluster has database 0 only`;
-  }
-  return { endpoint: `${url.hostname}:${port}`, port, tls: url.protocol === 'rediss:' };
+  return { endpoint: `${url.host}:${url.port}`, port: url.port, tls: url.tls };
 }
 
 export type ExternalCheck =
