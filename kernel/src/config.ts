@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { type OptionRange, runtimeOptions as sandbox } from '@nexus/bridge/limits';
 import { z } from 'zod';
 import { type DomainRule, parseAllowList } from './extensions/allowlist.js';
+import { parseHostList } from './http/hosts.js';
 import type { SchemaValidatorOptions } from './schemas/validator.js';
 import { parseByteSize } from './units.js';
 
@@ -170,6 +171,34 @@ const variables = {
   HTTP_REQUEST_TIMEOUT_MS: integer(1000, 3_600_000, 30_000),
   HTTP_HEADERS_TIMEOUT_MS: integer(1000, 600_000, 10_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: integer(1, 600_000, 5000),
+  // What a client that does not read its answers may cost (http/connection-guard.ts).
+  HTTP_PIPELINE_DEPTH: integer(1, 64, 2),
+  HTTP_MAX_PIPELINED: integer(0, 10_000, 64),
+  HTTP_MAX_UNSENT_BYTES: bytes(64 * 1024, 1024 ** 3, '1Mi'),
+  HTTP_MAX_UNSENT_BYTES_TOTAL: bytes(1024 ** 2, 16 * 1024 ** 3, '128Mi'),
+  HTTP_WRITE_TIMEOUT_MS: integer(100, 3_600_000, 30_000),
+  METRICS_CACHE_MS: integer(0, 60_000, 1000),
+  // Host names the kernel answers to besides IP literals, localhost and its Service's names.
+  ALLOWED_HOSTS: {
+    schema: z.string().transform((value, ctx) => {
+      try {
+        return parseHostList(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+    accepted: 'a comma-separated list of host names, *.domain (its subdomains) or * (any host)',
+    fallback: '',
+  } satisfies Variable<readonly string[]>,
+  SERVICE_NAME: {
+    schema: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/),
+    accepted: 'a DNS label (the name of the Service in front of the kernels)',
+  } satisfies Variable<string>,
+  SERVICE_NAMESPACE: {
+    schema: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/),
+    accepted: "a DNS label (the Service's namespace)",
+  } satisfies Variable<string>,
   WS_MAX_MESSAGE_BYTES: bytes(64, 64 * 1024 ** 2, '64Ki'),
   WS_MAX_BUFFERED_BYTES: bytes(1024, 1024 ** 3, '4Mi'),
   WS_HEARTBEAT_MS: integer(100, 3_600_000, 30_000),
@@ -242,6 +271,18 @@ export interface KernelConfig {
     readonly requestTimeoutMs: number;
     readonly headersTimeoutMs: number;
     readonly keepAliveTimeoutMs: number;
+    readonly pipelineDepth: number;
+    readonly maxPipelined: number;
+    readonly maxUnsentBytes: number;
+    readonly maxUnsentBytesTotal: number;
+    readonly writeTimeoutMs: number;
+  };
+  /** METRICS_CACHE_MS: a rendered /metrics is served again for this long (0: rendered every scrape). */
+  readonly metricsCacheMs: number;
+  /** The Host names answered (hosts.ts): ALLOWED_HOSTS and the Service's names. */
+  readonly allowedHosts: {
+    readonly extra: readonly string[];
+    readonly service?: { readonly name: string; readonly namespace?: string };
   };
   readonly ws: {
     readonly maxMessageBytes: number;
@@ -420,6 +461,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KernelConfig {
       requestTimeoutMs: p.HTTP_REQUEST_TIMEOUT_MS!,
       headersTimeoutMs: p.HTTP_HEADERS_TIMEOUT_MS!,
       keepAliveTimeoutMs: p.HTTP_KEEP_ALIVE_TIMEOUT_MS!,
+      pipelineDepth: p.HTTP_PIPELINE_DEPTH!,
+      maxPipelined: p.HTTP_MAX_PIPELINED!,
+      maxUnsentBytes: p.HTTP_MAX_UNSENT_BYTES!,
+      maxUnsentBytesTotal: p.HTTP_MAX_UNSENT_BYTES_TOTAL!,
+      writeTimeoutMs: p.HTTP_WRITE_TIMEOUT_MS!,
+    },
+    metricsCacheMs: p.METRICS_CACHE_MS!,
+    allowedHosts: {
+      extra: p.ALLOWED_HOSTS!,
+      ...(p.SERVICE_NAME === undefined
+        ? {}
+        : {
+            service: {
+              name: p.SERVICE_NAME,
+              ...(p.SERVICE_NAMESPACE === undefined ? {} : { namespace: p.SERVICE_NAMESPACE }),
+            },
+          }),
     },
     ws: {
       maxMessageBytes: p.WS_MAX_MESSAGE_BYTES!,
