@@ -73,7 +73,7 @@ describe('WebSocket protocol', () => {
         payload: { to: 1 },
       });
     }
-    await request(kernel.url).post(`/panels/${id}/trigger/bump`).expect(200);
+    await request(kernel.url).post(`/panels/${id}/trigger/bump`).type('json').expect(200);
     await b.next((message) => message.type === 'PATCH' && message.version === 2);
     a.close();
     b.close();
@@ -226,7 +226,7 @@ describe('WebSocket backpressure', () => {
       await fast.ofType('CONNECTED');
       let dropped = false;
       for (let round = 0; round < 200 && !dropped; round += 1) {
-        await request(kernel.url).post(`/panels/${id}/trigger/blast`).expect(200);
+        await request(kernel.url).post(`/panels/${id}/trigger/blast`).type('json').expect(200);
         const metrics = await request(kernel.url).get('/metrics');
         dropped = /nexus_kernel_ws_dropped_total\{reason="slow_consumer"\} [1-9]/.test(metrics.text);
       }
