@@ -184,6 +184,7 @@ export interface ResolvedSpec {
   server: {
     logLevel: KernelLogLevel;
     corsOrigins: string[];
+    allowedHosts: string[];
     jwtSecretRef?: SecretKeyRef;
     allowedDomains: string[];
   };
@@ -293,6 +294,7 @@ export function resolveSpec(spec: NexusRuntimeSpec | undefined, images: DefaultI
     server: {
       logLevel: s.server?.logLevel ?? d.server.logLevel,
       corsOrigins: s.server?.corsOrigins ?? [],
+      allowedHosts: s.server?.allowedHosts ?? [],
       allowedDomains: s.server?.extensions?.http?.allowedDomains ?? [],
     },
     probes: {
