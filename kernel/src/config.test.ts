@@ -68,6 +68,10 @@ describe('loadConfig', () => {
     ['LOG_LEVEL', 'loud', 'one of fatal, error, warn, info, debug, trace, silent'],
     ['BODY_LIMIT', 'lots', 'a byte size'],
     ['HTTP_ALLOWED_DOMAINS', 'http://x.com', 'host:port'],
+    ['ALLOWED_HOSTS', 'ok.example,https://x.example', '"https://x.example" is not a host name'],
+    ['SERVICE_NAME', 'Not_A_Label', 'a DNS label'],
+    ['HTTP_MAX_UNSENT_BYTES', '1kb', 'a byte size from 65536'],
+    ['HTTP_PIPELINE_DEPTH', '0', 'an integer from 1 to 64'],
   ])('rejects %s=%s naming the variable, the value and the range', (name, value, accepted) => {
     const [problem] = problemsOf({ [name]: value });
     expect(problem).toContain(`${name}="${value}"`);
@@ -81,6 +85,30 @@ describe('loadConfig', () => {
       'MIN_INSTANCES=3 is invalid: expected at most MAX_INSTANCES (2)',
       'WS_PORT=4000 is invalid: expected a port different from HTTP_PORT',
     ]);
+  });
+
+  it('reads the HTTP connection bounds and the hosts the kernel answers to', () => {
+    const defaults = loadConfig({});
+    expect(defaults.http).toMatchObject({
+      pipelineDepth: 2,
+      maxPipelined: 64,
+      maxUnsentBytes: 1024 * 1024,
+      maxUnsentBytesTotal: 128 * 1024 * 1024,
+      writeTimeoutMs: 30_000,
+    });
+    expect(defaults.metricsCacheMs).toBe(1000);
+    expect(defaults.allowedHosts).toEqual({ extra: [] });
+    const set = loadConfig({
+      ALLOWED_HOSTS: 'Nexus.Example.com, *.apps.example.org',
+      SERVICE_NAME: 'nexus',
+      SERVICE_NAMESPACE: 'tools',
+      HTTP_WRITE_TIMEOUT_MS: '5000',
+    });
+    expect(set.allowedHosts).toEqual({
+      extra: ['nexus.example.com', '*.apps.example.org'],
+      service: { name: 'nexus', namespace: 'tools' },
+    });
+    expect(set.http.writeTimeoutMs).toBe(5000);
   });
 
   it('treats empty values as unset', () => {
