@@ -177,6 +177,20 @@ describe('WebSocket protocol', () => {
     client.close();
   });
 
+  it("accepts upgrades from the kernel's own origin and none from another site's page (403 ORIGIN_NOT_ALLOWED)", async () => {
+    const id = await newPanel();
+    const path = `${kernel.wsUrl}/panels/${id}/ws`;
+    const own = await TestSocket.open(path, { origin: `http://${new URL(kernel.wsUrl).host}` });
+    await own.ofType('CONNECTED');
+    own.close();
+    await expect(TestSocket.open(path, { origin: 'https://attacker.example' })).rejects.toThrow(
+      'upgrade refused with 403',
+    );
+    await expect(TestSocket.open(path, { headers: { host: 'rebind.attacker.example' } })).rejects.toThrow(
+      'upgrade refused with 421',
+    );
+  });
+
   it('drops a client that stops answering heartbeats', async () => {
     const id = await newPanel();
     const silent = new WebSocket(`${kernel.wsUrl}/panels/${id}/ws`, { autoPong: false });
