@@ -13,13 +13,16 @@ function sendJsonText(response: Response, status: number, text: string): void {
   response.status(status).type('application/json').send(text);
 }
 
+const HOST_SYNTAX = /^(?:\[[0-9a-f:.]+\]|[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?)$/;
+
 /**
  * The host of the panel's WebSocket URL: the name the client used (the Host check has accepted
  * it, so only a name this kernel answers to is ever echoed), else the address it reached.
  */
 function wsHost(request: Request): string {
-  const host = request.headers.host;
-  if (host !== undefined && host.trim() !== '') return hostName(host);
+  const name = hostName(request.headers.host ?? '');
+  // With ALLOWED_HOSTS=* any Host passes: only a well-formed name goes into the URL.
+  if (HOST_SYNTAX.test(name)) return name;
   const local = request.socket.localAddress ?? '127.0.0.1';
   return isIPv6(local) ? `[${local}]` : local;
 }
