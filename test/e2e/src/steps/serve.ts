@@ -27,7 +27,8 @@ export async function serve(suite: Suite): Promise<void> {
 
   // The kernel answers only the Host names it is reached by: the port-forward's (127.0.0.1 above,
   // localhost on any port), the pod's IP (the kubelet's probes, Prometheus' scrapes) and the
-  // Service's names; another name (DNS rebinding) is refused.
+  // Service's names; another name (DNS rebinding) is refused. (The runtime being Ready above is the
+  // kubelet's own probes passing.)
   const pods = await kubectl.pods(NAMESPACE, kernelSelector(SAMPLE));
   const podIP = pods.find(isReady)?.status.podIP ?? '';
   const podHost = podIP.includes(':') ? `[${podIP}]:3000` : `${podIP}:3000`;
