@@ -6,6 +6,7 @@
 // are set, and the names ALLOWED_HOSTS lists (an Ingress' host), each on any port.
 
 import { isIPv4, isIPv6 } from 'node:net';
+import { KernelError } from '../errors.js';
 
 export interface HostSettings {
   readonly extra: readonly string[];
@@ -82,4 +83,12 @@ export function originAllowed(
   } catch {
     return false;
   }
+}
+
+/** The refusal of a Host the kernel does not answer to (421 on both ports), naming it and the setting. */
+export function hostRefused(host: string): KernelError {
+  return new KernelError(
+    'HOST_NOT_ALLOWED',
+    `this kernel does not answer to Host ${JSON.stringify(host.slice(0, 256))}: it answers to IP addresses, localhost, its Service's names and the names in ALLOWED_HOSTS`,
+  );
 }

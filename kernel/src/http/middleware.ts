@@ -8,6 +8,7 @@ import { bearerToken } from '../auth.js';
 import { KernelError, type KernelErrorCode, isKernelError, retryAfterSeconds } from '../errors.js';
 import { requestLogLevel } from '../logger.js';
 import type { HttpContext } from './context.js';
+import { hostRefused } from './hosts.js';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -150,13 +151,6 @@ export function requireAllowedHost(allowed: (host: string | undefined) => boolea
     response.setHeader('Connection', 'close');
     sendError(response, hostRefused(host ?? ''));
   };
-}
-
-export function hostRefused(host: string): KernelError {
-  return new KernelError(
-    'HOST_NOT_ALLOWED',
-    `this kernel does not answer to Host ${JSON.stringify(host.slice(0, 256))}: it answers to IP addresses, localhost, its Service's names and the names in ALLOWED_HOSTS`,
-  );
 }
 
 export function notFound(): RequestHandler {

@@ -6,8 +6,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { bearerToken, type TokenVerifier } from '../auth.js';
 import { KernelError, isKernelError, retryAfterSeconds } from '../errors.js';
-import { originAllowed } from '../http/hosts.js';
-import { hostRefused } from '../http/middleware.js';
+import { hostRefused, originAllowed } from '../http/hosts.js';
 import { CloseCode, type ConnectionContext, PanelConnection } from './connection.js';
 import { parseResume } from './protocol.js';
 
