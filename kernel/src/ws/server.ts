@@ -1,5 +1,6 @@
 // The WebSocket server on WS_PORT: checks the upgrade's Host and Origin, authenticates it (?token=
-// or Authorization; the socket is closed with 4401 when that token expires), resolves /panels/:id/ws, enforces the message size limit and drops dead clients with a ping/pong heartbeat.
+// or Authorization; the socket is closed with 4401 when that token expires), resolves
+// /panels/:id/ws, enforces the message size limit and drops dead clients with a ping/pong heartbeat.
 
 import { createServer, type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -43,7 +44,7 @@ function refuse(socket: Duplex, error: KernelError): void {
 export function createPanelSocketServer(
   context: ConnectionContext,
   verifyToken: TokenVerifier,
-  timeouts: {
+  http: {
     headersTimeoutMs: number;
     requestTimeoutMs: number;
     /** The Host check of the HTTP port (hosts.ts). */
@@ -60,9 +61,9 @@ export function createPanelSocketServer(
     perMessageDeflate: false,
   });
   const serverOptions = {
-    headersTimeout: timeouts.headersTimeoutMs,
-    requestTimeout: timeouts.requestTimeoutMs,
-    connectionsCheckingInterval: Math.min(1000, timeouts.headersTimeoutMs),
+    headersTimeout: http.headersTimeoutMs,
+    requestTimeout: http.requestTimeoutMs,
+    connectionsCheckingInterval: Math.min(1000, http.headersTimeoutMs),
   };
   const server = createServer(serverOptions, (_request, response) => {
     response.writeHead(426, { 'Content-Type': 'application/json', Upgrade: 'websocket' });
@@ -85,14 +86,14 @@ export function createPanelSocketServer(
       return;
     }
     const host = request.headers.host;
-    if (!timeouts.hostAllowed(host)) {
+    if (!http.hostAllowed(host)) {
       refuse(socket, hostRefused(host ?? ''));
       return;
     }
     // Browsers always send Origin on a WebSocket upgrade and let any page open one: a page of
     // another site must not reach a kernel (a port-forward, say) through its user's browser.
     const origin = request.headers.origin;
-    if (origin !== undefined && !originAllowed(origin, host, timeouts.corsOrigins)) {
+    if (origin !== undefined && !originAllowed(origin, host, http.corsOrigins)) {
       refuse(
         socket,
         new KernelError(
