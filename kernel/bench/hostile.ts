@@ -2,6 +2,7 @@
 // against one kernel process while /health is probed every 10 ms; the worst answer time per
 // attack is the figure (target ≤ 100 ms), with the kernel's RSS before and after.
 
+import { connect } from 'node:net';
 import WebSocket from 'ws';
 import { rssMiB, underAttack } from '../src/testing/attack.js';
 import { type Child, startKernel } from './processes.js';
@@ -25,6 +26,20 @@ async function panel(kernel: Child, definition: Body): Promise<string> {
 }
 
 const all = ['state:read:*', 'state:write:*', 'events:emit:*'];
+
+/** Opens `count` connections that each write `text` and never read; drops them after `holdMs`. */
+async function holdUnread(url: string, text: string, count: number, holdMs: number): Promise<void> {
+  const { hostname, port } = new URL(url);
+  const sockets = Array.from({ length: count }, () => {
+    const socket = connect(Number(port), hostname);
+    socket.on('error', () => {});
+    socket.pause();
+    socket.write(text);
+    return socket;
+  });
+  await new Promise((resolve) => setTimeout(resolve, holdMs));
+  for (const socket of sockets) socket.destroy();
+}
 
 /** Each attack: a name and what it does to the kernel. */
 function attacks(kernel: Child): [string, () => Promise<unknown>][] {
@@ -137,6 +152,32 @@ function attacks(kernel: Child): [string, () => Promise<unknown>][] {
         for (let i = 0; i < 580; i++) socket.send('{"type":"SUBSCRIBE"}');
         await new Promise((resolve) => setTimeout(resolve, 1000));
         socket.terminate();
+      },
+    ],
+    [
+      '3 connections pipelining 1,500 reads of a 1 MB state each, never reading (held 5 s)',
+      async () => {
+        const id = await panel(kernel, { title: 'Pipelined', state: { blob: 'p'.repeat(980_000) } });
+        const reads = `GET /panels/${id}/state HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`.repeat(1500);
+        await holdUnread(kernel.url, reads, 3, 5000);
+      },
+    ],
+    [
+      '3 connections pipelining 20,000 unauthenticated /metrics each, never reading (held 5 s)',
+      async () => {
+        const scrapes = 'GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'.repeat(20_000);
+        await holdUnread(kernel.url, scrapes, 3, 5000);
+      },
+    ],
+    [
+      '60 clients never reading a 6 MB trigger result (held 10 s)',
+      async () => {
+        const id = await panel(kernel, {
+          title: 'Unread',
+          tools: { big: { handler: "return 'r'.repeat(6_000_000)" } },
+        });
+        const trigger = `POST /panels/${id}/trigger/big HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`;
+        await holdUnread(kernel.url, trigger, 60, 10_000);
       },
     ],
   ];

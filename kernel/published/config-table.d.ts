@@ -51,11 +51,16 @@ export interface AllowListVariable extends Described {
     readonly kind: 'allow-list';
     readonly default: string;
 }
+/** ALLOWED_HOSTS' entries (http/hosts.ts parses them): `name`, `*.domain` or `*`. */
+export interface HostListVariable extends Described {
+    readonly kind: 'host-list';
+    readonly default: string;
+}
 /** A Redis URL, as parseStoreUrl accepts it. */
 export interface StoreUrlVariable extends Described {
     readonly kind: 'store-url';
 }
-export type Variable = IntegerVariable | BytesVariable | TextVariable | ListVariable | ChoiceVariable | PatternVariable | AllowListVariable | StoreUrlVariable;
+export type Variable = IntegerVariable | BytesVariable | TextVariable | ListVariable | ChoiceVariable | PatternVariable | AllowListVariable | HostListVariable | StoreUrlVariable;
 /** Redis URL schemes: plain and TLS. */
 export declare const STORE_URL_SCHEMES: readonly ["redis:", "rediss:"];
 export interface StoreAddress {
@@ -136,6 +141,15 @@ export declare const variables: Readonly<{
     HTTP_REQUEST_TIMEOUT_MS: IntegerVariable;
     HTTP_HEADERS_TIMEOUT_MS: IntegerVariable;
     HTTP_KEEP_ALIVE_TIMEOUT_MS: IntegerVariable;
+    HTTP_PIPELINE_DEPTH: IntegerVariable;
+    HTTP_MAX_PIPELINED: IntegerVariable;
+    HTTP_MAX_UNSENT_BYTES: BytesVariable;
+    HTTP_MAX_UNSENT_BYTES_TOTAL: BytesVariable;
+    HTTP_WRITE_TIMEOUT_MS: IntegerVariable;
+    METRICS_CACHE_MS: IntegerVariable;
+    ALLOWED_HOSTS: HostListVariable;
+    SERVICE_NAME: PatternVariable;
+    SERVICE_NAMESPACE: PatternVariable;
     WS_MAX_MESSAGE_BYTES: BytesVariable;
     WS_MAX_BUFFERED_BYTES: BytesVariable;
     WS_HEARTBEAT_MS: IntegerVariable;

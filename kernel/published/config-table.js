@@ -102,6 +102,8 @@ export const SHUTDOWN_DRAIN_MS = 5000;
 export function defaultPanelMaxInstances(maxInstances) {
     return Math.max(1, Math.floor(maxInstances / 2));
 }
+/** A Kubernetes name (a DNS label), or empty for unset. */
+const DNS_LABEL_OR_EMPTY = '^(?:[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?)?$';
 export const variables = Object.freeze({
     HOST: text('0.0.0.0').describe('listen address of both servers'),
     HTTP_PORT: integer(0, 65535, 3000).describe('HTTP API (0 = any free port)'),
@@ -173,6 +175,32 @@ export const variables = Object.freeze({
     HTTP_REQUEST_TIMEOUT_MS: integer(1000, 3_600_000, 30_000).describe('whole-request timeout'),
     HTTP_HEADERS_TIMEOUT_MS: integer(1000, 600_000, 10_000).describe('time to send the request headers'),
     HTTP_KEEP_ALIVE_TIMEOUT_MS: integer(1, 600_000, 5000).describe('idle keep-alive connection lifetime'),
+    // What a client that does not read its answers may cost (http/connection-guard.ts).
+    HTTP_PIPELINE_DEPTH: integer(1, 64, 2).describe('requests of one connection handled at once; the ones pipelined behind them wait, unread'),
+    HTTP_MAX_PIPELINED: integer(0, 10_000, 64).describe('requests one connection may have waiting; one more closes the connection'),
+    HTTP_MAX_UNSENT_BYTES: bytes(64 * 1024, 1024 ** 3, '1Mi').describe("a connection's next request waits while this much of its answers is unsent"),
+    HTTP_MAX_UNSENT_BYTES_TOTAL: bytes(1024 ** 2, 16 * 1024 ** 3, '128Mi').describe('unsent answers of all connections beyond which new requests get 503 OVERLOADED'),
+    HTTP_WRITE_TIMEOUT_MS: integer(100, 3_600_000, 30_000).describe('a connection whose unsent answers make no progress this long is closed'),
+    METRICS_CACHE_MS: integer(0, 60_000, 1000).describe('a rendered /metrics is served to every scrape for this long'),
+    ALLOWED_HOSTS: undescribed({
+        kind: 'host-list',
+        accepted: 'a comma-separated list of host names, *.domain (its subdomains) or * (any host)',
+        default: '',
+    }).describe("Host names answered besides IP literals, localhost and the Service's names (an Ingress' host)"),
+    SERVICE_NAME: undescribed({
+        kind: 'pattern',
+        pattern: DNS_LABEL_OR_EMPTY,
+        maxLength: 63,
+        accepted: 'a DNS label (the name of the Service in front of the kernels), or empty',
+        default: '',
+    }).describe('the Service in front of the kernels: its DNS names are answered (the operator sets it)'),
+    SERVICE_NAMESPACE: undescribed({
+        kind: 'pattern',
+        pattern: DNS_LABEL_OR_EMPTY,
+        maxLength: 63,
+        accepted: "a DNS label (the Service's namespace), or empty",
+        default: '',
+    }).describe("the Service's namespace (the operator sets it)"),
     WS_MAX_MESSAGE_BYTES: bytes(64, 64 * 1024 ** 2, '64Ki').describe('largest WebSocket client message'),
     WS_MAX_BUFFERED_BYTES: bytes(1024, 1024 ** 3, '4Mi').describe('unsent data queued for one client'),
     WS_HEARTBEAT_MS: integer(100, 3_600_000, 30_000).describe('WebSocket ping interval'),

@@ -24,8 +24,12 @@ describe('createTokenVerifier', () => {
     await expect(createTokenVerifier(undefined)(undefined)).resolves.toBeUndefined();
   });
 
-  it('accepts a valid HS256 token', async () => {
-    await expect(createTokenVerifier(settings)(await sign())).resolves.toBeUndefined();
+  it('accepts a valid HS256 token, telling from when it is refused: its exp plus the clock skew', async () => {
+    await expect(createTokenVerifier(settings)(await sign())).resolves.toEqual(expect.any(Number));
+    const exp = now() + 600;
+    await expect(createTokenVerifier(settings)(await signRaw({ iat: now(), exp }))).resolves.toBe(
+      (exp + settings.clockSkewSeconds) * 1000,
+    );
   });
 
   it.each([
@@ -65,14 +69,20 @@ describe('createTokenVerifier', () => {
 
   it('allows the clock skew on iat, exp and the age', async () => {
     const verify = createTokenVerifier(settings);
-    await expect(verify(await signRaw({ iat: now() + 30, exp: now() + 600 }))).resolves.toBeUndefined();
-    await expect(verify(await signRaw({ iat: now() - 600, exp: now() - 30 }))).resolves.toBeUndefined();
-    await expect(verify(await signRaw({ iat: now() - 3600 - 30, exp: now() + 60 }))).resolves.toBeUndefined();
+    await expect(verify(await signRaw({ iat: now() + 30, exp: now() + 600 }))).resolves.toEqual(
+      expect.any(Number),
+    );
+    await expect(verify(await signRaw({ iat: now() - 600, exp: now() - 30 }))).resolves.toEqual(
+      expect.any(Number),
+    );
+    await expect(verify(await signRaw({ iat: now() - 3600 - 30, exp: now() + 60 }))).resolves.toEqual(
+      expect.any(Number),
+    );
   });
 
   it('judges a token without iat by how far away its exp is', async () => {
     const verify = createTokenVerifier(settings);
-    await expect(verify(await signRaw({ exp: now() + 3000 }))).resolves.toBeUndefined();
+    await expect(verify(await signRaw({ exp: now() + 3000 }))).resolves.toEqual(expect.any(Number));
     await expect(verify(await signRaw({ exp: now() + 3600 + 120 }))).rejects.toThrow('no "iat"');
   });
 
@@ -80,14 +90,14 @@ describe('createTokenVerifier', () => {
     let clock = Date.now();
     const verify = createTokenVerifier({ ...settings, maxAgeSeconds: 86_400 }, () => clock);
     const token = await signRaw({ iat: now(), exp: now() + 7 * 86_400 });
-    await expect(verify(token)).resolves.toBeUndefined();
+    await expect(verify(token)).resolves.toEqual(expect.any(Number));
     clock += 2 * 86_400 * 1000;
     await expect(verify(token)).rejects.toThrow('more than JWT_MAX_AGE_SECONDS (86400 s)');
   });
 
   it('checks issuer and audience when configured', async () => {
     const verify = createTokenVerifier({ ...settings, issuer: 'nexus', audience: 'kernel' });
-    await expect(verify(await sign({ iss: 'nexus', aud: 'kernel' }))).resolves.toBeUndefined();
+    await expect(verify(await sign({ iss: 'nexus', aud: 'kernel' }))).resolves.toEqual(expect.any(Number));
     await expect(verify(await sign({ iss: 'other', aud: 'kernel' }))).rejects.toThrow('"iss"');
   });
 });

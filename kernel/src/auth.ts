@@ -15,7 +15,12 @@ export interface AuthSettings {
   readonly clockSkewSeconds: number;
 }
 
-export type TokenVerifier = (token: string | undefined) => Promise<void>;
+/**
+ * Resolves, for an accepted token, with the instant (ms since the epoch) from which it is refused:
+ * its `exp` plus the clock skew allowed (a WebSocket opened with it is closed then); undefined when
+ * auth is off. Throws KernelError UNAUTHORIZED for a token that is refused.
+ */
+export type TokenVerifier = (token: string | undefined) => Promise<number | undefined>;
 
 function reasonOf(error: unknown): string {
   if (error instanceof errors.JWTExpired) return 'the token has expired (its "exp" has passed)';
@@ -56,12 +61,12 @@ export function ageProblem(
   return undefined;
 }
 
-/** Returns a verifier that resolves for a valid token and throws KernelError UNAUTHORIZED otherwise. */
+/** Returns a verifier that resolves for a valid token (TokenVerifier) and throws otherwise. */
 export function createTokenVerifier(
   settings: AuthSettings | undefined,
   now: () => number = Date.now,
 ): TokenVerifier {
-  if (settings === undefined) return () => Promise.resolve();
+  if (settings === undefined) return () => Promise.resolve(undefined);
   const key = new TextEncoder().encode(settings.secret);
   return async (token) => {
     if (token === undefined || token === '') {
@@ -83,6 +88,8 @@ export function createTokenVerifier(
     }
     const problem = ageProblem(payload, settings, currentDate.getTime() / 1000);
     if (problem !== undefined) throw new KernelError('UNAUTHORIZED', problem);
+    // jose has checked that exp is a number by now.
+    return ((payload.exp ?? 0) + settings.clockSkewSeconds) * 1000;
   };
 }
 

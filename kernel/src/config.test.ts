@@ -72,6 +72,10 @@ describe('loadConfig', () => {
     ['HTTP_ALLOWED_DOMAINS', 'http://x.com', 'host:port'],
     ['STORE_KEY_PREFIX', 'team {a}', 'up to 64 characters without braces or spaces'],
     ['STORE_KEY_PREFIX', 'k'.repeat(65), 'up to 64 characters without braces or spaces'],
+    ['ALLOWED_HOSTS', 'ok.example,https://x.example', '"https://x.example" is not a host name'],
+    ['SERVICE_NAME', 'Not_A_Label', 'a DNS label'],
+    ['HTTP_MAX_UNSENT_BYTES', '1kb', 'a byte size from 65536'],
+    ['HTTP_PIPELINE_DEPTH', '0', 'an integer from 1 to 64'],
   ])('rejects %s=%s naming the variable, the value and the range', (name, value, accepted) => {
     const [problem] = problemsOf({ [name]: value });
     expect(problem).toContain(`${name}="${value}"`);
@@ -104,6 +108,30 @@ describe('loadConfig', () => {
       kind: 'redis',
       topology: 'cluster',
     });
+  });
+
+  it('reads the HTTP connection bounds and the hosts the kernel answers to', () => {
+    const defaults = loadConfig({});
+    expect(defaults.http).toMatchObject({
+      pipelineDepth: 2,
+      maxPipelined: 64,
+      maxUnsentBytes: 1024 * 1024,
+      maxUnsentBytesTotal: 128 * 1024 * 1024,
+      writeTimeoutMs: 30_000,
+    });
+    expect(defaults.metricsCacheMs).toBe(1000);
+    expect(defaults.allowedHosts).toEqual({ extra: [] });
+    const set = loadConfig({
+      ALLOWED_HOSTS: 'Nexus.Example.com, *.apps.example.org',
+      SERVICE_NAME: 'nexus',
+      SERVICE_NAMESPACE: 'tools',
+      HTTP_WRITE_TIMEOUT_MS: '5000',
+    });
+    expect(set.allowedHosts).toEqual({
+      extra: ['nexus.example.com', '*.apps.example.org'],
+      service: { name: 'nexus', namespace: 'tools' },
+    });
+    expect(set.http.writeTimeoutMs).toBe(5000);
   });
 
   it('treats empty values as unset', () => {

@@ -20,6 +20,7 @@ import {
   variables,
 } from './config-table.js';
 import { type DomainRule, parseAllowList } from './extensions/allowlist.js';
+import { parseHostList } from './http/hosts.js';
 import type { SchemaValidatorOptions } from './schemas/validator.js';
 import { parseByteSize } from './units.js';
 
@@ -35,11 +36,13 @@ type ValueOf<V> = V extends { kind: 'integer' | 'bytes' }
   ? number
   : V extends { kind: 'list' }
     ? readonly string[]
-    : V extends { kind: 'allow-list' }
-      ? readonly DomainRule[]
-      : V extends { kind: 'choice'; values: readonly (infer T)[] }
-        ? T
-        : string;
+    : V extends { kind: 'host-list' }
+      ? readonly string[]
+      : V extends { kind: 'allow-list' }
+        ? readonly DomainRule[]
+        : V extends { kind: 'choice'; values: readonly (infer T)[] }
+          ? T
+          : string;
 
 /** A custom refusal: its message says what is wrong beside the variable's accepted values. */
 function refuse(ctx: z.RefinementCtx, message: string): never {
@@ -80,6 +83,14 @@ function schemaOf(variable: Variable): z.ZodType<unknown, string> {
       return z.string().transform((value, ctx) => {
         try {
           return parseAllowList(value);
+        } catch (error) {
+          return refuse(ctx, (error as Error).message);
+        }
+      });
+    case 'host-list':
+      return z.string().transform((value, ctx) => {
+        try {
+          return parseHostList(value);
         } catch (error) {
           return refuse(ctx, (error as Error).message);
         }
@@ -156,6 +167,18 @@ export interface KernelConfig {
     readonly requestTimeoutMs: number;
     readonly headersTimeoutMs: number;
     readonly keepAliveTimeoutMs: number;
+    readonly pipelineDepth: number;
+    readonly maxPipelined: number;
+    readonly maxUnsentBytes: number;
+    readonly maxUnsentBytesTotal: number;
+    readonly writeTimeoutMs: number;
+  };
+  /** METRICS_CACHE_MS: a rendered /metrics is served again for this long (0: rendered every scrape). */
+  readonly metricsCacheMs: number;
+  /** The Host names answered (hosts.ts): ALLOWED_HOSTS and the Service's names. */
+  readonly allowedHosts: {
+    readonly extra: readonly string[];
+    readonly service?: { readonly name: string; readonly namespace?: string };
   };
   readonly ws: {
     readonly maxMessageBytes: number;
@@ -335,6 +358,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KernelConfig {
       requestTimeoutMs: p.HTTP_REQUEST_TIMEOUT_MS!,
       headersTimeoutMs: p.HTTP_HEADERS_TIMEOUT_MS!,
       keepAliveTimeoutMs: p.HTTP_KEEP_ALIVE_TIMEOUT_MS!,
+      pipelineDepth: p.HTTP_PIPELINE_DEPTH!,
+      maxPipelined: p.HTTP_MAX_PIPELINED!,
+      maxUnsentBytes: p.HTTP_MAX_UNSENT_BYTES!,
+      maxUnsentBytesTotal: p.HTTP_MAX_UNSENT_BYTES_TOTAL!,
+      writeTimeoutMs: p.HTTP_WRITE_TIMEOUT_MS!,
+    },
+    metricsCacheMs: p.METRICS_CACHE_MS!,
+    allowedHosts: {
+      extra: p.ALLOWED_HOSTS!,
+      ...(p.SERVICE_NAME === undefined || p.SERVICE_NAME === ''
+        ? {}
+        : {
+            service: {
+              name: p.SERVICE_NAME,
+              ...(p.SERVICE_NAMESPACE === undefined || p.SERVICE_NAMESPACE === ''
+                ? {}
+                : { namespace: p.SERVICE_NAMESPACE }),
+            },
+          }),
     },
     ws: {
       maxMessageBytes: p.WS_MAX_MESSAGE_BYTES!,

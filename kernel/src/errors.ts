@@ -9,9 +9,19 @@ export const KernelErrors = {
   INVALID_JSON: { status: 400, summary: 'The request body or WebSocket message is not valid JSON' },
   UNSUPPORTED_MEDIA_TYPE: {
     status: 415,
-    summary: 'A request body was sent with a content type other than application/json',
+    summary: 'A POST or PUT, or any request with a body, came without Content-Type application/json',
   },
   PAYLOAD_TOO_LARGE: { status: 413, summary: 'The request body is larger than BODY_LIMIT' },
+  HOST_NOT_ALLOWED: {
+    status: 421,
+    summary:
+      "The request's Host is not an IP address, localhost, the kernel's Service names or a name in ALLOWED_HOSTS",
+  },
+  ORIGIN_NOT_ALLOWED: {
+    status: 403,
+    summary:
+      "A WebSocket upgrade came from a page whose Origin is neither in CORS_ORIGINS nor the request's own host",
+  },
   VALIDATION_FAILED: {
     status: 400,
     summary: 'A panel definition fails its schema; `details` lists each problem with its path',
@@ -48,7 +58,7 @@ export const KernelErrors = {
   OVERLOADED: {
     status: 503,
     summary:
-      'The kernel is too busy: EXECUTION_QUEUE_MAX executions wait to start, SCHEMA_QUEUE_MAX argument checks for the schema workers (or one waited past SCHEMA_WAIT_MS), WS_MAX_CONNECTIONS WebSockets are open, no sandbox instance came free within EXECUTION_DEADLINE_MS, or the kernel stalled past its panel lease and fencing refused the segment; nothing of the request was applied, retry after the `Retry-After` seconds',
+      'The kernel is too busy: EXECUTION_QUEUE_MAX executions wait to start, SCHEMA_QUEUE_MAX argument checks for the schema workers (or one waited past SCHEMA_WAIT_MS), WS_MAX_CONNECTIONS WebSockets are open, more than HTTP_MAX_UNSENT_BYTES_TOTAL bytes of answers wait for clients to read them, no sandbox instance came free within EXECUTION_DEADLINE_MS, or the kernel stalled past its panel lease and fencing refused the segment; nothing of the request was applied, retry after the `Retry-After` seconds',
   },
   STORE_UNAVAILABLE: {
     status: 503,

@@ -12,6 +12,8 @@ import type { KernelConfig } from './config.js';
 import { ExtensionHost, type Extension } from './extensions/host.js';
 import { createHttpExtension } from './extensions/http.js';
 import { createHttpApp } from './http/app.js';
+import { createConnectionGuard } from './http/connection-guard.js';
+import { createHostCheck } from './http/hosts.js';
 import type { HttpContext } from './http/context.js';
 import { createMetrics } from './metrics.js';
 import { BytecodeCache } from './panels/bytecode-cache.js';
@@ -102,6 +104,7 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
     storeAvailable: () => store.available,
     executionsInFlight: () => executor.inFlight,
     executionsQueued: () => executor.queued,
+    httpUnsentBytes: () => guard.unsentBytes(),
   });
   const store = timeStore((options.createStore ?? createStore)(config, logger), metrics);
   await store.start();
@@ -171,6 +174,7 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
     logger.warn('JWT_SECRET is shorter than 32 bytes; HS256 secrets that short can be brute-forced');
   }
   let wsPort = config.wsPort;
+  const hostAllowed = createHostCheck(config.allowedHosts);
   const context: HttpContext = {
     config,
     logger,
@@ -185,9 +189,17 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
     verifyToken,
     version: KERNEL_VERSION,
     startedAt,
+    hostAllowed,
     wsPort: () => wsPort,
   };
   const app = createHttpApp(context);
+  const guard = createConnectionGuard(config.http, app, {
+    closed: (reason) => {
+      metrics.httpConnectionsClosed.inc({ reason });
+      logger.warn({ reason }, 'closed an HTTP connection whose client does not read its answers');
+    },
+    overloaded: () => metrics.httpOverloaded.inc(),
+  });
   const server = createServer(
     {
       requestTimeout: config.http.requestTimeoutMs,
@@ -196,12 +208,13 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
       // How often Node enforces the two timeouts above (default 30 s, too coarse against slow loris).
       connectionsCheckingInterval: Math.min(1000, config.http.headersTimeoutMs),
     },
-    app,
+    guard.listener,
   );
+  guard.attach(server);
   const sockets = createPanelSocketServer(
     { config: config.ws, logger, metrics, registry, executor, schemas, feeds, status },
     verifyToken,
-    config.http,
+    { ...config.http, hostAllowed, corsOrigins: config.corsOrigins },
   );
 
   const httpPort = await listen(server, config.httpPort, config.host);

@@ -2,6 +2,7 @@ import {
   createMetrics,
   HANDLER_KINDS,
   HANDLER_STATUSES,
+  HTTP_CLOSE_REASONS,
   WS_DROP_REASONS,
   type MetricSources,
 } from './metrics.js';
@@ -15,6 +16,7 @@ function sources(overrides: Partial<MetricSources> = {}): MetricSources {
     storeAvailable: () => true,
     executionsInFlight: () => 3,
     executionsQueued: () => 2,
+    httpUnsentBytes: () => 4096,
     ...overrides,
   };
 }
@@ -37,6 +39,8 @@ describe('kernel metrics', () => {
     for (const reason of WS_DROP_REASONS)
       expect(sample(text, `nexus_kernel_ws_dropped_total{reason="${reason}"}`)).toBe(0);
     expect(sample(text, 'nexus_kernel_bytecode_cache_total{result="miss"}')).toBe(0);
+    for (const reason of HTTP_CLOSE_REASONS)
+      expect(sample(text, `nexus_kernel_http_connections_closed_total{reason="${reason}"}`)).toBe(0);
   });
 
   it('reads its gauges from the sources at scrape time', async () => {
@@ -50,6 +54,7 @@ describe('kernel metrics', () => {
     expect(sample(text, 'nexus_kernel_executions_in_flight')).toBe(3);
     expect(sample(text, 'nexus_kernel_execution_queue_depth')).toBe(2);
     expect(sample(text, 'nexus_kernel_execution_queue_max')).toBe(64);
+    expect(sample(text, 'nexus_kernel_http_unsent_bytes')).toBe(4096);
     // Not counted yet: prom-client's unlabelled gauges read 0 until first set.
     expect(sample(text, 'nexus_kernel_store_panels')).toBe(0);
     store.available = false;

@@ -18,6 +18,8 @@ export interface KernelMetrics {
   readonly extensionDuration: Histogram<'extension' | 'method'>;
   readonly storeDuration: Histogram<'operation'>;
   readonly storeErrors: Counter<'operation'>;
+  readonly httpConnectionsClosed: Counter<'reason'>;
+  readonly httpOverloaded: Counter;
 }
 
 export interface MetricSources {
@@ -30,12 +32,15 @@ export interface MetricSources {
   storeAvailable(): boolean;
   executionsInFlight(): number;
   executionsQueued(): number;
+  /** Bytes of HTTP answers accepted for sending and not yet sent, over every connection. */
+  httpUnsentBytes(): number;
 }
 
 // Label values known up front: their series start at 0, so rates and alerts see 0, not nothing.
 export const HANDLER_KINDS = ['tool', 'mount', 'unmount'] as const;
 export const HANDLER_STATUSES = ['success', 'error'] as const;
-export const WS_DROP_REASONS = ['slow_consumer', 'heartbeat', 'too_large'] as const;
+export const WS_DROP_REASONS = ['slow_consumer', 'heartbeat', 'too_large', 'token_expired'] as const;
+export const HTTP_CLOSE_REASONS = ['write_timeout', 'pipeline_overflow'] as const;
 
 export function createMetrics(sources: MetricSources): KernelMetrics {
   const registry = new Registry();
@@ -88,6 +93,12 @@ export function createMetrics(sources: MetricSources): KernelMetrics {
     () => sources.executionQueueMax,
   );
 
+  gauge(
+    'nexus_kernel_http_unsent_bytes',
+    'Bytes of HTTP answers waiting for their clients to read them; over HTTP_MAX_UNSENT_BYTES_TOTAL new requests get 503 OVERLOADED',
+    () => sources.httpUnsentBytes(),
+  );
+
   const metrics: KernelMetrics = {
     registry,
     httpRequestDuration: new Histogram({
@@ -110,7 +121,7 @@ export function createMetrics(sources: MetricSources): KernelMetrics {
     }),
     wsDisconnects: new Counter({
       name: 'nexus_kernel_ws_dropped_total',
-      help: 'WebSocket clients dropped by the server, by reason (slow_consumer|heartbeat|too_large)',
+      help: 'WebSocket clients dropped by the server, by reason (slow_consumer|heartbeat|too_large|token_expired)',
       labelNames: ['reason'],
       registers,
     }),
@@ -160,7 +171,19 @@ export function createMetrics(sources: MetricSources): KernelMetrics {
       labelNames: ['operation'],
       registers,
     }),
+    httpConnectionsClosed: new Counter({
+      name: 'nexus_kernel_http_connections_closed_total',
+      help: 'HTTP connections closed by the server, by reason (write_timeout: unsent answers made no progress for HTTP_WRITE_TIMEOUT_MS; pipeline_overflow: more than HTTP_MAX_PIPELINED requests waited)',
+      labelNames: ['reason'],
+      registers,
+    }),
+    httpOverloaded: new Counter({
+      name: 'nexus_kernel_http_overloaded_total',
+      help: 'HTTP requests refused with 503 OVERLOADED because more than HTTP_MAX_UNSENT_BYTES_TOTAL bytes of answers waited for their clients',
+      registers,
+    }),
   };
+  for (const reason of HTTP_CLOSE_REASONS) metrics.httpConnectionsClosed.inc({ reason }, 0);
   for (const kind of HANDLER_KINDS) {
     for (const status of HANDLER_STATUSES) metrics.handlerExecutions.inc({ kind, status }, 0);
   }

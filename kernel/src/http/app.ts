@@ -1,4 +1,4 @@
-// The Express application: probes first (no auth), then auth, the draining guard, the JSON body
+// The Express application: the Host check, probes (no auth), then auth, the draining guard, the JSON body
 // parser and the panel API, then JSON 404 and error handlers.
 
 import express, { type Express } from 'express';
@@ -9,6 +9,7 @@ import {
   notFound,
   refuseWhileDraining,
   requestContext,
+  requireAllowedHost,
   requireAuth,
   requireJsonBody,
 } from './middleware.js';
@@ -23,6 +24,7 @@ export function createHttpApp(context: HttpContext): Express {
   app.set('query parser', 'simple');
 
   app.use(requestContext(context));
+  app.use(requireAllowedHost(context.hostAllowed));
   app.use(cors(context.config.corsOrigins));
   app.use(probeRoutes(context));
   app.use(requireAuth(context));

@@ -26,6 +26,8 @@ export interface HttpContext {
   readonly verifyToken: TokenVerifier;
   readonly version: string;
   readonly startedAt: number;
+  /** Whether a request's Host header names this kernel (hosts.ts). */
+  readonly hostAllowed: (host: string | undefined) => boolean;
   /** The port the WebSocket server listens on (known once it is bound). */
   wsPort(): number;
 }

@@ -8,6 +8,7 @@ import { bearerToken } from '../auth.js';
 import { KernelError, type KernelErrorCode, isKernelError, retryAfterSeconds } from '../errors.js';
 import { requestLogLevel } from '../logger.js';
 import type { HttpContext } from './context.js';
+import { hostRefused } from './hosts.js';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -115,10 +116,17 @@ function hasBody(request: Request): boolean {
   );
 }
 
-/** A body must be JSON; anything else is 415 before it is read. */
+// Methods that create or run things: they must say they carry JSON even without a body, so a
+// cross-site form or `fetch` without a preflight (a "simple request") cannot run a tool.
+const WRITES = new Set(['POST', 'PUT', 'PATCH']);
+
+/** A body must be JSON, and a write must say so; anything else is 415 before it is read. */
 export function requireJsonBody(): RequestHandler {
   return (request, response, next) => {
-    if (hasBody(request) && !request.is(['application/json', 'application/*+json'])) {
+    if (
+      (hasBody(request) || WRITES.has(request.method)) &&
+      !request.is(['application/json', 'application/*+json'])
+    ) {
       sendError(
         response,
         new KernelError(
@@ -129,6 +137,19 @@ export function requireJsonBody(): RequestHandler {
       return;
     }
     next();
+  };
+}
+
+/** Refuses a Host the kernel does not answer to (hosts.ts) with 421, naming it and the setting. */
+export function requireAllowedHost(allowed: (host: string | undefined) => boolean): RequestHandler {
+  return (request, response, next) => {
+    const host = request.headers.host;
+    if (allowed(host)) {
+      next();
+      return;
+    }
+    response.setHeader('Connection', 'close');
+    sendError(response, hostRefused(host ?? ''));
   };
 }
 

@@ -1,14 +1,30 @@
 // The panel API: create, list, inspect, read state, destroy, trigger a tool. Every panel lives
 // in the store, so any kernel answers for any panel.
 
-import { Router, type Response } from 'express';
+import { isIPv6 } from 'node:net';
+import { Router, type Request, type Response } from 'express';
 import { logFailedExecution } from '../logger.js';
 import { triggerTool } from '../panels/trigger.js';
 import { executionView, panelDetails, panelSummary, withState } from '../panels/views.js';
 import type { HttpContext } from './context.js';
+import { hostName } from './hosts.js';
 
 function sendJsonText(response: Response, status: number, text: string): void {
   response.status(status).type('application/json').send(text);
+}
+
+const HOST_SYNTAX = /^(?:\[[0-9a-f:.]+\]|[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?)$/;
+
+/**
+ * The host of the panel's WebSocket URL: the name the client used (the Host check has accepted
+ * it, so only a name this kernel answers to is ever echoed), else the address it reached.
+ */
+function wsHost(request: Request): string {
+  const name = hostName(request.headers.host ?? '');
+  // With ALLOWED_HOSTS=* any Host passes: only a well-formed name goes into the URL.
+  if (HOST_SYNTAX.test(name)) return name;
+  const local = request.socket.localAddress ?? '127.0.0.1';
+  return isIPv6(local) ? `[${local}]` : local;
 }
 
 export function panelRoutes(context: HttpContext): Router {
@@ -23,7 +39,7 @@ export function panelRoutes(context: HttpContext): Router {
       response,
       201,
       panelDetails(panel, panel.state, feeds.size(panel.id), {
-        wsUrl: `ws://${request.hostname}:${context.wsPort()}/panels/${panel.id}/ws`,
+        wsUrl: `ws://${wsHost(request)}:${context.wsPort()}/panels/${panel.id}/ws`,
         ...(mount === undefined ? {} : { mount: executionView(mount) }),
       }),
     );

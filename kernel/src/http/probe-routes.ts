@@ -62,7 +62,7 @@ export function probeRoutes(context: HttpContext): Router {
     }
   });
 
-  router.get('/metrics', async (_request, response) => {
+  const render = async (): Promise<Buffer> => {
     const own = await context.metrics.registry.metrics();
     let sandbox = '';
     try {
@@ -70,8 +70,33 @@ export function probeRoutes(context: HttpContext): Router {
     } catch {
       // Metrics of a runtime that is not running are simply absent.
     }
+    return Buffer.from(sandbox === '' ? own : `${own.trimEnd()}\n${sandbox.trimEnd()}\n`);
+  };
+  // One rendering serves every scrape that arrives while it runs and for METRICS_CACHE_MS after:
+  // a flood of scrapes (they need no token) costs one rendering per interval, and all of them
+  // send the same bytes.
+  let rendered: { at: number; bytes: Promise<Buffer> } | undefined;
+  const metricsText = (): Promise<Buffer> => {
+    const now = performance.now();
+    if (rendered === undefined || now - rendered.at >= context.config.metricsCacheMs) {
+      const bytes = render();
+      const entry = { at: Number.POSITIVE_INFINITY, bytes };
+      rendered = entry;
+      // The interval starts when the rendering is done; a failed one is not kept.
+      bytes.then(
+        () => (entry.at = performance.now()),
+        () => {
+          if (rendered === entry) rendered = undefined;
+        },
+      );
+    }
+    return rendered.bytes;
+  };
+
+  router.get('/metrics', async (_request, response) => {
+    const bytes = await metricsText();
     response.setHeader('Content-Type', context.metrics.registry.contentType);
-    response.send(sandbox === '' ? own : `${own.trimEnd()}\n${sandbox.trimEnd()}\n`);
+    response.send(bytes);
   });
 
   return router;

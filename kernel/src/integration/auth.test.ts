@@ -140,6 +140,26 @@ describe('auth on', () => {
     await byHeader.ofType('CONNECTED');
     byHeader.close();
   });
+
+  it('closes a WebSocket with 4401 once its token expires (its exp plus JWT_CLOCK_SKEW_SECONDS)', async () => {
+    const created = await request(kernel.url)
+      .post('/panels')
+      .set('Authorization', bearer)
+      .send(counterPanel)
+      .expect(201);
+    // Expired 58 s ago: still accepted within the 60 s skew, refused one to two seconds from now.
+    const expiring = await rawToken({ iat: now() - 120, exp: now() - 58 });
+    const socket = await TestSocket.open(`${kernel.wsUrl}/panels/${created.body.id}/ws?token=${expiring}`);
+    await socket.ofType('CONNECTED');
+    const closed = await Promise.race([
+      socket.closed,
+      new Promise((resolve) => setTimeout(() => resolve('still open after 10 s'), 10_000)),
+    ]);
+    expect(closed).toEqual({ code: 4401, reason: 'token expired' });
+    await request(kernel.url).get('/panels').set('Authorization', `Bearer ${expiring}`).expect(401);
+    const metrics = await request(kernel.url).get('/metrics');
+    expect(metrics.text).toMatch(/nexus_kernel_ws_dropped_total\{reason="token_expired"\} [1-9]/);
+  });
 });
 
 describe('the logs of a kernel with auth on', () => {

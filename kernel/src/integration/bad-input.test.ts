@@ -98,7 +98,10 @@ describe('bad input over HTTP', () => {
         { path: '/extra', message: 'must NOT have additional properties' },
       ]),
     );
-    const missing = await request(kernel.url).post(`/panels/${panelId}/trigger/increment`).expect(400);
+    const missing = await request(kernel.url)
+      .post(`/panels/${panelId}/trigger/increment`)
+      .type('json')
+      .expect(400);
     expect(missing.body.error.details).toEqual([
       { path: '/by', message: "must have required property 'by'" },
     ]);

@@ -98,7 +98,10 @@ describe('HTTP API', () => {
         },
       })
       .expect(201);
-    const boom = await request(kernel.url).post(`/panels/${created.body.id}/trigger/boom`).expect(200);
+    const boom = await request(kernel.url)
+      .post(`/panels/${created.body.id}/trigger/boom`)
+      .type('json')
+      .expect(200);
     expect(boom.body).toMatchObject({
       status: 'error',
       error: { code: 'EXECUTION_ERROR', message: expect.stringContaining('kaput'), location: { line: 2 } },
@@ -126,7 +129,10 @@ describe('HTTP API', () => {
         },
       })
       .expect(201);
-    const result = await request(kernel.url).post(`/panels/${created.body.id}/trigger/go`).expect(200);
+    const result = await request(kernel.url)
+      .post(`/panels/${created.body.id}/trigger/go`)
+      .type('json')
+      .expect(200);
     expect(result.body.events).toEqual([{ name: 'saved', payload: { ok: true } }]);
     expect(result.body.viewCommands).toEqual([
       expect.objectContaining({ type: 'focus', componentId: 'search' }),

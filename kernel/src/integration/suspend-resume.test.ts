@@ -165,7 +165,10 @@ describe('suspend and resume through the http extension', () => {
         },
       })
       .expect(201);
-    const result = await request(kernel.url).post(`/panels/${created.body.id}/trigger/call`).expect(200);
+    const result = await request(kernel.url)
+      .post(`/panels/${created.body.id}/trigger/call`)
+      .type('json')
+      .expect(200);
     expect(result.body.status).toBe('error');
   });
 });

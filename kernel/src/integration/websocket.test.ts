@@ -73,7 +73,7 @@ describe('WebSocket protocol', () => {
         payload: { to: 1 },
       });
     }
-    await request(kernel.url).post(`/panels/${id}/trigger/bump`).expect(200);
+    await request(kernel.url).post(`/panels/${id}/trigger/bump`).type('json').expect(200);
     await b.next((message) => message.type === 'PATCH' && message.version === 2);
     a.close();
     b.close();
@@ -177,6 +177,20 @@ describe('WebSocket protocol', () => {
     client.close();
   });
 
+  it("accepts upgrades from the kernel's own origin and none from another site's page (403 ORIGIN_NOT_ALLOWED)", async () => {
+    const id = await newPanel();
+    const path = `${kernel.wsUrl}/panels/${id}/ws`;
+    const own = await TestSocket.open(path, { origin: `http://${new URL(kernel.wsUrl).host}` });
+    await own.ofType('CONNECTED');
+    own.close();
+    await expect(TestSocket.open(path, { origin: 'https://attacker.example' })).rejects.toThrow(
+      'upgrade refused with 403',
+    );
+    await expect(TestSocket.open(path, { headers: { host: 'rebind.attacker.example' } })).rejects.toThrow(
+      'upgrade refused with 421',
+    );
+  });
+
   it('drops a client that stops answering heartbeats', async () => {
     const id = await newPanel();
     const silent = new WebSocket(`${kernel.wsUrl}/panels/${id}/ws`, { autoPong: false });
@@ -226,7 +240,7 @@ describe('WebSocket backpressure', () => {
       await fast.ofType('CONNECTED');
       let dropped = false;
       for (let round = 0; round < 200 && !dropped; round += 1) {
-        await request(kernel.url).post(`/panels/${id}/trigger/blast`).expect(200);
+        await request(kernel.url).post(`/panels/${id}/trigger/blast`).type('json').expect(200);
         const metrics = await request(kernel.url).get('/metrics');
         dropped = /nexus_kernel_ws_dropped_total\{reason="slow_consumer"\} [1-9]/.test(metrics.text);
       }

@@ -41,6 +41,8 @@ const baseEnv = (dataDir: string): Record<string, string> => ({
   MIN_INSTANCES: '1',
   TIMEOUT_MS: '3000',
   SHUTDOWN_GRACE_MS: '5000',
+  // Tests read a counter right after what moves it: every scrape renders afresh.
+  METRICS_CACHE_MS: '0',
 });
 
 /** Starts a kernel in this process. `dataDir` is reused when given (restart tests) and kept. */

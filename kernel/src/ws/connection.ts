@@ -26,6 +26,8 @@ export const CloseCode = {
   GOING_AWAY: 1001,
   POLICY_VIOLATION: 1008,
   TOO_LARGE: 1009,
+  /** The token the socket was opened with has expired: reconnect with a fresh one. */
+  TOKEN_EXPIRED: 4401,
   PANEL_DELETED: 4404,
 } as const;
 
@@ -75,6 +77,9 @@ export class PanelConnection implements FeedSink {
   private readonly subscribes: TokenBucket;
   private limitedSince = -Infinity;
   private closed = false;
+  /** When the token the socket was opened with is refused (ms since the epoch); none without auth. */
+  private tokenExpiresAt: number | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly socket: WebSocket,
@@ -114,6 +119,32 @@ export class PanelConnection implements FeedSink {
     if (this.closed) return;
     this.dispose();
     this.socket.close(code, reason);
+  }
+
+  /**
+   * Closes the socket with 4401 when its token expires: a socket is worth no more than the token
+   * that opened it. Every message is checked as well, so no TRIGGER runs after the expiry even
+   * when the timer is late.
+   */
+  expireAt(at: number): void {
+    this.tokenExpiresAt = at;
+    const arm = (): void => {
+      const wait = at - Date.now();
+      if (wait <= 0) {
+        this.expire();
+        return;
+      }
+      // setTimeout holds at most 2^31-1 ms (24.8 days); longer-lived tokens re-arm.
+      this.expiryTimer = setTimeout(arm, Math.min(wait, 2 ** 31 - 1));
+      this.expiryTimer.unref();
+    };
+    arm();
+  }
+
+  private expire(): void {
+    if (this.closed) return;
+    this.context.metrics.wsDisconnects.inc({ reason: 'token_expired' });
+    this.close(CloseCode.TOKEN_EXPIRED, 'token expired');
   }
 
   private greeting(type: string): Greeting {
@@ -165,11 +196,16 @@ export class PanelConnection implements FeedSink {
   private dispose(): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.expiryTimer);
     this.leave();
   }
 
   private receive(data: RawData, isBinary: boolean): void {
     this.alive = true;
+    if (this.tokenExpiresAt !== undefined && Date.now() >= this.tokenExpiresAt) {
+      this.expire();
+      return;
+    }
     if (!this.bucket.take()) {
       const now = performance.now();
       if (now - this.limitedSince >= 1000) {

@@ -1,4 +1,5 @@
-// The WebSocket server on WS_PORT: authenticates the upgrade (?token= or Authorization), resolves
+// The WebSocket server on WS_PORT: checks the upgrade's Host and Origin, authenticates it (?token=
+// or Authorization; the socket is closed with 4401 when that token expires), resolves
 // /panels/:id/ws, enforces the message size limit and drops dead clients with a ping/pong heartbeat.
 
 import { createServer, type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
@@ -6,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { bearerToken, type TokenVerifier } from '../auth.js';
 import { KernelError, isKernelError, retryAfterSeconds } from '../errors.js';
+import { hostRefused, originAllowed } from '../http/hosts.js';
 import { CloseCode, type ConnectionContext, PanelConnection } from './connection.js';
 import { parseResume } from './protocol.js';
 
@@ -42,7 +44,14 @@ function refuse(socket: Duplex, error: KernelError): void {
 export function createPanelSocketServer(
   context: ConnectionContext,
   verifyToken: TokenVerifier,
-  timeouts: { headersTimeoutMs: number; requestTimeoutMs: number },
+  http: {
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    /** The Host check of the HTTP port (hosts.ts). */
+    hostAllowed: (host: string | undefined) => boolean;
+    /** CORS_ORIGINS: the pages of other origins that may open a socket. */
+    corsOrigins: readonly string[];
+  },
 ): PanelSocketServer {
   const connections = new Set<PanelConnection>();
   const byAddress = new Map<string, number>();
@@ -52,9 +61,9 @@ export function createPanelSocketServer(
     perMessageDeflate: false,
   });
   const serverOptions = {
-    headersTimeout: timeouts.headersTimeoutMs,
-    requestTimeout: timeouts.requestTimeoutMs,
-    connectionsCheckingInterval: Math.min(1000, timeouts.headersTimeoutMs),
+    headersTimeout: http.headersTimeoutMs,
+    requestTimeout: http.requestTimeoutMs,
+    connectionsCheckingInterval: Math.min(1000, http.headersTimeoutMs),
   };
   const server = createServer(serverOptions, (_request, response) => {
     response.writeHead(426, { 'Content-Type': 'application/json', Upgrade: 'websocket' });
@@ -73,6 +82,24 @@ export function createPanelSocketServer(
       refuse(
         socket,
         new KernelError('ROUTE_NOT_FOUND', `no WebSocket endpoint at ${url.pathname}; use /panels/:id/ws`),
+      );
+      return;
+    }
+    const host = request.headers.host;
+    if (!http.hostAllowed(host)) {
+      refuse(socket, hostRefused(host ?? ''));
+      return;
+    }
+    // Browsers always send Origin on a WebSocket upgrade and let any page open one: a page of
+    // another site must not reach a kernel (a port-forward, say) through its user's browser.
+    const origin = request.headers.origin;
+    if (origin !== undefined && !originAllowed(origin, host, http.corsOrigins)) {
+      refuse(
+        socket,
+        new KernelError(
+          'ORIGIN_NOT_ALLOWED',
+          `WebSockets from Origin ${JSON.stringify(origin.slice(0, 256))} are not allowed: only the kernel's own host and the origins in CORS_ORIGINS`,
+        ),
       );
       return;
     }
@@ -112,8 +139,10 @@ export function createPanelSocketServer(
     }
     const token = url.searchParams.get('token') ?? bearerToken(request.headers.authorization);
     const panelId = safeDecode(match[1]!);
+    let expiresAt: number | undefined;
     verifyToken(token ?? undefined)
-      .then(() => {
+      .then((refusedFrom) => {
+        expiresAt = refusedFrom;
         if (panelId === undefined) throw new KernelError('PANEL_NOT_FOUND', `no panel with id "${match[1]}"`);
         return context.registry.get(panelId);
       })
@@ -127,6 +156,7 @@ export function createPanelSocketServer(
               context.logger.child({ panelId, remote: request.socket.remoteAddress }),
               resume,
             );
+            if (expiresAt !== undefined) connection.expireAt(expiresAt);
             connections.add(connection);
             context.metrics.wsConnections.inc();
             ws.on('close', () => {

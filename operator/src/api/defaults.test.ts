@@ -21,7 +21,7 @@ describe('resolveSpec', () => {
       targetMemoryUtilizationPercentage: 80,
       targetCPUUtilizationPercentage: 80,
     });
-    expect(s.server).toEqual({ logLevel: 'info', corsOrigins: [], allowedDomains: [] });
+    expect(s.server).toEqual({ logLevel: 'info', corsOrigins: [], allowedHosts: [], allowedDomains: [] });
     expect(s.probes.startup.failureThreshold).toBe(30);
     expect(s.disruption).toEqual({});
     expect(s.store).toEqual({

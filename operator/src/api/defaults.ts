@@ -201,6 +201,7 @@ export interface ResolvedSpec {
   server: {
     logLevel: KernelLogLevel;
     corsOrigins: string[];
+    allowedHosts: string[];
     jwtSecretRef?: SecretKeyRef;
     allowedDomains: string[];
   };
@@ -310,6 +311,7 @@ export function resolveSpec(spec: NexusRuntimeSpec | undefined, images: DefaultI
     server: {
       logLevel: s.server?.logLevel ?? d.server.logLevel,
       corsOrigins: s.server?.corsOrigins ?? [],
+      allowedHosts: s.server?.allowedHosts ?? [],
       allowedDomains: s.server?.extensions?.http?.allowedDomains ?? [],
     },
     probes: {

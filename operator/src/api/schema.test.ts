@@ -48,6 +48,7 @@ const fullSpec: Full<NexusRuntimeSpec> = {
   server: {
     logLevel: 'info',
     corsOrigins: ['https://a.example'],
+    allowedHosts: ['nexus.example.com'],
     auth: { jwtSecretRef: { name: 's', key: 'k' } },
     extensions: { http: { allowedDomains: ['api.example.com'] } },
   },
@@ -217,6 +218,15 @@ describe('the CRD schema and the TypeScript types', () => {
     expect(disagreements(specSchema, { ...fullSpec, replicas: 'two' }, 'spec', true)).toEqual([
       'spec.replicas: "two" is not integer',
     ]);
+  });
+
+  it("validate spec.server.allowedHosts as the kernel's ALLOWED_HOSTS reads it", () => {
+    const items = specSchema.properties!.server!.properties!.allowedHosts!.items!;
+    const pattern = new RegExp(items.pattern!);
+    for (const host of ['nexus.example.com', '*.apps.example.org', '*', 'nexus', 'a-1.b'])
+      expect([host, pattern.test(host)]).toEqual([host, true]);
+    for (const host of ['Nexus.example.com', 'nexus.example.com:443', '*.*', 'a..b', '-a.b', 'http://x', ''])
+      expect([host, pattern.test(host)]).toEqual([host, false]);
   });
 
   it('give every field a description (kubectl explain teaches the user)', () => {

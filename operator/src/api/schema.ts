@@ -34,6 +34,9 @@ const k8s = (schema: JSONSchema, description: string, extra: Omit<JSONSchema, 'd
 /** What the kernel's HTTP_ALLOWED_DOMAINS accepts: names, IPv4 addresses and CIDRs, [IPv6], each with an optional :port. */
 const DOMAIN_RULE =
   '^((\\*\\.)?[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?|[0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}|\\[[0-9A-Fa-f:.]+(/[0-9]{1,3})?\\])(:[0-9]{1,5})?$';
+/** What the kernel's ALLOWED_HOSTS accepts: a host name, *.domain (its subdomains) or * (any host). */
+const HOST_RULE =
+  '^(\\*|(\\*\\.)?[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*)$';
 const probe = (what: string, defaults: Readonly<Record<string, number>>): JSONSchema =>
   object(
     `Timing of the kernel's ${what} probe.`,
@@ -218,6 +221,11 @@ export const specSchema: JSONSchema = object(
           default: d.server.logLevel,
         }),
         corsOrigins: stringList('Origins allowed by CORS; empty allows none.'),
+        allowedHosts: stringList(
+          "Host names the kernels answer to besides IP addresses, localhost and the runtime's Service names (e.g. an Ingress' host): name, *.domain (its subdomains) or * (any host, no check). Lower-case. Requests naming another Host get 421.",
+          64,
+          HOST_RULE,
+        ),
         auth: object('Authentication of panel requests.', {
           jwtSecretRef: object(
             'Secret key holding the JWT signing secret; when set, every panel route requires a Bearer token.',

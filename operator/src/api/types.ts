@@ -86,6 +86,7 @@ export interface SecretKeyRef {
 export interface ServerSpec {
   logLevel?: KernelLogLevel;
   corsOrigins?: string[];
+  allowedHosts?: string[];
   auth?: { jwtSecretRef?: SecretKeyRef };
   extensions?: { http?: { allowedDomains?: string[] } };
 }

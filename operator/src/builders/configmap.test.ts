@@ -18,6 +18,7 @@ describe('the kernel ConfigMap', () => {
           server: {
             logLevel: 'debug',
             corsOrigins: ['https://a.example', 'https://b.example'],
+            allowedHosts: ['nexus.example.com', '*.apps.example.org'],
             extensions: { http: { allowedDomains: ['api.example.com'] } },
           },
         },
@@ -51,9 +52,17 @@ describe('the kernel ConfigMap', () => {
       CACHE_DIR: '/var/cache/nexus',
       CACHE_MAX_BYTES: String(128 * 1024 * 1024),
       CORS_ORIGINS: 'https://a.example,https://b.example',
+      ALLOWED_HOSTS: 'nexus.example.com,*.apps.example.org',
+      SERVICE_NAME: 'demo',
+      SERVICE_NAMESPACE: 'team-a',
       HTTP_ALLOWED_DOMAINS: 'api.example.com',
       NODE_ENV: 'production',
     });
+  });
+
+  it("names the runtime's Service, so the kernels answer to its DNS names, and no extra host by default", () => {
+    const data = buildConfigData(plan({}, 4, 'shop'));
+    expect(data).toMatchObject({ SERVICE_NAME: 'shop', SERVICE_NAMESPACE: 'team-a', ALLOWED_HOSTS: '' });
   });
 
   it('never carries the store URL: it holds the password and comes from a Secret', () => {

@@ -34,6 +34,10 @@ export function buildConfigData(plan: RuntimePlan): Record<string, string> {
     CACHE_DIR,
     CACHE_MAX_BYTES: bytes(cache.sizeLimit),
     CORS_ORIGINS: server.corsOrigins.join(','),
+    // The kernels answer to their Service's names, IP addresses, localhost and these (an Ingress').
+    ALLOWED_HOSTS: server.allowedHosts.join(','),
+    SERVICE_NAME: plan.name,
+    SERVICE_NAMESPACE: plan.namespace,
     HTTP_ALLOWED_DOMAINS: server.allowedDomains.join(','),
     NODE_ENV: 'production',
   };

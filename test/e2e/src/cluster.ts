@@ -78,6 +78,7 @@ export interface Pod {
   };
   readonly status: {
     readonly phase?: string;
+    readonly podIP?: string;
     readonly conditions?: readonly Condition[];
     readonly containerStatuses?: readonly {
       readonly name: string;

@@ -1,5 +1,6 @@
 // A client of one kernel endpoint (a port-forward): the HTTP API and WebSocket subscriptions, as
 // docs/kernel.md describes them.
+import { request as httpRequest } from 'node:http';
 import WebSocket from 'ws';
 import { CheckFailed } from './report.js';
 
@@ -53,7 +54,8 @@ export class KernelClient {
   ): Promise<{ status: number; body: T }> {
     const response = await fetch(`${this.http}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      // The kernel runs no POST that does not say it carries JSON, body or not.
+      headers: body === undefined && method === 'GET' ? {} : { 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
@@ -75,6 +77,31 @@ export class KernelClient {
       );
     }
     return response.body;
+  }
+
+  /**
+   * The status of a GET sent with `host` as its Host header: the name a kubelet probe (the pod's
+   * IP), a Prometheus scrape or an in-cluster client (the Service's names) would send.
+   */
+  statusWithHost(path: string, host: string): Promise<number> {
+    const { hostname, port } = new URL(this.http);
+    return new Promise((resolve, reject) => {
+      const request = httpRequest(
+        { host: hostname, port, path, headers: { host }, agent: false, timeout: REQUEST_TIMEOUT_MS },
+        (response) => {
+          response.resume();
+          response.on('end', () => resolve(response.statusCode ?? 0));
+        },
+      );
+      request.on('timeout', () => request.destroy(new Error(`GET ${path} (Host ${host}): no answer`)));
+      request.on('error', reject);
+      request.end();
+    });
+  }
+
+  /** The local port of the port-forward (its default Host names 127.0.0.1 or localhost on it). */
+  get localPort(): number {
+    return Number(new URL(this.http).port);
   }
 
   health(): Promise<Health> {

@@ -3,6 +3,7 @@
 // the host's veth address, allowed by that address.
 import { check, checkEqual, info, step } from '../report.js';
 import { counter, fetcher } from '../panels.js';
+import { isReady, kernelSelector } from '../cluster.js';
 import { NAMESPACE, SAMPLE, connect, waitReady, type Suite } from '../suite.js';
 
 export async function serve(suite: Suite): Promise<void> {
@@ -22,6 +23,29 @@ export async function serve(suite: Suite): Promise<void> {
     health.config.memoryLimitMB,
     runtime.status?.memoryBudget?.instanceMB,
     'it shows the configured memoryLimitMB',
+  );
+
+  // The kernel answers only the Host names it is reached by: the port-forward's (127.0.0.1 above,
+  // localhost on any port), the pod's IP (the kubelet's probes, Prometheus' scrapes) and the
+  // Service's names; another name (DNS rebinding) is refused. (The runtime being Ready above is the
+  // kubelet's own probes passing.)
+  const pods = await kubectl.pods(NAMESPACE, kernelSelector(SAMPLE));
+  const podIP = pods.find(isReady)?.status.podIP ?? '';
+  const podHost = podIP.includes(':') ? `[${podIP}]:3000` : `${podIP}:3000`;
+  for (const [path, host] of [
+    ['/health', `localhost:${kernel.localPort}`],
+    ['/ready', podHost],
+    ['/metrics', podHost],
+    ['/health', `${SAMPLE}:3000`],
+    ['/health', `${SAMPLE}.${NAMESPACE}.svc:3000`],
+    ['/health', `${SAMPLE}.${NAMESPACE}.svc.cluster.local:3000`],
+  ] as const) {
+    checkEqual(await kernel.statusWithHost(path, host), 200, `${path} answers with Host ${host}`);
+  }
+  checkEqual(
+    await kernel.statusWithHost('/health', 'rebind.attacker.example'),
+    421,
+    'a Host the kernel is not reached by is refused',
   );
 
   const panel = await kernel.createPanel(counter);
