@@ -1,6 +1,5 @@
 //! The bounds on what a handler hands to the host besides values: names and keys. Every byte of
-//! them also counts against the execution's recorded-bytes budget (MAX_RECORDED_BYTES), like
-//! values do, so a handler cannot grow the Node process through names it makes up.
+//! them also counts against the execution's value budget (`maxValueBytes`), like values do, so a handler cannot grow the Node process through names it makes up.
 
 /// A string the host receives from the guest, and the most bytes it may have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

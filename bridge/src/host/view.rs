@@ -27,6 +27,10 @@ fn emit(
     require(&caller, Capability::EventsEmit(&name), || {
         format!("emitting event \"{name}\"")
     })?;
+    // Every subscriber of the panel receives the event: its bytes have a bound of their own,
+    // checked before the payload is copied.
+    let bytes = name.len() + len.max(0) as usize;
+    caller.data_mut().record_event_bytes(bytes).map_err(trap)?;
     let payload = json(&mut caller, ptr, len)?;
     let state = caller.data_mut();
     if state.events.len() >= state.limits.max_events as usize {
