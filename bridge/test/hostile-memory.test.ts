@@ -1,4 +1,4 @@
-import { MiB, context, failure, useHostileRuntime } from './support.js';
+import { MiB, context, failure, useHostileRuntime, returned } from './support.js';
 
 // Allocation bombs against a 32 MiB instance. Each runs several times so that memory kept
 // across executions (a leak in the pool, an uncapped copy on the host) shows up as RSS growth.
@@ -72,7 +72,7 @@ describe('hostile: memory', () => {
   it('returns a large value that fits', async () => {
     const result = await runtime().executeHandler("return 'q'.repeat(4 * 1024 * 1024);", context());
     expect(result.status).toBe('success');
-    expect((result.returnValue as string).length).toBe(4 * 1024 * 1024);
+    expect((returned(result) as string).length).toBe(4 * 1024 * 1024);
   });
 
   it('refuses huge state writes', async () => {
