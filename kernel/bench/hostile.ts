@@ -139,6 +139,68 @@ function attacks(kernel: Child): [string, () => Promise<unknown>][] {
         socket.terminate();
       },
     ],
+    [
+      'shared-reference values: ~16 MB of writes and a 6 MB return, 3 at once',
+      async () => {
+        const shared =
+          'const inner = [0], mid = new Array(1000).fill(inner), big = new Array(262).fill(mid);';
+        const id = await panel(kernel, {
+          title: 'Values',
+          tools: {
+            go: {
+              capabilities: all,
+              handler: `${shared} for (let i = 0; i < 15; i++) { $state['k' + i] = big; delete $state['k' + i]; } return new Array(1500).fill(mid)`,
+            },
+          },
+        });
+        await Promise.all(Array.from({ length: 3 }, () => trigger(id, 'go')));
+      },
+    ],
+    [
+      'one key rewritten 15 times with 1 MiB, then deleted, 5 times',
+      async () => {
+        const id = await panel(kernel, {
+          title: 'Churn',
+          tools: {
+            go: {
+              capabilities: all,
+              handler:
+                "const s = 'x'.repeat(1 << 20); for (let i = 0; i < 15; i++) $state.a = s; delete $state.a;",
+            },
+          },
+        });
+        for (let i = 0; i < 5; i++) await trigger(id, 'go');
+      },
+    ],
+    [
+      '5 MB of events to 2 subscribers',
+      async () => {
+        const id = await panel(kernel, {
+          title: 'Events',
+          tools: {
+            go: {
+              capabilities: all,
+              handler: "const p = 'z'.repeat(1000 * 1000); for (let i = 0; i < 5; i++) $emit('e', p);",
+            },
+          },
+        });
+        const sockets = [1, 2].map(() => new WebSocket(`${kernel.wsUrl}/panels/${id}/ws`));
+        await Promise.all(sockets.map((socket) => new Promise((resolve) => socket.once('message', resolve))));
+        await trigger(id, 'go');
+        for (const socket of sockets) socket.terminate();
+      },
+    ],
+    [
+      '20 definitions with handler source nested 20,000 deep',
+      async () => {
+        for (let i = 0; i < 20; i++) {
+          await post(`${kernel.url}/panels`, {
+            title: 'Deep',
+            tools: { go: { handler: `return ${'('.repeat(20_000)}${i}${')'.repeat(20_000)}` } },
+          });
+        }
+      },
+    ],
   ];
 }
 

@@ -25,6 +25,8 @@ describe('loadConfig', () => {
       maxStateMutations: 1000,
       maxSuspensions: 256,
       maxEvents: 100,
+      maxValueBytes: 16 * 1024 * 1024,
+      maxEventBytes: 1024 * 1024,
     });
     expect(config.persistDir).toBe('/var/cache/nexus/panels');
     expect(config.bodyLimitBytes).toBe(1024 * 1024);
@@ -81,6 +83,18 @@ describe('loadConfig', () => {
       'MIN_INSTANCES=3 is invalid: expected at most MAX_INSTANCES (2)',
       'WS_PORT=4000 is invalid: expected a port different from HTTP_PORT',
     ]);
+  });
+
+  it("refuses an event budget that a subscriber's send buffer could not hold, naming both", () => {
+    const [problem] = problemsOf({ MAX_EVENT_BYTES: '3Mi', WS_MAX_BUFFERED_BYTES: '4Mi' });
+    expect(problem).toContain('MAX_EVENT_BYTES=3145728 is invalid');
+    expect(problem).toContain('WS_MAX_BUFFERED_BYTES=4194304');
+    expect(problemsOf({ MAX_EVENT_BYTES: '1Mi', WS_MAX_BUFFERED_BYTES: '2Mi' })[0]).toContain(
+      'MAX_EVENT_BYTES',
+    );
+    expect(loadConfig({ MAX_EVENT_BYTES: '3Mi', WS_MAX_BUFFERED_BYTES: '8Mi' }).runtime.maxEventBytes).toBe(
+      3 * 1024 * 1024,
+    );
   });
 
   it('treats empty values as unset', () => {

@@ -32,7 +32,7 @@ function fromSandbox(range: OptionRange): Variable<number> {
   return integer(range.min, range.max, range.default);
 }
 
-function bytes(min: number, max: number, fallback: string): Variable<number> {
+function bytes(min: number, max: number, fallback?: string): Variable<number> {
   return {
     schema: z
       .string()
@@ -42,7 +42,7 @@ function bytes(min: number, max: number, fallback: string): Variable<number> {
       )
       .pipe(z.number().min(min).max(max)),
     accepted: `a byte size from ${min} to ${max} bytes (e.g. 1048576, 512kb, 1mb, 128Mi)`,
-    fallback,
+    ...(fallback === undefined ? {} : { fallback }),
   };
 }
 
@@ -89,6 +89,11 @@ const variables = {
   MAX_STATE_MUTATIONS: fromSandbox(sandbox.maxStateMutations),
   MAX_EVENTS: fromSandbox(sandbox.maxEvents),
   MAX_SUSPENSIONS: fromSandbox(sandbox.maxSuspensions),
+  // The one budget of bytes a handler hands over in an execution (state writes, events, view
+  // commands, $ext arguments, the return value), and the part of it events may take.
+  MAX_VALUE_BYTES: bytes(sandbox.maxValueBytes.min, sandbox.maxValueBytes.max, '16Mi'),
+  // Unset: 1 MiB, or less when that would not fit a subscriber's send buffer (defaultMaxEventBytes).
+  MAX_EVENT_BYTES: bytes(sandbox.maxEventBytes.min, sandbox.maxEventBytes.max),
   CACHE_DIR: text(join(tmpdir(), 'nexus-cache')),
   CACHE_MAX_BYTES: bytes(0, 2 ** 50, '128Mi'),
   PERSIST_DIR: text(),
@@ -199,6 +204,8 @@ export interface KernelConfig {
     readonly maxStateMutations: number;
     readonly maxEvents: number;
     readonly maxSuspensions: number;
+    readonly maxValueBytes: number;
+    readonly maxEventBytes: number;
   };
   readonly cacheDir: string;
   readonly cacheSeedDir?: string;
@@ -340,6 +347,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KernelConfig {
       `EXECUTION_DEADLINE_MS=${p.EXECUTION_DEADLINE_MS} is invalid: expected at least TIMEOUT_MS (${p.TIMEOUT_MS})`,
     );
   }
+  const eventProblem = eventBudgetProblem(p.MAX_EVENT_BYTES, p.MAX_EVENTS, p.WS_MAX_BUFFERED_BYTES);
+  if (eventProblem !== undefined) problems.push(eventProblem);
+  const maxEventBytes =
+    p.MAX_EVENT_BYTES ??
+    (p.MAX_EVENTS === undefined || p.WS_MAX_BUFFERED_BYTES === undefined
+      ? 0
+      : defaultMaxEventBytes(p.MAX_EVENTS, p.WS_MAX_BUFFERED_BYTES));
   if (p.STORE_TLS_CA_FILE !== undefined && !p.STORE_URL?.startsWith('rediss:')) {
     problems.push('STORE_TLS_CA_FILE is set but STORE_URL is not a rediss:// URL');
   }
@@ -374,6 +388,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KernelConfig {
       maxStateMutations: p.MAX_STATE_MUTATIONS!,
       maxEvents: p.MAX_EVENTS!,
       maxSuspensions: p.MAX_SUSPENSIONS!,
+      maxValueBytes: p.MAX_VALUE_BYTES!,
+      maxEventBytes,
     },
     cacheDir,
     ...(p.CACHE_SEED_DIR === undefined ? {} : { cacheSeedDir: p.CACHE_SEED_DIR }),
@@ -433,6 +449,41 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KernelConfig {
     },
   };
   return deepFreeze(config);
+}
+
+/**
+ * Bytes an EVENT frame adds around an event's name and payload (its type, the panel id and the
+ * field names), counted generously.
+ */
+export const EVENT_FRAME_OVERHEAD_BYTES = 256;
+
+/** MAX_EVENT_BYTES when unset: 1 MiB, or what half of a subscriber's send buffer leaves. */
+export function defaultMaxEventBytes(maxEvents: number, maxBufferedBytes: number): number {
+  return Math.max(
+    0,
+    Math.min(MiB, Math.floor(maxBufferedBytes / 2) - maxEvents * EVENT_FRAME_OVERHEAD_BYTES),
+  );
+}
+
+/**
+ * Every subscriber of a panel receives all of one execution's EVENT frames, and the client that
+ * triggered it their copy in the RESULT too: the frames must fit in half of a subscriber's send
+ * buffer, or one execution would disconnect its panel's subscribers as slow consumers.
+ */
+function eventBudgetProblem(
+  maxEventBytes: number | undefined,
+  maxEvents: number | undefined,
+  maxBufferedBytes: number | undefined,
+): string | undefined {
+  if (maxEvents === undefined || maxBufferedBytes === undefined) return undefined;
+  const framing = maxEvents * EVENT_FRAME_OVERHEAD_BYTES;
+  if (maxEventBytes === undefined) {
+    if (framing < maxBufferedBytes / 2) return undefined;
+    return `MAX_EVENTS=${maxEvents} is invalid: the framing of that many EVENT frames (${framing} bytes, ${EVENT_FRAME_OVERHEAD_BYTES} each) leaves no room for events in half of a subscriber's send buffer, WS_MAX_BUFFERED_BYTES=${maxBufferedBytes}: lower MAX_EVENTS or raise WS_MAX_BUFFERED_BYTES`;
+  }
+  const frames = maxEventBytes + framing;
+  if (frames <= maxBufferedBytes / 2) return undefined;
+  return `MAX_EVENT_BYTES=${maxEventBytes} is invalid: one execution's EVENT frames (up to ${frames} bytes with MAX_EVENTS=${maxEvents}, ${EVENT_FRAME_OVERHEAD_BYTES} bytes of framing each) must fit in half of a subscriber's send buffer, WS_MAX_BUFFERED_BYTES=${maxBufferedBytes}: lower MAX_EVENT_BYTES or MAX_EVENTS, or raise WS_MAX_BUFFERED_BYTES`;
 }
 
 /** The variables the kernel reads, with what each accepts and its default (for docs and tests). */

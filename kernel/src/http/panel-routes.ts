@@ -4,7 +4,7 @@
 import { Router, type Response } from 'express';
 import { logFailedExecution } from '../logger.js';
 import { triggerTool } from '../panels/trigger.js';
-import { executionView, panelDetails, panelSummary, withState } from '../panels/views.js';
+import { executionView, panelDetails, panelSummary, spliced, withState } from '../panels/views.js';
 import type { HttpContext } from './context.js';
 
 function sendJsonText(response: Response, status: number, text: string): void {
@@ -22,10 +22,13 @@ export function panelRoutes(context: HttpContext): Router {
     sendJsonText(
       response,
       201,
-      panelDetails(panel, panel.state, feeds.size(panel.id), {
-        wsUrl: `ws://${request.hostname}:${context.wsPort()}/panels/${panel.id}/ws`,
-        ...(mount === undefined ? {} : { mount: executionView(mount) }),
-      }),
+      panelDetails(
+        panel,
+        panel.state,
+        feeds.size(panel.id),
+        { wsUrl: `ws://${request.hostname}:${context.wsPort()}/panels/${panel.id}/ws` },
+        { mount: mount === undefined ? undefined : executionView(mount) },
+      ),
     );
   });
 
@@ -48,11 +51,11 @@ export function panelRoutes(context: HttpContext): Router {
     const { id, unmount } = await registry.delete(request.params.id);
     feeds.panelDeleted(id);
     request.log.info({ panelId: id }, 'panel deleted');
-    response.json({
-      id,
-      deleted: true,
-      ...(unmount === undefined ? {} : { unmount: executionView(unmount) }),
-    });
+    sendJsonText(
+      response,
+      200,
+      spliced({ id, deleted: true }, { unmount: unmount === undefined ? undefined : executionView(unmount) }),
+    );
   });
 
   router.post('/panels/:id/trigger/:tool', async (request, response) => {
@@ -62,7 +65,8 @@ export function panelRoutes(context: HttpContext): Router {
       args: request.body as unknown,
     });
     logFailedExecution(request.log, request.params.id, request.params.tool, outcome);
-    response.json(executionView(outcome));
+    // The handler's values are spliced in as the JSON text the sandbox handed over.
+    sendJsonText(response, 200, executionView(outcome));
   });
 
   return router;
