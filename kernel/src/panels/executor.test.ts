@@ -182,6 +182,54 @@ describe('Executor', () => {
     expect(sandbox.cancelled).toEqual([]);
   });
 
+  it('commits nothing of a segment that ends in an error, and keeps the segments before it', async () => {
+    const sandbox = new ScriptedSandbox([
+      result({
+        status: 'suspended',
+        suspension: { suspensionId: 's1', extensionName: 'kv', method: 'get', argsJson: '[]' },
+        stateMutations: [{ key: 'n', valueJson: '1', operation: 'set' }],
+        events: [{ name: 'first', payloadJson: '1' }],
+      }),
+      result({
+        status: 'error',
+        stateMutations: [{ key: 'n', valueJson: '2', operation: 'set' }],
+        events: [{ name: 'second', payloadJson: '2' }],
+        viewCommands: [{ type: 'focus', componentId: 'x' }],
+        error: { code: 'EXECUTION_ERROR', message: 'Error: late' },
+      }),
+    ]);
+    const outcome = await run(executor(sandbox));
+    expect(outcome).toMatchObject({
+      status: 'error',
+      error: { code: 'EXECUTION_ERROR' },
+      version: 1,
+      stateMutations: [{ key: 'n', json: '1' }],
+      events: [{ name: 'first', payloadJson: '1' }],
+      viewCommands: [],
+    });
+    const stored = await store.readState('p');
+    if (stored === 'gone') throw new Error('gone');
+    expect(stored.state).toMatchObject({ version: 1 });
+    expect(stored.state?.entries.get('n')).toBe('1');
+  });
+
+  it('commits nothing of a first segment that ends in an error: no version, no state', async () => {
+    const sandbox = new ScriptedSandbox([
+      result({
+        status: 'error',
+        stateMutations: [{ key: 'n', valueJson: '105', operation: 'set' }],
+        events: [{ name: 'e' }],
+        error: { code: 'EXECUTION_ERROR', message: 'ReferenceError: notDefined is not defined' },
+      }),
+    ]);
+    const outcome = await run(executor(sandbox));
+    expect(outcome).toMatchObject({ status: 'error', version: 0, stateMutations: [], events: [] });
+    const stored = await store.readState('p');
+    if (stored === 'gone') throw new Error('gone');
+    expect(stored.state).toMatchObject({ version: 0 });
+    expect(stored.state?.entries.get('n')).toBe('0');
+  });
+
   it('ends with TIMEOUT when the sandbox no longer holds the suspension', async () => {
     const sandbox = new ScriptedSandbox([
       suspended('s1', 10),

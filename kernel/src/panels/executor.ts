@@ -1,6 +1,7 @@
 // The execution loop of a handler (SPEC 4 suspend/resume, SPEC 6 panel state). Each run of the
 // sandbox up to an `$ext` await, between awaits, or to the end is a segment, and a segment is
-// atomic against the panel's latest state across every kernel of the store:
+// atomic against the panel's latest state across every kernel of the store (a segment that ends
+// in an error commits nothing):
 //
 //   gate and instance (this kernel, gate.ts) → lease (the store, every kernel) → the panel's
 //   latest state → the sandbox runs the segment → commit (apply, version, history, publish) →
@@ -285,6 +286,14 @@ export class Executor {
       }
       if (result.status === 'suspended' && result.suspension) held.parked = result.suspension.suspensionId;
       this.account(outcome, result, first);
+      if (result.status === 'error') {
+        // A segment that ends in an error commits nothing: no version, no PATCH, no events. The
+        // handler's writes up to the failure were a half-done change; the segments before its
+        // last `$ext` await completed and stay committed.
+        await lease.release();
+        outcome.version = lease.version;
+        return { kind: 'ran', result };
+      }
       write = segmentWrite(panel.id, state.snapshot.entries, result);
       commit =
         write.mutations.length === 0 && write.eventFrames.length === 0
