@@ -97,7 +97,10 @@ export interface RuntimeConfig {
    * value, as the JSON text its JSON.stringify made (shared references expanded).
    */
   maxValueBytes?: number
-  /** Bytes of event names and payloads one execution may emit (within `maxValueBytes`). */
+  /**
+   * Bytes of event names and payloads one execution may emit, each event counting
+   * `eventFramingBytes` (128) more for its frame.
+   */
   maxEventBytes?: number
   /** Bound on the bytecode files kept under cacheDir. */
   cacheMaxBytes?: number

@@ -26,4 +26,5 @@ export declare const nameLimits: {
   readonly extensionName: number;
   readonly extensionMethodName: number;
 };
+export declare const eventFramingBytes: number;
 export declare const errorCodes: readonly ('TIMEOUT' | 'MEMORY_LIMIT' | 'STACK_OVERFLOW' | 'PERMISSION_DENIED' | 'RESOURCE_LIMIT' | 'EXECUTION_ERROR' | 'COMPILATION_ERROR' | 'INVALID_HANDLER' | 'INTERNAL_ERROR')[];

@@ -24,5 +24,7 @@ export const nameLimits = Object.freeze({
   extensionName: 128,
   extensionMethodName: 128,
 });
+/** Bytes each event counts against maxEventBytes besides its name and payload. */
+export const eventFramingBytes = 128;
 /** The error codes of handler results. */
 export const errorCodes = Object.freeze(['TIMEOUT', 'MEMORY_LIMIT', 'STACK_OVERFLOW', 'PERMISSION_DENIED', 'RESOURCE_LIMIT', 'EXECUTION_ERROR', 'COMPILATION_ERROR', 'INVALID_HANDLER', 'INTERNAL_ERROR']);

@@ -204,7 +204,10 @@ pub fn limits_module() -> String {
     for name in crate::limits::NAMES {
         out.push_str(&format!("  {}: {},\n", js_name(name.what), name.max_bytes));
     }
-    out.push_str("});\n");
+    out.push_str(&format!(
+        "}});\n/** Bytes each event counts against maxEventBytes besides its name and payload. */\nexport const eventFramingBytes = {};\n",
+        crate::limits::EVENT_FRAMING_BYTES
+    ));
     let codes: Vec<String> = crate::ErrorCode::ALL
         .iter()
         .map(|code| format!("'{}'", code.as_str()))
@@ -230,7 +233,7 @@ pub fn limits_types() -> String {
     for name in crate::limits::NAMES {
         out.push_str(&format!("  readonly {}: number;\n", js_name(name.what)));
     }
-    out.push_str("};\n");
+    out.push_str("};\nexport declare const eventFramingBytes: number;\n");
     let codes: Vec<String> = crate::ErrorCode::ALL
         .iter()
         .map(|code| format!("'{}'", code.as_str()))

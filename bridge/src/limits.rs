@@ -43,6 +43,11 @@ pub const NAMES: [NameLimit; 6] = [
     METHOD_NAME,
 ];
 
+/// Bytes each emitted event counts against `maxEventBytes` besides its name and payload: what a
+/// subscriber's frame adds around them (its type, the panel id, the field names). So the budget
+/// bounds the frames a panel's subscribers receive, however small and many the events are.
+pub const EVENT_FRAMING_BYTES: usize = 128;
+
 /// The longest error message and stack the host keeps of a failed handler.
 pub const MAX_ERROR_MESSAGE_BYTES: usize = 4096;
 pub const MAX_ERROR_STACK_BYTES: usize = 16 * 1024;

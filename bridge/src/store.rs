@@ -24,8 +24,9 @@ pub struct CallLimits {
     /// expanded). The host holds that text and nothing bigger, so this bounds what an execution
     /// can make the Node process hold.
     pub max_value_bytes: usize,
-    /// `maxEventBytes`: the bytes of event names and payloads one execution may emit (also
-    /// counted in `max_value_bytes`); every subscriber of the panel receives them.
+    /// `maxEventBytes`: the bytes of event names and payloads one execution may emit, each event
+    /// counting `EVENT_FRAMING_BYTES` more for its frame (the names and payloads also count in
+    /// `max_value_bytes`); every subscriber of the panel receives them.
     pub max_event_bytes: usize,
 }
 

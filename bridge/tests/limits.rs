@@ -380,16 +380,28 @@ fn events_beyond_max_event_bytes_are_a_resource_limit() {
     assert!(error.message.contains("maxEventBytes"), "{}", error.message);
     assert!(error.message.contains("1048576-byte"), "{}", error.message);
     assert_eq!(result.events.len(), 1);
+    // Each event also counts EVENT_FRAMING_BYTES (128) for its frame: 1 + 99 + 128, then
+    // 1 + 52 + 128, is 409 bytes.
     let rt = runtime(RuntimeOptions {
-        max_event_bytes: Some(100.0),
+        max_event_bytes: Some(400.0),
         ..Default::default()
     });
     let result = run(
         &rt,
-        "$emit('e', 'x'.repeat(97)); $emit('f', 1)",
+        "$emit('e', 'x'.repeat(97)); $emit('f', 'y'.repeat(50))",
         ctx(json!({}), caps),
     );
-    assert!(result.error.unwrap().message.contains("100-byte limit"));
+    let error = result.error.unwrap();
+    assert!(error.message.contains("409 bytes"), "{}", error.message);
+    assert!(
+        error.message.contains("400-byte limit"),
+        "{}",
+        error.message
+    );
+    // Many tiny events are bounded too: a fourth empty one would make 4 × 129 bytes.
+    let result = run(&rt, "for (;;) $emit('e')", ctx(json!({}), caps));
+    assert!(result.error.unwrap().message.contains("maxEventBytes"));
+    assert_eq!(result.events.len(), 3);
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type OptionRange, runtimeOptions as sandbox } from '@nexus/bridge/limits';
+import { eventFramingBytes, type OptionRange, runtimeOptions as sandbox } from '@nexus/bridge/limits';
 import { z } from 'zod';
 import { type DomainRule, parseAllowList } from './extensions/allowlist.js';
 import type { SchemaValidatorOptions } from './schemas/validator.js';
@@ -92,7 +92,7 @@ const variables = {
   // The one budget of bytes a handler hands over in an execution (state writes, events, view
   // commands, $ext arguments, the return value), and the part of it events may take.
   MAX_VALUE_BYTES: bytes(sandbox.maxValueBytes.min, sandbox.maxValueBytes.max, '16Mi'),
-  // Unset: 1 MiB, or less when that would not fit a subscriber's send buffer (defaultMaxEventBytes).
+  // Unset: 1 MiB, or half of a subscriber's send buffer when that is less (defaultMaxEventBytes).
   MAX_EVENT_BYTES: bytes(sandbox.maxEventBytes.min, sandbox.maxEventBytes.max),
   CACHE_DIR: text(join(tmpdir(), 'nexus-cache')),
   CACHE_MAX_BYTES: bytes(0, 2 ** 50, '128Mi'),
@@ -347,13 +347,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KernelConfig {
       `EXECUTION_DEADLINE_MS=${p.EXECUTION_DEADLINE_MS} is invalid: expected at least TIMEOUT_MS (${p.TIMEOUT_MS})`,
     );
   }
-  const eventProblem = eventBudgetProblem(p.MAX_EVENT_BYTES, p.MAX_EVENTS, p.WS_MAX_BUFFERED_BYTES);
+  const eventProblem = eventBudgetProblem(p.MAX_EVENT_BYTES, p.WS_MAX_BUFFERED_BYTES);
   if (eventProblem !== undefined) problems.push(eventProblem);
   const maxEventBytes =
     p.MAX_EVENT_BYTES ??
-    (p.MAX_EVENTS === undefined || p.WS_MAX_BUFFERED_BYTES === undefined
-      ? 0
-      : defaultMaxEventBytes(p.MAX_EVENTS, p.WS_MAX_BUFFERED_BYTES));
+    (p.WS_MAX_BUFFERED_BYTES === undefined ? 0 : defaultMaxEventBytes(p.WS_MAX_BUFFERED_BYTES));
   if (p.STORE_TLS_CA_FILE !== undefined && !p.STORE_URL?.startsWith('rediss:')) {
     problems.push('STORE_TLS_CA_FILE is set but STORE_URL is not a rediss:// URL');
   }
@@ -451,39 +449,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KernelConfig {
   return deepFreeze(config);
 }
 
-/**
- * Bytes an EVENT frame adds around an event's name and payload (its type, the panel id and the
- * field names), counted generously.
- */
-export const EVENT_FRAME_OVERHEAD_BYTES = 256;
-
-/** MAX_EVENT_BYTES when unset: 1 MiB, or what half of a subscriber's send buffer leaves. */
-export function defaultMaxEventBytes(maxEvents: number, maxBufferedBytes: number): number {
-  return Math.max(
-    0,
-    Math.min(MiB, Math.floor(maxBufferedBytes / 2) - maxEvents * EVENT_FRAME_OVERHEAD_BYTES),
-  );
+/** MAX_EVENT_BYTES when unset: 1 MiB, or half of a subscriber's send buffer when that is less. */
+export function defaultMaxEventBytes(maxBufferedBytes: number): number {
+  return Math.min(MiB, Math.floor(maxBufferedBytes / 2));
 }
 
 /**
  * Every subscriber of a panel receives all of one execution's EVENT frames, and the client that
- * triggered it their copy in the RESULT too: the frames must fit in half of a subscriber's send
- * buffer, or one execution would disconnect its panel's subscribers as slow consumers.
+ * triggered it their copy in the RESULT too. The sandbox counts each event's frame against
+ * MAX_EVENT_BYTES (its name, its payload and `eventFramingBytes` for the rest of the frame), so
+ * the budget must fit in half of a subscriber's send buffer, or one execution would disconnect
+ * its panel's subscribers as slow consumers.
  */
 function eventBudgetProblem(
   maxEventBytes: number | undefined,
-  maxEvents: number | undefined,
   maxBufferedBytes: number | undefined,
 ): string | undefined {
-  if (maxEvents === undefined || maxBufferedBytes === undefined) return undefined;
-  const framing = maxEvents * EVENT_FRAME_OVERHEAD_BYTES;
-  if (maxEventBytes === undefined) {
-    if (framing < maxBufferedBytes / 2) return undefined;
-    return `MAX_EVENTS=${maxEvents} is invalid: the framing of that many EVENT frames (${framing} bytes, ${EVENT_FRAME_OVERHEAD_BYTES} each) leaves no room for events in half of a subscriber's send buffer, WS_MAX_BUFFERED_BYTES=${maxBufferedBytes}: lower MAX_EVENTS or raise WS_MAX_BUFFERED_BYTES`;
-  }
-  const frames = maxEventBytes + framing;
-  if (frames <= maxBufferedBytes / 2) return undefined;
-  return `MAX_EVENT_BYTES=${maxEventBytes} is invalid: one execution's EVENT frames (up to ${frames} bytes with MAX_EVENTS=${maxEvents}, ${EVENT_FRAME_OVERHEAD_BYTES} bytes of framing each) must fit in half of a subscriber's send buffer, WS_MAX_BUFFERED_BYTES=${maxBufferedBytes}: lower MAX_EVENT_BYTES or MAX_EVENTS, or raise WS_MAX_BUFFERED_BYTES`;
+  if (maxEventBytes === undefined || maxBufferedBytes === undefined) return undefined;
+  if (maxEventBytes <= maxBufferedBytes / 2) return undefined;
+  return `MAX_EVENT_BYTES=${maxEventBytes} is invalid: one execution's EVENT frames (up to that many bytes, each event counting its name, its payload and ${eventFramingBytes} bytes of framing) must fit in half of a subscriber's send buffer, WS_MAX_BUFFERED_BYTES=${maxBufferedBytes}: expected at most ${Math.floor(maxBufferedBytes / 2)}; lower MAX_EVENT_BYTES or raise WS_MAX_BUFFERED_BYTES`;
 }
 
 /** The variables the kernel reads, with what each accepts and its default (for docs and tests). */

@@ -79,7 +79,8 @@ pub struct JsRuntimeConfig {
     /// event payloads, view command arguments, `$ext` arguments, names and keys, and the return
     /// value, as the JSON text its JSON.stringify made (shared references expanded).
     pub max_value_bytes: Option<f64>,
-    /// Bytes of event names and payloads one execution may emit (within `maxValueBytes`).
+    /// Bytes of event names and payloads one execution may emit, each event counting
+    /// `eventFramingBytes` (128) more for its frame.
     pub max_event_bytes: Option<f64>,
     /// Bound on the bytecode files kept under cacheDir.
     pub cache_max_bytes: Option<f64>,
