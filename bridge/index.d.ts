@@ -35,7 +35,8 @@ export declare class WasmRuntime {
 
 export interface EmittedEvent {
   name: string
-  payload?: unknown
+  /** The payload's JSON text; absent when the handler emitted no payload (undefined). */
+  payloadJson?: string
 }
 
 /** Why a handler failed (mirrors the crate-wide error code list). */
@@ -90,6 +91,17 @@ export interface RuntimeConfig {
   executionDeadlineMs?: number
   /** `$ext` calls one execution may make. */
   maxSuspensions?: number
+  /**
+   * The one budget of bytes a handler hands to the host in one execution: state writes,
+   * event payloads, view command arguments, `$ext` arguments, names and keys, and the return
+   * value, as the JSON text its JSON.stringify made (shared references expanded).
+   */
+  maxValueBytes?: number
+  /**
+   * Bytes of event names and payloads one execution may emit, each event counting
+   * `eventFramingBytes` (128) more for its frame.
+   */
+  maxEventBytes?: number
   /** Bound on the bytecode files kept under cacheDir. */
   cacheMaxBytes?: number
   cacheDir?: string
@@ -116,9 +128,11 @@ export interface RuntimeStats {
   memoryInUseBytes: number
 }
 
+/** A state mutation; the value crosses as its JSON text (parse it where it is needed). */
 export interface StateMutation {
   key: string
-  value?: unknown
+  /** The value's JSON text; absent for a delete and for `$state.x = undefined`. */
+  valueJson?: string
   operation: 'set' | 'delete'
 }
 
@@ -126,13 +140,15 @@ export interface SuspensionDetails {
   suspensionId: string
   extensionName: string
   method: string
-  args: unknown[]
+  /** The JSON text of the call's arguments (an array). */
+  argsJson: string
 }
 
 export interface ViewCommand {
   type: string
   componentId?: string
-  args?: unknown
+  /** The arguments' JSON text; absent when undefined. */
+  argsJson?: string
 }
 
 export interface WasmContext {
@@ -160,10 +176,14 @@ export interface WasmError {
   location?: ErrorLocation
 }
 
-/** The shape of a result (index.d.ts); the value itself crosses as JSON (result_json.rs). */
+/**
+ * A result. Every value the handler handed over is a JSON text string: the event loop receives
+ * one copy of each and never builds it into objects (docs/bridge-api.md).
+ */
 export interface WasmResult {
   status: ExecutionStatus
-  returnValue?: unknown
+  /** The return value's JSON text; absent when the handler returned undefined. */
+  returnValueJson?: string
   stateMutations: Array<StateMutation>
   events: Array<EmittedEvent>
   viewCommands: Array<ViewCommand>

@@ -14,6 +14,8 @@ export declare const runtimeOptions: {
   readonly maxStateMutations: OptionRange;
   readonly maxEvents: OptionRange;
   readonly maxSuspensions: OptionRange;
+  readonly maxValueBytes: OptionRange;
+  readonly maxEventBytes: OptionRange;
   readonly cacheMaxBytes: OptionRange;
 };
 export declare const nameLimits: {
@@ -24,5 +26,5 @@ export declare const nameLimits: {
   readonly extensionName: number;
   readonly extensionMethodName: number;
 };
-export declare const maxRecordedBytes: number;
+export declare const eventFramingBytes: number;
 export declare const errorCodes: readonly ('TIMEOUT' | 'MEMORY_LIMIT' | 'STACK_OVERFLOW' | 'PERMISSION_DENIED' | 'RESOURCE_LIMIT' | 'EXECUTION_ERROR' | 'COMPILATION_ERROR' | 'INVALID_HANDLER' | 'INTERNAL_ERROR')[];

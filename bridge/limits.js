@@ -11,6 +11,8 @@ export const runtimeOptions = Object.freeze({
   maxStateMutations: Object.freeze({ default: 1000, min: 0, max: 1000000 }),
   maxEvents: Object.freeze({ default: 100, min: 0, max: 1000000 }),
   maxSuspensions: Object.freeze({ default: 256, min: 1, max: 100000 }),
+  maxValueBytes: Object.freeze({ default: 16777216, min: 1024, max: 268435456 }),
+  maxEventBytes: Object.freeze({ default: 1048576, min: 0, max: 268435456 }),
   cacheMaxBytes: Object.freeze({ default: 67108864, min: 0, max: 1099511627776 }),
 });
 /** Bytes a handler may hand to the host besides values. */
@@ -22,7 +24,7 @@ export const nameLimits = Object.freeze({
   extensionName: 128,
   extensionMethodName: 128,
 });
-/** All values a handler hands to the host in one execution. */
-export const maxRecordedBytes = 16777216;
+/** Bytes each event counts against maxEventBytes besides its name and payload. */
+export const eventFramingBytes = 128;
 /** The error codes of handler results. */
 export const errorCodes = Object.freeze(['TIMEOUT', 'MEMORY_LIMIT', 'STACK_OVERFLOW', 'PERMISSION_DENIED', 'RESOURCE_LIMIT', 'EXECUTION_ERROR', 'COMPILATION_ERROR', 'INVALID_HANDLER', 'INTERNAL_ERROR']);

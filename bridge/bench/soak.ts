@@ -33,9 +33,9 @@ async function execute(i: number): Promise<void> {
     i % 100 === 0
       ? await runtime.executeHandler(source, context(i))
       : await runtime.executeCompiledHandler(bytecode, context(i));
-  if (result.status !== 'success' || result.returnValue !== i * 2 || result.events.length !== 1) {
+  if (result.status !== 'success' || result.returnValueJson !== String(i * 2) || result.events.length !== 1) {
     failures += 1;
-    firstFailure ||= `execution ${i}: ${JSON.stringify(result.error ?? result.returnValue)}`;
+    firstFailure ||= `execution ${i}: ${JSON.stringify(result.error) ?? result.returnValueJson}`;
   }
 }
 

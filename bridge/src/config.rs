@@ -18,6 +18,8 @@ pub struct RuntimeOptions {
     pub max_state_mutations: Option<f64>,
     pub max_events: Option<f64>,
     pub max_suspensions: Option<f64>,
+    pub max_value_bytes: Option<f64>,
+    pub max_event_bytes: Option<f64>,
     pub cache_max_bytes: Option<f64>,
     pub cache_dir: Option<String>,
     pub cache_seed_dir: Option<String>,
@@ -38,6 +40,10 @@ pub struct RuntimeConfig {
     pub max_events: u32,
     /// `$ext` calls (suspensions) one execution may make.
     pub max_suspensions: u32,
+    /// The one budget of bytes a handler hands to the host in an execution (store.rs CallLimits).
+    pub max_value_bytes: u64,
+    /// Bytes of event names and payloads one execution may emit (within `max_value_bytes`).
+    pub max_event_bytes: u64,
     /// Bound on the bytecode files under cacheDir (oldest removed first; 0 = none on disk).
     pub cache_max_bytes: u64,
     pub cache_dir: Option<PathBuf>,
@@ -74,10 +80,12 @@ pub const MAX_HOST_CALLS: OptionRange = range("maxHostCalls", 10_000, 1, 10_000_
 pub const MAX_STATE_MUTATIONS: OptionRange = range("maxStateMutations", 1000, 0, 1_000_000);
 pub const MAX_EVENTS: OptionRange = range("maxEvents", 100, 0, 1_000_000);
 pub const MAX_SUSPENSIONS: OptionRange = range("maxSuspensions", 256, 1, 100_000);
+pub const MAX_VALUE_BYTES: OptionRange = range("maxValueBytes", 16 * MIB, 1024, 256 * MIB);
+pub const MAX_EVENT_BYTES: OptionRange = range("maxEventBytes", MIB, 0, 256 * MIB);
 pub const CACHE_MAX_BYTES: OptionRange = range("cacheMaxBytes", 64 * MIB, 0, 1 << 40);
 
 /// Every numeric option, in the order of docs/bridge-api.md.
-pub const RANGES: [OptionRange; 10] = [
+pub const RANGES: [OptionRange; 12] = [
     MAX_INSTANCES,
     MIN_INSTANCES,
     MEMORY_LIMIT_BYTES,
@@ -87,6 +95,8 @@ pub const RANGES: [OptionRange; 10] = [
     MAX_STATE_MUTATIONS,
     MAX_EVENTS,
     MAX_SUSPENSIONS,
+    MAX_VALUE_BYTES,
+    MAX_EVENT_BYTES,
     CACHE_MAX_BYTES,
 ];
 
@@ -144,6 +154,8 @@ impl RuntimeConfig {
             max_state_mutations: MAX_STATE_MUTATIONS.read(options.max_state_mutations)? as u32,
             max_events: MAX_EVENTS.read(options.max_events)? as u32,
             max_suspensions: MAX_SUSPENSIONS.read(options.max_suspensions)? as u32,
+            max_value_bytes: MAX_VALUE_BYTES.read(options.max_value_bytes)?,
+            max_event_bytes: MAX_EVENT_BYTES.read(options.max_event_bytes)?,
             cache_max_bytes: CACHE_MAX_BYTES.read(options.cache_max_bytes)?,
             cache_dir: directory("cacheDir", options.cache_dir.as_deref())?,
             cache_seed_dir: directory("cacheSeedDir", options.cache_seed_dir.as_deref())?,
@@ -193,8 +205,8 @@ pub fn limits_module() -> String {
         out.push_str(&format!("  {}: {},\n", js_name(name.what), name.max_bytes));
     }
     out.push_str(&format!(
-        "}});\n/** All values a handler hands to the host in one execution. */\nexport const maxRecordedBytes = {};\n",
-        crate::store::MAX_RECORDED_BYTES
+        "}});\n/** Bytes each event counts against maxEventBytes besides its name and payload. */\nexport const eventFramingBytes = {};\n",
+        crate::limits::EVENT_FRAMING_BYTES
     ));
     let codes: Vec<String> = crate::ErrorCode::ALL
         .iter()
@@ -221,7 +233,7 @@ pub fn limits_types() -> String {
     for name in crate::limits::NAMES {
         out.push_str(&format!("  readonly {}: number;\n", js_name(name.what)));
     }
-    out.push_str("};\nexport declare const maxRecordedBytes: number;\n");
+    out.push_str("};\nexport declare const eventFramingBytes: number;\n");
     let codes: Vec<String> = crate::ErrorCode::ALL
         .iter()
         .map(|code| format!("'{}'", code.as_str()))
@@ -296,6 +308,8 @@ mod tests {
         assert_eq!(config.max_events, 100);
         assert_eq!(config.max_suspensions, 256);
         assert_eq!(config.execution_deadline_ms, 30_000);
+        assert_eq!(config.max_value_bytes, 16 * MIB);
+        assert_eq!(config.max_event_bytes, MIB);
         assert_eq!(config.cache_dir, None);
     }
 

@@ -3,12 +3,13 @@
 
 use std::time::Instant;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use wasmtime::{Store, Trap};
 
 use crate::engine::SandboxEngine;
 use crate::error::ErrorCode;
 use crate::guest::{ErrorRecord, GuestExports, GuestStatus, HANDLER_FILENAME, WRAP_PREFIX_LEN};
+use crate::guest_json::Json;
 use crate::sched::{Bound, Budget};
 use crate::state_view::{StateInput, StateView};
 use crate::store::{CallLimits, ExtCall, HostFault, HostState};
@@ -17,7 +18,7 @@ use crate::types::{ErrorLocation, ExecutionContext, ExecutionMetrics, HandlerErr
 /// How one run of the guest ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Segment {
-    Done(Option<Value>),
+    Done(Option<Json>),
     Suspended(ExtCall),
     Failed(HandlerError),
 }
@@ -90,7 +91,7 @@ impl Execution {
         let time = self.store.data_mut().clock.stop();
         self.budget.spend_compiling(time);
         self.compilation_time_us = self.budget.compiling().running.as_micros() as u64;
-        match status? {
+        match status.map_err(too_deep_to_compile)? {
             GuestStatus::Compiled => self
                 .guest
                 .output(&mut self.store)
@@ -295,28 +296,28 @@ impl Execution {
         }
     }
 
-    fn return_value(&mut self) -> Result<Option<Value>, HandlerError> {
+    /// The return value's JSON text, counted against the same value budget as everything else
+    /// the handler handed over (before it is copied out of the guest).
+    fn return_value(&mut self) -> Result<Option<Json>, HandlerError> {
+        let len = self
+            .guest
+            .output_len(&mut self.store)
+            .map_err(|e| self.trapped(e))?;
+        if len == 0 {
+            return Ok(None);
+        }
+        self.store
+            .data_mut()
+            .record_bytes(len)
+            .map_err(|fault| HandlerError::new(ErrorCode::ResourceLimit, fault.to_string()))?;
         let output = self
             .guest
             .output(&mut self.store)
             .map_err(|e| self.trapped(e))?;
-        if output.is_empty() {
-            return Ok(None);
-        }
-        let limit = self.store.data().limits.max_recorded_bytes;
-        if output.len() > limit {
-            return Err(HandlerError::new(
-                ErrorCode::ResourceLimit,
-                format!(
-                    "the return value is {} bytes of JSON, above the {limit}-byte limit",
-                    output.len()
-                ),
-            ));
-        }
-        crate::guest_json::parse(&output).map(Some).map_err(|e| {
+        Json::from_guest(&output).map(Some).map_err(|e| {
             HandlerError::new(
                 ErrorCode::ResourceLimit,
-                format!("the return value cannot be accepted: {e}"),
+                format!("the return value cannot be accepted: it is {e}"),
             )
         })
     }
@@ -336,6 +337,18 @@ impl Execution {
         let bound = state.clock.hit().unwrap_or(Bound::Cpu);
         let interrupted = self.budget.exceeded(bound, self.compiling);
         classify_trap(&error, interrupted, state.limiter.refused)
+    }
+}
+
+/// A handler whose source nests so deeply that QuickJS's recursive parser runs out of stack is
+/// a source the sandbox cannot compile: a COMPILATION_ERROR, like any other it refuses.
+fn too_deep_to_compile(error: HandlerError) -> HandlerError {
+    match error.code {
+        ErrorCode::StackOverflow => HandlerError::new(
+            ErrorCode::CompilationError,
+            "the handler's source nests too deeply to compile: its parentheses, brackets, braces or template literals are nested thousands of levels deep, beyond what the parser's stack holds",
+        ),
+        _ => error,
     }
 }
 

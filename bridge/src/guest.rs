@@ -146,6 +146,14 @@ impl GuestExports {
     }
 
     /// The output of the last call.
+    /// The length of the guest's output, without copying it.
+    pub fn output_len(
+        &self,
+        mut store: impl AsContextMut<Data = HostState>,
+    ) -> wasmtime::Result<usize> {
+        Ok(self.output_len.call(&mut store, ())? as u32 as usize)
+    }
+
     pub fn output(
         &self,
         mut store: impl AsContextMut<Data = HostState>,

@@ -3,9 +3,75 @@
 //! escapes become U+FFFD before parsing, as a browser's TextDecoder would do.
 
 use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
 
 use serde_json::Value;
 
+/// A JSON value as its text: what the guest's JSON.stringify handed over, checked once (valid
+/// JSON nested at most [`MAX_DEPTH`] levels, lone surrogates replaced) and never built into a
+/// tree. Clones share the text: the overlay, the mutation and the result hold one copy.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Json(Arc<str>);
+
+impl Json {
+    /// Checks JSON text from the guest without building it.
+    pub fn from_guest(text: &[u8]) -> Result<Json, String> {
+        let text = replace_lone_surrogates(text);
+        let raw = serde_json::from_slice::<&serde_json::value::RawValue>(&text)
+            .map_err(|e| format!("not valid JSON: {e}"))?;
+        let depth = nesting_depth(raw.get().as_bytes());
+        if depth > MAX_DEPTH {
+            return Err(format!(
+                "nested {depth} levels deep, more than the {MAX_DEPTH} the host accepts"
+            ));
+        }
+        Ok(Json(Arc::from(raw.get())))
+    }
+
+    /// The text of a value the host built itself.
+    pub fn from_value(value: &Value) -> Json {
+        Json(Arc::from(
+            serde_json::to_string(value).expect("JSON values serialise"),
+        ))
+    }
+
+    /// Text the host composed from checked JSON (the caller vouches for it).
+    pub(crate) fn from_text(text: String) -> Json {
+        Json(Arc::from(text))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The value built from the text (for tests and small host-side reads).
+    pub fn value(&self) -> Value {
+        serde_json::from_str(&self.0).expect("checked JSON parses")
+    }
+}
+
+impl fmt::Debug for Json {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Json({})", &self.0)
+    }
+}
+
+impl fmt::Display for Json {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
 pub fn parse(text: &[u8]) -> serde_json::Result<Value> {
     serde_json::from_slice(&replace_lone_surrogates(text))
 }
@@ -138,6 +204,31 @@ mod tests {
                 .contains("not valid JSON")
         );
         assert!(check_passable(b"\"\\ud800\"").is_ok());
+    }
+
+    #[test]
+    fn guest_json_is_kept_as_checked_text() {
+        let json = Json::from_guest(br#"{"a":[1,"\ud800"]}"#).unwrap();
+        assert_eq!(json.as_str(), r#"{"a":[1,"\ufffd"]}"#);
+        assert_eq!(json.value(), json!({"a": [1, "\u{fffd}"]}));
+        let shared = json.clone();
+        assert!(std::ptr::eq(shared.as_str(), json.as_str()));
+        let deeper = format!(
+            "{}1{}",
+            "[".repeat(MAX_DEPTH + 1),
+            "]".repeat(MAX_DEPTH + 1)
+        );
+        assert!(
+            Json::from_guest(deeper.as_bytes())
+                .unwrap_err()
+                .contains("nested 129")
+        );
+        assert!(
+            Json::from_guest(b"[1,")
+                .unwrap_err()
+                .contains("not valid JSON")
+        );
+        assert!(Json::from_guest(b"1 2").is_err());
     }
 
     #[test]

@@ -1,6 +1,5 @@
 //! The bounds on what a handler hands to the host besides values: names and keys. Every byte of
-//! them also counts against the execution's recorded-bytes budget (MAX_RECORDED_BYTES), like
-//! values do, so a handler cannot grow the Node process through names it makes up.
+//! them also counts against the execution's value budget (`maxValueBytes`), like values do, so a handler cannot grow the Node process through names it makes up.
 
 /// A string the host receives from the guest, and the most bytes it may have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +42,11 @@ pub const NAMES: [NameLimit; 6] = [
     EXTENSION_NAME,
     METHOD_NAME,
 ];
+
+/// Bytes each emitted event counts against `maxEventBytes` besides its name and payload: what a
+/// subscriber's frame adds around them (its type, the panel id, the field names). So the budget
+/// bounds the frames a panel's subscribers receive, however small and many the events are.
+pub const EVENT_FRAMING_BYTES: usize = 128;
 
 /// The longest error message and stack the host keeps of a failed handler.
 pub const MAX_ERROR_MESSAGE_BYTES: usize = 4096;

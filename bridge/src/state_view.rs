@@ -11,6 +11,8 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use crate::guest_json::Json;
+
 /// The state an execution (or a resumed segment) starts from.
 #[derive(Debug, Clone)]
 pub enum StateInput {
@@ -34,22 +36,23 @@ pub struct StateView {
 
 #[derive(Debug, Clone)]
 enum Overlay {
-    /// `None` = set to undefined (reads as absent, recorded as a set).
-    Set(Option<Value>),
+    /// `None` = set to undefined (reads as absent, recorded as a set). The text is shared with
+    /// the recorded mutation.
+    Set(Option<Json>),
     Deleted,
 }
 
 /// A value read from the view: the snapshot's text, or a value written in this segment.
 pub enum StateValue<'a> {
     Raw(&'a RawValue),
-    Written(&'a Value),
+    Written(&'a Json),
 }
 
 impl StateValue<'_> {
     pub fn to_json(&self) -> Vec<u8> {
         match self {
             StateValue::Raw(raw) => raw.get().as_bytes().to_vec(),
-            StateValue::Written(value) => serde_json::to_vec(value).expect("JSON values serialise"),
+            StateValue::Written(value) => value.as_str().as_bytes().to_vec(),
         }
     }
 }
@@ -92,7 +95,7 @@ impl StateView {
         self.get(key).is_some()
     }
 
-    pub fn set(&mut self, key: String, value: Option<Value>) {
+    pub fn set(&mut self, key: String, value: Option<Json>) {
         self.overlay.insert(key, Overlay::Set(value));
     }
 
@@ -185,9 +188,9 @@ mod tests {
     fn writes_and_deletes_overlay_the_snapshot() {
         let snapshot = json!({"a": 1, "b": 2}).as_object().unwrap().clone();
         let mut view = StateView::new(StateInput::Values(snapshot)).unwrap();
-        view.set("a".into(), Some(json!(10)));
+        view.set("a".into(), Some(Json::from_value(&json!(10))));
         view.delete("b".into());
-        view.set("c".into(), Some(json!(3)));
+        view.set("c".into(), Some(Json::from_value(&json!(3))));
         view.set("d".into(), None);
         assert_eq!(read(&view, "a"), Some(json!(10)));
         assert_eq!(read(&view, "b"), None);

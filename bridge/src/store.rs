@@ -4,18 +4,13 @@
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 
-use serde_json::Value;
 use wasmtime::{Memory, ResourceLimiter};
 
 use crate::capabilities::Capabilities;
+use crate::guest_json::Json;
 use crate::sched::EpochClock;
 use crate::state_view::StateView;
 use crate::types::{EmittedEvent, ExecutionContext, StateMutation, ViewCommand};
-
-/// Bytes of values one execution may hand to the host in total (state writes, events, view
-/// commands, $ext arguments): beyond it the execution ends with RESOURCE_LIMIT. It keeps a hostile
-/// handler from growing the Node process through the host's copies of its values.
-pub const MAX_RECORDED_BYTES: usize = 16 * 1024 * 1024;
 
 /// Per-execution counters' ceilings.
 #[derive(Debug, Clone, Copy)]
@@ -23,7 +18,16 @@ pub struct CallLimits {
     pub max_host_calls: u32,
     pub max_state_mutations: u32,
     pub max_events: u32,
-    pub max_recorded_bytes: usize,
+    /// `maxValueBytes`: every byte the handler hands to the host in one execution — state
+    /// writes, event payloads, view command arguments, `$ext` arguments, names and keys, and the
+    /// return value — counted once, as the JSON text its JSON.stringify made (shared references
+    /// expanded). The host holds that text and nothing bigger, so this bounds what an execution
+    /// can make the Node process hold.
+    pub max_value_bytes: usize,
+    /// `maxEventBytes`: the bytes of event names and payloads one execution may emit, each event
+    /// counting `EVENT_FRAMING_BYTES` more for its frame (the names and payloads also count in
+    /// `max_value_bytes`); every subscriber of the panel receives them.
+    pub max_event_bytes: usize,
 }
 
 /// A `$ext` call waiting for the host.
@@ -31,7 +35,8 @@ pub struct CallLimits {
 pub struct ExtCall {
     pub extension: String,
     pub method: String,
-    pub args: Vec<Value>,
+    /// The arguments as the JSON text of an array.
+    pub args: Json,
 }
 
 /// Why a host call ended the execution. Raised as a wasm trap: the handler cannot catch it.
@@ -126,6 +131,7 @@ pub struct HostState {
 
     pub host_calls: u32,
     pub recorded_bytes: usize,
+    pub event_bytes: usize,
     pub mutations: Vec<StateMutation>,
     pub events: Vec<EmittedEvent>,
     pub view_commands: Vec<ViewCommand>,
@@ -154,6 +160,7 @@ impl HostState {
             handler_name: ctx.handler_name,
             host_calls: 0,
             recorded_bytes: 0,
+            event_bytes: 0,
             mutations: Vec::new(),
             events: Vec::new(),
             view_commands: Vec::new(),
@@ -169,7 +176,8 @@ impl HostState {
             max_host_calls: 0,
             max_state_mutations: 0,
             max_events: 0,
-            max_recorded_bytes: 0,
+            max_value_bytes: 0,
+            max_event_bytes: 0,
         };
         HostState::new(ExecutionContext::default(), limits, memory_limit_bytes)
             .expect("an empty state is readable")
@@ -187,15 +195,29 @@ impl HostState {
         Ok(())
     }
 
-    /// Accounts for `bytes` of values handed to the host.
+    /// Accounts for `bytes` handed to the host, before they are copied out of the guest.
     pub fn record_bytes(&mut self, bytes: usize) -> Result<(), HostFault> {
-        self.recorded_bytes += bytes;
-        if self.recorded_bytes > self.limits.max_recorded_bytes {
+        let total = self.recorded_bytes.saturating_add(bytes);
+        if total > self.limits.max_value_bytes {
             return Err(HostFault::ResourceLimit(format!(
-                "the handler handed more than {} MiB of values to the host",
-                self.limits.max_recorded_bytes / (1024 * 1024)
+                "the handler handed {total} bytes of values to the host, more than the {}-byte budget of one execution (maxValueBytes)",
+                self.limits.max_value_bytes
             )));
         }
+        self.recorded_bytes = total;
+        Ok(())
+    }
+
+    /// Accounts for an emitted event's name and payload against `maxEventBytes`.
+    pub fn record_event_bytes(&mut self, bytes: usize) -> Result<(), HostFault> {
+        let total = self.event_bytes.saturating_add(bytes);
+        if total > self.limits.max_event_bytes {
+            return Err(HostFault::ResourceLimit(format!(
+                "the handler emitted {total} bytes of events, more than the {}-byte limit of one execution (maxEventBytes)",
+                self.limits.max_event_bytes
+            )));
+        }
+        self.event_bytes = total;
         Ok(())
     }
 }

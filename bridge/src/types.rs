@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::error::ErrorCode;
+pub use crate::guest_json::Json;
 
 /// Who runs, with what, allowed to do what.
 #[derive(Debug, Clone, Default)]
@@ -57,21 +58,21 @@ impl MutationOperation {
 pub struct StateMutation {
     pub key: String,
     /// `None` for deletes and for `$state.x = undefined`.
-    pub value: Option<Value>,
+    pub value: Option<Json>,
     pub operation: MutationOperation,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct EmittedEvent {
     pub name: String,
-    pub payload: Option<Value>,
+    pub payload: Option<Json>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ViewCommand {
     pub kind: String,
     pub component_id: Option<String>,
-    pub args: Option<Value>,
+    pub args: Option<Json>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -79,7 +80,8 @@ pub struct Suspension {
     pub suspension_id: String,
     pub extension_name: String,
     pub method: String,
-    pub args: Vec<Value>,
+    /// The JSON text of the arguments' array.
+    pub args: Json,
 }
 
 /// 1-based, in the handler's own source.
@@ -124,11 +126,12 @@ pub struct ExecutionMetrics {
 
 /// The outcome of executeHandler, executeCompiledHandler or resumeHandler. Mutations, events and
 /// view commands are those recorded since the previous result of the same execution (deltas), in
-/// order; metrics are cumulative over the execution.
+/// order; metrics are cumulative over the execution. Values are JSON text, shared with the
+/// instance that recorded them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExecutionResult {
     pub status: ExecutionStatus,
-    pub return_value: Option<Value>,
+    pub return_value: Option<Json>,
     pub state_mutations: Vec<StateMutation>,
     pub events: Vec<EmittedEvent>,
     pub view_commands: Vec<ViewCommand>,

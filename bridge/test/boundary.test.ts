@@ -18,7 +18,7 @@ describe('values crossing the boundary', () => {
     );
     const value = successValue(result) as unknown[];
     expect(value.every((n) => typeof n === 'number')).toBe(true);
-    expect(typeof result.stateMutations[0]!.value).toBe('number');
+    expect(typeof JSON.parse(result.stateMutations[0]!.valueJson!)).toBe('number');
     expect(() => JSON.stringify(result)).not.toThrow();
   });
 

@@ -22,7 +22,7 @@ const result = await runtime.executeHandler('return $args.n * 8', {
   panelId: 'p', handlerName: 'h', stateSnapshot: {}, args: { n: 5 }, capabilities: [],
 });
 await runtime.shutdown();
-process.stdout.write(JSON.stringify({ value: result.returnValue, cacheHit: result.metrics.cacheHit, error: result.error }));
+process.stdout.write(JSON.stringify({ value: result.returnValueJson === undefined ? undefined : JSON.parse(result.returnValueJson), cacheHit: result.metrics.cacheHit, error: result.error }));
 `;
 
 async function processStart(cacheDir: string): Promise<{ value: unknown; cacheHit: boolean }> {

@@ -1,4 +1,4 @@
-import { WasmRuntime, rejectionOf, MiB } from './support.js';
+import { WasmRuntime, rejectionOf, MiB, returned } from './support.js';
 import type { RuntimeConfig } from './support.js';
 
 describe('RuntimeConfig validation', () => {
@@ -56,7 +56,7 @@ describe('RuntimeConfig validation', () => {
         capabilities: [],
       });
       await expect(runtime.ready()).resolves.toBeUndefined();
-      expect((await early).returnValue).toBe('early');
+      expect(returned(await early)).toBe('early');
     } finally {
       await runtime.shutdown();
     }

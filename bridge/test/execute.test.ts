@@ -1,4 +1,14 @@
-import { context, failure, rejectionOf, successValue, useRuntime } from './support.js';
+import {
+  context,
+  failure,
+  rejectionOf,
+  successValue,
+  useRuntime,
+  mutations,
+  events,
+  viewCommands,
+  returned,
+} from './support.js';
 import type { WasmContext } from './support.js';
 
 describe('executeHandler', () => {
@@ -10,9 +20,9 @@ describe('executeHandler', () => {
       context(),
     );
     expect(successValue(result)).toBe(42);
-    expect(result.stateMutations).toEqual([]);
-    expect(result.events).toEqual([]);
-    expect(result.viewCommands).toEqual([]);
+    expect(mutations(result)).toEqual([]);
+    expect(events(result)).toEqual([]);
+    expect(viewCommands(result)).toEqual([]);
     expect(result.suspension).toBeUndefined();
     expect(result.error).toBeUndefined();
   });
@@ -31,7 +41,7 @@ describe('executeHandler', () => {
   it('omits returnValue when the handler returns nothing', async () => {
     const result = await runtime().executeHandler('const unused = 1', context());
     expect(result.status).toBe('success');
-    expect(result.returnValue).toBeUndefined();
+    expect(returned(result)).toBeUndefined();
   });
 
   it('exposes $args and $scope', async () => {
@@ -55,7 +65,7 @@ describe('executeHandler', () => {
   it('runs empty code to a result without a value', async () => {
     const result = await runtime().executeHandler('', context());
     expect(result.status).toBe('success');
-    expect(result.returnValue).toBeUndefined();
+    expect(returned(result)).toBeUndefined();
   });
 
   it('reports execution metrics', async () => {

@@ -1,4 +1,4 @@
-import { context, failure, useHostileRuntime } from './support.js';
+import { context, failure, useHostileRuntime, events } from './support.js';
 
 const limits = { maxHostCalls: 200, maxStateMutations: 20, maxEvents: 10 };
 
@@ -14,7 +14,7 @@ describe('hostile: host-call floods', () => {
     expect(error.code).toBe('RESOURCE_LIMIT');
     expect(error.message).toMatch(/event/i);
     expect(result.events).toHaveLength(limits.maxEvents);
-    expect(result.events[0]).toEqual({ name: 'tick', payload: 0 });
+    expect(events(result)[0]).toEqual({ name: 'tick', payload: 0 });
   });
 
   it('stops a mutation flood at maxStateMutations', async () => {

@@ -1,4 +1,4 @@
-import { MiB, context, failure, useHostileRuntime } from './support.js';
+import { MiB, context, failure, useHostileRuntime, returned } from './support.js';
 
 // Allocation bombs against a 32 MiB instance. Each runs several times so that memory kept
 // across executions (a leak in the pool, an uncapped copy on the host) shows up as RSS growth.
@@ -72,7 +72,7 @@ describe('hostile: memory', () => {
   it('returns a large value that fits', async () => {
     const result = await runtime().executeHandler("return 'q'.repeat(4 * 1024 * 1024);", context());
     expect(result.status).toBe('success');
-    expect((result.returnValue as string).length).toBe(4 * 1024 * 1024);
+    expect((returned(result) as string).length).toBe(4 * 1024 * 1024);
   });
 
   it('refuses huge state writes', async () => {
@@ -82,5 +82,38 @@ describe('hostile: memory', () => {
     );
     // The host caps the bytes it records per execution, so this stops before memory runs out.
     expect(failure(result).code).toBe('RESOURCE_LIMIT');
+  });
+
+  // Small arrays sharing one reference: ~1 MB of JSON per `big` for a few KB of heap. What the
+  // host receives and counts is the text JSON.stringify makes, every reference expanded.
+  const shared = 'const inner = [0], mid = new Array(1000).fill(inner), big = new Array(262).fill(mid);';
+
+  it('counts state writes and the return value against one value budget, as the text they are', async () => {
+    const code = `${shared} for (let i = 0; i < 15; i++) { $state['k' + i] = big; delete $state['k' + i]; } return new Array(1500).fill(mid);`;
+    const results = await Promise.all(
+      Array.from({ length: 3 }, () =>
+        runtime().executeHandler(code, context({ capabilities: ['state:write:*'] }), 60_000),
+      ),
+    );
+    for (const result of results) {
+      expect(failure(result)).toMatchObject({
+        code: 'RESOURCE_LIMIT',
+        message: expect.stringContaining('maxValueBytes'),
+      });
+      // What was recorded before the budget ran out is reported, as text.
+      expect(result.stateMutations.length).toBeGreaterThan(0);
+      expect(typeof result.stateMutations[0]!.valueJson).toBe('string');
+    }
+  });
+
+  it('hands a large value within the budget over as one string', async () => {
+    const result = await runtime().executeHandler(
+      `${shared} return new Array(1500).fill(mid);`,
+      context(),
+      60_000,
+    );
+    expect(result.status).toBe('success');
+    expect(result.returnValueJson!.length).toBeGreaterThan(6_000_000);
+    expect(result.returnValueJson!.startsWith('[[[0],[0],')).toBe(true);
   });
 });

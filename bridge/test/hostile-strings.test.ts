@@ -1,4 +1,4 @@
-import { context, failure, successValue, useHostileRuntime } from './support.js';
+import { context, failure, successValue, useHostileRuntime, mutations } from './support.js';
 
 // Strings a handler hands to the host besides values — event names, state keys, view types and
 // ids, thrown messages — count like values do and have maxima; the process stays bounded.
@@ -46,7 +46,7 @@ describe('hostile: names, keys and messages', () => {
       context({ capabilities: all, stateSnapshot: { kept: 1 } }),
     );
     expect(successValue(result)).toBe('ok');
-    expect(result.stateMutations).toEqual([]);
+    expect(mutations(result)).toEqual([]);
   });
 
   it('seeds Math.random anew for every execution, and offers crypto', async () => {

@@ -1,4 +1,4 @@
-import { context, failure, rejectionOf, successValue, useRuntime } from './support.js';
+import { context, failure, rejectionOf, successValue, useRuntime, mutations } from './support.js';
 
 describe('precompileHandler and executeCompiledHandler', () => {
   const runtime = useRuntime({ maxInstances: 2 });
@@ -13,7 +13,7 @@ describe('precompileHandler and executeCompiledHandler', () => {
     const compiled = await runtime().executeCompiledHandler(bytecode, ctx);
     const fromSource = await runtime().executeHandler(code, ctx);
     expect(successValue(compiled)).toEqual({ total: 42 });
-    expect(compiled.stateMutations).toEqual(fromSource.stateMutations);
+    expect(mutations(compiled)).toEqual(mutations(fromSource));
     expect(compiled.metrics.compilationTimeUs).toBe(0);
   });
 

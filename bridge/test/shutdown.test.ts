@@ -1,4 +1,4 @@
-import { WasmRuntime, context, rejectionOf } from './support.js';
+import { WasmRuntime, context, rejectionOf, returned } from './support.js';
 
 describe('shutdown', () => {
   it('rejects every call after shutdown with RUNTIME_SHUT_DOWN', async () => {
@@ -36,7 +36,7 @@ describe('shutdown', () => {
       context(),
     );
     await runtime.shutdown();
-    expect((await running).returnValue).toBe('finished');
+    expect(returned(await running)).toBe('finished');
   });
 
   it('settles executions still queued for an instance when it is called', async () => {
@@ -48,7 +48,7 @@ describe('shutdown', () => {
     const queued = [1, 2, 3].map((i) => runtime.executeHandler(`return ${i}`, context()));
     await runtime.shutdown();
     const results = await Promise.all([busy, ...queued]);
-    expect(results.map((r) => r.returnValue)).toEqual([0, 1, 2, 3]);
+    expect(results.map((r) => returned(r))).toEqual([0, 1, 2, 3]);
   });
 
   it('can be called twice', async () => {

@@ -1,4 +1,4 @@
-import { context, failure, successValue, useRuntime } from './support.js';
+import { context, failure, successValue, useRuntime, mutations } from './support.js';
 
 describe('$state', () => {
   const runtime = useRuntime({ maxInstances: 2 });
@@ -10,7 +10,7 @@ describe('$state', () => {
       context({ stateSnapshot: { count: 3, todos: [{ id: 1 }] }, capabilities: ['state:read:*'] }),
     );
     expect(successValue(result)).toEqual([3, [{ id: 1 }], 'undefined']);
-    expect(result.stateMutations).toEqual([]);
+    expect(mutations(result)).toEqual([]);
   });
 
   it('records writes as set mutations, in order, and shows them to later reads', async () => {
@@ -19,7 +19,7 @@ describe('$state', () => {
       context({ stateSnapshot: { count: 1 }, capabilities: readWriteAll }),
     );
     expect(successValue(result)).toBe(20);
-    expect(result.stateMutations).toEqual([
+    expect(mutations(result)).toEqual([
       { key: 'count', value: 2, operation: 'set' },
       { key: 'label', value: 'two', operation: 'set' },
       { key: 'count', value: 20, operation: 'set' },
@@ -32,7 +32,7 @@ describe('$state', () => {
       context({ stateSnapshot: { draft: 'x', keep: 1 }, capabilities: readWriteAll }),
     );
     expect(successValue(result)).toEqual(['undefined', false, ['keep']]);
-    expect(result.stateMutations).toEqual([{ key: 'draft', operation: 'delete' }]);
+    expect(mutations(result)).toEqual([{ key: 'draft', operation: 'delete' }]);
   });
 
   it('stores structured values written to a key', async () => {
@@ -41,7 +41,7 @@ describe('$state', () => {
       context({ stateSnapshot: { todos: [{ id: 1, done: true }] }, capabilities: readWriteAll }),
     );
     expect(successValue(result)).toBe(2);
-    expect(result.stateMutations).toEqual([
+    expect(mutations(result)).toEqual([
       {
         key: 'todos',
         value: [
@@ -68,7 +68,7 @@ describe('$state', () => {
       context({ stateSnapshot: { count: 0, other: 0 }, capabilities: ['state:write:count'] }),
     );
     expect(allowed.status).toBe('success');
-    expect(allowed.stateMutations).toEqual([{ key: 'count', value: 5, operation: 'set' }]);
+    expect(mutations(allowed)).toEqual([{ key: 'count', value: 5, operation: 'set' }]);
 
     const denied = failure(
       await runtime().executeHandler(
@@ -118,6 +118,6 @@ describe('$state', () => {
       context({ capabilities: readWriteAll }),
     );
     expect(failure(result).code).toBe('EXECUTION_ERROR');
-    expect(result.stateMutations).toEqual([{ key: 'step', value: 1, operation: 'set' }]);
+    expect(mutations(result)).toEqual([{ key: 'step', value: 1, operation: 'set' }]);
   });
 });

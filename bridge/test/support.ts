@@ -38,18 +38,51 @@ export function useRuntime(config: RuntimeConfig = {}): () => WasmRuntime {
   };
 }
 
+/** The value of JSON text the bridge handed over (undefined stays undefined). */
+function parsed(text: string | undefined): unknown {
+  return text === undefined ? undefined : JSON.parse(text);
+}
+
+/** The return value, parsed from the JSON text the result carries. */
+export function returned(result: WasmResult): unknown {
+  return parsed(result.returnValueJson);
+}
+
+/** The state mutations with their values parsed (`value` absent where the text is). */
+export function mutations(result: WasmResult): { key: string; value?: unknown; operation: string }[] {
+  return result.stateMutations.map(({ key, valueJson, operation }) =>
+    valueJson === undefined ? { key, operation } : { key, value: parsed(valueJson), operation },
+  );
+}
+
+/** The events with their payloads parsed. */
+export function events(result: WasmResult): { name: string; payload?: unknown }[] {
+  return result.events.map(({ name, payloadJson }) =>
+    payloadJson === undefined ? { name } : { name, payload: parsed(payloadJson) },
+  );
+}
+
+/** The view commands with their arguments parsed. */
+export function viewCommands(result: WasmResult): { type: string; componentId?: string; args?: unknown }[] {
+  return result.viewCommands.map(({ type, componentId, argsJson }) => ({
+    type,
+    ...(componentId === undefined || componentId === null ? {} : { componentId }),
+    ...(argsJson === undefined || argsJson === null ? {} : { args: parsed(argsJson) }),
+  }));
+}
+
 /** Asserts a successful result and returns its value. */
 export function successValue(result: WasmResult): unknown {
   if (result.status !== 'success') {
     throw new Error(`expected success, got ${result.status}: ${JSON.stringify(result.error)}`);
   }
-  return result.returnValue;
+  return returned(result);
 }
 
 /** Asserts an error result and returns its error. */
 export function failure(result: WasmResult): WasmError {
   if (result.status !== 'error' || !result.error) {
-    throw new Error(`expected an error result, got ${result.status}: ${JSON.stringify(result.returnValue)}`);
+    throw new Error(`expected an error result, got ${result.status}: ${result.returnValueJson}`);
   }
   return result.error;
 }
@@ -110,7 +143,7 @@ export function useHostileRuntime(config: RuntimeConfig): () => WasmRuntime {
   });
   afterEach(async () => {
     const probe = await runtime().executeHandler('return [1, 2].map((x) => x * 21)', context());
-    expect(probe.returnValue).toEqual([21, 42]);
+    expect(returned(probe)).toEqual([21, 42]);
     const memoryLimit = config.memoryLimitBytes ?? 32 * MiB;
     const growth = rssBytes() - baseline;
     expect(growth).toBeLessThan(rssAllowance(memoryLimit, config.maxInstances ?? 10));

@@ -20,7 +20,10 @@ fn state_reads_the_snapshot_and_sees_its_own_writes() {
     assert_eq!(value(&result), json!([1, 2, [{"id": 1}], true]));
     assert_eq!(result.state_mutations.len(), 1);
     assert_eq!(result.state_mutations[0].key, "count");
-    assert_eq!(result.state_mutations[0].value, Some(json!(2)));
+    assert_eq!(
+        result.state_mutations[0].value.as_ref().map(|v| v.value()),
+        Some(json!(2))
+    );
     assert_eq!(result.state_mutations[0].operation, MutationOperation::Set);
 }
 
@@ -37,7 +40,10 @@ fn deletes_are_recorded_and_hide_the_key() {
         result.state_mutations[0].operation,
         MutationOperation::Delete
     );
-    assert_eq!(result.state_mutations[0].value, None);
+    assert_eq!(
+        result.state_mutations[0].value.as_ref().map(|v| v.value()),
+        None
+    );
 }
 
 #[test]
@@ -98,13 +104,19 @@ fn events_and_view_commands_are_recorded_in_order() {
     let names: Vec<_> = result
         .events
         .iter()
-        .map(|e| (e.name.as_str(), e.payload.clone()))
+        .map(|e| (e.name.as_str(), e.payload.as_ref().map(|v| v.value())))
         .collect();
     assert_eq!(names, vec![("a", Some(json!({"n": 1}))), ("b", None)]);
     let views: Vec<_> = result
         .view_commands
         .iter()
-        .map(|v| (v.kind.as_str(), v.component_id.as_deref(), v.args.clone()))
+        .map(|v| {
+            (
+                v.kind.as_str(),
+                v.component_id.as_deref(),
+                v.args.as_ref().map(|a| a.value()),
+            )
+        })
         .collect();
     assert_eq!(
         views,

@@ -98,5 +98,9 @@ pub fn run_compiled(rt: &Runtime, bytecode: Vec<u8>, ctx: ExecutionContext) -> E
 /// Panics with the whole result when the handler did not succeed.
 pub fn value(result: &ExecutionResult) -> Value {
     assert!(result.error.is_none(), "handler failed: {:?}", result.error);
-    result.return_value.clone().unwrap_or(Value::Null)
+    result
+        .return_value
+        .as_ref()
+        .map(|v| v.value())
+        .unwrap_or(Value::Null)
 }

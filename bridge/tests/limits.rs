@@ -278,11 +278,162 @@ fn names_count_against_the_recorded_bytes_too() {
     let runtime = runtime(RuntimeOptions {
         max_events: Some(1_000_000.0),
         max_host_calls: Some(10_000_000.0),
+        max_event_bytes: Some(256.0 * 1024.0 * 1024.0),
         ..Default::default()
     });
     let error = run(&runtime, code, context).error.unwrap();
     assert_eq!(error.code, ErrorCode::ResourceLimit);
-    assert!(error.message.contains("MiB"), "{}", error.message);
+    assert!(error.message.contains("maxValueBytes"), "{}", error.message);
+}
+
+/// Builds many small arrays that share one reference: JSON.stringify expands each reference,
+/// so what the host receives (and counts) is the expanded text.
+const SHARED_REFERENCES: &str =
+    "const inner = [0], mid = new Array(1000).fill(inner), big = new Array(262).fill(mid);";
+
+#[test]
+fn state_writes_and_the_return_value_share_one_value_budget() {
+    // 15 writes of ~1 MB each, then a ~6 MB return value: 22 MB against the 16 MiB budget.
+    let code = format!(
+        "{SHARED_REFERENCES} for (let i = 0; i < 15; i++) {{ $state['k' + i] = big; delete $state['k' + i]; }} return new Array(1500).fill(mid)"
+    );
+    let result = run(shared(), &code, ctx(json!({}), &["state:write:*"]));
+    let error = result.error.unwrap();
+    assert_eq!(error.code, ErrorCode::ResourceLimit);
+    assert!(error.message.contains("maxValueBytes"), "{}", error.message);
+    assert!(
+        error.message.contains(&(16 * 1024 * 1024).to_string()),
+        "{}",
+        error.message
+    );
+    // The same return value alone fits.
+    let alone = run(
+        shared(),
+        &format!("{SHARED_REFERENCES} return new Array(1500).fill(mid).length"),
+        ctx(json!({}), &[]),
+    );
+    assert_eq!(value(&alone), json!(1500));
+}
+
+#[test]
+fn values_cross_as_the_text_the_guest_made() {
+    let result = run(
+        shared(),
+        "$state.a = {x: [1, 'two', null], y: {}}; $emit('e', [true]); return {b: '\\u00e9\\n'}",
+        ctx(json!({}), &["state:write:*", "events:emit:*"]),
+    );
+    assert_eq!(result.error, None);
+    assert_eq!(
+        result.state_mutations[0].value.as_ref().unwrap().as_str(),
+        r#"{"x":[1,"two",null],"y":{}}"#
+    );
+    assert_eq!(
+        result.events[0].payload.as_ref().unwrap().as_str(),
+        "[true]"
+    );
+    assert_eq!(
+        result.return_value.as_ref().unwrap().value(),
+        json!({"b": "\u{e9}\n"})
+    );
+}
+
+#[test]
+fn the_value_budget_is_a_runtime_option() {
+    let rt = runtime(RuntimeOptions {
+        max_value_bytes: Some(1024.0),
+        ..Default::default()
+    });
+    assert_eq!(
+        value(&run(&rt, "return 'x'.repeat(900)", ctx(json!({}), &[]))),
+        json!("x".repeat(900))
+    );
+    let error = run(&rt, "return 'x'.repeat(1100)", ctx(json!({}), &[]))
+        .error
+        .unwrap();
+    assert_eq!(error.code, ErrorCode::ResourceLimit);
+    assert!(
+        error.message.contains("1024-byte budget"),
+        "{}",
+        error.message
+    );
+    let error = run(
+        &rt,
+        "$state.a = 'x'.repeat(600); return 'y'.repeat(600)",
+        ctx(json!({}), &["state:write:*"]),
+    )
+    .error
+    .unwrap();
+    assert!(error.message.contains("maxValueBytes"), "{}", error.message);
+}
+
+#[test]
+fn events_beyond_max_event_bytes_are_a_resource_limit() {
+    let caps = &["events:emit:*"];
+    // The default is 1 MiB: two 600 kB payloads exceed it.
+    let result = run(
+        shared(),
+        "const p = 'x'.repeat(600000); $emit('e', p); $emit('e', p)",
+        ctx(json!({}), caps),
+    );
+    let error = result.error.unwrap();
+    assert_eq!(error.code, ErrorCode::ResourceLimit);
+    assert!(error.message.contains("maxEventBytes"), "{}", error.message);
+    assert!(error.message.contains("1048576-byte"), "{}", error.message);
+    assert_eq!(result.events.len(), 1);
+    // Each event also counts EVENT_FRAMING_BYTES (128) for its frame: 1 + 99 + 128, then
+    // 1 + 52 + 128, is 409 bytes.
+    let rt = runtime(RuntimeOptions {
+        max_event_bytes: Some(400.0),
+        ..Default::default()
+    });
+    let result = run(
+        &rt,
+        "$emit('e', 'x'.repeat(97)); $emit('f', 'y'.repeat(50))",
+        ctx(json!({}), caps),
+    );
+    let error = result.error.unwrap();
+    assert!(error.message.contains("409 bytes"), "{}", error.message);
+    assert!(
+        error.message.contains("400-byte limit"),
+        "{}",
+        error.message
+    );
+    // Many tiny events are bounded too: a fourth empty one would make 4 × 129 bytes.
+    let result = run(&rt, "for (;;) $emit('e')", ctx(json!({}), caps));
+    assert!(result.error.unwrap().message.contains("maxEventBytes"));
+    assert_eq!(result.events.len(), 3);
+}
+
+#[test]
+fn deeply_nested_source_is_a_compilation_error() {
+    let depth = 20_000;
+    let nested = |open: &str, inner: &str, close: &str| {
+        format!("{}{inner}{}", open.repeat(depth), close.repeat(depth))
+    };
+    for code in [
+        format!("return {}", nested("(", "1", ")")),
+        format!("return {}", nested("[", "1", "]")),
+        format!("return {}", nested("{a:", "1", "}")),
+        nested("{", "", "}"),
+        format!("return {}", nested("`${", "1", "}`")),
+    ] {
+        let error = precompile(shared(), &code).unwrap_err();
+        assert_eq!(
+            error.code,
+            nexus_bridge::ApiErrorCode::CompilationError,
+            "{}",
+            error.message
+        );
+        assert!(
+            error.message.contains("nests too deeply"),
+            "{}",
+            error.message
+        );
+        let result = eval(&code);
+        assert_eq!(result.error.unwrap().code, ErrorCode::CompilationError);
+    }
+    // The runtime is still healthy afterwards.
+    assert_eq!(value(&eval("return (((1)))")), json!(1));
 }
 
 #[test]

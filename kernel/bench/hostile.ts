@@ -62,9 +62,9 @@ function attacks(kernel: Child): [string, () => Promise<unknown>][] {
       },
     ],
     [
-      'recursive `oneOf`, 4 triggers',
+      'recursive `oneOf` definition (refused at creation), 4 at once',
       async () => {
-        const id = await panel(kernel, {
+        const definition = {
           title: 'OneOf',
           tools: {
             go: {
@@ -82,9 +82,13 @@ function attacks(kernel: Child): [string, () => Promise<unknown>][] {
               handler: 'return 1',
             },
           },
-        });
-        const body = JSON.parse(`${'['.repeat(22)}${']'.repeat(22)}`) as unknown;
-        await Promise.all(Array.from({ length: 4 }, () => trigger(id, 'go', body)));
+        };
+        const answers = await Promise.all(
+          Array.from({ length: 4 }, () => post(`${kernel.url}/panels`, definition)),
+        );
+        const accepted = answers.find((answer) => answer.status !== 400);
+        if (accepted !== undefined)
+          throw new Error(`a recursive oneOf was answered ${accepted.status}, not refused with 400`);
       },
     ],
     [
@@ -178,6 +182,68 @@ function attacks(kernel: Child): [string, () => Promise<unknown>][] {
         });
         const trigger = `POST /panels/${id}/trigger/big HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`;
         await holdUnread(kernel.url, trigger, 60, 10_000);
+      },
+    ],
+    [
+      'shared-reference values: ~16 MB of writes and a 6 MB return, 3 at once',
+      async () => {
+        const shared =
+          'const inner = [0], mid = new Array(1000).fill(inner), big = new Array(262).fill(mid);';
+        const id = await panel(kernel, {
+          title: 'Values',
+          tools: {
+            go: {
+              capabilities: all,
+              handler: `${shared} for (let i = 0; i < 15; i++) { $state['k' + i] = big; delete $state['k' + i]; } return new Array(1500).fill(mid)`,
+            },
+          },
+        });
+        await Promise.all(Array.from({ length: 3 }, () => trigger(id, 'go')));
+      },
+    ],
+    [
+      'one key rewritten 15 times with 1 MiB, then deleted, 5 times',
+      async () => {
+        const id = await panel(kernel, {
+          title: 'Churn',
+          tools: {
+            go: {
+              capabilities: all,
+              handler:
+                "const s = 'x'.repeat(1 << 20); for (let i = 0; i < 15; i++) $state.a = s; delete $state.a;",
+            },
+          },
+        });
+        for (let i = 0; i < 5; i++) await trigger(id, 'go');
+      },
+    ],
+    [
+      '5 MB of events to 2 subscribers',
+      async () => {
+        const id = await panel(kernel, {
+          title: 'Events',
+          tools: {
+            go: {
+              capabilities: all,
+              handler: "const p = 'z'.repeat(1000 * 1000); for (let i = 0; i < 5; i++) $emit('e', p);",
+            },
+          },
+        });
+        const sockets = [1, 2].map(() => new WebSocket(`${kernel.wsUrl}/panels/${id}/ws`));
+        await Promise.all(sockets.map((socket) => new Promise((resolve) => socket.once('message', resolve))));
+        await trigger(id, 'go');
+        for (const socket of sockets) socket.terminate();
+      },
+    ],
+    [
+      '20 definitions with handler source nested 20,000 deep',
+      async () => {
+        for (let i = 0; i < 20; i++) {
+          await post(`${kernel.url}/panels`, {
+            title: 'Deep',
+            tools: { go: { handler: `return ${'('.repeat(20_000)}${i}${')'.repeat(20_000)}` } },
+          });
+        }
       },
     ],
   ];

@@ -23,7 +23,7 @@ export interface BytesVariable extends Described {
     readonly kind: 'bytes';
     readonly min: number;
     readonly max: number;
-    readonly default: string;
+    readonly default?: string;
 }
 export interface TextVariable extends Described {
     readonly kind: 'text';
@@ -101,6 +101,8 @@ export declare const variables: Readonly<{
     MAX_STATE_MUTATIONS: IntegerVariable;
     MAX_EVENTS: IntegerVariable;
     MAX_SUSPENSIONS: IntegerVariable;
+    MAX_VALUE_BYTES: BytesVariable;
+    MAX_EVENT_BYTES: BytesVariable;
     CACHE_DIR: TextVariable;
     CACHE_MAX_BYTES: BytesVariable;
     PERSIST_DIR: TextVariable;

@@ -41,7 +41,7 @@ function bytes(min, max, fallback) {
         min,
         max,
         accepted: `a byte size from ${min} to ${max} bytes (e.g. 1048576, 512kb, 1mb, 128Mi)`,
-        default: fallback,
+        ...(fallback === undefined ? {} : { default: fallback }),
     });
 }
 function text(fallback) {
@@ -120,6 +120,11 @@ export const variables = Object.freeze({
     MAX_STATE_MUTATIONS: fromSandbox(sandbox.maxStateMutations).describe('state mutations per execution'),
     MAX_EVENTS: fromSandbox(sandbox.maxEvents).describe('events (and, separately, view commands) per execution'),
     MAX_SUSPENSIONS: fromSandbox(sandbox.maxSuspensions).describe('$ext calls per execution'),
+    // The one budget of bytes a handler hands over in an execution (state writes, events, view
+    // commands, $ext arguments, the return value), and the part of it events may take.
+    MAX_VALUE_BYTES: bytes(sandbox.maxValueBytes.min, sandbox.maxValueBytes.max, '16Mi').describe('bytes of values one execution may hand over: state writes, events, view commands, $ext arguments, the return value'),
+    // Unset: 1 MiB, or half of a subscriber's send buffer when that is less (defaultMaxEventBytes).
+    MAX_EVENT_BYTES: bytes(sandbox.maxEventBytes.min, sandbox.maxEventBytes.max).describe('bytes of events one execution may emit (unset: 1Mi, or half of WS_MAX_BUFFERED_BYTES when less)'),
     CACHE_DIR: text(join(tmpdir(), 'nexus-cache')).describe("the sandbox's compiled-module and bytecode cache"),
     CACHE_MAX_BYTES: bytes(0, 2 ** 50, '128Mi').describe('size of the volume at CACHE_DIR'),
     PERSIST_DIR: text().describe("the embedded store's files (unset: CACHE_DIR/panels); with a shared store, panels found here at start are imported once"),

@@ -39,7 +39,7 @@ export interface BytesVariable extends Described {
   readonly kind: 'bytes';
   readonly min: number;
   readonly max: number;
-  readonly default: string;
+  readonly default?: string;
 }
 
 export interface TextVariable extends Described {
@@ -121,13 +121,13 @@ function fromSandbox(range: OptionRange): Undescribed<IntegerVariable> {
   return integer(range.min, range.max, range.default);
 }
 
-function bytes(min: number, max: number, fallback: string): Undescribed<BytesVariable> {
+function bytes(min: number, max: number, fallback?: string): Undescribed<BytesVariable> {
   return undescribed<BytesVariable>({
     kind: 'bytes',
     min,
     max,
     accepted: `a byte size from ${min} to ${max} bytes (e.g. 1048576, 512kb, 1mb, 128Mi)`,
-    default: fallback,
+    ...(fallback === undefined ? {} : { default: fallback }),
   });
 }
 
@@ -233,6 +233,15 @@ export const variables = Object.freeze({
     'events (and, separately, view commands) per execution',
   ),
   MAX_SUSPENSIONS: fromSandbox(sandbox.maxSuspensions).describe('$ext calls per execution'),
+  // The one budget of bytes a handler hands over in an execution (state writes, events, view
+  // commands, $ext arguments, the return value), and the part of it events may take.
+  MAX_VALUE_BYTES: bytes(sandbox.maxValueBytes.min, sandbox.maxValueBytes.max, '16Mi').describe(
+    'bytes of values one execution may hand over: state writes, events, view commands, $ext arguments, the return value',
+  ),
+  // Unset: 1 MiB, or half of a subscriber's send buffer when that is less (defaultMaxEventBytes).
+  MAX_EVENT_BYTES: bytes(sandbox.maxEventBytes.min, sandbox.maxEventBytes.max).describe(
+    'bytes of events one execution may emit (unset: 1Mi, or half of WS_MAX_BUFFERED_BYTES when less)',
+  ),
   CACHE_DIR: text(join(tmpdir(), 'nexus-cache')).describe("the sandbox's compiled-module and bytecode cache"),
   CACHE_MAX_BYTES: bytes(0, 2 ** 50, '128Mi').describe('size of the volume at CACHE_DIR'),
   PERSIST_DIR: text().describe(

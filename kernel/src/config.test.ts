@@ -27,6 +27,8 @@ describe('loadConfig', () => {
       maxStateMutations: 1000,
       maxSuspensions: 256,
       maxEvents: 100,
+      maxValueBytes: 16 * 1024 * 1024,
+      maxEventBytes: 1024 * 1024,
     });
     expect(config.persistDir).toBe('/var/cache/nexus/panels');
     expect(config.bodyLimitBytes).toBe(1024 * 1024);
@@ -132,6 +134,22 @@ describe('loadConfig', () => {
       service: { name: 'nexus', namespace: 'tools' },
     });
     expect(set.http.writeTimeoutMs).toBe(5000);
+  });
+
+  it("refuses an event budget that a subscriber's send buffer could not hold, naming both", () => {
+    const [problem] = problemsOf({ MAX_EVENT_BYTES: '3Mi', WS_MAX_BUFFERED_BYTES: '4Mi' });
+    expect(problem).toContain('MAX_EVENT_BYTES=3145728 is invalid');
+    expect(problem).toContain('WS_MAX_BUFFERED_BYTES=4194304');
+    expect(problemsOf({ MAX_EVENT_BYTES: '1Mi', WS_MAX_BUFFERED_BYTES: '1.5Mi' })[0]).toContain(
+      'MAX_EVENT_BYTES',
+    );
+    expect(loadConfig({ MAX_EVENT_BYTES: '3Mi', WS_MAX_BUFFERED_BYTES: '8Mi' }).runtime.maxEventBytes).toBe(
+      3 * 1024 * 1024,
+    );
+    // Unset, it is 1 MiB or half of a smaller buffer; MAX_EVENTS plays no part (the sandbox counts
+    // every event's framing against it).
+    expect(loadConfig({ WS_MAX_BUFFERED_BYTES: '64000' }).runtime.maxEventBytes).toBe(32_000);
+    expect(loadConfig({ MAX_EVENTS: '1000000' }).runtime.maxEventBytes).toBe(1024 * 1024);
   });
 
   it('treats empty values as unset', () => {

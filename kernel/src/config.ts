@@ -5,6 +5,7 @@
 
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { eventFramingBytes } from '@nexus/bridge/limits';
 import { z } from 'zod';
 import {
   type EnvironmentVariable,
@@ -124,6 +125,8 @@ export interface KernelConfig {
     readonly maxStateMutations: number;
     readonly maxEvents: number;
     readonly maxSuspensions: number;
+    readonly maxValueBytes: number;
+    readonly maxEventBytes: number;
   };
   readonly cacheDir: string;
   readonly cacheSeedDir?: string;
@@ -277,6 +280,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KernelConfig {
       );
     }
   }
+  const eventProblem = eventBudgetProblem(p.MAX_EVENT_BYTES, p.WS_MAX_BUFFERED_BYTES);
+  if (eventProblem !== undefined) problems.push(eventProblem);
+  const maxEventBytes =
+    p.MAX_EVENT_BYTES ??
+    (p.WS_MAX_BUFFERED_BYTES === undefined ? 0 : defaultMaxEventBytes(p.WS_MAX_BUFFERED_BYTES));
   if (p.STORE_TLS_CA_FILE !== undefined && !p.STORE_URL?.startsWith('rediss:')) {
     problems.push('STORE_TLS_CA_FILE is set but STORE_URL is not a rediss:// URL');
   }
@@ -311,6 +319,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KernelConfig {
       maxStateMutations: p.MAX_STATE_MUTATIONS!,
       maxEvents: p.MAX_EVENTS!,
       maxSuspensions: p.MAX_SUSPENSIONS!,
+      maxValueBytes: p.MAX_VALUE_BYTES!,
+      maxEventBytes,
     },
     cacheDir,
     ...(p.CACHE_SEED_DIR === undefined ? {} : { cacheSeedDir: p.CACHE_SEED_DIR }),
@@ -390,6 +400,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KernelConfig {
     },
   };
   return deepFreeze(config);
+}
+
+/** MAX_EVENT_BYTES when unset: 1 MiB, or half of a subscriber's send buffer when that is less. */
+export function defaultMaxEventBytes(maxBufferedBytes: number): number {
+  return Math.min(1024 * 1024, Math.floor(maxBufferedBytes / 2));
+}
+
+/**
+ * Every subscriber of a panel receives all of one execution's EVENT frames, and the client that
+ * triggered it their copy in the RESULT too. The sandbox counts each event's frame against
+ * MAX_EVENT_BYTES (its name, its payload and `eventFramingBytes` for the rest of the frame), so
+ * the budget must fit in half of a subscriber's send buffer, or one execution would disconnect
+ * its panel's subscribers as slow consumers.
+ */
+function eventBudgetProblem(
+  maxEventBytes: number | undefined,
+  maxBufferedBytes: number | undefined,
+): string | undefined {
+  if (maxEventBytes === undefined || maxBufferedBytes === undefined) return undefined;
+  if (maxEventBytes <= maxBufferedBytes / 2) return undefined;
+  return `MAX_EVENT_BYTES=${maxEventBytes} is invalid: one execution's EVENT frames (up to that many bytes, each event counting its name, its payload and ${eventFramingBytes} bytes of framing) must fit in half of a subscriber's send buffer, WS_MAX_BUFFERED_BYTES=${maxBufferedBytes}: expected at most ${Math.floor(maxBufferedBytes / 2)}; lower MAX_EVENT_BYTES or raise WS_MAX_BUFFERED_BYTES`;
 }
 
 /** The variables the kernel reads, with what each accepts and its default (for docs and tests). */

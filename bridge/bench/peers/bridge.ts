@@ -12,7 +12,8 @@ function valueOf(result: WasmResult): unknown {
   if (result.status !== 'success') {
     throw new Error(`bridge handler ended with ${result.status}: ${JSON.stringify(result.error)}`);
   }
-  return result.returnValue;
+  // The value crosses as JSON text: parse it, as a caller that needs the object would.
+  return result.returnValueJson === undefined ? undefined : JSON.parse(result.returnValueJson);
 }
 
 /** This project's bridge: precompiled bytecode, every execution from the clean snapshot. */

@@ -5,6 +5,7 @@ use wasmtime::{Caller, Linker};
 
 use super::{MODULE, count, json, name, require};
 use crate::capabilities::Capability;
+use crate::guest_json::Json;
 use crate::limits::{EXTENSION_NAME, METHOD_NAME};
 use crate::store::{ExtCall, HostState};
 
@@ -39,10 +40,11 @@ fn call(
     if !registered {
         return Ok(1);
     }
+    // The guest passes the arguments as an array; anything else is one argument.
     let args = match json(&mut caller, ptr, len)? {
-        Some(serde_json::Value::Array(args)) => args,
-        Some(other) => vec![other],
-        None => Vec::new(),
+        Some(args) if args.as_str().starts_with('[') => args,
+        Some(other) => Json::from_text(format!("[{other}]")),
+        None => Json::from_text("[]".to_string()),
     };
     caller.data_mut().pending_ext.push_back(ExtCall {
         extension,

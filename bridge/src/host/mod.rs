@@ -8,9 +8,9 @@ mod state;
 mod view;
 mod wasi;
 
-use serde_json::Value;
 use wasmtime::{Caller, Linker};
 
+use crate::guest_json::Json;
 use crate::store::{HostFault, HostState};
 
 pub const MODULE: &str = "nexus";
@@ -103,21 +103,27 @@ pub(crate) fn name(
     string(caller, ptr, len)
 }
 
-/// A JSON value the guest passed; length -1 means undefined. Counts against the recorded bytes.
+/// A JSON value the guest passed; length -1 means undefined. Its bytes count against the
+/// execution's value budget before they are copied; the text is checked, never built.
 pub(crate) fn json(
     caller: &mut Caller<'_, HostState>,
     ptr: i32,
     len: i32,
-) -> wasmtime::Result<Option<Value>> {
+) -> wasmtime::Result<Option<Json>> {
     if len < 0 {
         return Ok(None);
     }
-    let raw = bytes(caller, ptr, len)?;
-    caller.data_mut().record_bytes(raw.len()).map_err(trap)?;
-    let value = crate::guest_json::parse(&raw).map_err(|e| {
-        // serde_json refuses nesting deeper than 128 levels; QuickJS produced the rest.
+    caller.data_mut().record_bytes(len as usize).map_err(trap)?;
+    let memory = memory(caller)?;
+    let start = ptr as u32 as usize;
+    let raw = memory
+        .data(&*caller)
+        .get(start..start.saturating_add(len as usize))
+        .ok_or_else(|| fault("pointer out of bounds"))?;
+    let value = Json::from_guest(raw).map_err(|e| {
+        // Deeper than the host accepts; QuickJS produced the rest.
         trap(HostFault::ResourceLimit(format!(
-            "a value handed to the host cannot be accepted: {e}"
+            "a value handed to the host cannot be accepted: it is {e}"
         )))
     })?;
     Ok(Some(value))

@@ -78,7 +78,7 @@ fn keys(mut caller: Caller<'_, HostState>) -> wasmtime::Result<i32> {
 fn record(
     state: &mut HostState,
     key: String,
-    value: Option<serde_json::Value>,
+    value: Option<crate::guest_json::Json>,
     operation: MutationOperation,
 ) -> wasmtime::Result<()> {
     if state.mutations.len() >= state.limits.max_state_mutations as usize {

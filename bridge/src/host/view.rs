@@ -5,7 +5,7 @@ use wasmtime::{Caller, Linker};
 
 use super::{MODULE, count, json, name, require, trap};
 use crate::capabilities::Capability;
-use crate::limits::{COMPONENT_ID, EVENT_NAME, VIEW_TYPE};
+use crate::limits::{COMPONENT_ID, EVENT_FRAMING_BYTES, EVENT_NAME, VIEW_TYPE};
 use crate::store::{HostFault, HostState};
 use crate::types::{EmittedEvent, ViewCommand};
 
@@ -27,6 +27,10 @@ fn emit(
     require(&caller, Capability::EventsEmit(&name), || {
         format!("emitting event \"{name}\"")
     })?;
+    // Every subscriber of the panel receives the event: its frame's bytes have a bound of their
+    // own, checked before the payload is copied.
+    let bytes = name.len() + len.max(0) as usize + EVENT_FRAMING_BYTES;
+    caller.data_mut().record_event_bytes(bytes).map_err(trap)?;
     let payload = json(&mut caller, ptr, len)?;
     let state = caller.data_mut();
     if state.events.len() >= state.limits.max_events as usize {

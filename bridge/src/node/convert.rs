@@ -75,6 +75,13 @@ pub struct JsRuntimeConfig {
     pub execution_deadline_ms: Option<f64>,
     /// `$ext` calls one execution may make.
     pub max_suspensions: Option<f64>,
+    /// The one budget of bytes a handler hands to the host in one execution: state writes,
+    /// event payloads, view command arguments, `$ext` arguments, names and keys, and the return
+    /// value, as the JSON text its JSON.stringify made (shared references expanded).
+    pub max_value_bytes: Option<f64>,
+    /// Bytes of event names and payloads one execution may emit, each event counting
+    /// `eventFramingBytes` (128) more for its frame.
+    pub max_event_bytes: Option<f64>,
     /// Bound on the bytecode files kept under cacheDir.
     pub cache_max_bytes: Option<f64>,
     pub cache_dir: Option<String>,
@@ -103,11 +110,12 @@ pub struct WasmContext {
     pub extension_registry: Option<HashMap<String, Vec<String>>>,
 }
 
+/// A state mutation; the value crosses as its JSON text (parse it where it is needed).
 #[napi(object, object_from_js = false)]
 pub struct StateMutation {
     pub key: String,
-    #[napi(ts_type = "unknown")]
-    pub value: Option<Value>,
+    /// The value's JSON text; absent for a delete and for `$state.x = undefined`.
+    pub value_json: Option<String>,
     #[napi(ts_type = "'set' | 'delete'")]
     pub operation: String,
 }
@@ -115,8 +123,8 @@ pub struct StateMutation {
 #[napi(object, object_from_js = false)]
 pub struct EmittedEvent {
     pub name: String,
-    #[napi(ts_type = "unknown")]
-    pub payload: Option<Value>,
+    /// The payload's JSON text; absent when the handler emitted no payload (undefined).
+    pub payload_json: Option<String>,
 }
 
 #[napi(object, object_from_js = false)]
@@ -124,8 +132,8 @@ pub struct ViewCommand {
     #[napi(js_name = "type")]
     pub kind: String,
     pub component_id: Option<String>,
-    #[napi(ts_type = "unknown")]
-    pub args: Option<Value>,
+    /// The arguments' JSON text; absent when undefined.
+    pub args_json: Option<String>,
 }
 
 #[napi(object, object_from_js = false)]
@@ -133,8 +141,8 @@ pub struct SuspensionDetails {
     pub suspension_id: String,
     pub extension_name: String,
     pub method: String,
-    #[napi(ts_type = "unknown[]")]
-    pub args: Vec<Value>,
+    /// The JSON text of the call's arguments (an array).
+    pub args_json: String,
 }
 
 #[napi(object, object_from_js = false)]
@@ -165,13 +173,13 @@ pub struct ExecutionMetrics {
     pub compilation_time_us: f64,
 }
 
-/// The shape of a result (index.d.ts); the value itself crosses as JSON (result_json.rs).
-#[allow(dead_code)]
+/// A result. Every value the handler handed over is a JSON text string: the event loop receives
+/// one copy of each and never builds it into objects (docs/bridge-api.md).
 #[napi(object, object_from_js = false)]
 pub struct WasmResult {
     pub status: ExecutionStatus,
-    #[napi(ts_type = "unknown")]
-    pub return_value: Option<Value>,
+    /// The return value's JSON text; absent when the handler returned undefined.
+    pub return_value_json: Option<String>,
     pub state_mutations: Vec<StateMutation>,
     pub events: Vec<EmittedEvent>,
     pub view_commands: Vec<ViewCommand>,
@@ -219,6 +227,8 @@ pub(super) fn options(config: JsRuntimeConfig) -> config::RuntimeOptions {
         max_events: config.max_events,
         execution_deadline_ms: config.execution_deadline_ms,
         max_suspensions: config.max_suspensions,
+        max_value_bytes: config.max_value_bytes,
+        max_event_bytes: config.max_event_bytes,
         cache_max_bytes: config.cache_max_bytes,
         cache_dir: config.cache_dir,
         cache_seed_dir: config.cache_seed_dir,

@@ -14,9 +14,10 @@ mod convert;
 mod result_json;
 
 use convert::{
-    ErrorLocation, JsRuntimeConfig, ResumeValue, RuntimeStats, WasmContext, context, options,
+    ErrorLocation, JsRuntimeConfig, ResumeValue, RuntimeStats, WasmContext, WasmResult, context,
+    options,
 };
-use result_json::{JsonText, result_json};
+use result_json::to_js;
 
 /// Runs untrusted handlers in QuickJS inside WebAssembly. See docs/bridge-api.md.
 #[napi]
@@ -53,12 +54,8 @@ impl WasmRuntime {
         timeout_ms: Option<f64>,
     ) -> Result<Object<'env>> {
         let (deferred, promise) = env.create_deferred()?;
-        self.runtime.execute(
-            code,
-            context(ctx),
-            timeout_ms,
-            settle_now(deferred, result_json),
-        );
+        self.runtime
+            .execute(code, context(ctx), timeout_ms, settle_now(deferred, to_js));
         Ok(promise)
     }
 
@@ -187,11 +184,11 @@ where
 /// when the bridge thread that finishes it replies.
 fn settle_inline<'env>(env: &'env Env, started: Inline) -> Result<Object<'env>> {
     match started {
-        Inline::Done(result) => resolved(env, Ok(result_json(result))),
+        Inline::Done(result) => resolved(env, Ok(to_js(result))),
         Inline::Failed(error) => resolved(env, Err(error)),
         Inline::Later(later) => {
             let (deferred, promise) = env.create_deferred()?;
-            later.then(settle_now(deferred, result_json));
+            later.then(settle_now(deferred, to_js));
             Ok(promise)
         }
     }
@@ -200,7 +197,7 @@ fn settle_inline<'env>(env: &'env Env, started: Inline) -> Result<Object<'env>> 
 /// A promise already settled with `outcome` (no hand-off through the event loop).
 fn resolved<'env>(
     env: &'env Env,
-    outcome: std::result::Result<JsonText, ApiError>,
+    outcome: std::result::Result<WasmResult, ApiError>,
 ) -> Result<Object<'env>> {
     let raw = env.raw();
     let mut deferred = std::ptr::null_mut();
@@ -214,7 +211,7 @@ fn resolved<'env>(
         ))?;
         match outcome {
             Ok(value) => {
-                let value = JsonText::to_napi_value(raw, value)?;
+                let value = WasmResult::to_napi_value(raw, value)?;
                 napi::check_status!(napi::sys::napi_resolve_deferred(raw, deferred, value))?;
             }
             Err(error) => {

@@ -17,7 +17,7 @@ use crate::pool::{Slot, WorkerPool};
 use crate::sched::{self, InlinePolicy};
 use crate::state_view::StateInput;
 use crate::stats::{Gauges, Stats};
-use crate::store::{CallLimits, MAX_RECORDED_BYTES};
+use crate::store::CallLimits;
 use crate::types::{ExecutionContext, ExecutionResult, ResumeValue, RuntimeStats};
 
 mod execute;
@@ -95,7 +95,8 @@ impl Runtime {
                 max_host_calls: config.max_host_calls,
                 max_state_mutations: config.max_state_mutations,
                 max_events: config.max_events,
-                max_recorded_bytes: MAX_RECORDED_BYTES,
+                max_value_bytes: config.max_value_bytes as usize,
+                max_event_bytes: config.max_event_bytes as usize,
             },
             bytecode: BytecodeCache::new(config.cache_dir.clone(), config.cache_max_bytes),
             inline: InlinePolicy::default(),

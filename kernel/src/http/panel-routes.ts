@@ -5,7 +5,7 @@ import { isIPv6 } from 'node:net';
 import { Router, type Request, type Response } from 'express';
 import { logFailedExecution } from '../logger.js';
 import { triggerTool } from '../panels/trigger.js';
-import { executionView, panelDetails, panelSummary, withState } from '../panels/views.js';
+import { executionView, panelDetails, panelSummary, spliced, withState } from '../panels/views.js';
 import type { HttpContext } from './context.js';
 import { hostName } from './hosts.js';
 
@@ -38,10 +38,13 @@ export function panelRoutes(context: HttpContext): Router {
     sendJsonText(
       response,
       201,
-      panelDetails(panel, panel.state, feeds.size(panel.id), {
-        wsUrl: `ws://${wsHost(request)}:${context.wsPort()}/panels/${panel.id}/ws`,
-        ...(mount === undefined ? {} : { mount: executionView(mount) }),
-      }),
+      panelDetails(
+        panel,
+        panel.state,
+        feeds.size(panel.id),
+        { wsUrl: `ws://${wsHost(request)}:${context.wsPort()}/panels/${panel.id}/ws` },
+        { mount: mount === undefined ? undefined : executionView(mount) },
+      ),
     );
   });
 
@@ -64,11 +67,11 @@ export function panelRoutes(context: HttpContext): Router {
     const { id, unmount } = await registry.delete(request.params.id);
     feeds.panelDeleted(id);
     request.log.info({ panelId: id }, 'panel deleted');
-    response.json({
-      id,
-      deleted: true,
-      ...(unmount === undefined ? {} : { unmount: executionView(unmount) }),
-    });
+    sendJsonText(
+      response,
+      200,
+      spliced({ id, deleted: true }, { unmount: unmount === undefined ? undefined : executionView(unmount) }),
+    );
   });
 
   router.post('/panels/:id/trigger/:tool', async (request, response) => {
@@ -78,7 +81,8 @@ export function panelRoutes(context: HttpContext): Router {
       args: request.body as unknown,
     });
     logFailedExecution(request.log, request.params.id, request.params.tool, outcome);
-    response.json(executionView(outcome));
+    // The handler's values are spliced in as the JSON text the sandbox handed over.
+    sendJsonText(response, 200, executionView(outcome));
   });
 
   return router;

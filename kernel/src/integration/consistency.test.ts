@@ -296,4 +296,52 @@ describe.each(STORES_UNDER_TEST)('the panel store contract (%s)', (store) => {
     expect(JSON.stringify(state.state).length).toBeLessThanOrEqual(4096);
     await remove(id);
   });
+
+  it('commits nothing of a segment that ends in an error, keeps the segments before its await, and writes net changes', async () => {
+    target.route('/fast', (_request, _body, response) => json(response, 200, { ok: true }));
+    const id = await create({
+      title: 'Half done',
+      state: { n: 0 },
+      extensions: ['http'],
+      tools: {
+        half: {
+          capabilities: ['state:read:*', 'state:write:*', 'events:emit:*', 'ext:http'],
+          handler: `$state.a = 1; await $ext.http.get('${target.origin}/fast'); $state.b = 2; $emit('late', 1); throw new Error('late')`,
+        },
+        churn: {
+          capabilities: ['state:write:*'],
+          handler: "for (let i = 0; i < 15; i++) $state.c = 'x'.repeat(1000); delete $state.c; $state.n = 1",
+        },
+      },
+    });
+    const watcher = await TestSocket.open(`${fleet.at(2).wsUrl}/panels/${id}/ws`);
+    await watcher.ofType('CONNECTED');
+    const failed = await postJson(`${fleet.at(1).url}/panels/${id}/trigger/half`, {});
+    expect(failed.body).toMatchObject({
+      status: 'error',
+      error: { code: 'EXECUTION_ERROR' },
+      version: 1,
+      stateMutations: [{ key: 'a', value: 1, operation: 'set' }],
+      events: [],
+    });
+    expect((await getJson(`${fleet.at(0).url}/panels/${id}/state`)).body).toMatchObject({
+      version: 1,
+      state: { n: 0, a: 1 },
+    });
+    expect(((await getJson(`${fleet.at(0).url}/panels/${id}/state`)).body.state as Body).b).toBeUndefined();
+    const churned = await postJson(`${fleet.at(0).url}/panels/${id}/trigger/churn`, {});
+    expect(churned.body).toMatchObject({ status: 'success', version: 2 });
+    await watcher.next((message) => message.type === 'PATCH' && message.version === 2, 15_000);
+    watcher.send({ type: 'PING', id: 'after' });
+    await watcher.next((message) => message.type === 'PONG' && message.id === 'after');
+    const patches = watcher.messages.filter((message) => message.type === 'PATCH');
+    expect(patches.map((patch) => patch.mutations)).toEqual([
+      [{ key: 'a', value: 1, operation: 'set' }],
+      // The churn's net change: `c` was created and deleted again, so only `n` is written.
+      [{ key: 'n', value: 1, operation: 'set' }],
+    ]);
+    expect(watcher.messages.filter((message) => message.type === 'EVENT')).toEqual([]);
+    watcher.close();
+    await remove(id);
+  });
 });

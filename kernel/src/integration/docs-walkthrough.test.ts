@@ -142,6 +142,20 @@ describe('docs/panels.md against a real kernel (child process)', () => {
           }
         }
       }
+      // The guide shows every PATCH its requests cause: a failed handler writes none. A PONG
+      // after everything else proves every earlier frame has arrived.
+      expect(socket).toBeDefined();
+      socket!.send({ type: 'PING', id: 'walkthrough-end' });
+      await socket!.next((message) => message.type === 'PONG' && message.id === 'walkthrough-end');
+      const shownPatches = blocks
+        .filter((block) => block.info === 'json ws-receive')
+        .map((block) => JSON.parse(block.text) as Record<string, unknown>)
+        .filter((message) => message.type === 'PATCH');
+      const received = socket!.messages.filter((message) => message.type === 'PATCH');
+      expect(received.map((message) => message.version)).toEqual(
+        shownPatches.map((message) => message.version),
+      );
+      checked += 1;
     } finally {
       socket?.socket.terminate();
       await socket?.closed;

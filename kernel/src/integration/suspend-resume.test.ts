@@ -69,11 +69,14 @@ describe('suspend and resume through the http extension', () => {
       version: 1,
       mutations: [{ key: 'loading', value: true, operation: 'set' }],
     });
-    expect(await watcher.ofType('PROGRESS')).toMatchObject({
+    const progress = await watcher.ofType('PROGRESS');
+    expect(progress).toMatchObject({
       panelId: id,
       handler: 'load',
-      suspension: { extensionName: 'http', method: 'get', args: [`${target.origin}/data`] },
+      suspension: { extensionName: 'http', method: 'get' },
     });
+    // The call's arguments stay with the execution: subscribers learn only what it waits for.
+    expect(progress.suspension).toEqual({ extensionName: 'http', method: 'get' });
     // The extension call has reached the target, which has not answered yet.
     await requested;
     await request(kernel.url)

@@ -47,7 +47,7 @@ function result(overrides: Partial<SandboxResult>): SandboxResult {
 const suspended = (id: string, durationUs: number): SandboxResult =>
   result({
     status: 'suspended',
-    suspension: { suspensionId: id, extensionName: 'kv', method: 'get', args: [] },
+    suspension: { suspensionId: id, extensionName: 'kv', method: 'get', argsJson: '[]' },
     metrics: {
       durationUs,
       cpuTimeUs: durationUs,
@@ -152,8 +152,8 @@ describe('Executor', () => {
       suspended('s1', 100),
       suspended('s2', 250),
       result({
-        returnValue: 7,
-        stateMutations: [{ key: 'n', value: 1, operation: 'set' }],
+        returnValueJson: '7',
+        stateMutations: [{ key: 'n', valueJson: '1', operation: 'set' }],
         metrics: {
           durationUs: 400,
           cpuTimeUs: 380,
@@ -166,7 +166,7 @@ describe('Executor', () => {
       }),
     ]);
     const outcome = await run(executor(sandbox));
-    expect(outcome).toMatchObject({ status: 'success', returnValue: 7, version: 1 });
+    expect(outcome).toMatchObject({ status: 'success', returnValueJson: '7', version: 1 });
     // The bridge's metrics are cumulative: the last segment's, not a sum of three.
     expect(outcome.metrics).toMatchObject({
       durationUs: 400,
@@ -180,6 +180,54 @@ describe('Executor', () => {
       { id: 's2', outcome: { success: true, valueJson: '"v"' }, state: '{"n":0}' },
     ]);
     expect(sandbox.cancelled).toEqual([]);
+  });
+
+  it('commits nothing of a segment that ends in an error, and keeps the segments before it', async () => {
+    const sandbox = new ScriptedSandbox([
+      result({
+        status: 'suspended',
+        suspension: { suspensionId: 's1', extensionName: 'kv', method: 'get', argsJson: '[]' },
+        stateMutations: [{ key: 'n', valueJson: '1', operation: 'set' }],
+        events: [{ name: 'first', payloadJson: '1' }],
+      }),
+      result({
+        status: 'error',
+        stateMutations: [{ key: 'n', valueJson: '2', operation: 'set' }],
+        events: [{ name: 'second', payloadJson: '2' }],
+        viewCommands: [{ type: 'focus', componentId: 'x' }],
+        error: { code: 'EXECUTION_ERROR', message: 'Error: late' },
+      }),
+    ]);
+    const outcome = await run(executor(sandbox));
+    expect(outcome).toMatchObject({
+      status: 'error',
+      error: { code: 'EXECUTION_ERROR' },
+      version: 1,
+      stateMutations: [{ key: 'n', json: '1' }],
+      events: [{ name: 'first', payloadJson: '1' }],
+      viewCommands: [],
+    });
+    const stored = await store.readState('p');
+    if (stored === 'gone') throw new Error('gone');
+    expect(stored.state).toMatchObject({ version: 1 });
+    expect(stored.state?.entries.get('n')).toBe('1');
+  });
+
+  it('commits nothing of a first segment that ends in an error: no version, no state', async () => {
+    const sandbox = new ScriptedSandbox([
+      result({
+        status: 'error',
+        stateMutations: [{ key: 'n', valueJson: '105', operation: 'set' }],
+        events: [{ name: 'e' }],
+        error: { code: 'EXECUTION_ERROR', message: 'ReferenceError: notDefined is not defined' },
+      }),
+    ]);
+    const outcome = await run(executor(sandbox));
+    expect(outcome).toMatchObject({ status: 'error', version: 0, stateMutations: [], events: [] });
+    const stored = await store.readState('p');
+    if (stored === 'gone') throw new Error('gone');
+    expect(stored.state).toMatchObject({ version: 0 });
+    expect(stored.state?.entries.get('n')).toBe('0');
   });
 
   it('ends with TIMEOUT when the sandbox no longer holds the suspension', async () => {
@@ -207,8 +255,8 @@ describe('Executor', () => {
     const sandbox = new ScriptedSandbox([
       result({
         status: 'suspended',
-        suspension: { suspensionId: 's1', extensionName: 'kv', method: 'get', args: [] },
-        stateMutations: [{ key: 'big', value: 'x'.repeat(500), operation: 'set' }],
+        suspension: { suspensionId: 's1', extensionName: 'kv', method: 'get', argsJson: '[]' },
+        stateMutations: [{ key: 'big', valueJson: JSON.stringify('x'.repeat(500)), operation: 'set' }],
       }),
     ]);
     const outcome = await run(executor(sandbox));
@@ -270,15 +318,17 @@ describe('Executor', () => {
       readonly spinning: (() => void)[] = [];
       constructor(private readonly noisy: 'spin' | 'park') {}
       execute(_bytecode: Buffer, context: ExecutionContext): Promise<SandboxResult> {
-        if (context.panelId !== 'p') return Promise.resolve(result({ returnValue: 'quiet' }));
+        if (context.panelId !== 'p') return Promise.resolve(result({ returnValueJson: '"quiet"' }));
         if (this.noisy === 'park') {
           this.parked += 1;
           return Promise.resolve(suspended(`s${this.parked}`, 10));
         }
-        return new Promise((resolve) => this.spinning.push(() => resolve(result({ returnValue: 'spun' }))));
+        return new Promise((resolve) =>
+          this.spinning.push(() => resolve(result({ returnValueJson: '"spun"' }))),
+        );
       }
       resume(): Promise<SandboxResult> {
-        return Promise.resolve(result({ returnValue: 'resumed' }));
+        return Promise.resolve(result({ returnValueJson: '"resumed"' }));
       }
       cancel(): void {}
     }
@@ -313,8 +363,14 @@ describe('Executor', () => {
       expect(target.holding('p')).toBe(2);
       expect(target.waiting('p')).toBe(18);
       // Without shares the twenty would hold every instance and this would wait for the deadline.
-      await expect(run(executor, quiet)).resolves.toMatchObject({ status: 'success', returnValue: 'quiet' });
-      await expect(run(executor, quiet)).resolves.toMatchObject({ status: 'success', returnValue: 'quiet' });
+      await expect(run(executor, quiet)).resolves.toMatchObject({
+        status: 'success',
+        returnValueJson: '"quiet"',
+      });
+      await expect(run(executor, quiet)).resolves.toMatchObject({
+        status: 'success',
+        returnValueJson: '"quiet"',
+      });
       // The noisy panel still gets through all its work, its share at a time.
       while (calls.length > 0 || executor.inFlight > 0) {
         calls.splice(0).forEach((release) => release());
@@ -333,7 +389,10 @@ describe('Executor', () => {
       while (sandbox.spinning.length < 1) await new Promise((resolve) => setImmediate(resolve));
       expect(target.busy).toBe(1);
       expect(executor.queued).toBe(11);
-      await expect(run(executor, quiet)).resolves.toMatchObject({ status: 'success', returnValue: 'quiet' });
+      await expect(run(executor, quiet)).resolves.toMatchObject({
+        status: 'success',
+        returnValueJson: '"quiet"',
+      });
       while (executor.inFlight > 0) {
         sandbox.spinning.splice(0).forEach((finish) => finish());
         await new Promise((resolve) => setImmediate(resolve));

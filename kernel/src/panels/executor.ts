@@ -1,6 +1,7 @@
 // The execution loop of a handler (SPEC 4 suspend/resume, SPEC 6 panel state). Each run of the
 // sandbox up to an `$ext` await, between awaits, or to the end is a segment, and a segment is
-// atomic against the panel's latest state across every kernel of the store:
+// atomic against the panel's latest state across every kernel of the store (a segment that ends
+// in an error commits nothing):
 //
 //   gate and instance (this kernel, gate.ts) → lease (the store, every kernel) → the panel's
 //   latest state → the sandbox runs the segment → commit (apply, version, history, publish) →
@@ -21,11 +22,16 @@ import {
   type ResumeOutcome,
   type Sandbox,
   type SandboxResult,
-  type StateMutation,
   SuspensionLostError,
   type ViewCommand,
 } from '../sandbox/types.js';
-import { type CommitResult, LeaseTimeoutError, type PanelStore, type SegmentWrite } from '../store/types.js';
+import {
+  type CommitResult,
+  LeaseTimeoutError,
+  type PanelStore,
+  type SegmentWrite,
+  type StoredMutation,
+} from '../store/types.js';
 import type { Feeds } from './feed.js';
 import { type PanelGates, StartTimeoutError, type Ticket } from './gate.js';
 import type { CachedState, HandlerSpec, Panel } from './panel.js';
@@ -43,10 +49,13 @@ export interface ExecutionRequest {
   readonly requestId?: string;
 }
 
+/** Values are the JSON text the sandbox handed over (views.ts splices them into responses). */
 export interface ExecutionOutcome {
   status: 'success' | 'error';
-  returnValue?: unknown;
-  stateMutations: StateMutation[];
+  /** The return value's JSON text; absent when the handler returned undefined. */
+  returnValueJson?: string;
+  /** The net change of each committed segment, in order (what its PATCH carried). */
+  stateMutations: StoredMutation[];
   events: EmittedEvent[];
   viewCommands: ViewCommand[];
   error?: HandlerError;
@@ -151,8 +160,8 @@ export class Executor {
         if (end.kind === 'failed') return this.finish(request, outcome, started, end.error);
         const { result } = end;
         if (result.status !== 'suspended') {
-          if (result.status === 'success' && result.returnValue !== undefined)
-            outcome.returnValue = result.returnValue;
+          if (result.status === 'success' && result.returnValueJson !== undefined)
+            outcome.returnValueJson = result.returnValueJson;
           return this.finish(request, outcome, started, result.error);
         }
         const suspension = result.suspension;
@@ -168,7 +177,8 @@ export class Executor {
           request.panel.extensions,
           suspension.extensionName,
           suspension.method,
-          suspension.args,
+          // Bounded by the sandbox's value budget; the extension needs the arguments as values.
+          JSON.parse(suspension.argsJson) as unknown[],
         );
         if (Date.now() > deadline) {
           return this.finish(request, outcome, started, {
@@ -276,15 +286,15 @@ export class Executor {
       }
       if (result.status === 'suspended' && result.suspension) held.parked = result.suspension.suspensionId;
       this.account(outcome, result, first);
-      try {
-        write = segmentWrite(panel.id, result);
-      } catch (error) {
+      if (result.status === 'error') {
+        // A segment that ends in an error commits nothing: no version, no PATCH, no events. The
+        // handler's writes up to the failure were a half-done change; the segments before its
+        // last `$ext` await completed and stay committed.
         await lease.release();
-        return failedWith(
-          'EXECUTION_ERROR',
-          `a value the handler wrote or emitted has no JSON form: ${(error as Error).message}`,
-        );
+        outcome.version = lease.version;
+        return { kind: 'ran', result };
       }
+      write = segmentWrite(panel.id, state.snapshot.entries, result);
       commit =
         write.mutations.length === 0 && write.eventFrames.length === 0
           ? (await lease.release(), { status: 'ok', version: lease.version, bytes: state.snapshot.bytes })
@@ -343,7 +353,7 @@ export class Executor {
         commit.version,
         `${write.patchPrefix}${commit.version}${write.patchSuffix}`,
       );
-      outcome.stateMutations.push(...result.stateMutations);
+      outcome.stateMutations.push(...write.mutations);
     }
     outcome.version = commit.version;
     for (const frame of write.eventFrames)
@@ -355,6 +365,12 @@ export class Executor {
     return { kind: 'ran', result };
   }
 
+  /**
+   * Tells the panel's subscribers, on every kernel, which extension call the handler waits for:
+   * its extension and method only. The arguments stay with the execution: they carry what the
+   * handler was given (a user's token, an API key in a URL or a header) and every subscriber
+   * receives this frame.
+   */
   private async progress(
     request: ExecutionRequest,
     suspension: NonNullable<SandboxResult['suspension']>,
@@ -367,7 +383,6 @@ export class Executor {
       suspension: {
         extensionName: suspension.extensionName,
         method: suspension.method,
-        args: suspension.args,
       },
     });
     this.deps.feeds.offerEvent(request.panel.id, frame, ServerMessageType.PROGRESS);
@@ -431,21 +446,24 @@ function newOutcome(version: number): ExecutionOutcome {
   };
 }
 
-/** The store's form of a segment's writes and the frames its subscribers get. */
-export function segmentWrite(panelId: string, result: SandboxResult): SegmentWrite {
-  const mutations = storedMutations(result.stateMutations);
+/**
+ * The store's form of a segment's writes (its net change against `before`, the state it started
+ * from) and the frames its subscribers get, spliced from the sandbox's JSON text.
+ */
+export function segmentWrite(
+  panelId: string,
+  before: ReadonlyMap<string, string>,
+  result: SandboxResult,
+): SegmentWrite {
+  const mutations = storedMutations(before, result.stateMutations);
   const { prefix, suffix } = patchFrame(panelId, mutations);
+  const eventPrefix = `{"type":${JSON.stringify(ServerMessageType.EVENT)},"panelId":${JSON.stringify(panelId)},"name":`;
   return {
     mutations,
     patchPrefix: prefix,
     patchSuffix: suffix,
-    eventFrames: result.events.map((event) =>
-      JSON.stringify({
-        type: ServerMessageType.EVENT,
-        panelId,
-        name: event.name,
-        payload: event.payload ?? null,
-      }),
+    eventFrames: result.events.map(
+      (event) => `${eventPrefix}${JSON.stringify(event.name)},"payload":${event.payloadJson ?? 'null'}}`,
     ),
   };
 }

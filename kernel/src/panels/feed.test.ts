@@ -49,7 +49,9 @@ describe('Feeds', () => {
   async function commit(n: number): Promise<{ version: number; frame: string }> {
     const lease = await store.lease('p', undefined);
     if (lease === 'gone') throw new Error('gone');
-    const mutations = storedMutations([{ key: 'n', value: n, operation: 'set' }]);
+    const mutations = storedMutations(new Map(), [
+      { key: 'n', valueJson: JSON.stringify(n), operation: 'set' },
+    ]);
     const { prefix, suffix } = patchFrame('p', mutations);
     const result = await lease.commit({
       mutations,

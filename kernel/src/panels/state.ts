@@ -1,6 +1,7 @@
 // A panel's state as the kernel holds it: the JSON text of each top-level key, in a Map (so a key
 // such as "__proto__" is a key like any other). Pure helpers: build the object text, turn the
-// sandbox's mutations into the store's, apply them, encode PATCH frames.
+// sandbox's mutations into a segment's net change, apply it, encode PATCH frames. Values stay the
+// JSON text the sandbox handed over: nothing here parses or re-encodes them.
 
 import type { StateMutation } from '../sandbox/types.js';
 import type { StateEntries, StoredMutation } from '../store/types.js';
@@ -22,15 +23,28 @@ export function entriesOf(state: Record<string, unknown>): StateEntries {
 }
 
 /**
- * The store's form of the sandbox's mutations: each value as JSON text; a set without a value
- * (`$state.x = undefined`) stores null, as JSON would. Throws when a value has no JSON form.
+ * A segment's net change, in the store's form: the last write of each key wins, and a delete of
+ * a key the state did not have before the segment is dropped. A set without a value
+ * (`$state.x = undefined`) stores null, as JSON would. Each key appears once, so what a segment
+ * writes (its PATCH frame) is bounded by the state it leaves (MAX_STATE_BYTES) plus its deleted
+ * keys, however often the handler rewrote them.
  */
-export function storedMutations(mutations: readonly StateMutation[]): StoredMutation[] {
-  return mutations.map((mutation) =>
-    mutation.operation === 'delete'
-      ? { key: mutation.key }
-      : { key: mutation.key, json: JSON.stringify(mutation.value ?? null) },
-  );
+export function storedMutations(
+  before: ReadonlyMap<string, string>,
+  mutations: readonly StateMutation[],
+): StoredMutation[] {
+  const last = new Map<string, StoredMutation>();
+  for (const mutation of mutations) {
+    // Re-inserted so that the net change lists keys in the order of their last write.
+    last.delete(mutation.key);
+    last.set(
+      mutation.key,
+      mutation.operation === 'delete'
+        ? { key: mutation.key }
+        : { key: mutation.key, json: mutation.valueJson ?? 'null' },
+    );
+  }
+  return [...last.values()].filter((mutation) => mutation.json !== undefined || before.has(mutation.key));
 }
 
 /** A copy of `entries` with the mutations applied in order. */

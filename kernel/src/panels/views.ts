@@ -1,14 +1,34 @@
 // How panels and executions look on the wire (HTTP bodies and WebSocket messages). Pure. A
-// panel's state is spliced in as the JSON text the store keeps, never parsed and re-encoded.
+// panel's state and a handler's values are spliced in as the JSON text the store keeps and the
+// sandbox handed over, never parsed and re-encoded.
 
 import type { PanelSummary } from '../store/types.js';
 import type { ExecutionOutcome } from './executor.js';
 import type { CachedState, Panel } from './panel.js';
+import { mutationsText } from './state.js';
+
+/**
+ * `fields` as JSON with each of `texts` appended as a field whose value is that JSON text (an
+ * undefined text leaves its field out).
+ */
+export function spliced(fields: Record<string, unknown>, texts: Record<string, string | undefined>): string {
+  let text = JSON.stringify(fields).slice(0, -1);
+  let empty = text.length === 1;
+  for (const [name, json] of Object.entries(texts)) {
+    if (json === undefined) continue;
+    text += `${empty ? '' : ','}${JSON.stringify(name)}:${json}`;
+    empty = false;
+  }
+  return `${text}}`;
+}
 
 /** `fields` as JSON with `"state": <state text>` appended. */
-export function withState(fields: Record<string, unknown>, state: CachedState): string {
-  const text = JSON.stringify(fields);
-  return `${text.slice(0, -1)}${text.length > 2 ? ',' : ''}"state":${state.json}}`;
+export function withState(
+  fields: Record<string, unknown>,
+  state: CachedState,
+  texts: Record<string, string | undefined> = {},
+): string {
+  return spliced(fields, { state: state.json, ...texts });
 }
 
 export function panelSummary(panel: PanelSummary, subscribers: number) {
@@ -21,6 +41,7 @@ export function panelDetails(
   state: CachedState,
   subscribers: number,
   extra: Record<string, unknown> = {},
+  extraTexts: Record<string, string | undefined> = {},
 ): string {
   const { definition } = panel;
   return withState(
@@ -48,18 +69,35 @@ export function panelDetails(
       ...extra,
     },
     state,
+    extraTexts,
   );
 }
 
-export function executionView(outcome: ExecutionOutcome) {
-  return {
-    status: outcome.status,
-    ...(outcome.returnValue === undefined ? {} : { returnValue: outcome.returnValue }),
-    stateMutations: outcome.stateMutations,
-    events: outcome.events,
-    viewCommands: outcome.viewCommands,
+/**
+ * An execution's result as JSON text: `{status, returnValue?, stateMutations, events,
+ * viewCommands, error?, version, metrics}`, the handler's values spliced in as their text.
+ */
+export function executionView(outcome: ExecutionOutcome): string {
+  const events = outcome.events.map((event) => spliced({ name: event.name }, { payload: event.payloadJson }));
+  const viewCommands = outcome.viewCommands.map((command) =>
+    spliced(
+      { type: command.type, ...(command.componentId == null ? {} : { componentId: command.componentId }) },
+      { args: command.argsJson },
+    ),
+  );
+  const head = spliced(
+    { status: outcome.status },
+    {
+      returnValue: outcome.returnValueJson,
+      stateMutations: mutationsText(outcome.stateMutations),
+      events: `[${events.join(',')}]`,
+      viewCommands: `[${viewCommands.join(',')}]`,
+    },
+  );
+  const tail = JSON.stringify({
     ...(outcome.error === undefined ? {} : { error: outcome.error }),
     version: outcome.version,
     metrics: outcome.metrics,
-  };
+  });
+  return `${head.slice(0, -1)},${tail.slice(1)}`;
 }

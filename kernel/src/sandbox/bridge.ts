@@ -37,6 +37,8 @@ export function createBridgeSandbox(config: KernelConfig): Sandbox {
     maxStateMutations: config.runtime.maxStateMutations,
     maxEvents: config.runtime.maxEvents,
     maxSuspensions: config.runtime.maxSuspensions,
+    maxValueBytes: config.runtime.maxValueBytes,
+    maxEventBytes: config.runtime.maxEventBytes,
     executionDeadlineMs: config.executionDeadlineMs,
     cacheDir: config.cacheDir,
     // The compiled module (a few MiB) shares the volume with the bytecode files.

@@ -16,25 +16,32 @@ export const SandboxErrorCodes = [
 ] as const;
 export type SandboxErrorCode = (typeof SandboxErrorCodes)[number];
 
+// Every value a handler hands over arrives as the JSON text its JSON.stringify made, checked by
+// the sandbox: the kernel splices that text into what it stores and sends, never parsing it.
+
 export interface StateMutation {
   key: string;
-  value?: unknown;
+  /** The value's JSON text; absent for a delete and for `$state.x = undefined`. */
+  valueJson?: string;
   operation: 'set' | 'delete';
 }
 export interface EmittedEvent {
   name: string;
-  payload?: unknown;
+  /** The payload's JSON text; absent when the handler emitted none. */
+  payloadJson?: string;
 }
 export interface ViewCommand {
   type: string;
   componentId?: string;
-  args?: unknown;
+  /** The arguments' JSON text; absent when undefined. */
+  argsJson?: string;
 }
 export interface Suspension {
   suspensionId: string;
   extensionName: string;
   method: string;
-  args: unknown[];
+  /** The JSON text of the call's arguments (an array). */
+  argsJson: string;
 }
 export interface SourceLocation {
   line: number;
@@ -60,7 +67,8 @@ export interface ExecutionMetrics {
 }
 export interface SandboxResult {
   status: ExecutionStatus;
-  returnValue?: unknown;
+  /** The return value's JSON text; absent when the handler returned undefined. */
+  returnValueJson?: string;
   stateMutations: StateMutation[];
   events: EmittedEvent[];
   viewCommands: ViewCommand[];

@@ -14,7 +14,7 @@ import type { Panel } from '../panels/panel.js';
 import type { SchemaValidator } from '../schemas/validator.js';
 import type { PanelRegistry } from '../panels/registry.js';
 import { triggerTool } from '../panels/trigger.js';
-import { executionView } from '../panels/views.js';
+import { executionView, spliced } from '../panels/views.js';
 import type { KernelMetrics } from '../metrics.js';
 import type { KernelConfig } from '../config.js';
 import type { KernelStatus } from '../status.js';
@@ -300,11 +300,14 @@ export class PanelConnection implements FeedSink {
             tool,
             outcome,
           );
-          this.sendMessage({
-            type: ServerMessageType.RESULT,
-            ...(requestId === undefined ? {} : { requestId }),
-            result: executionView(outcome),
-          });
+          // The result is JSON text with the handler's values spliced in: sent as it is.
+          this.sendFrame(
+            spliced(
+              { type: ServerMessageType.RESULT, ...(requestId === undefined ? {} : { requestId }) },
+              { result: executionView(outcome) },
+            ),
+            ServerMessageType.RESULT,
+          );
         },
         (error: unknown) => {
           if (!isKernelError(error)) this.logger.error({ err: error, tool }, 'trigger failed');
