@@ -4,8 +4,10 @@
 // mutations costs two writes, not one per mutation. flush() waits for everything pending.
 //
 // Format 2 keeps the state's values and the PATCH history as the JSON text the store holds
-// (`{"format":2,"id","createdAt","epoch","version","definition","state","history"}`); format 1
-// files (no epoch, no history) are still read.
+// (`{"format":2,"id","createdAt","epoch","version","definition","state","history"}`, and
+// `"phase":"deleting"` while the panel's delete is under way); format 1 files (no epoch, no
+// history) are still read. Files are read one at a time (each()), so loading them holds one
+// file's text at a time, whatever their number.
 
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -25,9 +27,13 @@ export interface PanelRecord {
   definition: string;
   state: StateEntries;
   history: string[];
+  /** Present while the panel's delete is under way (a start that finds it completes it). */
+  phase?: 'deleting';
 }
 
 export interface PanelPersistence {
+  /** Reads the panel files one after the other; `visit` sees each before the next is read. */
+  each(visit: (record: PanelRecord) => void | Promise<void>): Promise<void>;
   loadAll(): Promise<PanelRecord[]>;
   /** Schedules a write of the text that `snapshot` returns when the write starts. */
   save(id: string, snapshot: () => string): void;
@@ -48,7 +54,8 @@ export function recordText(record: PanelRecord & { epoch: string }): string {
   return (
     `{"format":${RECORD_FORMAT},"id":${JSON.stringify(record.id)},"createdAt":${JSON.stringify(record.createdAt)},` +
     `"epoch":${JSON.stringify(record.epoch)},"version":${record.version},"definition":${record.definition},` +
-    `"state":{${state}},"history":${JSON.stringify(record.history)}}`
+    `"state":{${state}},"history":${JSON.stringify(record.history)}` +
+    `${record.phase === 'deleting' ? ',"phase":"deleting"' : ''}}`
   );
 }
 
@@ -59,7 +66,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /** A record from a parsed file of either format, or undefined when it is not one. */
 function readRecord(value: unknown): PanelRecord | undefined {
   if (!isObject(value) || (value.format !== 1 && value.format !== 2)) return undefined;
-  const { id, createdAt, state, version, definition, epoch, history } = value;
+  const { id, createdAt, state, version, definition, epoch, history, phase } = value;
   if (typeof id !== 'string' || !ID.test(id) || typeof createdAt !== 'string') return undefined;
   if (!isObject(state) || typeof version !== 'number' || !isObject(definition)) return undefined;
   const frames = Array.isArray(history) ? history.filter((f): f is string => typeof f === 'string') : [];
@@ -71,6 +78,7 @@ function readRecord(value: unknown): PanelRecord | undefined {
     definition: JSON.stringify(definition),
     state: new Map(Object.entries(state).map(([key, v]) => [key, JSON.stringify(v ?? null)])),
     history: value.format === 2 ? frames : [],
+    ...(phase === 'deleting' ? { phase: 'deleting' as const } : {}),
   };
 }
 
@@ -84,8 +92,15 @@ export class FilePersistence implements PanelPersistence {
   ) {}
 
   async loadAll(): Promise<PanelRecord[]> {
-    await mkdir(this.directory, { recursive: true, mode: 0o700 });
     const records: PanelRecord[] = [];
+    await this.each((record) => {
+      records.push(record);
+    });
+    return records;
+  }
+
+  async each(visit: (record: PanelRecord) => void | Promise<void>): Promise<void> {
+    await mkdir(this.directory, { recursive: true, mode: 0o700 });
     for (const name of (await readdir(this.directory)).sort()) {
       const path = join(this.directory, name);
       if (name.endsWith('.tmp')) {
@@ -93,17 +108,18 @@ export class FilePersistence implements PanelPersistence {
         continue;
       }
       if (!name.endsWith('.json')) continue;
+      let record: PanelRecord | undefined;
       try {
-        const record = readRecord(JSON.parse(await readFile(path, 'utf8')));
+        record = readRecord(JSON.parse(await readFile(path, 'utf8')));
         if (record === undefined || `${record.id}.json` !== name)
           throw new Error('not a panel record of a known format');
-        records.push(record);
       } catch (error) {
         this.logger.error({ file: path, err: error }, 'unreadable panel file set aside as .corrupt');
         await rename(path, `${path}.corrupt`).catch(() => {});
+        continue;
       }
+      await visit(record);
     }
-    return records;
   }
 
   save(id: string, snapshot: () => string): void {
