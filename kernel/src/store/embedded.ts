@@ -104,7 +104,7 @@ export class EmbeddedStore implements PanelStore {
         history,
         historyBytes: bytesOf(history),
       });
-    });
+    }, this.limits);
     for (const id of unfinished) await this.files.remove(id);
     if (unfinished.length > 0)
       this.logger.info({ panels: unfinished.length }, 'finished deleting panels whose delete was under way');
@@ -121,7 +121,8 @@ export class EmbeddedStore implements PanelStore {
 
   /** Visits the panels of this store's files one at a time, for importing them into a shared store. */
   records(visit: (record: PanelRecord) => Promise<void>): Promise<void> {
-    return this.files.each(visit);
+    // A shared store starts every imported panel with a new history: none is read.
+    return this.files.each(visit, { historyLength: 0, historyBytes: 0 });
   }
 
   retire(id: string): Promise<void> {

@@ -9,9 +9,10 @@
 // history) are still read. Files are read one at a time (each()), so loading them holds one
 // file's text at a time, whatever their number.
 
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { type HistoryBudget, KEEP_ALL_HISTORY, parseRecordBytes } from './record-reader.js';
 import type { StateEntries } from './types.js';
 
 export const RECORD_FORMAT = 2;
@@ -32,9 +33,12 @@ export interface PanelRecord {
 }
 
 export interface PanelPersistence {
-  /** Reads the panel files one after the other; `visit` sees each before the next is read. */
-  each(visit: (record: PanelRecord) => void | Promise<void>): Promise<void>;
-  loadAll(): Promise<PanelRecord[]>;
+  /**
+   * Reads the panel files one after the other, each with the newest history within `budget`;
+   * `visit` sees each before the next is read.
+   */
+  each(visit: (record: PanelRecord) => void | Promise<void>, budget?: HistoryBudget): Promise<void>;
+  loadAll(budget?: HistoryBudget): Promise<PanelRecord[]>;
   /** Schedules a write of the text that `snapshot` returns when the write starts. */
   save(id: string, snapshot: () => string): void;
   remove(id: string): Promise<void>;
@@ -82,6 +86,24 @@ function readRecord(value: unknown): PanelRecord | undefined {
   };
 }
 
+/** The file's bytes, in `scratch` when it is large enough (else in a new, larger buffer). */
+async function readInto(path: string, scratch: Buffer): Promise<{ bytes: Buffer; scratch: Buffer }> {
+  const file = await open(path, 'r');
+  try {
+    const { size } = await file.stat();
+    const buffer = size <= scratch.length ? scratch : Buffer.allocUnsafe(Math.max(size, scratch.length * 2));
+    let filled = 0;
+    while (filled < size) {
+      const { bytesRead } = await file.read(buffer, filled, size - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return { bytes: buffer.subarray(0, filled), scratch: buffer };
+  } finally {
+    await file.close();
+  }
+}
+
 export class FilePersistence implements PanelPersistence {
   private readonly slots = new Map<string, Slot>();
   private sequence = 0;
@@ -91,16 +113,21 @@ export class FilePersistence implements PanelPersistence {
     private readonly logger: Logger,
   ) {}
 
-  async loadAll(): Promise<PanelRecord[]> {
+  async loadAll(budget: HistoryBudget = KEEP_ALL_HISTORY): Promise<PanelRecord[]> {
     const records: PanelRecord[] = [];
     await this.each((record) => {
       records.push(record);
-    });
+    }, budget);
     return records;
   }
 
-  async each(visit: (record: PanelRecord) => void | Promise<void>): Promise<void> {
+  async each(
+    visit: (record: PanelRecord) => void | Promise<void>,
+    budget: HistoryBudget = KEEP_ALL_HISTORY,
+  ): Promise<void> {
     await mkdir(this.directory, { recursive: true, mode: 0o700 });
+    // One buffer for every file (as large as the largest): reading leaves no garbage per file.
+    let scratch: Buffer = Buffer.alloc(0);
     for (const name of (await readdir(this.directory)).sort()) {
       const path = join(this.directory, name);
       if (name.endsWith('.tmp')) {
@@ -110,7 +137,9 @@ export class FilePersistence implements PanelPersistence {
       if (!name.endsWith('.json')) continue;
       let record: PanelRecord | undefined;
       try {
-        record = readRecord(JSON.parse(await readFile(path, 'utf8')));
+        let bytes: Buffer;
+        ({ bytes, scratch } = await readInto(path, scratch));
+        record = readRecord(parseRecordBytes(bytes, budget));
         if (record === undefined || `${record.id}.json` !== name)
           throw new Error('not a panel record of a known format');
       } catch (error) {
