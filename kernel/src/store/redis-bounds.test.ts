@@ -194,4 +194,41 @@ describe.each([
       await limited.close();
     }
   }, 60_000);
+
+  it('forgets a listed panel whose kernel died before making it permanent', async () => {
+    const limited = new RedisStore(
+      new RedisLink(
+        { url: redis.url, topology: redis.topology, commandTimeoutMs: 5000, name: 'bounds-creating' },
+        logger,
+      ),
+      { prefix: 'creating:', origin: 'kernel-c', leaseMs: 60_000, limits: { ...LIMITS, maxPanels: 1 } },
+      logger,
+    );
+    await limited.start();
+    try {
+      // Reserved, written (expiring with the mount's time) and listed; then the kernel died
+      // before FINALIZE made it permanent.
+      await limited.create(
+        {
+          id: 'half',
+          epoch: 'e',
+          definition: '{}',
+          title: 't',
+          tools: [],
+          state: new Map(),
+          createdAt: 'now',
+        },
+        300,
+      );
+      await (limited as unknown as { settle(id: string, listed: boolean): Promise<void> }).settle(
+        'half',
+        true,
+      );
+      await expect(newPanel([['n', '0']], limited)).rejects.toMatchObject({ code: 'PANEL_LIMIT_REACHED' });
+      await eventually('a new panel to be created', () => newPanel([['n', '0']], limited));
+      await expect(limited.get('half')).resolves.toBeUndefined();
+    } finally {
+      await limited.close();
+    }
+  }, 60_000);
 });
