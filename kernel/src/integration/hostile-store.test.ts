@@ -309,7 +309,7 @@ describe('clients that resume through one large frame and never read', () => {
   });
 
   it('share the frame: N of them cost it once plus their bounded buffers', async () => {
-    const frameBytes = 8_000_000;
+    const frameBytes = 6_000_000;
     const created = await postJson(`${kernel.url}/panels`, {
       title: 'Large',
       state: {},
@@ -349,7 +349,7 @@ describe('clients that resume through one large frame and never read', () => {
     expect(failedProbes).toBe(0);
     const grown = rssMiB(pid) - before;
     // The frame once (its text in the store, its bytes for the sockets) plus what each socket
-    // may hold beyond it, not one copy of it per socket (30 × 8 MB).
+    // may hold beyond it, not one copy of it per socket (30 × 6 MB).
     const bound = (3 * frameBytes) / MiB + sockets * 1 + RSS_SLACK_MIB / 2;
     expect(grown).toBeLessThan(bound);
     for (const socket of clients) socket.terminate();
