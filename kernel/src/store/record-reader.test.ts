@@ -51,7 +51,14 @@ describe('parseRecordBytes', () => {
   });
 
   it('refuses a history that is not an array of strings', () => {
-    expect(() => parseRecordBytes(Buffer.from('{"a":1,"history":[1]}'), KEEP_ALL_HISTORY)).toThrow();
-    expect(() => parseRecordBytes(Buffer.from('{"a":1,"history":["x"'), KEEP_ALL_HISTORY)).toThrow();
+    expect(() => parseRecordBytes(Buffer.from('{"format":2,"history":[1]}'), KEEP_ALL_HISTORY)).toThrow();
+    expect(() => parseRecordBytes(Buffer.from('{"format":2,"history":["x"'), KEEP_ALL_HISTORY)).toThrow();
+  });
+
+  it('parses other files whole (a format 1 state may hold the key)', () => {
+    const format1 = '{"format":1,"id":"p","state":{"x":{"a":1,"history":["kept"]}}}';
+    expect(parseRecordBytes(Buffer.from(format1), { historyLength: 0, historyBytes: 0 })).toEqual(
+      JSON.parse(format1),
+    );
   });
 });

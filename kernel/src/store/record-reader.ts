@@ -13,6 +13,8 @@ export interface HistoryBudget {
 export const KEEP_ALL_HISTORY: HistoryBudget = { historyLength: Infinity, historyBytes: Infinity };
 
 const HISTORY_KEY = Buffer.from(',"history":[');
+/** How this store's writer starts a file (files.ts recordText): its history is its last array. */
+const WRITTEN_HERE = Buffer.from('{"format":2,');
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
@@ -23,13 +25,15 @@ function isSpace(byte: number | undefined): boolean {
 }
 
 /**
- * The file's JSON value, its `history` the newest frames within `budget`. Files of this store's
- * format write the history after the state, as an array of strings (files.ts); its frames are
+ * The file's JSON value, its `history` the newest frames within `budget`. Files this store wrote
+ * (format 2, files.ts) hold the history after the state, as an array of strings; its frames are
  * JSON strings, so the key's byte sequence cannot occur inside them and its last occurrence is
- * the real one. Anything else is parsed whole.
+ * the real one. Anything else (format 1) is parsed whole.
  */
 export function parseRecordBytes(bytes: Buffer, budget: HistoryBudget): unknown {
-  const at = bytes.lastIndexOf(HISTORY_KEY);
+  const at = bytes.subarray(0, WRITTEN_HERE.length).equals(WRITTEN_HERE)
+    ? bytes.lastIndexOf(HISTORY_KEY)
+    : -1;
   if (at < 0) return JSON.parse(bytes.toString('utf8'));
   const frames: [number, number][] = [];
   let position = at + HISTORY_KEY.length;
