@@ -226,6 +226,15 @@ export class RedisStore implements PanelStore {
     if (dangling.length > 0) {
       // SREM needs no memory: it runs when Redis is full.
       await this.link.command(this.index.panels, ['SREM', this.index.panels, ...dangling]).catch(() => {});
+      // A panel whose keys expired told nobody: every kernel's subscribers of it hear it now.
+      await Promise.all(
+        dangling.map((id) => {
+          const { channel } = this.keys(id);
+          return this.link
+            .command(channel, ['SPUBLISH', channel, `D|${this.options.origin}||`])
+            .catch(() => {});
+        }),
+      );
       this.logger.info({ panels: dangling.length }, 'forgot listed panels that no longer exist');
     }
     return { summaries, dangling };
