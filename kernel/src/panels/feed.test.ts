@@ -185,4 +185,21 @@ describe('Feeds', () => {
     expect(sink.versions()).toEqual([1]);
     expect(sink.frames.at(-1)!.body).toMatchObject({ mutations: [{ key: 'n', value: 1 }] });
   });
+
+  it('shares the state between subscribers that resume from beyond the history', async () => {
+    for (let n = 1; n <= 6; n += 1) await commit(n);
+    const states: (Buffer | undefined)[] = [];
+    const capture: Greeting = (start) => {
+      states.push(start.state);
+      return { frame: '{}', type: 'CONNECTED' };
+    };
+    for (let i = 0; i < 2; i += 1) {
+      const sink: FeedSink = { open: true, send: () => {}, panelDeleted: () => {} };
+      (await feeds.join('p', sink)).start({ since: 1, epoch: 'e' }, capture);
+      await settle();
+    }
+    expect(states).toHaveLength(2);
+    expect(JSON.parse(states[0]!.toString())).toEqual({ n: 6 });
+    expect(states[1]).toBe(states[0]);
+  });
 });

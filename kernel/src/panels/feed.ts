@@ -223,12 +223,13 @@ export class Subscription {
   private startFrom(state: CachedState, greeting: Greeting): void {
     this.epoch = state.snapshot.epoch;
     this.version = state.version;
-    // The state's bytes are encoded once per version and shared by every greeting.
+    // The state's bytes are encoded once per version and shared by every greeting, including
+    // those of subscribers whose snapshot came from separate reads of the store.
     const { frame, type } = greeting({
       resumed: false,
       version: state.version,
       epoch: this.epoch,
-      state: state.bytes,
+      state: this.feed.stateBytes(state),
     });
     this.sink.send(frame, type);
     for (const waiter of this.waiters.filter((w) => w.version <= state.version)) waiter.resolve();
@@ -273,9 +274,9 @@ export class PanelFeed {
   readonly subscriptions = new Set<Subscription>();
   private readonly reads = new Map<string, Promise<HistoryRead | 'gone'>>();
   /**
-   * History frames as the UTF-8 bytes sockets send, by epoch and version, for as long as any
-   * socket still holds them (weakly: this map keeps none alive). N clients resuming through the
-   * same frame, reading or not, share one copy of it.
+   * History frames and states as the UTF-8 bytes sockets send, by epoch and version, for as long
+   * as any socket still holds them (weakly: this map keeps none alive). N clients resuming
+   * through the same frame, or taking the same state, reading or not, share one copy of it.
    */
   private readonly frames = new Map<string, WeakRef<Buffer>>();
   unsubscribe: (() => void) | undefined;
@@ -335,9 +336,16 @@ export class PanelFeed {
   /** The bytes of a history frame, encoded once while any subscriber holds them. */
   encoded(epoch: string, version: number, frame: string): Buffer {
     const key = `${epoch}:${version}`;
-    const known = this.frames.get(key)?.deref();
-    if (known !== undefined) return known;
-    const bytes = Buffer.from(frame);
+    return this.frames.get(key)?.deref() ?? this.remember(key, Buffer.from(frame));
+  }
+
+  /** The JSON bytes of a state, encoded once per version while any subscriber holds them. */
+  stateBytes(state: CachedState): Buffer {
+    const key = `state:${state.snapshot.epoch}:${state.version}`;
+    return this.frames.get(key)?.deref() ?? this.remember(key, state.bytes);
+  }
+
+  private remember(key: string, bytes: Buffer): Buffer {
     this.frames.set(key, new WeakRef(bytes));
     released.register(bytes, { frames: this.frames, key });
     return bytes;
