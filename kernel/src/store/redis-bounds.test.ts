@@ -8,7 +8,7 @@ import pino from 'pino';
 import { KernelError } from '../errors.js';
 import { startRedis, startRedisCluster, type TestRedis } from '../testing/redis-server.js';
 import { panelKeys } from './redis-keys.js';
-import { RedisLink } from './redis-link.js';
+import { maybeApplied, RedisLink } from './redis-link.js';
 import { RedisStore } from './redis.js';
 import type { FeedMessage, SegmentWrite, StoreLimits } from './types.js';
 
@@ -145,9 +145,11 @@ describe.each([
       expect(refusal).toBeInstanceOf(KernelError);
       expect(refusal).toMatchObject({ code: 'STORE_UNAVAILABLE', status: 503 });
       expect((refusal as Error).message).toMatch(/maxmemory/);
+      // Known not to have been applied: not retried as an unanswered commit would be.
+      expect(maybeApplied(refusal)).toBe(false);
       await expect(commit(created[0]!, write('b', '"more"'))).rejects.toMatchObject({
         status: 503,
-        message: expect.stringMatching(/maxmemory/),
+        message: expect.stringMatching(/^the panel store is full/),
       });
       await expect(stores[0]!.readState(created[0]!)).resolves.toMatchObject({ state: { version: 0 } });
 

@@ -63,6 +63,9 @@ interface Commands {
   destroy(): void;
 }
 
+/** Error replies of a server that is there but cannot serve just now: 503, retry. */
+const TRANSIENT_REPLY = /^(LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY|BUSY|MISCONF|NOREPLICAS)/;
+
 /** Reconnects 50 ms after a drop, backing off to 1 s between attempts, forever. */
 const reconnectStrategy = (retries: number): number => Math.min(50 * 2 ** retries, 1000);
 
@@ -264,14 +267,16 @@ export class RedisLink {
     });
   }
 
-  /** Redis' own error replies are bugs of ours; anything else means the store is unavailable. */
+  /**
+   * Redis' own error replies are bugs of ours, except a full store (OOM) and the states a
+   * server passes through (loading, a failover, a long script, a failing disk); anything else
+   * means the store is unavailable.
+   */
   private failure(error: unknown): Error {
     if (error instanceof KernelError) return error;
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof ErrorReply && message.startsWith('OOM')) return new StoreFullError(message);
-    if (error instanceof ErrorReply && !/^(LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY)/.test(message)) {
-      return error;
-    }
+    if (error instanceof ErrorReply && !TRANSIENT_REPLY.test(message)) return error;
     return new KernelError('STORE_UNAVAILABLE', `the panel store did not answer: ${message}`);
   }
 
