@@ -135,7 +135,7 @@ describe('a kernel on Redis against a store-filling client', () => {
       bloated.push(created.body.id as string);
     }
     // The store is full: maxmemory is what it uses now, less a little.
-    await redis.cli('CONFIG', 'SET', 'maxmemory', String((await usedMemory(redis)) - 256 * 1024));
+    await redis.cli('CONFIG', 'SET', 'maxmemory', String((await usedMemory(redis)) - MiB));
     try {
       const { failedProbes } = await underAttack(kernel.url, async () => {
         for (const refused of [

@@ -138,7 +138,7 @@ describe.each([
     const big = JSON.stringify('x'.repeat(900_000));
     const created: string[] = [];
     for (let i = 0; i < 12; i += 1) created.push(await newPanel([['a', big]]));
-    await fill(256 * 1024);
+    await fill(512 * 1024);
     try {
       // Writes that need memory are refused as retryable, saying why, and not applied.
       const refusal = await newPanel().catch((error: unknown) => error);
