@@ -137,8 +137,18 @@ describe.each([
   it('deletes a panel when maxmemory is reached, and works again once that freed memory', async () => {
     const big = JSON.stringify('x'.repeat(900_000));
     const created: string[] = [];
-    for (let i = 0; i < 12; i += 1) created.push(await newPanel([['a', big]]));
-    await fill(512 * 1024);
+    for (let i = 0; i < 18; i += 1)
+      created.push(
+        await newPanel([
+          ['a', big],
+          ['n', '0'],
+        ]),
+      );
+    // A segment that took its lease before the store filled up.
+    const held = await stores[0]!.lease(created[1]!, undefined, Date.now() + 10_000);
+    if (held === 'gone') throw new Error('no panel');
+    // Past what Redis' own buffers (a connection's query buffer) may give back meanwhile.
+    await fill(1.5 * MiB);
     try {
       // Writes that need memory are refused as retryable, saying why, and not applied.
       const refusal = await newPanel().catch((error: unknown) => error);
@@ -152,6 +162,16 @@ describe.each([
         message: expect.stringMatching(/^the panel store is full/),
       });
       await expect(stores[0]!.readState(created[0]!)).resolves.toMatchObject({ state: { version: 0 } });
+      // Also a segment whose first write needs no memory (deleting a key) and the next one does.
+      const sneaky: SegmentWrite = {
+        mutations: [{ key: 'n' }, { key: 'b', json: JSON.stringify('y'.repeat(100_000)) }],
+        patchPrefix: '{"type":"PATCH","version":',
+        patchSuffix: '}',
+        eventFrames: [],
+      };
+      await expect(held.commit(sneaky)).rejects.toMatchObject({ status: 503 });
+      await expect(stores[0]!.readState(created[1]!)).resolves.toMatchObject({ state: { version: 0 } });
+      await redis.cli('DEL', panelKeys(PREFIX, created[1]!).lock);
 
       // Every delete succeeds while the store is full (on the Cluster, panels of every node).
       for (const id of created) {

@@ -4,7 +4,7 @@
 // the index scripts touch only the index's own tag. Feed messages are `<kind>|<origin>|<version>|<frame>`.
 //
 // Redis with `maxmemory` reached (and `noeviction`, which the store requires) refuses a script's
-// first write that needs memory. The scripts that free memory or must complete whatever the
+// first write that needs memory (COMMIT: the whole script, see there). The scripts that free memory or must complete whatever the
 // memory (deleting a panel, settling the index) say so with the `allow-oom` flag (Redis 7), so a
 // full store can always be emptied; every key they touch is declared in KEYS.
 
@@ -139,6 +139,10 @@ return 1
  * larger than maxFeedFrameBytes is published as a notice of its version with no frame (every
  * subscriber then reads the state) — see keepsInHistory() and maxFeedFrameBytes() in types.ts.
  *
+ * Declared with a shebang (and no flags), so Redis refuses the whole commit while it holds its
+ * maxmemory: without one, a commit whose first write needs no memory (deleting a key) would let
+ * the writes after it through.
+ *
  * Fencing: the segment applies while the lease is ours, or when it lapsed (the kernel was starved)
  * but nobody took the panel meanwhile — no lock, and the version and epoch are still the ones the
  * segment ran on. Anything else is {'lost'}: another kernel used the panel. An applied commit
@@ -148,7 +152,7 @@ return 1
  */
 export const COMMIT = script(
   'commit',
-  `
+  `#!lua
 local done = redis.call('GET', KEYS[5])
 if done then
   local v, b = string.match(done, '^(%d+) (%d+)$')
