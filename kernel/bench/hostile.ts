@@ -246,6 +246,54 @@ function attacks(kernel: Child): [string, () => Promise<unknown>][] {
         }
       },
     ],
+    [
+      'a segment setting 900 KB 15 times and deleting it, on 10 panels',
+      async () => {
+        for (let p = 0; p < 10; p++) {
+          const id = await panel(kernel, {
+            title: 'Bloat',
+            tools: {
+              go: {
+                capabilities: all,
+                handler:
+                  "const s = 'x'.repeat(900000); for (let i = 0; i < 15; i++) { $state.a = s; delete $state.a; } return 1",
+              },
+            },
+          });
+          await trigger(id, 'go');
+        }
+      },
+    ],
+    [
+      '30 clients resuming through a 3 MB PATCH, never reading',
+      async () => {
+        const id = await panel(kernel, {
+          title: 'Resume',
+          tools: { go: { capabilities: all, handler: "$state.a = 'x'.repeat(3000000); return 1" } },
+        });
+        await trigger(id, 'go');
+        const epoch = ((await (await fetch(`${kernel.url}/panels/${id}/state`)).json()) as Body)
+          .epoch as string;
+        const sockets = Array.from(
+          { length: 30 },
+          () => new WebSocket(`${kernel.wsUrl}/panels/${id}/ws?since=0&epoch=${epoch}`),
+        );
+        await Promise.all(
+          sockets.map(
+            (socket) =>
+              new Promise<void>((resolve) =>
+                socket.once('open', () => {
+                  // Never reads what the kernel sends.
+                  (socket as unknown as { _socket: { pause(): void } })._socket.pause();
+                  resolve();
+                }),
+              ),
+          ),
+        );
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+        for (const socket of sockets) socket.terminate();
+      },
+    ],
   ];
 }
 

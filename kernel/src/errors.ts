@@ -63,7 +63,7 @@ export const KernelErrors = {
   STORE_UNAVAILABLE: {
     status: 503,
     summary:
-      'The panel store (Redis) cannot be reached or did not answer in time; the kernel reconnects by itself, retry shortly',
+      'The panel store (Redis) cannot be reached, did not answer in time, or is full (its maxmemory reached: nothing was applied, deleting panels makes room); the kernel reconnects by itself, retry shortly',
   },
   SHUTTING_DOWN: {
     status: 503,

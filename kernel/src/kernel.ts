@@ -20,7 +20,7 @@ import { BytecodeCache } from './panels/bytecode-cache.js';
 import { Executor } from './panels/executor.js';
 import { Feeds } from './panels/feed.js';
 import { PanelGates } from './panels/gate.js';
-import { PanelRegistry } from './panels/registry.js';
+import { DELETE_MARK_MARGIN_MS, PanelRegistry } from './panels/registry.js';
 import { SchemaValidator } from './schemas/validator.js';
 import type { Sandbox } from './sandbox/types.js';
 import { createStore, describeStore, importEmbeddedPanels } from './store/index.js';
@@ -129,6 +129,7 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
       defaultTimeoutMs: config.runtime.timeoutMs,
       cacheMaxBytes: config.panelCacheMaxBytes,
       mountTtlMs: config.executionDeadlineMs + 60_000,
+      deleteTtlMs: 2 * config.executionDeadlineMs + DELETE_MARK_MARGIN_MS,
       extensions,
     },
     store,

@@ -87,8 +87,8 @@ class TimedStore implements PanelStore {
   history(id: string, since: number, epoch: string): Promise<HistoryRead | 'gone'> {
     return this.timed('history', () => this.store.history(id, since, epoch));
   }
-  beginDelete(id: string): Promise<boolean> {
-    return this.timed('beginDelete', () => this.store.beginDelete(id));
+  beginDelete(id: string, ttlMs: number): Promise<boolean> {
+    return this.timed('beginDelete', () => this.store.beginDelete(id, ttlMs));
   }
   finishDelete(id: string): Promise<void> {
     return this.timed('finishDelete', () => this.store.finishDelete(id));

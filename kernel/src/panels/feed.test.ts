@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { EmbeddedStore } from '../store/embedded.js';
+import type { FeedListener, PanelStore } from '../store/types.js';
 import { CachedState } from './panel.js';
 import { type FeedSink, Feeds, type Greeting } from './feed.js';
 import { patchFrame, storedMutations } from './state.js';
@@ -136,5 +137,71 @@ describe('Feeds', () => {
     feeds.panelDeleted('p');
     expect(sinks.map((sink) => sink.deleted)).toEqual([true, true]);
     expect(feeds.size('p')).toBe(0);
+  });
+
+  it('encodes a history frame once for every subscriber that resumes through it', async () => {
+    for (let n = 1; n <= 3; n += 1) await commit(n);
+    const sent: (string | Buffer | readonly (string | Buffer)[])[][] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const frames: (string | Buffer | readonly (string | Buffer)[])[] = [];
+      sent.push(frames);
+      const sink: FeedSink = {
+        open: true,
+        send: (frame) => void frames.push(frame),
+        panelDeleted: () => {},
+      };
+      (await feeds.join('p', sink)).start({ since: 1, epoch: 'e' }, greeting);
+      await settle();
+    }
+    // The greeting, then versions 2 and 3: the same bytes for every subscriber.
+    for (const frames of sent) expect(frames).toHaveLength(3);
+    expect(Buffer.isBuffer(sent[0]![1])).toBe(true);
+    expect(sent[1]![1]).toBe(sent[0]![1]);
+    expect(sent[2]![2]).toBe(sent[0]![2]);
+  });
+
+  it('reads what it missed when the feed announces a version without its frame', async () => {
+    const listeners: FeedListener[] = [];
+    const spied = Object.assign(Object.create(store) as PanelStore, {
+      subscribe: (_id: string, listener: FeedListener) => {
+        listeners.push(listener);
+        return Promise.resolve(() => {});
+      },
+    });
+    const remote = new Feeds(
+      spied,
+      async (id) => {
+        const read = await store.readState(id);
+        return read === 'gone' ? 'gone' : new CachedState(read.state!);
+      },
+      () => {},
+      logger,
+    );
+    const sink = new Sink();
+    (await remote.join('p', sink)).start({}, greeting);
+    await settle();
+    // Another kernel commits version 1, whose frame was too large for the feed.
+    await commit(1);
+    for (const listener of listeners) listener({ kind: 'patch', origin: 'other', version: 1, frame: '' });
+    await settle();
+    expect(sink.versions()).toEqual([1]);
+    expect(sink.frames.at(-1)!.body).toMatchObject({ mutations: [{ key: 'n', value: 1 }] });
+  });
+
+  it('shares the state between subscribers that resume from beyond the history', async () => {
+    for (let n = 1; n <= 6; n += 1) await commit(n);
+    const states: (Buffer | undefined)[] = [];
+    const capture: Greeting = (start) => {
+      states.push(start.state);
+      return { frame: '{}', type: 'CONNECTED' };
+    };
+    for (let i = 0; i < 2; i += 1) {
+      const sink: FeedSink = { open: true, send: () => {}, panelDeleted: () => {} };
+      (await feeds.join('p', sink)).start({ since: 1, epoch: 'e' }, capture);
+      await settle();
+    }
+    expect(states).toHaveLength(2);
+    expect(JSON.parse(states[0]!.toString())).toEqual({ n: 6 });
+    expect(states[1]).toBe(states[0]);
   });
 });

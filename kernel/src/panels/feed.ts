@@ -55,6 +55,8 @@ export class Subscription {
   private heldBytes = 0;
   private overflowed = false;
   private waiters: { version: number; resolve: () => void }[] = [];
+  /** The newest version announced without its frame while catching up (read it after). */
+  private announced = -1;
   private retry: NodeJS.Timeout | undefined;
   closed = false;
 
@@ -81,6 +83,18 @@ export class Subscription {
     }
     this.syncing = true;
     this.hold({ version, frame, type: ServerMessageType.PATCH });
+    void this.catchUp();
+  }
+
+  /** Version `version` exists but the feed did not carry its frame (too large): read the store. */
+  missed(version: number): void {
+    if (this.closed) return;
+    if (this.syncing) {
+      this.announced = Math.max(this.announced, version);
+      return;
+    }
+    if (version <= this.version) return;
+    this.syncing = true;
     void this.catchUp();
   }
 
@@ -201,19 +215,21 @@ export class Subscription {
     this.version = since;
     read.frames.forEach((frame, index) => {
       const version = since + index + 1;
-      if (version > this.version) this.deliver(version, frame);
+      // One encoding per frame, shared by every subscriber that resumes through it.
+      if (version > this.version) this.deliver(version, this.feed.encoded(read.epoch, version, frame));
     });
   }
 
   private startFrom(state: CachedState, greeting: Greeting): void {
     this.epoch = state.snapshot.epoch;
     this.version = state.version;
-    // The state's bytes are encoded once per version and shared by every greeting.
+    // The state's bytes are encoded once per version and shared by every greeting, including
+    // those of subscribers whose snapshot came from separate reads of the store.
     const { frame, type } = greeting({
       resumed: false,
       version: state.version,
       epoch: this.epoch,
-      state: state.bytes,
+      state: this.feed.stateBytes(state),
     });
     this.sink.send(frame, type);
     for (const waiter of this.waiters.filter((w) => w.version <= state.version)) waiter.resolve();
@@ -238,7 +254,7 @@ export class Subscription {
       }
       this.deliver(item.version, item.frame);
     }
-    if (this.overflowed) {
+    if (this.overflowed || this.announced > this.version) {
       void this.catchUp();
       return;
     }
@@ -246,10 +262,23 @@ export class Subscription {
   }
 }
 
+/** Forgets an encoded frame once no socket holds it any longer. */
+const released = new FinalizationRegistry<{ frames: Map<string, WeakRef<Buffer>>; key: string }>(
+  ({ frames, key }) => {
+    if (frames.get(key)?.deref() === undefined) frames.delete(key);
+  },
+);
+
 /** One panel's subscriptions on this kernel, fed by local executions and the store. */
 export class PanelFeed {
   readonly subscriptions = new Set<Subscription>();
   private readonly reads = new Map<string, Promise<HistoryRead | 'gone'>>();
+  /**
+   * History frames and states as the UTF-8 bytes sockets send, by epoch and version, for as long
+   * as any socket still holds them (weakly: this map keeps none alive). N clients resuming
+   * through the same frame, or taking the same state, reading or not, share one copy of it.
+   */
+  private readonly frames = new Map<string, WeakRef<Buffer>>();
   unsubscribe: (() => void) | undefined;
 
   constructor(
@@ -264,6 +293,11 @@ export class PanelFeed {
     if (message.origin === this.store.origin) return;
     switch (message.kind) {
       case 'patch': {
+        if (message.frame === '') {
+          // Too large for the feed (maxFeedFrameBytes): each subscriber reads what it missed.
+          for (const subscription of this.subscriptions) subscription.missed(message.version);
+          break;
+        }
         const frame = Buffer.from(message.frame);
         for (const subscription of this.subscriptions) subscription.patch(message.version, frame);
         break;
@@ -297,6 +331,24 @@ export class PanelFeed {
 
   snapshot(): Promise<CachedState | 'gone'> {
     return this.currentState();
+  }
+
+  /** The bytes of a history frame, encoded once while any subscriber holds them. */
+  encoded(epoch: string, version: number, frame: string): Buffer {
+    const key = `${epoch}:${version}`;
+    return this.frames.get(key)?.deref() ?? this.remember(key, Buffer.from(frame));
+  }
+
+  /** The JSON bytes of a state, encoded once per version while any subscriber holds them. */
+  stateBytes(state: CachedState): Buffer {
+    const key = `state:${state.snapshot.epoch}:${state.version}`;
+    return this.frames.get(key)?.deref() ?? this.remember(key, state.bytes);
+  }
+
+  private remember(key: string, bytes: Buffer): Buffer {
+    this.frames.set(key, new WeakRef(bytes));
+    released.register(bytes, { frames: this.frames, key });
+    return bytes;
   }
 }
 

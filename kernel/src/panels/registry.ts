@@ -27,6 +27,12 @@ export interface RegistryOptions {
   readonly cacheMaxBytes: number;
   /** How long a panel may take to mount before its reservation lapses. */
   readonly mountTtlMs: number;
+  /**
+   * How long a panel stays marked deleting before the store removes it by itself (twice
+   * EXECUTION_DEADLINE_MS — the unmount may wait that long for the panel, then run that long —
+   * plus DELETE_MARK_MARGIN_MS): a kernel that dies during a delete leaves nothing for longer.
+   */
+  readonly deleteTtlMs: number;
   readonly extensions: {
     names: string[];
     registryFor(allowed: readonly string[]): Record<string, readonly string[]>;
@@ -205,7 +211,7 @@ export class PanelRegistry {
   }
 
   async delete(id: string): Promise<DeleteOutcome> {
-    if (!(await this.store.beginDelete(id))) throw notFound(id);
+    if (!(await this.store.beginDelete(id, this.options.deleteTtlMs))) throw notFound(id);
     let unmount: ExecutionOutcome | undefined;
     try {
       const panel = await this.get(id, { phases: ['deleting'] });
@@ -386,6 +392,13 @@ export class PanelRegistry {
     for (const handler of panel.handlers()) this.bytecode.release(handler.hash);
   }
 }
+
+/**
+ * How long past the unmount's deadlines (2 × EXECUTION_DEADLINE_MS) a panel's deleting mark lasts:
+ * time for the kernel to remove the panel after its unmount ended. Past it, the store removes
+ * the panel by itself (its kernel died during the delete).
+ */
+export const DELETE_MARK_MARGIN_MS = 10_000;
 
 /** Lifecycle handlers take no arguments. */
 const NO_ARGS = Buffer.from('{}');

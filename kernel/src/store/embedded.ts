@@ -11,6 +11,7 @@ import {
   type CommitResult,
   entryBytes,
   type FeedListener,
+  keepsInHistory,
   type HistoryRead,
   type Lease,
   type NewPanel,
@@ -41,6 +42,8 @@ interface Entry {
   historyBytes: number;
   /** Reservations not admitted by then are dropped. */
   expiresAt?: number;
+  /** A deleting panel not removed by then (its delete failed half-way) is removed by the store. */
+  deleteBy?: number;
 }
 
 function summaryOf(definition: string): { title: string; tools: string[] } {
@@ -58,6 +61,8 @@ export class EmbeddedStore implements PanelStore {
   private readonly panels = new Map<string, Entry>();
   private readonly listeners = new Map<string, Set<FeedListener>>();
   private readonly files: FilePersistence;
+  /** Files of panels removed by the store itself (lapsed deletes), until they are gone. */
+  private readonly removals = new Set<Promise<void>>();
 
   constructor(
     directory: string,
@@ -69,11 +74,22 @@ export class EmbeddedStore implements PanelStore {
     this.files = new FilePersistence(directory, logger);
   }
 
-  /** Loads every panel file (fast: handlers are compiled when a panel is first used). */
+  /**
+   * Loads the panel files one at a time (fast: handlers are compiled when a panel is first
+   * used). What stays in memory is bounded by the budgets, whatever the files hold: each panel
+   * keeps the newest history frames within STORE_HISTORY and STORE_HISTORY_BYTES (the rest of a
+   * file is dropped as soon as it is read), and a panel whose delete was under way when the
+   * process ended is removed now.
+   */
   async start(): Promise<void> {
-    for (const record of await this.files.loadAll()) {
+    const unfinished: string[] = [];
+    await this.files.each((record) => {
+      if (record.phase === 'deleting') {
+        unfinished.push(record.id);
+        return;
+      }
       const { title, tools } = summaryOf(record.definition);
-      const history = record.history;
+      const history = trimHistory(record.history, this.limits);
       this.panels.set(record.id, {
         id: record.id,
         createdAt: record.createdAt,
@@ -86,22 +102,27 @@ export class EmbeddedStore implements PanelStore {
         entries: record.state,
         bytes: stateBytes(record.state),
         history,
-        historyBytes: history.reduce((sum, frame) => sum + Buffer.byteLength(frame), 0),
+        historyBytes: bytesOf(history),
       });
-    }
+    }, this.limits);
+    for (const id of unfinished) await this.files.remove(id);
+    if (unfinished.length > 0)
+      this.logger.info({ panels: unfinished.length }, 'finished deleting panels whose delete was under way');
     if (this.panels.size > 0) this.logger.info({ panels: this.panels.size }, 'panels restored');
   }
 
   /** Every pending write is on disk. */
   async close(): Promise<void> {
+    await Promise.all(this.removals);
     await this.files.flush();
   }
 
   onReconnect(): void {}
 
-  /** The panels of this store's files, for importing them into a shared store. */
-  async records(): Promise<PanelRecord[]> {
-    return this.files.loadAll();
+  /** Visits the panels of this store's files one at a time, for importing them into a shared store. */
+  records(visit: (record: PanelRecord) => Promise<void>): Promise<void> {
+    // A shared store starts every imported panel with a new history: none is read.
+    return this.files.each(visit, { historyLength: 0, historyBytes: 0 });
   }
 
   retire(id: string): Promise<void> {
@@ -112,8 +133,33 @@ export class EmbeddedStore implements PanelStore {
     const now = Date.now();
     for (const [id, entry] of this.panels) {
       if (entry.expiresAt !== undefined && entry.expiresAt < now) this.panels.delete(id);
+      else this.lapsed(entry, now);
     }
     return [...this.panels.values()];
+  }
+
+  /** The panel, unless it is gone or its deleting mark lapsed (then its deletion completes). */
+  private find(id: string): Entry | undefined {
+    const entry = this.panels.get(id);
+    return entry === undefined || this.lapsed(entry, Date.now()) ? undefined : entry;
+  }
+
+  /** Completes the deletion of a panel whose delete stopped half-way; true when it did. */
+  private lapsed(entry: Entry, now: number): boolean {
+    if (entry.deleteBy === undefined || entry.deleteBy >= now) return false;
+    this.logger.warn(
+      { panelId: entry.id },
+      'finishing the deletion of a panel whose delete stopped half-way',
+    );
+    this.panels.delete(entry.id);
+    const removal = this.files
+      .remove(entry.id)
+      .catch((error: unknown) =>
+        this.logger.error({ panelId: entry.id, err: error }, 'removing a panel file failed'),
+      );
+    this.removals.add(removal);
+    void removal.then(() => this.removals.delete(removal));
+    return true;
   }
 
   create(panel: NewPanel, ttlMs: number): Promise<void> {
@@ -165,7 +211,7 @@ export class EmbeddedStore implements PanelStore {
   }
 
   get(id: string): Promise<StoredPanel | undefined> {
-    const entry = this.panels.get(id);
+    const entry = this.find(id);
     return Promise.resolve(
       entry && {
         id,
@@ -200,14 +246,14 @@ export class EmbeddedStore implements PanelStore {
   }
 
   readState(id: string, known?: StateSnapshot): Promise<StateRead | 'gone'> {
-    const entry = this.panels.get(id);
+    const entry = this.find(id);
     if (entry === undefined) return Promise.resolve('gone');
     const unchanged = known !== undefined && known.version === entry.version && known.epoch === entry.epoch;
     return Promise.resolve({ phase: entry.phase, state: unchanged ? undefined : this.snapshot(entry) });
   }
 
   lease(id: string, known: StateSnapshot | undefined): Promise<Lease | 'gone'> {
-    const entry = this.panels.get(id);
+    const entry = this.find(id);
     if (entry === undefined) return Promise.resolve('gone');
     const fresh = known === undefined || known.version !== entry.version || known.epoch !== entry.epoch;
     const lease: Lease = {
@@ -240,22 +286,30 @@ export class EmbeddedStore implements PanelStore {
     }
     entry.bytes = size;
     entry.version += 1;
-    const frame = `${write.patchPrefix}${entry.version}${write.patchSuffix}`;
-    entry.history.push(frame);
-    entry.historyBytes += Buffer.byteLength(frame);
-    while (
-      entry.history.length > 0 &&
-      (entry.history.length > this.limits.historyLength ||
-        (entry.historyBytes > this.limits.historyBytes && entry.history.length > 1))
-    ) {
-      entry.historyBytes -= Buffer.byteLength(entry.history.shift()!);
+    const frameBytes =
+      Buffer.byteLength(write.patchPrefix) +
+      String(entry.version).length +
+      Buffer.byteLength(write.patchSuffix);
+    if (keepsInHistory(frameBytes, this.limits)) {
+      entry.history.push(`${write.patchPrefix}${entry.version}${write.patchSuffix}`);
+      entry.historyBytes += frameBytes;
+      while (
+        entry.history.length > 0 &&
+        (entry.history.length > this.limits.historyLength || entry.historyBytes > this.limits.historyBytes)
+      ) {
+        entry.historyBytes -= Buffer.byteLength(entry.history.shift()!);
+      }
+    } else {
+      // Too large to keep: a client resuming from before it takes the state instead.
+      entry.history = [];
+      entry.historyBytes = 0;
     }
     if (entry.phase !== 'mounting') this.persist(entry);
     return { status: 'ok', version: entry.version, bytes: entry.bytes };
   }
 
   history(id: string, since: number, epoch: string): Promise<HistoryRead | 'gone'> {
-    const entry = this.panels.get(id);
+    const entry = this.find(id);
     if (entry === undefined) return Promise.resolve('gone');
     const missing = entry.version - since;
     if (epoch === entry.epoch && missing >= 0 && missing <= entry.history.length) {
@@ -269,10 +323,13 @@ export class EmbeddedStore implements PanelStore {
     return Promise.resolve({ kind: 'snapshot', state: this.snapshot(entry) });
   }
 
-  beginDelete(id: string): Promise<boolean> {
-    const entry = this.panels.get(id);
+  beginDelete(id: string, ttlMs: number): Promise<boolean> {
+    const entry = this.find(id);
     if (entry?.phase !== 'ready') return Promise.resolve(false);
     entry.phase = 'deleting';
+    entry.deleteBy = Date.now() + ttlMs;
+    // On disk too: a restart completes a delete that was under way.
+    this.persist(entry);
     return Promise.resolve(true);
   }
 
@@ -317,7 +374,25 @@ export class EmbeddedStore implements PanelStore {
         definition: entry.definition,
         state: entry.entries,
         history: entry.history,
+        ...(entry.phase === 'deleting' ? { phase: 'deleting' as const } : {}),
       }),
     );
   }
+}
+
+function bytesOf(frames: readonly string[]): number {
+  return frames.reduce((sum, frame) => sum + Buffer.byteLength(frame), 0);
+}
+
+/** The newest frames within the history's budgets (count and bytes), oldest first. */
+export function trimHistory(frames: readonly string[], limits: StoreLimits): string[] {
+  let bytes = 0;
+  let first = frames.length;
+  while (first > 0 && frames.length - first < limits.historyLength) {
+    const size = Buffer.byteLength(frames[first - 1]!);
+    if (bytes + size > limits.historyBytes) break;
+    bytes += size;
+    first -= 1;
+  }
+  return frames.slice(first);
 }

@@ -4,12 +4,15 @@
 // mutations costs two writes, not one per mutation. flush() waits for everything pending.
 //
 // Format 2 keeps the state's values and the PATCH history as the JSON text the store holds
-// (`{"format":2,"id","createdAt","epoch","version","definition","state","history"}`); format 1
-// files (no epoch, no history) are still read.
+// (`{"format":2,"id","createdAt","epoch","version","definition","state","history"}`, and
+// `"phase":"deleting"` while the panel's delete is under way); format 1 files (no epoch, no
+// history) are still read. Files are read one at a time (each()), so loading them holds one
+// file's text at a time, whatever their number.
 
-import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import { type HistoryBudget, KEEP_ALL_HISTORY, parseRecordBytes } from './record-reader.js';
 import type { StateEntries } from './types.js';
 
 export const RECORD_FORMAT = 2;
@@ -25,10 +28,17 @@ export interface PanelRecord {
   definition: string;
   state: StateEntries;
   history: string[];
+  /** Present while the panel's delete is under way (a start that finds it completes it). */
+  phase?: 'deleting';
 }
 
 export interface PanelPersistence {
-  loadAll(): Promise<PanelRecord[]>;
+  /**
+   * Reads the panel files one after the other, each with the newest history within `budget`;
+   * `visit` sees each before the next is read.
+   */
+  each(visit: (record: PanelRecord) => void | Promise<void>, budget?: HistoryBudget): Promise<void>;
+  loadAll(budget?: HistoryBudget): Promise<PanelRecord[]>;
   /** Schedules a write of the text that `snapshot` returns when the write starts. */
   save(id: string, snapshot: () => string): void;
   remove(id: string): Promise<void>;
@@ -48,7 +58,8 @@ export function recordText(record: PanelRecord & { epoch: string }): string {
   return (
     `{"format":${RECORD_FORMAT},"id":${JSON.stringify(record.id)},"createdAt":${JSON.stringify(record.createdAt)},` +
     `"epoch":${JSON.stringify(record.epoch)},"version":${record.version},"definition":${record.definition},` +
-    `"state":{${state}},"history":${JSON.stringify(record.history)}}`
+    `"state":{${state}},"history":${JSON.stringify(record.history)}` +
+    `${record.phase === 'deleting' ? ',"phase":"deleting"' : ''}}`
   );
 }
 
@@ -59,7 +70,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /** A record from a parsed file of either format, or undefined when it is not one. */
 function readRecord(value: unknown): PanelRecord | undefined {
   if (!isObject(value) || (value.format !== 1 && value.format !== 2)) return undefined;
-  const { id, createdAt, state, version, definition, epoch, history } = value;
+  const { id, createdAt, state, version, definition, epoch, history, phase } = value;
   if (typeof id !== 'string' || !ID.test(id) || typeof createdAt !== 'string') return undefined;
   if (!isObject(state) || typeof version !== 'number' || !isObject(definition)) return undefined;
   const frames = Array.isArray(history) ? history.filter((f): f is string => typeof f === 'string') : [];
@@ -71,7 +82,26 @@ function readRecord(value: unknown): PanelRecord | undefined {
     definition: JSON.stringify(definition),
     state: new Map(Object.entries(state).map(([key, v]) => [key, JSON.stringify(v ?? null)])),
     history: value.format === 2 ? frames : [],
+    ...(phase === 'deleting' ? { phase: 'deleting' as const } : {}),
   };
+}
+
+/** The file's bytes, in `scratch` when it is large enough (else in a new, larger buffer). */
+async function readInto(path: string, scratch: Buffer): Promise<{ bytes: Buffer; scratch: Buffer }> {
+  const file = await open(path, 'r');
+  try {
+    const { size } = await file.stat();
+    const buffer = size <= scratch.length ? scratch : Buffer.allocUnsafe(Math.max(size, scratch.length * 2));
+    let filled = 0;
+    while (filled < size) {
+      const { bytesRead } = await file.read(buffer, filled, size - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return { bytes: buffer.subarray(0, filled), scratch: buffer };
+  } finally {
+    await file.close();
+  }
 }
 
 export class FilePersistence implements PanelPersistence {
@@ -83,9 +113,21 @@ export class FilePersistence implements PanelPersistence {
     private readonly logger: Logger,
   ) {}
 
-  async loadAll(): Promise<PanelRecord[]> {
-    await mkdir(this.directory, { recursive: true, mode: 0o700 });
+  async loadAll(budget: HistoryBudget = KEEP_ALL_HISTORY): Promise<PanelRecord[]> {
     const records: PanelRecord[] = [];
+    await this.each((record) => {
+      records.push(record);
+    }, budget);
+    return records;
+  }
+
+  async each(
+    visit: (record: PanelRecord) => void | Promise<void>,
+    budget: HistoryBudget = KEEP_ALL_HISTORY,
+  ): Promise<void> {
+    await mkdir(this.directory, { recursive: true, mode: 0o700 });
+    // One buffer for every file (as large as the largest): reading leaves no garbage per file.
+    let scratch: Buffer = Buffer.alloc(0);
     for (const name of (await readdir(this.directory)).sort()) {
       const path = join(this.directory, name);
       if (name.endsWith('.tmp')) {
@@ -93,17 +135,20 @@ export class FilePersistence implements PanelPersistence {
         continue;
       }
       if (!name.endsWith('.json')) continue;
+      let record: PanelRecord | undefined;
       try {
-        const record = readRecord(JSON.parse(await readFile(path, 'utf8')));
+        let bytes: Buffer;
+        ({ bytes, scratch } = await readInto(path, scratch));
+        record = readRecord(parseRecordBytes(bytes, budget));
         if (record === undefined || `${record.id}.json` !== name)
           throw new Error('not a panel record of a known format');
-        records.push(record);
       } catch (error) {
         this.logger.error({ file: path, err: error }, 'unreadable panel file set aside as .corrupt');
         await rename(path, `${path}.corrupt`).catch(() => {});
+        continue;
       }
+      await visit(record);
     }
-    return records;
   }
 
   save(id: string, snapshot: () => string): void {

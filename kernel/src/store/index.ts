@@ -61,7 +61,10 @@ export async function importEmbeddedPanels(
   if (store.kind === 'embedded' || !existsSync(config.persistDir)) return 0;
   const embedded = new EmbeddedStore(config.persistDir, storeLimits(config), logger, store.origin);
   let imported = 0;
-  for (const record of await embedded.records()) {
+  // One file at a time: the import holds one panel's record, whatever the directory holds.
+  await embedded.records(async (record) => {
+    // A panel whose delete was under way is not brought back.
+    if (record.phase === 'deleting') return embedded.retire(record.id);
     const definition = JSON.parse(record.definition) as { title?: string; tools?: Record<string, unknown> };
     const added = await store.import({
       id: record.id,
@@ -75,7 +78,7 @@ export async function importEmbeddedPanels(
     });
     if (added) imported += 1;
     await embedded.retire(record.id);
-  }
+  });
   if (imported > 0)
     logger.info({ panels: imported, from: config.persistDir }, 'panels imported into the shared store');
   return imported;

@@ -3,7 +3,7 @@
 // offline queue, a command timeout) and a signal when it comes back.
 
 import { readFileSync } from 'node:fs';
-import { createClient, createCluster } from '@redis/client';
+import { createClient, createCluster, ErrorReply } from '@redis/client';
 import type { Logger } from 'pino';
 import { KernelError } from '../errors.js';
 import type { Script } from './redis-scripts.js';
@@ -29,12 +29,26 @@ class StoreOfflineError extends KernelError {
 }
 
 /**
+ * Redis refused a write because it holds its `maxmemory` (with `noeviction`, which the store
+ * requires). Nothing of the command was applied; deleting panels (whose scripts may run when
+ * full) or a larger maxmemory makes room, so it is a retryable 503.
+ */
+export class StoreFullError extends KernelError {
+  constructor(detail: string) {
+    super(
+      'STORE_UNAVAILABLE',
+      `the panel store is full (Redis reached its maxmemory) and accepts no more data until panels are deleted or its maxmemory is raised; nothing was applied: ${detail}`,
+    );
+  }
+}
+
+/**
  * False when a failed command certainly did nothing (it was never sent, or Redis refused it);
  * true when it may have run: it was sent and no answer came (a timeout, a dropped connection).
  */
 export function maybeApplied(error: unknown): boolean {
-  if (error instanceof StoreOfflineError) return false;
-  return !(error instanceof Error && error.constructor.name === 'ErrorReply');
+  if (error instanceof StoreOfflineError || error instanceof StoreFullError) return false;
+  return !(error instanceof ErrorReply);
 }
 type Listener = (message: string) => void;
 
@@ -48,6 +62,9 @@ interface Commands {
   close(): Promise<void>;
   destroy(): void;
 }
+
+/** Error replies of a server that is there but cannot serve just now: 503, retry. */
+const TRANSIENT_REPLY = /^(LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY|BUSY|MISCONF|NOREPLICAS)/;
 
 /** Reconnects 50 ms after a drop, backing off to 1 s between attempts, forever. */
 const reconnectStrategy = (retries: number): number => Math.min(50 * 2 ** retries, 1000);
@@ -250,17 +267,16 @@ export class RedisLink {
     });
   }
 
-  /** Redis' own error replies are bugs of ours; anything else means the store is unavailable. */
+  /**
+   * Redis' own error replies are bugs of ours, except a full store (OOM) and the states a
+   * server passes through (loading, a failover, a long script, a failing disk); anything else
+   * means the store is unavailable.
+   */
   private failure(error: unknown): Error {
     if (error instanceof KernelError) return error;
     const message = error instanceof Error ? error.message : String(error);
-    if (
-      error instanceof Error &&
-      error.constructor.name === 'ErrorReply' &&
-      !/^(LOADING|CLUSTERDOWN|TRYAGAIN|MASTERDOWN|READONLY)/.test(message)
-    ) {
-      return error;
-    }
+    if (error instanceof ErrorReply && message.startsWith('OOM')) return new StoreFullError(message);
+    if (error instanceof ErrorReply && !TRANSIENT_REPLY.test(message)) return error;
     return new KernelError('STORE_UNAVAILABLE', `the panel store did not answer: ${message}`);
   }
 

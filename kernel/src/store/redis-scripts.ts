@@ -2,6 +2,11 @@
 // apply, bump the version, append to the history, publish. Every key a script touches belongs to
 // one panel and carries its hash tag (`{<id>}`), so on Redis Cluster a script runs in one slot;
 // the index scripts touch only the index's own tag. Feed messages are `<kind>|<origin>|<version>|<frame>`.
+//
+// Redis with `maxmemory` reached (and `noeviction`, which the store requires) refuses a script's
+// first write that needs memory (COMMIT: the whole script, see there). The scripts that free memory or must complete whatever the
+// memory (deleting a panel, settling the index) say so with the `allow-oom` flag (Redis 7), so a
+// full store can always be emptied; every key they touch is declared in KEYS.
 
 import { createHash } from 'node:crypto';
 
@@ -13,6 +18,11 @@ export interface Script {
 
 function script(name: string, source: string): Script {
   return { name, source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+/** A script that runs even when Redis holds its maxmemory: it frees memory or needs next to none. */
+function freeing(name: string, body: string): Script {
+  return script(name, `#!lua flags=allow-oom${body}`);
 }
 
 /** KEYS meta, def, state; ARGV epoch, phase, createdAt, summary, definition, ttlMs, bytes, version, then key/json pairs. */
@@ -55,7 +65,7 @@ return 1
 );
 
 /** KEYS panels, pending; ARGV id, listed ('1' adds it to the index, '0' only drops the reservation). */
-export const SETTLE = script(
+export const SETTLE = freeing(
   'settle',
   `
 redis.call('ZREM', KEYS[2], ARGV[1])
@@ -110,7 +120,7 @@ return 1
 );
 
 /** KEYS lock; ARGV token. */
-export const UNLOCK = script(
+export const UNLOCK = freeing(
   'unlock',
   `
 if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
@@ -121,8 +131,17 @@ return 1
 /**
  * KEYS meta, state, hist, lock, marker; ARGV token, maxStateBytes, historyLength, historyBytes,
  * origin, channel, patchPrefix, patchSuffix, eventCount, leasedVersion, leasedEpoch, markerMs,
- * events..., then (op, key, json) triples with op 's' (set) or 'd' (delete). Later writes to a key
- * win. Sizes are bytes of key + JSON + 4.
+ * maxFeedFrameBytes, events..., then (op, key, json) triples with op 's' (set) or 'd' (delete).
+ * Later writes to a key win. Sizes are bytes of key + JSON + 4.
+ *
+ * Budgets, whatever the frame the caller built: a PATCH frame larger than historyBytes is not
+ * kept (the history is emptied, so a client resuming from before it takes the state), and one
+ * larger than maxFeedFrameBytes is published as a notice of its version with no frame (every
+ * subscriber then reads the state) — see keepsInHistory() and maxFeedFrameBytes() in types.ts.
+ *
+ * Declared with a shebang (and no flags), so Redis refuses the whole commit while it holds its
+ * maxmemory: without one, a commit whose first write needs no memory (deleting a key) would let
+ * the writes after it through.
  *
  * Fencing: the segment applies while the lease is ours, or when it lapsed (the kernel was starved)
  * but nobody took the panel meanwhile — no lock, and the version and epoch are still the ones the
@@ -133,7 +152,7 @@ return 1
  */
 export const COMMIT = script(
   'commit',
-  `
+  `#!lua
 local done = redis.call('GET', KEYS[5])
 if done then
   local v, b = string.match(done, '^(%d+) (%d+)$')
@@ -148,7 +167,7 @@ end
 if holder ~= ARGV[1] and (holder or m[1] ~= ARGV[10] or m[4] ~= ARGV[11]) then return {'lost'} end
 local version, bytes, hbytes = tonumber(m[1]), tonumber(m[2]), tonumber(m[3])
 local events = tonumber(ARGV[9])
-local first = 13 + events
+local first = 14 + events
 local final, order = {}, {}
 for i = first, #ARGV, 3 do
   local key = ARGV[i + 1]
@@ -171,22 +190,31 @@ if #order > 0 then
     if final[key] then redis.call('HSET', KEYS[2], key, final[key]) else redis.call('HDEL', KEYS[2], key) end
   end
   version = version + 1
-  local frame = ARGV[7] .. version .. ARGV[8]
+  local frameBytes = #ARGV[7] + #tostring(version) + #ARGV[8]
   redis.call('HSET', KEYS[1], 'v', version, 'b', size)
-  redis.call('RPUSH', KEYS[3], frame)
-  hbytes = hbytes + #frame
   local limit, limitBytes = tonumber(ARGV[3]), tonumber(ARGV[4])
-  local length = redis.call('LLEN', KEYS[3])
-  while length > 0 and (length > limit or (hbytes > limitBytes and length > 1)) do
-    hbytes = hbytes - #redis.call('LPOP', KEYS[3])
-    length = length - 1
+  if frameBytes <= limitBytes and limit > 0 then
+    redis.call('RPUSH', KEYS[3], ARGV[7] .. version .. ARGV[8])
+    hbytes = hbytes + frameBytes
+    local length = redis.call('LLEN', KEYS[3])
+    while length > 0 and (length > limit or hbytes > limitBytes) do
+      hbytes = hbytes - #redis.call('LPOP', KEYS[3])
+      length = length - 1
+    end
+  else
+    redis.call('DEL', KEYS[3])
+    hbytes = 0
   end
   redis.call('HSET', KEYS[1], 'hb', hbytes)
   local ttl = redis.call('PTTL', KEYS[1])
   if ttl > 0 then redis.call('PEXPIRE', KEYS[3], ttl) end
-  redis.call('SPUBLISH', channel, 'P|' .. origin .. '|' .. version .. '|' .. frame)
+  if frameBytes <= tonumber(ARGV[13]) then
+    redis.call('SPUBLISH', channel, 'P|' .. origin .. '|' .. version .. '|' .. ARGV[7] .. version .. ARGV[8])
+  else
+    redis.call('SPUBLISH', channel, 'P|' .. origin .. '|' .. version .. '|')
+  end
 end
-for i = 13, first - 1 do redis.call('SPUBLISH', channel, 'E|' .. origin .. '||' .. ARGV[i]) end
+for i = 14, first - 1 do redis.call('SPUBLISH', channel, 'E|' .. origin .. '||' .. ARGV[i]) end
 if holder then redis.call('DEL', KEYS[4]) end
 redis.call('SET', KEYS[5], version .. ' ' .. size, 'PX', ARGV[12])
 return {'ok', version, size}
@@ -239,18 +267,23 @@ return {m[1], m[2], m[3], m[4], redis.call('GET', KEYS[2])}
 `,
 );
 
-/** KEYS meta. 1 when a ready panel is now deleting. */
-export const BEGIN_DELETE = script(
+/**
+ * KEYS meta, def, state, hist; ARGV ttlMs. 1 when a ready panel is now deleting. The panel's
+ * keys expire after ttlMs: a kernel that dies before REMOVE leaves nothing behind for longer
+ * (the index forgets ids whose panel expired, RedisStore.sweep()).
+ */
+export const BEGIN_DELETE = freeing(
   'begin-delete',
   `
 if redis.call('HGET', KEYS[1], 'ph') ~= 'ready' then return 0 end
 redis.call('HSET', KEYS[1], 'ph', 'deleting')
+for i = 1, #KEYS do redis.call('PEXPIRE', KEYS[i], ARGV[1]) end
 return 1
 `,
 );
 
-/** KEYS meta, def, state, hist, lock; ARGV channel, origin. */
-export const REMOVE = script(
+/** KEYS meta, def, state, hist, lock; ARGV channel, origin. Frees first, then tells every kernel. */
+export const REMOVE = freeing(
   'remove',
   `
 local existed = redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])

@@ -124,7 +124,21 @@ describe('the Redis store under a stalled kernel', () => {
     const keys = panelKeys(PREFIX, id);
     const token = 'kernel-0:retried';
     await redis.cli('SET', keys.lock, token, 'PX', '60000');
-    const args = [token, 1 << 20, 16, 1 << 20, 'kernel-0', keys.channel, '{"v":', '}', 0, 0, 'e', 60_000];
+    const args = [
+      token,
+      1 << 20,
+      16,
+      1 << 20,
+      'kernel-0',
+      keys.channel,
+      '{"v":',
+      '}',
+      0,
+      0,
+      'e',
+      60_000,
+      1 << 20,
+    ];
     const commitKeys = [keys.meta, keys.state, keys.history, keys.lock, commitMarkerKey(PREFIX, id, token)];
     const first = await links[0]!.run(scripts.COMMIT, commitKeys, [...args, 's', 'n', '1']);
     const again = await links[0]!.run(scripts.COMMIT, commitKeys, [...args, 's', 'n', '1']);

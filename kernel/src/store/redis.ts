@@ -26,6 +26,7 @@ import {
   type StateSnapshot,
   type StoreLimits,
   type StoredPanel,
+  maxFeedFrameBytes,
   stateBytes,
 } from './types.js';
 
@@ -43,6 +44,12 @@ export interface RedisStoreOptions {
  */
 const COMMIT_RETRY_MS = 10_000;
 const COMMIT_MARKER_MS = 30_000;
+/**
+ * How often at most this kernel walks the index for ids whose panel is gone (a kernel died while
+ * creating or deleting it; the panel's keys expired), when MAX_PANELS seems reached: the walk
+ * reads every listed panel, so a client retrying a create at the limit cannot repeat it at will.
+ */
+const SWEEP_INTERVAL_MS = 5000;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -89,6 +96,7 @@ export class RedisStore implements PanelStore {
     { listeners: Set<FeedListener>; handler: (text: string) => void }
   >();
   private tokens = 0;
+  private lastSweep = -Infinity;
 
   constructor(
     private readonly link: RedisLink,
@@ -109,6 +117,10 @@ export class RedisStore implements PanelStore {
   async start(): Promise<void> {
     await this.link.connect();
     await this.checkEvictionPolicy();
+    // What a kernel that died mid-create or mid-delete left in the index.
+    await this.sweep().catch((error: unknown) =>
+      this.logger.warn({ err: error }, 'could not check the panel index at start-up'),
+    );
   }
 
   close(): Promise<void> {
@@ -145,23 +157,87 @@ export class RedisStore implements PanelStore {
   }
 
   async create(panel: NewPanel, ttlMs: number): Promise<void> {
-    const now = Date.now();
-    const reserved = await this.link.run(
-      scripts.RESERVE,
-      [this.index.panels, this.index.pending],
-      [panel.id, now, now + ttlMs, this.options.limits.maxPanels],
-    );
-    if (reserved !== 1) {
+    let reserved = await this.reserve(panel.id, ttlMs);
+    // Full, or so it seems: ids of panels whose kernel died while creating or deleting them may
+    // still be listed. Forget those (at most every SWEEP_INTERVAL_MS) and try once more.
+    if (!reserved && Date.now() - this.lastSweep >= SWEEP_INTERVAL_MS && (await this.sweep()) > 0)
+      reserved = await this.reserve(panel.id, ttlMs);
+    if (!reserved) {
       throw new KernelError(
         'PANEL_LIMIT_REACHED',
         `the panel store holds its maximum of ${this.options.limits.maxPanels} panels (MAX_PANELS, counted across every kernel)`,
       );
     }
-    const written = await this.write(panel, 'mounting', ttlMs);
+    let written: boolean;
+    try {
+      written = await this.write(panel, 'mounting', ttlMs);
+    } catch (error) {
+      await this.settle(panel.id, false).catch(() => {});
+      throw error;
+    }
     if (!written) {
       await this.settle(panel.id, false);
       throw new Error(`a panel with id ${panel.id} exists already`);
     }
+  }
+
+  private async reserve(id: string, ttlMs: number): Promise<boolean> {
+    const now = Date.now();
+    const reply = await this.link.run(
+      scripts.RESERVE,
+      [this.index.panels, this.index.pending],
+      [id, now, now + ttlMs, this.options.limits.maxPanels],
+    );
+    return reply === 1;
+  }
+
+  /**
+   * Drops from the index every id whose panel no longer exists: its keys expired after its
+   * kernel died while creating it (between listing and making it permanent) or while deleting it
+   * (BEGIN_DELETE's expiry). Returns how many were dropped.
+   */
+  private async sweep(): Promise<number> {
+    this.lastSweep = Date.now();
+    const { dangling } = await this.indexed();
+    return dangling.length;
+  }
+
+  /** The listed panels' summaries (ready ones), forgetting listed ids whose panel is gone. */
+  private async indexed(): Promise<{ summaries: PanelSummary[]; dangling: string[] }> {
+    const ids = list(await this.link.command(this.index.panels, ['SMEMBERS', this.index.panels])).map(String);
+    const rows = await Promise.all(
+      ids.map((id) =>
+        this.link.command(this.keys(id).meta, ['HMGET', this.keys(id).meta, 'v', 'c', 't', 'ph']),
+      ),
+    );
+    const summaries: PanelSummary[] = [];
+    const dangling: string[] = [];
+    rows.forEach((row, i) => {
+      const [version, createdAt, summary, phase] = list(row);
+      const id = ids[i]!;
+      if (version === null || version === undefined) {
+        dangling.push(id);
+        return;
+      }
+      if (phase !== 'ready') return;
+      const { title, tools } = JSON.parse(String(summary)) as { title: string; tools: string[] };
+      summaries.push({ id, title, tools, version: Number(version), createdAt: String(createdAt) });
+    });
+    if (dangling.length > 0) {
+      // SREM needs no memory: it runs when Redis is full.
+      await this.link.command(this.index.panels, ['SREM', this.index.panels, ...dangling]).catch(() => {});
+      // A panel whose keys expired told nobody: every kernel's subscribers of it hear it now.
+      await Promise.all(
+        dangling.map((id) => {
+          const { channel } = this.keys(id);
+          return this.link
+            .command(channel, ['SPUBLISH', channel, `D|${this.options.origin}||`])
+            .catch(() => {});
+        }),
+      );
+      this.logger.info({ panels: dangling.length }, 'forgot listed panels that no longer exist');
+    }
+    return { summaries, dangling };
   }
 
   private async write(panel: NewPanel, phase: PanelPhase, ttlMs: number): Promise<boolean> {
@@ -216,30 +292,8 @@ export class RedisStore implements PanelStore {
   }
 
   async list(): Promise<PanelSummary[]> {
-    const ids = list(await this.link.command(this.index.panels, ['SMEMBERS', this.index.panels])).map(String);
-    const rows = await Promise.all(
-      ids.map((id) =>
-        this.link.command(this.keys(id).meta, ['HMGET', this.keys(id).meta, 'v', 'c', 't', 'ph']),
-      ),
-    );
-    const summaries: PanelSummary[] = [];
-    const dangling: string[] = [];
-    rows.forEach((row, i) => {
-      const [version, createdAt, summary, phase] = list(row);
-      const id = ids[i]!;
-      if (version === null || version === undefined) {
-        dangling.push(id);
-        return;
-      }
-      if (phase !== 'ready') return;
-      const { title, tools } = JSON.parse(String(summary)) as { title: string; tools: string[] };
-      summaries.push({ id, title, tools, version: Number(version), createdAt: String(createdAt) });
-    });
-    // Listed ids whose panel expired (a kernel died between listing and finishing a create).
-    if (dangling.length > 0) {
-      await this.link.command(this.index.panels, ['SREM', this.index.panels, ...dangling]).catch(() => {});
-    }
-    return summaries.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+    const { summaries } = await this.indexed();
+    return summaries.sort((x, y) => x.createdAt.localeCompare(y.createdAt) || x.id.localeCompare(y.id));
   }
 
   async count(): Promise<number> {
@@ -341,8 +395,15 @@ export class RedisStore implements PanelStore {
     return 'gone';
   }
 
-  async beginDelete(id: string): Promise<boolean> {
-    return (await this.link.run(scripts.BEGIN_DELETE, [this.keys(id).meta], [])) === 1;
+  async beginDelete(id: string, ttlMs: number): Promise<boolean> {
+    const keys = this.keys(id);
+    return (
+      (await this.link.run(
+        scripts.BEGIN_DELETE,
+        [keys.meta, keys.definition, keys.state, keys.history],
+        [Math.max(1, Math.ceil(ttlMs))],
+      )) === 1
+    );
   }
 
   async finishDelete(id: string): Promise<void> {
@@ -460,6 +521,7 @@ class RedisLease implements Lease {
       this.version,
       this.epoch,
       COMMIT_MARKER_MS,
+      maxFeedFrameBytes(limits),
       ...write.eventFrames,
     ];
     for (const mutation of write.mutations) {

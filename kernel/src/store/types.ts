@@ -115,7 +115,11 @@ export type HistoryRead =
   /** The history does not reach back to `since` (or the epoch differs): the whole state. */
   | { readonly kind: 'snapshot'; readonly state: StateSnapshot };
 
-/** What arrives on a panel's live feed. `origin` is the publishing kernel's instance id. */
+/**
+ * What arrives on a panel's live feed. `origin` is the publishing kernel's instance id. A patch
+ * whose `frame` is empty is a notice: version `version` exists but its frame was too large to
+ * carry (maxFeedFrameBytes), so subscribers read the history (a snapshot) instead.
+ */
 export type FeedMessage =
   | { readonly kind: 'patch'; readonly origin: string; readonly version: number; readonly frame: string }
   | { readonly kind: 'event'; readonly origin: string; readonly frame: string }
@@ -128,6 +132,29 @@ export interface StoreLimits {
   readonly maxStateBytes: number;
   readonly historyLength: number;
   readonly historyBytes: number;
+}
+
+/**
+ * What a PATCH frame may carry beyond the state's bytes: its envelope and each mutation's
+ * `{"key","operation","value"}` wrapping. A frame within maxFeedFrameBytes() travels on the
+ * store's live feed; a larger one (a segment whose frame lists far more than its net change)
+ * travels as a notice of its version, and every subscriber reads the state instead.
+ */
+export const PATCH_FRAME_ALLOWANCE = 64 * 1024;
+
+/** The largest PATCH frame a store carries on its live feed (see PATCH_FRAME_ALLOWANCE). */
+export function maxFeedFrameBytes(limits: StoreLimits): number {
+  return Math.max(limits.maxStateBytes, limits.historyBytes) + PATCH_FRAME_ALLOWANCE;
+}
+
+/**
+ * Whether a PATCH frame of `frameBytes` is kept in a panel's history: only one that fits the
+ * history's byte budget (STORE_HISTORY_BYTES) on its own. A larger one empties the history, so
+ * a client resuming from before it takes the whole state (a snapshot), and the history never
+ * holds more than its budget.
+ */
+export function keepsInHistory(frameBytes: number, limits: StoreLimits): boolean {
+  return frameBytes <= limits.historyBytes && limits.historyLength > 0;
 }
 
 export interface PanelStore {
@@ -164,8 +191,13 @@ export interface PanelStore {
   /** The PATCH frames after `since` when the history of `epoch` still holds them. */
   history(id: string, since: number, epoch: string): Promise<HistoryRead | 'gone'>;
 
-  /** Marks a ready panel as deleting (no longer served); false when there is no such panel. */
-  beginDelete(id: string): Promise<boolean>;
+  /**
+   * Marks a ready panel as deleting (no longer served); false when there is no such panel. The
+   * mark lapses after `ttlMs` (longer than the unmount may run): a panel whose kernel died while
+   * deleting it is then removed by time or by the next kernel that meets it, and stops counting
+   * against MAX_PANELS. Needs no memory the store does not have (it runs when Redis is full).
+   */
+  beginDelete(id: string, ttlMs: number): Promise<boolean>;
   /** Removes everything of the panel and tells every kernel (a `deleted` feed message). */
   finishDelete(id: string): Promise<void>;
 

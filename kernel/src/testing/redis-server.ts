@@ -101,19 +101,33 @@ export interface TestRedis {
   readonly topology: 'standalone' | 'cluster';
   /** Runs redis-cli against the first node (`-c` follows Cluster redirects). */
   cli(...args: string[]): Promise<string>;
+  /** Runs redis-cli against every node (one answer per node). */
+  cliEach(...args: string[]): Promise<string[]>;
+  /** Runs redis-cli against one node (in the order of cliEach's answers). */
+  cliNode(node: number, ...args: string[]): Promise<string>;
   /** Crashes every node and starts them again on the same ports and data. */
   restart(options?: { downMs?: number; onDown?: () => Promise<void> }): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startRedis(): Promise<TestRedis> {
+/** `maxmemory` caps what the server holds (e.g. '64mb'); with noeviction it refuses writes past it. */
+export interface RedisOptions {
+  readonly maxmemory?: string;
+}
+
+const memoryArgs = (options: RedisOptions): string[] =>
+  options.maxmemory === undefined ? [] : ['--maxmemory', options.maxmemory];
+
+export async function startRedis(options: RedisOptions = {}): Promise<TestRedis> {
   const dir = await mkdtemp(join(tmpdir(), 'nexus-redis-'));
-  const server = new RedisProcess(await freePort(), dir, []);
+  const server = new RedisProcess(await freePort(), dir, memoryArgs(options));
   await server.start();
   return {
     url: `redis://127.0.0.1:${server.port}`,
     topology: 'standalone',
     cli: (...args) => cli(server.port, ...args),
+    cliEach: async (...args) => [await cli(server.port, ...args)],
+    cliNode: (_node, ...args) => cli(server.port, ...args),
     async restart(options = {}) {
       // AOF everysec: give the last second a chance to reach the file, as the docs promise.
       await new Promise((resolve) => setTimeout(resolve, 1100));
@@ -130,7 +144,7 @@ export async function startRedis(): Promise<TestRedis> {
 }
 
 /** Three masters, no replicas: every slot is served, keys spread over all three. */
-export async function startRedisCluster(): Promise<TestRedis> {
+export async function startRedisCluster(options: RedisOptions = {}): Promise<TestRedis> {
   const dir = await mkdtemp(join(tmpdir(), 'nexus-redis-cluster-'));
   const nodes: RedisProcess[] = [];
   for (let i = 0; i < 3; i += 1) {
@@ -145,6 +159,7 @@ export async function startRedisCluster(): Promise<TestRedis> {
         `appendonly-${port}.aof`,
         '--appenddirname',
         `aof-${port}`,
+        ...memoryArgs(options),
       ]),
     );
   }
@@ -172,6 +187,8 @@ export async function startRedisCluster(): Promise<TestRedis> {
     url: `redis://127.0.0.1:${first}`,
     topology: 'cluster',
     cli: (...args) => cli(first, '-c', ...args),
+    cliEach: (...args) => Promise.all(nodes.map((node) => cli(node.port, ...args))),
+    cliNode: (node, ...args) => cli(nodes[node]!.port, ...args),
     async restart(options = {}) {
       await new Promise((resolve) => setTimeout(resolve, 1100));
       await Promise.all(nodes.map((node) => node.kill()));
