@@ -101,32 +101,44 @@ export declare const variables: Readonly<{
     MAX_STATE_MUTATIONS: IntegerVariable;
     MAX_EVENTS: IntegerVariable;
     MAX_SUSPENSIONS: IntegerVariable;
-    MAX_VALUE_BYTES: BytesVariable;
+    MAX_VALUE_BYTES: BytesVariable & {
+        readonly default: string;
+    };
     MAX_EVENT_BYTES: BytesVariable;
     CACHE_DIR: TextVariable;
-    CACHE_MAX_BYTES: BytesVariable;
+    CACHE_MAX_BYTES: BytesVariable & {
+        readonly default: string;
+    };
     PERSIST_DIR: TextVariable;
     CORS_ORIGINS: ListVariable;
     HTTP_ALLOWED_DOMAINS: AllowListVariable;
     HTTP_EXTENSION_TIMEOUT_MS: IntegerVariable;
     HTTP_EXTENSION_MAX_CONCURRENCY: IntegerVariable;
-    HTTP_EXTENSION_MAX_RESPONSE_BYTES: BytesVariable;
+    HTTP_EXTENSION_MAX_RESPONSE_BYTES: BytesVariable & {
+        readonly default: string;
+    };
     JWT_SECRET: TextVariable;
     JWT_ISSUER: TextVariable;
     JWT_AUDIENCE: TextVariable;
     JWT_MAX_AGE_SECONDS: IntegerVariable;
     JWT_CLOCK_SKEW_SECONDS: IntegerVariable;
-    BODY_LIMIT: BytesVariable;
+    BODY_LIMIT: BytesVariable & {
+        readonly default: string;
+    };
     MAX_PANELS: IntegerVariable;
     STORE_URL: StoreUrlVariable;
     STORE_TOPOLOGY: ChoiceVariable<"standalone" | "cluster">;
     STORE_KEY_PREFIX: PatternVariable;
     STORE_HISTORY: IntegerVariable;
-    STORE_HISTORY_BYTES: BytesVariable;
+    STORE_HISTORY_BYTES: BytesVariable & {
+        readonly default: string;
+    };
     STORE_TIMEOUT_MS: IntegerVariable;
     STORE_TLS_CA_FILE: TextVariable;
     POD_NAME: TextVariable;
-    PANEL_CACHE_MAX_BYTES: BytesVariable;
+    PANEL_CACHE_MAX_BYTES: BytesVariable & {
+        readonly default: string;
+    };
     PANEL_MAX_WAITERS: IntegerVariable;
     PANEL_MAX_INSTANCES: IntegerVariable;
     EXECUTION_QUEUE_MAX: IntegerVariable;
@@ -138,22 +150,32 @@ export declare const variables: Readonly<{
     SCHEMA_WORKER_HEAP_MB: IntegerVariable;
     EXECUTION_DEADLINE_MS: IntegerVariable;
     CACHE_SEED_DIR: TextVariable;
-    MAX_STATE_BYTES: BytesVariable;
+    MAX_STATE_BYTES: BytesVariable & {
+        readonly default: string;
+    };
     SHUTDOWN_GRACE_MS: IntegerVariable;
     HTTP_REQUEST_TIMEOUT_MS: IntegerVariable;
     HTTP_HEADERS_TIMEOUT_MS: IntegerVariable;
     HTTP_KEEP_ALIVE_TIMEOUT_MS: IntegerVariable;
     HTTP_PIPELINE_DEPTH: IntegerVariable;
     HTTP_MAX_PIPELINED: IntegerVariable;
-    HTTP_MAX_UNSENT_BYTES: BytesVariable;
-    HTTP_MAX_UNSENT_BYTES_TOTAL: BytesVariable;
+    HTTP_MAX_UNSENT_BYTES: BytesVariable & {
+        readonly default: string;
+    };
+    HTTP_MAX_UNSENT_BYTES_TOTAL: BytesVariable & {
+        readonly default: string;
+    };
     HTTP_WRITE_TIMEOUT_MS: IntegerVariable;
     METRICS_CACHE_MS: IntegerVariable;
     ALLOWED_HOSTS: HostListVariable;
     SERVICE_NAME: PatternVariable;
     SERVICE_NAMESPACE: PatternVariable;
-    WS_MAX_MESSAGE_BYTES: BytesVariable;
-    WS_MAX_BUFFERED_BYTES: BytesVariable;
+    WS_MAX_MESSAGE_BYTES: BytesVariable & {
+        readonly default: string;
+    };
+    WS_MAX_BUFFERED_BYTES: BytesVariable & {
+        readonly default: string;
+    };
     WS_HEARTBEAT_MS: IntegerVariable;
     WS_MAX_MESSAGES_PER_SECOND: IntegerVariable;
     WS_MAX_IN_FLIGHT: IntegerVariable;

@@ -121,6 +121,13 @@ function fromSandbox(range: OptionRange): Undescribed<IntegerVariable> {
   return integer(range.min, range.max, range.default);
 }
 
+/** A byte size; with a fallback its type says so, for the readers of `default`. */
+function bytes(
+  min: number,
+  max: number,
+  fallback: string,
+): Undescribed<BytesVariable & { readonly default: string }>;
+function bytes(min: number, max: number): Undescribed<BytesVariable>;
 function bytes(min: number, max: number, fallback?: string): Undescribed<BytesVariable> {
   return undescribed<BytesVariable>({
     kind: 'bytes',
