@@ -191,6 +191,8 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
     version: KERNEL_VERSION,
     startedAt,
     hostAllowed,
+    // The guard wraps the app built from this context, so it exists by the time a request asks.
+    assertResponseRoom: () => guard.assertRoom(),
     wsPort: () => wsPort,
   };
   const app = createHttpApp(context);

@@ -61,6 +61,12 @@ export interface ConnectionGuard {
   readonly listener: RequestListener;
   /** Bytes accepted for sending and not yet sent, over every connection. */
   unsentBytes(): number;
+  /**
+   * Throws 503 OVERLOADED while the unsent bytes exceed HTTP_MAX_UNSENT_BYTES_TOTAL: checked again
+   * when an execution is about to start, since the answers of requests admitted together all
+   * arrive after their admission.
+   */
+  assertRoom(): void;
   /** Tracks the server's connections and starts the write-timeout sweep (stopped when it closes). */
   attach(server: Server): void;
 }
@@ -99,12 +105,16 @@ export function createConnectionGuard(
     return state;
   };
 
-  const refuse = (request: IncomingMessage, response: ServerResponse, total: number): void => {
+  const overloaded = (total: number): KernelError => {
     events.overloaded();
-    const error = new KernelError(
+    return new KernelError(
       'OVERLOADED',
       `${total} bytes of responses wait for clients to read them, more than HTTP_MAX_UNSENT_BYTES_TOTAL (${limits.maxUnsentBytesTotal})`,
     );
+  };
+
+  const refuse = (request: IncomingMessage, response: ServerResponse, total: number): void => {
+    const error = overloaded(total);
     const body = JSON.stringify({ error: error.toJSON() });
     response.writeHead(error.status, {
       'Content-Type': 'application/json; charset=utf-8',
@@ -205,6 +215,10 @@ export function createConnectionGuard(
   return {
     listener,
     unsentBytes,
+    assertRoom() {
+      const total = unsentBytes();
+      if (total > limits.maxUnsentBytesTotal) throw overloaded(total);
+    },
     attach(server) {
       const timer = setInterval(sweep, Math.max(50, Math.min(1000, Math.floor(limits.writeTimeoutMs / 4))));
       timer.unref();

@@ -28,6 +28,8 @@ export interface HttpContext {
   readonly startedAt: number;
   /** Whether a request's Host header names this kernel (hosts.ts). */
   readonly hostAllowed: (host: string | undefined) => boolean;
+  /** Throws 503 OVERLOADED while the kernel's unsent answers exceed HTTP_MAX_UNSENT_BYTES_TOTAL. */
+  readonly assertResponseRoom: () => void;
   /** The port the WebSocket server listens on (known once it is bound). */
   wsPort(): number;
 }

@@ -79,6 +79,9 @@ export function panelRoutes(context: HttpContext): Router {
       panelId: request.params.id,
       tool: request.params.tool,
       args: request.body as unknown,
+      // Admitted while the answers waiting for readers were few, it starts only if they still are:
+      // a burst of triggers admitted together cannot all add their answers to the pile.
+      beforeStart: context.assertResponseRoom,
     });
     logFailedExecution(request.log, request.params.id, request.params.tool, outcome);
     // The handler's values are spliced in as the JSON text the sandbox handed over.

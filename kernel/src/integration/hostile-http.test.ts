@@ -33,6 +33,16 @@ const STATE_BYTES = 980_000;
 /** A trigger result large enough that most of it stays unsent on a loopback connection. */
 const RESULT_BYTES = 8_000_000;
 const WRITE_TIMEOUT_MS = 4000;
+/** MAX_INSTANCES of the kernels kernel-harness.ts starts. */
+const HARNESS_MAX_INSTANCES = 4;
+/** Non-reading clients that trigger at once in the burst test. */
+const BURST = 30;
+/**
+ * Executions of the burst that may run: MAX_INSTANCES (4) start at once, and while they and a few
+ * more that started before the answers piled up finish, the rest are refused. Without the check
+ * at start, all 30 run (each was admitted before any answer existed).
+ */
+const MAX_BURST_RUNS = 12;
 /** How long the server may take to close the non-readers: the write timeout and its sweep, with room. */
 const CLOSE_WITHIN_MS = 5 * WRITE_TIMEOUT_MS;
 
@@ -118,21 +128,22 @@ function upgrade(
 const closedSeries = (reason: string) => `nexus_kernel_http_connections_closed_total{reason="${reason}"}`;
 
 /**
- * Whether the server closed `count` more connections for `reason` within CLOSE_WITHIN_MS (a
- * client that does not read does not see the close either: the kernel's counter tells), then
- * drops the clients.
+ * Whether the server closed `expected` (by default every client's) more connections for `reason`
+ * within CLOSE_WITHIN_MS (a client that does not read does not see the close either: the kernel's
+ * counter tells), then drops the clients.
  */
 async function serverClosed(
   url: string,
   reason: string,
   before: number,
   clients: { socket: Socket }[],
+  expected = clients.length,
 ): Promise<boolean> {
   const deadline = Date.now() + CLOSE_WITHIN_MS;
   let closed = false;
   while (!closed && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 200));
-    closed = (await metricValue(url, closedSeries(reason))) >= before + clients.length;
+    closed = (await metricValue(url, closedSeries(reason))) >= before + expected;
   }
   for (const client of clients) client.socket.destroy();
   return closed;
@@ -163,6 +174,15 @@ async function metricValue(url: string, series: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return line === undefined ? 0 : Number(line.slice(series.length + 1));
+}
+
+/** The sum of the series of /metrics that start with `prefix` and contain `label`. */
+async function seriesSum(url: string, prefix: string, label: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(prefix) && line.includes(label))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
 }
 
 /** Polls `check` every 100 ms until it holds; fails after `timeoutMs`. */
@@ -273,7 +293,15 @@ describe('hostile HTTP clients', () => {
       });
       const health = await rawRequest(kernel.url, { path: '/health' });
       const ready = await rawRequest(kernel.url, { path: '/ready' });
-      const closed = await serverClosed(kernel.url, 'write_timeout', closedBefore, clients);
+      // The executions that started before the answers piled up (at least the harness'
+      // MAX_INSTANCES, 4) hold an unread answer each; the others were refused at start.
+      const closed = await serverClosed(
+        kernel.url,
+        'write_timeout',
+        closedBefore,
+        clients,
+        HARNESS_MAX_INSTANCES,
+      );
       const after = await rawRequest(kernel.url, { path: `/panels/${id}/state` });
       return { refused, health, ready, closed, after };
     });
@@ -293,6 +321,38 @@ describe('hostile HTTP clients', () => {
     expect(after.status).toBe(200);
     expect(attack.failedProbes).toBe(0);
     expect(await metricValue(kernel.url, 'nexus_kernel_http_overloaded_total')).toBeGreaterThanOrEqual(1);
+  }, 60_000);
+
+  it('starts no trigger admitted in a burst once the answers waiting for readers exceed the kernel-wide bound', async () => {
+    const id = await create({
+      title: 'Burst',
+      tools: { burst: { handler: `return 'y'.repeat(${RESULT_BYTES})` } },
+    });
+    const trigger = `POST /panels/${id}/trigger/burst HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`;
+    const runsBefore = await seriesSum(kernel.url, 'nexus_kernel_handler_executions_total{', 'kind="tool"');
+    const refusedBefore = await metricValue(kernel.url, 'nexus_kernel_http_overloaded_total');
+    const before = rssMiB(pid());
+    const rss = sampleRss(pid());
+    // All of them are admitted at once, when nothing waits yet; each that runs adds 8 MB that its
+    // client never reads. Only executions that start while at most HTTP_MAX_UNSENT_BYTES_TOTAL
+    // (16 MiB) waits may run; the rest are refused with 503 before anything of them runs.
+    const attack = await underAttack(kernel.url, async () => {
+      const clients = Array.from({ length: BURST }, () => nonReader(kernel.url, trigger));
+      let runs = 0;
+      await eventually('every trigger of the burst ran or was refused', async () => {
+        runs =
+          (await seriesSum(kernel.url, 'nexus_kernel_handler_executions_total{', 'kind="tool"')) - runsBefore;
+        const refused = (await metricValue(kernel.url, 'nexus_kernel_http_overloaded_total')) - refusedBefore;
+        return runs + refused >= BURST;
+      });
+      for (const client of clients) client.socket.destroy();
+      return runs;
+    });
+    const peak = rss.stop();
+    expect(attack.result).toBeGreaterThanOrEqual(1);
+    expect(attack.result).toBeLessThanOrEqual(MAX_BURST_RUNS);
+    expect(attack.failedProbes).toBe(0);
+    expect(peak - before).toBeLessThan(RSS_GROWTH_MIB);
   }, 60_000);
 
   it('serves a flood of pipelined unauthenticated scrapes from one rendering and closes the flooders', async () => {

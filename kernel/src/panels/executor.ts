@@ -47,6 +47,12 @@ export interface ExecutionRequest {
   readonly argsJson: Buffer;
   /** The WebSocket requestId that asked for this run, echoed in PROGRESS messages. */
   readonly requestId?: string;
+  /**
+   * Called once the execution holds its instance and its panel's gate, before anything runs:
+   * throwing refuses it, nothing applied (the HTTP layer refuses while too many answers wait for
+   * their readers).
+   */
+  readonly beforeStart?: () => void;
 }
 
 /** Values are the JSON text the sandbox handed over (views.ts splices them into responses). */
@@ -154,6 +160,7 @@ export class Executor {
     // if the execution ends without resuming it.
     const held: { parked?: string } = {};
     try {
+      request.beforeStart?.();
       let resume: { suspensionId: string; value: ResumeOutcome } | undefined;
       for (;;) {
         const end = await this.segment(request, ticket, resume, deadline, outcome, held);

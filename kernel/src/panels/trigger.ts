@@ -14,6 +14,8 @@ export interface TriggerRequest {
   readonly tool: string;
   readonly args: unknown;
   readonly requestId?: string;
+  /** See ExecutionRequest.beforeStart. */
+  readonly beforeStart?: () => void;
 }
 
 export interface TriggerContext {
@@ -58,5 +60,6 @@ export async function triggerTool(
     kind: 'tool',
     argsJson: Buffer.from(argsText),
     ...(request.requestId === undefined ? {} : { requestId: request.requestId }),
+    ...(request.beforeStart === undefined ? {} : { beforeStart: request.beforeStart }),
   });
 }
