@@ -310,12 +310,20 @@ export async function hostileBenchmark(): Promise<string[]> {
   try {
     for (const [name, attack] of attacks(kernel)) {
       process.stderr.write(`  .. hostile: ${name}\n`);
-      const before = rssMiB(kernel.process.pid!);
-      const run = await underAttack(kernel.url, attack, { everyMs: 10, deadlineMs: 5000 });
-      const after = rssMiB(kernel.process.pid!);
+      const pid = kernel.process.pid!;
+      const before = rssMiB(pid);
+      let peak = before;
+      const sampler = setInterval(() => {
+        peak = Math.max(peak, rssMiB(pid));
+      }, 20);
+      const run = await underAttack(kernel.url, attack, { everyMs: 10, deadlineMs: 5000 }).finally(() =>
+        clearInterval(sampler),
+      );
+      const after = rssMiB(pid);
+      peak = Math.max(peak, after);
       worst = Math.max(worst, run.worstHealthMs);
       rows.push(
-        `| ${name} | ${run.probes} | ${run.failedProbes} | ${run.worstHealthMs.toFixed(1)} | ${before.toFixed(0)} → ${after.toFixed(0)} |`,
+        `| ${name} | ${run.probes} | ${run.failedProbes} | ${run.worstHealthMs.toFixed(1)} | ${before.toFixed(0)} → ${after.toFixed(0)} | ${peak.toFixed(0)} |`,
       );
     }
   } finally {
@@ -324,8 +332,8 @@ export async function hostileBenchmark(): Promise<string[]> {
   return [
     '### Hostile input: /health while each attack runs',
     '',
-    '| attack | /health probes | unanswered | worst /health ms | kernel RSS MiB |',
-    '|---|---|---|---|---|',
+    '| attack | /health probes | unanswered | worst /health ms | kernel RSS MiB (before → after) | RSS peak MiB |',
+    '|---|---|---|---|---|---|',
     ...rows,
     '',
     `Worst /health answer across the attacks: **${worst.toFixed(1)} ms** (target ≤ 100 ms).`,
