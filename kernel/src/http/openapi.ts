@@ -20,7 +20,13 @@ const toolParameter = {
   schema: { type: 'string' },
   description: 'Tool name',
 };
-const authErrors = { '401': errorResponse('Missing, malformed or expired bearer token (when auth is on)') };
+// Every route: the Host check runs first (hosts.ts), then auth.
+const authErrors = {
+  '401': errorResponse('Missing, malformed or expired bearer token (when auth is on)'),
+  '421': errorResponse(
+    "HOST_NOT_ALLOWED: the Host names none of the kernel's names (IP literals, localhost, its Service's names, ALLOWED_HOSTS)",
+  ),
+};
 
 const handlerSchema = {
   type: 'object',
@@ -282,7 +288,10 @@ export function openApiDocument(version: string) {
             '404': errorResponse('PANEL_NOT_FOUND or TOOL_NOT_FOUND'),
             '413': errorResponse('PAYLOAD_TOO_LARGE'),
             '415': errorResponse('UNSUPPORTED_MEDIA_TYPE'),
-            '503': errorResponse('SHUTTING_DOWN'),
+            '429': errorResponse('PANEL_BUSY, with Retry-After: nothing ran'),
+            '503': errorResponse(
+              'SHUTTING_DOWN, OVERLOADED or STORE_UNAVAILABLE, with Retry-After: nothing ran',
+            ),
             ...authErrors,
           },
         },
