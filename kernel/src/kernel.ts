@@ -23,9 +23,10 @@ import { PanelGates } from './panels/gate.js';
 import { DELETE_MARK_MARGIN_MS, PanelRegistry } from './panels/registry.js';
 import { SchemaValidator } from './schemas/validator.js';
 import type { Sandbox } from './sandbox/types.js';
-import { createStore, describeStore, importEmbeddedPanels } from './store/index.js';
+import { importEmbeddedPanels } from './store/import.js';
+import { createStore, describeStore } from './store/index.js';
+import { timeStore } from './store/timed.js';
 import type { PanelStore } from './store/types.js';
-import { timeStore } from './timed-store.js';
 import { CloseCode, createPanelSocketServer } from './ws/server.js';
 
 export const KERNEL_VERSION: string = (
@@ -140,9 +141,11 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
   const feeds = new Feeds(
     store,
     (id) => registry.latest(id),
-    (id) => registry.evict(id),
+    // The store's feed says the panel is gone: the registry announces it to everyone listening.
+    (id) => registry.removed(id),
     logger.child({ component: 'feed' }),
   );
+  feeds.follow(registry.changes);
   const executor = new Executor({
     sandbox,
     extensions,

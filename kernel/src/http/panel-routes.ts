@@ -64,8 +64,8 @@ export function panelRoutes(context: HttpContext): Router {
   });
 
   router.delete('/panels/:id', async (request, response) => {
+    // The registry announces the deletion: this kernel's subscribers are told by the feeds.
     const { id, unmount } = await registry.delete(request.params.id);
-    feeds.panelDeleted(id);
     request.log.info({ panelId: id }, 'panel deleted');
     sendJsonText(
       response,

@@ -28,7 +28,8 @@ import {
 import {
   type CommitResult,
   LeaseTimeoutError,
-  type PanelStore,
+  type PanelEvents,
+  type PanelLeases,
   type SegmentWrite,
   type StoredMutation,
 } from '../store/types.js';
@@ -89,7 +90,7 @@ export type ExecutionObserver = (
 export interface ExecutorDependencies {
   readonly sandbox: Pick<Sandbox, 'execute' | 'resume' | 'cancel'>;
   readonly extensions: Pick<ExtensionHost, 'invoke'>;
-  readonly store: PanelStore;
+  readonly store: PanelLeases & PanelEvents;
   /** Shares the sandbox's instances between panels and admits one segment per panel at a time. */
   readonly gates: PanelGates;
   readonly feeds: Feeds;

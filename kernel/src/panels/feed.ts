@@ -7,7 +7,8 @@
 
 import type { Logger } from 'pino';
 import { ServerMessageType } from '../messages.js';
-import type { FeedMessage, HistoryRead, PanelStore } from '../store/types.js';
+import type { FeedMessage, HistoryRead, PanelEvents, PanelHistory } from '../store/types.js';
+import type { PanelChanges } from './changes.js';
 import { CachedState } from './panel.js';
 
 /** Where a subscription's frames go (a WebSocket connection). */
@@ -283,13 +284,21 @@ export class PanelFeed {
 
   constructor(
     readonly id: string,
-    private readonly store: PanelStore,
+    private readonly store: FeedStore,
     private readonly currentState: () => Promise<CachedState | 'gone'>,
     readonly logger: Logger,
   ) {}
 
-  /** From the store's live feed: other kernels' frames (this kernel's own are offered directly). */
+  /**
+   * From the store's live feed: other kernels' frames (this kernel's own are offered directly),
+   * and every deletion, whoever made it (a store that removes a lapsed panel itself announces it
+   * in this kernel's name too).
+   */
   receive(message: FeedMessage, onDeleted: () => void): void {
+    if (message.kind === 'deleted') {
+      onDeleted();
+      return;
+    }
     if (message.origin === this.store.origin) return;
     switch (message.kind) {
       case 'patch': {
@@ -308,9 +317,6 @@ export class PanelFeed {
         for (const subscription of this.subscriptions) subscription.event(frame, type);
         break;
       }
-      case 'deleted':
-        onDeleted();
-        break;
     }
   }
 
@@ -365,13 +371,16 @@ function eventType(frame: string): string {
   return frame.startsWith('{"type":"PROGRESS"') ? ServerMessageType.PROGRESS : ServerMessageType.EVENT;
 }
 
+/** What the feeds need of the store. */
+export type FeedStore = PanelEvents & PanelHistory;
+
 /** Every panel feed of this kernel. */
 export class Feeds {
   private readonly feeds = new Map<string, PanelFeed>();
   private readonly joining = new Map<string, Promise<PanelFeed>>();
 
   constructor(
-    private readonly store: PanelStore,
+    private readonly store: FeedStore,
     private readonly currentState: (id: string) => Promise<CachedState | 'gone'>,
     private readonly onDeleted: (id: string) => void,
     private readonly logger: Logger,
@@ -425,7 +434,14 @@ export class Feeds {
     for (const subscription of feed.subscriptions) subscription.event(bytes, type);
   }
 
-  /** The panel is gone: every local subscriber is told and dropped. */
+  /** Follows the registry's announcements: a deleted panel's subscribers are told and dropped. */
+  follow(changes: PanelChanges): () => void {
+    return changes.on((change) => {
+      if (change.kind === 'deleted') this.panelDeleted(change.id);
+    });
+  }
+
+  /** The panel is gone: every local subscriber is told and dropped (again: nothing happens). */
   panelDeleted(id: string): void {
     const feed = this.feeds.get(id);
     if (feed === undefined) return;

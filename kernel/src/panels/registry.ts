@@ -1,15 +1,17 @@
 // The panels every kernel of the store serves: create (validate, compile, mount, admit), load
 // (from the cache, checked against the store), list, read and delete (unmount). The store is the
 // truth; this kernel keeps compiled panels and the last state it saw in a cache bounded in bytes
-// by PANEL_CACHE_MAX_BYTES, least recently used first out.
+// by PANEL_CACHE_MAX_BYTES, least recently used first out. Every change it makes or learns of is
+// announced on `changes` (changes.ts): the cache and the live feeds listen.
 
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { KernelError } from '../errors.js';
 import { HandlerCompilationError } from '../sandbox/types.js';
-import type { PanelStore, PanelSummary, StateSnapshot, StoredPanel } from '../store/types.js';
+import type { PanelLifecycle, PanelReads, PanelSummary, StateSnapshot, StoredPanel } from '../store/types.js';
 import { stateBytes } from '../store/types.js';
 import type { BytecodeCache } from './bytecode-cache.js';
+import { PanelChanges } from './changes.js';
 import {
   invalidDefinition,
   type PanelDefinition,
@@ -44,7 +46,12 @@ export interface DeleteOutcome {
   readonly unmount?: ExecutionOutcome;
 }
 
+/** What the registry needs of the store. */
+export type RegistryStore = PanelLifecycle & PanelReads;
+
 export class PanelRegistry {
+  /** Created, updated, deleted: whichever way the panel changed. */
+  readonly changes: PanelChanges;
   private readonly cache = new Map<string, Panel>();
   private cachedBytes = 0;
   private readonly loading = new Map<string, Promise<Panel>>();
@@ -53,11 +60,17 @@ export class PanelRegistry {
 
   constructor(
     private readonly options: RegistryOptions,
-    private readonly store: PanelStore,
+    private readonly store: RegistryStore,
     private readonly bytecode: BytecodeCache,
     private readonly schemas: SchemaValidator,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.changes = new PanelChanges(logger);
+    // The cache listens like everyone else: a panel changed elsewhere is compiled anew when next used.
+    this.changes.on((change) => {
+      if (change.kind !== 'created') this.evict(change.id);
+    });
+  }
 
   /** The executor runs mount/unmount; it needs the registry's panels in turn. */
   useExecutor(executor: Executor): void {
@@ -89,14 +102,15 @@ export class PanelRegistry {
       if (options.verify === false) return cached;
       const read = await this.store.readState(id, cached.state.snapshot);
       if (read === 'gone' || !phases.includes(read.phase)) {
-        if (read === 'gone') this.evict(id);
+        // Gone without this kernel hearing of it (its feed was not followed, or missed it).
+        if (read === 'gone') this.removed(id);
         throw notFound(id);
       }
       if (read.state === undefined || read.state.epoch === cached.epoch) {
         if (read.state !== undefined) cached.observe(read.state);
         return cached;
       }
-      this.evict(id);
+      this.changes.announce({ kind: 'updated', id });
     }
     let load = this.loading.get(id);
     if (load === undefined) {
@@ -207,6 +221,7 @@ export class PanelRegistry {
     }
     this.admit(panel);
     if (this.lastCount !== undefined) this.lastCount += 1;
+    this.changes.announce({ kind: 'created', id });
     return mount === undefined ? { panel } : { panel, mount };
   }
 
@@ -227,12 +242,20 @@ export class PanelRegistry {
       this.logger.error({ panelId: id, err: error }, 'unmount handler could not run');
     }
     await this.store.finishDelete(id);
-    this.evict(id);
     if (this.lastCount !== undefined) this.lastCount = Math.max(0, this.lastCount - 1);
+    this.changes.announce({ kind: 'deleted', id });
     return unmount === undefined ? { id } : { id, unmount };
   }
 
-  /** Forgets a panel (deleted here or on another kernel). */
+  /**
+   * The store says the panel is gone (another kernel deleted it, or the store removed it once its
+   * deleting mark lapsed): announced like a deletion made here.
+   */
+  removed(id: string): void {
+    this.changes.announce({ kind: 'deleted', id });
+  }
+
+  /** Forgets a cached panel (changed or gone, or to make room). */
   evict(id: string): void {
     const panel = this.cache.get(id);
     if (panel === undefined) return;

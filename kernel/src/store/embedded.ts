@@ -1,7 +1,8 @@
 // The embedded panel store: one kernel process, panels in memory, each written to its own file
 // (files.ts) after every change. Exclusion within the process is the executor's panel gate, so a
-// lease here only hands out the latest state. With no other kernel, nothing is published: the
-// kernel delivers its own frames to its own subscribers.
+// lease here only hands out the latest state. Its live feed is the same as a shared store's
+// (types.ts, PanelEvents): every change is announced to the panel's listeners, after the call
+// that made it, in order.
 
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -11,6 +12,7 @@ import {
   type CommitResult,
   entryBytes,
   type FeedListener,
+  type FeedMessage,
   keepsInHistory,
   type HistoryRead,
   type Lease,
@@ -24,6 +26,7 @@ import {
   type StateSnapshot,
   type StoreLimits,
   type StoredPanel,
+  maxFeedFrameBytes,
   stateBytes,
 } from './types.js';
 
@@ -152,6 +155,7 @@ export class EmbeddedStore implements PanelStore {
       'finishing the deletion of a panel whose delete stopped half-way',
     );
     this.panels.delete(entry.id);
+    this.announce(entry.id, { kind: 'deleted', origin: this.origin });
     const removal = this.files
       .remove(entry.id)
       .catch((error: unknown) =>
@@ -207,6 +211,7 @@ export class EmbeddedStore implements PanelStore {
 
   discard(id: string): Promise<void> {
     this.panels.delete(id);
+    this.announce(id, { kind: 'deleted', origin: this.origin });
     return Promise.resolve();
   }
 
@@ -270,7 +275,10 @@ export class EmbeddedStore implements PanelStore {
   private commit(id: string, write: SegmentWrite): CommitResult {
     const entry = this.panels.get(id);
     if (entry === undefined) return { status: 'gone' };
-    if (write.mutations.length === 0) return { status: 'ok', version: entry.version, bytes: entry.bytes };
+    if (write.mutations.length === 0) {
+      this.announceEvents(id, write.eventFrames);
+      return { status: 'ok', version: entry.version, bytes: entry.bytes };
+    }
     const final = new Map<string, string | undefined>();
     for (const mutation of write.mutations) final.set(mutation.key, mutation.json);
     let size = entry.bytes;
@@ -305,6 +313,13 @@ export class EmbeddedStore implements PanelStore {
       entry.historyBytes = 0;
     }
     if (entry.phase !== 'mounting') this.persist(entry);
+    // Too large for the feed: a notice of the version, and subscribers read the state.
+    const frame =
+      frameBytes <= maxFeedFrameBytes(this.limits)
+        ? `${write.patchPrefix}${entry.version}${write.patchSuffix}`
+        : '';
+    this.announce(id, { kind: 'patch', origin: this.origin, version: entry.version, frame });
+    this.announceEvents(id, write.eventFrames);
     return { status: 'ok', version: entry.version, bytes: entry.bytes };
   }
 
@@ -335,11 +350,33 @@ export class EmbeddedStore implements PanelStore {
 
   async finishDelete(id: string): Promise<void> {
     this.panels.delete(id);
-    await this.files.remove(id);
+    try {
+      await this.files.remove(id);
+    } finally {
+      this.announce(id, { kind: 'deleted', origin: this.origin });
+    }
   }
 
-  publish(): Promise<void> {
+  publish(id: string, frame: string): Promise<void> {
+    this.announce(id, { kind: 'event', origin: this.origin, frame });
     return Promise.resolve();
+  }
+
+  private announceEvents(id: string, frames: readonly string[]): void {
+    for (const frame of frames) this.announce(id, { kind: 'event', origin: this.origin, frame });
+  }
+
+  /**
+   * Tells the panel's listeners, after the current call returns (as a shared store's feed does):
+   * a listener never runs inside the change it hears of. Messages keep their order.
+   */
+  private announce(id: string, message: FeedMessage): void {
+    const listeners = this.listeners.get(id);
+    if (listeners === undefined) return;
+    const now = [...listeners];
+    queueMicrotask(() => {
+      for (const listener of now) if (listeners.has(listener)) listener(message);
+    });
   }
 
   subscribe(id: string, listener: FeedListener): Promise<() => void> {
@@ -354,14 +391,6 @@ export class EmbeddedStore implements PanelStore {
       listeners.delete(listener);
       if (listeners.size === 0 && this.listeners.get(id) === listeners) this.listeners.delete(id);
     });
-  }
-
-  import(panel: NewPanel): Promise<boolean> {
-    if (this.panels.has(panel.id)) return Promise.resolve(false);
-    const entry = this.entryOf(panel, 'ready');
-    this.panels.set(panel.id, entry);
-    this.persist(entry);
-    return Promise.resolve(true);
   }
 
   private persist(entry: Entry): void {

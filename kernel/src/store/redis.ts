@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { KernelError } from '../errors.js';
 import { type RedisLink, type RedisReply, maybeApplied } from './redis-link.js';
 import { type IndexKeys, commitMarkerKey, indexKeys, panelKeys } from './redis-keys.js';
+import type { ImportTarget } from './import.js';
 import * as scripts from './redis-scripts.js';
 import {
   type CommitResult,
@@ -88,7 +89,7 @@ export function parseFeedMessage(text: string): FeedMessage | undefined {
   }
 }
 
-export class RedisStore implements PanelStore {
+export class RedisStore implements PanelStore, ImportTarget {
   readonly kind = 'redis' as const;
   private readonly index: IndexKeys;
   private readonly channels = new Map<
@@ -457,6 +458,7 @@ export class RedisStore implements PanelStore {
     };
   }
 
+  /** Writes a panel found in an embedded store's files, unless one with its id exists (import.ts). */
   async import(panel: NewPanel): Promise<boolean> {
     const now = Date.now();
     const reserved = await this.link.run(

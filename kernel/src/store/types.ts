@@ -157,15 +157,26 @@ export function keepsInHistory(frameBytes: number, limits: StoreLimits): boolean
   return frameBytes <= limits.historyBytes && limits.historyLength > 0;
 }
 
-export interface PanelStore {
+// The store's interface, by concern. An engine implements them all (PanelStore); each consumer
+// depends only on what it uses: the registry on PanelLifecycle and PanelReads, the executor on
+// PanelLeases and PanelEvents, the live feeds on PanelEvents and PanelHistory. A new engine is
+// one file implementing PanelStore and passing the shared contract suite (contract.test.ts).
+
+/** The store as a service: which engine, whether it can be reached, opening and closing it. */
+export interface StoreConnection {
   readonly kind: StoreKind;
   /** False while the store cannot be reached; requests that need it fail fast meanwhile. */
   readonly available: boolean;
-  /** This kernel's instance id, carried by what it publishes. */
-  readonly origin: string;
   start(): Promise<void>;
   close(): Promise<void>;
+}
 
+/**
+ * A panel's life in the store: admission (MAX_PANELS, fleet-wide) and removal. Every removal —
+ * finishDelete, discard, or the store's own once a deleting mark lapsed — is announced on the
+ * panel's feed (PanelEvents).
+ */
+export interface PanelLifecycle {
   /**
    * Reserves a place (MAX_PANELS, fleet-wide) and writes the panel in phase `mounting`; it is
    * neither listed nor served until admit(). A reservation not admitted within `ttlMs` lapses.
@@ -173,44 +184,73 @@ export interface PanelStore {
   create(panel: NewPanel, ttlMs: number): Promise<void>;
   /** Lists the panel and makes it servable (phase ready). */
   admit(id: string): Promise<void>;
-  /** Removes a panel that was never admitted. */
+  /** Removes a panel that was never admitted (announced `deleted`). */
   discard(id: string): Promise<void>;
-
-  /** The panel, in any phase; undefined when it does not exist. */
-  get(id: string): Promise<StoredPanel | undefined>;
-  list(): Promise<PanelSummary[]>;
-  count(): Promise<number>;
-
-  /** The panel's phase and latest state (`state` undefined when it equals `known`). */
-  readState(id: string, known?: StateSnapshot): Promise<StateRead | 'gone'>;
-  /**
-   * Waits (until `deadline`, a Date.now() value) for exclusive use of the panel across kernels.
-   * In-process exclusion is the caller's (panels/gate.ts).
-   */
-  lease(id: string, known: StateSnapshot | undefined, deadline: number): Promise<Lease | 'gone'>;
-  /** The PATCH frames after `since` when the history of `epoch` still holds them. */
-  history(id: string, since: number, epoch: string): Promise<HistoryRead | 'gone'>;
-
   /**
    * Marks a ready panel as deleting (no longer served); false when there is no such panel. The
    * mark lapses after `ttlMs` (longer than the unmount may run): a panel whose kernel died while
-   * deleting it is then removed by time or by the next kernel that meets it, and stops counting
-   * against MAX_PANELS. Needs no memory the store does not have (it runs when Redis is full).
+   * deleting it is then removed by time or by the next kernel that meets it (and announced
+   * `deleted` then), and stops counting against MAX_PANELS. Needs no memory the store does not
+   * have (it runs when Redis is full).
    */
   beginDelete(id: string, ttlMs: number): Promise<boolean>;
   /** Removes everything of the panel and tells every kernel (a `deleted` feed message). */
   finishDelete(id: string): Promise<void>;
+}
 
+/** What the store holds, read without holding anything. */
+export interface PanelReads {
+  /** The panel, in any phase; undefined when it does not exist. */
+  get(id: string): Promise<StoredPanel | undefined>;
+  /** The ready panels. */
+  list(): Promise<PanelSummary[]>;
+  /** Every panel that counts against MAX_PANELS (reservations included). */
+  count(): Promise<number>;
+  /** The panel's phase and latest state (`state` undefined when it equals `known`). */
+  readState(id: string, known?: StateSnapshot): Promise<StateRead | 'gone'>;
+}
+
+/** Exclusive use of a panel across every kernel, one segment at a time. */
+export interface PanelLeases {
+  /**
+   * Waits (until `deadline`, a Date.now() value) for exclusive use of the panel across kernels.
+   * In-process exclusion is the caller's (panels/gate.ts). A commit is announced on the feed.
+   */
+  lease(id: string, known: StateSnapshot | undefined, deadline: number): Promise<Lease | 'gone'>;
+}
+
+/** The PATCH frames a client that resumes from a version missed. */
+export interface PanelHistory {
+  /** The PATCH frames after `since` when the history of `epoch` still holds them. */
+  history(id: string, since: number, epoch: string): Promise<HistoryRead | 'gone'>;
+}
+
+/**
+ * A panel's live feed, the same for every engine (contract.test.ts runs it against each): every
+ * change is announced to every listener of the panel on every kernel — the kernel that made it
+ * included — after the call that made it, in the order made, carrying that kernel's `origin`:
+ * - a commit that changed the state: `patch` with its version and frame (the frame empty when
+ *   it is larger than maxFeedFrameBytes: a notice, subscribers read the state), then each of
+ *   its events as `event`; a commit that changed nothing: its events only;
+ * - publish(): `event`;
+ * - a panel removed in any way (finishDelete, discard, a lapsed deleting mark): `deleted`.
+ * A listener hears only its panel, and nothing once unsubscribed. Messages while the store is
+ * unreachable may be lost: onReconnect says when they may have been.
+ */
+export interface PanelEvents {
+  /** This kernel's instance id, carried by what it publishes. */
+  readonly origin: string;
   /** Publishes an ephemeral frame (EVENT, PROGRESS) to every kernel's subscribers. */
   publish(id: string, frame: string): Promise<void>;
   /** Listens to the panel's live feed; resolves once listening. Returns the unsubscribe. */
   subscribe(id: string, listener: FeedListener): Promise<() => void>;
   /** Called after the store comes back from an outage: live messages may have been missed. */
   onReconnect(listener: () => void): void;
-
-  /** Writes a panel found in an embedded store's files, unless one with its id exists. */
-  import(panel: NewPanel): Promise<boolean>;
 }
+
+/** A store engine: every concern above. */
+export interface PanelStore
+  extends StoreConnection, PanelLifecycle, PanelReads, PanelLeases, PanelHistory, PanelEvents {}
 
 /** The wall-clock deadline passed while waiting for a panel. */
 export class LeaseTimeoutError extends Error {

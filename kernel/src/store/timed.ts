@@ -1,0 +1,97 @@
+// Times every operation of a store engine and counts the ones that fail
+// (nexus_kernel_store_operation_duration_seconds, nexus_kernel_store_errors_total), without a
+// forward per member: a proxy times the members the tables below name and passes every other one
+// through. The operation label is the member's name: a fixed, small set.
+
+import type { Counter, Histogram } from 'prom-client';
+import type { ImportTarget } from './import.js';
+import type { Lease, PanelStore } from './types.js';
+
+export interface StoreTimers {
+  readonly storeDuration: Histogram<'operation'>;
+  readonly storeErrors: Counter<'operation'>;
+}
+
+type Wrap = (result: unknown, timers: StoreTimers) => unknown;
+
+/** A lease's timed operations. */
+const LEASE_OPERATIONS = new Map<keyof Lease, Wrap | undefined>([
+  ['commit', undefined],
+  ['release', undefined],
+]);
+
+/**
+ * The store's timed operations; a member named here that answers a lease has the lease's own
+ * operations timed too. Reading a property (kind, available, origin), close and onReconnect are not timed.
+ */
+const STORE_OPERATIONS = new Map<keyof PanelStore | keyof ImportTarget, Wrap | undefined>([
+  ['start', undefined],
+  ['create', undefined],
+  ['admit', undefined],
+  ['discard', undefined],
+  ['get', undefined],
+  ['list', undefined],
+  ['count', undefined],
+  ['readState', undefined],
+  [
+    'lease',
+    (lease, timers) =>
+      typeof lease === 'object' && lease !== null ? timed(lease, LEASE_OPERATIONS, timers) : lease,
+  ],
+  ['history', undefined],
+  ['beginDelete', undefined],
+  ['finishDelete', undefined],
+  ['publish', undefined],
+  ['subscribe', undefined],
+  ['import', undefined],
+]);
+
+/** `store`, each of its operations timed. */
+export function timeStore<S extends PanelStore>(store: S, timers: StoreTimers): S {
+  return timed(store, STORE_OPERATIONS, timers);
+}
+
+function timed<T extends object>(
+  target: T,
+  operations: ReadonlyMap<PropertyKey, Wrap | undefined>,
+  timers: StoreTimers,
+): T {
+  const members = new Map<PropertyKey, unknown>();
+  return new Proxy(target, {
+    get(object, property) {
+      // The target is the receiver: getters and methods see the engine itself, not the proxy.
+      const value: unknown = Reflect.get(object, property, object);
+      if (typeof value !== 'function') return value;
+      let member = members.get(property);
+      if (member === undefined) {
+        const method = value as (...args: unknown[]) => unknown;
+        member = operations.has(property)
+          ? timedOperation(String(property), method.bind(object), operations.get(property), timers)
+          : method.bind(object);
+        members.set(property, member);
+      }
+      return member;
+    },
+  });
+}
+
+function timedOperation(
+  operation: string,
+  run: (...args: unknown[]) => unknown,
+  wrap: Wrap | undefined,
+  timers: StoreTimers,
+): (...args: unknown[]) => Promise<unknown> {
+  return async (...args) => {
+    const stop = timers.storeDuration.startTimer({ operation });
+    let result: unknown;
+    try {
+      result = await run(...args);
+    } catch (error) {
+      timers.storeErrors.inc({ operation });
+      throw error;
+    } finally {
+      stop();
+    }
+    return wrap === undefined ? result : wrap(result, timers);
+  };
+}
