@@ -21,8 +21,8 @@ const LEASE_OPERATIONS = new Map<keyof Lease, Wrap | undefined>([
 ]);
 
 /**
- * The store's timed operations; a member named here that answers a lease has the lease's own
- * operations timed too. Reading a property (kind, available, origin), close and onReconnect are not timed.
+ * The store's timed operations (a lease's answer has its own operations timed too). Properties
+ * (kind, available, origin), close and onReconnect pass through untimed.
  */
 const STORE_OPERATIONS = new Map<keyof PanelStore | keyof ImportTarget, Wrap | undefined>([
   ['start', undefined],
@@ -56,20 +56,20 @@ function timed<T extends object>(
   operations: ReadonlyMap<PropertyKey, Wrap | undefined>,
   timers: StoreTimers,
 ): T {
-  const members = new Map<PropertyKey, unknown>();
+  // One wrapper per member, made when first read (again if the member was replaced since).
+  const members = new Map<PropertyKey, { source: unknown; member: unknown }>();
   return new Proxy(target, {
     get(object, property) {
       // The target is the receiver: getters and methods see the engine itself, not the proxy.
       const value: unknown = Reflect.get(object, property, object);
       if (typeof value !== 'function') return value;
-      let member = members.get(property);
-      if (member === undefined) {
-        const method = value as (...args: unknown[]) => unknown;
-        member = operations.has(property)
-          ? timedOperation(String(property), method.bind(object), operations.get(property), timers)
-          : method.bind(object);
-        members.set(property, member);
-      }
+      const known = members.get(property);
+      if (known?.source === value) return known.member;
+      const method = value as (...args: unknown[]) => unknown;
+      const member = operations.has(property)
+        ? timedOperation(String(property), method.bind(object), operations.get(property), timers)
+        : method.bind(object);
+      members.set(property, { source: value, member });
       return member;
     },
   });
