@@ -8,6 +8,7 @@ import pino from 'pino';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { EmbeddedStore } from './embedded.js';
 import { timeStore } from './timed.js';
+import type { PanelStore } from './types.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -57,7 +58,7 @@ describe('the timed store', () => {
   }
 
   it('times each operation under its name, a lease’s too, and counts failures', async () => {
-    const timed = timeStore(store, timers);
+    const timed = timeStore<PanelStore>(store, timers);
     expect(timed.kind).toBe('embedded');
     expect(timed.origin).toBe('kernel');
     await timed.start();
