@@ -64,6 +64,19 @@ export interface ExecutionMetrics {
 
 export type ExecutionStatus = 'success' | 'error' | 'suspended'
 
+/**
+ * A line of the handler's output (`console.*`, `$log`), or one the bridge adds: a marker of
+ * lines dropped beyond `logLimits`, and the message and location of the error that ended it.
+ */
+export interface LogLine {
+  level: 'debug' | 'info' | 'warn' | 'error'
+  message: string
+  /** Milliseconds since the execution started (wall time, suspensions included). */
+  atMs: number
+  /** Where in the handler's source, for the line of an uncaught error. */
+  location?: ErrorLocation
+}
+
 export interface ResumeValue {
   success: boolean
   value?: unknown
@@ -190,4 +203,6 @@ export interface WasmResult {
   suspension?: SuspensionDetails
   error?: WasmError
   metrics: ExecutionMetrics
+  /** Log lines since the previous result of the same execution (deltas, like the mutations). */
+  logs: Array<LogLine>
 }

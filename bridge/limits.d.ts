@@ -27,4 +27,9 @@ export declare const nameLimits: {
   readonly extensionMethodName: number;
 };
 export declare const eventFramingBytes: number;
+export declare const logLimits: {
+  readonly maxLogLines: number;
+  readonly maxLogBytes: number;
+  readonly maxLogMessageBytes: number;
+};
 export declare const errorCodes: readonly ('TIMEOUT' | 'MEMORY_LIMIT' | 'STACK_OVERFLOW' | 'PERMISSION_DENIED' | 'RESOURCE_LIMIT' | 'EXECUTION_ERROR' | 'COMPILATION_ERROR' | 'INVALID_HANDLER' | 'INTERNAL_ERROR')[];

@@ -26,5 +26,7 @@ export const nameLimits = Object.freeze({
 });
 /** Bytes each event counts against maxEventBytes besides its name and payload. */
 export const eventFramingBytes = 128;
+/** The bounds on one execution's log lines (console.* and $log): lines beyond them are dropped. */
+export const logLimits = Object.freeze({ maxLogLines: 100, maxLogBytes: 65536, maxLogMessageBytes: 4096 });
 /** The error codes of handler results. */
 export const errorCodes = Object.freeze(['TIMEOUT', 'MEMORY_LIMIT', 'STACK_OVERFLOW', 'PERMISSION_DENIED', 'RESOURCE_LIMIT', 'EXECUTION_ERROR', 'COMPILATION_ERROR', 'INVALID_HANDLER', 'INTERNAL_ERROR']);

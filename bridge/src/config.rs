@@ -208,6 +208,11 @@ pub fn limits_module() -> String {
         "}});\n/** Bytes each event counts against maxEventBytes besides its name and payload. */\nexport const eventFramingBytes = {};\n",
         crate::limits::EVENT_FRAMING_BYTES
     ));
+    let logs = crate::limits::LOGS;
+    out.push_str(&format!(
+        "/** The bounds on one execution's log lines (console.* and $log): lines beyond them are dropped. */\nexport const logLimits = Object.freeze({{ maxLogLines: {}, maxLogBytes: {}, maxLogMessageBytes: {} }});\n",
+        logs.max_lines, logs.max_bytes, logs.max_message_bytes
+    ));
     let codes: Vec<String> = crate::ErrorCode::ALL
         .iter()
         .map(|code| format!("'{}'", code.as_str()))
@@ -234,6 +239,7 @@ pub fn limits_types() -> String {
         out.push_str(&format!("  readonly {}: number;\n", js_name(name.what)));
     }
     out.push_str("};\nexport declare const eventFramingBytes: number;\n");
+    out.push_str("export declare const logLimits: {\n  readonly maxLogLines: number;\n  readonly maxLogBytes: number;\n  readonly maxLogMessageBytes: number;\n};\n");
     let codes: Vec<String> = crate::ErrorCode::ALL
         .iter()
         .map(|code| format!("'{}'", code.as_str()))

@@ -51,3 +51,22 @@ pub const EVENT_FRAMING_BYTES: usize = 128;
 /// The longest error message and stack the host keeps of a failed handler.
 pub const MAX_ERROR_MESSAGE_BYTES: usize = 4096;
 pub const MAX_ERROR_STACK_BYTES: usize = 16 * 1024;
+
+/// The bounds on one execution's log lines (`console.*` and `$log`). Lines beyond them are
+/// dropped, not failed: the result then ends with one marker line saying how many. Kept lines
+/// also count against `maxValueBytes`, like names and keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogLimits {
+    /// Lines kept per execution, across all its segments.
+    pub max_lines: usize,
+    /// Bytes of messages kept per execution, across all its segments.
+    pub max_bytes: usize,
+    /// The longest message; a longer one is cut to this many bytes.
+    pub max_message_bytes: usize,
+}
+
+pub const LOGS: LogLimits = LogLimits {
+    max_lines: 100,
+    max_bytes: 64 * 1024,
+    max_message_bytes: 4096,
+};

@@ -273,6 +273,7 @@ mod tests {
                 duration_us,
                 ..Default::default()
             },
+            logs: vec![],
         }
     }
 

@@ -3,14 +3,16 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
+use std::time::Instant;
 
 use wasmtime::{Memory, ResourceLimiter};
 
 use crate::capabilities::Capabilities;
 use crate::guest_json::Json;
+use crate::limits::LOGS;
 use crate::sched::EpochClock;
 use crate::state_view::StateView;
-use crate::types::{EmittedEvent, ExecutionContext, StateMutation, ViewCommand};
+use crate::types::{EmittedEvent, ExecutionContext, LogLine, StateMutation, ViewCommand};
 
 /// Per-execution counters' ceilings.
 #[derive(Debug, Clone, Copy)]
@@ -135,6 +137,12 @@ pub struct HostState {
     pub mutations: Vec<StateMutation>,
     pub events: Vec<EmittedEvent>,
     pub view_commands: Vec<ViewCommand>,
+    /// The log lines kept (within `limits::LOGS`), their message bytes, and how many were dropped.
+    pub logs: Vec<LogLine>,
+    pub log_bytes: usize,
+    pub logs_dropped: u32,
+    /// When the execution started: log lines say how long after.
+    pub started: Instant,
     pub pending_ext: VecDeque<ExtCall>,
     /// The answer to the last state_get / state_keys, read by the guest with response_read.
     pub response: Vec<u8>,
@@ -164,6 +172,10 @@ impl HostState {
             mutations: Vec::new(),
             events: Vec::new(),
             view_commands: Vec::new(),
+            logs: Vec::new(),
+            log_bytes: 0,
+            logs_dropped: 0,
+            started: Instant::now(),
             pending_ext: VecDeque::new(),
             response: Vec::new(),
             clock: EpochClock::default(),
@@ -206,6 +218,27 @@ impl HostState {
         }
         self.recorded_bytes = total;
         Ok(())
+    }
+
+    /// Whether a log line of `bytes` is kept: within `limits::LOGS` (and nothing dropped before
+    /// it, so the kept lines are a prefix and the marker comes last), its bytes counted against
+    /// the value budget. A line beyond the bounds is counted as dropped, not refused.
+    pub fn admit_log(&mut self, bytes: usize) -> Result<bool, HostFault> {
+        if self.logs_dropped > 0
+            || self.logs.len() >= LOGS.max_lines
+            || self.log_bytes.saturating_add(bytes) > LOGS.max_bytes
+        {
+            self.logs_dropped = self.logs_dropped.saturating_add(1);
+            return Ok(false);
+        }
+        self.record_bytes(bytes)?;
+        self.log_bytes += bytes;
+        Ok(true)
+    }
+
+    /// Milliseconds since the execution started.
+    pub fn elapsed_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
     }
 
     /// Accounts for an emitted event's name and payload against `maxEventBytes`.

@@ -110,6 +110,59 @@ impl HandlerError {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+impl LogLevel {
+    /// The guest's level number (prelude.js): 0 debug, 1 info, 2 warn, 3 error.
+    pub fn from_guest(level: i32) -> Self {
+        match level {
+            0 => LogLevel::Debug,
+            2 => LogLevel::Warn,
+            3 => LogLevel::Error,
+            _ => LogLevel::Info,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
+        }
+    }
+}
+
+/// A line of the handler's output (`console.*`, `$log`), or one the host adds: the marker of
+/// dropped lines, and the error that ended the execution.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogLine {
+    pub level: LogLevel,
+    pub message: String,
+    /// Milliseconds since the execution started (wall time, suspensions included).
+    pub at_ms: u64,
+    /// Where in the handler's source, for the line of an uncaught error.
+    pub location: Option<ErrorLocation>,
+}
+
+impl LogLine {
+    /// The line that reports the error ending an execution.
+    pub fn from_error(error: &HandlerError, at_ms: u64) -> Self {
+        LogLine {
+            level: LogLevel::Error,
+            message: error.message.clone(),
+            at_ms,
+            location: error.location,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExecutionMetrics {
     /// Wall time the handler ran (its compilation included), without the time it was parked or
@@ -125,8 +178,8 @@ pub struct ExecutionMetrics {
 }
 
 /// The outcome of executeHandler, executeCompiledHandler or resumeHandler. Mutations, events and
-/// view commands are those recorded since the previous result of the same execution (deltas), in
-/// order; metrics are cumulative over the execution. Values are JSON text, shared with the
+/// view commands and log lines are those recorded since the previous result of the same
+/// execution (deltas), in order; metrics are cumulative over the execution. Values are JSON text, shared with the
 /// instance that recorded them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExecutionResult {
@@ -138,6 +191,9 @@ pub struct ExecutionResult {
     pub suspension: Option<Suspension>,
     pub error: Option<HandlerError>,
     pub metrics: ExecutionMetrics,
+    /// The handler's log lines, then the host's: a marker when lines were dropped beyond
+    /// `limits::LOGS`, and the error's message and location when the segment failed.
+    pub logs: Vec<LogLine>,
 }
 
 /// How a suspended `$ext` call ends.

@@ -38,6 +38,19 @@ describe('executeHandler', () => {
     expect(successValue(await runtime().executeHandler(code, context()))).toEqual(expected);
   });
 
+  it('returns the console lines of the handler, formatted like Node, and none when it wrote none', async () => {
+    const result = await runtime().executeHandler(
+      "console.log('n=%d', 5, [1, 'a'], {b: null}); console.error('oops'); return 1",
+      context(),
+    );
+    expect(successValue(result)).toBe(1);
+    expect(result.logs).toEqual([
+      { level: 'info', message: "n=5 [ 1, 'a' ] { b: null }", atMs: expect.any(Number) },
+      { level: 'error', message: 'oops', atMs: expect.any(Number) },
+    ]);
+    expect((await runtime().executeHandler('return 1', context())).logs).toEqual([]);
+  });
+
   it('omits returnValue when the handler returns nothing', async () => {
     const result = await runtime().executeHandler('const unused = 1', context());
     expect(result.status).toBe('success');

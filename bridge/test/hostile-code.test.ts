@@ -155,6 +155,7 @@ describe('hostile: tampering with the injected globals and prototypes', () => {
       '$scope',
       '$state',
       '$view',
+      'console',
       'crypto',
     ]);
   });

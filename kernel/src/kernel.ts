@@ -163,6 +163,7 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
       metrics.handlerExecutions.inc({ kind, status: outcome });
       metrics.handlerDuration.observe({ kind }, seconds);
     },
+    logger,
   });
   registry.useExecutor(executor);
   // /health reports the store's panel count without waiting for the store.

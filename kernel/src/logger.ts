@@ -2,6 +2,7 @@
 
 import pino, { type Logger } from 'pino';
 import type { LogLevel } from './config.js';
+import type { LogLine } from './sandbox/types.js';
 
 export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
   return pino(
@@ -36,4 +37,32 @@ export function logFailedExecution(
 ): void {
   if (outcome.status !== 'error' || outcome.error === undefined) return;
   logger.warn({ panelId, tool, code: outcome.error.code, error: outcome.error.message }, 'execution failed');
+}
+
+/** Which execution a handler's log lines came from. */
+export interface HandlerLogOrigin {
+  readonly panelId: string;
+  readonly tool: string;
+  readonly kind: string;
+}
+
+/**
+ * Records a handler's log lines in the kernel's log, each at the handler's own level and marked
+ * `source: "handler"` (the message is the handler's text; the kernel's own lines never carry that
+ * field), with the panel, the handler and its kind (the logger adds the request id when known).
+ */
+export function logHandlerLines(logger: Logger, origin: HandlerLogOrigin, lines: readonly LogLine[]): void {
+  for (const line of lines) {
+    logger[line.level](
+      {
+        source: 'handler',
+        panelId: origin.panelId,
+        tool: origin.tool,
+        kind: origin.kind,
+        atMs: line.atMs,
+        ...(line.location === undefined ? {} : { location: line.location }),
+      },
+      line.message,
+    );
+  }
 }

@@ -151,6 +151,19 @@ pub struct ErrorLocation {
     pub column: u32,
 }
 
+/// A line of the handler's output (`console.*`, `$log`), or one the bridge adds: a marker of
+/// lines dropped beyond `logLimits`, and the message and location of the error that ended it.
+#[napi(object, object_from_js = false)]
+pub struct LogLine {
+    #[napi(ts_type = "'debug' | 'info' | 'warn' | 'error'")]
+    pub level: String,
+    pub message: String,
+    /// Milliseconds since the execution started (wall time, suspensions included).
+    pub at_ms: f64,
+    /// Where in the handler's source, for the line of an uncaught error.
+    pub location: Option<ErrorLocation>,
+}
+
 #[napi(object, object_from_js = false)]
 pub struct WasmError {
     pub code: ErrorCode,
@@ -186,6 +199,8 @@ pub struct WasmResult {
     pub suspension: Option<SuspensionDetails>,
     pub error: Option<WasmError>,
     pub metrics: ExecutionMetrics,
+    /// Log lines since the previous result of the same execution (deltas, like the mutations).
+    pub logs: Vec<LogLine>,
 }
 
 #[napi(object, object_to_js = false)]

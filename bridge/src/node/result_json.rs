@@ -3,7 +3,7 @@
 //! event loop gets one string per value (one copy) and splices it where it goes.
 
 use super::convert::{
-    EmittedEvent, ErrorLocation, ExecutionMetrics, ExecutionStatus, StateMutation,
+    EmittedEvent, ErrorLocation, ExecutionMetrics, ExecutionStatus, LogLine, StateMutation,
     SuspensionDetails, ViewCommand, WasmError, WasmResult,
 };
 use crate::types::{self, ExecutionResult, Json};
@@ -62,6 +62,19 @@ pub fn to_js(result: ExecutionResult) -> WasmResult {
                 column: l.column,
             }),
         }),
+        logs: result
+            .logs
+            .into_iter()
+            .map(|line| LogLine {
+                level: line.level.as_str().to_owned(),
+                message: line.message,
+                at_ms: line.at_ms as f64,
+                location: line.location.map(|l| ErrorLocation {
+                    line: l.line,
+                    column: l.column,
+                }),
+            })
+            .collect(),
         metrics: {
             let m = result.metrics;
             ExecutionMetrics {

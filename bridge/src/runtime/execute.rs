@@ -9,11 +9,13 @@ use crate::bytecode;
 use crate::engine::SandboxEngine;
 use crate::error::{ApiError, ApiErrorCode, ErrorCode};
 use crate::execution::{Execution, Segment, context_json};
+use crate::limits::LOGS;
 use crate::pool::Slot;
 use crate::sched::budget::deadline_passed;
 use crate::sched::drive::{self, Run};
 use crate::types::{
-    ExecutionContext, ExecutionMetrics, ExecutionResult, ExecutionStatus, HandlerError, Suspension,
+    ExecutionContext, ExecutionMetrics, ExecutionResult, ExecutionStatus, HandlerError, LogLevel,
+    LogLine, Suspension,
 };
 
 impl Inner {
@@ -149,17 +151,28 @@ impl Inner {
             suspension: None,
             error: None,
             metrics: execution.metrics(),
+            logs: state.logs[since.logs..].to_vec(),
         };
         let reported = Reported {
             host_calls: state.host_calls,
             mutations: state.mutations.len(),
             events: state.events.len(),
             view_commands: state.view_commands.len(),
+            logs: state.logs.len(),
+            logs_dropped: state.logs_dropped,
         };
+        let at_ms = state.elapsed_ms();
+        if state.logs_dropped > since.logs_dropped {
+            result.logs.push(dropped_marker(
+                state.logs_dropped - since.logs_dropped,
+                at_ms,
+            ));
+        }
         match segment {
             Segment::Done(value) => result.return_value = value,
             Segment::Failed(error) => {
                 result.status = ExecutionStatus::Error;
+                result.logs.push(LogLine::from_error(&error, at_ms));
                 result.error = Some(error);
             }
             Segment::Suspended(call) => {
@@ -169,6 +182,7 @@ impl Inner {
                 if let Some(error) = self.refuse_suspension(&execution, deadline) {
                     // The instance is dropped here: its slot is free again.
                     result.status = ExecutionStatus::Error;
+                    result.logs.push(LogLine::from_error(&error, at_ms));
                     result.error = Some(error);
                 } else {
                     let suspension_id = self.new_suspension_id();
@@ -221,11 +235,25 @@ impl Inner {
             events: vec![],
             view_commands: vec![],
             suspension: None,
+            logs: vec![LogLine::from_error(&error, 0)],
             error: Some(error),
             metrics: ExecutionMetrics::default(),
         };
         self.stats.record(&result, 0);
         result
+    }
+}
+
+/// The line that ends a result whose execution dropped `count` lines since the previous one.
+fn dropped_marker(count: u32, at_ms: u64) -> LogLine {
+    LogLine {
+        level: LogLevel::Warn,
+        message: format!(
+            "{count} more log lines were dropped: one execution keeps at most {} lines and {} bytes of them (maxLogLines, maxLogBytes)",
+            LOGS.max_lines, LOGS.max_bytes
+        ),
+        at_ms,
+        location: None,
     }
 }
 

@@ -70,6 +70,8 @@ struct Reported {
     mutations: usize,
     events: usize,
     view_commands: usize,
+    logs: usize,
+    logs_dropped: u32,
 }
 
 enum Code {

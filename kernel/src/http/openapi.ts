@@ -1,6 +1,7 @@
 // The OpenAPI 3.1 description of the HTTP API, served at /openapi.json. A test checks that its
 // paths and methods are exactly the routes the Express app serves.
 
+import { logLimits } from '@nexus/bridge/limits';
 import { kernelErrorCodes } from '../errors.js';
 
 const json = (schema: object) => ({ 'application/json': { schema } });
@@ -116,7 +117,7 @@ export function openApiDocument(version: string) {
         },
         ExecutionResult: {
           type: 'object',
-          required: ['status', 'stateMutations', 'events', 'viewCommands', 'version', 'metrics'],
+          required: ['status', 'stateMutations', 'events', 'viewCommands', 'logs', 'version', 'metrics'],
           properties: {
             status: { type: 'string', enum: ['success', 'error'] },
             returnValue: {},
@@ -151,6 +152,23 @@ export function openApiDocument(version: string) {
                 location: {
                   type: 'object',
                   properties: { line: { type: 'integer' }, column: { type: 'integer' } },
+                },
+              },
+            },
+            logs: {
+              type: 'array',
+              description: `The handler's console.* and $log lines (at most ${logLimits.maxLogLines} lines and ${logLimits.maxLogBytes} bytes an execution, ${logLimits.maxLogMessageBytes} bytes a line; a marker says how many were dropped beyond that), then the message and location of the error that ended it`,
+              items: {
+                type: 'object',
+                required: ['level', 'message', 'atMs'],
+                properties: {
+                  level: { type: 'string', enum: ['debug', 'info', 'warn', 'error'] },
+                  message: { type: 'string' },
+                  atMs: { type: 'number', description: 'Milliseconds since the execution started' },
+                  location: {
+                    type: 'object',
+                    properties: { line: { type: 'integer' }, column: { type: 'integer' } },
+                  },
                 },
               },
             },

@@ -82,6 +82,8 @@ export function panelRoutes(context: HttpContext): Router {
       // Admitted while the answers waiting for readers were few, it starts only if they still are:
       // a burst of triggers admitted together cannot all add their answers to the pile.
       beforeStart: context.assertResponseRoom,
+      // The handler's log lines go to the kernel's log with this request's id.
+      logger: request.log,
     });
     logFailedExecution(request.log, request.params.id, request.params.tool, outcome);
     // The handler's values are spliced in as the JSON text the sandbox handed over.

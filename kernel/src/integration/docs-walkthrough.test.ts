@@ -35,6 +35,7 @@ const VOLATILE = new Set([
   'durationUs',
   'cpuTimeUs',
   'wallTimeMs',
+  'atMs',
 ]);
 
 /**

@@ -1,5 +1,6 @@
 // What the built kernel logs, read from a child process's stdout: a failed handler is a warn line
-// a person can find (panel, tool, error code, request id), and probes stay out of the info log.
+// a person can find (panel, tool, error code, request id), a handler's console.* lines are in its
+// results and in the log (source "handler"), and probes stay out of the info log.
 
 import { rm } from 'node:fs/promises';
 import {
@@ -123,5 +124,83 @@ describe('kernel logs (child process)', () => {
       '/metrics': 'debug',
       '/panels': 'info',
     });
+  });
+  it("returns a handler's console lines in the HTTP and WebSocket results and logs each with its panel, tool and request id", async () => {
+    const created = await postJson(`${child!.url}/panels`, {
+      title: 'Chatty',
+      tools: {
+        talk: {
+          handler:
+            "console.log('hello', $args.who, {n: 1}); console.debug('%d items', 3); console.warn('careful'); $log.error('bad'); return 1",
+        },
+        fail: { handler: "console.info('about to fail');\nnull.x" },
+      },
+    });
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    const expected = [
+      { level: 'info', message: 'hello ann { n: 1 }', atMs: expect.any(Number) },
+      { level: 'debug', message: '3 items', atMs: expect.any(Number) },
+      { level: 'warn', message: 'careful', atMs: expect.any(Number) },
+      { level: 'error', message: 'bad', atMs: expect.any(Number) },
+    ];
+
+    const answer = await postJson(
+      `${child!.url}/panels/${id}/trigger/talk`,
+      { who: 'ann' },
+      { 'X-Request-Id': 'req-talk-1' },
+    );
+    expect(answer.body).toMatchObject({ status: 'success', returnValue: 1 });
+    expect(answer.body.logs).toEqual(expected);
+    for (const [level, msg] of [
+      ['info', 'hello ann { n: 1 }'],
+      ['debug', '3 items'],
+      ['warn', 'careful'],
+      ['error', 'bad'],
+    ]) {
+      const line = await logged(child!, (entry) => entry.requestId === 'req-talk-1' && entry.msg === msg);
+      expect(line).toMatchObject({ level, source: 'handler', panelId: id, tool: 'talk', kind: 'tool' });
+    }
+
+    const socket = await TestSocket.open(`${child!.wsUrl}/panels/${id}/ws`);
+    await socket.ofType('CONNECTED');
+    socket.send({ type: 'TRIGGER', tool: 'talk', args: { who: 'ann' }, requestId: 'ws-talk-1' });
+    const result = await socket.next((message) => message.requestId === 'ws-talk-1');
+    expect(result).toMatchObject({ type: 'RESULT', result: { status: 'success' } });
+    expect((result.result as { logs: unknown }).logs).toEqual(expected);
+    const wsLine = await logged(
+      child!,
+      (entry) => entry.requestId === 'ws-talk-1' && entry.msg === 'careful',
+    );
+    expect(wsLine).toMatchObject({ level: 'warn', source: 'handler', panelId: id, tool: 'talk' });
+    socket.socket.close();
+    await socket.closed;
+
+    // An uncaught error ends the lines with its message and where it was thrown.
+    const failed = await postJson(
+      `${child!.url}/panels/${id}/trigger/fail`,
+      {},
+      { 'X-Request-Id': 'req-fail-1' },
+    );
+    expect(failed.body).toMatchObject({ status: 'error', error: { code: 'EXECUTION_ERROR' } });
+    const message = (failed.body.error as { message: string }).message;
+    expect(failed.body.logs).toEqual([
+      { level: 'info', message: 'about to fail', atMs: expect.any(Number) },
+      { level: 'error', message, atMs: expect.any(Number), location: { line: 2, column: 1 } },
+    ]);
+    const errorLine = await logged(
+      child!,
+      (entry) => entry.requestId === 'req-fail-1' && entry.source === 'handler' && entry.level === 'error',
+    );
+    expect(errorLine).toMatchObject({
+      msg: message,
+      panelId: id,
+      tool: 'fail',
+      location: { line: 2, column: 1 },
+    });
+    // The kernel's own lines never carry the handler's mark.
+    expect(
+      parsed(child!.logs).filter((entry) => entry.msg === 'request' && entry.source !== undefined),
+    ).toEqual([]);
   });
 });

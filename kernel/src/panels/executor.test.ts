@@ -31,6 +31,7 @@ function result(overrides: Partial<SandboxResult>): SandboxResult {
     stateMutations: [],
     events: [],
     viewCommands: [],
+    logs: [],
     metrics: {
       durationUs: 10,
       cpuTimeUs: 8,
@@ -426,5 +427,93 @@ describe('Executor', () => {
       sandbox.spinning.splice(0).forEach((finish) => finish());
       await spinning;
     });
+  });
+  it("gathers the handler's log lines over every segment and records each in the caller's log", async () => {
+    const sandbox = new ScriptedSandbox([
+      result({
+        status: 'suspended',
+        suspension: { suspensionId: 's1', extensionName: 'kv', method: 'get', argsJson: '[]' },
+        logs: [
+          { level: 'info', message: 'first', atMs: 0 },
+          { level: 'debug', message: 'detail', atMs: 1 },
+        ],
+      }),
+      result({
+        status: 'error',
+        error: { code: 'EXECUTION_ERROR', message: 'Error: late', location: { line: 3, column: 7 } },
+        logs: [
+          { level: 'warn', message: 'second', atMs: 5 },
+          { level: 'error', message: 'Error: late', atMs: 6, location: { line: 3, column: 7 } },
+        ],
+      }),
+    ]);
+    const written: Record<string, unknown>[] = [];
+    const log = pino(
+      { level: 'debug' },
+      { write: (line: string) => written.push(JSON.parse(line) as Record<string, unknown>) },
+    );
+    const outcome = await executor(sandbox).run({
+      panel,
+      handler: panel.tools.get('t')!,
+      kind: 'tool',
+      argsJson: Buffer.from('{}'),
+      logger: log.child({ requestId: 'r-1' }),
+    });
+    expect(outcome.status).toBe('error');
+    expect(outcome.logs.map((line) => [line.level, line.message])).toEqual([
+      ['info', 'first'],
+      ['debug', 'detail'],
+      ['warn', 'second'],
+      ['error', 'Error: late'],
+    ]);
+    const handlerLines = written.filter((line) => line.source === 'handler');
+    expect(handlerLines).toEqual([
+      expect.objectContaining({
+        level: 30,
+        msg: 'first',
+        panelId: 'p',
+        tool: 't',
+        kind: 'tool',
+        requestId: 'r-1',
+      }),
+      expect.objectContaining({ level: 20, msg: 'detail', atMs: 1 }),
+      expect.objectContaining({ level: 40, msg: 'second' }),
+      expect.objectContaining({ level: 50, msg: 'Error: late', location: { line: 3, column: 7 } }),
+    ]);
+  });
+
+  it("records the handler's lines in the kernel's log when the caller gives none, and returns none when there were none", async () => {
+    const written: Record<string, unknown>[] = [];
+    const log = pino(
+      { level: 'info' },
+      { write: (line: string) => written.push(JSON.parse(line) as Record<string, unknown>) },
+    );
+    const quiet = await executor(new ScriptedSandbox([result({})])).run({
+      panel,
+      handler: panel.tools.get('t')!,
+      kind: 'tool',
+      argsJson: Buffer.from('{}'),
+    });
+    expect(quiet.logs).toEqual([]);
+    const feeds = new Feeds(
+      store,
+      () => Promise.resolve(panel.state),
+      () => {},
+      logger,
+    );
+    const target = new Executor({
+      sandbox: new ScriptedSandbox([result({ logs: [{ level: 'info', message: 'mounted', atMs: 0 }] })]),
+      extensions,
+      store,
+      gates: gates(),
+      feeds,
+      deadlineMs: 5000,
+      maxStateBytes: 200,
+      logger: log,
+    });
+    await target.run({ panel, handler: panel.tools.get('t')!, kind: 'mount', argsJson: Buffer.from('{}') });
+    expect(written).toEqual([
+      expect.objectContaining({ source: 'handler', msg: 'mounted', panelId: 'p', tool: 't', kind: 'mount' }),
+    ]);
   });
 });

@@ -13,12 +13,15 @@
 // 429/503, nothing ran), then has EXECUTION_DEADLINE_MS from its start, waits for its panel
 // between segments included; no wait counts against the handler's own time budget.
 
+import type { Logger } from 'pino';
 import type { ExtensionHost } from '../extensions/host.js';
 import { KernelError, isKernelError } from '../errors.js';
+import { logHandlerLines } from '../logger.js';
 import { ServerMessageType } from '../messages.js';
 import {
   type EmittedEvent,
   type HandlerError,
+  type LogLine,
   type ResumeOutcome,
   type Sandbox,
   type SandboxResult,
@@ -54,6 +57,11 @@ export interface ExecutionRequest {
    * their readers).
    */
   readonly beforeStart?: () => void;
+  /**
+   * Where the handler's log lines go besides the outcome: the caller's logger, carrying its request
+   * id (ExecutorDependencies.logger when absent).
+   */
+  readonly logger?: Logger;
 }
 
 /** Values are the JSON text the sandbox handed over (views.ts splices them into responses). */
@@ -66,6 +74,11 @@ export interface ExecutionOutcome {
   events: EmittedEvent[];
   viewCommands: ViewCommand[];
   error?: HandlerError;
+  /**
+   * The handler's log lines over every segment, in order: what the sandbox kept (its bounds are
+   * per execution), a marker for each result that dropped lines, and the error that ended it.
+   */
+  logs: LogLine[];
   /** The panel's state version after the last segment of this execution was applied. */
   version: number;
   metrics: {
@@ -97,6 +110,8 @@ export interface ExecutorDependencies {
   readonly deadlineMs: number;
   readonly maxStateBytes: number;
   readonly observe?: ExecutionObserver;
+  /** The kernel's log, which records every handler line (ExecutionRequest.logger overrides it). */
+  readonly logger?: Logger;
 }
 
 /** How a segment ended, before the loop decides what comes next. */
@@ -293,7 +308,7 @@ export class Executor {
         throw error;
       }
       if (result.status === 'suspended' && result.suspension) held.parked = result.suspension.suspensionId;
-      this.account(outcome, result, first);
+      this.account(request, outcome, result, first);
       if (result.status === 'error') {
         // A segment that ends in an error commits nothing: no version, no PATCH, no events. The
         // handler's writes up to the failure were a half-done change; the segments before its
@@ -398,8 +413,27 @@ export class Executor {
     await this.deps.store.publish(request.panel.id, frame).catch(() => {});
   }
 
-  /** The bridge's metrics are cumulative over an execution: keep the latest, not a sum. */
-  private account(outcome: ExecutionOutcome, result: SandboxResult, first: boolean): void {
+  /**
+   * Takes a segment's log lines (deltas: each result carries those since the previous one) and
+   * its metrics (cumulative over the execution: the latest, not a sum).
+   */
+  private account(
+    request: ExecutionRequest,
+    outcome: ExecutionOutcome,
+    result: SandboxResult,
+    first: boolean,
+  ): void {
+    if (result.logs.length > 0) {
+      outcome.logs.push(...result.logs);
+      const logger = request.logger ?? this.deps.logger;
+      if (logger !== undefined) {
+        logHandlerLines(
+          logger,
+          { panelId: request.panel.id, tool: request.handler.name, kind: request.kind },
+          result.logs,
+        );
+      }
+    }
     outcome.metrics.durationUs = result.metrics.durationUs;
     outcome.metrics.cpuTimeUs = result.metrics.cpuTimeUs;
     outcome.metrics.hostCalls = result.metrics.hostCalls;
@@ -440,6 +474,7 @@ function newOutcome(version: number): ExecutionOutcome {
     stateMutations: [],
     events: [],
     viewCommands: [],
+    logs: [],
     version,
     metrics: {
       durationUs: 0,

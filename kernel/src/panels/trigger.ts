@@ -2,6 +2,7 @@
 // (their depth here, the tool's JSON Schema on a schema worker, queued fairly by panel) before any handler runs, then
 // execute.
 
+import type { Logger } from 'pino';
 import { KernelError } from '../errors.js';
 import { nestsDeeperThan } from '../json.js';
 import type { SchemaValidator } from '../schemas/validator.js';
@@ -16,6 +17,8 @@ export interface TriggerRequest {
   readonly requestId?: string;
   /** See ExecutionRequest.beforeStart. */
   readonly beforeStart?: () => void;
+  /** See ExecutionRequest.logger. */
+  readonly logger?: Logger;
 }
 
 export interface TriggerContext {
@@ -61,5 +64,6 @@ export async function triggerTool(
     argsJson: Buffer.from(argsText),
     ...(request.requestId === undefined ? {} : { requestId: request.requestId }),
     ...(request.beforeStart === undefined ? {} : { beforeStart: request.beforeStart }),
+    ...(request.logger === undefined ? {} : { logger: request.logger }),
   });
 }

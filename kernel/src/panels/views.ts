@@ -75,7 +75,8 @@ export function panelDetails(
 
 /**
  * An execution's result as JSON text: `{status, returnValue?, stateMutations, events,
- * viewCommands, error?, version, metrics}`, the handler's values spliced in as their text.
+ * viewCommands, error?, logs, version, metrics}`, the handler's values spliced in as their text
+ * (log lines are text already: they are stringified like the error).
  */
 export function executionView(outcome: ExecutionOutcome): string {
   const events = outcome.events.map((event) => spliced({ name: event.name }, { payload: event.payloadJson }));
@@ -96,6 +97,7 @@ export function executionView(outcome: ExecutionOutcome): string {
   );
   const tail = JSON.stringify({
     ...(outcome.error === undefined ? {} : { error: outcome.error }),
+    logs: outcome.logs,
     version: outcome.version,
     metrics: outcome.metrics,
   });

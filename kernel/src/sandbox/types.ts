@@ -54,6 +54,20 @@ export interface HandlerError {
   stack?: string;
   location?: SourceLocation;
 }
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+/**
+ * A line of the handler's output (`console.*`, `$log`), or one the sandbox adds: a marker of lines
+ * dropped beyond its per-execution bounds, and the message and location of the error that ended
+ * the execution.
+ */
+export interface LogLine {
+  level: LogLevel;
+  message: string;
+  /** Milliseconds since the execution started (wall time, suspensions included). */
+  atMs: number;
+  /** Where in the handler's source, for the line of an uncaught error. */
+  location?: SourceLocation;
+}
 export interface ExecutionMetrics {
   /** Wall time the handler ran (without time parked or waiting for a bridge thread). */
   durationUs: number;
@@ -75,6 +89,8 @@ export interface SandboxResult {
   suspension?: Suspension;
   error?: HandlerError;
   metrics: ExecutionMetrics;
+  /** Log lines since the previous result of the same execution (deltas, like the mutations). */
+  logs: LogLine[];
 }
 
 export interface ExecutionContext {

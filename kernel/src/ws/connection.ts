@@ -286,20 +286,18 @@ export class PanelConnection implements FeedSink {
       return;
     }
     this.inFlight += 1;
+    const logger =
+      requestId === undefined ? this.logger : this.logger.child({ requestId: String(requestId) });
     triggerTool(this.context, {
       panelId: this.panel.id,
       tool,
       args,
       ...(requestId === undefined ? {} : { requestId: String(requestId) }),
+      logger,
     })
       .then(
         (outcome) => {
-          logFailedExecution(
-            requestId === undefined ? this.logger : this.logger.child({ requestId: String(requestId) }),
-            this.panel.id,
-            tool,
-            outcome,
-          );
+          logFailedExecution(logger, this.panel.id, tool, outcome);
           // The result is JSON text with the handler's values spliced in: sent as it is.
           this.sendFrame(
             spliced(
