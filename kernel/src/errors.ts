@@ -46,6 +46,10 @@ export const KernelErrors = {
   PANEL_NOT_FOUND: { status: 404, summary: 'No panel has this id' },
   TOOL_NOT_FOUND: { status: 404, summary: 'The panel has no tool of this name' },
   ROUTE_NOT_FOUND: { status: 404, summary: 'No route matches the method and path' },
+  METHOD_NOT_ALLOWED: {
+    status: 405,
+    summary: 'The path exists but not with this method; `Allow` lists the methods it answers',
+  },
   PANEL_LIMIT_REACHED: {
     status: 409,
     summary: 'MAX_PANELS panels exist already in the panel store (every kernel counts); delete one first',

@@ -1,11 +1,13 @@
-// The Express application: the Host check, probes (no auth), then auth, the draining guard, the JSON body
-// parser and the panel API, then JSON 404 and error handlers.
+// The Express application: the Host check, 405 for a documented path's other methods, probes (no
+// auth), then auth, the draining guard, the JSON body parser and the panel API, then JSON 404 and
+// error handlers.
 
 import express, { type Express } from 'express';
 import type { HttpContext } from './context.js';
 import {
   cors,
   errorHandler,
+  methodNotAllowed,
   notFound,
   refuseWhileDraining,
   requestContext,
@@ -13,7 +15,7 @@ import {
   requireAuth,
   requireJsonBody,
 } from './middleware.js';
-import { openApiDocument } from './openapi.js';
+import { documentedRoutes, openApiDocument } from './openapi.js';
 import { panelRoutes } from './panel-routes.js';
 import { probeRoutes } from './probe-routes.js';
 
@@ -26,6 +28,7 @@ export function createHttpApp(context: HttpContext): Express {
   app.use(requestContext(context));
   app.use(requireAllowedHost(context.hostAllowed));
   app.use(cors(context.config.corsOrigins));
+  app.use(methodNotAllowed(documentedRoutes(openApiDocument(context.version))));
   app.use(probeRoutes(context));
   app.use(requireAuth(context));
   app.get('/openapi.json', (_request, response) => {

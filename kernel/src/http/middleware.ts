@@ -9,6 +9,7 @@ import { KernelError, type KernelErrorCode, isKernelError, retryAfterSeconds } f
 import { requestLogLevel } from '../logger.js';
 import type { HttpContext } from './context.js';
 import { hostRefused } from './hosts.js';
+import type { DocumentedRoute } from './openapi.js';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -150,6 +151,32 @@ export function requireAllowedHost(allowed: (host: string | undefined) => boolea
     }
     response.setHeader('Connection', 'close');
     sendError(response, hostRefused(host ?? ''));
+  };
+}
+
+/**
+ * 405 with `Allow` for a documented path asked with a method it does not answer (before auth and
+ * body checks: no credentials or body make the method right). OPTIONS goes on to CORS.
+ */
+export function methodNotAllowed(routes: readonly DocumentedRoute[]): RequestHandler {
+  return (request, response, next) => {
+    if (request.method === 'OPTIONS') {
+      next();
+      return;
+    }
+    const route = routes.find((candidate) => candidate.pattern.test(request.path));
+    if (route === undefined || route.methods.includes(request.method)) {
+      next();
+      return;
+    }
+    response.setHeader('Allow', route.methods.join(', '));
+    sendError(
+      response,
+      new KernelError(
+        'METHOD_NOT_ALLOWED',
+        `${request.path} answers ${route.methods.join(', ')}, not ${request.method}`,
+      ),
+    );
   };
 }
 

@@ -317,3 +317,28 @@ export function openApiDocument(version: string) {
     },
   };
 }
+
+/** A documented path as a matcher, with the methods it answers (HEAD wherever GET is). */
+export interface DocumentedRoute {
+  readonly pattern: RegExp;
+  readonly methods: readonly string[];
+}
+
+/** The methods an OpenAPI path item may hold, in the order `Allow` lists them. */
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'TRACE'];
+
+/** The document's paths, so that what the kernel answers 405 for is what it documents. */
+export function documentedRoutes(document: { paths: Record<string, object> }): DocumentedRoute[] {
+  return Object.entries(document.paths).map(([path, item]) => {
+    const documented = new Set(Object.keys(item).map((key) => key.toUpperCase()));
+    if (documented.has('GET')) documented.add('HEAD');
+    const methods = HTTP_METHODS.filter((method) => documented.has(method));
+    const pattern = path
+      .split('/')
+      .map((segment) =>
+        /^\{[^}]+\}$/.test(segment) ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+      )
+      .join('/');
+    return { pattern: new RegExp(`^${pattern}$`), methods };
+  });
+}

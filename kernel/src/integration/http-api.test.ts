@@ -42,6 +42,30 @@ describe('HTTP API', () => {
     expect(replaced.headers['x-request-id']).not.toBe('bad id\twith spaces');
   });
 
+  it('answers 405 with Allow for a documented path asked with another method, and 404 for unknown paths', async () => {
+    const cases: [string, string, string][] = [
+      ['put', '/panels', 'GET, HEAD, POST'],
+      ['delete', '/health', 'GET, HEAD'],
+      ['post', '/panels/some-id/state', 'GET, HEAD'],
+      ['patch', '/panels/some-id/trigger/go', 'POST'],
+      ['put', '/panels/some-id', 'GET, HEAD, DELETE'],
+    ];
+    for (const [method, path, allow] of cases) {
+      const response = await request(kernel.url)[method as 'put'](path).expect(405);
+      expect(response.headers.allow).toBe(allow);
+      expect(response.body.error).toMatchObject({
+        code: 'METHOD_NOT_ALLOWED',
+        message: `${path} answers ${allow}, not ${method.toUpperCase()}`,
+      });
+    }
+    // Documented methods go on to their routes.
+    await request(kernel.url).get('/panels/no-such-panel').expect(404);
+    await request(kernel.url).post('/panels/no-such-panel/trigger/go').type('json').send({}).expect(404);
+    await request(kernel.url).head('/health').expect(200);
+    const unknown = await request(kernel.url).get('/no/such/route').expect(404);
+    expect(unknown.body.error.code).toBe('ROUTE_NOT_FOUND');
+  });
+
   it('creates a panel, runs its tools and serves its state', async () => {
     const created = await request(kernel.url).post('/panels').send(counterPanel).expect(201);
     const id = created.body.id as string;
