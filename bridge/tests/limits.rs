@@ -286,6 +286,9 @@ fn names_count_against_the_recorded_bytes_too() {
     assert!(error.message.contains("maxValueBytes"), "{}", error.message);
 }
 
+/// A CPU-time budget for handlers that spend seconds making values, far above what they need.
+const VALUE_HEAVY_TIMEOUT_MS: f64 = 60_000.0;
+
 /// Builds many small arrays that share one reference: JSON.stringify expands each reference,
 /// so what the host receives (and counts) is the expanded text.
 const SHARED_REFERENCES: &str =
@@ -297,7 +300,14 @@ fn state_writes_and_the_return_value_share_one_value_budget() {
     let code = format!(
         "{SHARED_REFERENCES} for (let i = 0; i < 15; i++) {{ $state['k' + i] = big; delete $state['k' + i]; }} return new Array(1500).fill(mid)"
     );
-    let result = run(shared(), &code, ctx(json!({}), &["state:write:*"]));
+    // Expanding 22 MB of shared references takes seconds of CPU in the sandbox (about 4 s here):
+    // the budget this test checks is the value budget, so the time budget is far above it.
+    let result = run_with_timeout(
+        shared(),
+        &code,
+        ctx(json!({}), &["state:write:*"]),
+        VALUE_HEAVY_TIMEOUT_MS,
+    );
     let error = result.error.unwrap();
     assert_eq!(error.code, ErrorCode::ResourceLimit);
     assert!(error.message.contains("maxValueBytes"), "{}", error.message);

@@ -28,11 +28,12 @@ export function createHttpApp(context: HttpContext): Express {
   app.use(requestContext(context));
   app.use(requireAllowedHost(context.hostAllowed));
   app.use(cors(context.config.corsOrigins));
-  app.use(methodNotAllowed(documentedRoutes(openApiDocument(context.version))));
+  const document = openApiDocument(context.version, { auth: context.config.auth !== undefined });
+  app.use(methodNotAllowed(documentedRoutes(document)));
   app.use(probeRoutes(context));
   app.use(requireAuth(context));
   app.get('/openapi.json', (_request, response) => {
-    response.json(openApiDocument(context.version));
+    response.json(document);
   });
   app.use(refuseWhileDraining(context));
   app.use(requireJsonBody());

@@ -53,4 +53,34 @@ describe('OpenAPI document', () => {
       expect(declared.sort()).toEqual(names.sort());
     }
   });
+
+  it('describes authentication as the kernel runs it', () => {
+    const off = openApiDocument('x', { auth: false });
+    expect(off).not.toHaveProperty('security');
+    const on = openApiDocument('x', { auth: true });
+    expect(on.security).toEqual([{ bearer: [] }]);
+    for (const [document, expected] of [
+      [off, false],
+      [on, true],
+    ] as const) {
+      const responses = document.paths['/panels'].post.responses as Record<string, unknown>;
+      expect('401' in responses).toBe(expected);
+      expect('421' in responses).toBe(true);
+    }
+  });
+
+  it('gives the panel definition the validator accepts: non-empty handlers, the capability grammar', () => {
+    const definition = openApiDocument('x').components.schemas.PanelDefinition as {
+      properties: {
+        tools: { additionalProperties: { properties: Record<string, Record<string, unknown>> } };
+      };
+    };
+    const tool = definition.properties.tools.additionalProperties.properties;
+    expect(tool.handler).toMatchObject({ type: 'string', minLength: 1 });
+    const capability = (tool.capabilities as { items: { pattern: string } }).items.pattern;
+    const grammar = new RegExp(capability);
+    expect(grammar.test('state:read:count')).toBe(true);
+    expect(grammar.test('events:emit:*')).toBe(true);
+    expect(grammar.test('state:count')).toBe(false);
+  });
 });

@@ -2,7 +2,9 @@
 // paths and methods are exactly the routes the Express app serves.
 
 import { logLimits } from '@nexus/bridge/limits';
+import { z } from 'zod';
 import { kernelErrorCodes } from '../errors.js';
+import { panelDefinitionSchema } from '../panels/definition.js';
 
 const json = (schema: object) => ({ 'application/json': { schema } });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -21,31 +23,31 @@ const toolParameter = {
   schema: { type: 'string' },
   description: 'Tool name',
 };
-// Every route: the Host check runs first (hosts.ts), then auth.
-const authErrors = {
-  '401': errorResponse('Missing, malformed or expired bearer token (when auth is on)'),
-  '421': errorResponse(
-    "HOST_NOT_ALLOWED: the Host names none of the kernel's names (IP literals, localhost, its Service's names, ALLOWED_HOSTS)",
-  ),
-};
+// Every route: the Host check runs first (hosts.ts), then auth when it is on.
+function requestErrors(auth: boolean) {
+  return {
+    ...(auth ? { '401': errorResponse('Missing, malformed or expired bearer token') } : {}),
+    '421': errorResponse(
+      "HOST_NOT_ALLOWED: the Host names none of the kernel's names (IP literals, localhost, its Service's names, ALLOWED_HOSTS)",
+    ),
+  };
+}
 
-const handlerSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['handler'],
-  properties: {
-    handler: { type: 'string', description: 'Body of an async function run in the sandbox' },
-    capabilities: {
-      type: 'array',
-      items: { type: 'string' },
-      description:
-        'state:read:<key|*>, state:write:<key|*>, events:emit:<name|*>, view:update:<id|*>, ext:<name|*>',
-    },
-    timeoutMs: { type: 'integer', minimum: 1, description: 'At most TIMEOUT_MS (the default)' },
-  },
-};
+/**
+ * The body POST /panels accepts, as JSON Schema made from the validator itself
+ * (panels/definition.ts), so the document states its bounds, patterns and required fields.
+ */
+function panelDefinitionJsonSchema(): object {
+  const { $schema: _dialect, ...schema } = z.toJSONSchema(panelDefinitionSchema, {
+    io: 'input',
+    unrepresentable: 'any',
+  });
+  return schema;
+}
 
-export function openApiDocument(version: string) {
+/** `auth`: whether the kernel checks bearer tokens (JWT_SECRET set): the document says what it does. */
+export function openApiDocument(version: string, options: { auth: boolean } = { auth: true }) {
+  const authErrors = requestErrors(options.auth);
   return {
     openapi: '3.1.0',
     info: {
@@ -73,33 +75,7 @@ export function openApiDocument(version: string) {
             requestId: { type: 'string' },
           },
         },
-        PanelDefinition: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['title'],
-          properties: {
-            title: { type: 'string', minLength: 1, maxLength: 256 },
-            description: { type: 'string' },
-            state: { type: 'object', description: 'Initial state' },
-            extensions: { type: 'array', items: { type: 'string', enum: ['http'] } },
-            tools: {
-              type: 'object',
-              additionalProperties: {
-                ...handlerSchema,
-                properties: {
-                  ...handlerSchema.properties,
-                  description: { type: 'string' },
-                  args: { type: 'object', description: 'JSON Schema of the trigger body' },
-                },
-              },
-            },
-            lifecycle: {
-              type: 'object',
-              additionalProperties: false,
-              properties: { mount: handlerSchema, unmount: handlerSchema },
-            },
-          },
-        },
+        PanelDefinition: panelDefinitionJsonSchema(),
         Panel: {
           type: 'object',
           properties: {
@@ -181,7 +157,7 @@ export function openApiDocument(version: string) {
         },
       },
     },
-    security: [{ bearer: [] }],
+    ...(options.auth ? { security: [{ bearer: [] }] } : {}),
     paths: {
       '/health': {
         get: {

@@ -66,6 +66,12 @@ describe('HTTP API', () => {
     expect(unknown.body.error.code).toBe('ROUTE_NOT_FOUND');
   });
 
+  it('serves an OpenAPI document that asks for no credentials while auth is off', async () => {
+    const document = await request(kernel.url).get('/openapi.json').expect(200);
+    expect(document.body).not.toHaveProperty('security');
+    expect(document.body.paths['/panels'].post.responses).not.toHaveProperty('401');
+  });
+
   it('creates a panel, runs its tools and serves its state', async () => {
     const created = await request(kernel.url).post('/panels').send(counterPanel).expect(201);
     const id = created.body.id as string;
