@@ -4,7 +4,7 @@
 
 import { connect } from 'node:net';
 import WebSocket from 'ws';
-import { rssMiB, underAttack } from '../src/testing/attack.js';
+import { rssMiB, sampleRss, underAttack } from '../src/testing/attack.js';
 import { type Child, startKernel } from './processes.js';
 
 type Body = Record<string, unknown>;
@@ -312,15 +312,10 @@ export async function hostileBenchmark(): Promise<string[]> {
       process.stderr.write(`  .. hostile: ${name}\n`);
       const pid = kernel.process.pid!;
       const before = rssMiB(pid);
-      let peak = before;
-      const sampler = setInterval(() => {
-        peak = Math.max(peak, rssMiB(pid));
-      }, 20);
-      const run = await underAttack(kernel.url, attack, { everyMs: 10, deadlineMs: 5000 }).finally(() =>
-        clearInterval(sampler),
-      );
+      const sampling = sampleRss(pid, 20);
+      const run = await underAttack(kernel.url, attack, { everyMs: 10, deadlineMs: 5000 });
+      const peak = sampling.stop();
       const after = rssMiB(pid);
-      peak = Math.max(peak, after);
       worst = Math.max(worst, run.worstHealthMs);
       rows.push(
         `| ${name} | ${run.probes} | ${run.failedProbes} | ${run.worstHealthMs.toFixed(1)} | ${before.toFixed(0)} → ${after.toFixed(0)} | ${peak.toFixed(0)} |`,

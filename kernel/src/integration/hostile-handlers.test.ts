@@ -7,6 +7,7 @@ import { type HttpTarget, json, startHttpTarget } from '../testing/http-target.j
 import {
   type ChildKernel,
   makeDataDir,
+  panelClient,
   postJson,
   startChildKernel,
   TestSocket,
@@ -45,18 +46,9 @@ describe('hostile handlers and clients', () => {
     await target.close();
   });
 
-  const create = async (tools: Body, state: Body = {}): Promise<string> => {
-    const created = await postJson(`${kernel.url}/panels`, {
-      title: 'Hostile',
-      state,
-      extensions: ['http'],
-      tools,
-    });
-    expect(created.status).toBe(201);
-    return created.body.id as string;
-  };
+  const create = (tools: Body, state: Body = {}) => panelClient(kernel.url, 'Hostile').create(tools, state);
   const trigger = (id: string, tool: string, args: unknown = {}) =>
-    postJson(`${kernel.url}/panels/${id}/trigger/${tool}`, args);
+    panelClient(kernel.url, 'Hostile').trigger(id, tool, args);
 
   it('ends floods of huge names and keys with RESOURCE_LIMIT, RSS bounded', async () => {
     const big = "const big = 'x'.repeat(4 * 1024 * 1024);";

@@ -11,7 +11,7 @@ import { connect, type Socket } from 'node:net';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { track } from '../testing/cleanup.js';
-import { rssMiB, underAttack } from '../testing/attack.js';
+import { rssMiB, sampleRss, underAttack } from '../testing/attack.js';
 import {
   type ChildKernel,
   TestSocket,
@@ -19,6 +19,7 @@ import {
   postJson,
   startChildKernel,
 } from '../testing/kernel-harness.js';
+import { eventually } from '../testing/eventually.js';
 
 type Body = Record<string, unknown>;
 
@@ -149,27 +150,6 @@ async function serverClosed(
   return closed;
 }
 
-/** Samples a process' RSS every 50 ms until stopped; a process that died counts as unbounded. */
-function sampleRss(pid: number): { stop(): number } {
-  let peak = 0;
-  const sample = (): void => {
-    try {
-      peak = Math.max(peak, rssMiB(pid));
-    } catch {
-      peak = Number.POSITIVE_INFINITY;
-    }
-  };
-  sample();
-  const timer = setInterval(sample, 50);
-  return {
-    stop() {
-      clearInterval(timer);
-      sample();
-      return peak;
-    },
-  };
-}
-
 async function metricValue(url: string, series: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
@@ -183,15 +163,6 @@ async function seriesSum(url: string, prefix: string, label: string): Promise<nu
     .split('\n')
     .filter((line) => line.startsWith(prefix) && line.includes(label))
     .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
-}
-
-/** Polls `check` every 100 ms until it holds; fails after `timeoutMs`. */
-async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 const bigStatePanel = {
@@ -289,7 +260,7 @@ describe('hostile HTTP clients', () => {
       let refused = await rawRequest(kernel.url, { path: `/panels/${id}/state` });
       await eventually('a request refused while the answers wait for their readers', async () => {
         refused = await rawRequest(kernel.url, { path: `/panels/${id}/state` });
-        return refused.status === 503;
+        return refused.status === 503 || undefined;
       });
       const health = await rawRequest(kernel.url, { path: '/health' });
       const ready = await rawRequest(kernel.url, { path: '/ready' });
@@ -343,7 +314,7 @@ describe('hostile HTTP clients', () => {
         runs =
           (await seriesSum(kernel.url, 'nexus_kernel_handler_executions_total{', 'kind="tool"')) - runsBefore;
         const refused = (await metricValue(kernel.url, 'nexus_kernel_http_overloaded_total')) - refusedBefore;
-        return runs + refused >= BURST;
+        return runs + refused >= BURST || undefined;
       });
       for (const client of clients) client.socket.destroy();
       return runs;

@@ -14,6 +14,7 @@ import { rssMiB, underAttack } from '../testing/attack.js';
 import { track } from '../testing/cleanup.js';
 import { type ChildKernel, makeDataDir, postJson, startChildKernel } from '../testing/kernel-harness.js';
 import { startRedis, type TestRedis } from '../testing/redis-server.js';
+import { eventually } from '../testing/eventually.js';
 
 type Body = Record<string, unknown>;
 const MiB = 1024 * 1024;
@@ -36,20 +37,6 @@ function peakRssMiB(pid: number): number {
 async function getJson(url: string): Promise<{ status: number; body: Body }> {
   const response = await fetch(url);
   return { status: response.status, body: (await response.json().catch(() => ({}))) as Body };
-}
-
-async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 async function stop(kernel: ChildKernel | undefined): Promise<void> {
@@ -239,7 +226,7 @@ describe.each([
         const attempt = await postJson(`${second.url}/panels`, counter);
         return attempt.status === 201 ? attempt : undefined;
       },
-      RECOVERY_MS,
+      { timeoutMs: RECOVERY_MS, everyMs: 200 },
     );
     expect(created.status).toBe(201);
     expect((await getJson(`${second.url}/panels/${slow}`)).status).toBe(404);

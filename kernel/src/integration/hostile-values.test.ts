@@ -4,11 +4,12 @@
 // what a subscriber's buffer holds; PROGRESS carries no arguments; source nested past the parser's
 // stack is a compilation error. /health answers throughout and RSS stays bounded.
 
-import { rssMiB, underAttack } from '../testing/attack.js';
+import { rssMiB, sampleRss, underAttack } from '../testing/attack.js';
 import { type HttpTarget, json, startHttpTarget } from '../testing/http-target.js';
 import {
   type ChildKernel,
   makeDataDir,
+  panelClient,
   postJson,
   startChildKernel,
   TestSocket,
@@ -39,15 +40,12 @@ const RSS_GROWTH_BOUND_MIB = 300;
 
 /** Runs `attack` while sampling the process's RSS every 20 ms; returns its result and the peak. */
 async function peakRss<T>(pid: number, attack: () => Promise<T>): Promise<{ result: T; peakMiB: number }> {
-  let peak = rssMiB(pid);
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, rssMiB(pid));
-  }, 20);
+  const sampling = sampleRss(pid, 20);
   try {
     const result = await attack();
-    return { result, peakMiB: Math.max(peak, rssMiB(pid)) };
+    return { result, peakMiB: sampling.stop() };
   } finally {
-    clearInterval(sampler);
+    sampling.stop();
   }
 }
 
@@ -79,18 +77,10 @@ describe('hostile values', () => {
     await target.close();
   });
 
-  const create = async (tools: Body, state: Body = {}): Promise<string> => {
-    const created = await postJson(`${kernel.url}/panels`, {
-      title: 'Hostile values',
-      state,
-      extensions: ['http'],
-      tools,
-    });
-    expect(created.status).toBe(201);
-    return created.body.id as string;
-  };
+  const create = (tools: Body, state: Body = {}) =>
+    panelClient(kernel.url, 'Hostile values').create(tools, state);
   const trigger = (id: string, tool: string, args: unknown = {}) =>
-    postJson(`${kernel.url}/panels/${id}/trigger/${tool}`, args);
+    panelClient(kernel.url, 'Hostile values').trigger(id, tool, args);
 
   it('counts state writes and the return value against one budget, RSS bounded (one trigger, then three)', async () => {
     const id = await create({

@@ -15,28 +15,13 @@ import {
   TestSocket,
 } from '../testing/kernel-harness.js';
 import { startRedis, startRedisCluster, type TestRedis } from '../testing/redis-server.js';
+import { eventually } from '../testing/eventually.js';
 
 type Body = Record<string, unknown>;
 
 async function getJson(url: string): Promise<{ status: number; body: Body }> {
   const response = await fetch(url);
   return { status: response.status, body: (await response.json()) as Body };
-}
-
-async function eventually<T>(
-  what: string,
-  probe: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await Promise.resolve()
-      .then(probe)
-      .catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 const storeEnv = (redis: TestRedis, prefix: string): Record<string, string> => ({

@@ -15,6 +15,7 @@ import { EmbeddedStore } from './embedded.js';
 import { RedisLink } from './redis-link.js';
 import { RedisStore } from './redis.js';
 import type { FeedMessage, PanelStore, SegmentWrite, StoreLimits } from './types.js';
+import { eventually } from '../testing/eventually.js';
 
 const logger = pino({ level: 'silent' });
 const MiB = 1024 * 1024;
@@ -71,17 +72,6 @@ function segment(n: number, events: string[] = [], padding = 0): SegmentWrite {
     patchSuffix: '}',
     eventFrames: events,
   };
-}
-
-/** Waits (at most 10 s) until `probe` answers. */
-async function eventually<T>(what: string, probe: () => T | undefined | Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 describe.each(engines)('the %s store honours the feed contract', (_name, open) => {

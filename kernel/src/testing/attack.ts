@@ -52,3 +52,24 @@ export function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) / 1024;
 }
+
+/** Samples a process' RSS every `everyMs` until stopped; a process that died counts as unbounded. */
+export function sampleRss(pid: number, everyMs = 50): { stop(): number } {
+  let peak = 0;
+  const sample = (): void => {
+    try {
+      peak = Math.max(peak, rssMiB(pid));
+    } catch {
+      peak = Number.POSITIVE_INFINITY;
+    }
+  };
+  sample();
+  const timer = setInterval(sample, everyMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      return peak;
+    },
+  };
+}

@@ -239,6 +239,20 @@ export async function postJson(
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
+/** Creates panels (with the `http` extension) titled `title` on the kernel at `url`, and triggers their tools. */
+export function panelClient(url: string, title: string) {
+  return {
+    async create(tools: Record<string, unknown>, state: Record<string, unknown> = {}): Promise<string> {
+      const created = await postJson(`${url}/panels`, { title, state, extensions: ['http'], tools });
+      if (created.status !== 201)
+        throw new Error(`creating a panel answered ${created.status}: ${JSON.stringify(created.body)}`);
+      return created.body.id as string;
+    },
+    trigger: (id: string, tool: string, args: unknown = {}) =>
+      postJson(`${url}/panels/${id}/trigger/${tool}`, args),
+  };
+}
+
 export const counterPanel = {
   title: 'Counter',
   state: { count: 0, loading: false },
