@@ -133,6 +133,11 @@ export declare const variables: Readonly<{
     STORE_HISTORY_BYTES: BytesVariable & {
         readonly default: string;
     };
+    PANEL_REVISIONS: IntegerVariable;
+    PANEL_LOG_LINES: IntegerVariable;
+    PANEL_LOG_BYTES: BytesVariable & {
+        readonly default: string;
+    };
     STORE_TIMEOUT_MS: IntegerVariable;
     STORE_TLS_CA_FILE: TextVariable;
     POD_NAME: TextVariable;

@@ -150,6 +150,14 @@ export interface KernelConfig {
   readonly bodyLimitBytes: number;
   readonly maxPanels: number;
   readonly maxStateBytes: number;
+  /** What the store keeps of each panel besides its state and history. */
+  readonly panelRetention: {
+    /** Definitions kept, the current one included (PANEL_REVISIONS). */
+    readonly revisions: number;
+    /** The log ring: lines and bytes (PANEL_LOG_LINES, PANEL_LOG_BYTES). */
+    readonly logLines: number;
+    readonly logBytes: number;
+  };
   /** The panel store: embedded (files in persistDir) unless a Redis URL is configured. */
   readonly store: StoreConfig;
   /** This kernel's name (POD_NAME, else the host name). */
@@ -348,6 +356,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KernelConfig {
     maxPanels:
       p.MAX_PANELS ?? (store.kind === 'embedded' ? DEFAULT_MAX_PANELS.embedded : DEFAULT_MAX_PANELS.shared),
     maxStateBytes: p.MAX_STATE_BYTES!,
+    panelRetention: {
+      revisions: p.PANEL_REVISIONS!,
+      logLines: p.PANEL_LOG_LINES!,
+      logBytes: p.PANEL_LOG_BYTES!,
+    },
     store,
     instanceName: p.POD_NAME ?? hostname(),
     panelCacheMaxBytes: p.PANEL_CACHE_MAX_BYTES!,

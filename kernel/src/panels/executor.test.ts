@@ -19,6 +19,7 @@ import { Executor } from './executor.js';
 import { Feeds } from './feed.js';
 import { type GateLimits, PanelGates } from './gate.js';
 import { CachedState, Panel } from './panel.js';
+import { RETENTION } from '../testing/retention.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -94,7 +95,7 @@ describe('Executor', () => {
     directory = await mkdtemp(join(tmpdir(), 'nexus-executor-'));
     store = new EmbeddedStore(
       directory,
-      { maxPanels: 10, maxStateBytes: 200, historyLength: 8, historyBytes: 1 << 20 },
+      { maxPanels: 10, maxStateBytes: 200, historyLength: 8, historyBytes: 1 << 20, ...RETENTION },
       logger,
       'me',
     );

@@ -7,9 +7,16 @@ import type { FeedListener, PanelStore } from '../store/types.js';
 import { CachedState } from './panel.js';
 import { type FeedSink, Feeds, type Greeting } from './feed.js';
 import { patchFrame, storedMutations } from './state.js';
+import { RETENTION } from '../testing/retention.js';
 
 const logger = pino({ level: 'silent' });
-const limits = { maxPanels: 10, maxStateBytes: 1 << 20, historyLength: 4, historyBytes: 1 << 20 };
+const limits = {
+  maxPanels: 10,
+  maxStateBytes: 1 << 20,
+  historyLength: 4,
+  historyBytes: 1 << 20,
+  ...RETENTION,
+};
 
 class Sink implements FeedSink {
   readonly frames: { type: string; body: Record<string, unknown> }[] = [];

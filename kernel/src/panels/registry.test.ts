@@ -19,6 +19,7 @@ import { BytecodeCache } from './bytecode-cache.js';
 import type { PanelChange } from './changes.js';
 import { type FeedSink, Feeds } from './feed.js';
 import { PanelRegistry } from './registry.js';
+import { RETENTION } from '../testing/retention.js';
 
 const logger = pino({ level: 'silent' });
 const LIMITS: StoreLimits = {
@@ -26,6 +27,7 @@ const LIMITS: StoreLimits = {
   maxStateBytes: 1 << 20,
   historyLength: 16,
   historyBytes: 1 << 20,
+  ...RETENTION,
 };
 const DEFINITION = { title: 't', state: { n: 0 }, tools: { t: { handler: 'return 1' } } };
 

@@ -16,11 +16,18 @@ import { RedisLink } from './redis-link.js';
 import { RedisStore } from './redis.js';
 import type { FeedMessage, PanelStore, SegmentWrite, StoreLimits } from './types.js';
 import { eventually } from '../testing/eventually.js';
+import { RETENTION } from '../testing/retention.js';
 
 const logger = pino({ level: 'silent' });
 const MiB = 1024 * 1024;
 /** 1 MiB of state and of history: a frame past 1 MiB + 64 KiB travels as a notice. */
-const LIMITS: StoreLimits = { maxPanels: 100, maxStateBytes: MiB, historyLength: 16, historyBytes: MiB };
+const LIMITS: StoreLimits = {
+  maxPanels: 100,
+  maxStateBytes: MiB,
+  historyLength: 16,
+  historyBytes: MiB,
+  ...RETENTION,
+};
 const ORIGIN = 'kernel-a';
 
 interface Opened {

@@ -10,10 +10,17 @@ import pino from 'pino';
 import { EmbeddedStore } from './embedded.js';
 import { recordText } from './files.js';
 import type { SegmentWrite, StoreLimits } from './types.js';
+import { RETENTION } from '../testing/retention.js';
 
 const logger = pino({ level: 'silent' });
 const MiB = 1024 * 1024;
-const LIMITS: StoreLimits = { maxPanels: 10, maxStateBytes: MiB, historyLength: 16, historyBytes: MiB };
+const LIMITS: StoreLimits = {
+  maxPanels: 10,
+  maxStateBytes: MiB,
+  historyLength: 16,
+  historyBytes: MiB,
+  ...RETENTION,
+};
 
 function write(key: string, json: string, padding = 0): SegmentWrite {
   return {

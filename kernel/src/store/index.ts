@@ -20,6 +20,7 @@ export function storeLimits(config: KernelConfig): StoreLimits {
     maxStateBytes: config.maxStateBytes,
     historyLength: config.store.historyLength,
     historyBytes: config.store.historyBytes,
+    ...config.panelRetention,
   };
 }
 

@@ -11,12 +11,19 @@ import { panelKeys } from './redis-keys.js';
 import { maybeApplied, RedisLink } from './redis-link.js';
 import { RedisStore } from './redis.js';
 import type { FeedMessage, SegmentWrite, StoreLimits } from './types.js';
+import { RETENTION } from '../testing/retention.js';
 
 const logger = pino({ level: 'silent' });
 const PREFIX = 'bounds:';
 const MiB = 1024 * 1024;
 /** The figures the tests name: 1 MiB of state and of history per panel. */
-const LIMITS: StoreLimits = { maxPanels: 1000, maxStateBytes: MiB, historyLength: 16, historyBytes: MiB };
+const LIMITS: StoreLimits = {
+  maxPanels: 1000,
+  maxStateBytes: MiB,
+  historyLength: 16,
+  historyBytes: MiB,
+  ...RETENTION,
+};
 /** The Redis' maxmemory (per node on the Cluster) until a test lowers it to what is used. */
 const MAXMEMORY = '64mb';
 

@@ -7,6 +7,10 @@ export interface PanelKeys {
   readonly state: string;
   readonly history: string;
   readonly lock: string;
+  /** The definitions kept (PANEL_REVISIONS), newest last. */
+  readonly revisions: string;
+  /** The log ring (PANEL_LOG_LINES, PANEL_LOG_BYTES), newest last. */
+  readonly logs: string;
   readonly channel: string;
 }
 
@@ -28,6 +32,8 @@ export function panelKeys(prefix: string, id: string): PanelKeys {
     state: `${base}s`,
     history: `${base}h`,
     lock: `${base}l`,
+    revisions: `${base}r`,
+    logs: `${base}g`,
     channel: `${base}f`,
   };
 }

@@ -268,7 +268,7 @@ return {m[1], m[2], m[3], m[4], redis.call('GET', KEYS[2])}
 );
 
 /**
- * KEYS meta, def, state, hist; ARGV ttlMs. 1 when a ready panel is now deleting. The panel's
+ * KEYS meta, def, state, hist, revisions, logs; ARGV ttlMs. 1 when a ready panel is now deleting. The panel's
  * keys expire after ttlMs: a kernel that dies before REMOVE leaves nothing behind for longer
  * (the index forgets ids whose panel expired, RedisStore.sweep()).
  */
@@ -282,11 +282,11 @@ return 1
 `,
 );
 
-/** KEYS meta, def, state, hist, lock; ARGV channel, origin. Frees first, then tells every kernel. */
+/** KEYS meta, def, state, hist, lock, revisions, logs; ARGV channel, origin. Frees first, then tells every kernel. */
 export const REMOVE = freeing(
   'remove',
   `
-local existed = redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
+local existed = redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7])
 redis.call('SPUBLISH', ARGV[1], 'D|' .. ARGV[2] .. '||')
 return existed
 `,

@@ -10,6 +10,7 @@ import { RedisLink } from './redis-link.js';
 import * as scripts from './redis-scripts.js';
 import { RedisStore } from './redis.js';
 import type { SegmentWrite } from './types.js';
+import { RETENTION } from '../testing/retention.js';
 
 const logger = pino({ level: 'silent' });
 const PREFIX = 'unit:';
@@ -56,7 +57,13 @@ describe('the Redis store under a stalled kernel', () => {
             prefix: PREFIX,
             origin: `kernel-${n}`,
             leaseMs: LEASE_MS,
-            limits: { maxPanels: 100, maxStateBytes: 1 << 20, historyLength: 16, historyBytes: 1 << 20 },
+            limits: {
+              maxPanels: 100,
+              maxStateBytes: 1 << 20,
+              historyLength: 16,
+              historyBytes: 1 << 20,
+              ...RETENTION,
+            },
           },
           logger,
         ),

@@ -401,7 +401,7 @@ export class RedisStore implements PanelStore, ImportTarget {
     return (
       (await this.link.run(
         scripts.BEGIN_DELETE,
-        [keys.meta, keys.definition, keys.state, keys.history],
+        [keys.meta, keys.definition, keys.state, keys.history, keys.revisions, keys.logs],
         [Math.max(1, Math.ceil(ttlMs))],
       )) === 1
     );
@@ -416,7 +416,7 @@ export class RedisStore implements PanelStore, ImportTarget {
     const keys = this.keys(id);
     await this.link.run(
       scripts.REMOVE,
-      [keys.meta, keys.definition, keys.state, keys.history, keys.lock],
+      [keys.meta, keys.definition, keys.state, keys.history, keys.lock, keys.revisions, keys.logs],
       [keys.channel, this.options.origin],
     );
   }

@@ -9,6 +9,7 @@ import { Counter, Histogram, Registry } from 'prom-client';
 import { EmbeddedStore } from './embedded.js';
 import { timeStore } from './timed.js';
 import type { PanelStore } from './types.js';
+import { RETENTION } from '../testing/retention.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -22,7 +23,7 @@ describe('the timed store', () => {
     directory = await mkdtemp(join(tmpdir(), 'nexus-timed-'));
     store = new EmbeddedStore(
       directory,
-      { maxPanels: 1, maxStateBytes: 1 << 20, historyLength: 4, historyBytes: 1 << 20 },
+      { maxPanels: 1, maxStateBytes: 1 << 20, historyLength: 4, historyBytes: 1 << 20, ...RETENTION },
       logger,
       'kernel',
     );

@@ -132,6 +132,11 @@ export interface StoreLimits {
   readonly maxStateBytes: number;
   readonly historyLength: number;
   readonly historyBytes: number;
+  /** Definitions kept per panel, the current one included (at least 1). */
+  readonly revisions: number;
+  /** The per-panel log ring: at most this many lines and bytes (0 lines: no ring). */
+  readonly logLines: number;
+  readonly logBytes: number;
 }
 
 /**
