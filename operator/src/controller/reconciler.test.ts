@@ -37,7 +37,13 @@ describe('Reconciler', () => {
     expect(status.observedGeneration).toBe(1);
     // (1024 - 96 overhead - 128 cache - 64 panel cache) / 32 = 23
     expect(status.memoryBudget).toMatchObject({ maxInstances: 23, panelCacheMB: 64, fits: true });
-    expect(status.memoryBudget?.store).toMatchObject({ maxPanels: 512, maxPanelsDerived: true, fits: true });
+    // 512Mi of maxmemory / 13.3Mi per panel at its bounds (state, history, 11 definitions, log ring).
+    expect(status.memoryBudget?.store).toMatchObject({
+      maxPanels: 38,
+      maxPanelsDerived: true,
+      perPanelBytes: 13_939_840,
+      fits: true,
+    });
     expect(status.store).toEqual({
       mode: 'Managed',
       endpoint: 'demo-store.team-a.svc:6379',
