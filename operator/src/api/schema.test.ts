@@ -133,7 +133,7 @@ const fullStatus: Full<NexusRuntimeStatus> = {
       maxPanels: 512,
       maxPanelsDerived: true,
       maxStateBytes: 1048576,
-      perPanelBytes: 13939840,
+      perPanelBytes: 17420704,
       maxmemoryMB: 512,
       limitMB: 768,
       requiredMB: 640,

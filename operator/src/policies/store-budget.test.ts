@@ -3,6 +3,7 @@ import { DEFAULTS } from '../api/defaults.js';
 import { parseQuantity } from '../api/quantity.js';
 import { spec } from '../testing/fixtures.js';
 import {
+  ALLOCATOR_ROUNDING,
   PANEL_OVERHEAD_BYTES,
   STORE_ENTRY_OVERHEAD_BYTES,
   evaluateStoreBudget,
@@ -16,20 +17,23 @@ const KIB = 2 ** 10;
 const MIB = 2 ** 20;
 
 // A panel at the kernel's default bounds: state 1Mi; 256 PATCHes in 1Mi; the current definition
-// and 10 kept ones of at most the 1Mi body limit; 200 log lines in 256Ki; 16Ki overhead.
-const DEFAULT_PARTS = {
+// and 10 kept ones of at most the 1Mi body limit; 200 log lines in 256Ki; a quarter of all that
+// for the allocator; 16Ki overhead.
+const DEFAULT_BYTES = {
   state: MIB,
   history: MIB + 256 * 64,
   definitions: MIB + 10 * MIB + 10 * 64,
   logs: 256 * KIB + 200 * 64,
-  overhead: 16 * KIB,
 };
-const DEFAULT_PER_PANEL = Object.values(DEFAULT_PARTS).reduce((a, b) => a + b, 0);
+const DEFAULT_SUM = Object.values(DEFAULT_BYTES).reduce((a, b) => a + b, 0);
+const DEFAULT_PARTS = { ...DEFAULT_BYTES, rounding: DEFAULT_SUM / 4, overhead: 16 * KIB };
+const DEFAULT_PER_PANEL = DEFAULT_SUM + DEFAULT_SUM / 4 + 16 * KIB;
 
 describe('panelStoreBytes', () => {
   it('counts state, history, every definition kept, the log ring and the overhead', () => {
     expect(PANEL_OVERHEAD_BYTES).toBe(16 * KIB);
     expect(STORE_ENTRY_OVERHEAD_BYTES).toBe(64);
+    expect(ALLOCATOR_ROUNDING).toBe(1.25);
     const retention = panelRetention(spec());
     expect(retention).toEqual({
       maxStateBytes: MIB,
@@ -44,7 +48,7 @@ describe('panelStoreBytes', () => {
       ...DEFAULT_PARTS,
       total: DEFAULT_PER_PANEL,
     });
-    expect(DEFAULT_PER_PANEL).toBe(13_939_840);
+    expect(DEFAULT_PER_PANEL).toBe(17_420_704);
   });
 
   it('takes its defaults from the kernel’s variable table', () => {
@@ -72,36 +76,37 @@ describe('panelStoreBytes', () => {
       // The current definition's own key, and the one kept revision.
       definitions: 8 * KIB + 8 * KIB + 64,
       logs: 0,
+      rounding: (20 * KIB + 64) / 4,
       overhead: 16 * KIB,
-      total: 4 * KIB + 16 * KIB + 64 + 16 * KIB,
+      total: ((20 * KIB + 64) * 5) / 4 + 16 * KIB,
     });
   });
 
   it('words bytes for messages', () => {
     expect(readableBytes(MIB)).toBe('1Mi');
     expect(readableBytes(16 * KIB)).toBe('16Ki');
-    expect(readableBytes(DEFAULT_PER_PANEL)).toBe('13.3Mi');
+    expect(readableBytes(DEFAULT_PER_PANEL)).toBe('16.6Mi');
     expect(readableBytes(256 * KIB + 200 * 64)).toBe('269Ki');
     expect(readableBytes(100)).toBe('100');
   });
 });
 
 describe('evaluateStoreBudget', () => {
-  it('derives MAX_PANELS for a managed store from maxmemory and what a panel holds at its bounds: 512Mi / 13.3Mi = 38', () => {
+  it('derives MAX_PANELS for a managed store from maxmemory and what a panel holds at its bounds: 512Mi / 16.6Mi = 30', () => {
     const outcome = evaluateStoreBudget(spec());
-    // floor(536870912 / 13939840) = 38; 38 × 13939840 = 505.2Mi.
+    // floor(536870912 / 17420704) = 30; 30 × 17420704 = 498.4Mi.
     expect(outcome).toEqual({
       ok: true,
-      maxPanels: 38,
+      maxPanels: 30,
       budget: {
-        maxPanels: 38,
+        maxPanels: 30,
         maxPanelsDerived: true,
         maxStateBytes: MIB,
         perPanelBytes: DEFAULT_PER_PANEL,
         maxmemoryMB: 512,
         limitMB: 768,
         requiredMB: 640,
-        worstCaseMB: 506,
+        worstCaseMB: 499,
         fits: true,
       },
     });
@@ -132,15 +137,16 @@ describe('evaluateStoreBudget', () => {
       const outcome = evaluateStoreBudget(spec(overrides));
       return outcome.ok ? outcome.maxPanels : undefined;
     };
-    // 100 definitions of 1Mi: 1Mi + 101Mi + 6400 + 1Mi + 16Ki + 256Ki + 12800 + 16Ki ≈ 103.3Mi.
-    expect(derived({ store: { revisions: 100 } })).toBe(4);
-    // A 256Mi history: 1Mi + 256Mi + 16Ki + 11Mi + 640 + 256Ki + 12800 + 16Ki ≈ 268.3Mi: one panel.
+    const perPanel = (bytes: number) => bytes * ALLOCATOR_ROUNDING + 16 * KIB;
+    // 100 definitions of 1Mi: (1Mi + 1040Ki + 101Mi + 6400 + 269Ki) × 1.25 + 16Ki ≈ 129.1Mi.
+    expect(derived({ store: { revisions: 100 } })).toBe(3);
+    // A 256Mi history: (1Mi + 256Mi + 16Ki + 11Mi + 640 + 269Ki) × 1.25 + 16Ki ≈ 335.4Mi: one panel.
     expect(derived({ store: { historySize: '256Mi' } })).toBe(1);
-    // docs/tuning.md's recipe: 64Ki bodies, 5 revisions: 1Mi + 1040Ki + 384Ki + 320 + 269Ki + 16Ki.
-    expect(derived({ store: { revisions: 5 }, server: { maxBodySize: '64Ki' } })).toBe(191);
-    // One revision and small bodies: 1Mi + 1Mi + 16Ki + 64Ki + 64Ki + 64 + 256Ki + 12800 + 16Ki.
+    // docs/tuning.md's recipe, 64Ki bodies and 5 revisions: (1Mi + 1040Ki + 384Ki + 320 + 269Ki) × 1.25 + 16Ki.
+    expect(derived({ store: { revisions: 5 }, server: { maxBodySize: '64Ki' } })).toBe(153);
+    // One revision and small bodies.
     expect(derived({ store: { revisions: 1 }, server: { maxBodySize: '64Ki' } })).toBe(
-      Math.floor((512 * MIB) / (2 * MIB + 16 * KIB + 128 * KIB + 64 + 256 * KIB + 12800 + 16 * KIB)),
+      Math.floor((512 * MIB) / perPanel(2 * MIB + 16 * KIB + 128 * KIB + 64 + 256 * KIB + 12800)),
     );
   });
 
@@ -152,8 +158,8 @@ describe('evaluateStoreBudget', () => {
         store: { history: 0, revisions: 1, logRing: { lines: 0 } },
       }),
     );
-    // 1Ki + 2Ki + 64 + 16Ki = 19520 bytes: 512Mi holds 27503 of them.
-    expect(outcome.ok && outcome.budget).toMatchObject({ perPanelBytes: 19520, maxPanels: 10000 });
+    // (1Ki + 2Ki + 64) × 1.25 + 16Ki = 20304 bytes: 512Mi holds 26441 of them.
+    expect(outcome.ok && outcome.budget).toMatchObject({ perPanelBytes: 20304, maxPanels: 10000 });
   });
 
   it('warns when maxPanels × what a panel holds cannot fit maxmemory, and still rolls out', () => {
@@ -161,21 +167,21 @@ describe('evaluateStoreBudget', () => {
     expect(outcome.ok).toBe(true);
     if (!outcome.ok) return;
     expect(outcome.maxPanels).toBe(100);
-    // 100 × 13939840 = 1329.4Mi.
-    expect(outcome.budget).toMatchObject({ worstCaseMB: 1330, fits: false, maxPanelsDerived: false });
+    // 100 × 17420704 = 1661.4Mi.
+    expect(outcome.budget).toMatchObject({ worstCaseMB: 1662, fits: false, maxPanelsDerived: false });
     expect(outcome.warning?.reason).toBe('StorePanelsExceedMemory');
     expect(outcome.warning?.message).toContain(
-      'store.maxPanels 100 × 13.3Mi (state 1Mi + history 1040Ki + definitions 11.0Mi + log ring 269Ki + overhead 16Ki) per panel = 1330Mi',
+      'store.maxPanels 100 × 16.6Mi (state 1Mi + history 1040Ki + definitions 11.0Mi + log ring 269Ki + allocator rounding 3.3Mi + overhead 16Ki) per panel = 1662Mi',
     );
-    expect(outcome.warning?.message).toContain('store.managed.maxmemory 512Mi (at most 38 such panels fit)');
+    expect(outcome.warning?.message).toContain('store.managed.maxmemory 512Mi (at most 30 such panels fit)');
     expect(outcome.warning?.message).toContain('store.revisions, server.maxBodySize');
   });
 
   it('keeps a maxPanels that fits without a warning', () => {
-    const outcome = evaluateStoreBudget(spec({ store: { maxPanels: 38 } }));
+    const outcome = evaluateStoreBudget(spec({ store: { maxPanels: 30 } }));
     expect(outcome).toMatchObject({
       ok: true,
-      maxPanels: 38,
+      maxPanels: 30,
       budget: { maxPanelsDerived: false, fits: true },
     });
     expect(outcome.ok && outcome.warning).toBeUndefined();
@@ -201,7 +207,7 @@ describe('evaluateStoreBudget', () => {
     );
     expect(!tooBig.ok && tooBig.failure).toMatchObject({ reason: 'StoreMemoryBudgetExceeded' });
     expect(!tooBig.ok && tooBig.failure.message).toContain(
-      'one panel at its bounds holds 268.3Mi (state 256Mi + history 1040Ki + definitions 11.0Mi + log ring 269Ki + overhead 16Ki), more than store.managed.maxmemory 128Mi: not one panel fits',
+      'one panel at its bounds holds 335.4Mi (state 256Mi + history 1040Ki + definitions 11.0Mi + log ring 269Ki + allocator rounding 67.1Mi + overhead 16Ki), more than store.managed.maxmemory 128Mi: not one panel fits',
     );
     const bad = evaluateStoreBudget(spec({ runtime: { maxStateSize: 'huge' } }));
     expect(!bad.ok && bad.failure).toMatchObject({ reason: 'InvalidSpec' });

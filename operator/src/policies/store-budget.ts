@@ -4,7 +4,8 @@
 //   maxmemory    >= maxPanels × perPanel                      (every panel at its bounds)
 //
 // where perPanel is all a panel may keep in the store (panelStoreBytes): its largest state, its
-// PATCH history, its current definition and the revisions kept, its log ring, and a fixed overhead.
+// PATCH history, its current definition and the revisions kept, its log ring, the allocator's
+// rounding of all of them, and a fixed overhead.
 // With maxPanels unset a managed store derives the most panels the second line allows. Pure
 // arithmetic on the resolved spec, like the kernel's budget.
 import { Reason } from '../api/conditions.js';
@@ -33,6 +34,15 @@ export const PANEL_OVERHEAD_BYTES = 16 * KIB;
  */
 export const STORE_ENTRY_OVERHEAD_BYTES = 64;
 
+/**
+ * Redis' allocator (jemalloc) hands out memory in size classes spaced a quarter of a power of two
+ * apart, so a value takes up to a quarter more than its bytes, and `used_memory` counts what it
+ * takes. Values at their bounds sit just above a class (a 1 MiB value plus its header): measured
+ * on Redis 7.0, a 1,048,576-byte hash field takes 1,310,931 bytes. Every part is counted with
+ * this factor.
+ */
+export const ALLOCATOR_ROUNDING = 1.25;
+
 /** The bounds, in bytes and counts, of what one panel keeps in the store. */
 export interface PanelRetention {
   maxStateBytes: number;
@@ -54,6 +64,8 @@ export interface PanelStoreBytes {
   history: number;
   definitions: number;
   logs: number;
+  /** The allocator's rounding of the four parts above (ALLOCATOR_ROUNDING). */
+  rounding: number;
   overhead: number;
   total: number;
 }
@@ -71,15 +83,10 @@ export function panelStoreBytes(r: PanelRetention): PanelStoreBytes {
   const history = entries(r.historyLength, r.historyBytes);
   const definitions = r.definitionBytes + entries(r.revisions, r.revisions * r.definitionBytes);
   const logs = entries(r.logLines, r.logBytes);
+  const bytes = state + history + definitions + logs;
+  const rounding = Math.ceil(bytes * (ALLOCATOR_ROUNDING - 1));
   const overhead = PANEL_OVERHEAD_BYTES;
-  return {
-    state,
-    history,
-    definitions,
-    logs,
-    overhead,
-    total: state + history + definitions + logs + overhead,
-  };
+  return { state, history, definitions, logs, rounding, overhead, total: bytes + rounding + overhead };
 }
 
 /** Bytes for a message: exact binary units where they divide, else MiB to one decimal, else KiB. */
@@ -90,12 +97,12 @@ export function readableBytes(bytes: number): string {
   return `${Math.ceil(bytes / KIB)}Ki`;
 }
 
-/** "13.3Mi (state 1Mi + history 1Mi + definitions 11Mi + log ring 269Ki + overhead 16Ki)". */
+/** "16.6Mi (state 1Mi + history 1040Ki + … + allocator rounding 3.3Mi + overhead 16Ki)". */
 export function describePanelBytes(parts: PanelStoreBytes): string {
   return (
     `${readableBytes(parts.total)} (state ${readableBytes(parts.state)} + history ${readableBytes(parts.history)} + ` +
     `definitions ${readableBytes(parts.definitions)} + log ring ${readableBytes(parts.logs)} + ` +
-    `overhead ${readableBytes(parts.overhead)})`
+    `allocator rounding ${readableBytes(parts.rounding)} + overhead ${readableBytes(parts.overhead)})`
   );
 }
 

@@ -161,16 +161,16 @@ describe('the panel store', () => {
       BODY_LIMIT: String(1024 * 1024),
       EXECUTION_DEADLINE_MS: '30000',
       SHUTDOWN_GRACE_MS: '35000',
-      // 512Mi of maxmemory / 13.3Mi a panel may hold at its bounds (status.memoryBudget.store).
-      MAX_PANELS: '38',
+      // 512Mi of maxmemory / 16.6Mi a panel may hold at its bounds (status.memoryBudget.store).
+      MAX_PANELS: '30',
       PANEL_CACHE_MAX_BYTES: String(64 * 1024 * 1024),
     });
     expect(JSON.stringify(data)).not.toContain(password);
     expect(runtime.status?.memoryBudget?.store).toMatchObject({
-      maxPanels: 38,
+      maxPanels: 30,
       maxPanelsDerived: true,
-      perPanelBytes: 13_939_840,
-      worstCaseMB: 506,
+      perPanelBytes: 17_420_704,
+      worstCaseMB: 499,
       fits: true,
     });
     const policy = await networkPolicyOf(suite, 'managed');
