@@ -22,9 +22,10 @@ export const DERIVED_MAX_PANELS = DEFAULT_MAX_PANELS.External;
 
 /**
  * What a panel holds in the store besides the bytes the kernel bounds: its keys and their
- * entries in Redis' keyspace, the meta hash, its entry in the panel index, the lease and the
- * markers of applied commits. Measured, a Counter panel takes 2.6 KiB of `used_memory` all
- * included (docs/benchmarks.md); 16 KiB leaves room for the allocator's rounding of each.
+ * entries in Redis' keyspace, the meta hash, its entry in the panel index and the lease. Measured,
+ * a Counter panel takes 2.6 KiB of `used_memory` all included (docs/benchmarks.md); 16 KiB leaves
+ * room for the allocator's rounding of each. The markers applied commits leave (about 200 bytes
+ * each, for 30 s) grow with the store's commit rate, not with its panels: docs/tuning.md.
  */
 export const PANEL_OVERHEAD_BYTES = 16 * KIB;
 
