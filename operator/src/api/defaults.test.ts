@@ -34,7 +34,7 @@ describe('resolveSpec', () => {
       mode: 'Managed',
       history: 256,
       historySize: '1Mi',
-      revisions: 10,
+      revisions: 5,
       logRing: { lines: 200, size: '256Ki' },
       keyPrefix: 'nexus:',
       managed: {

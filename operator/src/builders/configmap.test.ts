@@ -112,7 +112,7 @@ describe('the kernel ConfigMap', () => {
   it('writes what a panel keeps in the store: history bytes, revisions, the log ring and the body limit', () => {
     expect(buildConfigData(plan())).toMatchObject({
       STORE_HISTORY_BYTES: String(1024 * 1024),
-      PANEL_REVISIONS: '10',
+      PANEL_REVISIONS: '5',
       PANEL_LOG_LINES: '200',
       PANEL_LOG_BYTES: String(256 * 1024),
       BODY_LIMIT: String(1024 * 1024),

@@ -37,12 +37,12 @@ describe('Reconciler', () => {
     expect(status.observedGeneration).toBe(1);
     // (1024 - 96 overhead - 128 cache - 64 panel cache) / 32 = 23
     expect(status.memoryBudget).toMatchObject({ maxInstances: 23, panelCacheMB: 64, fits: true });
-    // 512Mi of maxmemory / 16.6Mi per panel at its bounds (state, history, 11 definitions, log
+    // 512Mi of maxmemory / 10.4Mi per panel at its bounds (state, history, 6 definitions, log
     // ring, the allocator's rounding).
     expect(status.memoryBudget?.store).toMatchObject({
-      maxPanels: 30,
+      maxPanels: 49,
       maxPanelsDerived: true,
-      perPanelBytes: 17_420_704,
+      perPanelBytes: 10_866_704,
       fits: true,
     });
     expect(status.store).toEqual({

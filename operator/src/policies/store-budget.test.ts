@@ -17,12 +17,12 @@ const KIB = 2 ** 10;
 const MIB = 2 ** 20;
 
 // A panel at the kernel's default bounds: state 1Mi; 256 PATCHes in 1Mi; the current definition
-// and 10 kept ones of at most the 1Mi body limit; 200 log lines in 256Ki; a quarter of all that
+// and 5 kept ones of at most the 1Mi body limit; 200 log lines in 256Ki; a quarter of all that
 // for the allocator; 16Ki overhead.
 const DEFAULT_BYTES = {
   state: MIB,
   history: MIB + 256 * 64,
-  definitions: MIB + 10 * MIB + 10 * 64,
+  definitions: MIB + 5 * MIB + 5 * 64,
   logs: 256 * KIB + 200 * 64,
 };
 const DEFAULT_SUM = Object.values(DEFAULT_BYTES).reduce((a, b) => a + b, 0);
@@ -39,7 +39,7 @@ describe('panelStoreBytes', () => {
       maxStateBytes: MIB,
       historyLength: 256,
       historyBytes: MIB,
-      revisions: 10,
+      revisions: 5,
       definitionBytes: MIB,
       logLines: 200,
       logBytes: 256 * KIB,
@@ -48,7 +48,7 @@ describe('panelStoreBytes', () => {
       ...DEFAULT_PARTS,
       total: DEFAULT_PER_PANEL,
     });
-    expect(DEFAULT_PER_PANEL).toBe(17_420_704);
+    expect(DEFAULT_PER_PANEL).toBe(10_866_704);
   });
 
   it('takes its defaults from the kernel’s variable table', () => {
@@ -85,28 +85,28 @@ describe('panelStoreBytes', () => {
   it('words bytes for messages', () => {
     expect(readableBytes(MIB)).toBe('1Mi');
     expect(readableBytes(16 * KIB)).toBe('16Ki');
-    expect(readableBytes(DEFAULT_PER_PANEL)).toBe('16.6Mi');
+    expect(readableBytes(DEFAULT_PER_PANEL)).toBe('10.4Mi');
     expect(readableBytes(256 * KIB + 200 * 64)).toBe('269Ki');
     expect(readableBytes(100)).toBe('100');
   });
 });
 
 describe('evaluateStoreBudget', () => {
-  it('derives MAX_PANELS for a managed store from maxmemory and what a panel holds at its bounds: 512Mi / 16.6Mi = 30', () => {
+  it('derives MAX_PANELS for a managed store from maxmemory and what a panel holds at its bounds: 512Mi / 10.4Mi = 49', () => {
     const outcome = evaluateStoreBudget(spec());
-    // floor(536870912 / 17420704) = 30; 30 × 17420704 = 498.4Mi.
+    // floor(536870912 / 10866704) = 49; 49 × 10866704 = 507.8Mi.
     expect(outcome).toEqual({
       ok: true,
-      maxPanels: 30,
+      maxPanels: 49,
       budget: {
-        maxPanels: 30,
+        maxPanels: 49,
         maxPanelsDerived: true,
         maxStateBytes: MIB,
         perPanelBytes: DEFAULT_PER_PANEL,
         maxmemoryMB: 512,
         limitMB: 768,
         requiredMB: 640,
-        worstCaseMB: 499,
+        worstCaseMB: 508,
         fits: true,
       },
     });
@@ -140,7 +140,7 @@ describe('evaluateStoreBudget', () => {
     const perPanel = (bytes: number) => bytes * ALLOCATOR_ROUNDING + 16 * KIB;
     // 100 definitions of 1Mi: (1Mi + 1040Ki + 101Mi + 6400 + 269Ki) × 1.25 + 16Ki ≈ 129.1Mi.
     expect(derived({ store: { revisions: 100 } })).toBe(3);
-    // A 256Mi history: (1Mi + 256Mi + 16Ki + 11Mi + 640 + 269Ki) × 1.25 + 16Ki ≈ 335.4Mi: one panel.
+    // A 256Mi history: (1Mi + 256Mi + 16Ki + 6Mi + 320 + 269Ki) × 1.25 + 16Ki ≈ 329.1Mi: one panel.
     expect(derived({ store: { historySize: '256Mi' } })).toBe(1);
     // docs/tuning.md's recipe, 64Ki bodies and 5 revisions: (1Mi + 1040Ki + 384Ki + 320 + 269Ki) × 1.25 + 16Ki.
     expect(derived({ store: { revisions: 5 }, server: { maxBodySize: '64Ki' } })).toBe(153);
@@ -167,13 +167,13 @@ describe('evaluateStoreBudget', () => {
     expect(outcome.ok).toBe(true);
     if (!outcome.ok) return;
     expect(outcome.maxPanels).toBe(100);
-    // 100 × 17420704 = 1661.4Mi.
-    expect(outcome.budget).toMatchObject({ worstCaseMB: 1662, fits: false, maxPanelsDerived: false });
+    // 100 × 10866704 = 1036.3Mi.
+    expect(outcome.budget).toMatchObject({ worstCaseMB: 1037, fits: false, maxPanelsDerived: false });
     expect(outcome.warning?.reason).toBe('StorePanelsExceedMemory');
     expect(outcome.warning?.message).toContain(
-      'store.maxPanels 100 × 16.6Mi (state 1Mi + history 1040Ki + definitions 11.0Mi + log ring 269Ki + allocator rounding 3.3Mi + overhead 16Ki) per panel = 1662Mi',
+      'store.maxPanels 100 × 10.4Mi (state 1Mi + history 1040Ki + definitions 6.0Mi + log ring 269Ki + allocator rounding 2.1Mi + overhead 16Ki) per panel = 1037Mi',
     );
-    expect(outcome.warning?.message).toContain('store.managed.maxmemory 512Mi (at most 30 such panels fit)');
+    expect(outcome.warning?.message).toContain('store.managed.maxmemory 512Mi (at most 49 such panels fit)');
     expect(outcome.warning?.message).toContain('store.revisions, server.maxBodySize');
   });
 
@@ -207,7 +207,7 @@ describe('evaluateStoreBudget', () => {
     );
     expect(!tooBig.ok && tooBig.failure).toMatchObject({ reason: 'StoreMemoryBudgetExceeded' });
     expect(!tooBig.ok && tooBig.failure.message).toContain(
-      'one panel at its bounds holds 335.4Mi (state 256Mi + history 1040Ki + definitions 11.0Mi + log ring 269Ki + allocator rounding 67.1Mi + overhead 16Ki), more than store.managed.maxmemory 128Mi: not one panel fits',
+      'one panel at its bounds holds 329.1Mi (state 256Mi + history 1040Ki + definitions 6.0Mi + log ring 269Ki + allocator rounding 65.8Mi + overhead 16Ki), more than store.managed.maxmemory 128Mi: not one panel fits',
     );
     const bad = evaluateStoreBudget(spec({ runtime: { maxStateSize: 'huge' } }));
     expect(!bad.ok && bad.failure).toMatchObject({ reason: 'InvalidSpec' });

@@ -107,7 +107,7 @@ describe('the NexusRuntime CRD and samples', () => {
       autoscaling: { enabled: true, minReplicas: 1, maxReplicas: 10, targetMemoryUtilizationPercentage: 80 },
       server: { logLevel: 'info', maxBodySize: '1Mi' },
       // What a panel keeps in the store: the kernel's own defaults, through the schema.
-      store: { history: 256, historySize: '1Mi', revisions: 10, logRing: { lines: 200, size: '256Ki' } },
+      store: { history: 256, historySize: '1Mi', revisions: 5, logRing: { lines: 200, size: '256Ki' } },
     });
     const ready = await waitReady(suite, 'defaults');
     // maxInstances is derived from the budget and published, never invented by the schema.

@@ -155,21 +155,21 @@ describe('the panel store', () => {
       STORE_KEY_PREFIX: 'nexus:',
       STORE_HISTORY: '256',
       STORE_HISTORY_BYTES: String(1024 * 1024),
-      PANEL_REVISIONS: '10',
+      PANEL_REVISIONS: '5',
       PANEL_LOG_LINES: '200',
       PANEL_LOG_BYTES: String(256 * 1024),
       BODY_LIMIT: String(1024 * 1024),
       EXECUTION_DEADLINE_MS: '30000',
       SHUTDOWN_GRACE_MS: '35000',
-      // 512Mi of maxmemory / 16.6Mi a panel may hold at its bounds (status.memoryBudget.store).
-      MAX_PANELS: '30',
+      // 512Mi of maxmemory / 10.4Mi a panel may hold at its bounds (status.memoryBudget.store).
+      MAX_PANELS: '49',
       PANEL_CACHE_MAX_BYTES: String(64 * 1024 * 1024),
     });
     expect(JSON.stringify(data)).not.toContain(password);
     expect(runtime.status?.memoryBudget?.store).toMatchObject({
-      maxPanels: 30,
+      maxPanels: 49,
       maxPanelsDerived: true,
-      perPanelBytes: 17_420_704,
+      perPanelBytes: 10_866_704,
       worstCaseMB: 499,
       fits: true,
     });
