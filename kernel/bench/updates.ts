@@ -11,7 +11,7 @@ import { type Child, startKernel } from './processes.js';
 import { percentile } from './store.js';
 
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 50);
-const IN_FLIGHT_PER_KERNEL = 4;
+const IN_FLIGHT_PER_KERNEL = Number(process.env.BENCH_IN_FLIGHT ?? 1);
 
 function progress(message: string): void {
   process.stderr.write(`  .. ${message}\n`);
