@@ -270,9 +270,14 @@ export function openApiDocument(version: string, options: { auth: boolean } = { 
       '/panels/{id}/trigger/{tool}': {
         parameters: [idParameter, toolParameter],
         post: {
-          summary:
-            "Run a tool; the body is its arguments (validated against the tool's JSON Schema; empty means {})",
-          requestBody: { required: false, content: json({}) },
+          summary: "Run a tool; the body is its arguments (validated against the tool's JSON Schema)",
+          // Required as a JSON request: a POST without `Content-Type: application/json` is 415 even
+          // when empty, so a cross-site form cannot run a tool. An empty JSON body means {}.
+          requestBody: {
+            required: true,
+            description: 'The arguments; an empty body (still sent as application/json) means {}',
+            content: json({}),
+          },
           responses: {
             '200': {
               description: 'The execution result after the whole suspend/resume loop',
