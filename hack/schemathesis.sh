@@ -6,7 +6,8 @@
 # directory, ports the system picks): once with auth off, once with auth on (JWT_SECRET set and a
 # valid HS256 bearer token). Settings: hack/schemathesis.toml.
 #
-# Usage: hack/schemathesis.sh [off|on]...   (default: off on)
+# Usage: hack/schemathesis.sh [off|on]...   (default: off on; SCHEMATHESIS_LOG_DIR=dir keeps the
+#                                            kernels' logs there)
 #        hack/schemathesis.sh --install     (only create the cached virtualenv; print its path)
 #
 # Schemathesis and its dependencies are pinned (hack/schemathesis-requirements.txt) and installed
@@ -62,6 +63,9 @@ fi
 install_schemathesis
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/nexus-schemathesis.XXXXXX")"
+# The kernels' logs go with the rest unless SCHEMATHESIS_LOG_DIR keeps them.
+LOG_DIR="${SCHEMATHESIS_LOG_DIR:-$WORK}"
+mkdir -p "$LOG_DIR"
 KERNEL_PID=""
 
 stop_kernel() {
@@ -91,7 +95,7 @@ trap 'exit 143' TERM
 start_kernel() {
   local name="$1"
   shift
-  local log="$WORK/kernel-$name.log"
+  local log="$LOG_DIR/kernel-$name.log"
   mkdir -p "$WORK/$name"
   env HOST=127.0.0.1 HTTP_PORT=0 WS_PORT=0 LOG_LEVEL=info \
     PERSIST_DIR="$WORK/$name/panels" CACHE_DIR="$WORK/$name/cache" \
@@ -128,6 +132,31 @@ mint_token() {
   ')
 }
 
+# The panel the trigger route is fuzzed against (hack/schemathesis.toml names it): generated
+# definitions carry handler source that rarely compiles, so their panels have no tools to run.
+# Its tool takes any arguments and uses every kind of effect an execution result reports.
+PROBE_PANEL='{
+  "title": "conformance probe",
+  "state": { "calls": 0 },
+  "tools": {
+    "probe": {
+      "description": "Counts its calls and reports the type of its arguments",
+      "capabilities": ["state:read:calls", "state:write:calls", "events:emit:called", "view:update:calls"],
+      "handler": "$state.calls += 1; $emit(\"called\", { calls: $state.calls }); $view.focus(\"calls\"); console.log(\"probe\", typeof $args); return { calls: $state.calls, args: typeof $args };"
+    }
+  }
+}'
+
+# Creates PROBE_PANEL on the running kernel and exports its id as NEXUS_PROBE_PANEL_ID.
+create_probe_panel() {
+  local response
+  response="$(curl -sf -X POST "$KERNEL_URL/panels" -H 'Content-Type: application/json' "$@" --data "$PROBE_PANEL")" ||
+    die "could not create the probe panel on $KERNEL_URL"
+  NEXUS_PROBE_PANEL_ID="$(sed -n 's/^{"id":"\([^"]*\)".*/\1/p' <<<"$response")"
+  [ -n "$NEXUS_PROBE_PANEL_ID" ] || die "the probe panel's creation answered without an id: $response"
+  export NEXUS_PROBE_PANEL_ID
+}
+
 run_mode() {
   local mode="$1" started=$SECONDS
   local args=()
@@ -141,6 +170,7 @@ run_mode() {
       ;;
     *) die "unknown mode $mode (off or on)" ;;
   esac
+  create_probe_panel "${args[@]}"
   step "schemathesis $SCHEMATHESIS_VERSION: auth $mode, kernel $KERNEL_URL (pid $KERNEL_PID), budget ${SCHEMATHESIS_TIME_BUDGET_S} s"
   local rc=0
   timeout --signal=TERM --kill-after=10s "$SCHEMATHESIS_TIME_BUDGET_S" \
@@ -150,7 +180,7 @@ run_mode() {
     die "schemathesis (auth $mode) ran past its ${SCHEMATHESIS_TIME_BUDGET_S} s budget (SCHEMATHESIS_TIME_BUDGET_S) and was stopped"
   elif [ $rc -ne 0 ]; then
     echo "==> the kernel's last log lines (auth $mode):" >&2
-    tail -n 20 "$WORK/kernel-auth-$mode.log" >&2
+    tail -n 20 "$LOG_DIR/kernel-auth-$mode.log" >&2
     die "schemathesis (auth $mode) found nonconformance (exit $rc)"
   fi
   step "schemathesis: auth $mode conforms ($((SECONDS - started)) s)"
