@@ -173,8 +173,8 @@ run_mode() {
   create_probe_panel "${args[@]}"
   step "schemathesis $SCHEMATHESIS_VERSION: auth $mode, kernel $KERNEL_URL (pid $KERNEL_PID), budget ${SCHEMATHESIS_TIME_BUDGET_S} s"
   local rc=0
-  timeout --signal=TERM --kill-after=10s "$SCHEMATHESIS_TIME_BUDGET_S" \
-    "$ST" --config-file "$CONFIG" --no-color run "$KERNEL_URL/openapi.json" "${args[@]}" || rc=$?
+  (cd "$WORK" && timeout --signal=TERM --kill-after=10s "$SCHEMATHESIS_TIME_BUDGET_S" \
+    "$ST" --config-file "$CONFIG" --no-color run "$KERNEL_URL/openapi.json" "${args[@]}") || rc=$?
   stop_kernel
   if [ $rc -eq 124 ]; then
     die "schemathesis (auth $mode) ran past its ${SCHEMATHESIS_TIME_BUDGET_S} s budget (SCHEMATHESIS_TIME_BUDGET_S) and was stopped"
