@@ -39,6 +39,24 @@ export const KernelErrors = {
     status: 422,
     summary: "The panel's mount handler ended in an error; the panel was not created",
   },
+  UPGRADE_FAILED: {
+    status: 422,
+    summary:
+      "The new definition's upgrade handler ended in an error, called `$ext`, or left the state too large; the panel keeps its definition and state",
+  },
+  PRECONDITION_FAILED: {
+    status: 412,
+    summary:
+      "`If-Match` names a revision other than the panel's current one (or the panel does not exist); nothing changed",
+  },
+  INVALID_PANEL_ID: {
+    status: 400,
+    summary: 'A panel id chosen by the client (PUT /panels/:id) is not 1-128 letters, digits, `_` or `-`',
+  },
+  REVISION_NOT_FOUND: {
+    status: 404,
+    summary: 'The panel keeps no revision of this number (it keeps the last PANEL_REVISIONS)',
+  },
   UNAUTHORIZED: {
     status: 401,
     summary: 'Auth is on and the bearer token is missing, malformed, badly signed or expired',

@@ -7,6 +7,8 @@ export const ServerMessageType = {
   UNSUBSCRIBED: 'UNSUBSCRIBED',
   RESULT: 'RESULT',
   PATCH: 'PATCH',
+  /** The panel's definition changed (PUT /panels/:id), in order with the PATCHes. */
+  REVISION: 'REVISION',
   SNAPSHOT: 'SNAPSHOT',
   EVENT: 'EVENT',
   PROGRESS: 'PROGRESS',

@@ -37,7 +37,8 @@ export interface MetricSources {
 }
 
 // Label values known up front: their series start at 0, so rates and alerts see 0, not nothing.
-export const HANDLER_KINDS = ['tool', 'mount', 'unmount'] as const;
+export const HANDLER_KINDS = ['tool', 'mount', 'unmount', 'upgrade'] as const;
+export type HandlerKind = (typeof HANDLER_KINDS)[number];
 export const HANDLER_STATUSES = ['success', 'error'] as const;
 export const WS_DROP_REASONS = ['slow_consumer', 'heartbeat', 'too_large', 'token_expired'] as const;
 export const HTTP_CLOSE_REASONS = ['write_timeout', 'pipeline_overflow'] as const;

@@ -5,7 +5,17 @@ import { isIPv6 } from 'node:net';
 import { Router, type Request, type Response } from 'express';
 import { logFailedExecution } from '../logger.js';
 import { triggerTool } from '../panels/trigger.js';
-import { executionView, panelDetails, panelSummary, spliced, withState } from '../panels/views.js';
+import type { PutOutcome } from '../panels/registry.js';
+import {
+  executionView,
+  panelDetails,
+  panelSummary,
+  revisionSummary,
+  spliced,
+  withState,
+} from '../panels/views.js';
+import { KernelError } from '../errors.js';
+import { ifMatch, noneMatch, revisionTag } from './preconditions.js';
 import type { HttpContext } from './context.js';
 import { hostName } from './hosts.js';
 
@@ -25,6 +35,17 @@ function wsHost(request: Request): string {
   if (HOST_SYNTAX.test(name)) return name;
   const local = request.socket.localAddress ?? '127.0.0.1';
   return isIPv6(local) ? `[${local}]` : local;
+}
+
+/** A revision number from a path or body: a positive integer. */
+function revisionNumber(value: unknown): number {
+  const number = typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value;
+  if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 1) {
+    throw new KernelError('VALIDATION_FAILED', 'a revision is a positive integer', [
+      { path: typeof value === 'string' ? '/revision' : '/revision', message: 'expected a positive integer' },
+    ]);
+  }
+  return number;
 }
 
 export function panelRoutes(context: HttpContext): Router {
@@ -47,6 +68,79 @@ export function panelRoutes(context: HttpContext): Router {
       ),
     );
   });
+
+  // Creates the panel under the client's id, or switches it to a new definition (state kept).
+  router.put('/panels/:id', async (request, response) => {
+    const outcome = await registry.put(request.params.id, request.body, ifMatch(request.get('if-match')));
+    sendPut(request, response, outcome);
+  });
+
+  // The definition alone: what a PUT sends, with its revision as the ETag.
+  router.get('/panels/:id/definition', async (request, response) => {
+    const panel = await registry.get(request.params.id);
+    response.setHeader('ETag', revisionTag(panel.revision));
+    if (noneMatch(request.get('if-none-match'), panel.revision)) {
+      response.status(304).end();
+      return;
+    }
+    sendJsonText(response, 200, panel.definitionText);
+  });
+
+  router.get('/panels/:id/revisions', async (request, response) => {
+    const kept = await registry.revisions(request.params.id);
+    response.json({
+      id: request.params.id,
+      current: kept.at(-1)?.revision,
+      revisions: kept.map(revisionSummary).reverse(),
+    });
+  });
+
+  router.get('/panels/:id/revisions/:revision', async (request, response) => {
+    const kept = await registry.revision(request.params.id, revisionNumber(request.params.revision));
+    response.setHeader('ETag', revisionTag(kept.revision));
+    sendJsonText(response, 200, kept.definition);
+  });
+
+  // One call back to an earlier definition: a PUT of it (a new revision; the state kept).
+  router.post('/panels/:id/rollback', async (request, response) => {
+    const body = request.body as { revision?: unknown } | undefined;
+    const outcome = await registry.rollback(
+      request.params.id,
+      revisionNumber(body?.revision),
+      ifMatch(request.get('if-match')),
+    );
+    sendPut(request, response, outcome);
+  });
+
+  function sendPut(request: Request, response: Response, outcome: PutOutcome): void {
+    const { panel } = outcome;
+    request.log.info(
+      { panelId: panel.id, revision: panel.revision, outcome: outcome.kind },
+      'panel definition put',
+    );
+    if (outcome.kind === 'created') response.location(`/panels/${panel.id}`);
+    response.setHeader('ETag', revisionTag(panel.revision));
+    const execution =
+      outcome.kind === 'created'
+        ? { mount: outcome.mount === undefined ? undefined : executionView(outcome.mount) }
+        : outcome.kind === 'updated'
+          ? { upgrade: outcome.upgrade === undefined ? undefined : executionView(outcome.upgrade) }
+          : {};
+    sendJsonText(
+      response,
+      outcome.kind === 'created' ? 201 : 200,
+      panelDetails(
+        panel,
+        panel.state,
+        feeds.size(panel.id),
+        {
+          wsUrl: `ws://${wsHost(request)}:${context.wsPort()}/panels/${panel.id}/ws`,
+          changed: outcome.kind !== 'unchanged',
+        },
+        execution,
+      ),
+    );
+  }
 
   router.get('/panels', async (_request, response) => {
     const panels = (await registry.list()).map((panel) => panelSummary(panel, feeds.size(panel.id)));

@@ -16,6 +16,10 @@ export const MAX_SCHEMA_DEPTH = 32;
 /** Arguments and initial state nest at most this deep (the sandbox takes 128). */
 export const MAX_VALUE_DEPTH = 64;
 
+/** Ids a client may choose (PUT /panels/:id): what the stores use as file names and key tags. */
+export const PANEL_ID = /^[A-Za-z0-9_-]{1,128}$/;
+export const PANEL_ID_RULE = '1-128 letters, digits, "_" or "-"';
+
 const capabilities = z
   .array(
     z
@@ -58,7 +62,12 @@ export const panelDefinitionSchema = z.strictObject({
     .default({})
     .refine((tools) => Object.keys(tools).length <= 256, 'at most 256 tools'),
   lifecycle: z
-    .strictObject({ mount: lifecycleHandler.optional(), unmount: lifecycleHandler.optional() })
+    .strictObject({
+      mount: lifecycleHandler.optional(),
+      unmount: lifecycleHandler.optional(),
+      /** Runs once when this definition replaces another (PUT /panels/:id), with the old state. */
+      upgrade: lifecycleHandler.optional(),
+    })
     .default({}),
 });
 

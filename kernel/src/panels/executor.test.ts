@@ -114,13 +114,14 @@ describe('Executor', () => {
     return new Panel({
       id,
       epoch: 'e',
+      revision: 1,
       definition: { title: 't', state: {}, extensions: ['kv'], tools: {}, lifecycle: {} },
       definitionText: '{}',
       tools: new Map([['t', handler]]),
       lifecycle: {},
       extensionRegistry: { kv: ['get'] },
       createdAt: 'now',
-      state: new CachedState({ version: 0, epoch: 'e', entries, bytes: 9 }).snapshot,
+      state: new CachedState({ version: 0, epoch: 'e', revision: 1, entries, bytes: 9 }).snapshot,
     });
   }
   afterEach(async () => {

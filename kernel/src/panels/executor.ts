@@ -30,6 +30,7 @@ import {
 } from '../sandbox/types.js';
 import {
   type CommitResult,
+  type DefinitionChange,
   LeaseTimeoutError,
   type PanelEvents,
   type PanelLeases,
@@ -39,9 +40,10 @@ import {
 import type { Feeds } from './feed.js';
 import { type PanelGates, StartTimeoutError, type Ticket } from './gate.js';
 import type { CachedState, HandlerSpec, Panel } from './panel.js';
-import { applied, patchFrame, storedMutations } from './state.js';
+import { applied, patchFrame, revisionFrame, storedMutations } from './state.js';
 
-export type HandlerKind = 'tool' | 'mount' | 'unmount';
+export type { HandlerKind } from '../metrics.js';
+import type { HandlerKind } from '../metrics.js';
 
 export interface ExecutionRequest {
   readonly panel: Panel;
@@ -112,6 +114,36 @@ export interface ExecutorDependencies {
   readonly observe?: ExecutionObserver;
   /** The kernel's log, which records every handler line (ExecutionRequest.logger overrides it). */
   readonly logger?: Logger;
+}
+
+/** A switch to a new definition (PUT /panels/:id), compiled by the registry. */
+export interface SwitchRequest {
+  /** The panel as this kernel holds it now. */
+  readonly current: Panel;
+  /** The new definition, compiled, at revision baseRevision + 1. */
+  readonly next: Panel;
+  /** The revision the new definition replaces: the switch happens only if the panel is still at it. */
+  readonly baseRevision: number;
+  readonly change: DefinitionChange;
+}
+
+export type SwitchOutcome =
+  | { readonly status: 'switched'; readonly version: number; readonly upgrade?: ExecutionOutcome }
+  /** The panel was at another revision by the time it was leased: nothing changed. */
+  | { readonly status: 'moved'; readonly revision: number };
+
+/**
+ * The first segment leased the panel at another revision than the definition it was about to
+ * run (another kernel switched it): nothing ran, and the caller starts again on the current one.
+ */
+export class StaleDefinitionError extends Error {
+  constructor(
+    readonly panelId: string,
+    readonly revision: number,
+  ) {
+    super(`panel "${panelId}" is at revision ${revision}`);
+    this.name = 'StaleDefinitionError';
+  }
 }
 
 /** How a segment ended, before the loop decides what comes next. */
@@ -282,6 +314,13 @@ export class Executor {
         if (first) throw new KernelError('PANEL_NOT_FOUND', `no panel with id "${panel.id}"`);
         return failedWith('PANEL_NOT_FOUND', `panel "${panel.id}" was deleted while the handler ran`);
       }
+      // An execution starts on the panel's current definition, whichever kernel switched it: the
+      // lease reads the revision in the same step that excludes a switch. One already under way
+      // keeps the code it started with (its later segments do not ask).
+      if (first && lease.revision !== panel.revision) {
+        await lease.release();
+        throw new StaleDefinitionError(panel.id, lease.revision);
+      }
       state = lease.state === undefined ? panel.state : panel.observe(lease.state);
       delete held.parked;
       try {
@@ -320,7 +359,8 @@ export class Executor {
       write = segmentWrite(panel.id, state.snapshot.entries, result);
       commit =
         write.mutations.length === 0 && write.eventFrames.length === 0
-          ? (await lease.release(), { status: 'ok', version: lease.version, bytes: state.snapshot.bytes })
+          ? (await lease.release(),
+            { status: 'ok', version: lease.version, bytes: state.snapshot.bytes, revision: lease.revision })
           : await lease.commit(write);
     } catch (error) {
       if (first) throw error;
@@ -368,6 +408,7 @@ export class Executor {
       panel.observe({
         version: commit.version,
         epoch: state.snapshot.epoch,
+        revision: commit.revision,
         entries: applied(state.snapshot.entries, write.mutations),
         bytes: commit.bytes,
       });
@@ -386,6 +427,164 @@ export class Executor {
     // A subscriber that was behind catches up first: its PATCH of this version precedes the RESULT.
     await Promise.all(subscribers.map((subscriber) => subscriber.delivered(commit.version)));
     return { kind: 'ran', result };
+  }
+
+  /**
+   * Switches a panel to a new definition in one step, on every kernel: under the panel's gate and
+   * lease (so between two segments of any execution, none of which can start on the old code
+   * afterwards: each first segment checks the revision under its lease), the new definition's
+   * upgrade handler runs once on the current state, and its writes, the definition and a
+   * REVISION frame commit together. The upgrade may not suspend (`$ext`): the switch would stop
+   * being one step. Anything failing changes nothing (422 UPGRADE_FAILED).
+   */
+  async switchDefinition(request: SwitchRequest): Promise<SwitchOutcome> {
+    const { current } = request;
+    const ticket = await this.admit(current.id, Date.now() + this.deps.deadlineMs);
+    const deadline = Date.now() + this.deps.deadlineMs;
+    const run = this.switching(request, deadline);
+    this.running.add(run);
+    const forget = (): void => {
+      this.running.delete(run);
+    };
+    run.then(forget, forget);
+    try {
+      return await run;
+    } finally {
+      ticket.end();
+    }
+  }
+
+  /** The switch under the panel's gate (switchDefinition ends the ticket, leaving the gate). */
+  private async switching(request: SwitchRequest, deadline: number): Promise<SwitchOutcome> {
+    const { current, next } = request;
+    const started = performance.now();
+    let lease;
+    try {
+      lease = await this.deps.store.lease(current.id, current.state.snapshot, deadline);
+    } catch (error) {
+      if (error instanceof LeaseTimeoutError) throw busyElsewhere(current.id, this.deps.deadlineMs);
+      throw error;
+    }
+    if (lease === 'gone' || lease.phase !== 'ready') {
+      if (lease !== 'gone') await lease.release();
+      throw new KernelError('PANEL_NOT_FOUND', `no panel with id "${current.id}"`);
+    }
+    if (lease.revision !== request.baseRevision) {
+      if (lease.state !== undefined) current.observe(lease.state);
+      await lease.release();
+      return { status: 'moved', revision: lease.revision };
+    }
+    const state = lease.state === undefined ? current.state : current.observe(lease.state);
+    const revision = request.baseRevision + 1;
+    const upgrade = next.lifecycle.upgrade;
+    let outcome: ExecutionOutcome | undefined;
+    let result: SandboxResult | undefined;
+    if (upgrade !== undefined) {
+      outcome = newOutcome(state.version);
+      const upgradeRequest: ExecutionRequest = {
+        panel: next,
+        handler: upgrade,
+        kind: 'upgrade',
+        argsJson: NO_ARGS,
+      };
+      try {
+        result = await this.deps.sandbox.execute(
+          upgrade.bytecode,
+          {
+            panelId: next.id,
+            handlerName: upgrade.name,
+            stateJson: state.bytes,
+            argsJson: Buffer.from(
+              JSON.stringify({ fromRevision: request.baseRevision, toRevision: revision }),
+            ),
+            capabilities: upgrade.capabilities,
+            scope: { panelId: next.id, handler: upgrade.name, kind: 'upgrade' },
+            extensionRegistry: next.extensionRegistry,
+          },
+          upgrade.timeoutMs,
+        );
+      } catch (error) {
+        await lease.release();
+        throw error;
+      }
+      this.account(upgradeRequest, outcome, result, true);
+      const refusal =
+        result.status === 'suspended'
+          ? `the upgrade handler called $ext.${result.suspension?.extensionName ?? '?'}.${result.suspension?.method ?? '?'}; an upgrade may not call extensions (the switch is one step)`
+          : result.status === 'error'
+            ? `the upgrade handler failed: ${result.error?.code ?? 'ERROR'}: ${result.error?.message ?? ''}`
+            : undefined;
+      if (refusal !== undefined) {
+        if (result.status === 'suspended' && result.suspension !== undefined)
+          this.deps.sandbox.cancel(result.suspension.suspensionId);
+        await lease.release();
+        this.finish(
+          upgradeRequest,
+          outcome,
+          started,
+          result.error ?? { code: 'UPGRADE_FAILED', message: refusal },
+        );
+        throw upgradeFailed(refusal, outcome);
+      }
+    }
+    const mutations =
+      result === undefined ? [] : storedMutations(state.snapshot.entries, result.stateMutations);
+    const frame = revisionFrame(next.id, revision, request.change.tools, mutations);
+    const write: SegmentWrite = {
+      ...(result === undefined ? { eventFrames: [] } : segmentWrite(next.id, state.snapshot.entries, result)),
+      mutations,
+      patchPrefix: frame.prefix,
+      patchSuffix: frame.suffix,
+      definition: request.change,
+    };
+    const commit = await lease.commit(write);
+    switch (commit.status) {
+      case 'too_large':
+        throw upgradeFailed(
+          `the upgrade handler would grow the state beyond MAX_STATE_BYTES (${this.deps.maxStateBytes} bytes; ${commit.bytes} with its writes)`,
+          outcome,
+        );
+      case 'gone':
+        throw new KernelError('PANEL_NOT_FOUND', `no panel with id "${current.id}"`);
+      case 'lost':
+        throw new KernelError(
+          'OVERLOADED',
+          `this kernel stalled past its lease on panel "${current.id}" and another kernel changed the panel meanwhile; the definition was not changed (the kernel was too busy)`,
+        );
+      case 'ok':
+        break;
+    }
+    next.observe({
+      version: commit.version,
+      epoch: state.snapshot.epoch,
+      revision: commit.revision,
+      entries: applied(state.snapshot.entries, mutations),
+      bytes: commit.bytes,
+    });
+    const subscribers = this.deps.feeds.offerPatch(
+      next.id,
+      commit.version,
+      `${write.patchPrefix}${commit.version}${write.patchSuffix}`,
+    );
+    for (const eventFrame of write.eventFrames)
+      this.deps.feeds.offerEvent(next.id, eventFrame, ServerMessageType.EVENT);
+    await Promise.all(subscribers.map((subscriber) => subscriber.delivered(commit.version)));
+    if (outcome !== undefined && result !== undefined) {
+      outcome.stateMutations.push(...mutations);
+      outcome.events.push(...result.events);
+      outcome.viewCommands.push(...result.viewCommands);
+      if (result.returnValueJson !== undefined) outcome.returnValueJson = result.returnValueJson;
+      outcome.version = commit.version;
+      this.finish(
+        { panel: next, handler: upgrade!, kind: 'upgrade', argsJson: NO_ARGS },
+        outcome,
+        started,
+        undefined,
+      );
+    }
+    return outcome === undefined
+      ? { status: 'switched', version: commit.version }
+      : { status: 'switched', version: commit.version, upgrade: outcome };
   }
 
   /**
@@ -509,6 +708,17 @@ export function segmentWrite(
       (event) => `${eventPrefix}${JSON.stringify(event.name)},"payload":${event.payloadJson ?? 'null'}}`,
     ),
   };
+}
+
+/** Lifecycle handlers take no arguments of the client's. */
+const NO_ARGS = Buffer.from('{}');
+
+function upgradeFailed(message: string, outcome: ExecutionOutcome | undefined): KernelError {
+  return new KernelError(
+    'UPGRADE_FAILED',
+    `${message}; the panel keeps its definition and state`,
+    outcome === undefined ? undefined : { error: outcome.error, logs: outcome.logs },
+  );
 }
 
 function codeOf(error: unknown): string {

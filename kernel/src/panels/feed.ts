@@ -30,7 +30,14 @@ export interface StartRequest {
 }
 
 /** Builds the first message: resumed (history follows) or with the whole state's JSON bytes. */
-export type Greeting = (start: { resumed: boolean; version: number; epoch: string; state?: Buffer }) => {
+export type Greeting = (start: {
+  resumed: boolean;
+  version: number;
+  epoch: string;
+  /** The panel's definition revision (at the newest version the read reached). */
+  revision: number;
+  state?: Buffer;
+}) => {
   frame: string | readonly (string | Buffer)[];
   type: string;
 };
@@ -185,7 +192,13 @@ export class Subscription {
       if (read === 'gone') return this.sink.panelDeleted();
       if (this.closed) return;
       this.applyRead(read, this.version, (start) => ({
-        frame: snapshotFrame(this.feed.id, start.version, start.epoch, start.state ?? Buffer.from('{}')),
+        frame: snapshotFrame(
+          this.feed.id,
+          start.version,
+          start.epoch,
+          start.revision,
+          start.state ?? Buffer.from('{}'),
+        ),
         type: ServerMessageType.SNAPSHOT,
       }));
       this.drain();
@@ -209,7 +222,12 @@ export class Subscription {
       return;
     }
     if (this.version < 0) {
-      const { frame, type } = greeting({ resumed: true, version: since, epoch: read.epoch });
+      const { frame, type } = greeting({
+        resumed: true,
+        version: since,
+        epoch: read.epoch,
+        revision: read.revision,
+      });
       this.sink.send(frame, type);
     }
     this.epoch = read.epoch;
@@ -230,6 +248,7 @@ export class Subscription {
       resumed: false,
       version: state.version,
       epoch: this.epoch,
+      revision: state.snapshot.revision,
       state: this.feed.stateBytes(state),
     });
     this.sink.send(frame, type);
@@ -359,9 +378,15 @@ export class PanelFeed {
 }
 
 /** SNAPSHOT: a subscriber missed more than the history holds; `state` replaces its state. */
-function snapshotFrame(panelId: string, version: number, epoch: string, state: Buffer): (string | Buffer)[] {
+function snapshotFrame(
+  panelId: string,
+  version: number,
+  epoch: string,
+  revision: number,
+  state: Buffer,
+): (string | Buffer)[] {
   return [
-    `{"type":"${ServerMessageType.SNAPSHOT}","panelId":${JSON.stringify(panelId)},"version":${version},"epoch":${JSON.stringify(epoch)},"state":`,
+    `{"type":"${ServerMessageType.SNAPSHOT}","panelId":${JSON.stringify(panelId)},"version":${version},"epoch":${JSON.stringify(epoch)},"revision":${revision},"state":`,
     state,
     '}',
   ];

@@ -20,14 +20,24 @@ export interface ToolSpec extends HandlerSpec {
   readonly argsSchema?: PreparedSchema;
 }
 
+/** The lifecycle handlers a definition may have. */
+export interface LifecycleSpecs {
+  readonly mount?: HandlerSpec;
+  readonly unmount?: HandlerSpec;
+  /** Runs once when this definition replaces another, with the old state. */
+  readonly upgrade?: HandlerSpec;
+}
+
 export interface PanelInit {
   readonly id: string;
   readonly epoch: string;
+  /** The definition's revision (1 for a new panel, one more for every change). */
+  readonly revision: number;
   readonly definition: PanelDefinition;
   /** The definition's JSON text as the store keeps it. */
   readonly definitionText: string;
   readonly tools: ReadonlyMap<string, ToolSpec>;
-  readonly lifecycle: { readonly mount?: HandlerSpec; readonly unmount?: HandlerSpec };
+  readonly lifecycle: LifecycleSpecs;
   readonly extensionRegistry: Readonly<Record<string, readonly string[]>>;
   readonly createdAt: string;
   readonly state: StateSnapshot;
@@ -59,10 +69,11 @@ export class CachedState {
 export class Panel {
   readonly id: string;
   readonly epoch: string;
+  readonly revision: number;
   readonly definition: PanelDefinition;
   readonly definitionText: string;
   readonly tools: ReadonlyMap<string, ToolSpec>;
-  readonly lifecycle: { readonly mount?: HandlerSpec; readonly unmount?: HandlerSpec };
+  readonly lifecycle: LifecycleSpecs;
   readonly extensionRegistry: Readonly<Record<string, readonly string[]>>;
   readonly createdAt: string;
   private current: CachedState;
@@ -73,6 +84,7 @@ export class Panel {
   constructor(init: PanelInit) {
     this.id = init.id;
     this.epoch = init.epoch;
+    this.revision = init.revision;
     this.definition = init.definition;
     this.definitionText = init.definitionText;
     this.tools = init.tools;
@@ -113,7 +125,7 @@ export class Panel {
   }
 
   handlers(): HandlerSpec[] {
-    const lifecycle = [this.lifecycle.mount, this.lifecycle.unmount].filter(
+    const lifecycle = [this.lifecycle.mount, this.lifecycle.unmount, this.lifecycle.upgrade].filter(
       (spec): spec is HandlerSpec => spec !== undefined,
     );
     return [...this.tools.values(), ...lifecycle];

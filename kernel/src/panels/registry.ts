@@ -8,18 +8,33 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { KernelError } from '../errors.js';
 import { HandlerCompilationError } from '../sandbox/types.js';
-import type { PanelLifecycle, PanelReads, PanelSummary, StateSnapshot, StoredPanel } from '../store/types.js';
+import type {
+  PanelLifecycle,
+  PanelReads,
+  PanelSummary,
+  RevisionRecord,
+  StateSnapshot,
+  StoredPanel,
+} from '../store/types.js';
+import { PanelExistsError } from '../store/types.js';
 import { stateBytes } from '../store/types.js';
 import type { BytecodeCache } from './bytecode-cache.js';
 import { PanelChanges } from './changes.js';
 import {
+  PANEL_ID,
+  PANEL_ID_RULE,
   invalidDefinition,
   type PanelDefinition,
   parsePanelDefinition,
   readPanelDefinition,
 } from './definition.js';
 import { prepareSchema, type SchemaValidator } from '../schemas/validator.js';
-import type { ExecutionOutcome, Executor } from './executor.js';
+import {
+  type ExecutionOutcome,
+  type Executor,
+  StaleDefinitionError,
+  type SwitchOutcome,
+} from './executor.js';
 import { type CachedState, type HandlerSpec, Panel, type ToolSpec } from './panel.js';
 import { entriesOf } from './state.js';
 
@@ -106,7 +121,10 @@ export class PanelRegistry {
         if (read === 'gone') this.removed(id);
         throw notFound(id);
       }
-      if (read.state === undefined || read.state.epoch === cached.epoch) {
+      if (
+        read.state === undefined ||
+        (read.state.epoch === cached.epoch && read.state.revision === cached.revision)
+      ) {
         if (read.state !== undefined) cached.observe(read.state);
         return cached;
       }
@@ -146,6 +164,127 @@ export class PanelRegistry {
 
   /** Validates, compiles and mounts a new panel; throws KernelError for every client mistake. */
   async create(body: unknown): Promise<{ panel: Panel; mount?: ExecutionOutcome }> {
+    return this.createAs(randomUUID(), await this.validate(body));
+  }
+
+  /**
+   * PUT /panels/:id: creates the panel under the client's id, or switches it to this definition
+   * (every handler compiled first, the upgrade handler run with the old state, all in one step on
+   * every kernel: Executor.switchDefinition). The same definition again changes nothing, so a
+   * retried PUT is one revision. `ifMatch` is the revision the client expects the panel to be at.
+   */
+  async put(id: string, body: unknown, ifMatch?: RevisionMatch): Promise<PutOutcome> {
+    if (!PANEL_ID.test(id)) {
+      throw new KernelError('INVALID_PANEL_ID', `the panel id "${id.slice(0, 140)}" is not ${PANEL_ID_RULE}`);
+    }
+    const definition = await this.validate(body);
+    const text = JSON.stringify(definition);
+    // A concurrent PUT may win each round; one that keeps losing is told to retry.
+    for (let attempt = 0; attempt < PUT_ATTEMPTS; attempt += 1) {
+      const stored = await this.store.get(id);
+      if (stored === undefined) {
+        if (ifMatch !== undefined) throw preconditionFailed(id, ifMatch, undefined);
+        try {
+          return { kind: 'created', ...(await this.createAs(id, definition)) };
+        } catch (error) {
+          if (error instanceof PanelExistsError) continue;
+          throw error;
+        }
+      }
+      if (stored.phase !== 'ready') {
+        if (stored.phase === 'deleting') throw notFound(id);
+        throw new KernelError('PANEL_BUSY', `panel "${id}" is being created by another request; retry`);
+      }
+      if (ifMatch !== undefined && !ifMatch.matches(stored.revision))
+        throw preconditionFailed(id, ifMatch, stored.revision);
+      if (stored.definition === text) return { kind: 'unchanged', panel: await this.get(id) };
+      const switched = await this.switchTo(id, stored, definition, text, ifMatch);
+      if (switched !== 'moved') return switched;
+    }
+    throw new KernelError(
+      'PANEL_BUSY',
+      `panel "${id}" kept changing while this definition was applied; retry`,
+    );
+  }
+
+  /** POST /panels/:id/rollback: a PUT of a kept revision's definition (a new revision, state kept). */
+  async rollback(id: string, revision: number, ifMatch?: RevisionMatch): Promise<PutOutcome> {
+    const kept = await this.revision(id, revision);
+    return this.put(id, JSON.parse(kept.definition) as unknown, ifMatch);
+  }
+
+  /** The definitions the panel keeps, oldest first. */
+  async revisions(id: string): Promise<RevisionRecord[]> {
+    const kept = await this.store.revisions(id);
+    if (kept === 'gone') throw notFound(id);
+    return kept;
+  }
+
+  async revision(id: string, revision: number): Promise<RevisionRecord> {
+    const found = (await this.revisions(id)).find((kept) => kept.revision === revision);
+    if (found === undefined) {
+      throw new KernelError(
+        'REVISION_NOT_FOUND',
+        `panel "${id}" keeps no revision ${revision} (it keeps the last PANEL_REVISIONS)`,
+      );
+    }
+    return found;
+  }
+
+  /** Compiles the new definition and switches the panel to it; 'moved' when another change won. */
+  private async switchTo(
+    id: string,
+    stored: StoredPanel,
+    definition: PanelDefinition,
+    text: string,
+    ifMatch: RevisionMatch | undefined,
+  ): Promise<PutOutcome | 'moved'> {
+    const current = await this.get(id);
+    const next = await this.build(
+      id,
+      current.epoch,
+      stored.revision + 1,
+      definition,
+      text,
+      current.createdAt,
+      {
+        ...current.state.snapshot,
+        revision: stored.revision + 1,
+      },
+    );
+    let outcome: SwitchOutcome;
+    try {
+      outcome = await this.executor.switchDefinition({
+        current,
+        next,
+        baseRevision: stored.revision,
+        change: {
+          text,
+          title: definition.title,
+          tools: Object.keys(definition.tools),
+          createdAt: new Date().toISOString(),
+        },
+      });
+    } catch (error) {
+      this.releaseBytecode(next);
+      throw error;
+    }
+    if (outcome.status === 'moved') {
+      this.releaseBytecode(next);
+      if (ifMatch !== undefined && !ifMatch.matches(outcome.revision))
+        throw preconditionFailed(id, ifMatch, outcome.revision);
+      return 'moved';
+    }
+    // Every kernel learns of it from the store when it next leases the panel; this one now.
+    this.changes.announce({ kind: 'updated', id });
+    this.admit(next);
+    return outcome.upgrade === undefined
+      ? { kind: 'updated', panel: next }
+      : { kind: 'updated', panel: next, upgrade: outcome.upgrade };
+  }
+
+  /** Shape, bounds and argument schemas, every problem named in one refusal. */
+  private async validate(body: unknown): Promise<PanelDefinition> {
     const read = readPanelDefinition(body, this.limits());
     const problems = [...read.problems];
     // A schema already refused (too large, too deep) is never compiled; the others are, so one
@@ -154,7 +293,13 @@ export class PanelRegistry {
     if (read.definition !== undefined)
       problems.push(...(await this.schemaProblems(read.definition, refused)));
     if (read.definition === undefined || problems.length > 0) throw invalidDefinition(problems);
-    const definition = read.definition;
+    return read.definition;
+  }
+
+  private async createAs(
+    id: string,
+    definition: PanelDefinition,
+  ): Promise<{ panel: Panel; mount?: ExecutionOutcome }> {
     const entries = entriesOf(definition.state);
     const bytes = stateBytes(entries);
     if (bytes > this.options.maxStateBytes) {
@@ -165,13 +310,13 @@ export class PanelRegistry {
         },
       ]);
     }
-    const id = randomUUID();
     const epoch = randomUUID();
     const createdAt = new Date().toISOString();
     const definitionText = JSON.stringify(definition);
-    const panel = await this.build(id, epoch, definition, definitionText, createdAt, {
+    const panel = await this.build(id, epoch, 1, definition, definitionText, createdAt, {
       version: 0,
       epoch,
+      revision: 1,
       entries,
       bytes,
     });
@@ -229,15 +374,7 @@ export class PanelRegistry {
     if (!(await this.store.beginDelete(id, this.options.deleteTtlMs))) throw notFound(id);
     let unmount: ExecutionOutcome | undefined;
     try {
-      const panel = await this.get(id, { phases: ['deleting'] });
-      if (panel.lifecycle.unmount) {
-        unmount = await this.executor.run({
-          panel,
-          handler: panel.lifecycle.unmount,
-          kind: 'unmount',
-          argsJson: NO_ARGS,
-        });
-      }
+      unmount = await this.unmount(id);
     } catch (error) {
       this.logger.error({ panelId: id, err: error }, 'unmount handler could not run');
     }
@@ -247,12 +384,40 @@ export class PanelRegistry {
     return unmount === undefined ? { id } : { id, unmount };
   }
 
+  /** Runs the current definition's unmount handler, if it has one. */
+  private async unmount(id: string): Promise<ExecutionOutcome | undefined> {
+    for (let attempt = 0; ; attempt += 1) {
+      const panel = await this.get(id, { phases: ['deleting'] });
+      if (!panel.lifecycle.unmount) return undefined;
+      try {
+        return await this.executor.run({
+          panel,
+          handler: panel.lifecycle.unmount,
+          kind: 'unmount',
+          argsJson: NO_ARGS,
+        });
+      } catch (error) {
+        if (!(error instanceof StaleDefinitionError) || attempt >= 3) throw error;
+        this.outdated(panel, error.revision);
+      }
+    }
+  }
+
   /**
    * The store says the panel is gone (another kernel deleted it, or the store removed it once its
    * deleting mark lapsed): announced like a deletion made here.
    */
   removed(id: string): void {
     this.changes.announce({ kind: 'deleted', id });
+  }
+
+  /**
+   * An execution found the panel at `revision` under its lease, not at the cached one's: the
+   * panel changed on another kernel. It is loaded again when next used.
+   */
+  outdated(panel: Panel, revision: number): void {
+    if (this.cache.get(panel.id) === panel && panel.revision !== revision)
+      this.changes.announce({ kind: 'updated', id: panel.id });
   }
 
   /** Forgets a cached panel (changed or gone, or to make room). */
@@ -319,7 +484,15 @@ export class PanelRegistry {
         `panel "${stored.id}" cannot be served by this kernel: ${(error as Error).message}`,
       );
     }
-    return this.build(stored.id, stored.epoch, definition, stored.definition, stored.createdAt, state);
+    return this.build(
+      stored.id,
+      stored.epoch,
+      stored.revision,
+      definition,
+      stored.definition,
+      stored.createdAt,
+      state,
+    );
   }
 
   private admit(panel: Panel): void {
@@ -351,6 +524,7 @@ export class PanelRegistry {
   private async build(
     id: string,
     epoch: string,
+    revision: number,
     definition: PanelDefinition,
     definitionText: string,
     createdAt: string,
@@ -389,14 +563,17 @@ export class PanelRegistry {
         const spec = await compile(name, `/tools/${name}`, tool);
         tools.set(name, tool.args === undefined ? spec : { ...spec, argsSchema: prepareSchema(tool.args) });
       }
-      const lifecycle: { mount?: HandlerSpec; unmount?: HandlerSpec } = {};
+      const lifecycle: { mount?: HandlerSpec; unmount?: HandlerSpec; upgrade?: HandlerSpec } = {};
       if (definition.lifecycle.mount)
         lifecycle.mount = await compile('mount', '/lifecycle/mount', definition.lifecycle.mount);
       if (definition.lifecycle.unmount)
         lifecycle.unmount = await compile('unmount', '/lifecycle/unmount', definition.lifecycle.unmount);
+      if (definition.lifecycle.upgrade)
+        lifecycle.upgrade = await compile('upgrade', '/lifecycle/upgrade', definition.lifecycle.upgrade);
       return new Panel({
         id,
         epoch,
+        revision,
         definition,
         definitionText,
         tools,
@@ -425,6 +602,30 @@ export const DELETE_MARK_MARGIN_MS = 10_000;
 
 /** Lifecycle handlers take no arguments. */
 const NO_ARGS = Buffer.from('{}');
+
+/** Rounds a PUT may lose to concurrent changes of the same panel before it is told to retry. */
+const PUT_ATTEMPTS = 5;
+
+/** What an `If-Match` header asks for: `*` (any current revision) or some revisions. */
+export interface RevisionMatch {
+  readonly header: string;
+  matches(revision: number): boolean;
+}
+
+export type PutOutcome =
+  | { readonly kind: 'created'; readonly panel: Panel; readonly mount?: ExecutionOutcome }
+  | { readonly kind: 'updated'; readonly panel: Panel; readonly upgrade?: ExecutionOutcome }
+  | { readonly kind: 'unchanged'; readonly panel: Panel };
+
+function preconditionFailed(id: string, ifMatch: RevisionMatch, current: number | undefined): KernelError {
+  return new KernelError(
+    'PRECONDITION_FAILED',
+    current === undefined
+      ? `If-Match ${ifMatch.header} needs panel "${id}" to exist; it does not, and nothing changed`
+      : `If-Match ${ifMatch.header} does not match panel "${id}"'s revision ${current} (ETag "${current}"); nothing changed`,
+    current === undefined ? undefined : { revision: current },
+  );
+}
 
 function notFound(id: string): KernelError {
   return new KernelError('PANEL_NOT_FOUND', `no panel with id "${id}"`);

@@ -81,3 +81,20 @@ export function patchFrame(
     suffix: `,"mutations":${mutationsText(mutations)}}`,
   };
 }
+
+/**
+ * A REVISION frame around its version: the panel runs definition `revision` (its `tools`) from
+ * this version on, and `mutations` (what its upgrade handler rewrote, often none) apply as a
+ * PATCH's would. It takes a version of its own, so it is ordered with the PATCHes around it.
+ */
+export function revisionFrame(
+  panelId: string,
+  revision: number,
+  tools: readonly string[],
+  mutations: readonly StoredMutation[],
+): { prefix: string; suffix: string } {
+  return {
+    prefix: `{"type":"REVISION","panelId":${JSON.stringify(panelId)},"revision":${revision},"tools":${JSON.stringify(tools)},"version":`,
+    suffix: `,"mutations":${mutationsText(mutations)}}`,
+  };
+}

@@ -7,7 +7,8 @@ import { KernelError } from '../errors.js';
 import { nestsDeeperThan } from '../json.js';
 import type { SchemaValidator } from '../schemas/validator.js';
 import { MAX_VALUE_DEPTH } from './definition.js';
-import type { ExecutionOutcome, Executor } from './executor.js';
+import { type ExecutionOutcome, type Executor, StaleDefinitionError } from './executor.js';
+import type { Panel } from './panel.js';
 import type { PanelRegistry } from './registry.js';
 
 export interface TriggerRequest {
@@ -27,11 +28,32 @@ export interface TriggerContext {
   readonly schemas: SchemaValidator;
 }
 
+/**
+ * Times an execution may find, under its lease, that another kernel switched the panel's
+ * definition since this one loaded it: it then starts again on the current one (nothing ran).
+ */
+const STALE_RETRIES = 3;
+
 export async function triggerTool(
   context: TriggerContext,
   request: TriggerRequest,
 ): Promise<ExecutionOutcome> {
-  const panel = await context.registry.get(request.panelId, { verify: false });
+  for (let attempt = 0; ; attempt += 1) {
+    const panel = await context.registry.get(request.panelId, { verify: false });
+    try {
+      return await runOn(context, panel, request);
+    } catch (error) {
+      if (!(error instanceof StaleDefinitionError) || attempt >= STALE_RETRIES) throw error;
+      context.registry.outdated(panel, error.revision);
+    }
+  }
+}
+
+async function runOn(
+  context: TriggerContext,
+  panel: Panel,
+  request: TriggerRequest,
+): Promise<ExecutionOutcome> {
   const tool = panel.tools.get(request.tool);
   if (tool === undefined) {
     const known = [...panel.tools.keys()];

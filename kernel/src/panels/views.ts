@@ -2,7 +2,8 @@
 // panel's state and a handler's values are spliced in as the JSON text the store keeps and the
 // sandbox handed over, never parsed and re-encoded.
 
-import type { PanelSummary } from '../store/types.js';
+import { createHash } from 'node:crypto';
+import type { PanelSummary, RevisionRecord } from '../store/types.js';
 import type { ExecutionOutcome } from './executor.js';
 import type { CachedState, Panel } from './panel.js';
 import { mutationsText } from './state.js';
@@ -62,6 +63,7 @@ export function panelDetails(
         ]),
       ),
       lifecycle: Object.keys(definition.lifecycle),
+      revision: panel.revision,
       version: state.version,
       epoch: state.snapshot.epoch,
       subscribers,
@@ -102,4 +104,32 @@ export function executionView(outcome: ExecutionOutcome): string {
     metrics: outcome.metrics,
   });
   return `${head.slice(0, -1)},${tail.slice(1)}`;
+}
+
+/**
+ * One kept revision as GET /panels/:id/revisions lists it: its number, when it became current,
+ * and a digest of each handler's source (what tells two revisions' code apart at a glance).
+ */
+export function revisionSummary(record: RevisionRecord) {
+  const definition = JSON.parse(record.definition) as {
+    title?: string;
+    tools?: Record<string, { handler?: string }>;
+    lifecycle?: Record<string, { handler?: string }>;
+  };
+  const digests = (handlers: Record<string, { handler?: string }> | undefined) =>
+    Object.fromEntries(
+      Object.entries(handlers ?? {}).map(([name, spec]) => [
+        name,
+        `sha256:${createHash('sha256')
+          .update(spec.handler ?? '')
+          .digest('hex')}`,
+      ]),
+    );
+  return {
+    revision: record.revision,
+    createdAt: record.createdAt,
+    title: definition.title,
+    tools: digests(definition.tools),
+    lifecycle: digests(definition.lifecycle),
+  };
 }

@@ -98,6 +98,8 @@ describe('the embedded store keeps its budgets', () => {
         epoch: 'e',
         version: 41,
         definition: '{"title":"t","tools":{}}',
+        revision: 1,
+        revisions: [],
         state: new Map([['n', '41']]),
         history: frames,
       }),

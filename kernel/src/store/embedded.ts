@@ -10,6 +10,7 @@ import { KernelError } from '../errors.js';
 import { FilePersistence, type PanelRecord, recordText } from './files.js';
 import {
   type CommitResult,
+  type DefinitionChange,
   entryBytes,
   type FeedListener,
   type FeedMessage,
@@ -17,9 +18,11 @@ import {
   type HistoryRead,
   type Lease,
   type NewPanel,
+  PanelExistsError,
   type PanelPhase,
   type PanelStore,
   type PanelSummary,
+  type RevisionRecord,
   type SegmentWrite,
   type StateEntries,
   type StateRead,
@@ -33,9 +36,12 @@ import {
 interface Entry {
   readonly id: string;
   readonly createdAt: string;
-  readonly definition: string;
-  readonly title: string;
-  readonly tools: readonly string[];
+  definition: string;
+  title: string;
+  tools: readonly string[];
+  revision: number;
+  /** The definitions kept (PANEL_REVISIONS), oldest first, the current one last. */
+  revisions: RevisionRecord[];
   epoch: string;
   phase: PanelPhase;
   version: number;
@@ -99,6 +105,8 @@ export class EmbeddedStore implements PanelStore {
         definition: record.definition,
         title,
         tools,
+        revision: record.revision,
+        revisions: record.revisions.slice(-this.limits.revisions),
         epoch: record.epoch ?? randomUUID(),
         phase: 'ready',
         version: record.version,
@@ -167,7 +175,9 @@ export class EmbeddedStore implements PanelStore {
   }
 
   create(panel: NewPanel, ttlMs: number): Promise<void> {
-    if (this.live().length >= this.limits.maxPanels) {
+    const live = this.live();
+    if (this.panels.has(panel.id)) return Promise.reject(new PanelExistsError(panel.id));
+    if (live.length >= this.limits.maxPanels) {
       return Promise.reject(
         new KernelError(
           'PANEL_LIMIT_REACHED',
@@ -175,19 +185,20 @@ export class EmbeddedStore implements PanelStore {
         ),
       );
     }
-    if (this.panels.has(panel.id))
-      return Promise.reject(new Error(`a panel with id ${panel.id} exists already`));
     this.panels.set(panel.id, this.entryOf(panel, 'mounting', Date.now() + ttlMs));
     return Promise.resolve();
   }
 
   private entryOf(panel: NewPanel, phase: PanelPhase, expiresAt?: number): Entry {
+    const revision = panel.revision ?? 1;
     return {
       id: panel.id,
       createdAt: panel.createdAt,
       definition: panel.definition,
       title: panel.title,
       tools: panel.tools,
+      revision,
+      revisions: [{ revision, createdAt: panel.createdAt, definition: panel.definition }],
       epoch: panel.epoch,
       phase,
       version: panel.version ?? 0,
@@ -224,9 +235,15 @@ export class EmbeddedStore implements PanelStore {
         createdAt: entry.createdAt,
         phase: entry.phase,
         version: entry.version,
+        revision: entry.revision,
         definition: entry.definition,
       },
     );
+  }
+
+  revisions(id: string): Promise<RevisionRecord[] | 'gone'> {
+    const entry = this.find(id);
+    return Promise.resolve(entry === undefined ? 'gone' : [...entry.revisions]);
   }
 
   list(): Promise<PanelSummary[]> {
@@ -245,6 +262,7 @@ export class EmbeddedStore implements PanelStore {
     return {
       version: entry.version,
       epoch: entry.epoch,
+      revision: entry.revision,
       entries: new Map(entry.entries),
       bytes: entry.bytes,
     };
@@ -264,6 +282,7 @@ export class EmbeddedStore implements PanelStore {
     const lease: Lease = {
       version: entry.version,
       epoch: entry.epoch,
+      revision: entry.revision,
       phase: entry.phase,
       state: fresh ? this.snapshot(entry) : undefined,
       commit: (write) => Promise.resolve(this.commit(id, write)),
@@ -275,9 +294,9 @@ export class EmbeddedStore implements PanelStore {
   private commit(id: string, write: SegmentWrite): CommitResult {
     const entry = this.panels.get(id);
     if (entry === undefined) return { status: 'gone' };
-    if (write.mutations.length === 0) {
+    if (write.mutations.length === 0 && write.definition === undefined) {
       this.announceEvents(id, write.eventFrames);
-      return { status: 'ok', version: entry.version, bytes: entry.bytes };
+      return { status: 'ok', version: entry.version, bytes: entry.bytes, revision: entry.revision };
     }
     const final = new Map<string, string | undefined>();
     for (const mutation of write.mutations) final.set(mutation.key, mutation.json);
@@ -288,6 +307,7 @@ export class EmbeddedStore implements PanelStore {
       if (json !== undefined) size += entryBytes(key, json);
     }
     if (size > this.limits.maxStateBytes && size > entry.bytes) return { status: 'too_large', bytes: size };
+    if (write.definition !== undefined) this.define(entry, write.definition);
     for (const [key, json] of final) {
       if (json === undefined) entry.entries.delete(key);
       else entry.entries.set(key, json);
@@ -320,7 +340,18 @@ export class EmbeddedStore implements PanelStore {
         : '';
     this.announce(id, { kind: 'patch', origin: this.origin, version: entry.version, frame });
     this.announceEvents(id, write.eventFrames);
-    return { status: 'ok', version: entry.version, bytes: entry.bytes };
+    return { status: 'ok', version: entry.version, bytes: entry.bytes, revision: entry.revision };
+  }
+
+  /** Switches the panel to a new definition, one revision on, keeping the last PANEL_REVISIONS. */
+  private define(entry: Entry, change: DefinitionChange): void {
+    entry.revision += 1;
+    entry.definition = change.text;
+    entry.title = change.title;
+    entry.tools = change.tools;
+    entry.revisions.push({ revision: entry.revision, createdAt: change.createdAt, definition: change.text });
+    if (entry.revisions.length > this.limits.revisions)
+      entry.revisions.splice(0, entry.revisions.length - this.limits.revisions);
   }
 
   history(id: string, since: number, epoch: string): Promise<HistoryRead | 'gone'> {
@@ -332,6 +363,7 @@ export class EmbeddedStore implements PanelStore {
         kind: 'history',
         version: entry.version,
         epoch: entry.epoch,
+        revision: entry.revision,
         frames: entry.history.slice(entry.history.length - missing),
       });
     }
@@ -401,6 +433,8 @@ export class EmbeddedStore implements PanelStore {
         epoch: entry.epoch,
         version: entry.version,
         definition: entry.definition,
+        revision: entry.revision,
+        revisions: entry.revisions,
         state: entry.entries,
         history: entry.history,
         ...(entry.phase === 'deleting' ? { phase: 'deleting' as const } : {}),

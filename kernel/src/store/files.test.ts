@@ -13,6 +13,10 @@ function record(id: string, version: number): PanelRecord & { epoch: string } {
     epoch: 'e1',
     version,
     definition: '{"title":"t","tools":{}}',
+    revision: 1,
+    revisions: [
+      { revision: 1, createdAt: '2026-01-01T00:00:00.000Z', definition: '{"title":"t","tools":{}}' },
+    ],
     state: new Map([
       ['version', String(version)],
       ['__proto__', '{"polluted":true}'],
@@ -67,6 +71,8 @@ describe('FilePersistence', () => {
       createdAt: '2026-01-01T00:00:00.000Z',
       version: 3,
       definition: '{"title":"old"}',
+      revision: 1,
+      revisions: [{ revision: 1, createdAt: '2026-01-01T00:00:00.000Z', definition: '{"title":"old"}' }],
       state: new Map([['count', '3']]),
       history: [],
     });

@@ -13,6 +13,7 @@ import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { type HistoryBudget, KEEP_ALL_HISTORY, parseRecordBytes } from './record-reader.js';
+import { type RevisionRecord, revisionRecord } from './types.js';
 import type { StateEntries } from './types.js';
 
 export const RECORD_FORMAT = 2;
@@ -26,6 +27,10 @@ export interface PanelRecord {
   epoch?: string;
   version: number;
   definition: string;
+  /** The current definition's revision (absent before revisions were kept: 1). */
+  revision: number;
+  /** The definitions kept, oldest first, the current one last. */
+  revisions: RevisionRecord[];
   state: StateEntries;
   history: string[];
   /** Present while the panel's delete is under way (a start that finds it completes it). */
@@ -58,9 +63,25 @@ export function recordText(record: PanelRecord & { epoch: string }): string {
   return (
     `{"format":${RECORD_FORMAT},"id":${JSON.stringify(record.id)},"createdAt":${JSON.stringify(record.createdAt)},` +
     `"epoch":${JSON.stringify(record.epoch)},"version":${record.version},"definition":${record.definition},` +
+    `"revision":${record.revision},"revisions":[${record.revisions.map(revisionText).join(',')}],` +
     `"state":{${state}},"history":${JSON.stringify(record.history)}` +
     `${record.phase === 'deleting' ? ',"phase":"deleting"' : ''}}`
   );
+}
+
+/** A kept revision as the stores keep it (types.ts revisionRecord() reads it). */
+export function revisionText(record: RevisionRecord): string {
+  return `{"revision":${record.revision},"createdAt":${JSON.stringify(record.createdAt)},"definition":${record.definition}}`;
+}
+
+/** The kept revisions of a file, or the current definition alone when it has none. */
+function readRevisions(value: unknown, current: RevisionRecord): RevisionRecord[] {
+  if (!Array.isArray(value)) return [current];
+  const kept = value.flatMap((item) => {
+    if (!isObject(item) || typeof item.revision !== 'number' || typeof item.createdAt !== 'string') return [];
+    return isObject(item.definition) ? [revisionRecord(JSON.stringify(item))] : [];
+  });
+  return kept.length > 0 && kept[kept.length - 1]!.revision === current.revision ? kept : [current];
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -70,16 +91,21 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /** A record from a parsed file of either format, or undefined when it is not one. */
 function readRecord(value: unknown): PanelRecord | undefined {
   if (!isObject(value) || (value.format !== 1 && value.format !== 2)) return undefined;
-  const { id, createdAt, state, version, definition, epoch, history, phase } = value;
+  const { id, createdAt, state, version, definition, epoch, history, phase, revision } = value;
   if (typeof id !== 'string' || !ID.test(id) || typeof createdAt !== 'string') return undefined;
   if (!isObject(state) || typeof version !== 'number' || !isObject(definition)) return undefined;
   const frames = Array.isArray(history) ? history.filter((f): f is string => typeof f === 'string') : [];
+  const definitionText = JSON.stringify(definition);
+  const current =
+    typeof revision === 'number' && Number.isSafeInteger(revision) && revision > 0 ? revision : 1;
   return {
     id,
     createdAt,
     ...(value.format === 2 && typeof epoch === 'string' ? { epoch } : {}),
     version,
-    definition: JSON.stringify(definition),
+    definition: definitionText,
+    revision: current,
+    revisions: readRevisions(value.revisions, { revision: current, createdAt, definition: definitionText }),
     state: new Map(Object.entries(state).map(([key, v]) => [key, JSON.stringify(v ?? null)])),
     history: value.format === 2 ? frames : [],
     ...(phase === 'deleting' ? { phase: 'deleting' as const } : {}),

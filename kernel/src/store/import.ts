@@ -44,6 +44,7 @@ export async function importEmbeddedPanels(
       state: record.state,
       createdAt: record.createdAt,
       version: record.version,
+      revision: record.revision,
     });
     if (added) imported += 1;
     await embedded.retire(record.id);

@@ -12,6 +12,8 @@ const text = (history: string[], phase?: 'deleting'): Buffer =>
       epoch: 'e',
       version: history.length,
       definition: '{"title":"t","tools":{}}',
+      revision: 1,
+      revisions: [],
       // A state whose text holds the history key's bytes too.
       state: new Map([['x', '{"a":1,"history":["not","frames"]}']]),
       history,

@@ -115,6 +115,7 @@ describe.each([
         kind: 'history',
         version: 2,
         epoch: 'e',
+        revision: 1,
         frames: [],
       });
       const notice = await eventually('the feed to carry version 2', () =>

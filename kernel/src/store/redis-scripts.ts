@@ -25,29 +25,34 @@ function freeing(name: string, body: string): Script {
   return script(name, `#!lua flags=allow-oom${body}`);
 }
 
-/** KEYS meta, def, state; ARGV epoch, phase, createdAt, summary, definition, ttlMs, bytes, version, then key/json pairs. */
+/**
+ * KEYS meta, def, state, revisions; ARGV epoch, phase, createdAt, summary, definition, ttlMs, bytes,
+ * version, revision, then key/json pairs. The definition is also the first revision kept.
+ */
 export const CREATE = script(
   'create',
   `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'v', ARGV[8], 'e', ARGV[1], 'ph', ARGV[2], 'c', ARGV[3], 't', ARGV[4], 'b', ARGV[7], 'hb', 0)
+redis.call('HSET', KEYS[1], 'v', ARGV[8], 'e', ARGV[1], 'ph', ARGV[2], 'c', ARGV[3], 't', ARGV[4], 'b', ARGV[7], 'hb', 0, 'r', ARGV[9])
 redis.call('SET', KEYS[2], ARGV[5])
-for i = 9, #ARGV, 2 do redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1]) end
+redis.call('DEL', KEYS[4])
+redis.call('RPUSH', KEYS[4], '{"revision":' .. ARGV[9] .. ',"createdAt":' .. cjson.encode(ARGV[3]) .. ',"definition":' .. ARGV[5] .. '}')
+for i = 10, #ARGV, 2 do redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1]) end
 local ttl = tonumber(ARGV[6])
 if ttl > 0 then
-  for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ttl) end
+  for i = 1, 4 do redis.call('PEXPIRE', KEYS[i], ttl) end
 end
 return 1
 `,
 );
 
-/** KEYS meta, def, state, hist: the panel becomes ready and permanent. */
+/** KEYS meta, def, state, hist, revisions: the panel becomes ready and permanent. */
 export const FINALIZE = script(
   'finalize',
   `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'ph', 'ready')
-for i = 1, 4 do redis.call('PERSIST', KEYS[i]) end
+for i = 1, 5 do redis.call('PERSIST', KEYS[i]) end
 return 1
 `,
 );
@@ -86,18 +91,19 @@ return redis.call('SCARD', KEYS[1]) + redis.call('ZCARD', KEYS[2])
 
 /**
  * KEYS meta, state, lock; ARGV token, leaseMs, knownVersion, knownEpoch.
- * {'gone'} | {'busy', pttl} | {'ok', version, epoch, phase, bytes[, entries]}.
+ * {'gone'} | {'busy', pttl} | {'ok', version, epoch, phase, bytes, revision[, entries]}.
  */
 export const ACQUIRE = script(
   'acquire',
   `
-local m = redis.call('HMGET', KEYS[1], 'v', 'e', 'ph', 'b')
+local m = redis.call('HMGET', KEYS[1], 'v', 'e', 'ph', 'b', 'r')
 if not m[1] then return {'gone'} end
 if not redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) then
   return {'busy', redis.call('PTTL', KEYS[3])}
 end
-if m[1] == ARGV[3] and m[2] == ARGV[4] then return {'ok', m[1], m[2], m[3], m[4]} end
-return {'ok', m[1], m[2], m[3], m[4], redis.call('HGETALL', KEYS[2])}
+local revision = m[5] or '1'
+if m[1] == ARGV[3] and m[2] == ARGV[4] then return {'ok', m[1], m[2], m[3], m[4], revision} end
+return {'ok', m[1], m[2], m[3], m[4], revision, redis.call('HGETALL', KEYS[2])}
 `,
 );
 
@@ -129,10 +135,15 @@ return 1
 );
 
 /**
- * KEYS meta, state, hist, lock, marker; ARGV token, maxStateBytes, historyLength, historyBytes,
- * origin, channel, patchPrefix, patchSuffix, eventCount, leasedVersion, leasedEpoch, markerMs,
- * maxFeedFrameBytes, events..., then (op, key, json) triples with op 's' (set) or 'd' (delete).
- * Later writes to a key win. Sizes are bytes of key + JSON + 4.
+ * KEYS meta, state, hist, lock, marker, def, revisions; ARGV token, maxStateBytes, historyLength,
+ * historyBytes, origin, channel, patchPrefix, patchSuffix, eventCount, leasedVersion, leasedEpoch,
+ * markerMs, maxFeedFrameBytes, definition, summary, definedAt, revisionsKept, events..., then
+ * (op, key, json) triples with op 's' (set) or 'd' (delete). Later writes to a key win. Sizes are
+ * bytes of key + JSON + 4.
+ *
+ * A definition ('' for none) switches the panel to it in the same step: its revision is the
+ * panel's plus one, it is kept among the last revisionsKept, and the commit takes a version of its
+ * own (its frame, a REVISION message, is history and feed like a PATCH) even without mutations.
  *
  * Budgets, whatever the frame the caller built: a PATCH frame larger than historyBytes is not
  * kept (the history is emptied, so a client resuming from before it takes the state), and one
@@ -148,26 +159,28 @@ return 1
  * segment ran on. Anything else is {'lost'}: another kernel used the panel. An applied commit
  * leaves a marker (`<version> <bytes>`, expiring after markerMs) under its token, so a commit
  * retried after an unanswered attempt is applied once.
- * {'ok', version, bytes} | {'too_large', bytes} | {'lost'} | {'gone'}.
+ * {'ok', version, bytes, revision} | {'too_large', bytes} | {'lost'} | {'gone'}.
  */
 export const COMMIT = script(
   'commit',
   `#!lua
 local done = redis.call('GET', KEYS[5])
 if done then
-  local v, b = string.match(done, '^(%d+) (%d+)$')
-  return {'ok', tonumber(v), tonumber(b)}
+  local v, b, r = string.match(done, '^(%d+) (%d+) (%d+)$')
+  return {'ok', tonumber(v), tonumber(b), tonumber(r)}
 end
 local holder = redis.call('GET', KEYS[4])
-local m = redis.call('HMGET', KEYS[1], 'v', 'b', 'hb', 'e')
+local m = redis.call('HMGET', KEYS[1], 'v', 'b', 'hb', 'e', 'r')
 if not m[1] then
   if holder == ARGV[1] then redis.call('DEL', KEYS[4]) end
   return {'gone'}
 end
 if holder ~= ARGV[1] and (holder or m[1] ~= ARGV[10] or m[4] ~= ARGV[11]) then return {'lost'} end
 local version, bytes, hbytes = tonumber(m[1]), tonumber(m[2]), tonumber(m[3])
+local revision = tonumber(m[5] or '1')
+local definition = ARGV[14]
 local events = tonumber(ARGV[9])
-local first = 14 + events
+local first = 18 + events
 local final, order = {}, {}
 for i = first, #ARGV, 3 do
   local key = ARGV[i + 1]
@@ -185,7 +198,14 @@ if #order > 0 and size > tonumber(ARGV[2]) and size > bytes then
   return {'too_large', size}
 end
 local origin, channel = ARGV[5], ARGV[6]
-if #order > 0 then
+if #definition > 0 then
+  revision = revision + 1
+  redis.call('SET', KEYS[6], definition)
+  redis.call('HSET', KEYS[1], 'r', revision, 't', ARGV[15])
+  redis.call('RPUSH', KEYS[7], '{"revision":' .. revision .. ',"createdAt":' .. cjson.encode(ARGV[16]) .. ',"definition":' .. definition .. '}')
+  redis.call('LTRIM', KEYS[7], -tonumber(ARGV[17]), -1)
+end
+if #order > 0 or #definition > 0 then
   for _, key in ipairs(order) do
     if final[key] then redis.call('HSET', KEYS[2], key, final[key]) else redis.call('HDEL', KEYS[2], key) end
   end
@@ -214,56 +234,58 @@ if #order > 0 then
     redis.call('SPUBLISH', channel, 'P|' .. origin .. '|' .. version .. '|')
   end
 end
-for i = 14, first - 1 do redis.call('SPUBLISH', channel, 'E|' .. origin .. '||' .. ARGV[i]) end
+for i = 18, first - 1 do redis.call('SPUBLISH', channel, 'E|' .. origin .. '||' .. ARGV[i]) end
 if holder then redis.call('DEL', KEYS[4]) end
-redis.call('SET', KEYS[5], version .. ' ' .. size, 'PX', ARGV[12])
-return {'ok', version, size}
+redis.call('SET', KEYS[5], version .. ' ' .. size .. ' ' .. revision, 'PX', ARGV[12])
+return {'ok', version, size, revision}
 `,
 );
 
 /**
- * KEYS meta, state; ARGV knownVersion, knownEpoch.
- * {} when gone | {version, epoch, phase, bytes[, entries]} (entries only when not the known ones).
+ * KEYS meta, state; ARGV knownVersion, knownEpoch. {} when gone |
+ * {version, epoch, phase, bytes, revision[, entries]} (entries only when not the known ones).
  */
 export const READ = script(
   'read',
   `
-local m = redis.call('HMGET', KEYS[1], 'v', 'e', 'ph', 'b')
+local m = redis.call('HMGET', KEYS[1], 'v', 'e', 'ph', 'b', 'r')
 if not m[1] then return {} end
-if m[1] == ARGV[1] and m[2] == ARGV[2] then return {m[1], m[2], m[3], m[4]} end
-return {m[1], m[2], m[3], m[4], redis.call('HGETALL', KEYS[2])}
+local revision = m[5] or '1'
+if m[1] == ARGV[1] and m[2] == ARGV[2] then return {m[1], m[2], m[3], m[4], revision} end
+return {m[1], m[2], m[3], m[4], revision, redis.call('HGETALL', KEYS[2])}
 `,
 );
 
 /**
- * KEYS meta, hist, state; ARGV since, epoch.
- * {'gone'} | {'history', version, epoch, frames} | {'snapshot', version, epoch, bytes, entries}.
+ * KEYS meta, hist, state; ARGV since, epoch. {'gone'} | {'history', version, epoch, revision,
+ * frames} | {'snapshot', version, epoch, bytes, revision, entries}.
  */
 export const HISTORY = script(
   'history',
   `
-local m = redis.call('HMGET', KEYS[1], 'v', 'e', 'b')
+local m = redis.call('HMGET', KEYS[1], 'v', 'e', 'b', 'r')
 if not m[1] then return {'gone'} end
+local revision = m[4] or '1'
 local version, since = tonumber(m[1]), tonumber(ARGV[1])
 if m[2] == ARGV[2] and since <= version then
   local missing = version - since
   local length = redis.call('LLEN', KEYS[2])
-  if missing == 0 then return {'history', m[1], m[2], {}} end
+  if missing == 0 then return {'history', m[1], m[2], revision, {}} end
   if missing <= length then
-    return {'history', m[1], m[2], redis.call('LRANGE', KEYS[2], length - missing, -1)}
+    return {'history', m[1], m[2], revision, redis.call('LRANGE', KEYS[2], length - missing, -1)}
   end
 end
-return {'snapshot', m[1], m[2], m[3], redis.call('HGETALL', KEYS[3])}
+return {'snapshot', m[1], m[2], m[3], revision, redis.call('HGETALL', KEYS[3])}
 `,
 );
 
-/** KEYS meta, def. {} when gone | {version, epoch, phase, createdAt, definition}. */
+/** KEYS meta, def. {} when gone | {version, epoch, phase, createdAt, definition, revision}. */
 export const GET = script(
   'get',
   `
-local m = redis.call('HMGET', KEYS[1], 'v', 'e', 'ph', 'c')
+local m = redis.call('HMGET', KEYS[1], 'v', 'e', 'ph', 'c', 'r')
 if not m[1] then return {} end
-return {m[1], m[2], m[3], m[4], redis.call('GET', KEYS[2])}
+return {m[1], m[2], m[3], m[4], redis.call('GET', KEYS[2]), m[5] or '1'}
 `,
 );
 

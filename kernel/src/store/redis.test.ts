@@ -145,12 +145,24 @@ describe('the Redis store under a stalled kernel', () => {
       'e',
       60_000,
       1 << 20,
+      '',
+      '',
+      '',
+      10,
     ];
-    const commitKeys = [keys.meta, keys.state, keys.history, keys.lock, commitMarkerKey(PREFIX, id, token)];
+    const commitKeys = [
+      keys.meta,
+      keys.state,
+      keys.history,
+      keys.lock,
+      commitMarkerKey(PREFIX, id, token),
+      keys.definition,
+      keys.revisions,
+    ];
     const first = await links[0]!.run(scripts.COMMIT, commitKeys, [...args, 's', 'n', '1']);
     const again = await links[0]!.run(scripts.COMMIT, commitKeys, [...args, 's', 'n', '1']);
-    expect(first).toEqual(['ok', 1, 6]);
-    expect(again).toEqual(['ok', 1, 6]);
+    expect(first).toEqual(['ok', 1, 6, 1]);
+    expect(again).toEqual(['ok', 1, 6, 1]);
     await expect(stores[0]!.readState(id)).resolves.toMatchObject({ state: { version: 1 } });
     expect(await redis.cli('LLEN', keys.history)).toBe('1');
   });

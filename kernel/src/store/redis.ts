@@ -18,9 +18,12 @@ import {
   type Lease,
   LeaseTimeoutError,
   type NewPanel,
+  PanelExistsError,
   type PanelPhase,
   type PanelStore,
   type PanelSummary,
+  type RevisionRecord,
+  revisionRecord,
   type SegmentWrite,
   type StateEntries,
   type StateRead,
@@ -176,10 +179,8 @@ export class RedisStore implements PanelStore, ImportTarget {
       await this.settle(panel.id, false).catch(() => {});
       throw error;
     }
-    if (!written) {
-      await this.settle(panel.id, false);
-      throw new Error(`a panel with id ${panel.id} exists already`);
-    }
+    // The id is another creation's or an existing panel's: its place in the index is theirs.
+    if (!written) throw new PanelExistsError(panel.id);
   }
 
   private async reserve(id: string, ttlMs: number): Promise<boolean> {
@@ -247,7 +248,7 @@ export class RedisStore implements PanelStore, ImportTarget {
     for (const [key, json] of panel.state) pairs.push(key, json);
     const reply = await this.link.run(
       scripts.CREATE,
-      [keys.meta, keys.definition, keys.state],
+      [keys.meta, keys.definition, keys.state, keys.revisions],
       [
         panel.epoch,
         phase,
@@ -257,6 +258,7 @@ export class RedisStore implements PanelStore, ImportTarget {
         ttlMs,
         stateBytes(panel.state),
         panel.version ?? 0,
+        panel.revision ?? 1,
         ...pairs,
       ],
     );
@@ -270,7 +272,11 @@ export class RedisStore implements PanelStore, ImportTarget {
   async admit(id: string): Promise<void> {
     await this.settle(id, true);
     const keys = this.keys(id);
-    await this.link.run(scripts.FINALIZE, [keys.meta, keys.definition, keys.state, keys.history], []);
+    await this.link.run(
+      scripts.FINALIZE,
+      [keys.meta, keys.definition, keys.state, keys.history, keys.revisions],
+      [],
+    );
   }
 
   async discard(id: string): Promise<void> {
@@ -281,7 +287,7 @@ export class RedisStore implements PanelStore, ImportTarget {
   async get(id: string): Promise<StoredPanel | undefined> {
     const keys = this.keys(id);
     const reply = list(await this.link.run(scripts.GET, [keys.meta, keys.definition], []));
-    if (reply.length < 5) return undefined;
+    if (reply.length < 6) return undefined;
     return {
       id,
       version: Number(reply[0]),
@@ -289,7 +295,18 @@ export class RedisStore implements PanelStore, ImportTarget {
       phase: String(reply[2]) as PanelPhase,
       createdAt: String(reply[3]),
       definition: String(reply[4]),
+      revision: Number(reply[5]),
     };
+  }
+
+  async revisions(id: string): Promise<RevisionRecord[] | 'gone'> {
+    const keys = this.keys(id);
+    const [exists, kept] = await Promise.all([
+      this.link.command(keys.meta, ['EXISTS', keys.meta]),
+      this.link.command(keys.revisions, ['LRANGE', keys.revisions, '0', '-1']),
+    ]);
+    if (Number(exists) !== 1) return 'gone';
+    return list(kept).map((item) => revisionRecord(String(item)));
   }
 
   async list(): Promise<PanelSummary[]> {
@@ -306,16 +323,17 @@ export class RedisStore implements PanelStore, ImportTarget {
     const reply = list(
       await this.link.run(scripts.READ, [keys.meta, keys.state], [known?.version ?? -1, known?.epoch ?? '']),
     );
-    if (reply.length < 4) return 'gone';
+    if (reply.length < 5) return 'gone';
     const phase = String(reply[2]) as PanelPhase;
-    if (reply.length === 4) return { phase, state: undefined };
+    if (reply.length === 5) return { phase, state: undefined };
     return {
       phase,
       state: {
         version: Number(reply[0]),
         epoch: String(reply[1]),
         bytes: Number(reply[3]),
-        entries: entriesOf(reply[4]),
+        revision: Number(reply[4]),
+        entries: entriesOf(reply[5]),
       },
     };
   }
@@ -344,9 +362,10 @@ export class RedisStore implements PanelStore, ImportTarget {
       if (reply[0] === 'ok') {
         const version = Number(reply[1]);
         const epoch = String(reply[2]);
+        const revision = Number(reply[5]);
         const state =
-          reply.length > 5
-            ? { version, epoch, bytes: Number(reply[4]), entries: entriesOf(reply[5]) }
+          reply.length > 6
+            ? { version, epoch, revision, bytes: Number(reply[4]), entries: entriesOf(reply[6]) }
             : undefined;
         return new RedisLease(
           this.link,
@@ -356,6 +375,7 @@ export class RedisStore implements PanelStore, ImportTarget {
           token,
           version,
           epoch,
+          revision,
           String(reply[3]) as PanelPhase,
           state,
         );
@@ -379,7 +399,8 @@ export class RedisStore implements PanelStore, ImportTarget {
         kind: 'history',
         version: Number(reply[1]),
         epoch: String(reply[2]),
-        frames: list(reply[3] ?? []).map(String),
+        revision: Number(reply[3]),
+        frames: list(reply[4] ?? []).map(String),
       };
     }
     if (reply[0] === 'snapshot') {
@@ -389,7 +410,8 @@ export class RedisStore implements PanelStore, ImportTarget {
           version: Number(reply[1]),
           epoch: String(reply[2]),
           bytes: Number(reply[3]),
-          entries: entriesOf(reply[4]),
+          revision: Number(reply[4]),
+          entries: entriesOf(reply[5]),
         },
       };
     }
@@ -490,6 +512,7 @@ class RedisLease implements Lease {
     private readonly token: string,
     readonly version: number,
     readonly epoch: string,
+    readonly revision: number,
     readonly phase: PanelPhase,
     readonly state: StateSnapshot | undefined,
   ) {
@@ -524,6 +547,12 @@ class RedisLease implements Lease {
       this.epoch,
       COMMIT_MARKER_MS,
       maxFeedFrameBytes(limits),
+      write.definition?.text ?? '',
+      write.definition === undefined
+        ? ''
+        : JSON.stringify({ title: write.definition.title, tools: write.definition.tools }),
+      write.definition?.createdAt ?? '',
+      limits.revisions,
       ...write.eventFrames,
     ];
     for (const mutation of write.mutations) {
@@ -533,7 +562,12 @@ class RedisLease implements Lease {
     const reply = list(await this.commitOnce(args));
     switch (reply[0]) {
       case 'ok':
-        return { status: 'ok', version: Number(reply[1]), bytes: Number(reply[2]) };
+        return {
+          status: 'ok',
+          version: Number(reply[1]),
+          bytes: Number(reply[2]),
+          revision: Number(reply[3]),
+        };
       case 'too_large':
         return { status: 'too_large', bytes: Number(reply[1]) };
       case 'gone':
@@ -549,7 +583,15 @@ class RedisLease implements Lease {
    * with the same token, and the store's marker says whether it applied.
    */
   private async commitOnce(args: readonly (string | number)[]): Promise<RedisReply> {
-    const keys = [this.keys.meta, this.keys.state, this.keys.history, this.keys.lock, this.marker];
+    const keys = [
+      this.keys.meta,
+      this.keys.state,
+      this.keys.history,
+      this.keys.lock,
+      this.marker,
+      this.keys.definition,
+      this.keys.revisions,
+    ];
     const giveUp = Date.now() + COMMIT_RETRY_MS;
     let unanswered = false;
     for (let attempt = 0; ; attempt += 1) {

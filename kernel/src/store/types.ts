@@ -24,10 +24,14 @@ export function stateBytes(entries: ReadonlyMap<string, string>): number {
   return total;
 }
 
-/** A panel's state at one version. `epoch` names the panel's history (see history()). */
+/**
+ * A panel's state at one version. `epoch` names the panel's history (see history()); `revision`
+ * is the definition the panel ran at that version (a definition change takes a version of its own).
+ */
 export interface StateSnapshot {
   readonly version: number;
   readonly epoch: string;
+  readonly revision: number;
   readonly entries: StateEntries;
   readonly bytes: number;
 }
@@ -39,7 +43,18 @@ export interface StoredPanel {
   readonly createdAt: string;
   readonly phase: PanelPhase;
   readonly version: number;
+  /** The current definition's revision (1 for a new panel, one more for every change). */
+  readonly revision: number;
   /** The definition as it was accepted, as JSON text. */
+  readonly definition: string;
+}
+
+/** One of the definitions a panel keeps (PANEL_REVISIONS); stores keep it as this JSON. */
+export interface RevisionRecord {
+  readonly revision: number;
+  /** When it became the panel's definition. */
+  readonly createdAt: string;
+  /** The definition, as JSON text. */
   readonly definition: string;
 }
 
@@ -62,6 +77,8 @@ export interface NewPanel {
   readonly createdAt: string;
   /** Imports keep their version; new panels start at 0. */
   readonly version?: number;
+  /** Imports keep their revision; new panels start at 1. */
+  readonly revision?: number;
 }
 
 /** One state mutation as the store applies it: `json` undefined deletes the key. */
@@ -79,10 +96,25 @@ export interface SegmentWrite {
   readonly patchPrefix: string;
   readonly patchSuffix: string;
   readonly eventFrames: readonly string[];
+  /**
+   * A new definition, switched to atomically with the mutations: the panel's revision becomes the
+   * lease's plus one, the commit takes a version of its own even without mutations, and its frame
+   * (a REVISION message) goes into the history and onto the feed like a PATCH.
+   */
+  readonly definition?: DefinitionChange;
+}
+
+export interface DefinitionChange {
+  /** The definition's JSON text. */
+  readonly text: string;
+  readonly title: string;
+  readonly tools: readonly string[];
+  /** When the change was made (the revision's createdAt). */
+  readonly createdAt: string;
 }
 
 export type CommitResult =
-  | { readonly status: 'ok'; readonly version: number; readonly bytes: number }
+  | { readonly status: 'ok'; readonly version: number; readonly bytes: number; readonly revision: number }
   /** The state would grow beyond MAX_STATE_BYTES: nothing was applied. */
   | { readonly status: 'too_large'; readonly bytes: number }
   /** The lease expired before the commit (another kernel may hold the panel now). */
@@ -96,6 +128,8 @@ export type CommitResult =
 export interface Lease {
   readonly version: number;
   readonly epoch: string;
+  /** The panel's definition revision: an execution starting on another one must load it first. */
+  readonly revision: number;
   readonly phase: PanelPhase;
   readonly state: StateSnapshot | undefined;
   /** Applies the writes atomically, appends the PATCH to the history, publishes, releases. */
@@ -111,7 +145,14 @@ export interface StateRead {
 
 export type HistoryRead =
   /** `frames` are the PATCH frames after `since`, in order, up to `version`. */
-  | { readonly kind: 'history'; readonly version: number; readonly epoch: string; readonly frames: string[] }
+  | {
+      readonly kind: 'history';
+      readonly version: number;
+      readonly epoch: string;
+      /** The revision at `version` (REVISION frames among `frames` say when it changed). */
+      readonly revision: number;
+      readonly frames: string[];
+    }
   /** The history does not reach back to `since` (or the epoch differs): the whole state. */
   | { readonly kind: 'snapshot'; readonly state: StateSnapshot };
 
@@ -213,6 +254,8 @@ export interface PanelReads {
   count(): Promise<number>;
   /** The panel's phase and latest state (`state` undefined when it equals `known`). */
   readState(id: string, known?: StateSnapshot): Promise<StateRead | 'gone'>;
+  /** The definitions the panel keeps, oldest first; 'gone' when there is no such panel. */
+  revisions(id: string): Promise<RevisionRecord[] | 'gone'>;
 }
 
 /** Exclusive use of a panel across every kernel, one segment at a time. */
@@ -257,10 +300,28 @@ export interface PanelEvents {
 export interface PanelStore
   extends StoreConnection, PanelLifecycle, PanelReads, PanelLeases, PanelHistory, PanelEvents {}
 
+/** create() found a panel (or another creation) with this id. */
+export class PanelExistsError extends Error {
+  constructor(readonly id: string) {
+    super(`a panel with id ${id} exists already`);
+    this.name = 'PanelExistsError';
+  }
+}
+
 /** The wall-clock deadline passed while waiting for a panel. */
 export class LeaseTimeoutError extends Error {
   constructor() {
     super('the execution deadline passed while waiting for the panel');
     this.name = 'LeaseTimeoutError';
   }
+}
+
+/** A kept revision from its JSON (`{"revision","createdAt","definition"}`, the definition embedded). */
+export function revisionRecord(json: string): RevisionRecord {
+  const { revision, createdAt, definition } = JSON.parse(json) as {
+    revision: number;
+    createdAt: string;
+    definition: unknown;
+  };
+  return { revision, createdAt, definition: JSON.stringify(definition) };
 }

@@ -149,12 +149,13 @@ export class PanelConnection implements FeedSink {
 
   private greeting(type: string): Greeting {
     const panel = this.panel;
-    return ({ resumed, version, epoch, state }) => {
+    return ({ resumed, version, epoch, revision, state }) => {
       const fields = JSON.stringify({
         type,
         panelId: panel.id,
         version,
         epoch,
+        revision,
         resumed,
         ...(type === ServerMessageType.CONNECTED ? { tools: [...panel.tools.keys()] } : {}),
       });
