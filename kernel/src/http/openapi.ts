@@ -4,7 +4,7 @@
 import { logLimits } from '@nexus/bridge/limits';
 import { z } from 'zod';
 import { kernelErrorCodes } from '../errors.js';
-import { panelDefinitionSchema } from '../panels/definition.js';
+import { PANEL_ID, PANEL_ID_RULE, panelDefinitionSchema } from '../panels/definition.js';
 
 const json = (schema: object) => ({ 'application/json': { schema } });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -90,6 +90,7 @@ function schemas() {
         'extensions',
         'tools',
         'lifecycle',
+        'revision',
         'version',
         'epoch',
         'subscribers',
@@ -118,7 +119,12 @@ function schemas() {
         lifecycle: {
           type: 'array',
           description: 'The lifecycle handlers it has',
-          items: { type: 'string', enum: ['mount', 'unmount'] },
+          items: { type: 'string', enum: ['mount', 'unmount', 'upgrade'] },
+        },
+        revision: {
+          type: 'integer',
+          minimum: 1,
+          description: "The definition's revision (its ETag): 1 when created, one more for every change",
         },
         version: { type: 'integer', minimum: 0 },
         epoch: { type: 'string', description: "Names this panel's state history" },
@@ -206,6 +212,247 @@ function schemas() {
   };
 }
 
+/** The largest revision number a path or body may name (15 digits: a safe integer). */
+const MAX_REVISION = 999_999_999_999_999;
+
+const ETAG = header('The revision of the definition, `"<revision>"`', {
+  type: 'string',
+  pattern: '^"[0-9]+"$',
+});
+const ifMatchParameter = {
+  name: 'If-Match',
+  in: 'header',
+  required: false,
+  schema: { type: 'string' },
+  description:
+    'Apply only if the panel is at this revision (its ETag, `"<revision>"`; `*`: at any revision of an existing panel); else 412 and nothing changes',
+};
+const PRECONDITION = errorResponse(
+  "PRECONDITION_FAILED: If-Match names another revision (details: the panel's revision) or the panel does not exist",
+);
+/** The answer of a PUT or rollback that applied a definition (or found it applied already). */
+function appliedPanel(execution: 'mount' | 'upgrade', ran: string) {
+  return json({
+    allOf: [
+      ref('Panel'),
+      {
+        type: 'object',
+        required: ['wsUrl', 'changed'],
+        properties: {
+          wsUrl: { type: 'string', description: "The panel's WebSocket URL" },
+          changed: { type: 'boolean', description: 'false: the panel had this definition already' },
+          [execution]: { ...ref('ExecutionResult'), description: ran },
+        },
+      },
+    ],
+  });
+}
+
+const definitionLinks = (id: string) => ({
+  GetPanelDefinition: { operationId: 'getPanelDefinition', parameters: { id } },
+  ListPanelRevisions: { operationId: 'listPanelRevisions', parameters: { id } },
+  TriggerTool: { operationId: 'triggerTool', parameters: { id } },
+  DeletePanel: { operationId: 'deletePanel', parameters: { id } },
+});
+
+function appliedResponse() {
+  return {
+    '200': {
+      description: 'Switched to the definition (changed: true), or it was current already (changed: false)',
+      headers: { ETag: ETAG },
+      content: appliedPanel('upgrade', "The new definition's upgrade handler ran, with the old state"),
+      links: definitionLinks('$response.body#/id'),
+    },
+  };
+}
+
+function definitionWriteErrors(unauthorized: object, ...badRequest: string[]) {
+  return {
+    '400': errorResponse(
+      [...badRequest, 'COMPILATION_ERROR (with line and column)', 'INVALID_JSON'].join(', '),
+    ),
+    ...unauthorized,
+    '404': errorResponse('PANEL_NOT_FOUND: it is being deleted'),
+    '409': errorResponse('PANEL_LIMIT_REACHED'),
+    '412': PRECONDITION,
+    '413': errorResponse('PAYLOAD_TOO_LARGE'),
+    '415': errorResponse('UNSUPPORTED_MEDIA_TYPE'),
+    '422': errorResponse(
+      'MOUNT_FAILED (a new panel) or UPGRADE_FAILED (the upgrade handler failed: the panel keeps its definition and state)',
+    ),
+    '429': retryResponse(
+      'PANEL_BUSY: another request is creating or changing the panel, or argument schemas wait for a schema worker; nothing changed',
+    ),
+    ...routeErrors(DRAINING, 'OVERLOADED: the schema workers or the sandbox have no room', STORE_DOWN),
+  };
+}
+
+/** PUT /panels/{id}: created (201) or applied (200), and what refuses a definition. */
+function putResponses(unauthorized: object) {
+  return {
+    ...appliedResponse(),
+    '201': {
+      description: 'Created under this id',
+      headers: { Location: header('/panels/{id}'), ETag: ETAG },
+      content: appliedPanel('mount', 'The mount handler ran'),
+      links: definitionLinks('$response.body#/id'),
+    },
+    ...definitionWriteErrors(
+      unauthorized,
+      `INVALID_PANEL_ID (the id is not ${PANEL_ID_RULE})`,
+      'VALIDATION_FAILED',
+    ),
+  };
+}
+
+/**
+ * The routes of a panel's definition besides PUT /panels/{id}: the definition with its ETag, the
+ * kept revisions and rollback. Links lead from one to the next, so a stateful client walks them.
+ */
+function definitionPaths(unauthorized: object, revisionIdParameter: object) {
+  const applied = appliedResponse();
+  const writeErrors = (...badRequest: string[]) => definitionWriteErrors(unauthorized, ...badRequest);
+  return {
+    '/panels/{id}/definition': {
+      parameters: [idParameter],
+      get: {
+        operationId: 'getPanelDefinition',
+        summary: "The panel's definition as a PUT sends it, with its revision as the ETag",
+        parameters: [
+          {
+            name: 'If-None-Match',
+            in: 'header',
+            required: false,
+            schema: { type: 'string' },
+            description: 'The ETag the client has: 304 while it is current',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The definition (defaults filled in)',
+            headers: { ETag: ETAG },
+            content: json(ref('PanelDefinition')),
+            links: {
+              NotModified: {
+                operationId: 'getPanelDefinition',
+                parameters: { id: '$request.path.id', 'header.If-None-Match': '$response.header.ETag' },
+              },
+              PutIfMatch: {
+                operationId: 'putPanel',
+                parameters: { id: '$request.path.id', 'header.If-Match': '$response.header.ETag' },
+              },
+            },
+          },
+          '304': { description: 'If-None-Match names the current revision', headers: { ETag: ETAG } },
+          ...unauthorized,
+          '404': errorResponse('PANEL_NOT_FOUND'),
+          ...routeErrors(STORE_DOWN),
+        },
+      },
+    },
+    '/panels/{id}/revisions': {
+      parameters: [idParameter],
+      get: {
+        operationId: 'listPanelRevisions',
+        summary: 'The definitions the panel keeps (the last PANEL_REVISIONS), newest first',
+        responses: {
+          '200': {
+            description: 'Kept revisions',
+            content: json({
+              type: 'object',
+              required: ['id', 'revisions'],
+              properties: {
+                id: { type: 'string' },
+                current: { type: 'integer', minimum: 1 },
+                revisions: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    required: ['revision', 'createdAt', 'tools', 'lifecycle'],
+                    properties: {
+                      revision: { type: 'integer', minimum: 1 },
+                      createdAt: { type: 'string', format: 'date-time' },
+                      title: { type: 'string' },
+                      tools: {
+                        type: 'object',
+                        description: "sha256 of each tool's handler source, by tool name",
+                        additionalProperties: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' },
+                      },
+                      lifecycle: {
+                        type: 'object',
+                        description: "sha256 of each lifecycle handler's source",
+                        additionalProperties: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' },
+                      },
+                    },
+                  },
+                },
+              },
+            }),
+            links: {
+              GetPanelRevision: {
+                operationId: 'getPanelRevision',
+                parameters: { id: '$response.body#/id', revision: '$response.body#/revisions/0/revision' },
+              },
+              Rollback: {
+                operationId: 'rollbackPanel',
+                parameters: { id: '$response.body#/id' },
+                requestBody: { revision: '$response.body#/revisions/0/revision' },
+              },
+            },
+          },
+          ...unauthorized,
+          '404': errorResponse('PANEL_NOT_FOUND'),
+          ...routeErrors(STORE_DOWN),
+        },
+      },
+    },
+    '/panels/{id}/revisions/{revision}': {
+      parameters: [idParameter, revisionIdParameter],
+      get: {
+        operationId: 'getPanelRevision',
+        summary: 'One kept definition, with its revision as the ETag',
+        responses: {
+          '200': {
+            description: 'The definition of that revision',
+            headers: { ETag: ETAG },
+            content: json(ref('PanelDefinition')),
+          },
+          '400': errorResponse('VALIDATION_FAILED: the revision is not a positive integer'),
+          ...unauthorized,
+          '404': errorResponse('PANEL_NOT_FOUND or REVISION_NOT_FOUND'),
+          ...routeErrors(STORE_DOWN),
+        },
+      },
+    },
+    '/panels/{id}/rollback': {
+      parameters: [idParameter],
+      post: {
+        operationId: 'rollbackPanel',
+        summary: "Switch back to a kept revision's definition: a PUT of it (a new revision; the state kept)",
+        parameters: [ifMatchParameter],
+        requestBody: {
+          required: true,
+          content: json({
+            type: 'object',
+            required: ['revision'],
+            properties: { revision: { type: 'integer', minimum: 1, maximum: MAX_REVISION } },
+          }),
+        },
+        responses: {
+          ...applied,
+          '201': {
+            description: 'The panel was deleted meanwhile and is created again from that revision',
+            headers: { Location: header('/panels/{id}'), ETag: ETAG },
+            content: appliedPanel('mount', 'The mount handler ran'),
+          },
+          ...writeErrors('VALIDATION_FAILED (the revision is not a positive integer)'),
+          '404': errorResponse('PANEL_NOT_FOUND or REVISION_NOT_FOUND'),
+        },
+      },
+    },
+  };
+}
+
 /** `auth`: whether the kernel checks bearer tokens (JWT_SECRET set): the document says what it does. */
 export function openApiDocument(version: string, options: { auth: boolean } = { auth: true }) {
   const unauthorized = options.auth
@@ -218,7 +465,17 @@ export function openApiDocument(version: string, options: { auth: boolean } = { 
     GetPanelState: { operationId: 'getPanelState', parameters: { id } },
     TriggerTool: { operationId: 'triggerTool', parameters: { id } },
     DeletePanel: { operationId: 'deletePanel', parameters: { id } },
+    PutPanel: { operationId: 'putPanel', parameters: { id } },
+    GetPanelDefinition: { operationId: 'getPanelDefinition', parameters: { id } },
+    ListPanelRevisions: { operationId: 'listPanelRevisions', parameters: { id } },
   });
+  const revisionParameter = {
+    name: 'revision',
+    in: 'path',
+    required: true,
+    schema: { type: 'integer', minimum: 1, maximum: MAX_REVISION },
+    description: 'Revision number',
+  };
   return {
     openapi: '3.1.0',
     info: {
@@ -410,6 +667,21 @@ export function openApiDocument(version: string, options: { auth: boolean } = { 
             ...routeErrors(STORE_DOWN),
           },
         },
+        put: {
+          operationId: 'putPanel',
+          summary:
+            'Create the panel under this id, or switch it to this definition in one step on every kernel (its state kept, the upgrade handler run with it); the same definition again changes nothing',
+          parameters: [
+            {
+              ...idParameter,
+              schema: { type: 'string', pattern: PANEL_ID.source },
+              description: `Panel id: ${PANEL_ID_RULE}`,
+            },
+            ifMatchParameter,
+          ],
+          requestBody: { required: true, content: json(ref('PanelDefinition')) },
+          responses: putResponses(unauthorized),
+        },
         delete: {
           operationId: 'deletePanel',
           summary: 'Destroy a panel (runs unmount)',
@@ -483,6 +755,7 @@ export function openApiDocument(version: string, options: { auth: boolean } = { 
           },
         },
       },
+      ...definitionPaths(unauthorized, revisionParameter),
     },
   };
 }
