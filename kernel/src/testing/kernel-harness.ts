@@ -225,18 +225,38 @@ export class TestSocket {
   }
 }
 
+/** Sends JSON with `method` and returns status, headers and parsed body. */
+export async function sendJson(
+  method: string,
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
+  const response = await fetch(url, {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: (await response.json()) as Record<string, unknown>,
+  };
+}
+
 /** Posts JSON and returns status and parsed body. */
 export async function postJson(
   url: string,
   body: unknown,
   headers: Record<string, string> = {},
 ): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  const { status, body: answer } = await sendJson('POST', url, body, headers);
+  return { status, body: answer };
+}
+
+/** PUTs JSON (a panel definition) and returns status, headers and parsed body. */
+export function putJson(url: string, body: unknown, headers: Record<string, string> = {}) {
+  return sendJson('PUT', url, body, headers);
 }
 
 /** Creates panels (with the `http` extension) titled `title` on the kernel at `url`, and triggers their tools. */
