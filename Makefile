@@ -35,7 +35,7 @@ deps: deps-node deps-rust deps-guest deps-redis ## Install build and test depend
 build: build-bridge build-kernel build-operator ## Build the native bridge, the kernel and the operator
 
 .PHONY: test
-test: lint test-bridge test-kernel test-operator e2e chart-e2e ## Lint, type-check, every test suite, then the images, the end-to-end suite and the Helm chart on a real node (what CI runs)
+test: lint test-bridge test-kernel test-api test-operator e2e chart-e2e ## Lint, type-check, every test suite, then the images, the end-to-end suite and the Helm chart on a real node (what CI runs)
 
 .PHONY: lint
 lint: lint-ts lint-rust ## ESLint, Prettier and tsc for TypeScript; rustfmt and clippy for Rust

@@ -23,6 +23,14 @@ test-kernel: deps-redis build-bridge build-kernel tools ## jest: units, then HTT
 	cd kernel && timeout --foreground --signal=TERM --kill-after=30s 30m node --experimental-vm-modules ../node_modules/jest/bin/jest.js --ci \
 	  || { rc=$$?; [ $$rc -ne 124 ] || echo "==> kernel: jest ran past 30m and was stopped (a last resort; the report above names what was still running)" >&2; exit $$rc; }
 
+.PHONY: schemathesis
+schemathesis: ## Install (once) the pinned Schemathesis into a virtualenv under NEXUS_CACHE (PyPI)
+	@hack/schemathesis.sh --install >/dev/null
+
+.PHONY: test-api
+test-api: build-kernel schemathesis ## Schemathesis against live kernels, auth off and on: every answer matches /openapi.json (hack/schemathesis.toml)
+	@hack/schemathesis.sh
+
 $(KERNEL_BENCH_STAMP): $(KERNEL_BENCH_SRC) kernel/bench/tsconfig.json kernel/bench/tsconfig.build.json
 	@echo "==> kernel: compile the benchmarks"
 	npx tsc -p kernel/bench/tsconfig.build.json

@@ -117,6 +117,18 @@ function hasBody(request: Request): boolean {
   );
 }
 
+const JSON_TYPES = ['application/json', 'application/*+json'];
+
+/**
+ * Whether the request says it carries JSON. `request.is` answers only for a request with a body;
+ * a write without one (no Content-Length, no Transfer-Encoding) is judged by its header alone.
+ */
+function declaresJson(request: Request): boolean {
+  if (hasBody(request)) return typeof request.is(JSON_TYPES) === 'string';
+  const media = (request.get('content-type') ?? '').split(';', 1)[0]?.trim().toLowerCase() ?? '';
+  return media === 'application/json' || /^application\/[^/\s]+\+json$/.test(media);
+}
+
 // Methods that create or run things: they must say they carry JSON even without a body, so a
 // cross-site form or `fetch` without a preflight (a "simple request") cannot run a tool.
 const WRITES = new Set(['POST', 'PUT', 'PATCH']);
@@ -124,10 +136,7 @@ const WRITES = new Set(['POST', 'PUT', 'PATCH']);
 /** A body must be JSON, and a write must say so; anything else is 415 before it is read. */
 export function requireJsonBody(): RequestHandler {
   return (request, response, next) => {
-    if (
-      (hasBody(request) || WRITES.has(request.method)) &&
-      !request.is(['application/json', 'application/*+json'])
-    ) {
+    if ((hasBody(request) || WRITES.has(request.method)) && !declaresJson(request)) {
       sendError(
         response,
         new KernelError(

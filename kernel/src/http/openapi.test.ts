@@ -84,3 +84,70 @@ describe('OpenAPI document', () => {
     expect(grammar.test('state:count')).toBe(false);
   });
 });
+
+describe('OpenAPI links and headers', () => {
+  type Operation = {
+    operationId?: string;
+    parameters?: { name: string }[];
+    responses: Record<string, { headers?: Record<string, unknown>; links?: Record<string, Link> }>;
+  };
+  type Link = { operationId: string; parameters?: Record<string, string> };
+  const document = openApiDocument('x', { auth: true });
+  const operations = Object.values(document.paths).flatMap((item) => {
+    const shared = (item as { parameters?: { name: string }[] }).parameters ?? [];
+    return Object.entries(item as Record<string, unknown>)
+      .filter(([key]) => ['get', 'post', 'put', 'patch', 'delete'].includes(key))
+      .map(([, operation]) => ({
+        ...(operation as Operation),
+        parameters: [...shared, ...((operation as Operation).parameters ?? [])],
+      }));
+  });
+  const byId = new Map(operations.map((operation) => [operation.operationId, operation]));
+
+  it('gives every operation a distinct operationId', () => {
+    expect(byId.size).toBe(operations.length);
+    expect(byId.has(undefined)).toBe(false);
+  });
+
+  it("links a created panel's id to its routes, the trigger route included", () => {
+    const links = (document.paths['/panels'].post.responses['201'] as { links: Record<string, Link> }).links;
+    const targets = Object.values(links).map((link) => link.operationId);
+    expect(targets).toEqual(
+      expect.arrayContaining(['getPanel', 'getPanelState', 'triggerTool', 'deletePanel']),
+    );
+    expect(links.TriggerTool!.parameters).toEqual({ id: '$response.body#/id' });
+  });
+
+  it('links only to operations that exist, with parameters they declare', () => {
+    for (const operation of operations) {
+      for (const response of Object.values(operation.responses)) {
+        for (const link of Object.values(response.links ?? {})) {
+          const target = byId.get(link.operationId);
+          expect(target).toBeDefined();
+          const declared = (target!.parameters ?? []).map((parameter) => parameter.name);
+          // A name may say where the parameter is: `header.If-Match`.
+          for (const name of Object.keys(link.parameters ?? {})) {
+            expect(declared).toContain(name.replace(/^(path|query|header|cookie)\./, ''));
+          }
+        }
+      }
+    }
+  });
+
+  it('says every 429 and 503 carries Retry-After, as errors.ts sends them', () => {
+    let seen = 0;
+    for (const operation of operations) {
+      for (const [status, response] of Object.entries(operation.responses)) {
+        if (status !== '429' && status !== '503') continue;
+        expect(response.headers).toHaveProperty('Retry-After');
+        seen += 1;
+      }
+    }
+    expect(seen).toBeGreaterThanOrEqual(operations.length);
+  });
+
+  it('declares the bearer scheme only when auth is on', () => {
+    expect(document.components).toHaveProperty('securitySchemes');
+    expect(openApiDocument('x', { auth: false }).components).not.toHaveProperty('securitySchemes');
+  });
+});

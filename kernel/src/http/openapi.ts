@@ -4,11 +4,21 @@
 import { logLimits } from '@nexus/bridge/limits';
 import { z } from 'zod';
 import { kernelErrorCodes } from '../errors.js';
-import { panelDefinitionSchema } from '../panels/definition.js';
+import { PANEL_ID, PANEL_ID_RULE, panelDefinitionSchema } from '../panels/definition.js';
 
 const json = (schema: object) => ({ 'application/json': { schema } });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const errorResponse = (description: string) => ({ description, content: json(ref('Error')) });
+const header = (description: string, schema: object = { type: 'string' }) => ({
+  description,
+  required: true,
+  schema,
+});
+/** 429 and 503 always say when to retry (errors.ts retryAfterSeconds). */
+const retryResponse = (description: string) => ({
+  ...errorResponse(description),
+  headers: { 'Retry-After': header('Seconds to wait before retrying', { type: 'integer', minimum: 0 }) },
+});
 const idParameter = {
   name: 'id',
   in: 'path',
@@ -23,15 +33,22 @@ const toolParameter = {
   schema: { type: 'string' },
   description: 'Tool name',
 };
-// Every route: the Host check runs first (hosts.ts), then auth when it is on.
-function requestErrors(auth: boolean) {
+// Every route: the Host check runs first (hosts.ts), and any answer may be refused while more than
+// HTTP_MAX_UNSENT_BYTES_TOTAL bytes of answers wait for slow readers (connection-guard.ts).
+const HOST_REFUSED = errorResponse(
+  "HOST_NOT_ALLOWED: the Host names none of the kernel's names (IP literals, localhost, its Service's names, ALLOWED_HOSTS)",
+);
+const UNSENT_OVERLOAD =
+  'OVERLOADED: more than HTTP_MAX_UNSENT_BYTES_TOTAL bytes of answers wait for clients to read them';
+/** 421 and 503; `unavailable` names the route's own reasons for a 503 (nothing was applied). */
+function routeErrors(...unavailable: string[]) {
   return {
-    ...(auth ? { '401': errorResponse('Missing, malformed or expired bearer token') } : {}),
-    '421': errorResponse(
-      "HOST_NOT_ALLOWED: the Host names none of the kernel's names (IP literals, localhost, its Service's names, ALLOWED_HOSTS)",
-    ),
+    '421': HOST_REFUSED,
+    '503': retryResponse([...unavailable, UNSENT_OVERLOAD].join('; ')),
   };
 }
+const STORE_DOWN = 'STORE_UNAVAILABLE: the panel store cannot be reached';
+const DRAINING = 'SHUTTING_DOWN: the kernel is draining';
 
 /**
  * The body POST /panels accepts, as JSON Schema made from the validator itself
@@ -45,9 +62,420 @@ function panelDefinitionJsonSchema(): object {
   return schema;
 }
 
+/** The document's components.schemas: the error, the definition, panels and execution results. */
+function schemas() {
+  return {
+    Error: {
+      type: 'object',
+      required: ['error'],
+      properties: {
+        error: {
+          type: 'object',
+          required: ['code', 'message'],
+          properties: {
+            code: { type: 'string', enum: kernelErrorCodes },
+            message: { type: 'string' },
+            details: { description: 'Validation problems [{path, message}] or compilation location' },
+          },
+        },
+        requestId: { type: 'string' },
+      },
+    },
+    PanelDefinition: panelDefinitionJsonSchema(),
+    Panel: {
+      type: 'object',
+      required: [
+        'id',
+        'title',
+        'extensions',
+        'tools',
+        'lifecycle',
+        'revision',
+        'version',
+        'epoch',
+        'subscribers',
+        'createdAt',
+        'state',
+      ],
+      properties: {
+        id: { type: 'string' },
+        title: { type: 'string' },
+        description: { type: 'string' },
+        extensions: { type: 'array', items: { type: 'string' } },
+        tools: {
+          type: 'object',
+          description: 'By tool name',
+          additionalProperties: {
+            type: 'object',
+            required: ['capabilities', 'timeoutMs'],
+            properties: {
+              description: { type: 'string' },
+              args: { type: 'object', description: "The tool's JSON Schema for its arguments" },
+              capabilities: { type: 'array', items: { type: 'string' } },
+              timeoutMs: { type: 'integer' },
+            },
+          },
+        },
+        lifecycle: {
+          type: 'array',
+          description: 'The lifecycle handlers it has',
+          items: { type: 'string', enum: ['mount', 'unmount', 'upgrade'] },
+        },
+        revision: {
+          type: 'integer',
+          minimum: 1,
+          description: "The definition's revision (its ETag): 1 when created, one more for every change",
+        },
+        version: { type: 'integer', minimum: 0 },
+        epoch: { type: 'string', description: "Names this panel's state history" },
+        subscribers: { type: 'integer', minimum: 0 },
+        createdAt: { type: 'string', format: 'date-time' },
+        state: { type: 'object' },
+      },
+    },
+    PanelSummary: {
+      type: 'object',
+      required: ['id', 'title', 'tools', 'version', 'createdAt', 'subscribers'],
+      properties: {
+        id: { type: 'string' },
+        title: { type: 'string' },
+        tools: { type: 'array', description: 'Tool names', items: { type: 'string' } },
+        version: { type: 'integer', minimum: 0 },
+        createdAt: { type: 'string', format: 'date-time' },
+        subscribers: { type: 'integer', minimum: 0 },
+      },
+    },
+    ExecutionResult: {
+      type: 'object',
+      required: ['status', 'stateMutations', 'events', 'viewCommands', 'logs', 'version', 'metrics'],
+      properties: {
+        status: { type: 'string', enum: ['success', 'error'] },
+        returnValue: {},
+        stateMutations: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              key: { type: 'string' },
+              value: {},
+              operation: { type: 'string', enum: ['set', 'delete'] },
+            },
+          },
+        },
+        events: {
+          type: 'array',
+          items: { type: 'object', properties: { name: { type: 'string' }, payload: {} } },
+        },
+        viewCommands: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: { type: { type: 'string' }, componentId: { type: 'string' }, args: {} },
+          },
+        },
+        error: {
+          type: 'object',
+          properties: {
+            code: { type: 'string' },
+            message: { type: 'string' },
+            stack: { type: 'string' },
+            location: {
+              type: 'object',
+              properties: { line: { type: 'integer' }, column: { type: 'integer' } },
+            },
+          },
+        },
+        logs: {
+          type: 'array',
+          description: `The handler's console.* and $log lines (at most ${logLimits.maxLogLines} lines and ${logLimits.maxLogBytes} bytes an execution, ${logLimits.maxLogMessageBytes} bytes a line; a marker says how many were dropped beyond that), then the message and location of the error that ended it`,
+          items: {
+            type: 'object',
+            required: ['level', 'message', 'atMs'],
+            properties: {
+              level: { type: 'string', enum: ['debug', 'info', 'warn', 'error'] },
+              message: { type: 'string' },
+              atMs: { type: 'number', description: 'Milliseconds since the execution started' },
+              location: {
+                type: 'object',
+                properties: { line: { type: 'integer' }, column: { type: 'integer' } },
+              },
+            },
+          },
+        },
+        version: {
+          type: 'integer',
+          description: "The panel's state version after this execution's last mutation",
+        },
+        metrics: { type: 'object' },
+      },
+    },
+  };
+}
+
+/** The largest revision number a path or body may name (15 digits: a safe integer). */
+const MAX_REVISION = 999_999_999_999_999;
+
+const ETAG = header('The revision of the definition, `"<revision>"`', {
+  type: 'string',
+  pattern: '^"[0-9]+"$',
+});
+const ifMatchParameter = {
+  name: 'If-Match',
+  in: 'header',
+  required: false,
+  schema: { type: 'string' },
+  description:
+    'Apply only if the panel is at this revision (its ETag, `"<revision>"`; `*`: at any revision of an existing panel); else 412 and nothing changes',
+};
+const PRECONDITION = errorResponse(
+  "PRECONDITION_FAILED: If-Match names another revision (details: the panel's revision) or the panel does not exist",
+);
+/** The answer of a PUT or rollback that applied a definition (or found it applied already). */
+function appliedPanel(execution: 'mount' | 'upgrade', ran: string) {
+  return json({
+    allOf: [
+      ref('Panel'),
+      {
+        type: 'object',
+        required: ['wsUrl', 'changed'],
+        properties: {
+          wsUrl: { type: 'string', description: "The panel's WebSocket URL" },
+          changed: { type: 'boolean', description: 'false: the panel had this definition already' },
+          [execution]: { ...ref('ExecutionResult'), description: ran },
+        },
+      },
+    ],
+  });
+}
+
+const definitionLinks = (id: string) => ({
+  GetPanelDefinition: { operationId: 'getPanelDefinition', parameters: { id } },
+  ListPanelRevisions: { operationId: 'listPanelRevisions', parameters: { id } },
+  TriggerTool: { operationId: 'triggerTool', parameters: { id } },
+  DeletePanel: { operationId: 'deletePanel', parameters: { id } },
+});
+
+function appliedResponse() {
+  return {
+    '200': {
+      description: 'Switched to the definition (changed: true), or it was current already (changed: false)',
+      headers: { ETag: ETAG },
+      content: appliedPanel('upgrade', "The new definition's upgrade handler ran, with the old state"),
+      links: definitionLinks('$response.body#/id'),
+    },
+  };
+}
+
+function definitionWriteErrors(unauthorized: object, ...badRequest: string[]) {
+  return {
+    '400': errorResponse(
+      [...badRequest, 'COMPILATION_ERROR (with line and column)', 'INVALID_JSON'].join(', '),
+    ),
+    ...unauthorized,
+    '404': errorResponse('PANEL_NOT_FOUND: it is being deleted'),
+    '409': errorResponse('PANEL_LIMIT_REACHED'),
+    '412': PRECONDITION,
+    '413': errorResponse('PAYLOAD_TOO_LARGE'),
+    '415': errorResponse('UNSUPPORTED_MEDIA_TYPE'),
+    '422': errorResponse(
+      'MOUNT_FAILED (a new panel) or UPGRADE_FAILED (the upgrade handler failed: the panel keeps its definition and state)',
+    ),
+    '429': retryResponse(
+      'PANEL_BUSY: another request is creating or changing the panel, or argument schemas wait for a schema worker; nothing changed',
+    ),
+    ...routeErrors(DRAINING, 'OVERLOADED: the schema workers or the sandbox have no room', STORE_DOWN),
+  };
+}
+
+/** PUT /panels/{id}: created (201) or applied (200), and what refuses a definition. */
+function putResponses(unauthorized: object) {
+  return {
+    ...appliedResponse(),
+    '201': {
+      description: 'Created under this id',
+      headers: { Location: header('/panels/{id}'), ETag: ETAG },
+      content: appliedPanel('mount', 'The mount handler ran'),
+      links: definitionLinks('$response.body#/id'),
+    },
+    ...definitionWriteErrors(
+      unauthorized,
+      `INVALID_PANEL_ID (the id is not ${PANEL_ID_RULE})`,
+      'VALIDATION_FAILED',
+    ),
+  };
+}
+
+/**
+ * The routes of a panel's definition besides PUT /panels/{id}: the definition with its ETag, the
+ * kept revisions and rollback. Links lead from one to the next, so a stateful client walks them.
+ */
+function definitionPaths(unauthorized: object, revisionIdParameter: object) {
+  const applied = appliedResponse();
+  const writeErrors = (...badRequest: string[]) => definitionWriteErrors(unauthorized, ...badRequest);
+  return {
+    '/panels/{id}/definition': {
+      parameters: [idParameter],
+      get: {
+        operationId: 'getPanelDefinition',
+        summary: "The panel's definition as a PUT sends it, with its revision as the ETag",
+        parameters: [
+          {
+            name: 'If-None-Match',
+            in: 'header',
+            required: false,
+            schema: { type: 'string' },
+            description: 'The ETag the client has: 304 while it is current',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The definition (defaults filled in)',
+            headers: { ETag: ETAG },
+            content: json(ref('PanelDefinition')),
+            links: {
+              NotModified: {
+                operationId: 'getPanelDefinition',
+                parameters: { id: '$request.path.id', 'header.If-None-Match': '$response.header.ETag' },
+              },
+              PutIfMatch: {
+                operationId: 'putPanel',
+                parameters: { id: '$request.path.id', 'header.If-Match': '$response.header.ETag' },
+              },
+            },
+          },
+          '304': { description: 'If-None-Match names the current revision', headers: { ETag: ETAG } },
+          ...unauthorized,
+          '404': errorResponse('PANEL_NOT_FOUND'),
+          ...routeErrors(STORE_DOWN),
+        },
+      },
+    },
+    '/panels/{id}/revisions': {
+      parameters: [idParameter],
+      get: {
+        operationId: 'listPanelRevisions',
+        summary: 'The definitions the panel keeps (the last PANEL_REVISIONS), newest first',
+        responses: {
+          '200': {
+            description: 'Kept revisions',
+            content: json({
+              type: 'object',
+              required: ['id', 'revisions'],
+              properties: {
+                id: { type: 'string' },
+                current: { type: 'integer', minimum: 1 },
+                revisions: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    required: ['revision', 'createdAt', 'tools', 'lifecycle'],
+                    properties: {
+                      revision: { type: 'integer', minimum: 1 },
+                      createdAt: { type: 'string', format: 'date-time' },
+                      title: { type: 'string' },
+                      tools: {
+                        type: 'object',
+                        description: "sha256 of each tool's handler source, by tool name",
+                        additionalProperties: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' },
+                      },
+                      lifecycle: {
+                        type: 'object',
+                        description: "sha256 of each lifecycle handler's source",
+                        additionalProperties: { type: 'string', pattern: '^sha256:[0-9a-f]{64}$' },
+                      },
+                    },
+                  },
+                },
+              },
+            }),
+            links: {
+              GetPanelRevision: {
+                operationId: 'getPanelRevision',
+                parameters: { id: '$response.body#/id', revision: '$response.body#/revisions/0/revision' },
+              },
+              Rollback: {
+                operationId: 'rollbackPanel',
+                parameters: { id: '$response.body#/id' },
+                requestBody: { revision: '$response.body#/revisions/0/revision' },
+              },
+            },
+          },
+          ...unauthorized,
+          '404': errorResponse('PANEL_NOT_FOUND'),
+          ...routeErrors(STORE_DOWN),
+        },
+      },
+    },
+    '/panels/{id}/revisions/{revision}': {
+      parameters: [idParameter, revisionIdParameter],
+      get: {
+        operationId: 'getPanelRevision',
+        summary: 'One kept definition, with its revision as the ETag',
+        responses: {
+          '200': {
+            description: 'The definition of that revision',
+            headers: { ETag: ETAG },
+            content: json(ref('PanelDefinition')),
+          },
+          '400': errorResponse('VALIDATION_FAILED: the revision is not a positive integer'),
+          ...unauthorized,
+          '404': errorResponse('PANEL_NOT_FOUND or REVISION_NOT_FOUND'),
+          ...routeErrors(STORE_DOWN),
+        },
+      },
+    },
+    '/panels/{id}/rollback': {
+      parameters: [idParameter],
+      post: {
+        operationId: 'rollbackPanel',
+        summary: "Switch back to a kept revision's definition: a PUT of it (a new revision; the state kept)",
+        parameters: [ifMatchParameter],
+        requestBody: {
+          required: true,
+          content: json({
+            type: 'object',
+            required: ['revision'],
+            properties: { revision: { type: 'integer', minimum: 1, maximum: MAX_REVISION } },
+          }),
+        },
+        responses: {
+          ...applied,
+          '201': {
+            description: 'The panel was deleted meanwhile and is created again from that revision',
+            headers: { Location: header('/panels/{id}'), ETag: ETAG },
+            content: appliedPanel('mount', 'The mount handler ran'),
+          },
+          ...writeErrors('VALIDATION_FAILED (the revision is not a positive integer)'),
+          '404': errorResponse('PANEL_NOT_FOUND or REVISION_NOT_FOUND'),
+        },
+      },
+    },
+  };
+}
+
 /** `auth`: whether the kernel checks bearer tokens (JWT_SECRET set): the document says what it does. */
 export function openApiDocument(version: string, options: { auth: boolean } = { auth: true }) {
-  const authErrors = requestErrors(options.auth);
+  const unauthorized = options.auth
+    ? { '401': errorResponse('UNAUTHORIZED: missing, malformed or expired bearer token') }
+    : {};
+  // A created panel's id leads to every route of that panel; a listed panel's id and first tool
+  // name lead to its trigger route (a definition's tool names are keys, the list's are an array).
+  const panelLinks = (id: string) => ({
+    GetPanel: { operationId: 'getPanel', parameters: { id } },
+    GetPanelState: { operationId: 'getPanelState', parameters: { id } },
+    TriggerTool: { operationId: 'triggerTool', parameters: { id } },
+    DeletePanel: { operationId: 'deletePanel', parameters: { id } },
+    PutPanel: { operationId: 'putPanel', parameters: { id } },
+    GetPanelDefinition: { operationId: 'getPanelDefinition', parameters: { id } },
+    ListPanelRevisions: { operationId: 'listPanelRevisions', parameters: { id } },
+  });
+  const revisionParameter = {
+    name: 'revision',
+    in: 'path',
+    required: true,
+    schema: { type: 'integer', minimum: 1, maximum: MAX_REVISION },
+    description: 'Revision number',
+  };
   return {
     openapi: '3.1.0',
     info: {
@@ -57,124 +485,86 @@ export function openApiDocument(version: string, options: { auth: boolean } = { 
         'Hosts panels and runs their tool handlers in the QuickJS/WebAssembly sandbox. The WebSocket protocol (WS_PORT, /panels/{id}/ws) is described in docs/kernel.md.',
     },
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (HS256)' } },
-      schemas: {
-        Error: {
-          type: 'object',
-          required: ['error'],
-          properties: {
-            error: {
-              type: 'object',
-              required: ['code', 'message'],
-              properties: {
-                code: { type: 'string', enum: kernelErrorCodes },
-                message: { type: 'string' },
-                details: { description: 'Validation problems [{path, message}] or compilation location' },
-              },
-            },
-            requestId: { type: 'string' },
-          },
-        },
-        PanelDefinition: panelDefinitionJsonSchema(),
-        Panel: {
-          type: 'object',
-          properties: {
-            id: { type: 'string' },
-            title: { type: 'string' },
-            description: { type: 'string' },
-            extensions: { type: 'array', items: { type: 'string' } },
-            tools: { type: 'object' },
-            lifecycle: { type: 'array', items: { type: 'string' } },
-            state: { type: 'object' },
-            version: { type: 'integer' },
-            subscribers: { type: 'integer' },
-            createdAt: { type: 'string', format: 'date-time' },
-          },
-        },
-        ExecutionResult: {
-          type: 'object',
-          required: ['status', 'stateMutations', 'events', 'viewCommands', 'logs', 'version', 'metrics'],
-          properties: {
-            status: { type: 'string', enum: ['success', 'error'] },
-            returnValue: {},
-            stateMutations: {
-              type: 'array',
-              items: {
-                type: 'object',
-                properties: {
-                  key: { type: 'string' },
-                  value: {},
-                  operation: { type: 'string', enum: ['set', 'delete'] },
-                },
-              },
-            },
-            events: {
-              type: 'array',
-              items: { type: 'object', properties: { name: { type: 'string' }, payload: {} } },
-            },
-            viewCommands: {
-              type: 'array',
-              items: {
-                type: 'object',
-                properties: { type: { type: 'string' }, componentId: { type: 'string' }, args: {} },
-              },
-            },
-            error: {
-              type: 'object',
-              properties: {
-                code: { type: 'string' },
-                message: { type: 'string' },
-                stack: { type: 'string' },
-                location: {
-                  type: 'object',
-                  properties: { line: { type: 'integer' }, column: { type: 'integer' } },
-                },
-              },
-            },
-            logs: {
-              type: 'array',
-              description: `The handler's console.* and $log lines (at most ${logLimits.maxLogLines} lines and ${logLimits.maxLogBytes} bytes an execution, ${logLimits.maxLogMessageBytes} bytes a line; a marker says how many were dropped beyond that), then the message and location of the error that ended it`,
-              items: {
-                type: 'object',
-                required: ['level', 'message', 'atMs'],
-                properties: {
-                  level: { type: 'string', enum: ['debug', 'info', 'warn', 'error'] },
-                  message: { type: 'string' },
-                  atMs: { type: 'number', description: 'Milliseconds since the execution started' },
-                  location: {
-                    type: 'object',
-                    properties: { line: { type: 'integer' }, column: { type: 'integer' } },
-                  },
-                },
-              },
-            },
-            version: {
-              type: 'integer',
-              description: "The panel's state version after this execution's last mutation",
-            },
-            metrics: { type: 'object' },
-          },
-        },
-      },
+      ...(options.auth
+        ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (HS256)' } } }
+        : {}),
+      schemas: schemas(),
     },
     ...(options.auth ? { security: [{ bearer: [] }] } : {}),
     paths: {
       '/health': {
         get: {
+          operationId: 'health',
           summary: 'Liveness, version, uptime, panel count and runtime stats',
           security: [],
-          responses: { '200': { description: 'Alive', content: json({ type: 'object' }) } },
+          responses: {
+            '200': {
+              description: 'Alive (status "draining" once shutdown has begun)',
+              content: json({
+                type: 'object',
+                required: ['status', 'version', 'uptime', 'panels', 'runtime', 'config', 'store'],
+                properties: {
+                  status: { type: 'string', enum: ['ok', 'draining'] },
+                  version: { type: 'string' },
+                  uptime: { type: 'integer', description: 'Seconds since the kernel started serving' },
+                  panels: {
+                    type: ['integer', 'null'],
+                    description: 'Panels of the whole store as last counted; null before the first count',
+                  },
+                  inFlight: { type: 'integer' },
+                  queued: { type: 'integer' },
+                  subscribers: { type: 'integer' },
+                  runtime: { type: 'object', required: ['initialised'] },
+                  config: { type: 'object' },
+                  store: {
+                    type: 'object',
+                    required: ['kind', 'connected'],
+                    properties: { kind: { type: 'string' }, connected: { type: 'boolean' } },
+                  },
+                },
+              }),
+            },
+            ...routeErrors(),
+          },
         },
       },
       '/ready': {
         get: {
+          operationId: 'ready',
           summary: 'Readiness: 200 once the sandbox runtime is initialised and while not draining',
           security: [],
-          responses: { '200': { description: 'Ready' }, '503': { description: 'Starting or draining' } },
+          responses: {
+            '200': {
+              description: 'Ready',
+              content: json({
+                type: 'object',
+                required: ['status'],
+                properties: { status: { const: 'ready' } },
+              }),
+            },
+            '421': HOST_REFUSED,
+            '503': {
+              description: `Starting or draining ({status}), or ${UNSENT_OVERLOAD} (an error)`,
+              headers: {
+                'Retry-After': header('Seconds to wait before asking again', { type: 'integer', minimum: 0 }),
+              },
+              content: json({
+                anyOf: [
+                  {
+                    type: 'object',
+                    required: ['status'],
+                    properties: { status: { enum: ['starting', 'draining'] } },
+                  },
+                  ref('Error'),
+                ],
+              }),
+            },
+          },
         },
       },
       '/metrics': {
         get: {
+          operationId: 'metrics',
           summary: 'Prometheus metrics of the kernel and the sandbox',
           security: [],
           responses: {
@@ -182,114 +572,190 @@ export function openApiDocument(version: string, options: { auth: boolean } = { 
               description: 'Prometheus text exposition',
               content: { 'text/plain': { schema: { type: 'string' } } },
             },
+            ...routeErrors(),
           },
         },
       },
       '/openapi.json': {
         get: {
+          operationId: 'openApiDocument',
           summary: 'This document',
           responses: {
             '200': { description: 'OpenAPI 3.1', content: json({ type: 'object' }) },
-            ...authErrors,
+            ...unauthorized,
+            ...routeErrors(),
           },
         },
       },
       '/panels': {
         post: {
+          operationId: 'createPanel',
           summary: 'Create a panel (compiles every handler, runs mount)',
           requestBody: { required: true, content: json(ref('PanelDefinition')) },
           responses: {
             '201': {
               description: 'Created',
+              headers: { Location: header('/panels/{id}') },
               content: json({
-                allOf: [ref('Panel'), { type: 'object', properties: { wsUrl: { type: 'string' } } }],
+                allOf: [
+                  ref('Panel'),
+                  {
+                    type: 'object',
+                    required: ['wsUrl'],
+                    properties: {
+                      wsUrl: { type: 'string', description: "The panel's WebSocket URL" },
+                      mount: { ...ref('ExecutionResult'), description: 'The mount handler ran' },
+                    },
+                  },
+                ],
               }),
+              links: { ...panelLinks('$response.body#/id'), ListPanels: { operationId: 'listPanels' } },
             },
             '400': errorResponse(
               'VALIDATION_FAILED, COMPILATION_ERROR (with line and column) or INVALID_JSON',
             ),
+            ...unauthorized,
             '409': errorResponse('PANEL_LIMIT_REACHED'),
             '413': errorResponse('PAYLOAD_TOO_LARGE'),
             '415': errorResponse('UNSUPPORTED_MEDIA_TYPE'),
             '422': errorResponse('MOUNT_FAILED'),
-            '503': errorResponse('SHUTTING_DOWN'),
-            ...authErrors,
+            '429': retryResponse(
+              'PANEL_BUSY: too many argument schemas of new panels wait for a schema worker; nothing was created',
+            ),
+            ...routeErrors(
+              DRAINING,
+              'OVERLOADED: the schema workers or the sandbox have no room',
+              STORE_DOWN,
+            ),
           },
         },
         get: {
+          operationId: 'listPanels',
           summary: 'List panels',
           responses: {
             '200': {
               description: 'Panels',
               content: json({
                 type: 'object',
-                properties: { panels: { type: 'array' }, count: { type: 'integer' } },
+                required: ['panels', 'count'],
+                properties: {
+                  panels: { type: 'array', items: ref('PanelSummary') },
+                  count: { type: 'integer', minimum: 0 },
+                },
               }),
+              links: {
+                TriggerListedTool: {
+                  operationId: 'triggerTool',
+                  parameters: { id: '$response.body#/panels/0/id', tool: '$response.body#/panels/0/tools/0' },
+                },
+              },
             },
-            ...authErrors,
+            ...unauthorized,
+            ...routeErrors(STORE_DOWN),
           },
         },
       },
       '/panels/{id}': {
         parameters: [idParameter],
         get: {
+          operationId: 'getPanel',
           summary: 'Inspect a panel',
           responses: {
             '200': { description: 'The panel', content: json(ref('Panel')) },
+            ...unauthorized,
             '404': errorResponse('PANEL_NOT_FOUND'),
-            ...authErrors,
+            ...routeErrors(STORE_DOWN),
           },
         },
+        put: {
+          operationId: 'putPanel',
+          summary:
+            'Create the panel under this id, or switch it to this definition in one step on every kernel (its state kept, the upgrade handler run with it); the same definition again changes nothing',
+          parameters: [
+            {
+              ...idParameter,
+              schema: { type: 'string', pattern: PANEL_ID.source },
+              description: `Panel id: ${PANEL_ID_RULE}`,
+            },
+            ifMatchParameter,
+          ],
+          requestBody: { required: true, content: json(ref('PanelDefinition')) },
+          responses: putResponses(unauthorized),
+        },
         delete: {
+          operationId: 'deletePanel',
           summary: 'Destroy a panel (runs unmount)',
           responses: {
-            '200': { description: 'Deleted, with the unmount result' },
+            '200': {
+              description: 'Deleted',
+              content: json({
+                type: 'object',
+                required: ['id', 'deleted'],
+                properties: {
+                  id: { type: 'string' },
+                  deleted: { const: true },
+                  unmount: { ...ref('ExecutionResult'), description: 'The unmount handler ran' },
+                },
+              }),
+            },
+            ...unauthorized,
             '404': errorResponse('PANEL_NOT_FOUND'),
-            '503': errorResponse('SHUTTING_DOWN'),
-            ...authErrors,
+            ...routeErrors(DRAINING, STORE_DOWN),
           },
         },
       },
       '/panels/{id}/state': {
         parameters: [idParameter],
         get: {
+          operationId: 'getPanelState',
           summary: "Read a panel's state",
           responses: {
             '200': {
               description: 'State and version',
               content: json({
                 type: 'object',
-                properties: { state: { type: 'object' }, version: { type: 'integer' } },
+                required: ['version', 'epoch', 'state'],
+                properties: {
+                  version: { type: 'integer', minimum: 0 },
+                  epoch: { type: 'string' },
+                  state: { type: 'object' },
+                },
               }),
             },
+            ...unauthorized,
             '404': errorResponse('PANEL_NOT_FOUND'),
-            ...authErrors,
+            ...routeErrors(STORE_DOWN),
           },
         },
       },
       '/panels/{id}/trigger/{tool}': {
         parameters: [idParameter, toolParameter],
         post: {
-          summary:
-            "Run a tool; the body is its arguments (validated against the tool's JSON Schema; empty means {})",
-          requestBody: { required: false, content: json({}) },
+          operationId: 'triggerTool',
+          summary: "Run a tool; the body is its arguments (validated against the tool's JSON Schema)",
+          // Required as a JSON request: a POST without `Content-Type: application/json` is 415 even
+          // when empty, so a cross-site form cannot run a tool. An empty JSON body means {}.
+          requestBody: {
+            required: true,
+            description: 'The arguments; an empty body (still sent as application/json) means {}',
+            content: json({}),
+          },
           responses: {
             '200': {
               description: 'The execution result after the whole suspend/resume loop',
               content: json(ref('ExecutionResult')),
             },
             '400': errorResponse('INVALID_ARGS (with the path of each problem) or INVALID_JSON'),
+            ...unauthorized,
             '404': errorResponse('PANEL_NOT_FOUND or TOOL_NOT_FOUND'),
             '413': errorResponse('PAYLOAD_TOO_LARGE'),
             '415': errorResponse('UNSUPPORTED_MEDIA_TYPE'),
-            '429': errorResponse('PANEL_BUSY, with Retry-After: nothing ran'),
-            '503': errorResponse(
-              'SHUTTING_DOWN, OVERLOADED or STORE_UNAVAILABLE, with Retry-After: nothing ran',
-            ),
-            ...authErrors,
+            '429': retryResponse('PANEL_BUSY: nothing ran'),
+            ...routeErrors(DRAINING, 'OVERLOADED: nothing ran', STORE_DOWN),
           },
         },
       },
+      ...definitionPaths(unauthorized, revisionParameter),
     },
   };
 }

@@ -37,12 +37,16 @@ function wsHost(request: Request): string {
   return isIPv6(local) ? `[${local}]` : local;
 }
 
-/** A revision number from a path or body: a positive integer. */
-function revisionNumber(value: unknown): number {
-  const number = typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value;
+/**
+ * A revision number: a positive integer, written in decimal in a path and as a JSON number in a
+ * body (a string there is refused, as the API document says).
+ */
+function revisionNumber(value: unknown, from: 'path' | 'body'): number {
+  const number =
+    from === 'path' && typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value;
   if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 1) {
     throw new KernelError('VALIDATION_FAILED', 'a revision is a positive integer', [
-      { path: typeof value === 'string' ? '/revision' : '/revision', message: 'expected a positive integer' },
+      { path: '/revision', message: 'expected a positive integer' },
     ]);
   }
   return number;
@@ -96,7 +100,7 @@ export function panelRoutes(context: HttpContext): Router {
   });
 
   router.get('/panels/:id/revisions/:revision', async (request, response) => {
-    const kept = await registry.revision(request.params.id, revisionNumber(request.params.revision));
+    const kept = await registry.revision(request.params.id, revisionNumber(request.params.revision, 'path'));
     response.setHeader('ETag', revisionTag(kept.revision));
     sendJsonText(response, 200, kept.definition);
   });
@@ -106,7 +110,7 @@ export function panelRoutes(context: HttpContext): Router {
     const body = request.body as { revision?: unknown } | undefined;
     const outcome = await registry.rollback(
       request.params.id,
-      revisionNumber(body?.revision),
+      revisionNumber(body?.revision, 'body'),
       ifMatch(request.get('if-match')),
     );
     sendPut(request, response, outcome);
