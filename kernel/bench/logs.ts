@@ -1,16 +1,18 @@
 // What the panel log ring costs a trigger (make bench-kernel, BENCH_ONLY=logs): trigger throughput
 // of a trivial handler, with and without a console.log line, on kernels with the ring off
 // (PANEL_LOG_LINES=0: lines only in the result and the kernel's log) and on (the defaults), on the
-// embedded store and on Redis. All kernels run side by side and are measured in turns, rounds
-// rotating the order, so a busy moment of the (shared) machine falls on every configuration
-// alike; each figure is the median of its rounds.
+// embedded store and on Redis. All kernels run side by side. Each comparison is measured in pairs
+// of short slices, ring off and ring on back to back (the order alternating), so that the load of
+// a shared machine, which swings by far more than the effect measured, falls on both sides of a
+// pair alike; the figure is the median of the pairs' ratios. `return 1` writes no line, so its
+// ratio shows what the machine's noise alone amounts to.
 
 import autocannon from 'autocannon';
 import { startRedis } from '../src/testing/redis-server.js';
 import { type Child, startKernel } from './processes.js';
 
-const seconds = Number(process.env.BENCH_LOG_SECONDS ?? 5);
-const rounds = Number(process.env.BENCH_LOG_ROUNDS ?? 3);
+const seconds = Number(process.env.BENCH_LOG_SECONDS ?? 1);
+const pairs = Number(process.env.BENCH_LOG_PAIRS ?? 15);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
 
 function progress(message: string): void {
@@ -54,6 +56,9 @@ export async function logsBenchmark(): Promise<string[]> {
   const redis = await startRedis();
   const kernels: Child[] = [];
   const targets: Target[] = [];
+  const ratios = new Map<Target, number[]>();
+  const find = (store: string, ring: boolean, tool: string): Target =>
+    targets.find((t) => t.store === store && t.ring === ring && t.tool === tool)!;
   try {
     for (const store of ['embedded', 'redis'] as const) {
       for (const ring of [false, true]) {
@@ -85,26 +90,29 @@ export async function logsBenchmark(): Promise<string[]> {
       target.samples.length = 0;
       target.errors = 0;
     }
-    for (let round = 0; round < rounds; round += 1) {
-      progress(`round ${round + 1} of ${rounds}: ${targets.length} configurations, ${seconds} s each`);
-      const order = targets.map((_, i) => targets[(i + round) % targets.length]!);
-      for (const target of order) await measure(target, seconds);
-    }
+    for (const store of ['embedded', 'redis'])
+      for (const tool of Object.keys(TOOLS)) {
+        const off = find(store, false, tool);
+        const on = find(store, true, tool);
+        progress(`${store}, ${tool}: ${pairs} pairs of ${seconds} s slices, ring off and on`);
+        for (let pair = 0; pair < pairs; pair += 1) {
+          for (const target of pair % 2 === 0 ? [off, on] : [on, off]) await measure(target, seconds);
+          ratios.set(on, [...(ratios.get(on) ?? []), on.samples.at(-1)! / off.samples.at(-1)!]);
+        }
+      }
   } finally {
     await Promise.all(kernels.map((kernel) => kernel.stop()));
     await redis.stop();
   }
-  const find = (store: string, ring: boolean, tool: string): Target =>
-    targets.find((t) => t.store === store && t.ring === ring && t.tool === tool)!;
   const rows = targets.map((target) => {
-    const baseline = median(find(target.store, false, target.tool).samples);
-    const value = median(target.samples);
-    return `| ${target.store} | ${target.ring ? 'on (200 lines, 256 KiB)' : 'off (`PANEL_LOG_LINES=0`)'} | ${target.tool === 'quiet' ? '`return 1`' : "`console.log('hello', 1); return 1`"} | ${value.toFixed(0)} | ${target.samples.map((s) => s.toFixed(0)).join(' / ')} | ${((value / baseline) * 100).toFixed(1)} % | ${target.errors} |`;
+    const paired = ratios.get(target);
+    const sorted = [...target.samples].sort((a, b) => a - b);
+    return `| ${target.store} | ${target.ring ? 'on (200 lines, 256 KiB)' : 'off (`PANEL_LOG_LINES=0`)'} | ${target.tool === 'quiet' ? '`return 1`' : "`console.log('hello', 1); return 1`"} | ${median(target.samples).toFixed(0)} | ${sorted[0]!.toFixed(0)}–${sorted.at(-1)!.toFixed(0)} | ${paired === undefined ? '—' : `**${(median(paired) * 100).toFixed(1)} %**`} | ${target.errors} |`;
   });
   return [
-    `### Log ring cost per trigger (autocannon, ${connections} connections, ${rounds} rounds of ${seconds} s per configuration, POST \`{}\`)`,
+    `### Log ring cost per trigger (autocannon, ${connections} connections, ${pairs} pairs of ${seconds} s slices per comparison, POST \`{}\`)`,
     '',
-    '| store | ring | handler | req/s (median) | rounds | vs ring off | errors |',
+    '| store | ring | handler | req/s (median of slices) | slices (min–max) | ring on / off (median of pairs) | errors |',
     '|---|---|---|---|---|---|---|',
     ...rows,
     '',
