@@ -7,7 +7,14 @@
 // pair alike; the figure is the median of the pairs' ratios. `return 1` writes no line, so its
 // ratio shows what the machine's noise alone amounts to.
 
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
+import pino from 'pino';
+import { ringLines, requestIdOf } from '../src/panels/execution-logs.js';
+import { LogShipper } from '../src/panels/log-shipper.js';
+import { EmbeddedStore } from '../src/store/embedded.js';
 import { startRedis } from '../src/testing/redis-server.js';
 import { type Child, startKernel } from './processes.js';
 
@@ -51,7 +58,71 @@ const median = (values: number[]): number => {
   return sorted[Math.floor(sorted.length / 2)] ?? NaN;
 };
 
+/**
+ * The CPU one execution's line costs on its way to an embedded ring, in this process: what the
+ * executor does once the execution ended (its request id, the ring's form of the line, the queue)
+ * and the append itself. Free of the machine's swings, unlike a throughput ratio.
+ */
+async function cpuPerExecution(): Promise<number[]> {
+  const logger = pino({ level: 'silent' });
+  const directory = await mkdtemp(join(tmpdir(), 'nexus-bench-logs-'));
+  const limits = {
+    maxPanels: 10,
+    maxStateBytes: 1 << 20,
+    historyLength: 16,
+    historyBytes: 1 << 20,
+    revisions: 10,
+    logLines: 200,
+    logBytes: 256 * 1024,
+  };
+  const store = new EmbeddedStore(directory, limits, logger, 'bench');
+  await store.start();
+  await store.create(
+    {
+      id: 'p',
+      epoch: 'e',
+      definition: '{"title":"t","tools":{}}',
+      title: 't',
+      tools: [],
+      state: new Map(),
+      createdAt: 'now',
+    },
+    60_000,
+  );
+  await store.admit('p');
+  const shipper = new LogShipper(store, limits, logger);
+  const requestLogger = logger.child({ requestId: 'b2c4a1e0-5d3f-4c2b-9a8e-7f6d5c4b3a21' });
+  const lines = [{ level: 'info' as const, message: 'hello 1', atMs: 0.2 }];
+  const executions = 100_000;
+  const results: number[] = [];
+  for (let round = 0; round < 5; round += 1) {
+    const started = process.cpuUsage();
+    for (let i = 0; i < executions; i += 1) {
+      const requestId = requestIdOf(requestLogger);
+      shipper.ship(
+        'p',
+        ringLines(lines, {
+          tool: 't',
+          kind: 'tool',
+          startedAt: Date.now(),
+          ...(requestId === undefined ? {} : { requestId }),
+        }),
+      );
+      // Executions end one by one: let each append settle, as between requests.
+      if (i % 16 === 15) await shipper.idle(1000);
+    }
+    await shipper.idle(1000);
+    const used = process.cpuUsage(started);
+    results.push((used.user + used.system) / executions);
+  }
+  await store.close();
+  await rm(directory, { recursive: true, force: true });
+  return results;
+}
+
 export async function logsBenchmark(): Promise<string[]> {
+  progress('log ring: CPU per execution on the way to an embedded ring (in process)');
+  const cpu = (await cpuPerExecution()).sort((a, b) => a - b);
   progress('log ring: starting Redis and four kernels (embedded and Redis, ring off and on)');
   const redis = await startRedis();
   const kernels: Child[] = [];
@@ -107,7 +178,7 @@ export async function logsBenchmark(): Promise<string[]> {
   const rows = targets.map((target) => {
     const paired = ratios.get(target);
     const sorted = [...target.samples].sort((a, b) => a - b);
-    return `| ${target.store} | ${target.ring ? 'on (200 lines, 256 KiB)' : 'off (`PANEL_LOG_LINES=0`)'} | ${target.tool === 'quiet' ? '`return 1`' : "`console.log('hello', 1); return 1`"} | ${median(target.samples).toFixed(0)} | ${sorted[0]!.toFixed(0)}–${sorted.at(-1)!.toFixed(0)} | ${paired === undefined ? '—' : `**${(median(paired) * 100).toFixed(1)} %**`} | ${target.errors} |`;
+    return `| ${target.store} | ${target.ring ? 'on (200 lines, 256 KiB)' : 'off (`PANEL_LOG_LINES=0`)'} | ${target.tool === 'quiet' ? '`return 1`' : "`console.log('hello', 1); return 1`"} | ${median(target.samples).toFixed(0)} | ${sorted.length === 0 ? '—' : `${sorted[0]!.toFixed(0)}–${sorted.at(-1)!.toFixed(0)}`} | ${paired === undefined ? '—' : `**${(median(paired) * 100).toFixed(1)} %**`} | ${target.errors} |`;
   });
   return [
     `### Log ring cost per trigger (autocannon, ${connections} connections, ${pairs} pairs of ${seconds} s slices per comparison, POST \`{}\`)`,
@@ -117,6 +188,8 @@ export async function logsBenchmark(): Promise<string[]> {
     ...rows,
     '',
     'Target: the ring on within 5 % of the ring off, for the same handler and store (a handler that writes no line sends nothing to the ring).',
+    '',
+    `CPU one execution's line costs on its way to an embedded ring (request id, ring form, queue, append; in process, 5 rounds of 100,000): median **${median(cpu).toFixed(1)} µs** (${cpu[0]!.toFixed(1)}–${cpu.at(-1)!.toFixed(1)}).`,
     '',
   ];
 }

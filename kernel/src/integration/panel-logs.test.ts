@@ -5,6 +5,7 @@
 
 import { SignJWT } from 'jose';
 import { eventually } from '../testing/eventually.js';
+import { type HttpTarget, json, startHttpTarget } from '../testing/http-target.js';
 import { type Fleet, startFleet } from '../testing/fleet.js';
 import { postJson, startTestKernel, type TestKernel, TestSocket } from '../testing/kernel-harness.js';
 
@@ -194,6 +195,60 @@ describe('the log ring bounds, on a kernel', () => {
     const bytes = wide.reduce((sum, line) => sum + Buffer.byteLength(JSON.stringify(line)), 0);
     expect(bytes).toBeLessThanOrEqual(2048);
     expect(wide.map((line) => line.seq)).toEqual([12, 13]);
+  });
+});
+
+describe('an execution the kernel ends', () => {
+  let target: HttpTarget;
+  let kernel: TestKernel;
+
+  beforeAll(async () => {
+    target = await startHttpTarget();
+    // Answers after the execution's deadline has passed.
+    target.route('/slow', (_request, _body, response) => {
+      setTimeout(() => json(response, 200, { late: true }), 1500);
+    });
+    kernel = await startTestKernel({
+      HTTP_ALLOWED_DOMAINS: `127.0.0.1:${target.port}`,
+      TIMEOUT_MS: '500',
+      EXECUTION_DEADLINE_MS: '1000',
+    });
+  });
+  afterAll(async () => {
+    await kernel?.stop();
+    await target?.close();
+  });
+
+  it("ends with the kernel's line, in the result and in the ring", async () => {
+    const created = await postJson(`${kernel.url}/panels`, {
+      title: 'Late',
+      extensions: ['http'],
+      tools: {
+        wait: {
+          capabilities: ['ext:http'],
+          handler: `console.log('asking'); await $ext.http.get('${target.origin}/slow'); console.log('never')`,
+        },
+      },
+    });
+    const id = created.body.id as string;
+    const answer = await postJson(`${kernel.url}/panels/${id}/trigger/wait`, {});
+    expect(answer.body).toMatchObject({ status: 'error', error: { code: 'TIMEOUT' } });
+    expect(answer.body.logs).toEqual([
+      { level: 'info', message: 'asking', atMs: expect.any(Number) },
+      {
+        level: 'error',
+        message: expect.stringMatching(/^the kernel ended this execution: TIMEOUT: .*EXECUTION_DEADLINE_MS/),
+        atMs: expect.any(Number),
+      },
+    ]);
+    const lines = await eventually('the lines in the ring', async () => {
+      const read = await readLogs(kernel.url, id);
+      return read.body.last === 2 ? read.body.lines : undefined;
+    });
+    expect(lines.map((line) => [line.source, line.level, line.message.slice(0, 31)])).toEqual([
+      ['handler', 'info', 'asking'],
+      ['kernel', 'error', 'the kernel ended this execution'],
+    ]);
   });
 });
 

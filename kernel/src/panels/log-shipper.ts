@@ -10,7 +10,7 @@
 // Every dropped line is counted (nexus_kernel_log_lines_dropped_total{reason}).
 
 import type { Logger } from 'pino';
-import { type NewLogLine, type PanelLogs, newestFitting } from '../store/types.js';
+import { type NewLogLine, type PanelLogs, SEQ_ALLOWANCE } from '../store/types.js';
 
 /** Bytes of log lines that may wait for the store, all panels of this kernel together. */
 export const LOG_QUEUE_MAX_BYTES = 8 * 1024 * 1024;
@@ -32,8 +32,10 @@ export interface LogShipperOptions {
   readonly dropped?: (reason: LogDropReason, lines: number) => void;
 }
 
+/** A panel's waiting lines, oldest first, with the bytes each takes in the ring (measured once). */
 interface Batch {
   lines: NewLogLine[];
+  sizes: number[];
   bytes: number;
 }
 
@@ -69,22 +71,36 @@ export class LogShipper {
   /** Queues one execution's lines for its panel's ring; returns at once. */
   ship(panelId: string, lines: readonly NewLogLine[]): void {
     if (lines.length === 0 || !this.enabled) return;
-    const waiting = this.waiting.get(panelId);
-    const joined = waiting === undefined ? lines : [...waiting.lines, ...lines];
-    const kept = newestFitting(joined, this.options.logLines, this.options.logBytes);
-    this.drop('panel', joined.length - kept.length);
-    const bytes = bytesOf(kept);
-    const before = waiting?.bytes ?? 0;
+    const batch = this.waiting.get(panelId) ?? { lines: [], sizes: [], bytes: 0 };
+    const before = batch.bytes;
+    for (const line of lines) {
+      const size = Buffer.byteLength(JSON.stringify(line)) + SEQ_ALLOWANCE;
+      batch.lines.push(line);
+      batch.sizes.push(size);
+      batch.bytes += size;
+    }
+    // The newest lines the ring holds: older ones would be trimmed from it at once.
+    const { logLines, logBytes } = this.options;
+    let drop = 0;
+    let bytes = batch.bytes;
+    while (drop < batch.lines.length && (batch.lines.length - drop > logLines || bytes > logBytes)) {
+      bytes -= batch.sizes[drop]!;
+      drop += 1;
+    }
     if (this.queuedBytes - before + bytes > this.maxQueuedBytes) {
+      // No room in the kernel's queue: these lines go, the batch stays as it was.
+      batch.lines.length -= lines.length;
+      batch.sizes.length -= lines.length;
+      batch.bytes = before;
       this.drop('queue', lines.length);
       return;
     }
+    batch.lines.splice(0, drop);
+    batch.sizes.splice(0, drop);
+    batch.bytes = bytes;
+    this.drop('panel', drop);
     this.queuedBytes += bytes - before;
-    if (waiting === undefined) this.waiting.set(panelId, { lines: kept, bytes });
-    else {
-      waiting.lines = kept;
-      waiting.bytes = bytes;
-    }
+    if (batch.lines.length > 0 && !this.waiting.has(panelId)) this.waiting.set(panelId, batch);
     this.pump();
   }
 
@@ -143,10 +159,4 @@ export class LogShipper {
   private drop(reason: LogDropReason, lines: number): void {
     if (lines > 0) this.options.dropped?.(reason, lines);
   }
-}
-
-function bytesOf(lines: readonly NewLogLine[]): number {
-  let bytes = 0;
-  for (const line of lines) bytes += Buffer.byteLength(line.message) + 128;
-  return bytes;
 }

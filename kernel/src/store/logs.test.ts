@@ -11,6 +11,7 @@ import { startRedis, startRedisCluster } from '../testing/redis-server.js';
 import { eventually } from '../testing/eventually.js';
 import { EmbeddedStore } from './embedded.js';
 import { RedisLink } from './redis-link.js';
+import { panelKeys } from './redis-keys.js';
 import { RedisStore } from './redis.js';
 import type { FeedMessage, NewLogLine, PanelStore, StoreLimits } from './types.js';
 
@@ -29,6 +30,8 @@ const ORIGIN = 'kernel-a';
 
 interface Opened {
   readonly store: PanelStore;
+  /** Redis only: the PTTL of the panel's ring key (-1: permanent, -2: none). */
+  ringTtl?(id: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -60,6 +63,7 @@ const engines: [string, () => Promise<Opened>][] = [
       await store.start();
       return {
         store,
+        ringTtl: async (id) => Number(await redis.cli('PTTL', panelKeys('logs:', id).logs)),
         close: async () => {
           await store.close();
           await redis.stop();
@@ -203,7 +207,11 @@ describe.each(engines)('the %s store keeps a bounded log ring per panel', (_name
   it('keeps the lines of a mount (appended while the panel is a reservation) once it is admitted', async () => {
     const id = await newPanel(undefined, false);
     await store.appendLogs(id, [line('mounting', { kind: 'mount' })]);
+    // A reservation's ring lapses with it (a kernel that dies while creating leaves nothing)…
+    if (opened.ringTtl) expect(await opened.ringTtl(id)).toBeGreaterThan(0);
     await store.admit(id);
+    // …and an admitted panel's is as permanent as the panel.
+    if (opened.ringTtl) expect(await opened.ringTtl(id)).toBe(-1);
     await expect(store.readLogs(id, 0, 10)).resolves.toMatchObject({ lines: [{ message: 'mounting' }] });
     const discarded = await newPanel(undefined, false);
     await store.appendLogs(discarded, [line('failed mount')]);

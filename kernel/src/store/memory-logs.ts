@@ -2,7 +2,7 @@
 // one kernel, whose own log (pino, `source: "handler"`) keeps every line durably, so the ring is
 // what a reader needs of the recent past and is not written to the panel's file (a file write per
 // execution that logs would cost more than the ring is worth). A restart starts every ring empty
-// (seq starts again from 1). Bounded like the shared store's: PANEL_LOG_LINES lines and
+// (seq starts again from 1; readers see `last` below their `since`). Bounded like the shared store's: PANEL_LOG_LINES lines and
 // PANEL_LOG_BYTES bytes of stored JSON text per panel, so at most MAX_PANELS × PANEL_LOG_BYTES.
 
 import {
@@ -13,7 +13,6 @@ import {
   type PanelLogLine,
   type PanelLogs,
   type StoreLimits,
-  newestFitting,
 } from './types.js';
 
 interface Ring {
@@ -43,10 +42,9 @@ export class MemoryLogs implements PanelLogs {
   appendLogs(id: string, lines: readonly NewLogLine[]): Promise<'ok' | 'gone'> {
     const ring = this.ring(id, 'append');
     if (ring === undefined) return Promise.resolve('gone');
-    const kept = newestFitting(lines, this.limits.logLines, this.limits.logBytes);
-    if (kept.length === 0) return Promise.resolve('ok');
+    if (lines.length === 0) return Promise.resolve('ok');
     const appended: PanelLogLine[] = [];
-    for (const line of kept) {
+    for (const line of lines) {
       ring.last += 1;
       // `seq` first: the same text, and bytes, as the shared store keeps.
       const stored: PanelLogLine = { seq: ring.last, ...line };
