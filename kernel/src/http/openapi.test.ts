@@ -3,6 +3,7 @@ import pino from 'pino';
 import { loadConfig } from '../config.js';
 import { createHttpApp } from './app.js';
 import type { HttpContext } from './context.js';
+import { MAX_TOOLS } from '../panels/definition.js';
 import { openApiDocument } from './openapi.js';
 
 interface Layer {
@@ -82,6 +83,28 @@ describe('OpenAPI document', () => {
     expect(grammar.test('state:read:count')).toBe(true);
     expect(grammar.test('events:emit:*')).toBe(true);
     expect(grammar.test('state:count')).toBe(false);
+  });
+});
+
+describe("the panel definition's bounds the validator checks in code", () => {
+  it("states the tool count and this kernel's TIMEOUT_MS", () => {
+    const definition = openApiDocument('x', { auth: false, maxTimeoutMs: 1234 }).components.schemas
+      .PanelDefinition as {
+      properties: {
+        tools: { maxProperties: number; additionalProperties: { properties: { timeoutMs: object } } };
+        lifecycle: { properties: Record<string, { properties: { timeoutMs: object } }> };
+      };
+    };
+    expect(definition.properties.tools.maxProperties).toBe(MAX_TOOLS);
+    expect(definition.properties.tools.additionalProperties.properties.timeoutMs).toMatchObject({
+      minimum: 1,
+      maximum: 1234,
+    });
+    for (const handler of ['mount', 'unmount', 'upgrade']) {
+      expect(definition.properties.lifecycle.properties[handler]!.properties.timeoutMs).toMatchObject({
+        maximum: 1234,
+      });
+    }
   });
 });
 

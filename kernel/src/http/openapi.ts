@@ -4,7 +4,7 @@
 import { logLimits } from '@nexus/bridge/limits';
 import { z } from 'zod';
 import { kernelErrorCodes } from '../errors.js';
-import { PANEL_ID, PANEL_ID_RULE, panelDefinitionSchema } from '../panels/definition.js';
+import { MAX_TOOLS, PANEL_ID, PANEL_ID_RULE, panelDefinitionSchema } from '../panels/definition.js';
 
 const json = (schema: object) => ({ 'application/json': { schema } });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -51,19 +51,30 @@ const STORE_DOWN = 'STORE_UNAVAILABLE: the panel store cannot be reached';
 const DRAINING = 'SHUTTING_DOWN: the kernel is draining';
 
 /**
- * The body POST /panels accepts, as JSON Schema made from the validator itself
- * (panels/definition.ts), so the document states its bounds, patterns and required fields.
+ * The body POST /panels and PUT /panels/{id} accept, as JSON Schema made from the validator itself
+ * (panels/definition.ts), so the document states its bounds, patterns and required fields; with
+ * the bounds the validator checks in code added: the tool count and this kernel's TIMEOUT_MS.
  */
-function panelDefinitionJsonSchema(): object {
+function panelDefinitionJsonSchema(maxTimeoutMs: number | undefined): object {
   const { $schema: _dialect, ...schema } = z.toJSONSchema(panelDefinitionSchema, {
     io: 'input',
     unrepresentable: 'any',
   });
+  const bound = (node: unknown, key: string | undefined): void => {
+    if (node === null || typeof node !== 'object') return;
+    const object = node as Record<string, unknown>;
+    if (key === 'tools' && object.type === 'object') object.maxProperties = MAX_TOOLS;
+    if (key === 'timeoutMs' && maxTimeoutMs !== undefined) object.maximum = maxTimeoutMs;
+    const properties = object.properties as Record<string, unknown> | undefined;
+    for (const [name, child] of Object.entries(properties ?? {})) bound(child, name);
+    bound(object.additionalProperties, undefined);
+  };
+  bound(schema, undefined);
   return schema;
 }
 
 /** The document's components.schemas: the error, the definition, panels and execution results. */
-function schemas() {
+function schemas(maxTimeoutMs: number | undefined) {
   return {
     Error: {
       type: 'object',
@@ -81,7 +92,7 @@ function schemas() {
         requestId: { type: 'string' },
       },
     },
-    PanelDefinition: panelDefinitionJsonSchema(),
+    PanelDefinition: panelDefinitionJsonSchema(maxTimeoutMs),
     Panel: {
       type: 'object',
       required: [
@@ -453,8 +464,14 @@ function definitionPaths(unauthorized: object, revisionIdParameter: object) {
   };
 }
 
-/** `auth`: whether the kernel checks bearer tokens (JWT_SECRET set): the document says what it does. */
-export function openApiDocument(version: string, options: { auth: boolean } = { auth: true }) {
+/**
+ * `auth`: whether the kernel checks bearer tokens (JWT_SECRET set); `maxTimeoutMs`: its TIMEOUT_MS,
+ * the largest timeoutMs a handler may ask for. The document says what this kernel does.
+ */
+export function openApiDocument(
+  version: string,
+  options: { auth: boolean; maxTimeoutMs?: number } = { auth: true },
+) {
   const unauthorized = options.auth
     ? { '401': errorResponse('UNAUTHORIZED: missing, malformed or expired bearer token') }
     : {};
@@ -488,7 +505,7 @@ export function openApiDocument(version: string, options: { auth: boolean } = { 
       ...(options.auth
         ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (HS256)' } } }
         : {}),
-      schemas: schemas(),
+      schemas: schemas(options.maxTimeoutMs),
     },
     ...(options.auth ? { security: [{ bearer: [] }] } : {}),
     paths: {
