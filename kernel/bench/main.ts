@@ -21,6 +21,7 @@ import { hostileBenchmark } from './hostile.js';
 import { validationBenchmark } from './validation.js';
 import { pressureBenchmark } from './pressure.js';
 import { storeBenchmarks } from './store.js';
+import { updateBenchmark } from './updates.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -275,7 +276,7 @@ function header(): string[] {
 }
 
 const ALL =
-  'throughput,fanout,memory,store-throughput,store-latency,store-storm,store-roll,store-memory,store-window,fairness,validation';
+  'throughput,fanout,memory,store-throughput,store-latency,store-storm,store-roll,store-memory,store-window,fairness,validation,updates';
 // BENCH_ONLY=throughput,store-storm,… runs a subset (for quick checks; docs use the full run).
 const only = new Set((process.env.BENCH_ONLY ?? ALL).split(','));
 const sections = [header()];
@@ -287,4 +288,5 @@ if (only.has('fairness')) sections.push(await fairnessBenchmark());
 if (only.has('hostile')) sections.push(await hostileBenchmark());
 if (only.has('validation')) sections.push(await validationBenchmark());
 if (only.has('pressure')) sections.push(await pressureBenchmark());
+if (only.has('updates')) sections.push(await updateBenchmark());
 process.stdout.write(`${sections.flat().join('\n')}\n`);

@@ -158,7 +158,7 @@ export const variables = Object.freeze({
     }).describe('prefix of every key, so runtimes can share one Redis'),
     STORE_HISTORY: integer(0, 100_000, 256).describe('PATCHes kept per panel for clients that resume'),
     STORE_HISTORY_BYTES: bytes(0, 256 * 1024 ** 2, '1Mi').describe('bytes of PATCHes kept per panel'),
-    PANEL_REVISIONS: integer(1, 100, 10).describe('definitions kept per panel, the current one included (PUT /panels/:id, rollback)'),
+    PANEL_REVISIONS: integer(1, 100, 5).describe('definitions kept per panel, the current one included (PUT /panels/:id, rollback)'),
     PANEL_LOG_LINES: integer(0, 10_000, 200).describe('handler log lines kept per panel, fleet-wide (GET /panels/:id/logs); 0 keeps none'),
     PANEL_LOG_BYTES: bytes(0, 16 * 1024 ** 2, '256Ki').describe('bytes of handler log lines kept per panel'),
     STORE_TIMEOUT_MS: integer(50, 60_000, 2000).describe('a slower store command fails with 503'),

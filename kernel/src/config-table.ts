@@ -293,7 +293,7 @@ export const variables = Object.freeze({
   }).describe('prefix of every key, so runtimes can share one Redis'),
   STORE_HISTORY: integer(0, 100_000, 256).describe('PATCHes kept per panel for clients that resume'),
   STORE_HISTORY_BYTES: bytes(0, 256 * 1024 ** 2, '1Mi').describe('bytes of PATCHes kept per panel'),
-  PANEL_REVISIONS: integer(1, 100, 10).describe(
+  PANEL_REVISIONS: integer(1, 100, 5).describe(
     'definitions kept per panel, the current one included (PUT /panels/:id, rollback)',
   ),
   PANEL_LOG_LINES: integer(0, 10_000, 200).describe(

@@ -66,6 +66,8 @@ function planOf(spec: NexusRuntimeSpec, panels?: RuntimePlan['panels']): Runtime
   const storeBudget = evaluateStoreBudget(resolved);
   if (!budget.ok) throw new Error(`the memory budget refuses the spec: ${budget.failure.message}`);
   if (!storeBudget.ok) throw new Error(`the store budget refuses the spec: ${storeBudget.failure.message}`);
+  // A sample whose panels outgrow its store would roll out Degraded.
+  if (storeBudget.warning) throw new Error(`the store budget warns: ${storeBudget.warning.message}`);
   const refusal = kernelRefusal(resolved);
   if (refusal) throw new Error(`the operator refuses the spec: ${refusal.message}`);
   return {
@@ -142,6 +144,12 @@ function intended(plan: RuntimePlan): object {
     executionDeadlineMs: runtime.executionDeadlineMs,
     shutdownGraceMs: shutdownGraceMs(spec),
     maxStateBytes: bytes(runtime.maxStateSize),
+    bodyLimitBytes: bytes(spec.server.maxBodySize),
+    panelRetention: {
+      revisions: storeSpec.revisions,
+      logLines: storeSpec.logRing.lines,
+      logBytes: bytes(storeSpec.logRing.size),
+    },
     panelCacheMaxBytes: bytes(runtime.panelCacheSize),
     maxPanels: plan.maxPanels,
     cacheDir: CACHE_DIR,
@@ -156,11 +164,16 @@ function intended(plan: RuntimePlan): object {
           topology: plan.store.mode === 'External' ? plan.store.topology : 'standalone',
           keyPrefix: storeSpec.keyPrefix,
           historyLength: storeSpec.history,
+          historyBytes: bytes(storeSpec.historySize),
           ...(plan.store.mode === 'External' && plan.store.caSecretRef
             ? { tlsCaFile: `${STORE_CA_MOUNT}/ca.crt` }
             : {}),
         }
-      : { kind: 'embedded', historyLength: storeSpec.history },
+      : {
+          kind: 'embedded',
+          historyLength: storeSpec.history,
+          historyBytes: bytes(storeSpec.historySize),
+        },
   };
 }
 
@@ -285,6 +298,23 @@ describe('every bound of the schema, read by the kernel', () => {
       { cache: { sizeLimit: `${LIMITS.cacheBytes[end] / KiB}Ki` } },
     ]);
     cases.push([`store.history at its ${end}`, { store: { history: LIMITS.history[end] } }]);
+    cases.push([
+      `store.historySize at its ${end}`,
+      { store: { historySize: `${LIMITS.historyBytes[end] / KiB}Ki` } },
+    ]);
+    cases.push([`store.revisions at its ${end}`, { store: { revisions: LIMITS.revisions[end] } }]);
+    cases.push([
+      `store.logRing.lines at its ${end}`,
+      { store: { logRing: { lines: LIMITS.logLines[end] } } },
+    ]);
+    cases.push([
+      `store.logRing.size at its ${end}`,
+      { store: { logRing: { size: `${LIMITS.logBytes[end] / KiB}Ki` } } },
+    ]);
+    cases.push([
+      `server.maxBodySize at its ${end}`,
+      { server: { maxBodySize: `${LIMITS.bodyBytes[end] / KiB}Ki` } },
+    ]);
   }
 
   cases.push([

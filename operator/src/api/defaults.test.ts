@@ -21,12 +21,21 @@ describe('resolveSpec', () => {
       targetMemoryUtilizationPercentage: 80,
       targetCPUUtilizationPercentage: 80,
     });
-    expect(s.server).toEqual({ logLevel: 'info', corsOrigins: [], allowedHosts: [], allowedDomains: [] });
+    expect(s.server).toEqual({
+      logLevel: 'info',
+      maxBodySize: '1Mi',
+      corsOrigins: [],
+      allowedHosts: [],
+      allowedDomains: [],
+    });
     expect(s.probes.startup.failureThreshold).toBe(30);
     expect(s.disruption).toEqual({});
     expect(s.store).toEqual({
       mode: 'Managed',
       history: 256,
+      historySize: '1Mi',
+      revisions: 5,
+      logRing: { lines: 200, size: '256Ki' },
       keyPrefix: 'nexus:',
       managed: {
         image: 'redis:1',

@@ -82,7 +82,10 @@ export const DEFAULTS = {
     // Memory alone never sees a kernel saturated by CPU-bound handlers (docs/tuning.md, "CPU").
     targetCPUUtilizationPercentage: 80,
   },
-  server: { logLevel: kernel.LOG_LEVEL.default as KernelLogLevel },
+  server: {
+    logLevel: kernel.LOG_LEVEL.default as KernelLogLevel,
+    maxBodySize: kernel.BODY_LIMIT.default,
+  },
   probes: {
     liveness: { initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
     readiness: { initialDelaySeconds: 0, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 3 },
@@ -91,6 +94,9 @@ export const DEFAULTS = {
   store: {
     mode: 'Managed' as StoreMode,
     history: kernelDefault(kernel.STORE_HISTORY),
+    historySize: kernel.STORE_HISTORY_BYTES.default,
+    revisions: kernelDefault(kernel.PANEL_REVISIONS),
+    logRing: { lines: kernelDefault(kernel.PANEL_LOG_LINES), size: kernel.PANEL_LOG_BYTES.default },
     keyPrefix: kernel.STORE_KEY_PREFIX.default,
     managed: {
       resources: {
@@ -134,6 +140,11 @@ export const LIMITS = {
   utilizationPercentage: { min: 1, max: 100 },
   executionDeadlineMs: range(kernel.EXECUTION_DEADLINE_MS),
   history: range(kernel.STORE_HISTORY),
+  historyBytes: range(kernel.STORE_HISTORY_BYTES),
+  revisions: range(kernel.PANEL_REVISIONS),
+  logLines: range(kernel.PANEL_LOG_LINES),
+  logBytes: range(kernel.PANEL_LOG_BYTES),
+  bodyBytes: range(kernel.BODY_LIMIT),
   // The operator's own cap, within what the kernel accepts.
   maxPanels: { min: kernel.MAX_PANELS.min, max: Math.min(100_000, kernel.MAX_PANELS.max) },
   maxStateBytes: range(kernel.MAX_STATE_BYTES),
@@ -157,6 +168,9 @@ export interface ResolvedVolume {
 export interface ResolvedStore {
   mode: StoreMode;
   history: number;
+  historySize: string;
+  revisions: number;
+  logRing: { lines: number; size: string };
   keyPrefix: string;
   maxPanels?: number;
   managed: {
@@ -200,6 +214,7 @@ export interface ResolvedSpec {
   disruption: DisruptionSpec;
   server: {
     logLevel: KernelLogLevel;
+    maxBodySize: string;
     corsOrigins: string[];
     allowedHosts: string[];
     jwtSecretRef?: SecretKeyRef;
@@ -233,6 +248,12 @@ function resolveStore(s: NexusRuntimeSpec['store'], storeImage: string): Resolve
   const store: ResolvedStore = {
     mode: s?.mode ?? d.mode,
     history: s?.history ?? d.history,
+    historySize: s?.historySize ?? d.historySize,
+    revisions: s?.revisions ?? d.revisions,
+    logRing: {
+      lines: s?.logRing?.lines ?? d.logRing.lines,
+      size: s?.logRing?.size ?? d.logRing.size,
+    },
     keyPrefix: s?.keyPrefix ?? d.keyPrefix,
     managed: {
       image: m?.image || storeImage,
@@ -310,6 +331,7 @@ export function resolveSpec(spec: NexusRuntimeSpec | undefined, images: DefaultI
     disruption: { ...s.disruption },
     server: {
       logLevel: s.server?.logLevel ?? d.server.logLevel,
+      maxBodySize: s.server?.maxBodySize ?? d.server.maxBodySize,
       corsOrigins: s.server?.corsOrigins ?? [],
       allowedHosts: s.server?.allowedHosts ?? [],
       allowedDomains: s.server?.extensions?.http?.allowedDomains ?? [],

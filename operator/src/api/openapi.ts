@@ -105,6 +105,20 @@ export const cappedMemoryQuantity = (description: string, fallback: string, max:
     ],
   };
 };
+/** A memory quantity within [min, max] bytes (what the kernel accepts for the variable it feeds). */
+export const boundedQuantity = (
+  description: string,
+  fallback: string,
+  bounds: { min: number; max: number },
+): JSONSchema => ({
+  ...memoryQuantity(description, fallback),
+  'x-kubernetes-validations': [
+    {
+      rule: `isQuantity(self) && quantity(self).asInteger() >= ${bounds.min} && quantity(self).asInteger() <= ${bounds.max}`,
+      message: `must be a quantity from ${binaryBytes(bounds.min)} to ${binaryBytes(bounds.max)}`,
+    },
+  ],
+});
 export const cpuQuantity = (description: string, fallback: string): JSONSchema => ({
   description,
   default: fallback,

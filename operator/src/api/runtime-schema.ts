@@ -1,30 +1,9 @@
 // The spec.runtime part of the NexusRuntime schema: the sandbox tuning delivered to the kernel.
 import { DEFAULTS, LIMITS, SHUTDOWN_DRAIN_MS, TERMINATION_MARGIN_SECONDS } from './defaults.js';
-import {
-  binaryBytes,
-  cappedMemoryQuantity,
-  integer,
-  memoryQuantity,
-  object,
-  type JSONSchema,
-} from './openapi.js';
+import { boundedQuantity, cappedMemoryQuantity, integer, object, type JSONSchema } from './openapi.js';
 
 const d = DEFAULTS;
 
-/** A memory quantity within [min, max] bytes. */
-const boundedQuantity = (
-  description: string,
-  fallback: string,
-  bounds: { min: number; max: number },
-): JSONSchema => ({
-  ...memoryQuantity(description, fallback),
-  'x-kubernetes-validations': [
-    {
-      rule: `isQuantity(self) && quantity(self).asInteger() >= ${bounds.min} && quantity(self).asInteger() <= ${bounds.max}`,
-      message: `must be a quantity from ${binaryBytes(bounds.min)} to ${binaryBytes(bounds.max)}`,
-    },
-  ],
-});
 export const runtimeSchema: JSONSchema = object(
   'Sandbox tuning, delivered to the kernel through its ConfigMap.',
   {

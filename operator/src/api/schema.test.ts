@@ -47,6 +47,7 @@ const fullSpec: Full<NexusRuntimeSpec> = {
   disruption: { minAvailable: 1, maxUnavailable: '50%' },
   server: {
     logLevel: 'info',
+    maxBodySize: '1Mi',
     corsOrigins: ['https://a.example'],
     allowedHosts: ['nexus.example.com'],
     auth: { jwtSecretRef: { name: 's', key: 'k' } },
@@ -69,6 +70,9 @@ const fullSpec: Full<NexusRuntimeSpec> = {
   store: {
     mode: 'Managed',
     history: 256,
+    historySize: '1Mi',
+    revisions: 5,
+    logRing: { lines: 200, size: '256Ki' },
     keyPrefix: 'nexus:',
     maxPanels: 100,
     managed: {
@@ -129,6 +133,7 @@ const fullStatus: Full<NexusRuntimeStatus> = {
       maxPanels: 512,
       maxPanelsDerived: true,
       maxStateBytes: 1048576,
+      perPanelBytes: 10866704,
       maxmemoryMB: 512,
       limitMB: 768,
       requiredMB: 640,

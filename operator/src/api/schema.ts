@@ -7,6 +7,7 @@ import { CacheMedium, KernelLogLevel, PullPolicy } from './types.js';
 export type { JSONSchema } from './openapi.js';
 import {
   boolean,
+  boundedQuantity,
   cappedMemoryQuantity,
   cpuQuantity,
   integer,
@@ -220,6 +221,11 @@ export const specSchema: JSONSchema = object(
           enum: Object.values(KernelLogLevel),
           default: d.server.logLevel,
         }),
+        maxBodySize: boundedQuantity(
+          'Largest request body (BODY_LIMIT). A panel definition is at most this large, so it also sizes the definitions the store keeps (store.revisions).',
+          d.server.maxBodySize,
+          LIMITS.bodyBytes,
+        ),
         corsOrigins: stringList('Origins allowed by CORS; empty allows none.'),
         allowedHosts: stringList(
           "Host names the kernels answer to besides IP addresses, localhost and the runtime's Service names (e.g. an Ingress' host): name, *.domain (its subdomains) or * (any host, no check). Lower-case. Requests naming another Host get 421.",

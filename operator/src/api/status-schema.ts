@@ -34,12 +34,15 @@ const budgetSchema = object('The memory budget as computed for the current spec,
     maxPanels: integer('MAX_PANELS: spec.store.maxPanels or the derived value.'),
     maxPanelsDerived: boolean('Whether maxPanels was derived (from maxmemory, or the mode default).'),
     maxStateBytes: integer('MAX_STATE_BYTES: runtime.maxStateSize in bytes.'),
+    perPanelBytes: integer(
+      "Bytes one panel may hold in the store at its bounds: its largest state, its history (store.historySize), its current definition and store.revisions kept ones (server.maxBodySize each), its log ring (store.logRing.size), a quarter of those for the allocator's size classes, and a fixed overhead.",
+    ),
     maxmemoryMB: integer('Managed: store.managed.maxmemory.'),
     limitMB: integer('Managed: store.managed.resources.limits.memory.'),
     requiredMB: integer(
       'Managed: maxmemory plus a quarter of it (at least 64Mi), which the limit must hold.',
     ),
-    worstCaseMB: integer('Managed: maxPanels × maxStateBytes, every panel at its largest state.'),
+    worstCaseMB: integer('Managed: maxPanels × perPanelBytes, every panel at its bounds.'),
     fits: boolean('Managed: whether worstCaseMB fits maxmemory.'),
   }),
 });

@@ -1,7 +1,16 @@
 // The spec.store and spec.networkPolicy parts of the NexusRuntime schema.
 import { DEFAULTS, DEFAULT_MAX_PANELS, LIMITS } from './defaults.js';
 import { K8S_SCHEMAS } from './k8s-schemas.js';
-import { boolean, cpuQuantity, integer, memoryQuantity, object, string, type JSONSchema } from './openapi.js';
+import {
+  boolean,
+  boundedQuantity,
+  cpuQuantity,
+  integer,
+  memoryQuantity,
+  object,
+  string,
+  type JSONSchema,
+} from './openapi.js';
 import { PullPolicy, StoreMode, StoreTopology } from './types.js';
 
 const d = DEFAULTS.store;
@@ -131,6 +140,31 @@ export const storeSchema: JSONSchema = object(
       maximum: LIMITS.history.max,
       default: d.history,
     }),
+    historySize: boundedQuantity(
+      'Bytes of PATCHes kept per panel (STORE_HISTORY_BYTES); a PATCH larger than this is not kept, and clients resuming from before it get the state.',
+      d.historySize,
+      LIMITS.historyBytes,
+    ),
+    revisions: integer(
+      'Definitions kept per panel, the current one included (PANEL_REVISIONS): what GET /panels/:id/revisions lists and a rollback may return to. Each may be as large as server.maxBodySize, and the store budget counts them.',
+      { minimum: LIMITS.revisions.min, maximum: LIMITS.revisions.max, default: d.revisions },
+    ),
+    logRing: object(
+      'The per-panel ring of recent handler log lines, shared by the kernels through the store (GET /panels/:id/logs).',
+      {
+        lines: integer('Lines kept per panel (PANEL_LOG_LINES); 0 keeps none.', {
+          minimum: LIMITS.logLines.min,
+          maximum: LIMITS.logLines.max,
+          default: d.logRing.lines,
+        }),
+        size: boundedQuantity(
+          'Bytes of log lines kept per panel (PANEL_LOG_BYTES).',
+          d.logRing.size,
+          LIMITS.logBytes,
+        ),
+      },
+      { default: {} },
+    ),
     keyPrefix: string(
       'Prefix of every key (STORE_KEY_PREFIX), without braces or spaces; lets runtimes share one Redis.',
       {
@@ -140,7 +174,7 @@ export const storeSchema: JSONSchema = object(
       },
     ),
     maxPanels: integer(
-      `Most panels the store holds (MAX_PANELS). Unset: ${DEFAULT_MAX_PANELS.Embedded} embedded, ${DEFAULT_MAX_PANELS.External} external, and for Managed the most whose largest state (runtime.maxStateSize) fits maxmemory.`,
+      `Most panels the store holds (MAX_PANELS). Unset: ${DEFAULT_MAX_PANELS.Embedded} embedded, ${DEFAULT_MAX_PANELS.External} external, and for Managed the most that fit maxmemory at their bounds (status.memoryBudget.store.perPanelBytes each: state, history, definitions, log ring), at most ${DEFAULT_MAX_PANELS.External}.`,
       { minimum: LIMITS.maxPanels.min, maximum: LIMITS.maxPanels.max },
     ),
     managed,

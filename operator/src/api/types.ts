@@ -85,6 +85,7 @@ export interface SecretKeyRef {
 
 export interface ServerSpec {
   logLevel?: KernelLogLevel;
+  maxBodySize?: Quantity;
   corsOrigins?: string[];
   allowedHosts?: string[];
   auth?: { jwtSecretRef?: SecretKeyRef };
@@ -139,9 +140,18 @@ export interface EmbeddedStoreSpec {
   volume?: VolumeSpec;
 }
 
+/** The per-panel ring of recent handler log lines. */
+export interface LogRingSpec {
+  lines?: number;
+  size?: Quantity;
+}
+
 export interface StoreSpec {
   mode?: StoreMode;
   history?: number;
+  historySize?: Quantity;
+  revisions?: number;
+  logRing?: LogRingSpec;
   keyPrefix?: string;
   maxPanels?: number;
   managed?: ManagedStoreSpec;
@@ -178,6 +188,8 @@ export interface StoreBudgetStatus {
   maxPanels: number;
   maxPanelsDerived: boolean;
   maxStateBytes: number;
+  /** What one panel may hold in the store at its bounds: state, history, definitions, log ring, overhead. */
+  perPanelBytes: number;
   maxmemoryMB?: number;
   limitMB?: number;
   requiredMB?: number;

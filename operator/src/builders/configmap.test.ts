@@ -109,6 +109,29 @@ describe('the kernel ConfigMap', () => {
     });
   });
 
+  it('writes what a panel keeps in the store: history bytes, revisions, the log ring and the body limit', () => {
+    expect(buildConfigData(plan())).toMatchObject({
+      STORE_HISTORY_BYTES: String(1024 * 1024),
+      PANEL_REVISIONS: '5',
+      PANEL_LOG_LINES: '200',
+      PANEL_LOG_BYTES: String(256 * 1024),
+      BODY_LIMIT: String(1024 * 1024),
+    });
+    const data = buildConfigData(
+      plan({
+        server: { maxBodySize: '256Ki' },
+        store: { historySize: '0', revisions: 3, logRing: { lines: 0, size: '64Ki' } },
+      }),
+    );
+    expect(data).toMatchObject({
+      STORE_HISTORY_BYTES: '0',
+      PANEL_REVISIONS: '3',
+      PANEL_LOG_LINES: '0',
+      PANEL_LOG_BYTES: String(64 * 1024),
+      BODY_LIMIT: String(256 * 1024),
+    });
+  });
+
   it('never asks for more warm instances than the pool holds', () => {
     expect(buildConfigData(plan({ runtime: { minInstances: 9 } }, 4)).MIN_INSTANCES).toBe('4');
   });

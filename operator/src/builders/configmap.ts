@@ -1,4 +1,5 @@
 import type { V1ConfigMap } from '@kubernetes/client-node';
+import type { EnvironmentVariable } from '@nexus/kernel/config-table';
 import { parseQuantity } from '../api/quantity.js';
 import { shutdownGraceMs } from './grace.js';
 import { contentHash } from './hash.js';
@@ -8,12 +9,13 @@ import { CACHE_DIR, PERSIST_DIR, PORTS, STORE_CA_MOUNT, singleKernel, type Runti
 const bytes = (quantity: string) => String(Math.floor(parseQuantity(quantity) ?? 0));
 
 /**
- * The kernel's environment, one string per variable (docs/crd-reference.md lists them). STORE_URL
- * is not here: it carries credentials and comes from a Secret (see deployment.ts).
+ * The kernel's environment, one string per variable (docs/crd-reference.md lists them), named as
+ * the kernel's variable table names them. STORE_URL is not here: it carries credentials and comes
+ * from a Secret (see deployment.ts).
  */
 export function buildConfigData(plan: RuntimePlan): Record<string, string> {
   const { runtime, server, cache, store } = plan.spec;
-  const data: Record<string, string> = {
+  const data: { [name in EnvironmentVariable]?: string } = {
     MEMORY_LIMIT_MB: String(runtime.memoryLimitMB),
     MAX_INSTANCES: String(plan.maxInstances),
     MIN_INSTANCES: String(Math.min(runtime.minInstances, plan.maxInstances)),
@@ -27,6 +29,12 @@ export function buildConfigData(plan: RuntimePlan): Record<string, string> {
     MAX_PANELS: String(plan.maxPanels),
     PANEL_CACHE_MAX_BYTES: bytes(runtime.panelCacheSize),
     STORE_HISTORY: String(store.history),
+    // What a panel keeps in the store: the store budget (policies/store-budget.ts) counts the same.
+    STORE_HISTORY_BYTES: bytes(store.historySize),
+    PANEL_REVISIONS: String(store.revisions),
+    PANEL_LOG_LINES: String(store.logRing.lines),
+    PANEL_LOG_BYTES: bytes(store.logRing.size),
+    BODY_LIMIT: bytes(server.maxBodySize),
     LOG_LEVEL: server.logLevel,
     HTTP_PORT: String(PORTS.http),
     WS_PORT: String(PORTS.ws),

@@ -105,7 +105,9 @@ describe('the NexusRuntime CRD and samples', () => {
       },
       cache: { medium: 'Memory', sizeLimit: '128Mi' },
       autoscaling: { enabled: true, minReplicas: 1, maxReplicas: 10, targetMemoryUtilizationPercentage: 80 },
-      server: { logLevel: 'info' },
+      server: { logLevel: 'info', maxBodySize: '1Mi' },
+      // What a panel keeps in the store: the kernel's own defaults, through the schema.
+      store: { history: 256, historySize: '1Mi', revisions: 5, logRing: { lines: 200, size: '256Ki' } },
     });
     const ready = await waitReady(suite, 'defaults');
     // maxInstances is derived from the budget and published, never invented by the schema.
@@ -202,6 +204,13 @@ describe('the NexusRuntime CRD and samples', () => {
       /store.managed.resources.limits.memory must hold store.managed.maxmemory/,
     ],
     ['a key prefix with braces', { store: { keyPrefix: 'a{b}' } }, /keyPrefix/],
+    ['no revision kept', { store: { revisions: 0 } }, /revisions/],
+    [
+      'a log ring larger than the kernel keeps',
+      { store: { logRing: { size: '32Mi' } } },
+      /logRing.size.*must be a quantity from 0 to 16Mi/,
+    ],
+    ['a body limit below 1Ki', { server: { maxBodySize: '512' } }, /must be a quantity from 1Ki to 64Mi/],
     ['an egress range that is no CIDR', { networkPolicy: { egressCIDRs: ['nope'] } }, /must be a CIDR/],
     [
       'an execution deadline below the handler timeout',

@@ -154,12 +154,25 @@ describe('the panel store', () => {
       STORE_TOPOLOGY: 'standalone',
       STORE_KEY_PREFIX: 'nexus:',
       STORE_HISTORY: '256',
+      STORE_HISTORY_BYTES: String(1024 * 1024),
+      PANEL_REVISIONS: '5',
+      PANEL_LOG_LINES: '200',
+      PANEL_LOG_BYTES: String(256 * 1024),
+      BODY_LIMIT: String(1024 * 1024),
       EXECUTION_DEADLINE_MS: '30000',
       SHUTDOWN_GRACE_MS: '35000',
-      MAX_PANELS: '512',
+      // 512Mi of maxmemory / 10.4Mi a panel may hold at its bounds (status.memoryBudget.store).
+      MAX_PANELS: '49',
       PANEL_CACHE_MAX_BYTES: String(64 * 1024 * 1024),
     });
     expect(JSON.stringify(data)).not.toContain(password);
+    expect(runtime.status?.memoryBudget?.store).toMatchObject({
+      maxPanels: 49,
+      maxPanelsDerived: true,
+      perPanelBytes: 10_866_704,
+      worstCaseMB: 499,
+      fits: true,
+    });
     const policy = await networkPolicyOf(suite, 'managed');
     expect(policy?.spec?.egress).toEqual(
       expect.arrayContaining([
