@@ -3,7 +3,7 @@ import pino from 'pino';
 import { loadConfig } from '../config.js';
 import { createHttpApp } from './app.js';
 import type { HttpContext } from './context.js';
-import { MAX_TOOLS } from '../panels/definition.js';
+import { MAX_TOOLS, parsePanelDefinition } from '../panels/definition.js';
 import { openApiDocument } from './openapi.js';
 
 interface Layer {
@@ -83,6 +83,17 @@ describe('OpenAPI document', () => {
     expect(grammar.test('state:read:count')).toBe(true);
     expect(grammar.test('events:emit:*')).toBe(true);
     expect(grammar.test('state:count')).toBe(false);
+  });
+});
+
+describe('the example definition', () => {
+  it('is one the validator accepts, on POST /panels and PUT /panels/{id} alike', () => {
+    const document = openApiDocument('x', { auth: false, maxTimeoutMs: 5000 });
+    const examples = [document.paths['/panels'].post, document.paths['/panels/{id}'].put].map(
+      (operation) => operation.requestBody.content['application/json'].example,
+    );
+    expect(examples[1]).toEqual(examples[0]);
+    expect(() => parsePanelDefinition(examples[0], { maxTimeoutMs: 5000, extensions: [] })).not.toThrow();
   });
 });
 

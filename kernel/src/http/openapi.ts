@@ -19,6 +19,23 @@ const retryResponse = (description: string) => ({
   ...errorResponse(description),
   headers: { 'Retry-After': header('Seconds to wait before retrying', { type: 'integer', minimum: 0 }) },
 });
+/** A definition that compiles and mounts: clients (and conformance tools) can start from it. */
+const COUNTER_EXAMPLE = {
+  title: 'Counter',
+  state: { count: 0 },
+  tools: {
+    increment: {
+      description: 'Adds `by` (default 1) to the count',
+      args: { type: 'object', properties: { by: { type: 'integer' } }, additionalProperties: false },
+      capabilities: ['state:read:count', 'state:write:count'],
+      handler: '$state.count += $args.by ?? 1; return $state.count',
+    },
+  },
+};
+const definitionBody = {
+  required: true,
+  content: { 'application/json': { schema: ref('PanelDefinition'), example: COUNTER_EXAMPLE } },
+};
 const idParameter = {
   name: 'id',
   in: 'path',
@@ -475,8 +492,7 @@ export function openApiDocument(
   const unauthorized = options.auth
     ? { '401': errorResponse('UNAUTHORIZED: missing, malformed or expired bearer token') }
     : {};
-  // A created panel's id leads to every route of that panel; a listed panel's id and first tool
-  // name lead to its trigger route (a definition's tool names are keys, the list's are an array).
+  // A created panel's id leads to every route of that panel.
   const panelLinks = (id: string) => ({
     GetPanel: { operationId: 'getPanel', parameters: { id } },
     GetPanelState: { operationId: 'getPanelState', parameters: { id } },
@@ -608,7 +624,7 @@ export function openApiDocument(
         post: {
           operationId: 'createPanel',
           summary: 'Create a panel (compiles every handler, runs mount)',
-          requestBody: { required: true, content: json(ref('PanelDefinition')) },
+          requestBody: definitionBody,
           responses: {
             '201': {
               description: 'Created',
@@ -660,12 +676,6 @@ export function openApiDocument(
                   count: { type: 'integer', minimum: 0 },
                 },
               }),
-              links: {
-                TriggerListedTool: {
-                  operationId: 'triggerTool',
-                  parameters: { id: '$response.body#/panels/0/id', tool: '$response.body#/panels/0/tools/0' },
-                },
-              },
             },
             ...unauthorized,
             ...routeErrors(STORE_DOWN),
@@ -696,7 +706,7 @@ export function openApiDocument(
             },
             ifMatchParameter,
           ],
-          requestBody: { required: true, content: json(ref('PanelDefinition')) },
+          requestBody: definitionBody,
           responses: putResponses(unauthorized),
         },
         delete: {
