@@ -6,7 +6,8 @@
 //   4. the panel store's benchmarks (store.ts): Redis vs embedded, fan-out across kernels, resume
 //      storm, rolling restart, Redis memory, the embedded crash window;
 //   5. fairness between panels (fairness.ts): a quiet panel's latency beside a full noisy one;
-//   6. argument validation per trigger (validation.ts): the schema workers against the former design.
+//   6. argument validation per trigger (validation.ts): the schema workers against the former design;
+//   7. what the panel log ring costs a trigger (logs.ts): ring off vs on, with and without a line.
 
 import { execSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -18,6 +19,7 @@ import WebSocket from 'ws';
 import { type Child, rssMiB, startBareExpress, startKernel } from './processes.js';
 import { fairnessBenchmark } from './fairness.js';
 import { hostileBenchmark } from './hostile.js';
+import { logsBenchmark } from './logs.js';
 import { validationBenchmark } from './validation.js';
 import { pressureBenchmark } from './pressure.js';
 import { storeBenchmarks } from './store.js';
@@ -276,7 +278,7 @@ function header(): string[] {
 }
 
 const ALL =
-  'throughput,fanout,memory,store-throughput,store-latency,store-storm,store-roll,store-memory,store-window,fairness,validation,updates';
+  'throughput,fanout,memory,store-throughput,store-latency,store-storm,store-roll,store-memory,store-window,fairness,validation,updates,logs';
 // BENCH_ONLY=throughput,store-storm,… runs a subset (for quick checks; docs use the full run).
 const only = new Set((process.env.BENCH_ONLY ?? ALL).split(','));
 const sections = [header()];
@@ -289,4 +291,5 @@ if (only.has('hostile')) sections.push(await hostileBenchmark());
 if (only.has('validation')) sections.push(await validationBenchmark());
 if (only.has('pressure')) sections.push(await pressureBenchmark());
 if (only.has('updates')) sections.push(await updateBenchmark());
+if (only.has('logs')) sections.push(await logsBenchmark());
 process.stdout.write(`${sections.flat().join('\n')}\n`);

@@ -1,5 +1,5 @@
 import { SignJWT } from 'jose';
-import { type AuthSettings, bearerToken, createTokenVerifier } from './auth.js';
+import { type AuthSettings, LOGS_SCOPE, bearerToken, createTokenVerifier, requireScope } from './auth.js';
 
 const secret = 'a-test-secret-that-is-long-enough-for-hs256';
 const key = new TextEncoder().encode(secret);
@@ -25,11 +25,13 @@ describe('createTokenVerifier', () => {
   });
 
   it('accepts a valid HS256 token, telling from when it is refused: its exp plus the clock skew', async () => {
-    await expect(createTokenVerifier(settings)(await sign())).resolves.toEqual(expect.any(Number));
+    await expect(createTokenVerifier(settings)(await sign())).resolves.toMatchObject({
+      expiresAt: expect.any(Number),
+    });
     const exp = now() + 600;
-    await expect(createTokenVerifier(settings)(await signRaw({ iat: now(), exp }))).resolves.toBe(
-      (exp + settings.clockSkewSeconds) * 1000,
-    );
+    await expect(createTokenVerifier(settings)(await signRaw({ iat: now(), exp }))).resolves.toMatchObject({
+      expiresAt: (exp + settings.clockSkewSeconds) * 1000,
+    });
   });
 
   it.each([
@@ -69,20 +71,22 @@ describe('createTokenVerifier', () => {
 
   it('allows the clock skew on iat, exp and the age', async () => {
     const verify = createTokenVerifier(settings);
-    await expect(verify(await signRaw({ iat: now() + 30, exp: now() + 600 }))).resolves.toEqual(
-      expect.any(Number),
-    );
-    await expect(verify(await signRaw({ iat: now() - 600, exp: now() - 30 }))).resolves.toEqual(
-      expect.any(Number),
-    );
-    await expect(verify(await signRaw({ iat: now() - 3600 - 30, exp: now() + 60 }))).resolves.toEqual(
-      expect.any(Number),
-    );
+    await expect(verify(await signRaw({ iat: now() + 30, exp: now() + 600 }))).resolves.toMatchObject({
+      expiresAt: expect.any(Number),
+    });
+    await expect(verify(await signRaw({ iat: now() - 600, exp: now() - 30 }))).resolves.toMatchObject({
+      expiresAt: expect.any(Number),
+    });
+    await expect(verify(await signRaw({ iat: now() - 3600 - 30, exp: now() + 60 }))).resolves.toMatchObject({
+      expiresAt: expect.any(Number),
+    });
   });
 
   it('judges a token without iat by how far away its exp is', async () => {
     const verify = createTokenVerifier(settings);
-    await expect(verify(await signRaw({ exp: now() + 3000 }))).resolves.toEqual(expect.any(Number));
+    await expect(verify(await signRaw({ exp: now() + 3000 }))).resolves.toMatchObject({
+      expiresAt: expect.any(Number),
+    });
     await expect(verify(await signRaw({ exp: now() + 3600 + 120 }))).rejects.toThrow('no "iat"');
   });
 
@@ -90,15 +94,46 @@ describe('createTokenVerifier', () => {
     let clock = Date.now();
     const verify = createTokenVerifier({ ...settings, maxAgeSeconds: 86_400 }, () => clock);
     const token = await signRaw({ iat: now(), exp: now() + 7 * 86_400 });
-    await expect(verify(token)).resolves.toEqual(expect.any(Number));
+    await expect(verify(token)).resolves.toMatchObject({ expiresAt: expect.any(Number) });
     clock += 2 * 86_400 * 1000;
     await expect(verify(token)).rejects.toThrow('more than JWT_MAX_AGE_SECONDS (86400 s)');
   });
 
   it('checks issuer and audience when configured', async () => {
     const verify = createTokenVerifier({ ...settings, issuer: 'nexus', audience: 'kernel' });
-    await expect(verify(await sign({ iss: 'nexus', aud: 'kernel' }))).resolves.toEqual(expect.any(Number));
+    await expect(verify(await sign({ iss: 'nexus', aud: 'kernel' }))).resolves.toMatchObject({
+      expiresAt: expect.any(Number),
+    });
     await expect(verify(await sign({ iss: 'other', aud: 'kernel' }))).rejects.toThrow('"iss"');
+  });
+});
+
+describe('token scopes', () => {
+  it('reads the scope claim as space-separated names or an array, none when absent', async () => {
+    const verify = createTokenVerifier(settings);
+    const scopes = async (claims: Record<string, unknown>) => [
+      ...((await verify(await signRaw({ iat: now(), exp: now() + 600, ...claims })))?.scopes ?? []),
+    ];
+    await expect(scopes({ scope: 'panels:read  panels:logs' })).resolves.toEqual([
+      'panels:read',
+      'panels:logs',
+    ]);
+    await expect(scopes({ scope: ['panels:logs', 7] })).resolves.toEqual(['panels:logs']);
+    await expect(scopes({})).resolves.toEqual([]);
+  });
+
+  it('refuses with FORBIDDEN a token without the scope, and lets anything through with auth off', () => {
+    expect(() => requireScope(undefined, LOGS_SCOPE, 'reading logs')).not.toThrow();
+    expect(() =>
+      requireScope({ expiresAt: 0, scopes: new Set([LOGS_SCOPE]) }, LOGS_SCOPE, 'reading logs'),
+    ).not.toThrow();
+    let refused: unknown;
+    try {
+      requireScope({ expiresAt: 0, scopes: new Set(['other']) }, LOGS_SCOPE, 'reading logs');
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toMatchObject({ code: 'FORBIDDEN', message: expect.stringContaining('"panels:logs"') });
   });
 });
 

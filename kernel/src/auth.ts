@@ -15,12 +15,47 @@ export interface AuthSettings {
   readonly clockSkewSeconds: number;
 }
 
+/** What an accepted token grants. */
+export interface TokenGrant {
+  /**
+   * The instant (ms since the epoch) from which the token is refused: its `exp` plus the clock
+   * skew allowed (a WebSocket opened with it is closed then).
+   */
+  readonly expiresAt: number;
+  /** Its `scope` claim: space-separated names (OAuth 2.0), or an array of names. */
+  readonly scopes: ReadonlySet<string>;
+}
+
 /**
- * Resolves, for an accepted token, with the instant (ms since the epoch) from which it is refused:
- * its `exp` plus the clock skew allowed (a WebSocket opened with it is closed then); undefined when
- * auth is off. Throws KernelError UNAUTHORIZED for a token that is refused.
+ * Resolves with what an accepted token grants; undefined when auth is off (everything is
+ * granted). Throws KernelError UNAUTHORIZED for a token that is refused.
  */
-export type TokenVerifier = (token: string | undefined) => Promise<number | undefined>;
+export type TokenVerifier = (token: string | undefined) => Promise<TokenGrant | undefined>;
+
+/**
+ * The scope that lets a token read panels' log lines (GET /panels/:id/logs, a WebSocket's
+ * `logs` opt-in): handlers log what they handle, secrets included, so a token that may trigger
+ * or subscribe does not read them unless its issuer says so.
+ */
+export const LOGS_SCOPE = 'panels:logs';
+
+/** Throws FORBIDDEN unless auth is off (no grant) or the token grants `scope`. */
+export function requireScope(grant: TokenGrant | undefined, scope: string, what: string): void {
+  if (grant === undefined || grant.scopes.has(scope)) return;
+  throw new KernelError(
+    'FORBIDDEN',
+    `${what} needs a token whose "scope" claim includes "${scope}"; this token's scopes: ${
+      grant.scopes.size === 0 ? 'none' : [...grant.scopes].join(' ')
+    }`,
+  );
+}
+
+function scopesOf(payload: JWTPayload): ReadonlySet<string> {
+  const claim = payload.scope;
+  if (typeof claim === 'string') return new Set(claim.split(/\s+/).filter((name) => name !== ''));
+  if (Array.isArray(claim)) return new Set(claim.filter((name): name is string => typeof name === 'string'));
+  return new Set();
+}
 
 function reasonOf(error: unknown): string {
   if (error instanceof errors.JWTExpired) return 'the token has expired (its "exp" has passed)';
@@ -89,7 +124,7 @@ export function createTokenVerifier(
     const problem = ageProblem(payload, settings, currentDate.getTime() / 1000);
     if (problem !== undefined) throw new KernelError('UNAUTHORIZED', problem);
     // jose has checked that exp is a number by now.
-    return ((payload.exp ?? 0) + settings.clockSkewSeconds) * 1000;
+    return { expiresAt: ((payload.exp ?? 0) + settings.clockSkewSeconds) * 1000, scopes: scopesOf(payload) };
   };
 }
 

@@ -61,6 +61,11 @@ export const KernelErrors = {
     status: 401,
     summary: 'Auth is on and the bearer token is missing, malformed, badly signed or expired',
   },
+  FORBIDDEN: {
+    status: 403,
+    summary:
+      "Auth is on and the token is valid but does not grant this: reading a panel's log lines needs the `panels:logs` scope",
+  },
   PANEL_NOT_FOUND: { status: 404, summary: 'No panel has this id' },
   TOOL_NOT_FOUND: { status: 404, summary: 'The panel has no tool of this name' },
   ROUTE_NOT_FOUND: { status: 404, summary: 'No route matches the method and path' },

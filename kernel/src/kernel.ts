@@ -19,6 +19,7 @@ import { createMetrics } from './metrics.js';
 import { BytecodeCache } from './panels/bytecode-cache.js';
 import { Executor } from './panels/executor.js';
 import { Feeds } from './panels/feed.js';
+import { LogShipper } from './panels/log-shipper.js';
 import { PanelGates } from './panels/gate.js';
 import { DELETE_MARK_MARGIN_MS, PanelRegistry } from './panels/registry.js';
 import { SchemaValidator } from './schemas/validator.js';
@@ -35,6 +36,8 @@ export const KERNEL_VERSION: string = (
 
 /** Over how long idle sockets are closed on shutdown, so clients do not reconnect as one wave. */
 const SOCKET_CLOSE_SPREAD_MS = 3000;
+/** How long shutdown waits for the last log lines to reach their panels' rings. */
+const LOG_FLUSH_MS = 2000;
 
 export interface KernelOptions {
   readonly config: KernelConfig;
@@ -146,6 +149,14 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
     logger.child({ component: 'feed' }),
   );
   feeds.follow(registry.changes);
+  const logs = new LogShipper(
+    store,
+    {
+      ...config.panelRetention,
+      dropped: (reason, lines) => metrics.logLinesDropped.inc({ reason }, lines),
+    },
+    logger.child({ component: 'logs' }),
+  );
   const executor = new Executor({
     sandbox,
     extensions,
@@ -164,6 +175,7 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
       metrics.handlerDuration.observe({ kind }, seconds);
     },
     logger,
+    logs,
   });
   registry.useExecutor(executor);
   // /health reports the store's panel count without waiting for the store.
@@ -261,6 +273,9 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
     const drained = await executor.idle(config.shutdownGraceMs);
     if (!drained)
       logger.warn({ inFlight: executor.inFlight }, 'grace period over with handlers still running');
+    // The last executions' lines reach the ring before the store closes (bounded: a store that
+    // does not answer holds shutdown no longer than its command timeout allows).
+    await logs.idle(LOG_FLUSH_MS);
     clearInterval(counting);
     await sockets.closeAll(CloseCode.GOING_AWAY, 'server shutting down', SOCKET_CLOSE_SPREAD_MS);
     await Promise.all([closeServer(server, 2000), closeServer(sockets.server, 100)]);

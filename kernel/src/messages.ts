@@ -14,6 +14,8 @@ export const ServerMessageType = {
   PROGRESS: 'PROGRESS',
   ERROR: 'ERROR',
   PONG: 'PONG',
+  /** A panel's new log lines, to a subscriber that opted in (`logs`). */
+  LOG: 'LOG',
 } as const;
 export type ServerMessageType = (typeof ServerMessageType)[keyof typeof ServerMessageType];
 

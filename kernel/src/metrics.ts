@@ -20,6 +20,7 @@ export interface KernelMetrics {
   readonly storeErrors: Counter<'operation'>;
   readonly httpConnectionsClosed: Counter<'reason'>;
   readonly httpOverloaded: Counter;
+  readonly logLinesDropped: Counter<'reason'>;
 }
 
 export interface MetricSources {
@@ -42,6 +43,7 @@ export type HandlerKind = (typeof HANDLER_KINDS)[number];
 export const HANDLER_STATUSES = ['success', 'error'] as const;
 export const WS_DROP_REASONS = ['slow_consumer', 'heartbeat', 'too_large', 'token_expired'] as const;
 export const HTTP_CLOSE_REASONS = ['write_timeout', 'pipeline_overflow'] as const;
+export const LOG_DROP_REASONS = ['panel', 'queue', 'store'] as const;
 
 export function createMetrics(sources: MetricSources): KernelMetrics {
   const registry = new Registry();
@@ -183,7 +185,14 @@ export function createMetrics(sources: MetricSources): KernelMetrics {
       help: 'HTTP requests refused with 503 OVERLOADED because more than HTTP_MAX_UNSENT_BYTES_TOTAL bytes of answers waited for their clients',
       registers,
     }),
+    logLinesDropped: new Counter({
+      name: 'nexus_kernel_log_lines_dropped_total',
+      help: "Handler log lines that never reached their panel's log ring, by reason (panel: newer lines of the panel replaced them while they waited; queue: LOG_QUEUE_MAX_BYTES of lines already waited; store: the store refused or could not be reached)",
+      labelNames: ['reason'],
+      registers,
+    }),
   };
+  for (const reason of LOG_DROP_REASONS) metrics.logLinesDropped.inc({ reason }, 0);
   for (const reason of HTTP_CLOSE_REASONS) metrics.httpConnectionsClosed.inc({ reason }, 0);
   for (const kind of HANDLER_KINDS) {
     for (const status of HANDLER_STATUSES) metrics.handlerExecutions.inc({ kind, status }, 0);

@@ -10,7 +10,7 @@ import type { PanelRegistry } from '../panels/registry.js';
 import type { Sandbox } from '../sandbox/types.js';
 import type { SchemaValidator } from '../schemas/validator.js';
 import type { KernelStatus } from '../status.js';
-import type { StoreConnection } from '../store/types.js';
+import type { PanelLogs, StoreConnection } from '../store/types.js';
 
 export interface HttpContext {
   readonly config: KernelConfig;
@@ -20,7 +20,7 @@ export interface HttpContext {
   readonly executor: Executor;
   readonly schemas: SchemaValidator;
   readonly feeds: Feeds;
-  readonly store: Pick<StoreConnection, 'kind' | 'available'>;
+  readonly store: Pick<StoreConnection, 'kind' | 'available'> & PanelLogs;
   readonly sandbox: Pick<Sandbox, 'stats' | 'metricsText'>;
   readonly status: KernelStatus;
   readonly verifyToken: TokenVerifier;

@@ -87,8 +87,12 @@ export function cors(origins: readonly string[]): RequestHandler {
 }
 
 export function requireAuth(context: HttpContext): RequestHandler {
-  return (request, _response, next: NextFunction) => {
-    context.verifyToken(bearerToken(request.get('authorization'))).then(() => next(), next);
+  return (request, response, next: NextFunction) => {
+    // What the token grants stays with the request (routes that need a scope check it).
+    context.verifyToken(bearerToken(request.get('authorization'))).then((grant) => {
+      response.locals.grant = grant;
+      next();
+    }, next);
   };
 }
 

@@ -755,6 +755,72 @@ export function openApiDocument(
           },
         },
       },
+      '/panels/{id}/logs': {
+        parameters: [idParameter],
+        get: {
+          operationId: 'getPanelLogs',
+          summary:
+            "Read a panel's recent log lines, fleet-wide (PANEL_LOG_LINES and PANEL_LOG_BYTES bound the ring); with auth on the token's scope must include panels:logs",
+          parameters: [
+            {
+              name: 'since',
+              in: 'query',
+              required: false,
+              schema: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+              description: "Only the lines after this seq (a previous answer's `last`)",
+            },
+            {
+              name: 'limit',
+              in: 'query',
+              required: false,
+              schema: { type: 'integer', minimum: 1, maximum: 10_000 },
+              description: 'At most this many lines, the newest (default: every line the ring keeps)',
+            },
+          ],
+          responses: {
+            '200': {
+              description: 'The lines, oldest first',
+              content: json({
+                type: 'object',
+                required: ['panelId', 'last', 'lines'],
+                properties: {
+                  panelId: { type: 'string' },
+                  last: { type: 'integer', description: 'The newest seq assigned (0: none yet)' },
+                  lines: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      required: ['seq', 'at', 'level', 'message', 'tool', 'kind', 'source'],
+                      properties: {
+                        seq: { type: 'integer' },
+                        at: { type: 'integer', description: 'ms since the epoch' },
+                        level: { type: 'string', enum: ['debug', 'info', 'warn', 'error'] },
+                        message: { type: 'string' },
+                        tool: { type: 'string' },
+                        kind: { type: 'string', enum: ['tool', 'mount', 'unmount'] },
+                        source: { type: 'string', enum: ['handler', 'kernel'] },
+                        requestId: { type: 'string' },
+                        revision: { type: 'integer' },
+                        location: {
+                          type: 'object',
+                          properties: { line: { type: 'integer' }, column: { type: 'integer' } },
+                        },
+                      },
+                    },
+                  },
+                },
+              }),
+            },
+            '400': errorResponse('BAD_REQUEST: since or limit is not an integer in range'),
+            ...(options.auth
+              ? { '403': errorResponse("FORBIDDEN: the token's scope does not include panels:logs") }
+              : {}),
+            ...unauthorized,
+            '404': errorResponse('PANEL_NOT_FOUND'),
+            ...routeErrors(STORE_DOWN),
+          },
+        },
+      },
       '/panels/{id}/trigger/{tool}': {
         parameters: [idParameter, toolParameter],
         post: {

@@ -3,7 +3,9 @@
 
 import { isIPv6 } from 'node:net';
 import { Router, type Request, type Response } from 'express';
+import { LOGS_SCOPE, type TokenGrant, requireScope } from '../auth.js';
 import { logFailedExecution } from '../logger.js';
+import { logQuery, logsView } from './log-routes.js';
 import { triggerTool } from '../panels/trigger.js';
 import type { PutOutcome } from '../panels/registry.js';
 import {
@@ -159,6 +161,16 @@ export function panelRoutes(context: HttpContext): Router {
   router.get('/panels/:id/state', async (request, response) => {
     const { state } = await registry.state(request.params.id);
     sendJsonText(response, 200, withState({ version: state.version, epoch: state.snapshot.epoch }, state));
+  });
+
+  router.get('/panels/:id/logs', async (request, response) => {
+    requireScope(response.locals.grant as TokenGrant | undefined, LOGS_SCOPE, "reading a panel's log lines");
+    const { since, limit } = logQuery(request.query, context.config.panelRetention.logLines);
+    sendJsonText(
+      response,
+      200,
+      logsView(request.params.id, await context.store.readLogs(request.params.id, since, limit)),
+    );
   });
 
   router.delete('/panels/:id', async (request, response) => {

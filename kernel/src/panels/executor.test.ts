@@ -15,7 +15,9 @@ import {
   SuspensionLostError,
 } from '../sandbox/types.js';
 import { EmbeddedStore } from '../store/embedded.js';
+import type { NewLogLine } from '../store/types.js';
 import { Executor } from './executor.js';
+import { LogShipper } from './log-shipper.js';
 import { Feeds } from './feed.js';
 import { type GateLimits, PanelGates } from './gate.js';
 import { CachedState, Panel } from './panel.js';
@@ -516,6 +518,80 @@ describe('Executor', () => {
     await target.run({ panel, handler: panel.tools.get('t')!, kind: 'mount', argsJson: Buffer.from('{}') });
     expect(written).toEqual([
       expect.objectContaining({ source: 'handler', msg: 'mounted', panelId: 'p', tool: 't', kind: 'mount' }),
+    ]);
+  });
+
+  it('adds a line of its own when the kernel ends an execution, and hands every line to the ring once', async () => {
+    const sandbox = new ScriptedSandbox([
+      result({
+        status: 'suspended',
+        suspension: { suspensionId: 's1', extensionName: 'kv', method: 'get', argsJson: '[]' },
+        stateMutations: [{ key: 'big', valueJson: JSON.stringify('x'.repeat(500)), operation: 'set' }],
+        logs: [{ level: 'info', message: 'writing a lot', atMs: 1 }],
+      }),
+      result({ logs: [{ level: 'info', message: 'fine', atMs: 0 }] }),
+    ]);
+    const shipped: { id: string; lines: NewLogLine[] }[] = [];
+    const logs = new LogShipper(
+      {
+        appendLogs: (id, lines) => {
+          shipped.push({ id, lines: [...lines] });
+          return Promise.resolve('ok' as const);
+        },
+        readLogs: () => Promise.resolve('gone' as const),
+      },
+      { logLines: 100, logBytes: 1 << 20 },
+      logger,
+    );
+    const feeds = new Feeds(
+      store,
+      () => Promise.resolve(panel.state),
+      () => {},
+      logger,
+    );
+    const target = new Executor({
+      sandbox,
+      extensions,
+      store,
+      gates: gates(),
+      feeds,
+      deadlineMs: 5000,
+      maxStateBytes: 200,
+      logs,
+    });
+    const refused = await target.run({
+      panel,
+      handler: panel.tools.get('t')!,
+      kind: 'tool',
+      argsJson: Buffer.from('{}'),
+      requestId: 'r1',
+    });
+    expect(refused).toMatchObject({ status: 'error', error: { code: 'RESOURCE_LIMIT' } });
+    expect(refused.logs).toEqual([
+      { level: 'info', message: 'writing a lot', atMs: 1 },
+      {
+        level: 'error',
+        message: expect.stringMatching(/^the kernel ended this execution: RESOURCE_LIMIT: .*MAX_STATE_BYTES/),
+        atMs: expect.any(Number),
+      },
+    ]);
+    const fine = await run(target);
+    expect(fine.logs).toEqual([{ level: 'info', message: 'fine', atMs: 0 }]);
+    await logs.idle(1000);
+    expect(shipped).toEqual([
+      {
+        id: 'p',
+        lines: [
+          expect.objectContaining({
+            message: 'writing a lot',
+            source: 'handler',
+            tool: 't',
+            requestId: 'r1',
+          }),
+          expect.objectContaining({ level: 'error', source: 'kernel', kind: 'tool', requestId: 'r1' }),
+        ],
+      },
+      { id: 'p', lines: [expect.objectContaining({ message: 'fine', source: 'handler' })] },
     ]);
   });
 });

@@ -17,6 +17,8 @@ import type { Logger } from 'pino';
 import type { ExtensionHost } from '../extensions/host.js';
 import { KernelError, isKernelError } from '../errors.js';
 import { logHandlerLines } from '../logger.js';
+import { kernelLine, requestIdOf, ringLines } from './execution-logs.js';
+import type { LogShipper } from './log-shipper.js';
 import { ServerMessageType } from '../messages.js';
 import {
   type EmittedEvent,
@@ -114,6 +116,8 @@ export interface ExecutorDependencies {
   readonly observe?: ExecutionObserver;
   /** The kernel's log, which records every handler line (ExecutionRequest.logger overrides it). */
   readonly logger?: Logger;
+  /** Carries each execution's lines to its panel's log ring (none: no ring). */
+  readonly logs?: LogShipper;
 }
 
 /** A switch to a new definition (PUT /panels/:id), compiled by the registry. */
@@ -204,6 +208,7 @@ export class Executor {
     // The execution's own deadline starts when it does, as the sandbox's does: time spent
     // waiting to start is the queue's, and bounded on its own above.
     const deadline = Date.now() + this.deps.deadlineMs;
+    const startedAt = deadline - this.deps.deadlineMs;
     // The suspension this execution holds in the sandbox, to be cancelled (freeing its instance)
     // if the execution ends without resuming it.
     const held: { parked?: string } = {};
@@ -212,19 +217,23 @@ export class Executor {
       let resume: { suspensionId: string; value: ResumeOutcome } | undefined;
       for (;;) {
         const end = await this.segment(request, ticket, resume, deadline, outcome, held);
-        if (end.kind === 'failed') return this.finish(request, outcome, started, end.error);
+        if (end.kind === 'failed') return this.finish(request, outcome, started, end.error, startedAt, true);
         const { result } = end;
         if (result.status !== 'suspended') {
           if (result.status === 'success' && result.returnValueJson !== undefined)
             outcome.returnValueJson = result.returnValueJson;
-          return this.finish(request, outcome, started, result.error);
+          return this.finish(request, outcome, started, result.error, startedAt);
         }
         const suspension = result.suspension;
         if (suspension === undefined) {
-          return this.finish(request, outcome, started, {
-            code: 'INTERNAL_ERROR',
-            message: 'the sandbox reported a suspension without its details',
-          });
+          return this.finish(
+            request,
+            outcome,
+            started,
+            { code: 'INTERNAL_ERROR', message: 'the sandbox reported a suspension without its details' },
+            startedAt,
+            true,
+          );
         }
         outcome.metrics.suspensions += 1;
         await this.progress(request, suspension);
@@ -236,13 +245,25 @@ export class Executor {
           JSON.parse(suspension.argsJson) as unknown[],
         );
         if (Date.now() > deadline) {
-          return this.finish(request, outcome, started, {
-            code: 'TIMEOUT',
-            message: `the execution ran longer than EXECUTION_DEADLINE_MS (${this.deps.deadlineMs} ms)`,
-          });
+          return this.finish(
+            request,
+            outcome,
+            started,
+            {
+              code: 'TIMEOUT',
+              message: `the execution ran longer than EXECUTION_DEADLINE_MS (${this.deps.deadlineMs} ms)`,
+            },
+            startedAt,
+            true,
+          );
         }
         resume = { suspensionId: suspension.suspensionId, value };
       }
+    } catch (error) {
+      // Refused after the handler ran (its first segment was fenced off, say): its lines still
+      // reach the ring, with the kernel's reason.
+      if (outcome.logs.length > 0) this.shipLogs(request, outcome, startedAt, error);
+      throw error;
     } finally {
       if (held.parked !== undefined) this.deps.sandbox.cancel(held.parked);
       ticket.end();
@@ -458,6 +479,7 @@ export class Executor {
   private async switching(request: SwitchRequest, deadline: number): Promise<SwitchOutcome> {
     const { current, next } = request;
     const started = performance.now();
+    const startedAt = Date.now();
     let lease;
     try {
       lease = await this.deps.store.lease(current.id, current.state.snapshot, deadline);
@@ -479,9 +501,10 @@ export class Executor {
     const upgrade = next.lifecycle.upgrade;
     let outcome: ExecutionOutcome | undefined;
     let result: SandboxResult | undefined;
+    let upgradeRequest: ExecutionRequest | undefined;
     if (upgrade !== undefined) {
       outcome = newOutcome(state.version);
-      const upgradeRequest: ExecutionRequest = {
+      upgradeRequest = {
         panel: next,
         handler: upgrade,
         kind: 'upgrade',
@@ -523,6 +546,7 @@ export class Executor {
           outcome,
           started,
           result.error ?? { code: 'UPGRADE_FAILED', message: refusal },
+          startedAt,
         );
         throw upgradeFailed(refusal, outcome);
       }
@@ -575,12 +599,7 @@ export class Executor {
       outcome.viewCommands.push(...result.viewCommands);
       if (result.returnValueJson !== undefined) outcome.returnValueJson = result.returnValueJson;
       outcome.version = commit.version;
-      this.finish(
-        { panel: next, handler: upgrade!, kind: 'upgrade', argsJson: NO_ARGS },
-        outcome,
-        started,
-        undefined,
-      );
+      this.finish(upgradeRequest!, outcome, started, undefined, startedAt);
     }
     return outcome === undefined
       ? { status: 'switched', version: commit.version }
@@ -646,16 +665,58 @@ export class Executor {
     }
   }
 
+  /**
+   * Hands the execution's lines to the ring (off the answer's path, log-shipper.ts). `kernelError`:
+   * the kernel ended it (or refused it after its handler ran) — its line joins the outcome's logs.
+   */
+  private shipLogs(
+    request: ExecutionRequest,
+    outcome: ExecutionOutcome,
+    startedAt: number,
+    kernelError?: unknown,
+  ): void {
+    let made: LogLine | undefined;
+    if (kernelError !== undefined) {
+      made = kernelLine(codeAndMessage(kernelError), Date.now() - startedAt);
+      outcome.logs.push(made);
+    }
+    const shipper = this.deps.logs;
+    if (shipper === undefined || !shipper.enabled) return;
+    const requestId = request.requestId ?? requestIdOf(request.logger);
+    shipper.ship(
+      request.panel.id,
+      ringLines(
+        outcome.logs,
+        {
+          tool: request.handler.name,
+          kind: request.kind,
+          startedAt,
+          ...(requestId === undefined ? {} : { requestId }),
+        },
+        made,
+      ),
+    );
+  }
+
+  /**
+   * Ends the execution, which started at `startedAt` (ms since the epoch). `endedByKernel` when
+   * the kernel, not the handler, ended it with `error`: a line saying so joins the logs. The
+   * lines go to the panel's log ring.
+   */
   private finish(
     request: ExecutionRequest,
     outcome: ExecutionOutcome,
     started: number,
     error: HandlerError | undefined,
+    startedAt: number,
+    endedByKernel = false,
   ): ExecutionOutcome {
     if (error !== undefined) {
       outcome.status = 'error';
       outcome.error = error;
     }
+    if (endedByKernel || outcome.logs.length > 0)
+      this.shipLogs(request, outcome, startedAt, endedByKernel ? error : undefined);
     outcome.metrics.wallTimeMs = performance.now() - started;
     this.deps.observe?.(
       request.kind,
@@ -665,6 +726,13 @@ export class Executor {
     );
     return outcome;
   }
+}
+
+/** The code and message of a HandlerError, a KernelError or anything else thrown. */
+function codeAndMessage(error: unknown): Pick<HandlerError, 'code' | 'message'> {
+  if (error instanceof Error) return { code: codeOf(error), message: error.message };
+  const { code, message } = (error ?? {}) as Partial<HandlerError>;
+  return { code: code ?? 'INTERNAL_ERROR', message: message ?? String(error) };
 }
 
 function newOutcome(version: number): ExecutionOutcome {

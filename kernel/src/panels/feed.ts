@@ -7,7 +7,7 @@
 
 import type { Logger } from 'pino';
 import { ServerMessageType } from '../messages.js';
-import type { FeedMessage, HistoryRead, PanelEvents, PanelHistory } from '../store/types.js';
+import type { FeedMessage, HistoryRead, PanelEvents, PanelHistory, PanelLogLine } from '../store/types.js';
 import type { PanelChanges } from './changes.js';
 import { CachedState } from './panel.js';
 
@@ -21,6 +21,8 @@ export interface FeedSink {
   /** The panel was deleted (on any kernel). */
   panelDeleted(): void;
   readonly open: boolean;
+  /** Whether it takes the panel's LOG messages (opted in, and allowed to read them). */
+  readonly logs?: boolean;
 }
 
 /** How a subscription starts: from a version it has (resume), or from the current state. */
@@ -318,6 +320,11 @@ export class PanelFeed {
       onDeleted();
       return;
     }
+    // Log lines reach this kernel's subscribers through the store only, its own included.
+    if (message.kind === 'log') {
+      this.logLines(message.lines);
+      return;
+    }
     if (message.origin === this.store.origin) return;
     switch (message.kind) {
       case 'patch': {
@@ -336,6 +343,16 @@ export class PanelFeed {
         for (const subscription of this.subscriptions) subscription.event(frame, type);
         break;
       }
+    }
+  }
+
+  /** One LOG message, encoded once, to every subscriber that opted in. */
+  private logLines(lines: readonly PanelLogLine[]): void {
+    let frame: Buffer | undefined;
+    for (const subscription of this.subscriptions) {
+      if (subscription.sink.logs !== true) continue;
+      frame ??= Buffer.from(JSON.stringify({ type: ServerMessageType.LOG, panelId: this.id, lines }));
+      subscription.event(frame, ServerMessageType.LOG);
     }
   }
 

@@ -350,7 +350,8 @@ export class PanelRegistry {
           throw new KernelError(
             'MOUNT_FAILED',
             `the mount handler failed: ${mount.error?.code ?? 'ERROR'}: ${mount.error?.message ?? ''}`,
-            { error: mount.error },
+            // The panel is discarded, its ring with it: the mount's lines go back in the answer.
+            { error: mount.error, logs: mount.logs },
           );
         }
       }

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { KernelError } from '../errors.js';
 import { FilePersistence, type PanelRecord, recordText } from './files.js';
+import { MemoryLogs } from './memory-logs.js';
 import {
   type CommitResult,
   type DefinitionChange,
@@ -16,6 +17,8 @@ import {
   type FeedMessage,
   keepsInHistory,
   type HistoryRead,
+  type LogRead,
+  type NewLogLine,
   type Lease,
   type NewPanel,
   PanelExistsError,
@@ -72,6 +75,8 @@ export class EmbeddedStore implements PanelStore {
   private readonly files: FilePersistence;
   /** Files of panels removed by the store itself (lapsed deletes), until they are gone. */
   private readonly removals = new Set<Promise<void>>();
+  /** The log rings, in memory (memory-logs.ts says why). */
+  private readonly logs: MemoryLogs;
 
   constructor(
     directory: string,
@@ -81,6 +86,10 @@ export class EmbeddedStore implements PanelStore {
   ) {
     this.origin = origin;
     this.files = new FilePersistence(directory, logger);
+    this.logs = new MemoryLogs(limits, origin, {
+      panelOf: (id) => this.find(id),
+      announce: (id, message) => this.announce(id, message),
+    });
   }
 
   /**
@@ -163,6 +172,7 @@ export class EmbeddedStore implements PanelStore {
       'finishing the deletion of a panel whose delete stopped half-way',
     );
     this.panels.delete(entry.id);
+    this.logs.forget(entry.id);
     this.announce(entry.id, { kind: 'deleted', origin: this.origin });
     const removal = this.files
       .remove(entry.id)
@@ -222,6 +232,7 @@ export class EmbeddedStore implements PanelStore {
 
   discard(id: string): Promise<void> {
     this.panels.delete(id);
+    this.logs.forget(id);
     this.announce(id, { kind: 'deleted', origin: this.origin });
     return Promise.resolve();
   }
@@ -382,6 +393,7 @@ export class EmbeddedStore implements PanelStore {
 
   async finishDelete(id: string): Promise<void> {
     this.panels.delete(id);
+    this.logs.forget(id);
     try {
       await this.files.remove(id);
     } finally {
@@ -392,6 +404,14 @@ export class EmbeddedStore implements PanelStore {
   publish(id: string, frame: string): Promise<void> {
     this.announce(id, { kind: 'event', origin: this.origin, frame });
     return Promise.resolve();
+  }
+
+  appendLogs(id: string, lines: readonly NewLogLine[]): Promise<'ok' | 'gone'> {
+    return this.logs.appendLogs(id, lines);
+  }
+
+  readLogs(id: string, since: number, limit: number): Promise<LogRead | 'gone'> {
+    return this.logs.readLogs(id, since, limit);
   }
 
   private announceEvents(id: string, frames: readonly string[]): void {

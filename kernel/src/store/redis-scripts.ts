@@ -16,7 +16,7 @@ export interface Script {
   readonly sha: string;
 }
 
-function script(name: string, source: string): Script {
+export function script(name: string, source: string): Script {
   return { name, source, sha: createHash('sha1').update(source).digest('hex') };
 }
 
@@ -46,13 +46,13 @@ return 1
 `,
 );
 
-/** KEYS meta, def, state, hist, revisions: the panel becomes ready and permanent. */
+/** KEYS meta, def, state, hist, revisions[, logs]: the panel becomes ready and permanent. */
 export const FINALIZE = script(
   'finalize',
   `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'ph', 'ready')
-for i = 1, 5 do redis.call('PERSIST', KEYS[i]) end
+for i = 1, #KEYS do redis.call('PERSIST', KEYS[i]) end
 return 1
 `,
 );

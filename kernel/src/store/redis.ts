@@ -10,11 +10,14 @@ import { type RedisLink, type RedisReply, maybeApplied } from './redis-link.js';
 import { type IndexKeys, commitMarkerKey, indexKeys, panelKeys } from './redis-keys.js';
 import type { ImportTarget } from './import.js';
 import * as scripts from './redis-scripts.js';
+import { RedisLogs, parseLogLines } from './redis-logs.js';
 import {
   type CommitResult,
   type FeedListener,
   type FeedMessage,
   type HistoryRead,
+  type LogRead,
+  type NewLogLine,
   type Lease,
   LeaseTimeoutError,
   type NewPanel,
@@ -68,7 +71,7 @@ function list(reply: RedisReply): RedisReply[] {
   return Array.isArray(reply) ? reply : [];
 }
 
-/** `P|origin|version|frame`, `E|origin||frame`, `D|origin||`. */
+/** `P|origin|version|frame`, `E|origin||frame`, `D|origin||`, `L|origin||[lines]` (redis-logs.ts). */
 export function parseFeedMessage(text: string): FeedMessage | undefined {
   const first = text.indexOf('|');
   const second = text.indexOf('|', first + 1);
@@ -87,6 +90,10 @@ export function parseFeedMessage(text: string): FeedMessage | undefined {
       return { kind: 'event', origin, frame: text.slice(third + 1) };
     case 'D':
       return { kind: 'deleted', origin };
+    case 'L': {
+      const lines = parseLogLines(text.slice(third + 1));
+      return lines === undefined ? undefined : { kind: 'log', origin, lines };
+    }
     default:
       return undefined;
   }
@@ -101,6 +108,7 @@ export class RedisStore implements PanelStore, ImportTarget {
   >();
   private tokens = 0;
   private lastSweep = -Infinity;
+  private readonly logs: RedisLogs;
 
   constructor(
     private readonly link: RedisLink,
@@ -108,6 +116,7 @@ export class RedisStore implements PanelStore, ImportTarget {
     private readonly logger: Logger,
   ) {
     this.index = indexKeys(options.prefix);
+    this.logs = new RedisLogs(link, options);
   }
 
   get available(): boolean {
@@ -274,7 +283,7 @@ export class RedisStore implements PanelStore, ImportTarget {
     const keys = this.keys(id);
     await this.link.run(
       scripts.FINALIZE,
-      [keys.meta, keys.definition, keys.state, keys.history, keys.revisions],
+      [keys.meta, keys.definition, keys.state, keys.history, keys.revisions, keys.logs],
       [],
     );
   }
@@ -478,6 +487,14 @@ export class RedisStore implements PanelStore, ImportTarget {
         void this.link.unsubscribe(channel, subscribed.handler);
       }
     };
+  }
+
+  appendLogs(id: string, lines: readonly NewLogLine[]): Promise<'ok' | 'gone'> {
+    return this.logs.appendLogs(id, lines);
+  }
+
+  readLogs(id: string, since: number, limit: number): Promise<LogRead | 'gone'> {
+    return this.logs.readLogs(id, since, limit);
   }
 
   /** Writes a panel found in an embedded store's files, unless one with its id exists (import.ts). */

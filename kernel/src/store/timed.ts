@@ -43,6 +43,8 @@ const STORE_OPERATIONS = new Map<keyof PanelStore | keyof ImportTarget, Wrap | u
   ['finishDelete', undefined],
   ['publish', undefined],
   ['subscribe', undefined],
+  ['appendLogs', undefined],
+  ['readLogs', undefined],
   ['import', undefined],
 ]);
 

@@ -164,7 +164,9 @@ export type HistoryRead =
 export type FeedMessage =
   | { readonly kind: 'patch'; readonly origin: string; readonly version: number; readonly frame: string }
   | { readonly kind: 'event'; readonly origin: string; readonly frame: string }
-  | { readonly kind: 'deleted'; readonly origin: string };
+  | { readonly kind: 'deleted'; readonly origin: string }
+  /** Log lines appended to the panel's ring (PanelLogs.appendLogs), as stored, seq included. */
+  | { readonly kind: 'log'; readonly origin: string; readonly lines: readonly PanelLogLine[] };
 
 export type FeedListener = (message: FeedMessage) => void;
 
@@ -296,9 +298,85 @@ export interface PanelEvents {
   onReconnect(listener: () => void): void;
 }
 
+/** Where a ring line came from: a handler's own line, or one the kernel wrote about its execution. */
+export type LogSource = 'handler' | 'kernel';
+
+/** A line for a panel's log ring, as an execution hands it over (the store assigns `seq`). */
+export interface NewLogLine {
+  /** When it was written, ms since the epoch. */
+  readonly at: number;
+  readonly level: 'debug' | 'info' | 'warn' | 'error';
+  readonly message: string;
+  /** The tool (or lifecycle handler) that ran. */
+  readonly tool: string;
+  /** The handler's kind: tool, mount, unmount. */
+  readonly kind: string;
+  readonly source: LogSource;
+  readonly requestId?: string;
+  /** The panel definition's revision that ran, when the kernel knows it. */
+  readonly revision?: number;
+  readonly location?: { readonly line: number; readonly column: number };
+}
+
+/** A line of the ring: `seq` grows by one per line of the panel, whichever kernel appended it. */
+export interface PanelLogLine extends NewLogLine {
+  readonly seq: number;
+}
+
+export interface LogRead {
+  /** The lines after `since`, oldest first, at most `limit` (the newest ones when more are kept). */
+  readonly lines: PanelLogLine[];
+  /** The newest seq assigned (0 before the first line): a reader's next `since`. */
+  readonly last: number;
+}
+
+/**
+ * A panel's ring of recent log lines (PANEL_LOG_LINES, PANEL_LOG_BYTES), shared by every kernel
+ * of the store and removed with the panel. Lines are appended once per execution; each append is
+ * announced on the panel's feed (a `log` message) so opted-in subscribers on every kernel see it.
+ */
+export interface PanelLogs {
+  /**
+   * Appends one execution's lines, then trims the ring to its bounds (oldest first) and announces
+   * them. 'gone' when the panel does not exist (or is being deleted): nothing is kept.
+   */
+  appendLogs(id: string, lines: readonly NewLogLine[]): Promise<'ok' | 'gone'>;
+  /** The ring's lines after `since` (0: all), at most `limit`. */
+  readLogs(id: string, since: number, limit: number): Promise<LogRead | 'gone'>;
+}
+
 /** A store engine: every concern above. */
 export interface PanelStore
-  extends StoreConnection, PanelLifecycle, PanelReads, PanelLeases, PanelHistory, PanelEvents {}
+  extends StoreConnection, PanelLifecycle, PanelReads, PanelLeases, PanelHistory, PanelEvents, PanelLogs {}
+
+/** The bytes a ring line counts against PANEL_LOG_BYTES: its stored JSON text. */
+export function logLineText(line: PanelLogLine): string {
+  return JSON.stringify(line);
+}
+
+/**
+ * The newest of `lines` that fit a ring of `maxLines` lines and `maxBytes` bytes on their own
+ * (counting each line's JSON text without its seq plus a margin for it): an append never
+ * carries lines the ring would drop at once.
+ */
+export function newestFitting(
+  lines: readonly NewLogLine[],
+  maxLines: number,
+  maxBytes: number,
+): NewLogLine[] {
+  let bytes = 0;
+  let first = lines.length;
+  while (first > 0 && lines.length - first < maxLines) {
+    const size = Buffer.byteLength(JSON.stringify(lines[first - 1])) + SEQ_ALLOWANCE;
+    if (bytes + size > maxBytes) break;
+    bytes += size;
+    first -= 1;
+  }
+  return lines.slice(first);
+}
+
+/** What `"seq":<n>,` adds to a line's JSON text, at most (n below 2^53). */
+export const SEQ_ALLOWANCE = 24;
 
 /** create() found a panel (or another creation) with this id. */
 export class PanelExistsError extends Error {

@@ -5,6 +5,7 @@
 
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
+import { LOGS_SCOPE, type TokenGrant, requireScope } from '../auth.js';
 import { KernelError, isKernelError, retryAfterSeconds } from '../errors.js';
 import { ClientMessageType, ServerMessageType, type WireMessage } from '../messages.js';
 import { logFailedExecution } from '../logger.js';
@@ -68,6 +69,10 @@ function textOf(data: RawData): string {
 
 export class PanelConnection implements FeedSink {
   alive = true;
+  /** Takes the panel's LOG messages (`?logs=1` or SUBSCRIBE `logs: true`, scope permitting). */
+  logs = false;
+  /** What the socket's token grants; undefined with auth off (server.ts sets it). */
+  grant: TokenGrant | undefined;
   private subscription: Subscription | undefined;
   /** Bumped by every SUBSCRIBE/UNSUBSCRIBE, so a join that completes late knows it is stale. */
   private subscribeGeneration = 0;
@@ -251,6 +256,16 @@ export class PanelConnection implements FeedSink {
           );
           break;
         }
+        if (message.logs === true) {
+          try {
+            requireScope(this.grant, LOGS_SCOPE, "a panel's LOG messages");
+          } catch (error) {
+            // Refused as a whole: the subscription stays as it was.
+            this.sendError(error as KernelError);
+            break;
+          }
+        }
+        if (message.logs !== undefined) this.logs = message.logs;
         this.subscribe(
           message.since === undefined || message.epoch === undefined
             ? {}

@@ -18,6 +18,8 @@ const clientMessage = z.discriminatedUnion('type', [
     /** Resume: the last version this client applied, and the epoch it came with. */
     since: z.number().int().min(0).optional(),
     epoch: z.string().min(1).max(64).optional(),
+    /** Opt in to (true) or out of (false) the panel's LOG messages; absent keeps the choice. */
+    logs: z.boolean().optional(),
   }),
   z.object({ type: z.literal(ClientMessageType.UNSUBSCRIBE) }),
   z.object({ type: z.literal(ClientMessageType.PING), id: requestId }),
@@ -60,6 +62,14 @@ export function parseClientMessage(text: string): ClientMessage {
     );
   }
   return result.data;
+}
+
+/** Whether a connection URL opts in to LOG messages (`?logs=1` or `?logs=true`), or a problem. */
+export function parseLogsOptIn(params: URLSearchParams): boolean | string {
+  const value = params.get('logs');
+  if (value === null || value === '0' || value === 'false') return false;
+  if (value === '1' || value === 'true') return true;
+  return 'logs must be 1, true, 0 or false';
 }
 
 /** The resume point of a connection URL (`?since=<version>&epoch=<epoch>`), or a problem. */

@@ -5,11 +5,11 @@
 import { createServer, type IncomingMessage, type Server, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
-import { bearerToken, type TokenVerifier } from '../auth.js';
+import { LOGS_SCOPE, type TokenGrant, bearerToken, requireScope, type TokenVerifier } from '../auth.js';
 import { KernelError, isKernelError, retryAfterSeconds } from '../errors.js';
 import { hostRefused, originAllowed } from '../http/hosts.js';
 import { CloseCode, type ConnectionContext, PanelConnection } from './connection.js';
-import { parseResume } from './protocol.js';
+import { parseLogsOptIn, parseResume } from './protocol.js';
 
 const PATH = /^\/panels\/([^/]+)\/ws$/;
 
@@ -137,12 +137,18 @@ export function createPanelSocketServer(
       refuse(socket, new KernelError('BAD_REQUEST', `bad resume point: ${resume}`));
       return;
     }
+    const logs = parseLogsOptIn(url.searchParams);
+    if (typeof logs === 'string') {
+      refuse(socket, new KernelError('BAD_REQUEST', logs));
+      return;
+    }
     const token = url.searchParams.get('token') ?? bearerToken(request.headers.authorization);
     const panelId = safeDecode(match[1]!);
-    let expiresAt: number | undefined;
+    let granted: TokenGrant | undefined;
     verifyToken(token ?? undefined)
-      .then((refusedFrom) => {
-        expiresAt = refusedFrom;
+      .then((grant) => {
+        granted = grant;
+        if (logs) requireScope(grant, LOGS_SCOPE, "a panel's LOG messages (?logs=1)");
         if (panelId === undefined) throw new KernelError('PANEL_NOT_FOUND', `no panel with id "${match[1]}"`);
         return context.registry.get(panelId);
       })
@@ -156,7 +162,9 @@ export function createPanelSocketServer(
               context.logger.child({ panelId, remote: request.socket.remoteAddress }),
               resume,
             );
-            if (expiresAt !== undefined) connection.expireAt(expiresAt);
+            connection.grant = granted;
+            connection.logs = logs;
+            if (granted !== undefined) connection.expireAt(granted.expiresAt);
             connections.add(connection);
             context.metrics.wsConnections.inc();
             ws.on('close', () => {
