@@ -125,12 +125,12 @@ start_kernel() {
   done
 }
 
-# An HS256 token signed with `secret`, with iat now and exp TOKEN_LIFETIME_S later (jose: the
-# kernel's own JWT library).
+# An HS256 token signed with `secret`, with iat now, exp TOKEN_LIFETIME_S later and the scope
+# that reads panels' logs (jose: the kernel's own JWT library).
 mint_token() {
   (cd "$ROOT/kernel" && SECRET="$1" LIFETIME="$TOKEN_LIFETIME_S" node --input-type=module -e '
     import { SignJWT } from "jose";
-    const token = await new SignJWT({ sub: "schemathesis" })
+    const token = await new SignJWT({ sub: "schemathesis", scope: "panels:logs" })
       .setProtectedHeader({ alg: "HS256" })
       .setIssuedAt()
       .setExpirationTime(`${process.env.LIFETIME}s`)

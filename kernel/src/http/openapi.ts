@@ -501,6 +501,7 @@ export function openApiDocument(
     PutPanel: { operationId: 'putPanel', parameters: { id } },
     GetPanelDefinition: { operationId: 'getPanelDefinition', parameters: { id } },
     ListPanelRevisions: { operationId: 'listPanelRevisions', parameters: { id } },
+    GetPanelLogs: { operationId: 'getPanelLogs', parameters: { id } },
   });
   const revisionParameter = {
     name: 'revision',
