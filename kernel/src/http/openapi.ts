@@ -4,6 +4,7 @@
 import { logLimits } from '@nexus/bridge/limits';
 import { z } from 'zod';
 import { kernelErrorCodes } from '../errors.js';
+import { HANDLER_KINDS } from '../metrics.js';
 import { MAX_TOOLS, PANEL_ID, PANEL_ID_RULE, panelDefinitionSchema } from '../panels/definition.js';
 
 const json = (schema: object) => ({ 'application/json': { schema } });
@@ -798,7 +799,7 @@ export function openApiDocument(
                         level: { type: 'string', enum: ['debug', 'info', 'warn', 'error'] },
                         message: { type: 'string' },
                         tool: { type: 'string' },
-                        kind: { type: 'string', enum: ['tool', 'mount', 'unmount'] },
+                        kind: { type: 'string', enum: HANDLER_KINDS },
                         source: { type: 'string', enum: ['handler', 'kernel'] },
                         requestId: { type: 'string' },
                         revision: { type: 'integer' },

@@ -2,6 +2,7 @@
 // the cases a generated request reaches only by chance (hack/schemathesis.sh covers the rest).
 
 import request from 'supertest';
+import { eventually } from '../testing/eventually.js';
 import { startTestKernel, type TestKernel } from '../testing/kernel-harness.js';
 
 const definition = (answer: number) => ({
@@ -49,5 +50,27 @@ describe('the API document of the definition routes', () => {
     const unchanged = await request(kernel.url).get(`/panels/${id}/definition`).set('If-None-Match', '"1"');
     expect(unchanged.status).toBe(304);
     expect(unchanged.headers.etag).toBe('"1"');
+  });
+
+  it("lists an upgrade handler's log lines under a kind the document names", async () => {
+    const document = await request(kernel.url).get('/openapi.json').expect(200);
+    const line =
+      document.body.paths['/panels/{id}/logs'].get.responses['200'].content['application/json'].schema
+        .properties.lines.items;
+    const id = `upgrade-logs-${process.pid}`;
+    await request(kernel.url).put(`/panels/${id}`).send(definition(1)).expect(201);
+    await request(kernel.url)
+      .put(`/panels/${id}`)
+      .send({ ...definition(2), lifecycle: { upgrade: { handler: 'console.log("upgraded")' } } })
+      .expect(200);
+    // The ring is written off the answer's path.
+    const lines = await eventually("the upgrade handler's log line", async () => {
+      const read = await request(kernel.url).get(`/panels/${id}/logs`).expect(200);
+      const kept = read.body.lines as { kind: string; message: string }[];
+      return kept.length > 0 ? kept : undefined;
+    });
+    expect(lines).toEqual([expect.objectContaining({ kind: 'upgrade', message: 'upgraded' })]);
+    expect(line.required).toContain('kind');
+    expect(line.properties.kind.enum).toContain('upgrade');
   });
 });
