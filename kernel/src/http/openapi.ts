@@ -5,7 +5,13 @@ import { logLimits } from '@nexus/bridge/limits';
 import { z } from 'zod';
 import { kernelErrorCodes } from '../errors.js';
 import { HANDLER_KINDS } from '../metrics.js';
-import { MAX_TOOLS, PANEL_ID, PANEL_ID_RULE, panelDefinitionSchema } from '../panels/definition.js';
+import {
+  MAX_TOOLS,
+  MAX_VALUE_DEPTH,
+  PANEL_ID,
+  PANEL_ID_RULE,
+  panelDefinitionSchema,
+} from '../panels/definition.js';
 
 const json = (schema: object) => ({ 'application/json': { schema } });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -832,7 +838,7 @@ export function openApiDocument(
           // when empty, so a cross-site form cannot run a tool. An empty JSON body means {}.
           requestBody: {
             required: true,
-            description: 'The arguments; an empty body (still sent as application/json) means {}',
+            description: `The arguments, checked against the tool's \`args\` schema (GET /panels/{id} shows it) and nesting at most ${MAX_VALUE_DEPTH} levels (400 INVALID_ARGS otherwise); an empty body (still sent as application/json) means {}`,
             content: json({}),
           },
           responses: {
