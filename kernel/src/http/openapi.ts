@@ -12,6 +12,7 @@ import {
   PANEL_ID_RULE,
   panelDefinitionSchema,
 } from '../panels/definition.js';
+import { MAX_REVISION } from './preconditions.js';
 
 const json = (schema: object) => ({ 'application/json': { schema } });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -247,9 +248,6 @@ function schemas(maxTimeoutMs: number | undefined) {
   };
 }
 
-/** The largest revision number a path or body may name (15 digits: a safe integer). */
-const MAX_REVISION = 999_999_999_999_999;
-
 const ETAG = header('The revision of the definition, `"<revision>"`', {
   type: 'string',
   pattern: '^"[0-9]+"$',
@@ -452,7 +450,7 @@ function definitionPaths(unauthorized: object, revisionIdParameter: object) {
             headers: { ETag: ETAG },
             content: json(ref('PanelDefinition')),
           },
-          '400': errorResponse('VALIDATION_FAILED: the revision is not a positive integer'),
+          '400': errorResponse(`VALIDATION_FAILED: the revision is not an integer from 1 to ${MAX_REVISION}`),
           ...unauthorized,
           '404': errorResponse('PANEL_NOT_FOUND or REVISION_NOT_FOUND'),
           ...routeErrors(STORE_DOWN),
@@ -480,7 +478,7 @@ function definitionPaths(unauthorized: object, revisionIdParameter: object) {
             headers: { Location: header('/panels/{id}'), ETag: ETAG },
             content: appliedPanel('mount', 'The mount handler ran'),
           },
-          ...writeErrors('VALIDATION_FAILED (the revision is not a positive integer)'),
+          ...writeErrors(`VALIDATION_FAILED (the revision is not an integer from 1 to ${MAX_REVISION})`),
           '404': errorResponse('PANEL_NOT_FOUND or REVISION_NOT_FOUND'),
         },
       },
