@@ -40,8 +40,8 @@ function wsHost(request: Request): string {
 }
 
 /**
- * A revision number: an integer from 1 to MAX_REVISION, written in decimal in a path and as a JSON number in a
- * body (a string there is refused, as the API document says).
+ * A revision number: an integer from 1 to MAX_REVISION, written in decimal in a path and as a
+ * JSON number in a body (a string there is refused, as the API document says).
  */
 function revisionNumber(value: unknown, from: 'path' | 'body'): number {
   const number =
