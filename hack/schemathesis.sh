@@ -8,7 +8,7 @@
 #
 # Usage: hack/schemathesis.sh [off|on]...   (default: off on; SCHEMATHESIS_LOG_DIR=dir keeps the
 #                                            kernels' logs there)
-#        hack/schemathesis.sh --install     (only create the cached virtualenv; print its path)
+#        hack/schemathesis.sh --install     (only create the cached virtualenv)
 #
 # Schemathesis and its dependencies are pinned (hack/schemathesis-requirements.txt) and installed
 # once into a virtualenv under $NEXUS_CACHE, named by the version and the pin file's hash.
@@ -43,19 +43,26 @@ install_schemathesis() {
   python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' ||
     die "Schemathesis $SCHEMATHESIS_VERSION needs Python 3.11 or newer; python3 is $(python3 --version 2>&1)"
   python3 -c 'import ensurepip, venv' 2>/dev/null || "$ROOT/hack/apt-install.sh" python3-venv
-  step "schemathesis: pip install schemathesis==$SCHEMATHESIS_VERSION (pinned with its dependencies) into $VENV"
-  # A virtualenv records its own path, so it is built in place; the stamp marks it complete (an
-  # interrupted install is started afresh).
-  rm -rf "$VENV"
-  python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-input -r "$REQUIREMENTS"
-  "$ST" --version >/dev/null
-  touch "$VENV/.installed"
+  mkdir -p "$NEXUS_CACHE"
+  # Clones on one machine share the cache: one installs while the others wait.
+  exec 9>"$VENV.lock"
+  flock 9
+  if [ ! -f "$VENV/.installed" ]; then
+    step "schemathesis: pip install schemathesis==$SCHEMATHESIS_VERSION (pinned with its dependencies) into $VENV"
+    # A virtualenv records its own path, so it is built in place; the stamp marks it complete (an
+    # interrupted install is started afresh).
+    rm -rf "$VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check --no-input -r "$REQUIREMENTS"
+    "$ST" --version >/dev/null
+    touch "$VENV/.installed"
+  fi
+  exec 9>&-
 }
 
 if [ "${1:-}" = --install ]; then
   install_schemathesis
-  echo "$VENV"
+  step "schemathesis $SCHEMATHESIS_VERSION in $VENV"
   exit 0
 fi
 
@@ -118,12 +125,12 @@ start_kernel() {
   done
 }
 
-# An HS256 token signed with `secret`, with iat now and exp TOKEN_LIFETIME_S later (jose: the
-# kernel's own JWT library).
+# An HS256 token signed with `secret`, with iat now, exp TOKEN_LIFETIME_S later and the scope
+# that reads panels' logs (jose: the kernel's own JWT library).
 mint_token() {
   (cd "$ROOT/kernel" && SECRET="$1" LIFETIME="$TOKEN_LIFETIME_S" node --input-type=module -e '
     import { SignJWT } from "jose";
-    const token = await new SignJWT({ sub: "schemathesis" })
+    const token = await new SignJWT({ sub: "schemathesis", scope: "panels:logs" })
       .setProtectedHeader({ alg: "HS256" })
       .setIssuedAt()
       .setExpirationTime(`${process.env.LIFETIME}s`)
@@ -163,10 +170,12 @@ run_mode() {
   case "$mode" in
     off) start_kernel auth-off ;;
     on)
-      local secret
+      local secret token
       secret="$(head -c 32 /dev/urandom | base64)"
       start_kernel auth-on JWT_SECRET="$secret"
-      args+=(--header "Authorization: Bearer $(mint_token "$secret")")
+      token="$(mint_token "$secret")"
+      [ -n "$token" ] || die "could not mint a token with jose"
+      args+=(--header "Authorization: Bearer $token")
       ;;
     *) die "unknown mode $mode (off or on)" ;;
   esac

@@ -25,7 +25,7 @@ test-kernel: deps-redis build-bridge build-kernel tools ## jest: units, then HTT
 
 .PHONY: schemathesis
 schemathesis: ## Install (once) the pinned Schemathesis into a virtualenv under NEXUS_CACHE (PyPI)
-	@hack/schemathesis.sh --install >/dev/null
+	@hack/schemathesis.sh --install
 
 .PHONY: test-api
 test-api: build-kernel schemathesis ## Schemathesis against live kernels, auth off and on: every answer matches /openapi.json (hack/schemathesis.toml)

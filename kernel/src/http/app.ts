@@ -28,7 +28,10 @@ export function createHttpApp(context: HttpContext): Express {
   app.use(requestContext(context));
   app.use(requireAllowedHost(context.hostAllowed));
   app.use(cors(context.config.corsOrigins));
-  const document = openApiDocument(context.version, { auth: context.config.auth !== undefined });
+  const document = openApiDocument(context.version, {
+    auth: context.config.auth !== undefined,
+    maxTimeoutMs: context.config.runtime.timeoutMs,
+  });
   app.use(methodNotAllowed(documentedRoutes(document)));
   app.use(probeRoutes(context));
   app.use(requireAuth(context));

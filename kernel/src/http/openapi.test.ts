@@ -3,6 +3,7 @@ import pino from 'pino';
 import { loadConfig } from '../config.js';
 import { createHttpApp } from './app.js';
 import type { HttpContext } from './context.js';
+import { MAX_TOOLS, parsePanelDefinition } from '../panels/definition.js';
 import { openApiDocument } from './openapi.js';
 
 interface Layer {
@@ -82,6 +83,39 @@ describe('OpenAPI document', () => {
     expect(grammar.test('state:read:count')).toBe(true);
     expect(grammar.test('events:emit:*')).toBe(true);
     expect(grammar.test('state:count')).toBe(false);
+  });
+});
+
+describe('the example definition', () => {
+  it('is one the validator accepts, on POST /panels and PUT /panels/{id} alike', () => {
+    const document = openApiDocument('x', { auth: false, maxTimeoutMs: 5000 });
+    const examples = [document.paths['/panels'].post, document.paths['/panels/{id}'].put].map(
+      (operation) => operation.requestBody.content['application/json'].example,
+    );
+    expect(examples[1]).toEqual(examples[0]);
+    expect(() => parsePanelDefinition(examples[0], { maxTimeoutMs: 5000, extensions: [] })).not.toThrow();
+  });
+});
+
+describe("the panel definition's bounds the validator checks in code", () => {
+  it("states the tool count and this kernel's TIMEOUT_MS", () => {
+    const definition = openApiDocument('x', { auth: false, maxTimeoutMs: 1234 }).components.schemas
+      .PanelDefinition as {
+      properties: {
+        tools: { maxProperties: number; additionalProperties: { properties: { timeoutMs: object } } };
+        lifecycle: { properties: Record<string, { properties: { timeoutMs: object } }> };
+      };
+    };
+    expect(definition.properties.tools.maxProperties).toBe(MAX_TOOLS);
+    expect(definition.properties.tools.additionalProperties.properties.timeoutMs).toMatchObject({
+      minimum: 1,
+      maximum: 1234,
+    });
+    for (const handler of ['mount', 'unmount', 'upgrade']) {
+      expect(definition.properties.lifecycle.properties[handler]!.properties.timeoutMs).toMatchObject({
+        maximum: 1234,
+      });
+    }
   });
 });
 

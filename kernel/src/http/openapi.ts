@@ -4,7 +4,15 @@
 import { logLimits } from '@nexus/bridge/limits';
 import { z } from 'zod';
 import { kernelErrorCodes } from '../errors.js';
-import { PANEL_ID, PANEL_ID_RULE, panelDefinitionSchema } from '../panels/definition.js';
+import { HANDLER_KINDS } from '../metrics.js';
+import {
+  MAX_TOOLS,
+  MAX_VALUE_DEPTH,
+  PANEL_ID,
+  PANEL_ID_RULE,
+  panelDefinitionSchema,
+} from '../panels/definition.js';
+import { MAX_REVISION } from './preconditions.js';
 
 const json = (schema: object) => ({ 'application/json': { schema } });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -19,6 +27,23 @@ const retryResponse = (description: string) => ({
   ...errorResponse(description),
   headers: { 'Retry-After': header('Seconds to wait before retrying', { type: 'integer', minimum: 0 }) },
 });
+/** A definition that compiles and mounts: clients (and conformance tools) can start from it. */
+const COUNTER_EXAMPLE = {
+  title: 'Counter',
+  state: { count: 0 },
+  tools: {
+    increment: {
+      description: 'Adds `by` (default 1) to the count',
+      args: { type: 'object', properties: { by: { type: 'integer' } }, additionalProperties: false },
+      capabilities: ['state:read:count', 'state:write:count'],
+      handler: '$state.count += $args.by ?? 1; return $state.count',
+    },
+  },
+};
+const definitionBody = {
+  required: true,
+  content: { 'application/json': { schema: ref('PanelDefinition'), example: COUNTER_EXAMPLE } },
+};
 const idParameter = {
   name: 'id',
   in: 'path',
@@ -51,19 +76,30 @@ const STORE_DOWN = 'STORE_UNAVAILABLE: the panel store cannot be reached';
 const DRAINING = 'SHUTTING_DOWN: the kernel is draining';
 
 /**
- * The body POST /panels accepts, as JSON Schema made from the validator itself
- * (panels/definition.ts), so the document states its bounds, patterns and required fields.
+ * The body POST /panels and PUT /panels/{id} accept, as JSON Schema made from the validator itself
+ * (panels/definition.ts), so the document states its bounds, patterns and required fields; with
+ * the bounds the validator checks in code added: the tool count and this kernel's TIMEOUT_MS.
  */
-function panelDefinitionJsonSchema(): object {
+function panelDefinitionJsonSchema(maxTimeoutMs: number | undefined): object {
   const { $schema: _dialect, ...schema } = z.toJSONSchema(panelDefinitionSchema, {
     io: 'input',
     unrepresentable: 'any',
   });
+  const bound = (node: unknown, key: string | undefined): void => {
+    if (node === null || typeof node !== 'object') return;
+    const object = node as Record<string, unknown>;
+    if (key === 'tools' && object.type === 'object') object.maxProperties = MAX_TOOLS;
+    if (key === 'timeoutMs' && maxTimeoutMs !== undefined) object.maximum = maxTimeoutMs;
+    const properties = object.properties as Record<string, unknown> | undefined;
+    for (const [name, child] of Object.entries(properties ?? {})) bound(child, name);
+    bound(object.additionalProperties, undefined);
+  };
+  bound(schema, undefined);
   return schema;
 }
 
 /** The document's components.schemas: the error, the definition, panels and execution results. */
-function schemas() {
+function schemas(maxTimeoutMs: number | undefined) {
   return {
     Error: {
       type: 'object',
@@ -81,7 +117,7 @@ function schemas() {
         requestId: { type: 'string' },
       },
     },
-    PanelDefinition: panelDefinitionJsonSchema(),
+    PanelDefinition: panelDefinitionJsonSchema(maxTimeoutMs),
     Panel: {
       type: 'object',
       required: [
@@ -211,9 +247,6 @@ function schemas() {
     },
   };
 }
-
-/** The largest revision number a path or body may name (15 digits: a safe integer). */
-const MAX_REVISION = 999_999_999_999_999;
 
 const ETAG = header('The revision of the definition, `"<revision>"`', {
   type: 'string',
@@ -417,7 +450,7 @@ function definitionPaths(unauthorized: object, revisionIdParameter: object) {
             headers: { ETag: ETAG },
             content: json(ref('PanelDefinition')),
           },
-          '400': errorResponse('VALIDATION_FAILED: the revision is not a positive integer'),
+          '400': errorResponse(`VALIDATION_FAILED: the revision is not an integer from 1 to ${MAX_REVISION}`),
           ...unauthorized,
           '404': errorResponse('PANEL_NOT_FOUND or REVISION_NOT_FOUND'),
           ...routeErrors(STORE_DOWN),
@@ -445,7 +478,7 @@ function definitionPaths(unauthorized: object, revisionIdParameter: object) {
             headers: { Location: header('/panels/{id}'), ETag: ETAG },
             content: appliedPanel('mount', 'The mount handler ran'),
           },
-          ...writeErrors('VALIDATION_FAILED (the revision is not a positive integer)'),
+          ...writeErrors(`VALIDATION_FAILED (the revision is not an integer from 1 to ${MAX_REVISION})`),
           '404': errorResponse('PANEL_NOT_FOUND or REVISION_NOT_FOUND'),
         },
       },
@@ -453,13 +486,18 @@ function definitionPaths(unauthorized: object, revisionIdParameter: object) {
   };
 }
 
-/** `auth`: whether the kernel checks bearer tokens (JWT_SECRET set): the document says what it does. */
-export function openApiDocument(version: string, options: { auth: boolean } = { auth: true }) {
+/**
+ * `auth`: whether the kernel checks bearer tokens (JWT_SECRET set); `maxTimeoutMs`: its TIMEOUT_MS,
+ * the largest timeoutMs a handler may ask for. The document says what this kernel does.
+ */
+export function openApiDocument(
+  version: string,
+  options: { auth: boolean; maxTimeoutMs?: number } = { auth: true },
+) {
   const unauthorized = options.auth
     ? { '401': errorResponse('UNAUTHORIZED: missing, malformed or expired bearer token') }
     : {};
-  // A created panel's id leads to every route of that panel; a listed panel's id and first tool
-  // name lead to its trigger route (a definition's tool names are keys, the list's are an array).
+  // A created panel's id leads to every route of that panel.
   const panelLinks = (id: string) => ({
     GetPanel: { operationId: 'getPanel', parameters: { id } },
     GetPanelState: { operationId: 'getPanelState', parameters: { id } },
@@ -468,6 +506,7 @@ export function openApiDocument(version: string, options: { auth: boolean } = { 
     PutPanel: { operationId: 'putPanel', parameters: { id } },
     GetPanelDefinition: { operationId: 'getPanelDefinition', parameters: { id } },
     ListPanelRevisions: { operationId: 'listPanelRevisions', parameters: { id } },
+    GetPanelLogs: { operationId: 'getPanelLogs', parameters: { id } },
   });
   const revisionParameter = {
     name: 'revision',
@@ -488,7 +527,7 @@ export function openApiDocument(version: string, options: { auth: boolean } = { 
       ...(options.auth
         ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (HS256)' } } }
         : {}),
-      schemas: schemas(),
+      schemas: schemas(options.maxTimeoutMs),
     },
     ...(options.auth ? { security: [{ bearer: [] }] } : {}),
     paths: {
@@ -591,7 +630,7 @@ export function openApiDocument(version: string, options: { auth: boolean } = { 
         post: {
           operationId: 'createPanel',
           summary: 'Create a panel (compiles every handler, runs mount)',
-          requestBody: { required: true, content: json(ref('PanelDefinition')) },
+          requestBody: definitionBody,
           responses: {
             '201': {
               description: 'Created',
@@ -643,12 +682,6 @@ export function openApiDocument(version: string, options: { auth: boolean } = { 
                   count: { type: 'integer', minimum: 0 },
                 },
               }),
-              links: {
-                TriggerListedTool: {
-                  operationId: 'triggerTool',
-                  parameters: { id: '$response.body#/panels/0/id', tool: '$response.body#/panels/0/tools/0' },
-                },
-              },
             },
             ...unauthorized,
             ...routeErrors(STORE_DOWN),
@@ -679,7 +712,7 @@ export function openApiDocument(version: string, options: { auth: boolean } = { 
             },
             ifMatchParameter,
           ],
-          requestBody: { required: true, content: json(ref('PanelDefinition')) },
+          requestBody: definitionBody,
           responses: putResponses(unauthorized),
         },
         delete: {
@@ -770,7 +803,7 @@ export function openApiDocument(version: string, options: { auth: boolean } = { 
                         level: { type: 'string', enum: ['debug', 'info', 'warn', 'error'] },
                         message: { type: 'string' },
                         tool: { type: 'string' },
-                        kind: { type: 'string', enum: ['tool', 'mount', 'unmount'] },
+                        kind: { type: 'string', enum: HANDLER_KINDS },
                         source: { type: 'string', enum: ['handler', 'kernel'] },
                         requestId: { type: 'string' },
                         revision: { type: 'integer' },
@@ -803,7 +836,7 @@ export function openApiDocument(version: string, options: { auth: boolean } = { 
           // when empty, so a cross-site form cannot run a tool. An empty JSON body means {}.
           requestBody: {
             required: true,
-            description: 'The arguments; an empty body (still sent as application/json) means {}',
+            description: `The arguments, checked against the tool's \`args\` schema (GET /panels/{id} shows it) and nesting at most ${MAX_VALUE_DEPTH} levels (400 INVALID_ARGS otherwise); an empty body (still sent as application/json) means {}`,
             content: json({}),
           },
           responses: {

@@ -17,7 +17,7 @@ import {
   withState,
 } from '../panels/views.js';
 import { KernelError } from '../errors.js';
-import { ifMatch, noneMatch, revisionTag } from './preconditions.js';
+import { MAX_REVISION, ifMatch, noneMatch, revisionTag } from './preconditions.js';
 import type { HttpContext } from './context.js';
 import { hostName } from './hosts.js';
 
@@ -40,15 +40,15 @@ function wsHost(request: Request): string {
 }
 
 /**
- * A revision number: a positive integer, written in decimal in a path and as a JSON number in a
- * body (a string there is refused, as the API document says).
+ * A revision number: an integer from 1 to MAX_REVISION, written in decimal in a path and as a
+ * JSON number in a body (a string there is refused, as the API document says).
  */
 function revisionNumber(value: unknown, from: 'path' | 'body'): number {
   const number =
     from === 'path' && typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : value;
-  if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 1) {
-    throw new KernelError('VALIDATION_FAILED', 'a revision is a positive integer', [
-      { path: '/revision', message: 'expected a positive integer' },
+  if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 1 || number > MAX_REVISION) {
+    throw new KernelError('VALIDATION_FAILED', `a revision is an integer from 1 to ${MAX_REVISION}`, [
+      { path: '/revision', message: `expected an integer from 1 to ${MAX_REVISION}` },
     ]);
   }
   return number;

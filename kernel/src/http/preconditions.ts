@@ -4,6 +4,9 @@
 
 import type { RevisionMatch } from '../panels/registry.js';
 
+/** The largest revision a path or body may name: 15 decimal digits, a safe integer. */
+export const MAX_REVISION = 10 ** 15 - 1;
+
 /** The definition's entity tag. */
 export function revisionTag(revision: number): string {
   return `"${revision}"`;

@@ -48,7 +48,9 @@ describe('HTTP API', () => {
       ['delete', '/health', 'GET, HEAD'],
       ['post', '/panels/some-id/state', 'GET, HEAD'],
       ['patch', '/panels/some-id/trigger/go', 'POST'],
-      ['put', '/panels/some-id', 'GET, HEAD, DELETE'],
+      ['patch', '/panels/some-id', 'GET, HEAD, PUT, DELETE'],
+      ['put', '/panels/some-id/definition', 'GET, HEAD'],
+      ['get', '/panels/some-id/rollback', 'POST'],
     ];
     for (const [method, path, allow] of cases) {
       const response = await request(kernel.url)[method as 'put'](path).expect(405);

@@ -16,6 +16,9 @@ export const MAX_SCHEMA_DEPTH = 32;
 /** Arguments and initial state nest at most this deep (the sandbox takes 128). */
 export const MAX_VALUE_DEPTH = 64;
 
+/** Tools a panel may have. */
+export const MAX_TOOLS = 256;
+
 /** Ids a client may choose (PUT /panels/:id): what the stores use as file names and key tags. */
 export const PANEL_ID = /^[A-Za-z0-9_-]{1,128}$/;
 export const PANEL_ID_RULE = '1-128 letters, digits, "_" or "-"';
@@ -60,7 +63,7 @@ export const panelDefinitionSchema = z.strictObject({
       tool,
     )
     .default({})
-    .refine((tools) => Object.keys(tools).length <= 256, 'at most 256 tools'),
+    .refine((tools) => Object.keys(tools).length <= MAX_TOOLS, `at most ${MAX_TOOLS} tools`),
   lifecycle: z
     .strictObject({
       mount: lifecycleHandler.optional(),
