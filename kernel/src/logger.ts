@@ -44,6 +44,8 @@ export interface HandlerLogOrigin {
   readonly panelId: string;
   readonly tool: string;
   readonly kind: string;
+  /** The definition revision the handler belongs to. */
+  readonly revision: number;
 }
 
 /**
@@ -59,6 +61,7 @@ export function logHandlerLines(logger: Logger, origin: HandlerLogOrigin, lines:
         panelId: origin.panelId,
         tool: origin.tool,
         kind: origin.kind,
+        revision: origin.revision,
         atMs: line.atMs,
         ...(line.location === undefined ? {} : { location: line.location }),
       },

@@ -96,7 +96,7 @@ describe.each(['embedded', 'redis'] as const)('panel logs on the %s store', (sto
         source: 'handler',
         requestId: 'req-logs-1',
       },
-    ].map((line) => ({ ...line, at: expect.any(Number) }));
+    ].map((line) => ({ ...line, revision: 1, at: expect.any(Number) }));
     const log = await byUrl.ofType('LOG');
     expect(log).toEqual({ type: 'LOG', panelId: id, lines: expected });
     await expect(bySubscribe.ofType('LOG')).resolves.toEqual(log);

@@ -4,6 +4,7 @@
 
 import { type Fleet, startFleet } from '../testing/fleet.js';
 import { type HttpTarget, json, startHttpTarget } from '../testing/http-target.js';
+import { eventually } from '../testing/eventually.js';
 import { postJson, putJson, TestSocket } from '../testing/kernel-harness.js';
 
 type Body = Record<string, unknown>;
@@ -260,6 +261,27 @@ describe.each(['embedded', 'redis'] as const)('panel updates (%s)', (store) => {
     const gone = await postJson(url(0, `/panels/${id}/rollback`), { revision: 1 });
     expect(gone.status).toBe(404);
     expect(gone.body).toMatchObject({ error: { code: 'REVISION_NOT_FOUND' } });
+  });
+
+  it('names in every log line, in the ring and the result, the revision whose code wrote it', async () => {
+    const id = newId();
+    const saying = (code: string) =>
+      versioned(code, {
+        tools: { say: { capabilities: [], handler: `console.log(${JSON.stringify(code)}); return 1` } },
+      });
+    await put(0, id, saying('v1'));
+    await trigger(1, id, 'say');
+    await put(2, id, saying('v2'));
+    expect((await trigger(0, id, 'say')).body).toMatchObject({ logs: [{ message: 'v2' }] });
+    const lines = await eventually('both lines in the ring', async () => {
+      const read = await getJson(url(1, `/panels/${id}/logs`));
+      const found = read.body.lines as Body[] | undefined;
+      return found !== undefined && found.length >= 2 ? found : undefined;
+    });
+    expect(lines).toMatchObject([
+      { message: 'v1', tool: 'say', revision: 1 },
+      { message: 'v2', tool: 'say', revision: 2 },
+    ]);
   });
 
   it('tells subscribers on every kernel of the new revision in order with the PATCHes, and resumers too', async () => {

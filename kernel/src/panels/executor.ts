@@ -647,7 +647,12 @@ export class Executor {
       if (logger !== undefined) {
         logHandlerLines(
           logger,
-          { panelId: request.panel.id, tool: request.handler.name, kind: request.kind },
+          {
+            panelId: request.panel.id,
+            tool: request.handler.name,
+            kind: request.kind,
+            revision: request.panel.revision,
+          },
           result.logs,
         );
       }
@@ -691,6 +696,7 @@ export class Executor {
           tool: request.handler.name,
           kind: request.kind,
           startedAt,
+          revision: request.panel.revision,
           ...(requestId === undefined ? {} : { requestId }),
         },
         made,
