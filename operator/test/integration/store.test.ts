@@ -170,7 +170,7 @@ describe('the panel store', () => {
       maxPanels: 49,
       maxPanelsDerived: true,
       perPanelBytes: 10_866_704,
-      worstCaseMB: 499,
+      worstCaseMB: 508,
       fits: true,
     });
     const policy = await networkPolicyOf(suite, 'managed');
