@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { KernelError } from '../errors.js';
 import type { Script } from './redis-scripts.js';
 
-export type Topology = 'standalone' | 'cluster';
+export type Topology = 'standalone' | 'cluster' | 'sentinel';
 
 export interface RedisLinkOptions {
   readonly url: string;
