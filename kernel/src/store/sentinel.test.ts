@@ -115,7 +115,7 @@ describe('the Redis store through Sentinel', () => {
     await expect(commit(store, id, 1)).resolves.toMatchObject({ status: 'ok', version: 1 });
     // Acknowledged: the replica has it now, whatever happens to the primary next.
     expect(await redis.cliNode(replica, 'HGET', panelKeys(PREFIX, id).meta, 'v')).toBe('1');
-    await eventually('the PATCH', async () => (heard.length > 0 ? true : undefined));
+    await eventually('the PATCH', () => (heard.length > 0 ? true : undefined));
     expect(heard).toEqual([expect.objectContaining({ kind: 'patch', version: 1 })]);
 
     // The replica is cut off: the commit applies on the primary but is not acknowledged, and
