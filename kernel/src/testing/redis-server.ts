@@ -13,6 +13,9 @@ import { track, tracked } from './cleanup.js';
 
 const run = promisify(execFile);
 
+/** How long a server has to exit after SIGTERM before it gets SIGKILL. */
+const STOP_WITHIN_MS = 5000;
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -110,7 +113,11 @@ class RedisProcess {
     if (child === undefined || child.exitCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill(signal);
+    // A server that does not act on SIGTERM within this bound (one caught mid-resynchronisation
+    // after a failover) is killed: stopping never hangs.
+    const forced = setTimeout(() => child.kill('SIGKILL'), STOP_WITHIN_MS);
     await exited;
+    clearTimeout(forced);
   }
 }
 
@@ -275,6 +282,9 @@ export async function startRedisSentinel(options: SentinelOptions = {}): Promise
         String(options.minReplicasToWrite ?? 1),
         '--min-replicas-max-lag',
         '10',
+        // SIGTERM stops at once: a primary would wait for replicas stopped beside it.
+        '--shutdown-timeout',
+        '0',
       ]),
     );
   }
