@@ -408,12 +408,18 @@ function sentinelClient(
     ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
     ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
   };
+  // Sentinels get the data nodes' credentials. With a password and no user name, AUTH names the
+  // default user: a Sentinel that requires a password checks it, and one that requires none
+  // (its default user has nopass) accepts it — the one-argument AUTH would be refused there.
+  const sentinelCredentials = parsed.password
+    ? { ...credentials, username: credentials.username ?? 'default' }
+    : credentials;
   const database = Number(parsed.pathname.replace(/^\//, '') || '0');
   return createSentinel({
     name: options.sentinel.masterName,
     sentinelRootNodes: options.sentinel.nodes.map(({ host, port }) => ({ host, port })),
     masterPoolSize: 1,
     nodeClientOptions: { ...common, ...credentials, ...(database === 0 ? {} : { database }) },
-    sentinelClientOptions: { socket: common.socket, ...credentials },
+    sentinelClientOptions: { socket: common.socket, ...sentinelCredentials },
   });
 }
