@@ -138,10 +138,14 @@ export interface TestRedis {
 /** `maxmemory` caps what the server holds (e.g. '64mb'); with noeviction it refuses writes past it. */
 export interface RedisOptions {
   readonly maxmemory?: string;
+  /** AOF fsync policy (default everysec; `always` fsyncs before every reply). */
+  readonly appendfsync?: 'everysec' | 'always';
 }
 
-const memoryArgs = (options: RedisOptions): string[] =>
-  options.maxmemory === undefined ? [] : ['--maxmemory', options.maxmemory];
+const memoryArgs = (options: RedisOptions): string[] => [
+  ...(options.maxmemory === undefined ? [] : ['--maxmemory', options.maxmemory]),
+  ...(options.appendfsync === undefined ? [] : ['--appendfsync', options.appendfsync]),
+];
 
 export async function startRedis(options: RedisOptions = {}): Promise<TestRedis> {
   const dir = await mkdtemp(join(tmpdir(), 'nexus-redis-'));
