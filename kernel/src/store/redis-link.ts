@@ -98,6 +98,12 @@ export class RedisLink {
     signal: AbortSignal,
   ) => Promise<unknown>;
   private readonly sendOnSentinel?: (args: string[], signal: AbortSignal) => Promise<unknown>;
+  /**
+   * Changes whenever the connection commands go through may have changed (a drop, a reconnect,
+   * a new primary): WAIT counts what its own connection wrote, so a WAIT answered on another
+   * connection than the write it should confirm proves nothing (see acknowledged()).
+   */
+  private connectionGeneration = 0;
   /** The WAIT in flight on the commands connection, and the one that will follow it. */
   private waiting?: Promise<number>;
   private nextWait?: Promise<number>;
@@ -144,8 +150,13 @@ export class RedisLink {
         (sentinel as unknown as SentinelSend).sendCommand(false, args, { abortSignal: signal });
       // A new primary: what was published meanwhile on the old one reached nobody here, so the
       // subscribers catch up from the history (the reconnect listeners), as after an outage.
+      // A node's connection dropped (the Sentinel client reconnects it by itself).
+      sentinel.on('client-error', () => {
+        this.connectionGeneration += 1;
+      });
       sentinel.on('topology-change', (event: unknown) => {
         if ((event as { type?: string }).type !== 'MASTER_CHANGE') return;
+        this.connectionGeneration += 1;
         this.logger.warn(
           { primary: (event as { node?: unknown }).node },
           'the panel store has a new primary',
@@ -180,6 +191,15 @@ export class RedisLink {
 
   get available(): boolean {
     return this.connected;
+  }
+
+  /**
+   * Compare before a write and after its WAIT: unchanged means the WAIT ran on the connection
+   * that made the write (a WAIT on a fresh connection, after a reconnect or a failover, counts
+   * nothing of it and returns at once).
+   */
+  get generation(): number {
+    return this.connectionGeneration;
   }
 
   async connect(): Promise<void> {
@@ -359,6 +379,7 @@ export class RedisLink {
   }
 
   private lost(role: string, error: unknown): void {
+    this.connectionGeneration += 1;
     if (!this.everConnected) return;
     if (this.up.get(role)) {
       this.logger.warn({ role, err: error }, 'panel store connection lost; reconnecting');
@@ -368,6 +389,7 @@ export class RedisLink {
   }
 
   private found(role: string): void {
+    this.connectionGeneration += 1;
     if (!this.everConnected) return;
     this.up.set(role, true);
     if (this.connected || [...this.up.values()].some((up) => !up)) return;

@@ -358,11 +358,18 @@ export class RedisStore implements PanelStore, ImportTarget {
    */
   private async acknowledgedRead<T>(id: string, read: Promise<T>): Promise<T> {
     const ack = this.options.ack;
+    const generation = this.link.generation;
     const answer = await read;
     if (ack === undefined || ack.replicas === 0) return answer;
     const probe = `${this.keys(id).lock}:ack`;
     await this.link.command(probe, ['SET', probe, '1', 'PX', String(PROBE_MS)]);
     const replicas = await this.link.acknowledged(probe, ack.replicas, ack.timeoutMs);
+    if (this.link.generation !== generation) {
+      throw new KernelError(
+        'STORE_UNAVAILABLE',
+        "the panel store's connection changed (a reconnect or a new primary) before its replicas confirmed what was read; retry shortly",
+      );
+    }
     if (replicas < ack.replicas) {
       throw new KernelError(
         'STORE_UNAVAILABLE',
@@ -628,11 +635,12 @@ class RedisLease implements Lease {
       if (mutation.json === undefined) args.push('d', mutation.key, '');
       else args.push('s', mutation.key, mutation.json);
     }
+    const generation = this.link.generation;
     const reply = list(await this.commitOnce(args));
     switch (reply[0]) {
       case 'ok': {
         const version = Number(reply[1]);
-        if (this.acknowledging) await this.acknowledge(write, version);
+        if (this.acknowledging) await this.acknowledge(write, version, generation);
         return { status: 'ok', version, bytes: Number(reply[2]), revision: Number(reply[3]) };
       }
       case 'too_large':
@@ -654,13 +662,18 @@ class RedisLease implements Lease {
    * and published nowhere: if it survives, subscribers find its version missing at the next
    * PATCH and read it from the history; if a promotion loses it, nobody saw it.
    */
-  private async acknowledge(write: SegmentWrite, version: number): Promise<void> {
+  private async acknowledge(write: SegmentWrite, version: number, generation: number): Promise<void> {
     const { replicas, timeoutMs } = this.options.ack!;
     let held: number;
     try {
       held = await this.link.acknowledged(this.keys.meta, replicas, timeoutMs);
     } catch (error) {
       throw new UnacknowledgedCommitError(`WAIT failed: ${(error as Error).message}`);
+    }
+    // WAIT counts its own connection's writes: on another one (the commit's connection dropped,
+    // or the primary changed, in between) it confirms nothing of this commit.
+    if (this.link.generation !== generation) {
+      throw new UnacknowledgedCommitError('the connection to the primary changed before WAIT answered');
     }
     if (held < replicas) {
       throw new UnacknowledgedCommitError(
