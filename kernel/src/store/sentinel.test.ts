@@ -2,7 +2,8 @@
 // Sentinels): a commit is acknowledged only once the replica holds it and only then published;
 // a commit the replica does not confirm is a 503 that says it may be applied, published nowhere;
 // after a promotion the store follows the new primary, and a kernel whose lease was taken on the
-// old primary cannot commit over the one that leased the panel on the new primary.
+// old primary cannot commit over the one that leased the panel on the new primary, and a
+// primary demoted while alive (SENTINEL FAILOVER) is never written to again.
 
 import pino from 'pino';
 import { startRedisSentinel, type TestRedisSentinel } from '../testing/redis-server.js';
@@ -223,4 +224,33 @@ describe('the Redis store through Sentinel', () => {
     expect(await redis.cliNode(promoted, 'HGET', panelKeys(PREFIX, id).state, 'n')).toBe('2');
     await expect(commit(stalled, id, 3)).resolves.toMatchObject({ status: 'ok', version: 3 });
   }, 90_000);
+
+  it('never writes to a demoted primary: after a switch of roles, commits go to the new primary', async () => {
+    const store = storeOf(3);
+    await store.start();
+    const id = await newPanel(store);
+    await expect(commit(store, id, 1)).resolves.toMatchObject({ status: 'ok', version: 1 });
+    const old = await redis.primary();
+    // A failover the Sentinels are asked for: the old primary stays up and becomes a replica,
+    // which answers writes READONLY.
+    expect(await redis.sentinelCli('SENTINEL', 'FAILOVER', redis.masterName)).toBe('OK');
+    const promoted = await redis.promotedFrom(old);
+    const applied = await eventually(
+      'a commit after the switch',
+      async () => {
+        const read = await store.readState(id);
+        if (read === 'gone') throw new Error('no panel');
+        const version = read.state!.version;
+        return version > 1 ? version : (await commit(store, id, 2)).status === 'ok' ? 2 : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(applied).toBe(2);
+    expect(await redis.cliNode(promoted, 'HGET', panelKeys(PREFIX, id).meta, 'v')).toBe('2');
+    // The demoted node follows the new primary and holds what was acknowledged there.
+    await redis.replicating(old);
+    await eventually('the demoted node to hold version 2', async () =>
+      (await redis.cliNode(old, 'HGET', panelKeys(PREFIX, id).meta, 'v')) === '2' ? true : undefined,
+    );
+  }, 60_000);
 });

@@ -239,6 +239,8 @@ export interface TestRedisSentinel extends TestRedis {
   /** STORE_SENTINELS: the Sentinels besides the one in `url`. */
   readonly sentinels: string;
   readonly nodePorts: readonly number[];
+  /** Runs redis-cli against the first Sentinel (e.g. SENTINEL FAILOVER <master>). */
+  sentinelCli(...args: string[]): Promise<string>;
   /** The data node the Sentinels name as primary now (its index in nodePorts). */
   primary(): Promise<number>;
   /** SIGKILL of one data node (what a crashed pod looks like). */
@@ -367,6 +369,7 @@ export async function startRedisSentinel(options: SentinelOptions = {}): Promise
       .map((sentinel) => `127.0.0.1:${sentinel.port}`)
       .join(','),
     nodePorts: nodes.map((node) => node.port),
+    sentinelCli: (...args) => cli(first, ...args),
     primary,
     replicating,
     cli: async (...args) => cli(nodes[await primary()]!.port, ...args),
