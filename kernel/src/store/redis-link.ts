@@ -157,6 +157,7 @@ export class RedisLink {
       sentinel.on('topology-change', (event: unknown) => {
         if ((event as { type?: string }).type !== 'MASTER_CHANGE') return;
         this.connectionGeneration += 1;
+        if (!this.everConnected) return; // the primary found at start
         this.logger.warn(
           { primary: (event as { node?: unknown }).node },
           'the panel store has a new primary',
