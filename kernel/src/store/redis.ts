@@ -70,8 +70,6 @@ export class UnacknowledgedCommitError extends KernelError {
  */
 const COMMIT_RETRY_MS = 10_000;
 const COMMIT_MARKER_MS = 30_000;
-/** How long the probe key an acknowledged read writes lives (it only moves the replication offset). */
-const PROBE_MS = 1000;
 /**
  * How often at most this kernel walks the index for ids whose panel is gone (a kernel died while
  * creating or deleting it; the panel's keys expired), when MAX_PANELS seems reached: the walk
@@ -351,9 +349,9 @@ export class RedisStore implements PanelStore, ImportTarget {
   /**
    * With replicas acknowledging commits: returns once the replicas hold everything the primary
    * held when `read` was answered, so no client is shown a change that a promotion could still
-   * undo (a commit applied on the primary whose WAIT is still pending, or timed out). A write
-   * after the read (a short-lived probe key of the panel) moves this connection's replication
-   * offset past it, and WAIT waits for that offset; refused (503) when the replicas do not
+   * undo (a commit applied on the primary whose WAIT is still pending, or timed out). A
+   * replicated command after the read (SPUBLISH on a probe channel of the panel) moves this
+   * connection's replication offset past it, and WAIT waits for that offset; refused (503) when the replicas do not
    * confirm it within STORE_ACK_TIMEOUT_MS.
    */
   private async acknowledgedRead<T>(id: string, read: Promise<T>): Promise<T> {
@@ -361,8 +359,10 @@ export class RedisStore implements PanelStore, ImportTarget {
     const generation = this.link.generation;
     const answer = await read;
     if (ack === undefined || ack.replicas === 0) return answer;
+    // A message nobody listens to, on a channel of the panel's slot: replicated like a write, so
+    // it moves the connection's offset, yet it needs no memory (a full store still answers reads).
     const probe = `${this.keys(id).lock}:ack`;
-    await this.link.command(probe, ['SET', probe, '1', 'PX', String(PROBE_MS)]);
+    await this.link.command(probe, ['SPUBLISH', probe, '']);
     const replicas = await this.link.acknowledged(probe, ack.replicas, ack.timeoutMs);
     if (this.link.generation !== generation) {
       throw new KernelError(
