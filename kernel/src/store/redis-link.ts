@@ -148,12 +148,12 @@ export class RedisLink {
       this.subscriber = this.commands;
       this.sendOnSentinel = (args, signal) =>
         (sentinel as unknown as SentinelSend).sendCommand(false, args, { abortSignal: signal });
-      // A new primary: what was published meanwhile on the old one reached nobody here, so the
-      // subscribers catch up from the history (the reconnect listeners), as after an outage.
       // A node's connection dropped (the Sentinel client reconnects it by itself).
       sentinel.on('client-error', () => {
         this.connectionGeneration += 1;
       });
+      // A new primary: what was published meanwhile on the old one reached nobody here, so the
+      // subscribers catch up from the history (the reconnect listeners), as after an outage.
       sentinel.on('topology-change', (event: unknown) => {
         if ((event as { type?: string }).type !== 'MASTER_CHANGE') return;
         this.connectionGeneration += 1;
@@ -196,8 +196,8 @@ export class RedisLink {
 
   /**
    * Compare before a write and after its WAIT: unchanged means the WAIT ran on the connection
-   * that made the write (a WAIT on a fresh connection, after a reconnect or a failover, counts
-   * nothing of it and returns at once).
+   * that made the write (a WAIT on a fresh connection, after a reconnect or a failover, need
+   * not cover that write, and on a new primary cannot).
    */
   get generation(): number {
     return this.connectionGeneration;
