@@ -7,7 +7,9 @@
 //      storm, rolling restart, Redis memory, the embedded crash window;
 //   5. fairness between panels (fairness.ts): a quiet panel's latency beside a full noisy one;
 //   6. argument validation per trigger (validation.ts): the schema workers against the former design;
-//   7. what the panel log ring costs a trigger (logs.ts): ring off vs on, with and without a line.
+//   7. what the panel log ring costs a trigger (logs.ts): ring off vs on, with and without a line;
+//   8. what durability and a failover cost (durability.ts): appendfsync everysec vs always vs a
+//      replica's acknowledgement (WAIT 1), and five kills of a Sentinel-watched primary.
 
 import { execSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -17,6 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import WebSocket from 'ws';
 import { type Child, rssMiB, startBareExpress, startKernel } from './processes.js';
+import { durabilityBenchmark } from './durability.js';
 import { fairnessBenchmark } from './fairness.js';
 import { hostileBenchmark } from './hostile.js';
 import { logsBenchmark } from './logs.js';
@@ -278,14 +281,16 @@ function header(): string[] {
 }
 
 const ALL =
-  'throughput,fanout,memory,store-throughput,store-latency,store-storm,store-roll,store-memory,store-window,fairness,validation,updates,logs';
+  'throughput,fanout,memory,store-throughput,store-latency,store-storm,store-roll,store-memory,store-window,store-durability,fairness,validation,updates,logs';
 // BENCH_ONLY=throughput,store-storm,… runs a subset (for quick checks; docs use the full run).
 const only = new Set((process.env.BENCH_ONLY ?? ALL).split(','));
 const sections = [header()];
 if (only.has('throughput')) sections.push(await triggerThroughput());
 if (only.has('fanout')) sections.push(await fanOut());
 if (only.has('memory')) sections.push(await idleMemory());
-if ([...only].some((name) => name.startsWith('store-'))) sections.push(await storeBenchmarks(only));
+if ([...only].some((name) => name.startsWith('store-') && name !== 'store-durability'))
+  sections.push(await storeBenchmarks(only));
+if (only.has('store-durability')) sections.push(await durabilityBenchmark());
 if (only.has('fairness')) sections.push(await fairnessBenchmark());
 if (only.has('hostile')) sections.push(await hostileBenchmark());
 if (only.has('validation')) sections.push(await validationBenchmark());

@@ -4,7 +4,7 @@
 export { type DomainRule, parseAllowList, parseDomainRule } from './extensions/allowlist.js';
 export declare const LOG_LEVELS: readonly ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 export type LogLevel = (typeof LOG_LEVELS)[number];
-export declare const STORE_TOPOLOGIES: readonly ["standalone", "cluster"];
+export declare const STORE_TOPOLOGIES: readonly ["standalone", "cluster", "sentinel"];
 export type StoreTopology = (typeof STORE_TOPOLOGIES)[number];
 interface Described {
     /** What the variable accepts, in the words of the error a bad value gets. */
@@ -75,6 +75,17 @@ export interface StoreAddress {
  * it. The answer never repeats the URL: it carries the password.
  */
 export declare function parseStoreUrl(text: string): StoreAddress | string;
+/** The largest STORE_ACK_REPLICAS: replicas a commit may wait for. */
+export declare const MAX_ACK_REPLICAS = 8;
+/** STORE_ACK_REPLICAS when unset: a replicated store acknowledges a commit once a replica holds it. */
+export declare function defaultAckReplicas(topology: StoreTopology): number;
+/**
+ * Parses one `host:port` of STORE_SENTINELS (`[v6]:port` too); a string is what is wrong with it.
+ */
+export declare function parseHostPort(text: string): {
+    host: string;
+    port: number;
+} | string;
 /** MAX_PANELS when unset: with the embedded store, and with a shared one (STORE_URL). */
 export declare const DEFAULT_MAX_PANELS: Readonly<{
     embedded: 1000;
@@ -127,7 +138,11 @@ export declare const variables: Readonly<{
     };
     MAX_PANELS: IntegerVariable;
     STORE_URL: StoreUrlVariable;
-    STORE_TOPOLOGY: ChoiceVariable<"standalone" | "cluster">;
+    STORE_TOPOLOGY: ChoiceVariable<"standalone" | "cluster" | "sentinel">;
+    STORE_SENTINELS: ListVariable;
+    STORE_SENTINEL_MASTER: PatternVariable;
+    STORE_ACK_REPLICAS: IntegerVariable;
+    STORE_ACK_TIMEOUT_MS: IntegerVariable;
     STORE_KEY_PREFIX: PatternVariable;
     STORE_HISTORY: IntegerVariable;
     STORE_HISTORY_BYTES: BytesVariable & {

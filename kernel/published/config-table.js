@@ -15,7 +15,7 @@ import { runtimeOptions as sandbox } from '@nexus/bridge/limits';
 // so that the operator refuses an entry the kernel would refuse.
 export { parseAllowList, parseDomainRule } from './extensions/allowlist.js';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-export const STORE_TOPOLOGIES = ['standalone', 'cluster'];
+export const STORE_TOPOLOGIES = ['standalone', 'cluster', 'sentinel'];
 function undescribed(variable) {
     return {
         ...variable,
@@ -91,6 +91,24 @@ export function parseStoreUrl(text) {
         database: db === '' ? 0 : Number(db),
     };
 }
+/** The largest STORE_ACK_REPLICAS: replicas a commit may wait for. */
+export const MAX_ACK_REPLICAS = 8;
+/** STORE_ACK_REPLICAS when unset: a replicated store acknowledges a commit once a replica holds it. */
+export function defaultAckReplicas(topology) {
+    return topology === 'sentinel' ? 1 : 0;
+}
+/**
+ * Parses one `host:port` of STORE_SENTINELS (`[v6]:port` too); a string is what is wrong with it.
+ */
+export function parseHostPort(text) {
+    const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9._-]+)):(\d{1,5})$/.exec(text.trim());
+    if (!match)
+        return `"${text}" is not host:port`;
+    const port = Number(match[3]);
+    if (port < 1 || port > 65535)
+        return `"${text}" has port ${port}; expected 1 to 65535`;
+    return { host: (match[1] ?? match[2]), port };
+}
 /** MAX_PANELS when unset: with the embedded store, and with a shared one (STORE_URL). */
 export const DEFAULT_MAX_PANELS = Object.freeze({ embedded: 1000, shared: 10_000 });
 /** SHUTDOWN_GRACE_MS when unset: EXECUTION_DEADLINE_MS plus this, for the sockets to drain. */
@@ -148,7 +166,18 @@ export const variables = Object.freeze({
         kind: 'store-url',
         accepted: 'redis://[user][:password]@host[:port][/db] or rediss://… (unset: the embedded store)',
     }).describe('the shared panel store; the only place its credentials go'),
-    STORE_TOPOLOGY: oneOf(STORE_TOPOLOGIES, 'standalone').describe('Redis Cluster: STORE_URL names a seed node'),
+    STORE_TOPOLOGY: oneOf(STORE_TOPOLOGIES, 'standalone').describe("cluster: STORE_URL names a seed node; sentinel: STORE_URL names a Sentinel, its credentials are the data nodes'"),
+    STORE_SENTINELS: list().describe('with STORE_TOPOLOGY=sentinel, more Sentinels to start from: host:port,...'),
+    STORE_SENTINEL_MASTER: undescribed({
+        kind: 'pattern',
+        pattern: '^[A-Za-z0-9._-]+$',
+        maxLength: 64,
+        accepted: 'up to 64 letters, digits, dots, underscores or dashes',
+        default: 'nexus',
+    }).describe('with STORE_TOPOLOGY=sentinel, the name the Sentinels monitor the primary by'),
+    // Default: 1 with STORE_TOPOLOGY=sentinel, else 0, derived in loadConfig.
+    STORE_ACK_REPLICAS: integer(0, MAX_ACK_REPLICAS).describe('replicas that must hold a commit before it is acknowledged (WAIT; unset: 1 with sentinel, else 0)'),
+    STORE_ACK_TIMEOUT_MS: integer(10, 60_000, 2000).describe('how long a commit waits for STORE_ACK_REPLICAS replicas; beyond, 503 saying it may be applied'),
     STORE_KEY_PREFIX: undescribed({
         kind: 'pattern',
         pattern: '^[^{}\\s]*$',

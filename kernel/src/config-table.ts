@@ -17,7 +17,7 @@ export { type DomainRule, parseAllowList, parseDomainRule } from './extensions/a
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export const STORE_TOPOLOGIES = ['standalone', 'cluster'] as const;
+export const STORE_TOPOLOGIES = ['standalone', 'cluster', 'sentinel'] as const;
 export type StoreTopology = (typeof STORE_TOPOLOGIES)[number];
 
 interface Described {
@@ -195,6 +195,25 @@ export function parseStoreUrl(text: string): StoreAddress | string {
   };
 }
 
+/** The largest STORE_ACK_REPLICAS: replicas a commit may wait for. */
+export const MAX_ACK_REPLICAS = 8;
+
+/** STORE_ACK_REPLICAS when unset: a replicated store acknowledges a commit once a replica holds it. */
+export function defaultAckReplicas(topology: StoreTopology): number {
+  return topology === 'sentinel' ? 1 : 0;
+}
+
+/**
+ * Parses one `host:port` of STORE_SENTINELS (`[v6]:port` too); a string is what is wrong with it.
+ */
+export function parseHostPort(text: string): { host: string; port: number } | string {
+  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9._-]+)):(\d{1,5})$/.exec(text.trim());
+  if (!match) return `"${text}" is not host:port`;
+  const port = Number(match[3]);
+  if (port < 1 || port > 65535) return `"${text}" has port ${port}; expected 1 to 65535`;
+  return { host: (match[1] ?? match[2])!, port };
+}
+
 /** MAX_PANELS when unset: with the embedded store, and with a shared one (STORE_URL). */
 export const DEFAULT_MAX_PANELS = Object.freeze({ embedded: 1000, shared: 10_000 });
 
@@ -282,7 +301,24 @@ export const variables = Object.freeze({
     accepted: 'redis://[user][:password]@host[:port][/db] or rediss://… (unset: the embedded store)',
   }).describe('the shared panel store; the only place its credentials go'),
   STORE_TOPOLOGY: oneOf(STORE_TOPOLOGIES, 'standalone').describe(
-    'Redis Cluster: STORE_URL names a seed node',
+    "cluster: STORE_URL names a seed node; sentinel: STORE_URL names a Sentinel, its credentials are the data nodes'",
+  ),
+  STORE_SENTINELS: list().describe(
+    'with STORE_TOPOLOGY=sentinel, more Sentinels to start from: host:port,...',
+  ),
+  STORE_SENTINEL_MASTER: undescribed<PatternVariable>({
+    kind: 'pattern',
+    pattern: '^[A-Za-z0-9._-]+$',
+    maxLength: 64,
+    accepted: 'up to 64 letters, digits, dots, underscores or dashes',
+    default: 'nexus',
+  }).describe('with STORE_TOPOLOGY=sentinel, the name the Sentinels monitor the primary by'),
+  // Default: 1 with STORE_TOPOLOGY=sentinel, else 0, derived in loadConfig.
+  STORE_ACK_REPLICAS: integer(0, MAX_ACK_REPLICAS).describe(
+    'replicas that must hold a commit before it is acknowledged (WAIT; unset: 1 with sentinel, else 0)',
+  ),
+  STORE_ACK_TIMEOUT_MS: integer(10, 60_000, 2000).describe(
+    'how long a commit waits for STORE_ACK_REPLICAS replicas; beyond, 503 saying it may be applied',
   ),
   STORE_KEY_PREFIX: undescribed<PatternVariable>({
     kind: 'pattern',

@@ -112,6 +112,64 @@ describe('loadConfig', () => {
     });
   });
 
+  it('reads a Sentinel topology: the Sentinels, the master name and the acknowledgement', () => {
+    const store = loadConfig({
+      STORE_URL: 'redis://:secret@sentinel-0:26379/2',
+      STORE_TOPOLOGY: 'sentinel',
+      STORE_SENTINELS: 'sentinel-1:26379, sentinel-0:26379,[fd00::2]:26380',
+      STORE_SENTINEL_MASTER: 'panels',
+    }).store;
+    expect(store).toMatchObject({
+      kind: 'redis',
+      topology: 'sentinel',
+      sentinel: {
+        masterName: 'panels',
+        nodes: [
+          { host: 'sentinel-0', port: 26379 },
+          { host: 'sentinel-1', port: 26379 },
+          { host: 'fd00::2', port: 26380 },
+        ],
+      },
+      ack: { replicas: 1, timeoutMs: 2000 },
+    });
+    // Without Sentinel, a commit is acknowledged once the primary has it, unless told otherwise.
+    expect(loadConfig({ STORE_URL: 'redis://r:6379' }).store).toMatchObject({ ack: { replicas: 0 } });
+    expect(
+      loadConfig({ STORE_URL: 'redis://r:6379', STORE_ACK_REPLICAS: '2', STORE_ACK_TIMEOUT_MS: '500' }).store,
+    ).toMatchObject({ ack: { replicas: 2, timeoutMs: 500 } });
+    expect(
+      loadConfig({ STORE_URL: 'redis://s:26379', STORE_TOPOLOGY: 'sentinel', STORE_ACK_REPLICAS: '0' }).store,
+    ).toMatchObject({ sentinel: { masterName: 'nexus' }, ack: { replicas: 0 } });
+  });
+
+  it('refuses Sentinel settings without the Sentinel topology, and malformed Sentinels', () => {
+    expect(problemsOf({ STORE_URL: 'redis://r:6379', STORE_SENTINELS: 'a:1' })).toEqual([
+      'STORE_SENTINELS is set but STORE_TOPOLOGY is standalone: it is read with STORE_TOPOLOGY=sentinel only',
+    ]);
+    expect(
+      problemsOf({ STORE_URL: 'redis://r:6379', STORE_TOPOLOGY: 'cluster', STORE_SENTINEL_MASTER: 'm' }),
+    ).toEqual([
+      'STORE_SENTINEL_MASTER is set but STORE_TOPOLOGY is cluster: it is read with STORE_TOPOLOGY=sentinel only',
+    ]);
+    expect(
+      problemsOf({
+        STORE_URL: 'redis://s:26379',
+        STORE_TOPOLOGY: 'sentinel',
+        STORE_SENTINELS: 'a:1,b,c:70000',
+      }),
+    ).toEqual([
+      'STORE_SENTINELS is invalid ("b" is not host:port): expected a comma-separated list of host:port',
+      'STORE_SENTINELS is invalid ("c:70000" has port 70000; expected 1 to 65535): expected a comma-separated list of host:port',
+    ]);
+    expect(problemsOf({ STORE_TOPOLOGY: 'sentinel', STORE_SENTINEL_MASTER: 'no spaces' })).toEqual([
+      'STORE_SENTINEL_MASTER="no spaces" is invalid: expected up to 64 letters, digits, dots, underscores or dashes',
+    ]);
+    expect(problemsOf({ STORE_ACK_REPLICAS: '9', STORE_ACK_TIMEOUT_MS: '5' })).toEqual([
+      'STORE_ACK_REPLICAS="9" is invalid: expected an integer from 0 to 8',
+      'STORE_ACK_TIMEOUT_MS="5" is invalid: expected an integer from 10 to 60000',
+    ]);
+  });
+
   it('reads the HTTP connection bounds and the hosts the kernel answers to', () => {
     const defaults = loadConfig({});
     expect(defaults.http).toMatchObject({

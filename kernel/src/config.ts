@@ -15,8 +15,10 @@ import {
   type Variables,
   DEFAULT_MAX_PANELS,
   SHUTDOWN_DRAIN_MS,
+  defaultAckReplicas,
   defaultPanelMaxInstances,
   fallbackOf,
+  parseHostPort,
   parseStoreUrl,
   variables,
 } from './config-table.js';
@@ -215,6 +217,13 @@ export type StoreConfig =
       readonly historyBytes: number;
       readonly timeoutMs: number;
       readonly tlsCaFile?: string;
+      /** With STORE_TOPOLOGY=sentinel: the master's name and the Sentinels, STORE_URL's first. */
+      readonly sentinel?: {
+        readonly masterName: string;
+        readonly nodes: readonly { readonly host: string; readonly port: number }[];
+      };
+      /** Replicas that must hold a commit before it is acknowledged (WAIT), and how long to wait. */
+      readonly ack: { readonly replicas: number; readonly timeoutMs: number };
     };
 
 export class ConfigError extends Error {
@@ -296,6 +305,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KernelConfig {
   if (p.STORE_TLS_CA_FILE !== undefined && !p.STORE_URL?.startsWith('rediss:')) {
     problems.push('STORE_TLS_CA_FILE is set but STORE_URL is not a rediss:// URL');
   }
+  const sentinelNodes = sentinelProblems(env, p, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   const store: StoreConfig =
     p.STORE_URL === undefined
@@ -309,6 +319,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KernelConfig {
           historyBytes: p.STORE_HISTORY_BYTES!,
           timeoutMs: p.STORE_TIMEOUT_MS!,
           ...(p.STORE_TLS_CA_FILE === undefined ? {} : { tlsCaFile: p.STORE_TLS_CA_FILE }),
+          ...(p.STORE_TOPOLOGY === 'sentinel'
+            ? { sentinel: { masterName: p.STORE_SENTINEL_MASTER!, nodes: sentinelNodes } }
+            : {}),
+          ack: {
+            replicas: p.STORE_ACK_REPLICAS ?? defaultAckReplicas(p.STORE_TOPOLOGY!),
+            timeoutMs: p.STORE_ACK_TIMEOUT_MS!,
+          },
         };
 
   const cacheDir = p.CACHE_DIR!;
@@ -413,6 +430,42 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KernelConfig {
     },
   };
   return deepFreeze(config);
+}
+
+/**
+ * The Sentinels to start from (STORE_URL's host first, then STORE_SENTINELS), adding to `problems`
+ * what is wrong: a Sentinel setting without STORE_TOPOLOGY=sentinel, or an entry that is not host:port.
+ */
+function sentinelProblems(
+  env: NodeJS.ProcessEnv,
+  p: Parsed,
+  problems: string[],
+): { host: string; port: number }[] {
+  const isSet = (name: EnvironmentVariable) => (env[name] ?? '').trim() !== '';
+  if (p.STORE_TOPOLOGY !== 'sentinel') {
+    for (const name of ['STORE_SENTINELS', 'STORE_SENTINEL_MASTER'] as const) {
+      if (isSet(name)) {
+        problems.push(
+          `${name} is set but STORE_TOPOLOGY is ${p.STORE_TOPOLOGY ?? 'invalid'}: it is read with STORE_TOPOLOGY=sentinel only`,
+        );
+      }
+    }
+    return [];
+  }
+  const nodes: { host: string; port: number }[] = [];
+  if (p.STORE_URL !== undefined) {
+    const address = parseStoreUrl(p.STORE_URL);
+    if (typeof address !== 'string') nodes.push({ host: address.host, port: address.port });
+  }
+  for (const entry of p.STORE_SENTINELS ?? []) {
+    const node = parseHostPort(entry);
+    if (typeof node === 'string') {
+      problems.push(`STORE_SENTINELS is invalid (${node}): expected a comma-separated list of host:port`);
+    } else if (!nodes.some((known) => known.host === node.host && known.port === node.port)) {
+      nodes.push(node);
+    }
+  }
+  return nodes;
 }
 
 /** MAX_EVENT_BYTES when unset: 1 MiB, or half of a subscriber's send buffer when that is less. */

@@ -1,12 +1,21 @@
 // Several kernels sharing one panel store, for the consistency suites: in-process kernels on one
-// Redis (standalone or Cluster), or one kernel on the embedded store (which is what a single
+// Redis (standalone, Cluster, or a primary with replicas behind Sentinels), or one kernel on the
+// embedded store (which is what a single
 // process has). Kernels are addressed round-robin, so "A, B, C" is the same kernel when there
 // is one.
 
 import { startTestKernel, type TestKernel } from './kernel-harness.js';
-import { startRedis, startRedisCluster, type TestRedis } from './redis-server.js';
+import {
+  type SentinelOptions,
+  startRedis,
+  startRedisCluster,
+  startRedisSentinel,
+  type TestRedis,
+  type TestRedisSentinel,
+} from './redis-server.js';
 
-export type StoreUnderTest = 'embedded' | 'redis' | 'redis-cluster';
+/** 'redis-sentinel' is not among STORES_UNDER_TEST: its suites (failovers) are its own. */
+export type StoreUnderTest = 'embedded' | 'redis' | 'redis-cluster' | 'redis-sentinel';
 
 export const STORES_UNDER_TEST: readonly StoreUnderTest[] = ['embedded', 'redis', 'redis-cluster'];
 
@@ -27,13 +36,16 @@ export async function startFleet(
   store: StoreUnderTest,
   env: Record<string, string> = {},
   size = 3,
+  sentinel: SentinelOptions = {},
 ): Promise<Fleet> {
-  const redis =
+  const redis: TestRedis | undefined =
     store === 'redis'
       ? await startRedis()
       : store === 'redis-cluster'
         ? await startRedisCluster()
-        : undefined;
+        : store === 'redis-sentinel'
+          ? await startRedisSentinel(sentinel)
+          : undefined;
   // Each fleet its own keys, so suites could share a server.
   prefixes += 1;
   const storeEnv: Record<string, string> =
@@ -43,6 +55,12 @@ export async function startFleet(
           STORE_URL: redis.url,
           STORE_TOPOLOGY: redis.topology,
           STORE_KEY_PREFIX: `t${process.pid}-${prefixes}:`,
+          ...(redis.topology === 'sentinel'
+            ? {
+                STORE_SENTINELS: (redis as TestRedisSentinel).sentinels,
+                STORE_SENTINEL_MASTER: (redis as TestRedisSentinel).masterName,
+              }
+            : {}),
         };
   const kernels: TestKernel[] = [];
   const start = (extra: Record<string, string> = {}) => startTestKernel({ ...storeEnv, ...env, ...extra });
