@@ -45,6 +45,7 @@ export const Reason = {
   StoreAvailable: 'StoreAvailable',
   StoreStarting: 'StoreStarting',
   StoreUnavailable: 'StoreUnavailable',
+  StoreReplicasOutOfSync: 'StoreReplicasOutOfSync',
   ExternalStoreConfigured: 'ExternalStoreConfigured',
   EmbeddedStore: 'EmbeddedStore',
   VolumePending: 'VolumePending',

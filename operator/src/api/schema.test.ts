@@ -158,7 +158,7 @@ const fullStatus: Full<NexusRuntimeStatus> = {
     replicas: 3,
     primary: 'demo-store-0',
     replicasInSync: 2,
-    sentinels: 'answered',
+    replication: 'primary demo-store-0, 2 of 2 replicas in sync',
   },
 };
 

@@ -63,7 +63,9 @@ const storeStatusSchema = object('The panel store the kernels use.', {
   replicasInSync: integer(
     'A replicated managed store: replicas connected to the primary with their replication link up.',
   ),
-  sentinels: string('A replicated managed store: what the Sentinels last answered, or why they did not.'),
+  replication: string(
+    'A replicated managed store: what the Sentinels last said of it (primary, replicas in sync), or why they did not answer the operator.',
+  ),
 });
 
 export const statusSchema: JSONSchema = object('Observed state of the runtime.', {

@@ -252,8 +252,8 @@ export interface StoreStatus {
   primary?: string;
   /** A replicated managed store: replicas connected to the primary with their link up. */
   replicasInSync?: number;
-  /** A replicated managed store: when the Sentinels last answered, or why they did not. */
-  sentinels?: string;
+  /** A replicated managed store: what the Sentinels last said of it, or why they did not answer. */
+  replication?: string;
 }
 
 export interface EndpointsStatus {

@@ -51,6 +51,7 @@ describe('Reconciler', () => {
       mode: 'Managed',
       endpoint: 'demo-store.team-a.svc:6379',
       secretName: 'demo-store',
+      replicas: 1,
     });
     expect(cluster.get<V1ConfigMap>('ConfigMap', NS, 'demo-config')?.data?.MAX_INSTANCES).toBe('23');
     expect(condition('Ready')?.status).toBe('False');
