@@ -264,12 +264,13 @@ describe('crds/ and config/samples', () => {
     expect(readFileSync(repo('crds/nexus.dev_nexusruntimes.yaml'), 'utf8')).toBe(renderCrdYaml());
   });
 
-  it.each(['config/samples/nexusruntime.yaml', 'config/samples/nexusruntime-tuned.yaml'])(
-    '%s matches the schema',
-    (path) => {
-      const sample = yaml.load(readFileSync(repo(path), 'utf8')) as { kind: string; spec: unknown };
-      expect(sample.kind).toBe('NexusRuntime');
-      expect(disagreements(specSchema, sample.spec, 'spec', false)).toEqual([]);
-    },
-  );
+  it.each([
+    'config/samples/nexusruntime.yaml',
+    'config/samples/nexusruntime-tuned.yaml',
+    'config/samples/nexusruntime-replicated-store.yaml',
+  ])('%s matches the schema', (path) => {
+    const sample = yaml.load(readFileSync(repo(path), 'utf8')) as { kind: string; spec: unknown };
+    expect(sample.kind).toBe('NexusRuntime');
+    expect(disagreements(specSchema, sample.spec, 'spec', false)).toEqual([]);
+  });
 });
