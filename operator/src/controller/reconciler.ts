@@ -77,7 +77,7 @@ interface PassResult {
 }
 
 /** Asked of the Sentinels only once a store pod is ready: before, nothing could answer. */
-const NOT_ASKED = 'not asked: no store pod is ready';
+const NOT_ASKED = 'the Sentinels are asked once a store pod is ready';
 
 export class Reconciler {
   private readonly now: () => Date;
@@ -288,7 +288,7 @@ export class Reconciler {
     const ready = (result.now.storeStatefulSet?.status?.readyReplicas ?? 0) >= 1;
     const roles = ready ? await this.roles.read(target) : NOT_ASKED;
     result.roles = roles;
-    const store: StoreStatus = { ...result.store, replication: describeRoles(roles) };
+    const store: StoreStatus = { ...result.store, replication: ready ? describeRoles(roles) : NOT_ASKED };
     delete store.primary;
     delete store.replicasInSync;
     if (typeof roles !== 'string') {

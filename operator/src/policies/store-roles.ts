@@ -25,7 +25,9 @@ function fields(reply: Reply): Map<string, string> | undefined {
 }
 
 const flagsOf = (entry: Map<string, string>) => new Set((entry.get('flags') ?? '').split(','));
-const podOf = (host: string) => host.split('.')[0] ?? host;
+/** A pod's name from its DNS name (`<pod>.<service>.<namespace>.svc`); an address as it is. */
+const podOf = (host: string) =>
+  /^[\d.]+$/.test(host) || host.includes(':') ? host : (host.split('.')[0] ?? host);
 const DOWN = ['s_down', 'o_down', 'disconnected'];
 
 /** The roles from the replies to SENTINEL MASTER and SENTINEL REPLICAS, or what is wrong with them. */
