@@ -83,6 +83,15 @@ describe('a replicated managed store', () => {
     });
   });
 
+  it('writes nothing on later passes while nothing changes', async () => {
+    const { cluster, reconciler, settle, clear } = setup(REPLICATED, new FakeSentinels());
+    await settle();
+    await reconciler.reconcile(KEY);
+    clear();
+    for (let i = 0; i < 3; i++) await reconciler.reconcile(KEY);
+    expect(cluster.writes).toEqual([]);
+  });
+
   it('goes by its pods when the Sentinels cannot be asked', async () => {
     const sentinels = new FakeSentinels();
     sentinels.answer = 'getaddrinfo ENOTFOUND demo-store-sentinel.team-a.svc';

@@ -1,10 +1,18 @@
 import type { V1Service, V1ServicePort } from '@kubernetes/client-node';
-import { Component } from '../../api/children.js';
+import { Component, childName } from '../../api/children.js';
 import { selectorLabels } from '../../api/labels.js';
 import { childMetadata } from '../labels.js';
 import { PORTS, replicatedStore, type RuntimePlan } from '../plan.js';
 
-/** The managed store's Service: the address in the Secret's URL. */
+/** The label the StatefulSet controller gives each of its pods: the pod's name. */
+export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
+
+/**
+ * The managed store's Service: the address in the Secret's `url`. It selects the first pod only:
+ * one Redis' only pod, and the one that stays primary while a store switches from one Redis to
+ * several, so that kernels not yet rolled to the Sentinels never write to a replica (a replicated
+ * store's kernels find the primary through the Sentinels, not through this Service).
+ */
 export function buildStoreService(plan: RuntimePlan): V1Service {
   return {
     apiVersion: 'v1',
@@ -12,7 +20,10 @@ export function buildStoreService(plan: RuntimePlan): V1Service {
     metadata: childMetadata(plan, 'storeService'),
     spec: {
       type: 'ClusterIP',
-      selector: selectorLabels(plan.name, Component.Store),
+      selector: {
+        ...selectorLabels(plan.name, Component.Store),
+        [POD_NAME_LABEL]: `${childName('storeStatefulSet', plan.name)}-0`,
+      },
       ports: [{ name: 'redis', port: PORTS.store, targetPort: 'redis', protocol: 'TCP' }],
     },
   };

@@ -194,7 +194,8 @@ describe('the managed store Service and NetworkPolicy', () => {
   it('serves port 6379 to the kernels of this runtime only', () => {
     expect(buildStoreService(plan()).spec).toEqual({
       type: 'ClusterIP',
-      selector: storeSelector,
+      // The first pod: one Redis' only one, and the primary while a store switches to replicas.
+      selector: { ...storeSelector, 'statefulset.kubernetes.io/pod-name': 'demo-store-0' },
       ports: [{ name: 'redis', port: 6379, targetPort: 'redis', protocol: 'TCP' }],
     });
     expect(buildStoreNetworkPolicy(plan()).spec).toEqual({
