@@ -55,7 +55,7 @@ const budgetSchema = object('The memory budget as computed for the current spec,
 const storeStatusSchema = object('The panel store the kernels use.', {
   mode: string('Managed, External or Embedded.', { maxLength: 16 }),
   endpoint: string('host:port of a shared store, without credentials.'),
-  topology: string('standalone, cluster or sentinel.'),
+  topology: string('standalone or cluster.'),
   secretName: string('The Secret the kernels read STORE_URL from.'),
   volumeClaimName: string('The PersistentVolumeClaim of an embedded store.'),
   replicas: integer('Managed: the Redis pods asked for.'),

@@ -98,7 +98,7 @@ const managed = object(
       { minimum: LIMITS.storeReplicas.min, maximum: LIMITS.storeReplicas.max, default: d.managed.replicas },
     ),
     durability: object(
-      'What an acknowledged commit survives (docs/kernel.md, "Durability").',
+      'What an acknowledged commit survives, and in which failure (docs/crd-reference.md, "Durability: what an acknowledged commit can lose").',
       {
         appendfsync: string(
           'When each Redis syncs its append-only file: everysec (a process crash loses nothing acknowledged, an operating-system crash or power loss up to the last second) or always (neither loses anything acknowledged; every write waits for the disk).',
