@@ -42,8 +42,13 @@ export function createStore(config: KernelConfig, logger: Logger): PanelStore {
       ...(config.store.tlsCaFile === undefined ? {} : { tlsCaFile: config.store.tlsCaFile }),
       commandTimeoutMs: config.store.timeoutMs,
       name: `nexus-kernel:${config.instanceName}`,
+      ...(config.store.sentinel === undefined ? {} : { sentinel: config.store.sentinel }),
     },
     log,
   );
-  return new RedisStore(link, { prefix: config.store.keyPrefix, limits, origin, leaseMs: LEASE_MS }, log);
+  return new RedisStore(
+    link,
+    { prefix: config.store.keyPrefix, limits, origin, leaseMs: LEASE_MS, ack: config.store.ack },
+    log,
+  );
 }

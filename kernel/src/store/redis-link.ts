@@ -1,9 +1,10 @@
-// The connection to Redis (standalone or Cluster) as the Redis store needs it: scripts by SHA
-// with a fall-back to EVAL, sharded pub/sub, fail-fast commands while the server is away (no
-// offline queue, a command timeout) and a signal when it comes back.
+// The connection to Redis (standalone, Cluster, or a primary found through Sentinel) as the Redis
+// store needs it: scripts by SHA with a fall-back to EVAL, sharded pub/sub, fail-fast commands
+// while the server is away (no offline queue, a command timeout), a signal when it comes back,
+// and WAIT for the replicas' acknowledgement of what this connection wrote.
 
 import { readFileSync } from 'node:fs';
-import { createClient, createCluster, ErrorReply } from '@redis/client';
+import { createClient, createCluster, createSentinel, ErrorReply } from '@redis/client';
 import type { Logger } from 'pino';
 import { KernelError } from '../errors.js';
 import type { Script } from './redis-scripts.js';
@@ -17,6 +18,11 @@ export interface RedisLinkOptions {
   /** How long one command may take before it fails with STORE_UNAVAILABLE. */
   readonly commandTimeoutMs: number;
   readonly name: string;
+  /** With the sentinel topology: the master's name and the Sentinels to start from. */
+  readonly sentinel?: {
+    readonly masterName: string;
+    readonly nodes: readonly { readonly host: string; readonly port: number }[];
+  };
 }
 
 export type RedisReply = null | string | number | RedisReply[];
@@ -91,6 +97,10 @@ export class RedisLink {
     args: string[],
     signal: AbortSignal,
   ) => Promise<unknown>;
+  private readonly sendOnSentinel?: (args: string[], signal: AbortSignal) => Promise<unknown>;
+  /** The WAIT in flight on the commands connection, and the one that will follow it. */
+  private waiting?: Promise<number>;
+  private nextWait?: Promise<number>;
   /** Which connections are up; the store is available when all are. */
   private readonly up = new Map<string, boolean>();
   private connected = false;
@@ -126,6 +136,23 @@ export class RedisLink {
       this.subscriber = this.commands;
       this.sendOnCluster = (firstKey, args, signal) =>
         (cluster as unknown as ClusterSend).sendCommand(firstKey, false, args, { abortSignal: signal });
+    } else if (options.topology === 'sentinel') {
+      const sentinel = sentinelClient(options, parsed, common);
+      this.commands = sentinel as unknown as Commands;
+      this.subscriber = this.commands;
+      this.sendOnSentinel = (args, signal) =>
+        (sentinel as unknown as SentinelSend).sendCommand(false, args, { abortSignal: signal });
+      // A new primary: what was published meanwhile on the old one reached nobody here, so the
+      // subscribers catch up from the history (the reconnect listeners), as after an outage.
+      sentinel.on('topology-change', (event: unknown) => {
+        if ((event as { type?: string }).type !== 'MASTER_CHANGE') return;
+        this.logger.warn(
+          { primary: (event as { node?: unknown }).node },
+          'the panel store has a new primary',
+        );
+        if (this.connected) for (const listener of this.reconnectListeners) listener();
+      });
+      sentinel.on('reconnecting', () => this.lost('commands', new Error('finding the primary')));
     } else {
       const client = createClient({ url: options.url, ...common });
       this.commands = client;
@@ -137,6 +164,14 @@ export class RedisLink {
     ] as const) {
       if (role === 'subscriber' && client === this.commands) continue;
       this.up.set(role, false);
+      if (options.topology === 'sentinel') {
+        // The Sentinel client reports every node's trouble as an error while it finds the
+        // primary again on its own; readiness ('reconnecting', 'ready') is what counts.
+        client.on('error', (error) => this.logger.debug({ err: error }, 'panel store (Sentinel)'));
+        client.on('ready', () => this.found(role));
+        client.on('end', () => this.lost(role, new Error('connection closed')));
+        continue;
+      }
       client.on('error', (error) => this.lost(role, error));
       client.on('ready', () => this.found(role));
       client.on('end', () => this.lost(role, new Error('connection closed')));
@@ -202,6 +237,47 @@ export class RedisLink {
     }
   }
 
+  /**
+   * How many replicas hold everything this kernel wrote on the connection so far (WAIT), waiting
+   * up to `timeoutMs` for `replicas` of them. WAIT blocks the connection, so at most one is in
+   * flight: callers that come while one is answered share the next one, which covers all of
+   * their writes (group acknowledgement). On a Cluster each shard has its own replicas, so the
+   * WAIT goes to the node of `firstKey`, unshared.
+   */
+  acknowledged(firstKey: string, replicas: number, timeoutMs: number): Promise<number> {
+    const wait = () =>
+      this.send(firstKey, ['WAIT', String(replicas), String(timeoutMs)], timeoutMs + this.timeout).then(
+        Number,
+        (error: unknown) => {
+          throw this.failure(error);
+        },
+      );
+    if (this.cluster) return wait();
+    if (this.waiting === undefined) {
+      const current = wait().finally(() => {
+        if (this.waiting === current) this.waiting = undefined;
+      });
+      this.waiting = current;
+      return current;
+    }
+    if (this.nextWait === undefined) {
+      const settled = this.waiting.then(
+        () => {},
+        () => {},
+      );
+      const next = settled.then(() => {
+        this.nextWait = undefined;
+        const current = wait().finally(() => {
+          if (this.waiting === current) this.waiting = undefined;
+        });
+        this.waiting = current;
+        return current;
+      });
+      this.nextWait = next;
+    }
+    return this.nextWait;
+  }
+
   async subscribe(channel: string, listener: Listener): Promise<void> {
     try {
       await this.subscriber.sSubscribe(channel, listener);
@@ -223,33 +299,35 @@ export class RedisLink {
    * sockets), because when a stalled loop resumes its timers run before its sockets are read: an
    * answer already waiting is used, not reported as a timeout.
    */
-  private send(firstKey: string, args: string[]): Promise<unknown> {
+  private send(firstKey: string, args: string[], timeoutMs = this.timeout): Promise<unknown> {
     if (!this.connected) return Promise.reject(new StoreOfflineError());
     const abort = new AbortController();
     const reply = this.sendOnCluster
       ? this.sendOnCluster(firstKey, args, abort.signal)
-      : this.commands.sendCommand(args, { abortSignal: abort.signal });
+      : this.sendOnSentinel
+        ? this.sendOnSentinel(args, abort.signal)
+        : this.commands.sendCommand(args, { abortSignal: abort.signal });
     return new Promise((resolve, reject) => {
       let settled = false;
       let extended = false;
-      let due = performance.now() + this.timeout;
+      let due = performance.now() + timeoutMs;
       const verdict = (): void => {
         if (settled) return;
         settled = true;
         abort.abort();
-        reject(new Error(`no answer within STORE_TIMEOUT_MS (${this.timeout} ms)`));
+        reject(new Error(`no answer within ${timeoutMs} ms (STORE_TIMEOUT_MS ${this.timeout})`));
       };
       const expire = (): void => {
         const late = performance.now() - due;
-        if (!extended && late > this.timeout / 2) {
+        if (!extended && late > timeoutMs / 2) {
           extended = true;
-          due = performance.now() + this.timeout;
-          timer = setTimeout(expire, this.timeout);
+          due = performance.now() + timeoutMs;
+          timer = setTimeout(expire, timeoutMs);
           return;
         }
         setImmediate(verdict);
       };
-      let timer = setTimeout(expire, this.timeout);
+      let timer = setTimeout(expire, timeoutMs);
       reply.then(
         (value) => {
           if (settled) return;
@@ -306,4 +384,36 @@ interface ClusterSend {
     args: string[],
     options: { abortSignal: AbortSignal },
   ): Promise<unknown>;
+}
+
+interface SentinelSend {
+  sendCommand(isReadonly: boolean, args: string[], options: { abortSignal: AbortSignal }): Promise<unknown>;
+}
+
+/**
+ * node-redis' Sentinel client: it asks the Sentinels for the primary, follows their switch-master
+ * announcements, and re-resolves the primary when a write is answered READONLY (a demoted node)
+ * or its connection drops, before sending the command again — so nothing is ever written to a
+ * demoted primary. One connection to the primary (masterPoolSize 1): WAIT covers what that one
+ * connection wrote. Sharded pub/sub goes to the primary too (SSUBSCRIBE works on a standalone
+ * Redis 7), on a connection of its own that moves with it.
+ */
+function sentinelClient(
+  options: RedisLinkOptions,
+  parsed: URL,
+  common: { disableOfflineQueue: boolean; name: string; socket: Record<string, unknown> },
+) {
+  if (options.sentinel === undefined) throw new Error('the sentinel topology needs its Sentinels');
+  const credentials = {
+    ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
+    ...(parsed.password ? { password: decodeURIComponent(parsed.password) } : {}),
+  };
+  const database = Number(parsed.pathname.replace(/^\//, '') || '0');
+  return createSentinel({
+    name: options.sentinel.masterName,
+    sentinelRootNodes: options.sentinel.nodes.map(({ host, port }) => ({ host, port })),
+    masterPoolSize: 1,
+    nodeClientOptions: { ...common, ...credentials, ...(database === 0 ? {} : { database }) },
+    sentinelClientOptions: { socket: common.socket, ...credentials },
+  });
 }

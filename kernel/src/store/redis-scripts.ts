@@ -137,7 +137,7 @@ return 1
 /**
  * KEYS meta, state, hist, lock, marker, def, revisions; ARGV token, maxStateBytes, historyLength,
  * historyBytes, origin, channel, patchPrefix, patchSuffix, eventCount, leasedVersion, leasedEpoch,
- * markerMs, maxFeedFrameBytes, definition, summary, definedAt, revisionsKept, events..., then
+ * markerMs, maxFeedFrameBytes, definition, summary, definedAt, revisionsKept, publish, events..., then
  * (op, key, json) triples with op 's' (set) or 'd' (delete). Later writes to a key win. Sizes are
  * bytes of key + JSON + 4.
  *
@@ -153,6 +153,11 @@ return 1
  * Declared with a shebang (and no flags), so Redis refuses the whole commit while it holds its
  * maxmemory: without one, a commit whose first write needs no memory (deleting a key) would let
  * the writes after it through.
+ *
+ * publish '1': the PATCH and events go to the feed from the script. '0' (a store that
+ * acknowledges a commit only once replicas hold it): nothing is published here; the caller
+ * publishes with FEED once WAIT says the change survives the loss of the primary, so no
+ * subscriber sees a change a promotion can still undo.
  *
  * Fencing: the segment applies while the lease is ours, or when it lapsed (the kernel was starved)
  * but nobody took the panel meanwhile — no lock, and the version and epoch are still the ones the
@@ -180,7 +185,8 @@ local version, bytes, hbytes = tonumber(m[1]), tonumber(m[2]), tonumber(m[3])
 local revision = tonumber(m[5] or '1')
 local definition = ARGV[14]
 local events = tonumber(ARGV[9])
-local first = 18 + events
+local first = 19 + events
+local publish = ARGV[18] == '1'
 local final, order = {}, {}
 for i = first, #ARGV, 3 do
   local key = ARGV[i + 1]
@@ -228,16 +234,32 @@ if #order > 0 or #definition > 0 then
   redis.call('HSET', KEYS[1], 'hb', hbytes)
   local ttl = redis.call('PTTL', KEYS[1])
   if ttl > 0 then redis.call('PEXPIRE', KEYS[3], ttl) end
-  if frameBytes <= tonumber(ARGV[13]) then
+  if not publish then
+  elseif frameBytes <= tonumber(ARGV[13]) then
     redis.call('SPUBLISH', channel, 'P|' .. origin .. '|' .. version .. '|' .. ARGV[7] .. version .. ARGV[8])
   else
     redis.call('SPUBLISH', channel, 'P|' .. origin .. '|' .. version .. '|')
   end
 end
-for i = 18, first - 1 do redis.call('SPUBLISH', channel, 'E|' .. origin .. '||' .. ARGV[i]) end
+if publish then
+  for i = 19, first - 1 do redis.call('SPUBLISH', channel, 'E|' .. origin .. '||' .. ARGV[i]) end
+end
 if holder then redis.call('DEL', KEYS[4]) end
 redis.call('SET', KEYS[5], version .. ' ' .. size .. ' ' .. revision, 'PX', ARGV[12])
 return {'ok', version, size, revision}
+`,
+);
+
+/**
+ * KEYS meta; ARGV channel, messages...: a commit's feed messages, in order, published once the
+ * replicas acknowledged it (COMMIT with publish '0'). Nothing when the panel is gone.
+ */
+export const FEED = freeing(
+  'feed',
+  `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+for i = 2, #ARGV do redis.call('SPUBLISH', ARGV[1], ARGV[i]) end
+return 1
 `,
 );
 

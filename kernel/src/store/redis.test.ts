@@ -149,6 +149,7 @@ describe('the Redis store under a stalled kernel', () => {
       '',
       '',
       10,
+      '1',
     ];
     const commitKeys = [
       keys.meta,

@@ -43,6 +43,25 @@ export interface RedisStoreOptions {
   readonly origin: string;
   /** How long a lease lasts unless renewed; the holder renews it every third of that. */
   readonly leaseMs: number;
+  /**
+   * Replicas that must hold a commit before it is acknowledged (WAIT), and how long to wait for
+   * them; unset or 0 replicas: acknowledged once the primary has it.
+   */
+  readonly ack?: { readonly replicas: number; readonly timeoutMs: number };
+}
+
+/**
+ * A commit applied on the primary that the replicas did not acknowledge in time (or whose WAIT
+ * went unanswered): it may survive, or be lost if the primary is lost now. Not retried here (the
+ * change may be there); the client reads the state before retrying.
+ */
+export class UnacknowledgedCommitError extends KernelError {
+  constructor(detail: string) {
+    super(
+      'STORE_UNAVAILABLE',
+      `the panel store applied the change on its primary but its replicas did not confirm it (${detail}), so the change may be applied or may be lost if the primary fails now: read the panel's state before retrying`,
+    );
+  }
 }
 
 /**
@@ -51,6 +70,8 @@ export interface RedisStoreOptions {
  */
 const COMMIT_RETRY_MS = 10_000;
 const COMMIT_MARKER_MS = 30_000;
+/** How long the probe key an acknowledged read writes lives (it only moves the replication offset). */
+const PROBE_MS = 1000;
 /**
  * How often at most this kernel walks the index for ids whose panel is gone (a kernel died while
  * creating or deleting it; the panel's keys expired), when MAX_PANELS seems reached: the walk
@@ -327,10 +348,37 @@ export class RedisStore implements PanelStore, ImportTarget {
     return Number(await this.link.run(scripts.COUNT, [this.index.panels, this.index.pending], []));
   }
 
+  /**
+   * With replicas acknowledging commits: returns once the replicas hold everything the primary
+   * held when `read` was answered, so no client is shown a change that a promotion could still
+   * undo (a commit applied on the primary whose WAIT is still pending, or timed out). A write
+   * after the read (a short-lived probe key of the panel) moves this connection's replication
+   * offset past it, and WAIT waits for that offset; refused (503) when the replicas do not
+   * confirm it within STORE_ACK_TIMEOUT_MS.
+   */
+  private async acknowledgedRead<T>(id: string, read: Promise<T>): Promise<T> {
+    const ack = this.options.ack;
+    const answer = await read;
+    if (ack === undefined || ack.replicas === 0) return answer;
+    const probe = `${this.keys(id).lock}:ack`;
+    await this.link.command(probe, ['SET', probe, '1', 'PX', String(PROBE_MS)]);
+    const replicas = await this.link.acknowledged(probe, ack.replicas, ack.timeoutMs);
+    if (replicas < ack.replicas) {
+      throw new KernelError(
+        'STORE_UNAVAILABLE',
+        `the panel store's replicas did not confirm what its primary holds (${replicas} of STORE_ACK_REPLICAS=${ack.replicas} within STORE_ACK_TIMEOUT_MS=${ack.timeoutMs} ms); retry shortly`,
+      );
+    }
+    return answer;
+  }
+
   async readState(id: string, known?: StateSnapshot): Promise<StateRead | 'gone'> {
     const keys = this.keys(id);
     const reply = list(
-      await this.link.run(scripts.READ, [keys.meta, keys.state], [known?.version ?? -1, known?.epoch ?? '']),
+      await this.acknowledgedRead(
+        id,
+        this.link.run(scripts.READ, [keys.meta, keys.state], [known?.version ?? -1, known?.epoch ?? '']),
+      ),
     );
     if (reply.length < 5) return 'gone';
     const phase = String(reply[2]) as PanelPhase;
@@ -401,7 +449,10 @@ export class RedisStore implements PanelStore, ImportTarget {
   async history(id: string, since: number, epoch: string): Promise<HistoryRead | 'gone'> {
     const keys = this.keys(id);
     const reply = list(
-      await this.link.run(scripts.HISTORY, [keys.meta, keys.history, keys.state], [since, epoch]),
+      await this.acknowledgedRead(
+        id,
+        this.link.run(scripts.HISTORY, [keys.meta, keys.history, keys.state], [since, epoch]),
+      ),
     );
     if (reply[0] === 'history') {
       return {
@@ -570,6 +621,7 @@ class RedisLease implements Lease {
         : JSON.stringify({ title: write.definition.title, tools: write.definition.tools }),
       write.definition?.createdAt ?? '',
       limits.revisions,
+      this.acknowledging ? '0' : '1',
       ...write.eventFrames,
     ];
     for (const mutation of write.mutations) {
@@ -578,13 +630,11 @@ class RedisLease implements Lease {
     }
     const reply = list(await this.commitOnce(args));
     switch (reply[0]) {
-      case 'ok':
-        return {
-          status: 'ok',
-          version: Number(reply[1]),
-          bytes: Number(reply[2]),
-          revision: Number(reply[3]),
-        };
+      case 'ok': {
+        const version = Number(reply[1]);
+        if (this.acknowledging) await this.acknowledge(write, version);
+        return { status: 'ok', version, bytes: Number(reply[2]), revision: Number(reply[3]) };
+      }
       case 'too_large':
         return { status: 'too_large', bytes: Number(reply[1]) };
       case 'gone':
@@ -592,6 +642,46 @@ class RedisLease implements Lease {
       default:
         return { status: 'lost' };
     }
+  }
+
+  private get acknowledging(): boolean {
+    return (this.options.ack?.replicas ?? 0) > 0;
+  }
+
+  /**
+   * Waits until STORE_ACK_REPLICAS replicas hold the commit, then publishes its PATCH and events
+   * (COMMIT left that to here). A commit the replicas do not confirm is reported as maybe applied
+   * and published nowhere: if it survives, subscribers find its version missing at the next
+   * PATCH and read it from the history; if a promotion loses it, nobody saw it.
+   */
+  private async acknowledge(write: SegmentWrite, version: number): Promise<void> {
+    const { replicas, timeoutMs } = this.options.ack!;
+    let held: number;
+    try {
+      held = await this.link.acknowledged(this.keys.meta, replicas, timeoutMs);
+    } catch (error) {
+      throw new UnacknowledgedCommitError(`WAIT failed: ${(error as Error).message}`);
+    }
+    if (held < replicas) {
+      throw new UnacknowledgedCommitError(
+        `${held} of STORE_ACK_REPLICAS=${replicas} within STORE_ACK_TIMEOUT_MS=${timeoutMs} ms`,
+      );
+    }
+    const { origin, limits } = this.options;
+    const messages: string[] = [];
+    if (version !== this.version) {
+      const frame = `${write.patchPrefix}${version}${write.patchSuffix}`;
+      messages.push(
+        Buffer.byteLength(frame) <= maxFeedFrameBytes(limits)
+          ? `P|${origin}|${version}|${frame}`
+          : `P|${origin}|${version}|`,
+      );
+    }
+    for (const event of write.eventFrames) messages.push(`E|${origin}||${event}`);
+    if (messages.length === 0) return;
+    // The change is durable and acknowledged; a feed message lost here is found by subscribers
+    // in the history at the next PATCH (or their next resync), so it does not fail the commit.
+    await this.link.run(scripts.FEED, [this.keys.meta], [this.keys.channel, ...messages]).catch(() => {});
   }
 
   /**

@@ -1,0 +1,226 @@
+// The Redis store through Sentinel against real processes (a primary, a replica, three
+// Sentinels): a commit is acknowledged only once the replica holds it and only then published;
+// a commit the replica does not confirm is a 503 that says it may be applied, published nowhere;
+// after a promotion the store follows the new primary, and a kernel whose lease was taken on the
+// old primary cannot commit over the one that leased the panel on the new primary.
+
+import pino from 'pino';
+import { startRedisSentinel, type TestRedisSentinel } from '../testing/redis-server.js';
+import { RETENTION } from '../testing/retention.js';
+import { eventually } from '../testing/eventually.js';
+import { panelKeys } from './redis-keys.js';
+import { RedisLink } from './redis-link.js';
+import { RedisStore } from './redis.js';
+import type { FeedMessage, SegmentWrite } from './types.js';
+
+const logger = pino({ level: 'silent' });
+const PREFIX = 'sentinel:';
+const ACK_TIMEOUT_MS = 300;
+
+function increment(to: number): SegmentWrite {
+  return {
+    mutations: [{ key: 'n', json: String(to) }],
+    patchPrefix: '{"type":"PATCH","version":',
+    patchSuffix: `,"n":${to}}`,
+    eventFrames: [],
+  };
+}
+
+describe('the Redis store through Sentinel', () => {
+  let redis: TestRedisSentinel;
+  const stores: RedisStore[] = [];
+  let ids = 0;
+
+  function storeOf(n: number, leaseMs = 60_000): RedisStore {
+    const link = new RedisLink(
+      {
+        url: redis.url,
+        topology: 'sentinel',
+        commandTimeoutMs: 500,
+        name: `sentinel-unit-${n}`,
+        sentinel: {
+          masterName: redis.masterName,
+          nodes: [redis.url, ...redis.sentinels.split(',').map((node) => `redis://${node}`)].map((url) => {
+            const parsed = new URL(url);
+            return { host: parsed.hostname, port: Number(parsed.port) };
+          }),
+        },
+      },
+      logger,
+    );
+    const store = new RedisStore(
+      link,
+      {
+        prefix: PREFIX,
+        origin: `kernel-${n}`,
+        leaseMs,
+        ack: { replicas: 1, timeoutMs: ACK_TIMEOUT_MS },
+        limits: {
+          maxPanels: 100,
+          maxStateBytes: 1 << 20,
+          historyLength: 16,
+          historyBytes: 1 << 20,
+          ...RETENTION,
+        },
+      },
+      logger,
+    );
+    stores.push(store);
+    return store;
+  }
+
+  beforeAll(async () => {
+    redis = await startRedisSentinel();
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const store of stores) await store.close().catch(() => {});
+    await redis?.stop();
+  });
+
+  async function newPanel(store: RedisStore): Promise<string> {
+    ids += 1;
+    const id = `p${ids}`;
+    await store.create(
+      {
+        id,
+        epoch: 'e',
+        definition: '{}',
+        title: 't',
+        tools: [],
+        state: new Map([['n', '0']]),
+        createdAt: 'now',
+      },
+      60_000,
+    );
+    await store.admit(id);
+    return id;
+  }
+
+  async function commit(store: RedisStore, id: string, to: number) {
+    const lease = await store.lease(id, undefined, Date.now() + 10_000);
+    if (lease === 'gone') throw new Error('no panel');
+    return lease.commit(increment(to));
+  }
+
+  it('acknowledges a commit once the replica holds it, and publishes its PATCH only then', async () => {
+    const store = storeOf(0);
+    await store.start();
+    const id = await newPanel(store);
+    const heard: FeedMessage[] = [];
+    const unsubscribe = await store.subscribe(id, (message) => heard.push(message));
+    const primary = await redis.primary();
+    const replica = 1 - primary;
+
+    await expect(commit(store, id, 1)).resolves.toMatchObject({ status: 'ok', version: 1 });
+    // Acknowledged: the replica has it now, whatever happens to the primary next.
+    expect(await redis.cliNode(replica, 'HGET', panelKeys(PREFIX, id).meta, 'v')).toBe('1');
+    await eventually('the PATCH', () => (heard.length > 0 ? true : undefined));
+    expect(heard).toEqual([expect.objectContaining({ kind: 'patch', version: 1 })]);
+
+    // The replica is cut off: the commit applies on the primary but is not acknowledged, and
+    // no subscriber is told about it.
+    redis.pauseNode(replica, true);
+    try {
+      await expect(commit(store, id, 2)).rejects.toMatchObject({
+        code: 'STORE_UNAVAILABLE',
+        message: expect.stringContaining('may be applied'),
+      });
+      // A client resuming now is not shown it either: the read waits for the replica too.
+      await expect(store.history(id, 1, 'e')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    } finally {
+      redis.pauseNode(replica, false);
+    }
+    expect(await redis.cliNode(primary, 'HGET', panelKeys(PREFIX, id).meta, 'v')).toBe('2');
+    expect(heard.filter((message) => message.kind === 'patch')).toHaveLength(1);
+    // Once the replica caught up it is history like any version: a resuming client reads it.
+    await expect(
+      eventually('the history to be confirmed', () => store.history(id, 1, 'e')),
+    ).resolves.toMatchObject({ kind: 'history', version: 2 });
+    unsubscribe();
+  });
+
+  it('follows the promoted replica; neither a lease taken on the old primary nor a kernel cut off with it can commit', async () => {
+    // A lease long enough that no renewal runs during the test: a starved kernel's.
+    const stalled = storeOf(1, 600_000);
+    const other = storeOf(2);
+    await stalled.start();
+    await other.start();
+    const id = await newPanel(other);
+    await expect(commit(other, id, 1)).resolves.toMatchObject({ status: 'ok', version: 1 });
+    const old = await redis.primary();
+    // A kernel that reaches the old primary only (a standalone link to it: a network partition
+    // that leaves the two together).
+    const cutOff = new RedisStore(
+      new RedisLink(
+        {
+          url: `redis://127.0.0.1:${redis.nodePorts[old]}`,
+          topology: 'standalone',
+          commandTimeoutMs: 500,
+          name: 'cut-off',
+        },
+        logger,
+      ),
+      {
+        prefix: PREFIX,
+        origin: 'cut-off',
+        leaseMs: 600_000,
+        ack: { replicas: 1, timeoutMs: ACK_TIMEOUT_MS },
+        limits: {
+          maxPanels: 100,
+          maxStateBytes: 1 << 20,
+          historyLength: 16,
+          historyBytes: 1 << 20,
+          ...RETENTION,
+        },
+      },
+      logger,
+    );
+    stores.push(cutOff);
+    await cutOff.start();
+
+    const lease = await stalled.lease(id, undefined, Date.now() + 10_000);
+    if (lease === 'gone') throw new Error('no panel');
+    // The old primary is cut off from everyone (not dead: when it answers again it is a primary
+    // with no replica until the Sentinels demote it), and the Sentinels promote the replica.
+    redis.pauseNode(old, true);
+    let promoted: number;
+    try {
+      promoted = await redis.promotedFrom(old);
+    } finally {
+      redis.pauseNode(old, false);
+    }
+    // The old primary refuses the write (no replica: NOREPLICAS, nothing applied), or applies it
+    // with no replica to acknowledge it (503, may be applied): never an acknowledged commit.
+    await expect(commit(cutOff, id, 50)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    // Its pod restarts: it follows the new primary and drops what nobody acknowledged.
+    await redis.killNode(old);
+    await redis.startNode(old);
+    await redis.replicating(old);
+    // The lease lapses on the new primary: its holder was starved past it, or the lock had not
+    // reached the replica when the old primary was lost.
+    await redis.cliNode(promoted, 'DEL', panelKeys(PREFIX, id).lock);
+    // The other kernel found the new primary by itself and commits. A commit applied but not
+    // acknowledged in time would not be retried blindly: the state is read first.
+    const applied = await eventually(
+      'a commit on the new primary',
+      async () => {
+        const read = await other.readState(id);
+        if (read === 'gone') throw new Error('no panel');
+        const version = read.state!.version;
+        return version > 1 ? version : (await commit(other, id, version + 1)).status === 'ok' ? 2 : undefined;
+      },
+      { timeoutMs: 30_000 },
+    );
+    expect(applied).toBe(2);
+    // The kernel that leased the panel on the old primary commits now: refused as lost (the
+    // panel moved on), never applied.
+    await expect(lease.commit(increment(99))).resolves.toEqual({ status: 'lost' });
+    // The acknowledged versions, gap-free, on the primary and on the old one, now its replica.
+    await eventually("the old primary to hold the new primary's data", async () =>
+      (await redis.cliNode(old, 'HGET', panelKeys(PREFIX, id).meta, 'v')) === '2' ? true : undefined,
+    );
+    expect(await redis.cliNode(promoted, 'HGET', panelKeys(PREFIX, id).state, 'n')).toBe('2');
+    await expect(commit(stalled, id, 3)).resolves.toMatchObject({ status: 'ok', version: 3 });
+  }, 90_000);
+});
