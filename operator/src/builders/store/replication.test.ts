@@ -84,6 +84,8 @@ describe('a replicated managed store', () => {
     expect(text).toContain('sentinel auth-pass nexus $REDIS_PASSWORD');
     expect(text).toContain('requirepass $REDIS_PASSWORD');
     expect(text).toContain('exec redis-server /sentinel/sentinel.conf --sentinel');
+    // Sentinel refuses a monitor line whose host does not resolve yet: it waits for the name.
+    expect(text).toContain('until getent hosts "$PRIMARY"');
     expect(text).not.toContain(PASSWORD);
     expect(sentinel!.volumeMounts).toContainEqual({ name: 'sentinel', mountPath: '/sentinel' });
     expect(pod.volumes).toContainEqual({ name: 'sentinel', emptyDir: { sizeLimit: '1Mi' } });

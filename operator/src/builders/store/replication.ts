@@ -39,6 +39,13 @@ export const SENTINEL_RESOURCES = {
   limits: { cpu: '100m', memory: '64Mi' },
 } as const;
 
+/**
+ * How long a starting Sentinel waits for the primary's name to resolve: Sentinel refuses to start
+ * on a `monitor` line whose host does not resolve, and a new pod's DNS record appears a moment
+ * after the pod (the headless Service lists pods before they are ready).
+ */
+export const SENTINEL_RESOLVE_WAIT_SECONDS = 60;
+
 export const SENTINEL_CONF_KEY = 'sentinel.conf';
 export const SENTINEL_MASTER_CONF_KEY = 'sentinel-master.conf';
 /** Where the Sentinel's own, writable configuration lives (an emptyDir): Sentinel rewrites it. */
@@ -151,6 +158,8 @@ export function sentinelStart(plan: RuntimePlan, confDir: string): string {
   const file = `${SENTINEL_DIR}/sentinel.conf`;
   return [
     ...findPrimary(plan),
+    'i=0',
+    `until getent hosts "$PRIMARY" >/dev/null 2>&1 || [ "$i" -ge ${SENTINEL_RESOLVE_WAIT_SECONDS} ]; do i=$((i + 1)); sleep 1; done`,
     `cp ${confDir}/${SENTINEL_CONF_KEY} ${file}`,
     `cat >> ${file} <<EOF`,
     'sentinel announce-ip $ME',
