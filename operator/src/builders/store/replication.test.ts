@@ -74,7 +74,10 @@ describe('a replicated managed store', () => {
       valueFrom: { fieldRef: { fieldPath: 'metadata.name' } },
     });
     // Ready: the primary, or a replica whose link to it is up.
-    expect(redis!.readinessProbe?.exec?.command?.join(' ')).toContain("grep -q '^master_link_status:up'");
+    const ready = redis!.readinessProbe?.exec?.command?.join(' ');
+    expect(ready).toContain("grep -q '^master_link_status:up'");
+    // A primary loading its file answers INFO but not PING: not ready.
+    expect(ready).toContain('ping | grep -q PONG && ');
   });
 
   it('writes the Sentinel configuration into an emptyDir and runs redis-server --sentinel', () => {

@@ -57,9 +57,10 @@ const ANSWERS = `${CLI} ping 2>&1 | grep -qv '^Could not connect'`;
 /**
  * Ready in a replicated store: the primary, or a replica whose link to the primary is up (so in
  * sync, up to the replication stream in flight). A replica still loading the primary's data, or
- * cut off from it, leaves the Services and holds a rollout until it has caught up.
+ * cut off from it, leaves the Services and holds a rollout until it has caught up. PING first: a
+ * primary still loading its file answers INFO (role:master) but not the kernels' commands.
  */
-const IN_SYNC = `i="$(${CLI} info replication)" && { echo "$i" | grep -q '^role:master' || echo "$i" | grep -q '^master_link_status:up'; }`;
+const IN_SYNC = `${PING} && i="$(${CLI} info replication)" && { echo "$i" | grep -q '^role:master' || echo "$i" | grep -q '^master_link_status:up'; }`;
 const SENTINEL_PING = `${SENTINEL_CLI} ping | grep -q PONG`;
 const SENTINEL_ANSWERS = `${SENTINEL_CLI} ping 2>&1 | grep -qv '^Could not connect'`;
 
