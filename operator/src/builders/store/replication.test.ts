@@ -63,7 +63,10 @@ describe('a replicated managed store', () => {
   it('starts each Redis as a replica of the primary the Sentinels name, else of the first pod, announcing its DNS name', () => {
     const text = script(redis);
     expect(text).toContain('sentinel get-master-addr-by-name nexus');
-    expect(text).toContain('[ -n "$PRIMARY" ] || PRIMARY="demo-store-0.demo-store-pods.team-a.svc"');
+    // No Sentinel answers: the primary this pod's Sentinel last monitored, else the first pod.
+    expect(text).toContain("sed -n 's/^sentinel monitor nexus \\([^ ]*\\) .*/\\1/p' /sentinel/sentinel.conf");
+    expect(text).toContain('*) PRIMARY="demo-store-0.demo-store-pods.team-a.svc";; esac');
+    expect(redis!.volumeMounts).toContainEqual({ name: 'sentinel', mountPath: '/sentinel', readOnly: true });
     expect(text).toContain('ME="$POD_NAME.demo-store-pods.team-a.svc"');
     expect(text).toContain('REPLICAOF="replicaof $PRIMARY 6379"');
     expect(text).toContain('masterauth $REDIS_PASSWORD');

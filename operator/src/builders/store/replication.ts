@@ -111,9 +111,12 @@ export function replicationConf(plan: RuntimePlan): string[] {
 }
 
 /**
- * Shell that sets PRIMARY to the pod the Sentinels name as primary, or to the first pod when none
- * answers, and ME to this pod's DNS name (POD_NAME comes from the downward API). An answer counts
- * only if it is one of this store's pods.
+ * Shell that sets PRIMARY to the pod the Sentinels name as primary; when none answers, to the one
+ * this pod's Sentinel last monitored (its file, on the pod's emptyDir, outlives container restarts
+ * and a node's reboot, when every container restarts at once); else to the first pod (a new pod,
+ * or every pod recreated: the StatefulSet starts them in order, so the first must not wait for
+ * another). ME is this pod's DNS name (POD_NAME comes from the downward API). An answer counts
+ * only if it names one of this store's pods.
  */
 function findPrimary(plan: RuntimePlan): string[] {
   const domain = podDomain(plan);
@@ -125,7 +128,8 @@ function findPrimary(plan: RuntimePlan): string[] {
     `  a="$(timeout ${SENTINEL_ASK_TIMEOUT_SECONDS} redis-cli -h "$s" -p ${PORTS.sentinel} --no-auth-warning sentinel get-master-addr-by-name ${SENTINEL_MASTER} 2>/dev/null | head -n 1)"`,
     `  case "$a" in *.${domain}) PRIMARY="$a"; break;; esac`,
     'done',
-    `[ -n "$PRIMARY" ] || PRIMARY="${hosts[0]}"`,
+    `[ -n "$PRIMARY" ] || PRIMARY="$(sed -n 's/^sentinel monitor ${SENTINEL_MASTER} \\([^ ]*\\) .*/\\1/p' ${SENTINEL_DIR}/sentinel.conf 2>/dev/null | head -n 1)"`,
+    `case "$PRIMARY" in *.${domain}) ;; *) PRIMARY="${hosts[0]}";; esac`,
   ];
 }
 

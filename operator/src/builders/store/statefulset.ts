@@ -163,6 +163,8 @@ export function buildStoreStatefulSet(plan: RuntimePlan): V1StatefulSet {
     { name: 'config', mountPath: CONF_DIR, readOnly: true },
     { name: 'tmp', mountPath: '/tmp' },
   ];
+  // Replicated, Redis reads the primary its Sentinel last monitored when no Sentinel answers.
+  if (replicated) mounts.push({ name: 'sentinel', mountPath: SENTINEL_DIR, readOnly: true });
   const env: V1EnvVar[] = [
     { name: 'REDIS_PASSWORD', valueFrom: password },
     { name: 'REDISCLI_AUTH', valueFrom: password },
