@@ -36,7 +36,16 @@ describe('a replicated managed store', () => {
       replication: 'the Sentinels are asked once a store pod is ready',
     });
     await settle();
-    expect(sentinels.asked.at(-1)).toEqual({ name: 'demo', namespace: NS, password: PASSWORD });
+    // The Sentinels' Service first, then each pod's Sentinel.
+    expect(sentinels.asked.at(-1)).toEqual({
+      sentinels: [
+        'demo-store-sentinel.team-a.svc:26379',
+        'demo-store-0.demo-store-pods.team-a.svc:26379',
+        'demo-store-1.demo-store-pods.team-a.svc:26379',
+        'demo-store-2.demo-store-pods.team-a.svc:26379',
+      ],
+      password: PASSWORD,
+    });
     expect(cluster.getRuntime(NS, 'demo').status?.store).toEqual({
       mode: 'Managed',
       endpoint: 'demo-store-sentinel.team-a.svc:26379',

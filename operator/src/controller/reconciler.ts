@@ -32,6 +32,7 @@ import { EventReason } from './events.js';
 import { gatherChildren } from './gather.js';
 import { recordTransitions } from './notices.js';
 import { buildStatus, runningImage, sameStatus } from './status.js';
+import { sentinelAddresses, sentinelEndpoint } from '../builders/store/replication.js';
 import { StoreResolver } from './store.js';
 import {
   STORE_ROLES_RECHECK_MS,
@@ -271,7 +272,10 @@ export class Reconciler {
       }
       if (!held) result.configHash = desired.configHash;
       if (store.plan.mode === 'Managed' && spec.store.managed.replicas > 1) {
-        await this.readRoles(result, { name, namespace, password: store.plan.credentials.password });
+        await this.readRoles(result, {
+          sentinels: [sentinelEndpoint(name, namespace), ...sentinelAddresses(plan)],
+          password: store.plan.credentials.password,
+        });
       }
     } catch (err) {
       result.applyError = err instanceof Error ? err : new Error(describeError(err));

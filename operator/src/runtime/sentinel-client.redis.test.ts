@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SentinelRoleReader } from '../controller/store-roles.js';
 import { readRoles } from '../policies/store-roles.js';
 import { freePortForTests } from '../testing/ports.js';
 import { encodeCommand, exchange, parseReply } from './sentinel-client.js';
@@ -127,6 +128,25 @@ describe('asking a Sentinel over TCP', () => {
       /no answer from 127.0.0.1:\d+ within 200 ms/,
     );
     silent.kill('SIGKILL');
+  });
+});
+
+describe("the operator's reading of a store's roles", () => {
+  it('asks the next Sentinel when one does not answer, and names the first failure when none does', async () => {
+    const gone = `127.0.0.1:${await freePortForTests()}`;
+    const reader = new SentinelRoleReader();
+    const sentinel = `127.0.0.1:${ports.sentinel}`;
+    expect(await reader.read({ sentinels: [gone, sentinel], password: PASSWORD })).toMatchObject({
+      primary: '127.0.0.1',
+      replicasInSync: 1,
+    });
+    expect(await reader.read({ sentinels: [gone], password: PASSWORD })).toMatch(
+      new RegExp(`^${gone}: .*ECONNREFUSED`),
+    );
+    expect(await reader.read({ sentinels: [sentinel], password: 'wrong' })).toMatch(
+      /^127\.0\.0\.1:\d+: AUTH: WRONGPASS/,
+    );
+    expect(await reader.read({ sentinels: [], password: PASSWORD })).toBe('no Sentinel to ask');
   });
 });
 
