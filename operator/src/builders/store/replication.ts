@@ -22,10 +22,14 @@ export const SENTINEL_MASTER = kernel.STORE_SENTINEL_MASTER.default ?? 'nexus';
 export const MIN_REPLICAS_MAX_LAG_SECONDS = 10;
 
 /**
- * Sentinel's failover-timeout: how long a failover may take before another Sentinel may try, and
- * the bound on reconfiguring the replicas to the new primary. Sentinel's default is 3 minutes.
+ * Sentinel's failover-timeout (its default is 3 minutes). A Sentinel that gives a failover up
+ * tries again after twice this, and it does give up when the replicas' INFO, which it reads every
+ * 10 s until the primary is down, is older than 5 s when it picks one: about half the time with a
+ * down-after of 5 s. So this bounds a failover's worst case (about down-after + 2 × this); it also
+ * bounds the wait for the promoted replica to take the role, and how soon a pod still following
+ * the old primary is pointed at the new one.
  */
-export const SENTINEL_FAILOVER_TIMEOUT_MS = 20_000;
+export const SENTINEL_FAILOVER_TIMEOUT_MS = 3000;
 
 /** How long a starting pod waits for each Sentinel's answer. */
 export const SENTINEL_ASK_TIMEOUT_SECONDS = 2;
