@@ -86,6 +86,9 @@ describe('a replicated managed store', () => {
     expect(storeStatus(runtime).replication).toMatch(/^the Sentinels did not answer the operator: /);
     expect(condition(runtime, 'StoreReady')).toMatchObject({ status: 'True', reason: 'StoreAvailable' });
     expect(runtime.status?.memoryBudget?.store).toMatchObject({ pods: 3, totalMemoryLimitMB: 2496 });
+    // `kubectl get -o wide` has a column for the primary (empty here: the Sentinels were not heard).
+    const wide = suite.cluster.kubectlOk(['get', '-n', suite.namespace, 'nxr/ha', '-o', 'wide']);
+    expect(wide.split('\n')[0]).toMatch(/STORE PRIMARY/);
   });
 
   test('the schema refuses an even number of pods and more acknowledgements than replicas', () => {

@@ -133,7 +133,8 @@ function sentinelContainer(plan: RuntimePlan, env: V1EnvVar[]): V1Container {
       requests: { ...SENTINEL_RESOURCES.requests, 'ephemeral-storage': disk },
       limits: { ...SENTINEL_RESOURCES.limits, 'ephemeral-storage': disk },
     },
-    startupProbe: exec(SENTINEL_ANSWERS, 2, 30, 3),
+    // The start script may wait 6 s for the other Sentinels and 60 s for the primary's name.
+    startupProbe: exec(SENTINEL_ANSWERS, 2, 45, 3),
     readinessProbe: exec(SENTINEL_PING, 5, 3, 2),
     livenessProbe: exec(SENTINEL_ANSWERS, 10, 6, 5),
     securityContext: hardenedContainer(),
