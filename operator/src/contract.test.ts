@@ -30,6 +30,7 @@ import {
   singleKernel,
   type RuntimePlan,
 } from './builders/plan.js';
+import { sentinelAddresses } from './builders/store/replication.js';
 import { buildStoreSecret } from './builders/store/secret.js';
 import { evaluateBudget } from './policies/budget.js';
 import { kernelRefusal } from './policies/kernel-values.js';
@@ -127,6 +128,17 @@ function intended(plan: RuntimePlan): object {
   const { runtime } = spec;
   const storeSpec = spec.store;
   const shared = plan.store.mode !== 'Embedded';
+  const replicated = plan.store.mode === 'Managed' && storeSpec.managed.replicas > 1;
+  const managedUrl =
+    plan.store.mode === 'Managed'
+      ? replicated
+        ? plan.store.credentials.sentinelUrl
+        : plan.store.credentials.url
+      : undefined;
+  // The Sentinels' Service first (STORE_URL), then each pod's Sentinel.
+  const sentinelNodes = replicated
+    ? [`demo-store-sentinel.team-a.svc:${PORTS.sentinel}`, ...sentinelAddresses(plan)]
+    : [];
   return {
     host: '0.0.0.0',
     httpPort: PORTS.http,
@@ -160,8 +172,24 @@ function intended(plan: RuntimePlan): object {
     store: shared
       ? {
           kind: 'redis',
-          url: plan.store.mode === 'Managed' ? plan.store.credentials.url : EXTERNAL_URL,
-          topology: plan.store.mode === 'External' ? plan.store.topology : 'standalone',
+          url: managedUrl ?? EXTERNAL_URL,
+          topology:
+            plan.store.mode === 'External' ? plan.store.topology : replicated ? 'sentinel' : 'standalone',
+          ...(replicated
+            ? {
+                sentinel: {
+                  masterName: 'nexus',
+                  nodes: sentinelNodes.map((node) => {
+                    const [host, port] = node.split(':');
+                    return { host, port: Number(port) };
+                  }),
+                },
+                ack: {
+                  replicas: storeSpec.managed.durability.ackReplicas,
+                  timeoutMs: storeSpec.managed.durability.ackTimeoutMs,
+                },
+              }
+            : { ack: expect.objectContaining({ replicas: 0 }) }),
           keyPrefix: storeSpec.keyPrefix,
           historyLength: storeSpec.history,
           historyBytes: bytes(storeSpec.historySize),
@@ -229,6 +257,22 @@ describe('the environment the operator builds, read by the kernel', () => {
       },
     ],
     ['a managed store importing an embedded volume', {}, 'importing'],
+    [
+      'a replicated managed store of five pods that waits for two replicas, its files synced on every write',
+      {
+        store: {
+          managed: {
+            replicas: 5,
+            durability: { appendfsync: 'always', ackReplicas: 2, ackTimeoutMs: 500 },
+            sentinel: { downAfterMilliseconds: 2000 },
+          },
+        },
+      },
+    ],
+    [
+      'a replicated managed store that acknowledges without a replica',
+      { store: { managed: { replicas: 3, durability: { ackReplicas: 0 } } } },
+    ],
     [
       'authentication, CORS and the http extension',
       {

@@ -35,6 +35,7 @@ export const Reason = {
   StoreMemoryBudgetExceeded: 'StoreMemoryBudgetExceeded',
   StorePanelsExceedMemory: 'StorePanelsExceedMemory',
   StorePersistenceImmutable: 'StorePersistenceImmutable',
+  StoreServiceImmutable: 'StoreServiceImmutable',
   // Degraded, from the pods (policies/pods.ts); also the reasons of the Events naming each pod
   PodUnschedulable: 'PodUnschedulable',
   ImagePullFailed: 'ImagePullFailed',
@@ -44,6 +45,7 @@ export const Reason = {
   StoreAvailable: 'StoreAvailable',
   StoreStarting: 'StoreStarting',
   StoreUnavailable: 'StoreUnavailable',
+  StoreReplicasOutOfSync: 'StoreReplicasOutOfSync',
   ExternalStoreConfigured: 'ExternalStoreConfigured',
   EmbeddedStore: 'EmbeddedStore',
   VolumePending: 'VolumePending',

@@ -65,6 +65,13 @@ export function buildCrd() {
               jsonPath: '.status.memoryBudget.maxInstances',
             },
             { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+            {
+              name: 'Store Primary',
+              type: 'string',
+              description: 'A replicated managed store: the pod its Sentinels name as primary',
+              jsonPath: '.status.store.primary',
+              priority: 1,
+            },
           ],
         },
       ],

@@ -42,6 +42,9 @@ describe('resolveSpec', () => {
         resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '768Mi' } },
         persistence: { enabled: true, size: '1Gi', retainOnDelete: false },
         maxmemory: '512Mi',
+        replicas: 1,
+        durability: { appendfsync: 'everysec', ackReplicas: 0, ackTimeoutMs: 2000 },
+        sentinel: { downAfterMilliseconds: 5000 },
       },
       external: { topology: 'standalone' },
       embedded: { volume: { size: '1Gi', retainOnDelete: false } },
@@ -118,5 +121,15 @@ describe('resolveSpec', () => {
 
   it('treats an empty image as unset', () => {
     expect(resolveSpec({ image: '' }, { kernel: 'img:1', store: 'redis:1' }).image).toBe('img:1');
+  });
+
+  it('acknowledges a commit once one replica holds it when the store is replicated, unless told otherwise', () => {
+    const images = { kernel: 'k:1', store: 'redis:1' };
+    const durability = (managed: object) =>
+      resolveSpec({ store: { managed } }, images).store.managed.durability.ackReplicas;
+    expect(durability({ replicas: 3 })).toBe(1);
+    expect(durability({ replicas: 5, durability: { ackReplicas: 2 } })).toBe(2);
+    expect(durability({ replicas: 3, durability: { ackReplicas: 0 } })).toBe(0);
+    expect(durability({})).toBe(0);
   });
 });

@@ -3,11 +3,14 @@
 // object that reaches us without server defaulting (an older CRD, a test) still reconciles sanely.
 import type { V1NetworkPolicyPeer } from '@kubernetes/client-node';
 import {
+  MAX_ACK_REPLICAS,
   DEFAULT_MAX_PANELS as KERNEL_MAX_PANELS,
+  defaultAckReplicas,
   SHUTDOWN_DRAIN_MS as KERNEL_SHUTDOWN_DRAIN_MS,
   variables as kernel,
 } from '@nexus/kernel/config-table';
 import type {
+  AppendFsync,
   AutoscalingSpec,
   CacheMedium,
   DisruptionSpec,
@@ -105,8 +108,19 @@ export const DEFAULTS = {
       },
       persistence: { enabled: true, size: '1Gi', retainOnDelete: false },
       maxmemory: '512Mi',
+      // One Redis: a process crash loses nothing acknowledged, and the store costs one pod
+      // (docs/tuning.md, "One Redis or three").
+      replicas: 1,
+      durability: {
+        // A process crash loses nothing (the file is written before the reply); an operating
+        // system crash or power loss, up to the last second. `always` loses nothing either way.
+        appendfsync: 'everysec' as AppendFsync,
+        ackTimeoutMs: kernelDefault(kernel.STORE_ACK_TIMEOUT_MS),
+      },
+      // Sentinel's own default is 30 s; this bounds how long a lost primary leaves the store without one.
+      sentinel: { downAfterMilliseconds: 5000 },
     },
-    external: { topology: kernel.STORE_TOPOLOGY.default },
+    external: { topology: kernel.STORE_TOPOLOGY.default as StoreTopology },
     embedded: { volume: { size: '1Gi', retainOnDelete: false } },
   },
   networkPolicy: { enabled: true },
@@ -148,6 +162,11 @@ export const LIMITS = {
   // The operator's own cap, within what the kernel accepts.
   maxPanels: { min: kernel.MAX_PANELS.min, max: Math.min(100_000, kernel.MAX_PANELS.max) },
   maxStateBytes: range(kernel.MAX_STATE_BYTES),
+  // Redis pods of a managed store: odd, so that the Sentinels beside them have a majority.
+  storeReplicas: { min: 1, max: 7 },
+  ackReplicas: { min: 0, max: MAX_ACK_REPLICAS },
+  ackTimeoutMs: range(kernel.STORE_ACK_TIMEOUT_MS),
+  downAfterMilliseconds: { min: 1000, max: 60_000 },
   panelCacheBytes: range(kernel.PANEL_CACHE_MAX_BYTES),
   cacheBytes: range(kernel.CACHE_MAX_BYTES),
   keyPrefix: { pattern: kernel.STORE_KEY_PREFIX.pattern, maxLength: kernel.STORE_KEY_PREFIX.maxLength },
@@ -182,6 +201,10 @@ export interface ResolvedStore {
     };
     persistence: ResolvedVolume & { enabled: boolean };
     maxmemory: string;
+    replicas: number;
+    /** ackReplicas unset: 1 with replicas, else 0 (the kernel's own default for its topology). */
+    durability: { appendfsync: AppendFsync; ackReplicas: number; ackTimeoutMs: number };
+    sentinel: { downAfterMilliseconds: number };
   };
   external: { urlSecretRef?: SecretKeyRef; topology: StoreTopology; caSecretRef?: SecretKeyRef };
   embedded: { volume: ResolvedVolume };
@@ -245,6 +268,7 @@ function resolveVolume(
 function resolveStore(s: NexusRuntimeSpec['store'], storeImage: string): ResolvedStore {
   const d = DEFAULTS.store;
   const m = s?.managed;
+  const replicas = m?.replicas ?? d.managed.replicas;
   const store: ResolvedStore = {
     mode: s?.mode ?? d.mode,
     history: s?.history ?? d.history,
@@ -272,6 +296,16 @@ function resolveStore(s: NexusRuntimeSpec['store'], storeImage: string): Resolve
         enabled: m?.persistence?.enabled ?? d.managed.persistence.enabled,
       },
       maxmemory: m?.maxmemory ?? d.managed.maxmemory,
+      replicas,
+      durability: {
+        appendfsync: m?.durability?.appendfsync ?? d.managed.durability.appendfsync,
+        ackReplicas:
+          m?.durability?.ackReplicas ?? defaultAckReplicas(replicas > 1 ? 'sentinel' : 'standalone'),
+        ackTimeoutMs: m?.durability?.ackTimeoutMs ?? d.managed.durability.ackTimeoutMs,
+      },
+      sentinel: {
+        downAfterMilliseconds: m?.sentinel?.downAfterMilliseconds ?? d.managed.sentinel.downAfterMilliseconds,
+      },
     },
     external: { topology: s?.external?.topology ?? d.external.topology },
     embedded: { volume: resolveVolume(s?.embedded?.volume, d.embedded.volume) },

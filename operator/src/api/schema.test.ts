@@ -81,6 +81,9 @@ const fullSpec: Full<NexusRuntimeSpec> = {
       resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: 1, memory: '768Mi' } },
       persistence: { enabled: true, size: '1Gi', storageClassName: 'fast', retainOnDelete: false },
       maxmemory: '512Mi',
+      replicas: 3,
+      durability: { appendfsync: 'always', ackReplicas: 1, ackTimeoutMs: 2000 },
+      sentinel: { downAfterMilliseconds: 5000 },
     },
     external: {
       urlSecretRef: { name: 'r', key: 'url' },
@@ -139,6 +142,9 @@ const fullStatus: Full<NexusRuntimeStatus> = {
       requiredMB: 640,
       worstCaseMB: 512,
       fits: true,
+      pods: 3,
+      totalMemoryLimitMB: 2496,
+      totalCPULimitMillicores: 3300,
     },
   },
   endpoints: { http: 'http://x', ws: 'ws://x' },
@@ -149,6 +155,10 @@ const fullStatus: Full<NexusRuntimeStatus> = {
     topology: 'standalone',
     secretName: 'demo-store',
     volumeClaimName: 'demo-panels',
+    replicas: 3,
+    primary: 'demo-store-0',
+    replicasInSync: 2,
+    replication: 'primary demo-store-0, 2 of 2 replicas in sync',
   },
 };
 
@@ -254,12 +264,13 @@ describe('crds/ and config/samples', () => {
     expect(readFileSync(repo('crds/nexus.dev_nexusruntimes.yaml'), 'utf8')).toBe(renderCrdYaml());
   });
 
-  it.each(['config/samples/nexusruntime.yaml', 'config/samples/nexusruntime-tuned.yaml'])(
-    '%s matches the schema',
-    (path) => {
-      const sample = yaml.load(readFileSync(repo(path), 'utf8')) as { kind: string; spec: unknown };
-      expect(sample.kind).toBe('NexusRuntime');
-      expect(disagreements(specSchema, sample.spec, 'spec', false)).toEqual([]);
-    },
-  );
+  it.each([
+    'config/samples/nexusruntime.yaml',
+    'config/samples/nexusruntime-tuned.yaml',
+    'config/samples/nexusruntime-replicated-store.yaml',
+  ])('%s matches the schema', (path) => {
+    const sample = yaml.load(readFileSync(repo(path), 'utf8')) as { kind: string; spec: unknown };
+    expect(sample.kind).toBe('NexusRuntime');
+    expect(disagreements(specSchema, sample.spec, 'spec', false)).toEqual([]);
+  });
 });

@@ -44,6 +44,11 @@ const budgetSchema = object('The memory budget as computed for the current spec,
     ),
     worstCaseMB: integer('Managed: maxPanels × perPanelBytes, every panel at its bounds.'),
     fits: boolean('Managed: whether worstCaseMB fits maxmemory.'),
+    pods: integer('Managed: the store pods (store.managed.replicas).'),
+    totalMemoryLimitMB: integer(
+      'Managed: the memory limits of every store pod together (Redis, and with replicas its Sentinel); each pod holds a full copy of the panels.',
+    ),
+    totalCPULimitMillicores: integer('Managed: the CPU limits of every store pod together.'),
   }),
 });
 
@@ -53,6 +58,14 @@ const storeStatusSchema = object('The panel store the kernels use.', {
   topology: string('standalone or cluster.'),
   secretName: string('The Secret the kernels read STORE_URL from.'),
   volumeClaimName: string('The PersistentVolumeClaim of an embedded store.'),
+  replicas: integer('Managed: the Redis pods asked for.'),
+  primary: string('A replicated managed store: the pod the Sentinels name as primary, when they answered.'),
+  replicasInSync: integer(
+    'A replicated managed store: replicas connected to the primary with their replication link up.',
+  ),
+  replication: string(
+    'A replicated managed store: what the Sentinels last said of it (primary, replicas in sync), or why they did not answer the operator.',
+  ),
 });
 
 export const statusSchema: JSONSchema = object('Observed state of the runtime.', {

@@ -11,7 +11,7 @@ import {
   string,
   type JSONSchema,
 } from './openapi.js';
-import { PullPolicy, StoreMode, StoreTopology } from './types.js';
+import { AppendFsync, PullPolicy, StoreMode, StoreTopology } from './types.js';
 
 const d = DEFAULTS.store;
 const MIB = 1048576;
@@ -47,7 +47,7 @@ const maxmemoryBytes = 'quantity(self.maxmemory).asInteger()';
 const storeHeadroom = `(${maxmemoryBytes} / 4 > ${64 * MIB} ? ${maxmemoryBytes} / 4 : ${64 * MIB})`;
 
 const managed = object(
-  'The Redis the operator runs for this runtime: a StatefulSet of one pod, its Service, Secret and NetworkPolicy.',
+  'The Redis the operator runs for this runtime: a StatefulSet of one pod (or of a primary, replicas and a Sentinel beside each), its Services, Secret, NetworkPolicy and, replicated, a PodDisruptionBudget.',
   {
     image: string(
       "Redis 7 image. Defaults to the operator's STORE_IMAGE; it must provide redis-server, redis-cli and sh.",
@@ -93,10 +93,59 @@ const managed = object(
       'Redis maxmemory. The store never evicts (maxmemory-policy noeviction): beyond it, writes fail.',
       d.managed.maxmemory,
     ),
+    replicas: integer(
+      'Redis pods. 1: one Redis, restarted by the kubelet when it fails (the store is unavailable meanwhile). 3 (or 5, 7): one primary, the others its replicas, and a Sentinel beside each that promotes a replica when the primary is lost; each pod costs the resources above.',
+      { minimum: LIMITS.storeReplicas.min, maximum: LIMITS.storeReplicas.max, default: d.managed.replicas },
+    ),
+    durability: object(
+      'What an acknowledged commit survives, and in which failure (docs/crd-reference.md, "Durability: what an acknowledged commit can lose").',
+      {
+        appendfsync: string(
+          'When each Redis syncs its append-only file: everysec (a process crash loses nothing acknowledged, an operating-system crash or power loss up to the last second) or always (neither loses anything acknowledged; every write waits for the disk).',
+          { enum: Object.values(AppendFsync), default: d.managed.durability.appendfsync },
+        ),
+        ackReplicas: integer(
+          'Replicas that hold a commit before it is acknowledged (STORE_ACK_REPLICAS): at most replicas - 1. Unset: 1 with replicas, 0 with one Redis. With 1 or more, losing the primary loses nothing acknowledged; the primary also refuses writes while fewer replicas are connected.',
+          { minimum: LIMITS.ackReplicas.min, maximum: LIMITS.ackReplicas.max },
+        ),
+        ackTimeoutMs: integer(
+          'How long a commit waits for ackReplicas replicas (STORE_ACK_TIMEOUT_MS); beyond, the request fails with 503 saying the change may be applied.',
+          {
+            minimum: LIMITS.ackTimeoutMs.min,
+            maximum: LIMITS.ackTimeoutMs.max,
+            default: d.managed.durability.ackTimeoutMs,
+          },
+        ),
+      },
+      { default: {} },
+    ),
+    sentinel: object(
+      'The Sentinels of a replicated store.',
+      {
+        downAfterMilliseconds: integer(
+          "How long the primary goes unanswered before the Sentinels consider it down and promote a replica (Sentinel's down-after-milliseconds; its own default is 30 s). It bounds the time without a primary: about this plus a few seconds of election.",
+          {
+            minimum: LIMITS.downAfterMilliseconds.min,
+            maximum: LIMITS.downAfterMilliseconds.max,
+            default: d.managed.sentinel.downAfterMilliseconds,
+          },
+        ),
+      },
+      { default: {} },
+    ),
   },
   {
     default: {},
     'x-kubernetes-validations': [
+      {
+        rule: '!has(self.replicas) || self.replicas % 2 == 1',
+        message:
+          'store.managed.replicas must be odd (1, 3, 5 or 7): the Sentinels beside the pods need a majority to promote a replica',
+      },
+      {
+        rule: '!has(self.durability) || !has(self.durability.ackReplicas) || self.durability.ackReplicas <= (has(self.replicas) ? self.replicas : 1) - 1',
+        message: 'store.managed.durability.ackReplicas must be at most store.managed.replicas - 1',
+      },
       {
         rule: `!has(self.resources) || !has(self.resources.limits) || !has(self.maxmemory) || quantity(self.resources.limits.memory).asInteger() >= ${maxmemoryBytes} + ${storeHeadroom}`,
         message:

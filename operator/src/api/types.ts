@@ -30,6 +30,10 @@ export const StoreMode = { Managed: 'Managed', External: 'External', Embedded: '
 export type StoreMode = (typeof StoreMode)[keyof typeof StoreMode];
 
 export const StoreTopology = { Standalone: 'standalone', Cluster: 'cluster' } as const;
+
+/** When each managed Redis syncs its append-only file to disk. */
+export const AppendFsync = { EverySec: 'everysec', Always: 'always' } as const;
+export type AppendFsync = (typeof AppendFsync)[keyof typeof AppendFsync];
 export type StoreTopology = (typeof StoreTopology)[keyof typeof StoreTopology];
 
 /** A Kubernetes quantity: `256Mi`, `1Gi`, `500m`, or a plain number of cores. */
@@ -128,6 +132,19 @@ export interface ManagedStoreSpec {
   resources?: ResourcesSpec;
   persistence?: VolumeSpec & { enabled?: boolean };
   maxmemory?: Quantity;
+  /** Redis pods: 1, or an odd number with a Sentinel beside each (one primary, the rest replicas). */
+  replicas?: number;
+  durability?: StoreDurabilitySpec;
+  sentinel?: { downAfterMilliseconds?: number };
+}
+
+/** What an acknowledged commit survives. */
+export interface StoreDurabilitySpec {
+  appendfsync?: AppendFsync;
+  /** Replicas that hold a commit before it is acknowledged (STORE_ACK_REPLICAS). */
+  ackReplicas?: number;
+  /** How long a commit waits for them (STORE_ACK_TIMEOUT_MS). */
+  ackTimeoutMs?: number;
 }
 
 export interface ExternalStoreSpec {
@@ -195,6 +212,10 @@ export interface StoreBudgetStatus {
   requiredMB?: number;
   worstCaseMB?: number;
   fits?: boolean;
+  /** Managed: the store's pods, and what all of them together may use. */
+  pods?: number;
+  totalMemoryLimitMB?: number;
+  totalCPULimitMillicores?: number;
 }
 
 /** The memory arithmetic of one runtime, published so users can see why a spec fits or not. */
@@ -225,6 +246,14 @@ export interface StoreStatus {
   secretName?: string;
   /** The PersistentVolumeClaim holding embedded panels. */
   volumeClaimName?: string;
+  /** Managed: the Redis pods asked for. */
+  replicas?: number;
+  /** A replicated managed store: the pod the Sentinels name as primary, when they answered. */
+  primary?: string;
+  /** A replicated managed store: replicas connected to the primary with their link up. */
+  replicasInSync?: number;
+  /** A replicated managed store: what the Sentinels last said of it, or why they did not answer. */
+  replication?: string;
 }
 
 export interface EndpointsStatus {

@@ -4,7 +4,16 @@ import { parseQuantity } from '../api/quantity.js';
 import { shutdownGraceMs } from './grace.js';
 import { contentHash } from './hash.js';
 import { childMetadata } from './labels.js';
-import { CACHE_DIR, PERSIST_DIR, PORTS, STORE_CA_MOUNT, singleKernel, type RuntimePlan } from './plan.js';
+import {
+  CACHE_DIR,
+  PERSIST_DIR,
+  PORTS,
+  STORE_CA_MOUNT,
+  replicatedStore,
+  singleKernel,
+  type RuntimePlan,
+} from './plan.js';
+import { SENTINEL_MASTER, sentinelAddresses } from './store/replication.js';
 
 const bytes = (quantity: string) => String(Math.floor(parseQuantity(quantity) ?? 0));
 
@@ -52,6 +61,17 @@ export function buildConfigData(plan: RuntimePlan): Record<string, string> {
   if (plan.store.mode !== 'Embedded') {
     data.STORE_TOPOLOGY = plan.store.mode === 'External' ? plan.store.topology : 'standalone';
     data.STORE_KEY_PREFIX = store.keyPrefix;
+  }
+  // One Redis acknowledges without replicas (the kernel's default), and its variables stay as
+  // they were. Replicated, STORE_URL (from the Secret) names the Sentinels' Service; these add
+  // each pod's own Sentinel and the acknowledgement.
+  if (replicatedStore(plan)) {
+    const { durability } = store.managed;
+    data.STORE_TOPOLOGY = 'sentinel';
+    data.STORE_SENTINELS = sentinelAddresses(plan).join(',');
+    data.STORE_SENTINEL_MASTER = SENTINEL_MASTER;
+    data.STORE_ACK_REPLICAS = String(durability.ackReplicas);
+    data.STORE_ACK_TIMEOUT_MS = String(durability.ackTimeoutMs);
   }
   if (plan.store.mode === 'External' && plan.store.caSecretRef) {
     data.STORE_TLS_CA_FILE = `${STORE_CA_MOUNT}/ca.crt`;

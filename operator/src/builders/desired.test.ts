@@ -17,6 +17,7 @@ describe('buildDesiredState', () => {
       'storeSecret',
       'storeConfig',
       'storeService',
+      'storePods',
       'storeStatefulSet',
       'storeNetworkPolicy',
     ]);

@@ -14,7 +14,8 @@ import { buildService } from './service.js';
 import { buildStoreConfig } from './store/config.js';
 import { buildStoreNetworkPolicy } from './store/network-policy.js';
 import { buildStoreSecret } from './store/secret.js';
-import { buildStoreService } from './store/service.js';
+import { buildStorePdb } from './store/pdb.js';
+import { buildStorePodsService, buildStoreSentinelService, buildStoreService } from './store/service.js';
 import { buildStoreStatefulSet } from './store/statefulset.js';
 
 export interface DesiredState {
@@ -55,8 +56,11 @@ export function buildDesiredState(plan: RuntimePlan): DesiredState {
     built.storeSecret = buildStoreSecret(plan, plan.store.credentials);
     built.storeConfig = buildStoreConfig(plan);
     built.storeService = buildStoreService(plan);
+    built.storePods = buildStorePodsService(plan);
+    built.storeSentinelService = buildStoreSentinelService(plan);
     built.storeStatefulSet = buildStoreStatefulSet(plan);
     built.storeNetworkPolicy = buildStoreNetworkPolicy(plan);
+    built.storePdb = buildStorePdb(plan);
   }
   const objects: Record<string, unknown> = {};
   for (const key of CHILD_KEYS) {

@@ -22,6 +22,8 @@ export const EPHEMERAL = {
    * old one, so the directory holds up to three times the data, which maxmemory bounds.
    */
   aofPerMaxmemory: 3,
+  /** A Sentinel's own directory (its rewritten configuration: a few KiB), an emptyDir's sizeLimit. */
+  sentinelDirMiB: 1,
 } as const;
 
 // Request and limit are set equal by the builders: the scheduler reserves what the kubelet would
@@ -43,4 +45,9 @@ export function storeDataMiB(spec: ResolvedSpec): number {
 /** The Redis container: logs, /tmp, and its data when that is an emptyDir rather than a claim. */
 export function storeEphemeralStorage(spec: ResolvedSpec, persistent: boolean): string {
   return mi(EPHEMERAL.logsMiB + EPHEMERAL.storeTmpMiB + (persistent ? 0 : storeDataMiB(spec)));
+}
+
+/** The Sentinel container of a replicated store: logs and its directory. */
+export function sentinelEphemeralStorage(): string {
+  return mi(EPHEMERAL.logsMiB + EPHEMERAL.sentinelDirMiB);
 }

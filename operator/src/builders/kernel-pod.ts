@@ -28,7 +28,9 @@ function env(plan: RuntimePlan): V1EnvVar[] {
   const vars: V1EnvVar[] = [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }];
   if (store.mode === 'Managed') {
     const name = childName('storeSecret', plan.name);
-    vars.push({ name: 'STORE_URL', valueFrom: { secretKeyRef: { name, key: 'url' } } });
+    // Replicated, the kernels start from the Sentinels and follow the primary they name.
+    const key = spec.store.managed.replicas > 1 ? 'sentinelUrl' : 'url';
+    vars.push({ name: 'STORE_URL', valueFrom: { secretKeyRef: { name, key } } });
   } else if (store.mode === 'External') {
     const { name, key } = store.urlSecretRef;
     vars.push({ name: 'STORE_URL', valueFrom: { secretKeyRef: { name, key } } });

@@ -10,7 +10,7 @@ import type {
 import { Component } from '../api/children.js';
 import { selectorLabels } from '../api/labels.js';
 import { childMetadata } from './labels.js';
-import { PORTS, type RuntimePlan } from './plan.js';
+import { PORTS, replicatedStore, type RuntimePlan } from './plan.js';
 
 const tcp = (port: number): V1NetworkPolicyPort => ({ protocol: 'TCP', port });
 
@@ -35,7 +35,8 @@ function egress(plan: RuntimePlan): V1NetworkPolicyEgressRule[] {
   if (plan.store.mode === 'Managed') {
     rules.push({
       to: [{ podSelector: { matchLabels: selectorLabels(plan.name, Component.Store) } }],
-      ports: [tcp(PORTS.store)],
+      // Replicated, the kernels ask the Sentinels which pod is primary.
+      ports: replicatedStore(plan) ? [tcp(PORTS.store), tcp(PORTS.sentinel)] : [tcp(PORTS.store)],
     });
   } else if (plan.store.mode === 'External') {
     rules.push({ ...anywhere, ports: [tcp(plan.store.port)] });

@@ -25,10 +25,15 @@ export interface RuntimePlan {
  */
 export type PanelsPhase = 'embedded' | 'importing' | 'imported' | 'none';
 
-/** The managed store's Secret as created (or read back): its password and the kernels' URL. */
+/**
+ * The managed store's Secret as created (or read back): its password and the kernels' URLs, of
+ * the Redis Service (one Redis) and of the Sentinels' Service (replicated; absent from a Secret
+ * written before the store could be replicated).
+ */
 export interface StoreCredentials {
   password: string;
   url: string;
+  sentinelUrl?: string;
 }
 
 export type StorePlan =
@@ -37,6 +42,11 @@ export type StorePlan =
       credentials: StoreCredentials;
       /** The store's persistence as it will run (a live StatefulSet's volume cannot change). */
       persistence: { enabled: boolean; size: string; storageClassName?: string };
+      /**
+       * The Service that governs the store's pods (gives them DNS names when headless): the live
+       * StatefulSet's, which cannot change, or the headless storePods Service for a new one.
+       */
+      serviceName: string;
     }
   | {
       mode: 'External';
@@ -50,7 +60,7 @@ export type StorePlan =
     }
   | { mode: 'Embedded' };
 
-export const PORTS = { http: 3000, ws: 3001, store: 6379 } as const;
+export const PORTS = { http: 3000, ws: 3001, store: 6379, sentinel: 26379 } as const;
 export const CACHE_DIR = '/var/cache/nexus';
 /** Where an embedded store's volume is mounted; its panels live in PERSIST_DIR below it. */
 export const PANELS_MOUNT = '/var/lib/nexus';
@@ -58,6 +68,11 @@ export const PERSIST_DIR = `${PANELS_MOUNT}/panels`;
 export const STORE_CA_MOUNT = '/etc/nexus/store-ca';
 /** Kernel and store processes run as this non-root user; the kernel image's `nexus` user has the same id. */
 export const KERNEL_UID = 10001;
+
+/** Whether the managed store is replicated: a primary, replicas and Sentinels. */
+export function replicatedStore(plan: RuntimePlan): boolean {
+  return plan.store.mode === 'Managed' && plan.spec.store.managed.replicas > 1;
+}
 
 /** Whether the kernels share a store (and so may run more than one replica). */
 export function sharedStore(plan: RuntimePlan): boolean {

@@ -15,6 +15,8 @@ describe('Reconciler', () => {
       'apply NetworkPolicy',
       'apply ConfigMap',
       'apply Service',
+      // The headless Service that names the store's pods.
+      'apply Service',
       'apply StatefulSet',
       'apply NetworkPolicy',
       'status',
@@ -24,7 +26,7 @@ describe('Reconciler', () => {
         type: 'Normal',
         reason: 'StoreCreated',
         message:
-          'created the managed store: Secret demo-store, ConfigMap demo-store, Service demo-store, StatefulSet demo-store, NetworkPolicy demo-store',
+          'created the managed store: Secret demo-store, ConfigMap demo-store, Service demo-store, Service demo-store-pods, StatefulSet demo-store, NetworkPolicy demo-store',
       },
       {
         type: 'Normal',
@@ -49,6 +51,7 @@ describe('Reconciler', () => {
       mode: 'Managed',
       endpoint: 'demo-store.team-a.svc:6379',
       secretName: 'demo-store',
+      replicas: 1,
     });
     expect(cluster.get<V1ConfigMap>('ConfigMap', NS, 'demo-config')?.data?.MAX_INSTANCES).toBe('23');
     expect(condition('Ready')?.status).toBe('False');

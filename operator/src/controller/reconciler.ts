@@ -17,8 +17,9 @@ import { newProblems, podProblems, problemKey } from '../policies/pods.js';
 import { decideConditions } from '../policies/readiness.js';
 import type { PolicyResult } from '../policies/result.js';
 import { evaluateStoreBudget } from '../policies/store-budget.js';
-import { decideStoreReady } from '../policies/store-readiness.js';
-import { panelsPhase } from '../policies/store.js';
+import { decideStoreReady, describeRoles } from '../policies/store-readiness.js';
+import type { StoreRoles } from '../policies/store-roles.js';
+import { managedStoreRefusal, panelsPhase } from '../policies/store.js';
 import { ChangeLog, syncChildren } from './apply.js';
 import {
   EventType,
@@ -31,7 +32,14 @@ import { EventReason } from './events.js';
 import { gatherChildren } from './gather.js';
 import { recordTransitions } from './notices.js';
 import { buildStatus, runningImage, sameStatus } from './status.js';
+import { sentinelAddresses, sentinelEndpoint } from '../builders/store/replication.js';
 import { StoreResolver } from './store.js';
+import {
+  STORE_ROLES_RECHECK_MS,
+  SentinelRoleReader,
+  type RoleReader,
+  type RoleTarget,
+} from './store-roles.js';
 
 export interface ReconcilerDeps {
   cache: ClusterCache;
@@ -45,6 +53,8 @@ export interface ReconcilerDeps {
   now?: () => Date;
   /** The managed store's password generator (tests pass a fixed one). */
   password?: () => string;
+  /** Where a replicated store's roles are read (its Sentinels, unless a test answers). */
+  roles?: RoleReader;
 }
 
 export interface ReconcileOutcome {
@@ -63,11 +73,17 @@ interface PassResult {
   memoryBudget?: MemoryBudgetStatus;
   applyError?: Error;
   requeueAfterMs?: number;
+  /** A replicated store: what its Sentinels said, or why they were not asked or did not answer. */
+  roles?: StoreRoles | string;
 }
+
+/** Asked of the Sentinels only once a store pod is ready: before, nothing could answer. */
+const NOT_ASKED = 'the Sentinels are asked once a store pod is ready';
 
 export class Reconciler {
   private readonly now: () => Date;
   private readonly store: StoreResolver;
+  private readonly roles: RoleReader;
   /**
    * Statuses written that the cache has not shown yet, by key: the runtime's uid, the status the cache held
    * when we wrote, and what we wrote. A pass that still finds the old status in the cache uses ours,
@@ -84,6 +100,7 @@ export class Reconciler {
   constructor(private readonly deps: ReconcilerDeps) {
     this.now = deps.now ?? (() => new Date());
     this.store = new StoreResolver(deps.writer, deps.secrets, deps.password);
+    this.roles = deps.roles ?? new SentinelRoleReader();
   }
 
   async reconcile(key: string): Promise<ReconcileOutcome> {
@@ -116,6 +133,9 @@ export class Reconciler {
       endpoint: pass.store.endpoint,
       failure: pass.storeFailure,
       previous: findCondition(previous, ConditionType.StoreReady),
+      ...(pass.roles === undefined
+        ? {}
+        : { roles: pass.roles, ackReplicas: spec.store.managed.durability.ackReplicas }),
     });
     const pods = this.deps.cache.pods(namespace, name);
     const problems = podProblems(pods);
@@ -185,7 +205,7 @@ export class Reconciler {
       log.info({ reason: result.failure?.reason }, result.failure?.message);
       return result;
     }
-    const refusal = kernelRefusal(spec);
+    const refusal = kernelRefusal(spec) ?? managedStoreRefusal(spec);
     if (refusal) {
       result.failure = refusal;
       log.info({ reason: refusal.reason }, refusal.message);
@@ -251,6 +271,12 @@ export class Reconciler {
         );
       }
       if (!held) result.configHash = desired.configHash;
+      if (store.plan.mode === 'Managed' && spec.store.managed.replicas > 1) {
+        await this.readRoles(result, {
+          sentinels: [sentinelEndpoint(name, namespace), ...sentinelAddresses(plan)],
+          password: store.plan.credentials.password,
+        });
+      }
     } catch (err) {
       result.applyError = err instanceof Error ? err : new Error(describeError(err));
       result.failure = {
@@ -259,5 +285,21 @@ export class Reconciler {
       };
     }
     return result;
+  }
+
+  /** A replicated store's roles into the pass' status, and a recheck: a failover changes no object of ours. */
+  private async readRoles(result: PassResult, target: RoleTarget): Promise<void> {
+    const ready = (result.now.storeStatefulSet?.status?.readyReplicas ?? 0) >= 1;
+    const roles = ready ? await this.roles.read(target) : NOT_ASKED;
+    result.roles = roles;
+    const store: StoreStatus = { ...result.store, replication: ready ? describeRoles(roles) : NOT_ASKED };
+    delete store.primary;
+    delete store.replicasInSync;
+    if (typeof roles !== 'string') {
+      store.primary = roles.primary;
+      store.replicasInSync = roles.replicasInSync;
+    }
+    result.store = store;
+    result.requeueAfterMs = Math.min(result.requeueAfterMs ?? Infinity, STORE_ROLES_RECHECK_MS);
   }
 }

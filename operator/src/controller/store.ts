@@ -15,6 +15,7 @@ import {
   readCredentials,
   storeCredentials,
 } from '../builders/store/secret.js';
+import { sentinelEndpoint } from '../builders/store/replication.js';
 import { checkExternalStore, effectivePersistence } from '../policies/store.js';
 import type { PolicyResult } from '../policies/result.js';
 import type { ClusterWriter, SecretReader } from './client.js';
@@ -60,7 +61,14 @@ export class StoreResolver {
   private async managed(target: StoreTarget): Promise<StoreResolution> {
     const { name, namespace, uid, spec, observed } = target;
     const secretName = childName('storeSecret', name);
-    const status: StoreStatus = { mode: 'Managed', endpoint: managedEndpoint(name, namespace), secretName };
+    const { replicas } = spec.store.managed;
+    const replicated = replicas > 1;
+    const status: StoreStatus = {
+      mode: 'Managed',
+      endpoint: replicated ? sentinelEndpoint(name, namespace) : managedEndpoint(name, namespace),
+      secretName,
+      replicas,
+    };
     const conflict = (message: string): StoreResolution => ({
       ok: false,
       status,
@@ -90,9 +98,39 @@ export class StoreResolver {
         if (!secret) return conflict(`Secret ${secretName} could not be created or read; retrying`);
       }
     }
-    const credentials = readCredentials(secret);
+    let credentials = readCredentials(secret);
     if (typeof credentials === 'string') {
       return conflict(`${credentials}: delete it and the operator creates a new one (with a new password)`);
+    }
+    if (replicated && !credentials.sentinelUrl) {
+      // A Secret written before the store could be replicated has no Sentinel URL, and Secrets
+      // are never patched: it is written again, with the same password.
+      const again = buildStoreSecret(
+        { name, namespace, uid },
+        storeCredentials(name, namespace, credentials.password),
+      );
+      await this.writer.delete({ apiVersion: 'v1', kind: 'Secret', name: secretName, namespace });
+      if (!(await this.writer.create(again))) {
+        return conflict(`Secret ${secretName} could not be written again with the Sentinels' URL; retrying`);
+      }
+      credentials = storeCredentials(name, namespace, credentials.password);
+      createdSecret = `Secret ${secretName}`;
+    }
+    const serviceName = observed.storeStatefulSet?.spec?.serviceName ?? childName('storePods', name);
+    if (replicated && serviceName !== childName('storePods', name)) {
+      const statefulSet = childName('storeStatefulSet', name);
+      return {
+        ok: false,
+        status,
+        failure: {
+          reason: Reason.StoreServiceImmutable,
+          message:
+            `store.managed.replicas ${replicas} needs pods with DNS names, but StatefulSet ${statefulSet} is governed by ` +
+            `Service ${serviceName}, which gives them none, and a StatefulSet's service cannot change. ` +
+            `Delete it with \`kubectl delete statefulset ${statefulSet} --cascade=orphan\`: its pod and volume are kept, ` +
+            `and the operator creates it anew`,
+        },
+      };
     }
     const { persistence, warning } = effectivePersistence(
       spec,
@@ -102,7 +140,7 @@ export class StoreResolver {
     const resolution: StoreResolution = {
       ok: true,
       status,
-      plan: { mode: 'Managed', credentials, persistence },
+      plan: { mode: 'Managed', credentials, persistence, serviceName },
     };
     if (warning) resolution.warning = warning;
     if (createdSecret) resolution.createdSecret = createdSecret;

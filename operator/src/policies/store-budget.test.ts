@@ -108,8 +108,21 @@ describe('evaluateStoreBudget', () => {
         requiredMB: 640,
         worstCaseMB: 508,
         fits: true,
+        pods: 1,
+        totalMemoryLimitMB: 768,
+        totalCPULimitMillicores: 1000,
       },
     });
+  });
+
+  it('counts every pod of a replicated store, each with its Redis and its Sentinel, and the same panels', () => {
+    const one = evaluateStoreBudget(spec());
+    const three = evaluateStoreBudget(spec({ store: { managed: { replicas: 3 } } }));
+    if (!one.ok || !three.ok) throw new Error('the default budgets fit');
+    // Every pod holds every panel: the panel bound is the same.
+    expect(three.maxPanels).toBe(one.maxPanels);
+    // 3 × (768Mi + 64Mi of Sentinel), 3 × (1 CPU + 100m).
+    expect(three.budget).toMatchObject({ pods: 3, totalMemoryLimitMB: 2496, totalCPULimitMillicores: 3300 });
   });
 
   it('never derives more panels than maxmemory holds at their bounds', () => {

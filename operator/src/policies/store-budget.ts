@@ -13,6 +13,7 @@ import { DEFAULT_MAX_PANELS, LIMITS, type ResolvedSpec } from '../api/defaults.j
 import { binaryBytes } from '../api/openapi.js';
 import { ceilMiB, floorMiB, parseQuantity } from '../api/quantity.js';
 import type { StoreBudgetStatus } from '../api/types.js';
+import { SENTINEL_RESOURCES } from '../builders/store/replication.js';
 import type { PolicyResult } from './result.js';
 
 const KIB = 2 ** 10;
@@ -146,6 +147,29 @@ export function panelRetention(spec: ResolvedSpec): PanelRetention | string {
   };
 }
 
+/**
+ * What the managed store's pods may use together. Every pod holds a full copy of the panels, so a
+ * replicated store multiplies pods, not maxmemory: each pod's Redis has the same maxmemory and
+ * limit, and each has a Sentinel beside it (SENTINEL_RESOURCES).
+ */
+export function storeFootprint(
+  spec: ResolvedSpec,
+): Pick<StoreBudgetStatus, 'pods' | 'totalMemoryLimitMB' | 'totalCPULimitMillicores'> {
+  const { replicas, resources } = spec.store.managed;
+  const replicated = replicas > 1;
+  const memory =
+    (parseQuantity(resources.limits.memory) ?? 0) +
+    (replicated ? (parseQuantity(SENTINEL_RESOURCES.limits.memory) ?? 0) : 0);
+  const cpu =
+    (parseQuantity(String(resources.limits.cpu)) ?? 0) +
+    (replicated ? (parseQuantity(SENTINEL_RESOURCES.limits.cpu) ?? 0) : 0);
+  return {
+    pods: replicas,
+    totalMemoryLimitMB: ceilMiB(replicas * memory),
+    totalCPULimitMillicores: Math.round(replicas * cpu * 1000),
+  };
+}
+
 export function evaluateStoreBudget(spec: ResolvedSpec): StoreBudgetOutcome {
   const { store } = spec;
   const invalid = (message: string): StoreBudgetOutcome => ({
@@ -190,6 +214,7 @@ export function evaluateStoreBudget(spec: ResolvedSpec): StoreBudgetOutcome {
   const maxmemoryMB = floorMiB(maxmemory);
   const limitMB = floorMiB(limit);
   const requiredMB = ceilMiB(required);
+  const footprint = storeFootprint(spec);
   const budget: StoreBudgetStatus = {
     maxPanels,
     maxPanelsDerived: given === undefined,
@@ -200,6 +225,7 @@ export function evaluateStoreBudget(spec: ResolvedSpec): StoreBudgetOutcome {
     requiredMB,
     worstCaseMB: ceilMiB(worstCase),
     fits: worstCase <= maxmemory,
+    ...footprint,
   };
   if (limit < required) {
     return {

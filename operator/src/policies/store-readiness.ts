@@ -10,6 +10,7 @@ import {
 } from '../api/conditions.js';
 import type { StoreMode } from '../api/types.js';
 import type { PolicyResult } from './result.js';
+import type { StoreRoles } from './store-roles.js';
 
 export interface StoreReadinessInput {
   mode: StoreMode;
@@ -23,6 +24,20 @@ export interface StoreReadinessInput {
   failure?: PolicyResult;
   /** StoreReady as the previous pass left it. */
   previous?: Condition;
+  /**
+   * A replicated store: what the Sentinels said of it, or why they did not answer (then the pods'
+   * readiness, which a replica passes only in sync, is all there is to go by).
+   */
+  roles?: StoreRoles | string;
+  /** A replicated store: replicas a commit waits for (store.managed.durability.ackReplicas). */
+  ackReplicas?: number;
+}
+
+/** What the Sentinels said, for the status: "primary demo-store-0, 2 of 2 replicas in sync". */
+export function describeRoles(roles: StoreRoles | string): string {
+  if (typeof roles === 'string') return `the Sentinels did not answer the operator: ${roles}`;
+  const primary = `primary ${roles.primary}${roles.primaryDown ? ' (down)' : ''}`;
+  return `${primary}, ${roles.replicasInSync} of ${roles.replicas} replicas in sync`;
 }
 
 const decide = (status: ConditionStatus, reason: Reason, message: string): ConditionDecision => ({
@@ -78,11 +93,24 @@ export function decideStoreReady(input: StoreReadinessInput): ConditionDecision 
   const s = input.statefulSet;
   const name = s?.metadata?.name ?? 'the store';
   if (s && statefulSetReady(s)) {
-    return decide(
-      ConditionStatus.True,
-      Reason.StoreAvailable,
-      `StatefulSet ${name} serves ${input.endpoint ?? ''}`.trim(),
-    );
+    const serves = `StatefulSet ${name} serves ${input.endpoint ?? ''}`.trim();
+    const { roles, ackReplicas = 0 } = input;
+    if (roles === undefined) return decide(ConditionStatus.True, Reason.StoreAvailable, serves);
+    if (typeof roles !== 'string' && roles.primaryDown) {
+      return decide(
+        ConditionStatus.False,
+        Reason.StoreUnavailable,
+        `the Sentinels consider primary ${roles.primary} down: a replica is promoted once a majority agrees`,
+      );
+    }
+    if (typeof roles !== 'string' && roles.replicasInSync < ackReplicas) {
+      return decide(
+        ConditionStatus.False,
+        Reason.StoreReplicasOutOfSync,
+        `${describeRoles(roles)}, and a commit waits for ${ackReplicas}: the primary refuses writes until enough catch up`,
+      );
+    }
+    return decide(ConditionStatus.True, Reason.StoreAvailable, `${serves}: ${describeRoles(roles)}`);
   }
   // Lost: it was ready (or already lost) and is not restarting on purpose.
   const wasUp = previous?.status === ConditionStatus.True || previous?.reason === Reason.StoreUnavailable;

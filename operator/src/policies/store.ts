@@ -9,6 +9,7 @@ import { parseQuantity } from '../api/quantity.js';
 import type { SecretKeyRef } from '../api/types.js';
 import { contentHash } from '../builders/hash.js';
 import type { PanelsPhase } from '../builders/plan.js';
+import { LIMITS } from '../api/defaults.js';
 import type { PolicyResult } from './result.js';
 
 export interface StoreAddress {
@@ -215,4 +216,28 @@ export function modeChangeNotice(
       `to the ${to.toLowerCase()} one.` +
       leavingManaged,
   };
+}
+
+/**
+ * What the schema's rules refuse in a managed store's replication, repeated for an object that
+ * reached the operator without them: an even or out-of-range pod count (the Sentinels need a
+ * majority), or more replicas to wait for than there are.
+ */
+export function managedStoreRefusal(spec: ResolvedSpec): PolicyResult | undefined {
+  if (spec.store.mode !== 'Managed') return undefined;
+  const { replicas, durability } = spec.store.managed;
+  const { min, max } = LIMITS.storeReplicas;
+  if (!Number.isInteger(replicas) || replicas < min || replicas > max || replicas % 2 === 0) {
+    return {
+      reason: Reason.InvalidSpec,
+      message: `store.managed.replicas ${replicas} must be odd, from ${min} to ${max}: the Sentinels beside the pods need a majority to promote a replica`,
+    };
+  }
+  if (durability.ackReplicas > replicas - 1) {
+    return {
+      reason: Reason.InvalidSpec,
+      message: `store.managed.durability.ackReplicas ${durability.ackReplicas} must be at most store.managed.replicas - 1 = ${replicas - 1}: a commit would wait for replicas that do not exist`,
+    };
+  }
+  return undefined;
 }

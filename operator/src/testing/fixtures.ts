@@ -31,6 +31,7 @@ export function storePlan(s: ResolvedSpec, name = 'demo', namespace = 'team-a'):
       mode,
       credentials: storeCredentials(name, namespace, PASSWORD),
       persistence: { enabled, size, ...(storageClassName ? { storageClassName } : {}) },
+      serviceName: `${name}-store-pods`,
     };
   }
   if (mode === 'External') {

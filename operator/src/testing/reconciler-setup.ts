@@ -3,13 +3,14 @@ import { pino } from 'pino';
 import type { NexusRuntimeSpec } from '../api/types.js';
 import { findCondition } from '../api/conditions.js';
 import { Reconciler } from '../controller/reconciler.js';
+import type { RoleReader } from '../controller/store-roles.js';
 import { FakeCluster } from './fake-cluster.js';
 import { IMAGES, PASSWORD, runtime } from './fixtures.js';
 
 export const NS = 'team-a';
 export const KEY = `${NS}/demo`;
 
-export function setup(spec: NexusRuntimeSpec = {}) {
+export function setup(spec: NexusRuntimeSpec = {}, roles?: RoleReader) {
   const cluster = new FakeCluster();
   cluster.putRuntime(runtime(spec));
   let passwords = 0;
@@ -23,6 +24,7 @@ export function setup(spec: NexusRuntimeSpec = {}) {
     footprint: { overheadMB: 96, idleWorkingSetMB: 60 },
     now: () => new Date('2026-01-01T00:00:00Z'),
     password: () => (passwords++ === 0 ? PASSWORD : `${PASSWORD}-${passwords}`),
+    ...(roles ? { roles } : {}),
   });
   /** Two passes with the controllers catching up in between: the store starts, the pods roll out. */
   const settle = async () => {

@@ -81,8 +81,15 @@ describe('the panel store', () => {
     }
     expect(store.service?.spec?.ports).toEqual([expect.objectContaining({ name: 'redis', port: 6379 })]);
 
+    // The first pod only: the one that stays primary when the store switches to replicas.
+    expect(store.service?.spec?.selector).toMatchObject({
+      'statefulset.kubernetes.io/pod-name': 'managed-store-0',
+    });
+
     const sts = store.statefulSet!;
     expect(sts.spec?.replicas).toBe(1);
+    // Governed by the headless Service, which gives the pod a DNS name.
+    expect(sts.spec?.serviceName).toBe('managed-store-pods');
     expect(sts.spec?.persistentVolumeClaimRetentionPolicy).toEqual({
       whenDeleted: 'Delete',
       whenScaled: 'Retain',
@@ -170,8 +177,12 @@ describe('the panel store', () => {
       maxPanels: 49,
       maxPanelsDerived: true,
       perPanelBytes: 10_866_704,
+      // 49 × 10,866,704 bytes = 507.8Mi, rounded up.
       worstCaseMB: 508,
       fits: true,
+      pods: 1,
+      totalMemoryLimitMB: 768,
+      totalCPULimitMillicores: 1000,
     });
     const policy = await networkPolicyOf(suite, 'managed');
     expect(policy?.spec?.egress).toEqual(
@@ -190,6 +201,7 @@ describe('the panel store', () => {
       mode: 'Managed',
       endpoint: `managed-store.${suite.namespace}.svc:6379`,
       secretName: 'managed-store',
+      replicas: 1,
     });
     expect(condition(runtime, 'StoreReady')).toMatchObject({ status: 'True', reason: 'StoreAvailable' });
     expect(await eventOn(suite, 'managed', 'StoreCreated')).toMatch(/StatefulSet managed-store/);

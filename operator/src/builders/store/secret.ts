@@ -1,10 +1,12 @@
 // The managed store's Secret: a password generated once (by the reconciler, which is allowed
-// randomness) and the URL the kernels read as STORE_URL. Created, never applied: later passes
+// randomness) and the URLs the kernels read as STORE_URL: `url`, the Redis Service, with one
+// Redis; `sentinelUrl`, the Sentinels' Service, replicated. Created, never applied: later passes
 // read it back, so the password never changes while the Secret exists.
 import type { V1Secret } from '@kubernetes/client-node';
 import { childName } from '../../api/children.js';
 import { childMetadata, type PlanIdentity } from '../labels.js';
 import { PORTS, type StoreCredentials } from '../plan.js';
+import { sentinelEndpoint } from './replication.js';
 
 /** host:port of the managed store's Service. */
 export function managedEndpoint(name: string, namespace: string): string {
@@ -12,7 +14,11 @@ export function managedEndpoint(name: string, namespace: string): string {
 }
 
 export function storeCredentials(name: string, namespace: string, password: string): StoreCredentials {
-  return { password, url: `redis://:${password}@${managedEndpoint(name, namespace)}` };
+  return {
+    password,
+    url: `redis://:${password}@${managedEndpoint(name, namespace)}`,
+    sentinelUrl: `redis://:${password}@${sentinelEndpoint(name, namespace)}`,
+  };
 }
 
 export function buildStoreSecret(plan: PlanIdentity, credentials: StoreCredentials): V1Secret {
@@ -21,7 +27,11 @@ export function buildStoreSecret(plan: PlanIdentity, credentials: StoreCredentia
     kind: 'Secret',
     metadata: childMetadata(plan, 'storeSecret'),
     type: 'Opaque',
-    stringData: { password: credentials.password, url: credentials.url },
+    stringData: {
+      password: credentials.password,
+      url: credentials.url,
+      ...(credentials.sentinelUrl ? { sentinelUrl: credentials.sentinelUrl } : {}),
+    },
   };
 }
 
@@ -35,5 +45,6 @@ export function readCredentials(secret: V1Secret): StoreCredentials | string {
   const url = decode('url');
   if (!password) return `Secret ${secret.metadata?.name} has no key "password"`;
   if (!url) return `Secret ${secret.metadata?.name} has no key "url"`;
-  return { password, url };
+  const sentinelUrl = decode('sentinelUrl');
+  return sentinelUrl ? { password, url, sentinelUrl } : { password, url };
 }

@@ -10,7 +10,11 @@ const storeSelector = { 'app.kubernetes.io/name': 'nexus-store', 'app.kubernetes
 describe('the managed store Secret', () => {
   it('holds the password and the URL the kernels read, at the Service address', () => {
     const credentials = storeCredentials('demo', 'team-a', 'pw');
-    expect(credentials).toEqual({ password: 'pw', url: 'redis://:pw@demo-store.team-a.svc:6379' });
+    expect(credentials).toEqual({
+      password: 'pw',
+      url: 'redis://:pw@demo-store.team-a.svc:6379',
+      sentinelUrl: 'redis://:pw@demo-store-sentinel.team-a.svc:26379',
+    });
     expect(managedEndpoint('demo', 'team-a')).toBe('demo-store.team-a.svc:6379');
     const secret = buildStoreSecret(plan(), credentials);
     expect(secret.metadata).toMatchObject({
@@ -18,7 +22,11 @@ describe('the managed store Secret', () => {
       labels: { ...storeSelector, 'app.kubernetes.io/component': 'store' },
       ownerReferences: [expect.objectContaining({ uid: 'uid-demo', controller: true })],
     });
-    expect(secret.stringData).toEqual({ password: 'pw', url: credentials.url });
+    expect(secret.stringData).toEqual({
+      password: 'pw',
+      url: credentials.url,
+      sentinelUrl: credentials.sentinelUrl,
+    });
   });
 
   it('reads credentials back, and names a missing key', () => {
@@ -64,7 +72,8 @@ describe('the managed store StatefulSet', () => {
   it('runs one Redis pod, hardened like the kernels', () => {
     expect(sts.spec).toMatchObject({
       replicas: 1,
-      serviceName: 'demo-store',
+      // The headless Service, which gives the pod a DNS name (a live StatefulSet keeps its own).
+      serviceName: 'demo-store-pods',
       selector: { matchLabels: storeSelector },
     });
     expect(pod).toMatchObject({
@@ -185,7 +194,8 @@ describe('the managed store Service and NetworkPolicy', () => {
   it('serves port 6379 to the kernels of this runtime only', () => {
     expect(buildStoreService(plan()).spec).toEqual({
       type: 'ClusterIP',
-      selector: storeSelector,
+      // The first pod: one Redis' only one, and the primary while a store switches to replicas.
+      selector: { ...storeSelector, 'statefulset.kubernetes.io/pod-name': 'demo-store-0' },
       ports: [{ name: 'redis', port: 6379, targetPort: 'redis', protocol: 'TCP' }],
     });
     expect(buildStoreNetworkPolicy(plan()).spec).toEqual({
