@@ -44,6 +44,7 @@ export interface Condition {
 
 interface Metadata {
   readonly name: string;
+  readonly uid?: string;
   readonly namespace?: string;
   readonly generation?: number;
   readonly labels?: Record<string, string>;
@@ -57,6 +58,11 @@ export interface NexusRuntime {
     readonly readyReplicas?: number;
     readonly replicas?: number;
     readonly desiredReplicas?: number;
+    readonly store?: {
+      /** A replicated managed store: the pod the Sentinels name as primary. */
+      readonly primary?: string;
+      readonly replicasInSync?: number;
+    };
     readonly memoryBudget?: {
       readonly instanceMB?: number;
       readonly maxInstances?: number;

@@ -121,6 +121,15 @@ export class KernelClient {
     return (await this.request('GET', `/panels/${id}`)).status;
   }
 
+  /** A trigger whose answer is reported whatever its status (a refusal is not a failed check). */
+  async attempt(
+    id: string,
+    tool: string,
+    args: object = {},
+  ): Promise<{ status: number; body: ExecutionResult }> {
+    return this.request<ExecutionResult>('POST', `/panels/${id}/trigger/${tool}`, args);
+  }
+
   trigger(id: string, tool: string, args: object = {}): Promise<ExecutionResult> {
     return this.ok<ExecutionResult>('POST', `/panels/${id}/trigger/${tool}`, args);
   }

@@ -6,6 +6,7 @@ import { startHttpTarget } from './http-target.js';
 import { CheckFailed, step } from './report.js';
 import { closeForwards, type Suite } from './suite.js';
 import { autoscale } from './steps/autoscale.js';
+import { failover } from './steps/failover.js';
 import { install } from './steps/install.js';
 import { memoryLimits } from './steps/memory.js';
 import { remove } from './steps/remove.js';
@@ -21,6 +22,7 @@ const STEPS: Record<string, (suite: Suite) => Promise<void>> = {
   memory: memoryLimits,
   autoscale,
   remove,
+  failover,
 };
 
 async function main(): Promise<void> {
