@@ -122,7 +122,7 @@ export const DEFAULTS = {
       sentinel: { downAfterMilliseconds: 5000 },
     },
     external: {
-      topology: kernel.STORE_TOPOLOGY.default as StoreTopology,
+      topology: kernel.STORE_TOPOLOGY.default,
       masterName: kernelDefault(kernel.STORE_SENTINEL_MASTER),
       durability: { ackTimeoutMs: kernelDefault(kernel.STORE_ACK_TIMEOUT_MS) },
     },

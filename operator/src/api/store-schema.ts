@@ -317,7 +317,7 @@ export const networkPolicySchema: JSONSchema = object(
     egressCIDRs: {
       type: 'array',
       description:
-        "Address ranges the kernels may reach on the http extension's ports and an External store's port; empty allows every address. NetworkPolicies cannot name domains: allowedDomains is enforced by the kernel, these ranges by the CNI.",
+        "Address ranges the kernels may reach on the http extension's ports and an External store's port (every port with topology sentinel: the Sentinels name the primary's); empty allows every address. NetworkPolicies cannot name domains: allowedDomains is enforced by the kernel, these ranges by the CNI.",
       maxItems: 64,
       'x-kubernetes-list-type': 'atomic',
       items: {
