@@ -80,6 +80,11 @@ export declare const MAX_ACK_REPLICAS = 8;
 /** STORE_ACK_REPLICAS when unset: a replicated store acknowledges a commit once a replica holds it. */
 export declare function defaultAckReplicas(topology: StoreTopology): number;
 /**
+ * One `host:port` of STORE_SENTINELS: a name or IPv4 address, or `[v6]`, and up to 5 digits (the
+ * port's range is checked apart). Published so that a schema can hold entries to the same rule.
+ */
+export declare const HOST_PORT_PATTERN = "^(?:\\[([0-9A-Fa-f:.]+)\\]|([A-Za-z0-9._-]+)):(\\d{1,5})$";
+/**
  * Parses one `host:port` of STORE_SENTINELS (`[v6]:port` too); a string is what is wrong with it.
  */
 export declare function parseHostPort(text: string): {

@@ -204,10 +204,16 @@ export function defaultAckReplicas(topology: StoreTopology): number {
 }
 
 /**
+ * One `host:port` of STORE_SENTINELS: a name or IPv4 address, or `[v6]`, and up to 5 digits (the
+ * port's range is checked apart). Published so that a schema can hold entries to the same rule.
+ */
+export const HOST_PORT_PATTERN = '^(?:\\[([0-9A-Fa-f:.]+)\\]|([A-Za-z0-9._-]+)):(\\d{1,5})$';
+
+/**
  * Parses one `host:port` of STORE_SENTINELS (`[v6]:port` too); a string is what is wrong with it.
  */
 export function parseHostPort(text: string): { host: string; port: number } | string {
-  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9._-]+)):(\d{1,5})$/.exec(text.trim());
+  const match = new RegExp(HOST_PORT_PATTERN).exec(text.trim());
   if (!match) return `"${text}" is not host:port`;
   const port = Number(match[3]);
   if (port < 1 || port > 65535) return `"${text}" has port ${port}; expected 1 to 65535`;

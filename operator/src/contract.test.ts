@@ -40,6 +40,14 @@ import { IMAGES, plan as fixturePlan, storePlan } from './testing/fixtures.js';
 const POD_NAME = 'demo-7d9f8c6b5-x2x4q';
 const EXTERNAL_URL = 'rediss://:s3cret@redis.example.com:6380/0';
 const JWT = 'a-secret-of-thirty-two-bytes-or-more';
+/** The host:port EXTERNAL_URL names: with topology sentinel, the first Sentinel. */
+const EXTERNAL_URL_NODE = 'redis.example.com:6380';
+
+/** `host:port` or `[v6]:port` as the kernel's Sentinel list holds it. */
+function hostPort(node: string): { host: string; port: number } {
+  const colon = node.lastIndexOf(':');
+  return { host: node.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port: Number(node.slice(colon + 1)) };
+}
 
 /** The spec of every NexusRuntime in config/samples. */
 function samples(): [string, NexusRuntimeSpec][] {
@@ -135,10 +143,20 @@ function intended(plan: RuntimePlan): object {
         ? plan.store.credentials.sentinelUrl
         : plan.store.credentials.url
       : undefined;
-  // The Sentinels' Service first (STORE_URL), then each pod's Sentinel.
+  const externalSentinel = plan.store.mode === 'External' && plan.store.topology === 'sentinel';
+  // Managed: the Sentinels' Service first (STORE_URL), then each pod's Sentinel. External: the
+  // URL's Sentinel, then the spec's.
   const sentinelNodes = replicated
     ? [`demo-store-sentinel.team-a.svc:${PORTS.sentinel}`, ...sentinelAddresses(plan)]
-    : [];
+    : externalSentinel
+      ? [EXTERNAL_URL_NODE, ...storeSpec.external.sentinels]
+      : [];
+  const sentinel = {
+    sentinel: {
+      masterName: externalSentinel ? (storeSpec.external.masterName ?? 'nexus') : 'nexus',
+      nodes: sentinelNodes.map(hostPort),
+    },
+  };
   return {
     host: '0.0.0.0',
     httpPort: PORTS.http,
@@ -175,21 +193,22 @@ function intended(plan: RuntimePlan): object {
           url: managedUrl ?? EXTERNAL_URL,
           topology:
             plan.store.mode === 'External' ? plan.store.topology : replicated ? 'sentinel' : 'standalone',
+          ...(replicated || externalSentinel ? sentinel : {}),
           ...(replicated
             ? {
-                sentinel: {
-                  masterName: 'nexus',
-                  nodes: sentinelNodes.map((node) => {
-                    const [host, port] = node.split(':');
-                    return { host, port: Number(port) };
-                  }),
-                },
                 ack: {
                   replicas: storeSpec.managed.durability.ackReplicas,
                   timeoutMs: storeSpec.managed.durability.ackTimeoutMs,
                 },
               }
-            : { ack: expect.objectContaining({ replicas: 0 }) }),
+            : plan.store.mode === 'External'
+              ? {
+                  ack: {
+                    replicas: storeSpec.external.durability.ackReplicas,
+                    timeoutMs: storeSpec.external.durability.ackTimeoutMs,
+                  },
+                }
+              : { ack: expect.objectContaining({ replicas: 0 }) }),
           keyPrefix: storeSpec.keyPrefix,
           historyLength: storeSpec.history,
           historyBytes: bytes(storeSpec.historySize),
@@ -253,6 +272,44 @@ describe('the environment the operator builds, read by the kernel', () => {
             topology: 'cluster',
             tls: { caSecretRef: { name: 'ca', key: 'ca.pem' } },
           },
+        },
+      },
+    ],
+    [
+      'an external Sentinel store with more Sentinels, a master name and its own acknowledgement',
+      {
+        store: {
+          mode: 'External',
+          external: {
+            urlSecretRef: { name: 'redis', key: 'url' },
+            topology: 'sentinel',
+            sentinels: ['sentinel-b.example.com:26379', '10.0.0.7:26380', '[fd00::7]:26379'],
+            masterName: 'panels.primary',
+            durability: { ackReplicas: 2, ackTimeoutMs: 750 },
+            tls: { caSecretRef: { name: 'ca', key: 'ca.pem' } },
+          },
+        },
+      },
+    ],
+    [
+      'an external Sentinel store that acknowledges without a replica',
+      {
+        store: {
+          mode: 'External',
+          external: {
+            urlSecretRef: { name: 'redis', key: 'url' },
+            topology: 'sentinel',
+            durability: { ackReplicas: 0 },
+          },
+        },
+      },
+    ],
+    [
+      'an external standalone Redis whose replicas acknowledge',
+      {
+        store: {
+          mode: 'External',
+          external: { urlSecretRef: { name: 'redis', key: 'url' }, durability: { ackReplicas: 1 } },
         },
       },
     ],
@@ -361,6 +418,30 @@ describe('every bound of the schema, read by the kernel', () => {
     ]);
   }
 
+  const sentinelStore = (external: NonNullable<NexusRuntimeSpec['store']>['external']): NexusRuntimeSpec => ({
+    store: {
+      mode: 'External',
+      external: { urlSecretRef: { name: 'redis', key: 'url' }, topology: 'sentinel', ...external },
+    },
+  });
+  for (const end of ['min', 'max'] as const) {
+    cases.push([
+      `store.external.durability at its ${end}`,
+      sentinelStore({
+        durability: { ackReplicas: LIMITS.ackReplicas[end], ackTimeoutMs: LIMITS.ackTimeoutMs[end] },
+      }),
+    ]);
+  }
+  cases.push([
+    `${LIMITS.sentinels.maxItems} Sentinels besides the URL's, and a master name of ${LIMITS.sentinelMaster.maxLength} characters`,
+    sentinelStore({
+      sentinels: Array.from(
+        { length: LIMITS.sentinels.maxItems },
+        (_, i) => `sentinel-${i}.example.com:${26379 + i}`,
+      ),
+      masterName: 'm'.repeat(LIMITS.sentinelMaster.maxLength),
+    }),
+  ]);
   cases.push([
     `a key prefix of ${LIMITS.keyPrefix.maxLength} characters`,
     { store: { keyPrefix: 'k'.repeat(LIMITS.keyPrefix.maxLength - 1) + ':' } },

@@ -46,7 +46,7 @@ describe('resolveSpec', () => {
         durability: { appendfsync: 'everysec', ackReplicas: 0, ackTimeoutMs: 2000 },
         sentinel: { downAfterMilliseconds: 5000 },
       },
-      external: { topology: 'standalone' },
+      external: { topology: 'standalone', sentinels: [], durability: { ackReplicas: 0, ackTimeoutMs: 2000 } },
       embedded: { volume: { size: '1Gi', retainOnDelete: false } },
     });
     expect(s.networkPolicy).toEqual({ enabled: true, ingressFrom: [], egressCIDRs: [] });
@@ -90,9 +90,42 @@ describe('resolveSpec', () => {
     expect(s.store.external).toEqual({
       urlSecretRef: { name: 'r', key: 'u' },
       topology: 'cluster',
+      sentinels: [],
+      durability: { ackReplicas: 0, ackTimeoutMs: 2000 },
       caSecretRef: { name: 'ca', key: 'c' },
     });
     expect(s.store.embedded.volume).toEqual({ size: '5Gi', retainOnDelete: true });
+  });
+
+  it("resolves an external Sentinel store: its Sentinels, master name, and the kernel's acknowledgement for it", () => {
+    const images = { kernel: 'img:1', store: 'redis:1' };
+    const sentinel = (external: object) =>
+      resolveSpec(
+        {
+          store: {
+            mode: 'External',
+            external: { urlSecretRef: { name: 'r', key: 'u' }, topology: 'sentinel', ...external },
+          },
+        },
+        images,
+      ).store.external;
+    expect(sentinel({})).toEqual({
+      urlSecretRef: { name: 'r', key: 'u' },
+      topology: 'sentinel',
+      sentinels: [],
+      durability: { ackReplicas: 1, ackTimeoutMs: 2000 },
+    });
+    expect(
+      sentinel({
+        sentinels: ['s2:26379'],
+        masterName: 'panels',
+        durability: { ackReplicas: 0, ackTimeoutMs: 90 },
+      }),
+    ).toMatchObject({
+      sentinels: ['s2:26379'],
+      masterName: 'panels',
+      durability: { ackReplicas: 0, ackTimeoutMs: 90 },
+    });
   });
 
   it('keeps what the user set and defaults the rest of the same object', () => {

@@ -3,6 +3,7 @@
 // object that reaches us without server defaulting (an older CRD, a test) still reconciles sanely.
 import type { V1NetworkPolicyPeer } from '@kubernetes/client-node';
 import {
+  HOST_PORT_PATTERN,
   MAX_ACK_REPLICAS,
   DEFAULT_MAX_PANELS as KERNEL_MAX_PANELS,
   defaultAckReplicas,
@@ -120,7 +121,11 @@ export const DEFAULTS = {
       // Sentinel's own default is 30 s; this bounds how long a lost primary leaves the store without one.
       sentinel: { downAfterMilliseconds: 5000 },
     },
-    external: { topology: kernel.STORE_TOPOLOGY.default as StoreTopology },
+    external: {
+      topology: kernel.STORE_TOPOLOGY.default,
+      masterName: kernelDefault(kernel.STORE_SENTINEL_MASTER),
+      durability: { ackTimeoutMs: kernelDefault(kernel.STORE_ACK_TIMEOUT_MS) },
+    },
     embedded: { volume: { size: '1Gi', retainOnDelete: false } },
   },
   networkPolicy: { enabled: true },
@@ -165,6 +170,14 @@ export const LIMITS = {
   // Redis pods of a managed store: odd, so that the Sentinels beside them have a majority.
   storeReplicas: { min: 1, max: 7 },
   ackReplicas: { min: 0, max: MAX_ACK_REPLICAS },
+  // An external store's Sentinels (STORE_SENTINELS): the kernel's host:port rule; a DNS name and
+  // a port, or a bracketed IPv6 address.
+  sentinels: { maxItems: 16, maxLength: 253 + 2 + 6, pattern: HOST_PORT_PATTERN },
+  sentinelMaster: {
+    pattern: kernel.STORE_SENTINEL_MASTER.pattern,
+    maxLength: kernel.STORE_SENTINEL_MASTER.maxLength,
+    accepted: kernel.STORE_SENTINEL_MASTER.accepted,
+  },
   ackTimeoutMs: range(kernel.STORE_ACK_TIMEOUT_MS),
   downAfterMilliseconds: { min: 1000, max: 60_000 },
   panelCacheBytes: range(kernel.PANEL_CACHE_MAX_BYTES),
@@ -206,7 +219,17 @@ export interface ResolvedStore {
     durability: { appendfsync: AppendFsync; ackReplicas: number; ackTimeoutMs: number };
     sentinel: { downAfterMilliseconds: number };
   };
-  external: { urlSecretRef?: SecretKeyRef; topology: StoreTopology; caSecretRef?: SecretKeyRef };
+  external: {
+    urlSecretRef?: SecretKeyRef;
+    topology: StoreTopology;
+    /** Topology sentinel: the Sentinels besides the URL's. */
+    sentinels: string[];
+    /** Unset: the kernel's default (DEFAULTS.store.external.masterName). */
+    masterName?: string;
+    /** ackReplicas unset: the kernel's default for the topology (1 with sentinel, else 0). */
+    durability: { ackReplicas: number; ackTimeoutMs: number };
+    caSecretRef?: SecretKeyRef;
+  };
   embedded: { volume: ResolvedVolume };
 }
 
@@ -269,6 +292,7 @@ function resolveStore(s: NexusRuntimeSpec['store'], storeImage: string): Resolve
   const d = DEFAULTS.store;
   const m = s?.managed;
   const replicas = m?.replicas ?? d.managed.replicas;
+  const externalTopology = s?.external?.topology ?? d.external.topology;
   const store: ResolvedStore = {
     mode: s?.mode ?? d.mode,
     history: s?.history ?? d.history,
@@ -307,12 +331,20 @@ function resolveStore(s: NexusRuntimeSpec['store'], storeImage: string): Resolve
         downAfterMilliseconds: m?.sentinel?.downAfterMilliseconds ?? d.managed.sentinel.downAfterMilliseconds,
       },
     },
-    external: { topology: s?.external?.topology ?? d.external.topology },
+    external: {
+      topology: externalTopology,
+      sentinels: s?.external?.sentinels ?? [],
+      durability: {
+        ackReplicas: s?.external?.durability?.ackReplicas ?? defaultAckReplicas(externalTopology),
+        ackTimeoutMs: s?.external?.durability?.ackTimeoutMs ?? d.external.durability.ackTimeoutMs,
+      },
+    },
     embedded: { volume: resolveVolume(s?.embedded?.volume, d.embedded.volume) },
   };
   if (s?.maxPanels !== undefined) store.maxPanels = s.maxPanels;
   if (m?.imagePullPolicy) store.managed.imagePullPolicy = m.imagePullPolicy;
   if (s?.external?.urlSecretRef) store.external.urlSecretRef = s.external.urlSecretRef;
+  if (s?.external?.masterName !== undefined) store.external.masterName = s.external.masterName;
   if (s?.external?.tls?.caSecretRef) store.external.caSecretRef = s.external.tls.caSecretRef;
   return store;
 }

@@ -87,7 +87,10 @@ const fullSpec: Full<NexusRuntimeSpec> = {
     },
     external: {
       urlSecretRef: { name: 'r', key: 'url' },
-      topology: 'standalone',
+      topology: 'sentinel',
+      sentinels: ['sentinel-b.example:26379'],
+      masterName: 'nexus',
+      durability: { ackReplicas: 1, ackTimeoutMs: 2000 },
       tls: { caSecretRef: { name: 'ca', key: 'ca.crt' } },
     },
     embedded: { volume: { size: '1Gi', storageClassName: 'fast', retainOnDelete: true } },

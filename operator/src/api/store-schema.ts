@@ -155,18 +155,81 @@ const managed = object(
   },
 );
 
-const external = object('A Redis the user runs; the operator never connects to it itself.', {
-  urlSecretRef: secretKeyRef(
-    'Secret key holding redis://[user][:password]@host:port[/db] or rediss://… (TLS); the kernels read it as STORE_URL.',
-  ),
-  topology: string('standalone, or cluster for Redis Cluster (the URL names a seed node).', {
-    enum: Object.values(StoreTopology),
-    default: d.external.topology,
-  }),
-  tls: object('TLS towards a rediss:// store.', {
-    caSecretRef: secretKeyRef('Secret key holding the PEM CA bundle the kernels trust (STORE_TLS_CA_FILE).'),
-  }),
-});
+// A Sentinel entry: the kernel's own host:port rule (STORE_SENTINELS), and a TCP port.
+const sentinelPort = "int(self.substring(self.lastIndexOf(':') + 1))";
+const isSentinel = "has(self.topology) && self.topology == 'sentinel'";
+
+const external = object(
+  'A Redis the user runs; the operator never connects to it itself.',
+  {
+    urlSecretRef: secretKeyRef(
+      "Secret key holding redis://[user][:password]@host:port[/db] or rediss://… (TLS); the kernels read it as STORE_URL. With topology sentinel it names a Sentinel, and its credentials are the data nodes' (the Sentinels are sent them too).",
+    ),
+    topology: string(
+      'standalone; cluster for Redis Cluster (the URL names a seed node); or sentinel for a primary and replicas watched by Sentinels (the URL names a Sentinel, the kernels follow the primary they name).',
+      { enum: Object.values(StoreTopology), default: d.external.topology },
+    ),
+    sentinels: {
+      type: 'array',
+      description:
+        "Topology sentinel: more Sentinels to start from, host:port each (STORE_SENTINELS), after the URL's; a kernel asks the next when one does not answer.",
+      maxItems: LIMITS.sentinels.maxItems,
+      'x-kubernetes-list-type': 'atomic',
+      items: {
+        type: 'string',
+        maxLength: LIMITS.sentinels.maxLength,
+        'x-kubernetes-validations': [
+          {
+            rule: `self.matches(${JSON.stringify(LIMITS.sentinels.pattern)}) && ${sentinelPort} >= 1 && ${sentinelPort} <= 65535`,
+            message:
+              'must be host:port (a name, an IPv4 address or [an IPv6 address], and a port from 1 to 65535)',
+          },
+        ],
+      },
+    },
+    masterName: string(
+      'Topology sentinel: the name the Sentinels monitor the primary by (STORE_SENTINEL_MASTER).',
+      {
+        maxLength: LIMITS.sentinelMaster.maxLength,
+        pattern: LIMITS.sentinelMaster.pattern,
+      },
+    ),
+    durability: object(
+      'What an acknowledged commit survives (docs/crd-reference.md, "Durability: what an acknowledged commit can lose").',
+      {
+        ackReplicas: integer(
+          'Replicas that hold a commit before it is acknowledged (STORE_ACK_REPLICAS): no more than the store has. Unset: 1 with topology sentinel, else 0.',
+          { minimum: LIMITS.ackReplicas.min, maximum: LIMITS.ackReplicas.max },
+        ),
+        ackTimeoutMs: integer(
+          'How long a commit waits for ackReplicas replicas (STORE_ACK_TIMEOUT_MS); beyond, the request fails with 503 saying the change may be applied.',
+          {
+            minimum: LIMITS.ackTimeoutMs.min,
+            maximum: LIMITS.ackTimeoutMs.max,
+            default: d.external.durability.ackTimeoutMs,
+          },
+        ),
+      },
+    ),
+    tls: object('TLS towards a rediss:// store.', {
+      caSecretRef: secretKeyRef(
+        'Secret key holding the PEM CA bundle the kernels trust (STORE_TLS_CA_FILE).',
+      ),
+    }),
+  },
+  {
+    'x-kubernetes-validations': [
+      {
+        rule: `!has(self.sentinels) || (${isSentinel})`,
+        message: 'store.external.sentinels is read with store.external.topology sentinel only',
+      },
+      {
+        rule: `!has(self.masterName) || (${isSentinel})`,
+        message: 'store.external.masterName is read with store.external.topology sentinel only',
+      },
+    ],
+  },
+);
 
 const embedded = object(
   "The kernel's own file store: one replica, panels on a PersistentVolumeClaim of their own.",
@@ -254,7 +317,7 @@ export const networkPolicySchema: JSONSchema = object(
     egressCIDRs: {
       type: 'array',
       description:
-        "Address ranges the kernels may reach on the http extension's ports and an External store's port; empty allows every address. NetworkPolicies cannot name domains: allowedDomains is enforced by the kernel, these ranges by the CNI.",
+        "Address ranges the kernels may reach on the http extension's ports and an External store's port (every port with topology sentinel: the Sentinels name the primary's); empty allows every address. NetworkPolicies cannot name domains: allowedDomains is enforced by the kernel, these ranges by the CNI.",
       maxItems: 64,
       'x-kubernetes-list-type': 'atomic',
       items: {

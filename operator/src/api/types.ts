@@ -29,7 +29,7 @@ export type PullPolicy = (typeof PullPolicy)[keyof typeof PullPolicy];
 export const StoreMode = { Managed: 'Managed', External: 'External', Embedded: 'Embedded' } as const;
 export type StoreMode = (typeof StoreMode)[keyof typeof StoreMode];
 
-export const StoreTopology = { Standalone: 'standalone', Cluster: 'cluster' } as const;
+export const StoreTopology = { Standalone: 'standalone', Cluster: 'cluster', Sentinel: 'sentinel' } as const;
 
 /** When each managed Redis syncs its append-only file to disk. */
 export const AppendFsync = { EverySec: 'everysec', Always: 'always' } as const;
@@ -148,8 +148,14 @@ export interface StoreDurabilitySpec {
 }
 
 export interface ExternalStoreSpec {
+  /** The store's URL; with topology sentinel it names a Sentinel, with the data nodes' credentials. */
   urlSecretRef?: SecretKeyRef;
   topology?: StoreTopology;
+  /** Topology sentinel: more Sentinels to start from, `host:port` (STORE_SENTINELS). */
+  sentinels?: string[];
+  /** Topology sentinel: the name the Sentinels monitor the primary by (STORE_SENTINEL_MASTER). */
+  masterName?: string;
+  durability?: Omit<StoreDurabilitySpec, 'appendfsync'>;
   tls?: { caSecretRef?: SecretKeyRef };
 }
 

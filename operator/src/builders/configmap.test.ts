@@ -109,6 +109,64 @@ describe('the kernel ConfigMap', () => {
     });
   });
 
+  it("configures an external Sentinel store: the other Sentinels, the master's name, the acknowledgement", () => {
+    const sentinel = (external: object) =>
+      buildConfigData(
+        plan({
+          store: {
+            mode: 'External',
+            external: { urlSecretRef: { name: 'r', key: 'url' }, topology: 'sentinel', ...external },
+          },
+        }),
+      );
+    expect(
+      sentinel({
+        sentinels: ['s2.internal:26379', '[fd00::3]:26379'],
+        masterName: 'panels',
+        durability: { ackReplicas: 2, ackTimeoutMs: 500 },
+      }),
+    ).toMatchObject({
+      STORE_TOPOLOGY: 'sentinel',
+      STORE_SENTINELS: 's2.internal:26379,[fd00::3]:26379',
+      STORE_SENTINEL_MASTER: 'panels',
+      STORE_ACK_REPLICAS: '2',
+      STORE_ACK_TIMEOUT_MS: '500',
+    });
+    // Only the URL's Sentinel; the kernel's defaults written out.
+    const defaults = sentinel({});
+    expect(defaults).not.toHaveProperty('STORE_SENTINELS');
+    expect(defaults).toMatchObject({
+      STORE_SENTINEL_MASTER: 'nexus',
+      STORE_ACK_REPLICAS: '1',
+      STORE_ACK_TIMEOUT_MS: '2000',
+    });
+  });
+
+  it('writes an external standalone or Cluster store acknowledgement only when it waits for replicas', () => {
+    const external = (extra: object) =>
+      buildConfigData(
+        plan({
+          store: { mode: 'External', external: { urlSecretRef: { name: 'r', key: 'url' }, ...extra } },
+        }),
+      );
+    const unchanged = external({});
+    for (const name of [
+      'STORE_SENTINELS',
+      'STORE_SENTINEL_MASTER',
+      'STORE_ACK_REPLICAS',
+      'STORE_ACK_TIMEOUT_MS',
+    ]) {
+      expect(unchanged).not.toHaveProperty(name);
+    }
+    expect(
+      external({ topology: 'cluster', durability: { ackReplicas: 1, ackTimeoutMs: 300 } }),
+    ).toMatchObject({
+      STORE_TOPOLOGY: 'cluster',
+      STORE_ACK_REPLICAS: '1',
+      STORE_ACK_TIMEOUT_MS: '300',
+    });
+  });
+
   it('writes what a panel keeps in the store: history bytes, revisions, the log ring and the body limit', () => {
     expect(buildConfigData(plan())).toMatchObject({
       STORE_HISTORY_BYTES: String(1024 * 1024),

@@ -73,11 +73,33 @@ export function buildConfigData(plan: RuntimePlan): Record<string, string> {
     data.STORE_ACK_REPLICAS = String(durability.ackReplicas);
     data.STORE_ACK_TIMEOUT_MS = String(durability.ackTimeoutMs);
   }
+  if (plan.store.mode === 'External') Object.assign(data, externalStoreVariables(plan));
   if (plan.store.mode === 'External' && plan.store.caSecretRef) {
     data.STORE_TLS_CA_FILE = `${STORE_CA_MOUNT}/ca.crt`;
   }
   // The panels volume: the embedded store's files, or the ones a shared store imports once.
   if (singleKernel(plan)) data.PERSIST_DIR = PERSIST_DIR;
+  return data;
+}
+
+/**
+ * An external store's Sentinels and acknowledgement. With topology sentinel, STORE_URL (from the
+ * user's Secret) names the first Sentinel; the others, the master's name and the acknowledgement
+ * are written as the managed replicated store writes them. Standalone or Cluster, the
+ * acknowledgement is written only when it waits for replicas: the kernel's default is none, and an
+ * unchanged ConfigMap rolls no pods.
+ */
+function externalStoreVariables(plan: RuntimePlan): { [name in EnvironmentVariable]?: string } {
+  const { topology, sentinels, masterName, durability } = plan.spec.store.external;
+  const data: { [name in EnvironmentVariable]?: string } = {};
+  if (topology === 'sentinel') {
+    if (sentinels.length > 0) data.STORE_SENTINELS = sentinels.join(',');
+    data.STORE_SENTINEL_MASTER = masterName ?? SENTINEL_MASTER;
+  }
+  if (topology === 'sentinel' || durability.ackReplicas > 0) {
+    data.STORE_ACK_REPLICAS = String(durability.ackReplicas);
+    data.STORE_ACK_TIMEOUT_MS = String(durability.ackTimeoutMs);
+  }
   return data;
 }
 

@@ -44,6 +44,25 @@ describe('the kernel NetworkPolicy', () => {
     });
   });
 
+  it("opens every port towards an external Sentinel store's addresses (the Sentinels name the primary's), narrowed by egressCIDRs", () => {
+    const sentinel = (egressCIDRs: string[]) =>
+      buildKernelNetworkPolicy(
+        plan({
+          store: {
+            mode: 'External',
+            external: {
+              urlSecretRef: { name: 'r', key: 'u' },
+              topology: 'sentinel',
+              sentinels: ['s2:26379'],
+            },
+          },
+          networkPolicy: { egressCIDRs },
+        }),
+      )!.spec?.egress;
+    expect(sentinel(['10.20.0.0/16'])).toEqual([dns, { to: [{ ipBlock: { cidr: '10.20.0.0/16' } }] }]);
+    expect(sentinel([])).toEqual([dns, {}]);
+  });
+
   it('opens the http extension ports and an external store port, narrowed by egressCIDRs', () => {
     const policy = buildKernelNetworkPolicy(
       plan({

@@ -38,6 +38,10 @@ function egress(plan: RuntimePlan): V1NetworkPolicyEgressRule[] {
       // Replicated, the kernels ask the Sentinels which pod is primary.
       ports: replicatedStore(plan) ? [tcp(PORTS.store), tcp(PORTS.sentinel)] : [tcp(PORTS.store)],
     });
+  } else if (plan.store.mode === 'External' && plan.store.topology === 'sentinel') {
+    // The Sentinels name the primary and its replicas by an address and port of their own, which
+    // the operator does not know: every port, to egressCIDRs when they are set.
+    rules.push(anywhere);
   } else if (plan.store.mode === 'External') {
     rules.push({ ...anywhere, ports: [tcp(plan.store.port)] });
   }

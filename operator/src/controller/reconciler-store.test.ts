@@ -1,6 +1,6 @@
 // The reconciler and the store: the Secret created once, external Secrets awaited, embedded
 // kernels alone, modes switched, the store lost and back.
-import type { V1Deployment, V1PersistentVolumeClaim, V1Secret } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Deployment, V1PersistentVolumeClaim, V1Secret } from '@kubernetes/client-node';
 import { PASSWORD } from '../testing/fixtures.js';
 import { KEY, NS, setup } from '../testing/reconciler-setup.js';
 import { EXTERNAL_RECHECK_MS } from './store.js';
@@ -96,6 +96,56 @@ describe('an external store', () => {
     const hash = (d?: V1Deployment) =>
       d?.spec?.template.metadata?.annotations?.['nexus.dev/store-secret-hash'];
     expect(hash(cluster.get('Deployment', NS, 'demo'))).not.toBe(hash(good));
+  });
+});
+
+describe('an external Sentinel store', () => {
+  const sentinel = (extra: object = {}) => ({
+    mode: 'External' as const,
+    external: { urlSecretRef: { name: 'redis', key: 'url' }, topology: 'sentinel' as const, ...extra },
+  });
+
+  it("rolls out against the URL's Sentinel and the others, and publishes the first as its endpoint", async () => {
+    const { cluster, reconciler, condition } = setup({
+      store: sentinel({ sentinels: ['s2.internal:26379', 's3.internal:26379'], masterName: 'panels' }),
+    });
+    cluster.userSecrets.set(`${NS}/redis`, {
+      metadata: { name: 'redis' },
+      data: { url: b64('redis://:pw@s1.internal:26379') },
+    });
+    await reconciler.reconcile(KEY);
+    cluster.rollOut(NS, 'demo');
+    await reconciler.reconcile(KEY);
+    expect(condition('Ready')?.status).toBe('True');
+    expect(cluster.getRuntime(NS, 'demo').status?.store).toEqual({
+      mode: 'External',
+      topology: 'sentinel',
+      secretName: 'redis',
+      endpoint: 's1.internal:26379',
+    });
+    expect(cluster.get<V1ConfigMap>('ConfigMap', NS, 'demo-config')?.data).toMatchObject({
+      STORE_TOPOLOGY: 'sentinel',
+      STORE_SENTINELS: 's2.internal:26379,s3.internal:26379',
+      STORE_SENTINEL_MASTER: 'panels',
+      STORE_ACK_REPLICAS: '1',
+    });
+  });
+
+  it('refuses Sentinels with another topology, and a Sentinel that is not host:port, when admission did not', async () => {
+    const standalone = setup({
+      store: { ...external, external: { ...external.external, sentinels: ['s2.internal:26379'] } },
+    });
+    await standalone.reconciler.reconcile(KEY);
+    expect(standalone.condition('Degraded')).toMatchObject({ status: 'True', reason: 'InvalidSpec' });
+    expect(standalone.condition('Degraded')?.message).toMatch(
+      /store.external.sentinels is set but store.external.topology is standalone/,
+    );
+    const malformed = setup({ store: sentinel({ sentinels: ['s2.internal:26379', 's3.internal'] }) });
+    await malformed.reconciler.reconcile(KEY);
+    expect(malformed.condition('Degraded')?.message).toMatch(
+      /store.external.sentinels\[1\] is invalid: "s3.internal" is not host:port/,
+    );
+    expect(malformed.cluster.get('Deployment', NS, 'demo')).toBeUndefined();
   });
 });
 

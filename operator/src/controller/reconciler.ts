@@ -19,7 +19,7 @@ import type { PolicyResult } from '../policies/result.js';
 import { evaluateStoreBudget } from '../policies/store-budget.js';
 import { decideStoreReady, describeRoles } from '../policies/store-readiness.js';
 import type { StoreRoles } from '../policies/store-roles.js';
-import { managedStoreRefusal, panelsPhase } from '../policies/store.js';
+import { externalStoreRefusal, managedStoreRefusal, panelsPhase } from '../policies/store.js';
 import { ChangeLog, syncChildren } from './apply.js';
 import {
   EventType,
@@ -205,7 +205,7 @@ export class Reconciler {
       log.info({ reason: result.failure?.reason }, result.failure?.message);
       return result;
     }
-    const refusal = kernelRefusal(spec) ?? managedStoreRefusal(spec);
+    const refusal = kernelRefusal(spec) ?? managedStoreRefusal(spec) ?? externalStoreRefusal(spec);
     if (refusal) {
       result.failure = refusal;
       log.info({ reason: refusal.reason }, refusal.message);

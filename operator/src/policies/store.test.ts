@@ -3,6 +3,7 @@ import { spec } from '../testing/fixtures.js';
 import {
   checkExternalStore,
   effectivePersistence,
+  externalStoreRefusal,
   modeChangeNotice,
   panelsPhase,
   parseStoreUrl,
@@ -190,5 +191,57 @@ describe('modeChangeNotice', () => {
     expect(kept?.message).toContain(
       'its volume is kept, and switching back to Managed finds its panels again',
     );
+  });
+});
+
+describe('externalStoreRefusal', () => {
+  const sentinel = (extra: object = {}) => external({ topology: 'sentinel', ...extra });
+
+  it('accepts the Sentinel form, and every store without it', () => {
+    expect(
+      externalStoreRefusal(
+        sentinel({
+          sentinels: ['s2.internal:26379', '10.0.0.3:26380', '[fd00::3]:26379'],
+          masterName: 'm-1.a_b',
+        }),
+      ),
+    ).toBeUndefined();
+    expect(externalStoreRefusal(sentinel())).toBeUndefined();
+    expect(externalStoreRefusal(external({ topology: 'cluster' }))).toBeUndefined();
+    expect(externalStoreRefusal(spec())).toBeUndefined();
+  });
+
+  it('refuses the Sentinel settings with another topology', () => {
+    expect(externalStoreRefusal(external({ sentinels: ['s2:26379'] }))).toEqual({
+      reason: 'InvalidSpec',
+      message:
+        'store.external.sentinels is set but store.external.topology is standalone: it is read with topology sentinel only',
+    });
+    expect(externalStoreRefusal(external({ topology: 'cluster', masterName: 'm' }))?.message).toBe(
+      'store.external.masterName is set but store.external.topology is cluster: it is read with topology sentinel only',
+    );
+  });
+
+  it.each([
+    ['s2.internal', '"s2.internal" is not host:port'],
+    ['s2.internal:0', '"s2.internal:0" has port 0; expected 1 to 65535'],
+    ['s2.internal:65536', '"s2.internal:65536" has port 65536; expected 1 to 65535'],
+    ['fd00::3:26379', '"fd00::3:26379" is not host:port'],
+    ['redis://s2:26379', '"redis://s2:26379" is not host:port'],
+  ])('names the Sentinel %s and what is wrong with it', (entry, problem) => {
+    expect(externalStoreRefusal(sentinel({ sentinels: ['ok:26379', entry] }))?.message).toBe(
+      `store.external.sentinels[1] is invalid: ${problem}`,
+    );
+  });
+
+  it('refuses more Sentinels than the schema admits, and a master name the kernel would not read', () => {
+    const many = Array.from({ length: 17 }, (_, i) => `s${i}:26379`);
+    expect(externalStoreRefusal(sentinel({ sentinels: many }))?.message).toBe(
+      'store.external.sentinels lists 17 Sentinels; at most 16',
+    );
+    expect(externalStoreRefusal(sentinel({ masterName: 'my master' }))?.message).toBe(
+      'store.external.masterName "my master" is invalid: expected up to 64 letters, digits, dots, underscores or dashes',
+    );
+    expect(externalStoreRefusal(sentinel({ masterName: 'm'.repeat(65) }))?.message).toMatch(/is invalid/);
   });
 });

@@ -1,7 +1,7 @@
 // Decisions about the store that need no I/O: is an external store's Secret usable, which
 // persistence a managed store runs with, where an embedded volume stands.
 import type { V1Deployment, V1PersistentVolumeClaim, V1Secret, V1StatefulSet } from '@kubernetes/client-node';
-import { parseStoreUrl as parseKernelStoreUrl } from '@nexus/kernel/config-table';
+import { parseHostPort, parseStoreUrl as parseKernelStoreUrl } from '@nexus/kernel/config-table';
 import { Reason } from '../api/conditions.js';
 import type { ResolvedSpec } from '../api/defaults.js';
 import { PANELS_IMPORT_ANNOTATION } from '../api/group.js';
@@ -238,6 +238,45 @@ export function managedStoreRefusal(spec: ResolvedSpec): PolicyResult | undefine
       reason: Reason.InvalidSpec,
       message: `store.managed.durability.ackReplicas ${durability.ackReplicas} must be at most store.managed.replicas - 1 = ${replicas - 1}: a commit would wait for replicas that do not exist`,
     };
+  }
+  return undefined;
+}
+
+/**
+ * What the schema's rules refuse in an external store's Sentinel form, repeated for an object that
+ * reached the operator without them: Sentinel settings with another topology, an entry of
+ * store.external.sentinels that is not host:port (the kernel's own rule), or a master name the
+ * kernel would not accept. The first Sentinel is the store URL's, checked with its Secret.
+ */
+export function externalStoreRefusal(spec: ResolvedSpec): PolicyResult | undefined {
+  if (spec.store.mode !== 'External') return undefined;
+  const { topology, sentinels, masterName } = spec.store.external;
+  const refuse = (message: string): PolicyResult => ({ reason: Reason.InvalidSpec, message });
+  if (topology !== 'sentinel') {
+    if (sentinels.length > 0) {
+      return refuse(
+        `store.external.sentinels is set but store.external.topology is ${topology}: it is read with topology sentinel only`,
+      );
+    }
+    if (masterName !== undefined) {
+      return refuse(
+        `store.external.masterName is set but store.external.topology is ${topology}: it is read with topology sentinel only`,
+      );
+    }
+    return undefined;
+  }
+  if (sentinels.length > LIMITS.sentinels.maxItems) {
+    return refuse(
+      `store.external.sentinels lists ${sentinels.length} Sentinels; at most ${LIMITS.sentinels.maxItems}`,
+    );
+  }
+  for (const [index, entry] of sentinels.entries()) {
+    const node = parseHostPort(entry);
+    if (typeof node === 'string') return refuse(`store.external.sentinels[${index}] is invalid: ${node}`);
+  }
+  const { pattern, maxLength, accepted } = LIMITS.sentinelMaster;
+  if (masterName !== undefined && (masterName.length > maxLength || !new RegExp(pattern).test(masterName))) {
+    return refuse(`store.external.masterName "${masterName}" is invalid: expected ${accepted}`);
   }
   return undefined;
 }

@@ -305,6 +305,84 @@ describe('the panel store', () => {
     expect((await deploymentOf(suite, 'external'))?.metadata?.generation).toBe(generation);
   });
 
+  test('External with Sentinels: admission refuses Sentinel settings elsewhere and entries that are not host:port; the kernels get every Sentinel', async () => {
+    const create = (name: string, external: object) =>
+      suite.cluster.kubectl(
+        ['create', '-n', suite.namespace, '-f', '-'],
+        JSON.stringify({
+          apiVersion: 'nexus.dev/v1alpha1',
+          kind: 'NexusRuntime',
+          metadata: { name },
+          spec: {
+            store: {
+              mode: 'External',
+              external: { urlSecretRef: { name: 'sentinel-url', key: 'url' }, ...external },
+            },
+          },
+        }),
+      );
+    const standalone = create('standalone-sentinels', { sentinels: ['s2.example.internal:26379'] });
+    expect(standalone.status).not.toBe(0);
+    expect(standalone.stderr).toMatch(
+      /store.external.sentinels is read with store.external.topology sentinel only/,
+    );
+    const cluster = create('cluster-master', { topology: 'cluster', masterName: 'panels' });
+    expect(cluster.status).not.toBe(0);
+    expect(cluster.stderr).toMatch(
+      /store.external.masterName is read with store.external.topology sentinel only/,
+    );
+    for (const entry of [
+      's2.example.internal',
+      's2.example.internal:0',
+      's2:65536',
+      'fd00::2:26379',
+      'redis://s2:26379',
+    ]) {
+      const malformed = create('malformed', {
+        topology: 'sentinel',
+        sentinels: ['ok.example.internal:26379', entry],
+      });
+      expect([entry, malformed.status !== 0]).toEqual([entry, true]);
+      expect(malformed.stderr).toMatch(/sentinels\[1\]: Invalid value: "string": must be host:port/);
+    }
+
+    await suite.cluster.core.createNamespacedSecret({
+      namespace: suite.namespace,
+      body: {
+        metadata: { name: 'sentinel-url' },
+        stringData: { url: 'redis://:s3cret@s1.example.internal:26379' },
+      },
+    });
+    await suite.cluster.createRuntime(suite.namespace, 'sentinel', {
+      store: {
+        mode: 'External',
+        external: {
+          urlSecretRef: { name: 'sentinel-url', key: 'url' },
+          topology: 'sentinel',
+          sentinels: ['s2.example.internal:26379', '[fd00::3]:26379'],
+          masterName: 'panels',
+        },
+      },
+    });
+    const ready = await waitReady(suite, 'sentinel', { timeoutMs: 60_000 });
+    expect(ready.status?.store).toEqual({
+      mode: 'External',
+      topology: 'sentinel',
+      secretName: 'sentinel-url',
+      endpoint: 's1.example.internal:26379',
+    });
+    expect((await configMapOf(suite, 'sentinel'))?.data).toMatchObject({
+      STORE_TOPOLOGY: 'sentinel',
+      STORE_SENTINELS: 's2.example.internal:26379,[fd00::3]:26379',
+      STORE_SENTINEL_MASTER: 'panels',
+      STORE_ACK_REPLICAS: '1',
+      STORE_ACK_TIMEOUT_MS: '2000',
+    });
+    // The Sentinels name the primary by an address and port of their own: every port.
+    const egress = (await networkPolicyOf(suite, 'sentinel'))?.spec?.egress ?? [];
+    expect(egress.filter((rule) => rule.ports === undefined)).toHaveLength(1);
+  });
+
   test('Embedded: one kernel, Recreate, panels on a volume of their own, no HPA and no PDB', async () => {
     await suite.cluster.createRuntime(suite.namespace, 'embedded', {
       replicas: 3,
