@@ -1,4 +1,4 @@
-import { MiB, context, failure, useHostileRuntime, returned } from './support.js';
+import { MiB, context, failure, useHostileRuntime, useRuntime, returned } from './support.js';
 
 // Allocation bombs against a 32 MiB instance. Each runs several times so that memory kept
 // across executions (a leak in the pool, an uncapped copy on the host) shows up as RSS growth.
@@ -87,12 +87,21 @@ describe('hostile: memory', () => {
   // Small arrays sharing one reference: ~1 MB of JSON per `big` for a few KB of heap. What the
   // host receives and counts is the text JSON.stringify makes, every reference expanded.
   const shared = 'const inner = [0], mid = new Array(1000).fill(inner), big = new Array(262).fill(mid);';
+  const smallBudget = useRuntime({
+    maxInstances: 3,
+    memoryLimitBytes,
+    timeoutMs: 5000,
+    maxValueBytes: 2 * MiB,
+  });
 
   it('counts state writes and the return value against one value budget, as the text they are', async () => {
+    // A 2 MiB budget: the values take milliseconds to make, so the test measures the budget and
+    // not the machine (with the default 16 MiB they take seconds of CPU each, which a busy
+    // machine stretches past any deadline).
     const code = `${shared} for (let i = 0; i < 15; i++) { $state['k' + i] = big; delete $state['k' + i]; } return new Array(1500).fill(mid);`;
     const results = await Promise.all(
       Array.from({ length: 3 }, () =>
-        runtime().executeHandler(code, context({ capabilities: ['state:write:*'] }), 60_000),
+        smallBudget().executeHandler(code, context({ capabilities: ['state:write:*'] }), 60_000),
       ),
     );
     for (const result of results) {
