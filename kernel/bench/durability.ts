@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { startRedis, startRedisSentinel, type TestRedisSentinel } from '../src/testing/redis-server.js';
 import { type Child, startKernel } from './processes.js';
+import { progress, counter } from './store.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
@@ -21,21 +22,6 @@ const KILLS = Number(process.env.BENCH_KILLS ?? 5);
 const FAILOVER_BOUND_MS = 60_000;
 
 type Body = Record<string, unknown>;
-
-function progress(message: string): void {
-  process.stderr.write(`  .. ${message}\n`);
-}
-
-const counter = {
-  title: 'Counter',
-  state: { count: 0 },
-  tools: {
-    inc: {
-      capabilities: ['state:read:*', 'state:write:*'],
-      handler: '$state.count = $state.count + 1; return $state.count',
-    },
-  },
-};
 
 async function post(url: string, body: unknown): Promise<{ status: number; body: Body }> {
   const response = await fetch(url, {

@@ -17,14 +17,11 @@ import { LogShipper } from '../src/panels/log-shipper.js';
 import { EmbeddedStore } from '../src/store/embedded.js';
 import { startRedis } from '../src/testing/redis-server.js';
 import { type Child, startKernel } from './processes.js';
+import { progress } from './store.js';
 
 const seconds = Number(process.env.BENCH_LOG_SECONDS ?? 1);
 const pairs = Number(process.env.BENCH_LOG_PAIRS ?? 15);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
-
-function progress(message: string): void {
-  process.stderr.write(`  .. ${message}\n`);
-}
 
 const TOOLS = {
   quiet: { handler: 'return 1' },

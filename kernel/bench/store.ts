@@ -22,7 +22,8 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 16);
 
 type Body = Record<string, unknown>;
 
-function progress(message: string): void {
+/** A progress line on stderr (the figures go to stdout). */
+export function progress(message: string): void {
   process.stderr.write(`  .. ${message}\n`);
 }
 
@@ -40,7 +41,7 @@ async function post(url: string, body: unknown): Promise<Body> {
   return (await response.json()) as Body;
 }
 
-const counter = {
+export const counter = {
   title: 'Counter',
   state: { count: 0 },
   tools: {

@@ -8,14 +8,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startRedis } from '../src/testing/redis-server.js';
 import { type Child, startKernel } from './processes.js';
-import { percentile } from './store.js';
+import { percentile, progress } from './store.js';
 
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 50);
 const IN_FLIGHT_PER_KERNEL = Number(process.env.BENCH_IN_FLIGHT ?? 1);
-
-function progress(message: string): void {
-  process.stderr.write(`  .. ${message}\n`);
-}
 
 function definition(code: number) {
   return {
