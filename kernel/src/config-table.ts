@@ -342,6 +342,15 @@ export const variables = Object.freeze({
     'handler log lines kept per panel, fleet-wide (GET /panels/:id/logs); 0 keeps none',
   ),
   PANEL_LOG_BYTES: bytes(0, 16 * 1024 ** 2, '256Ki').describe('bytes of handler log lines kept per panel'),
+  IDEMPOTENCY_KEYS: integer(1, 10_000, 100).describe(
+    'Idempotency-Key records kept per panel for retried triggers; the oldest are forgotten beyond',
+  ),
+  IDEMPOTENCY_TTL_SECONDS: integer(1, 7 * 24 * 3600, 3600).describe(
+    'how long a retried trigger with the same Idempotency-Key is answered from its record',
+  ),
+  IDEMPOTENCY_RESULT_BYTES: bytes(0, 1024 ** 2, '4Ki').describe(
+    "largest return value a request record keeps (a larger one is replayed without it)",
+  ),
   STORE_TIMEOUT_MS: integer(50, 60_000, 2000).describe('a slower store command fails with 503'),
   STORE_TLS_CA_FILE: text().describe('PEM CA bundle for rediss://'),
   POD_NAME: text().describe("this kernel's name (unset: the host name)"),

@@ -159,7 +159,11 @@ export interface KernelConfig {
     /** The log ring: lines and bytes (PANEL_LOG_LINES, PANEL_LOG_BYTES). */
     readonly logLines: number;
     readonly logBytes: number;
+    /** Request records (Idempotency-Key) kept per panel (IDEMPOTENCY_KEYS). */
+    readonly requestKeys: number;
   };
+  /** How long a request record answers retries, and the largest return value it keeps. */
+  readonly requestRecords: { readonly ttlMs: number; readonly resultBytes: number };
   /** The panel store: embedded (files in persistDir) unless a Redis URL is configured. */
   readonly store: StoreConfig;
   /** This kernel's name (POD_NAME, else the host name). */
@@ -377,7 +381,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KernelConfig {
       revisions: p.PANEL_REVISIONS!,
       logLines: p.PANEL_LOG_LINES!,
       logBytes: p.PANEL_LOG_BYTES!,
+      requestKeys: p.IDEMPOTENCY_KEYS!,
     },
+    requestRecords: { ttlMs: p.IDEMPOTENCY_TTL_SECONDS! * 1000, resultBytes: p.IDEMPOTENCY_RESULT_BYTES! },
     store,
     instanceName: p.POD_NAME ?? hostname(),
     panelCacheMaxBytes: p.PANEL_CACHE_MAX_BYTES!,

@@ -53,6 +53,21 @@ export const KernelErrors = {
     status: 400,
     summary: 'A panel id chosen by the client (PUT /panels/:id) is not 1-128 letters, digits, `_` or `-`',
   },
+  INVALID_IDEMPOTENCY_KEY: {
+    status: 400,
+    summary:
+      'An `Idempotency-Key` header (or a WebSocket TRIGGER\'s `idempotencyKey`) is not 1-128 visible ASCII characters',
+  },
+  IDEMPOTENCY_KEY_REUSED: {
+    status: 422,
+    summary:
+      'The `Idempotency-Key` was used for another tool or other arguments of this panel within IDEMPOTENCY_TTL_SECONDS; nothing ran',
+  },
+  REQUEST_IN_PROGRESS: {
+    status: 409,
+    summary:
+      'An execution with this `Idempotency-Key` started and has not finished (it waits on `$ext`); nothing new ran, retry after the `Retry-After` seconds for its outcome',
+  },
   REVISION_NOT_FOUND: {
     status: 404,
     summary: 'The panel keeps no revision of this number (it keeps the last PANEL_REVISIONS)',
@@ -85,12 +100,17 @@ export const KernelErrors = {
   OVERLOADED: {
     status: 503,
     summary:
-      'The kernel is too busy: EXECUTION_QUEUE_MAX executions wait to start, SCHEMA_QUEUE_MAX argument checks for the schema workers (or one waited past SCHEMA_WAIT_MS), WS_MAX_CONNECTIONS WebSockets are open, more than HTTP_MAX_UNSENT_BYTES_TOTAL bytes of answers wait for clients to read them, no sandbox instance came free within EXECUTION_DEADLINE_MS, or the kernel stalled past its panel lease and fencing refused the segment; nothing of the request was applied, retry after the `Retry-After` seconds',
+      'The kernel is too busy: EXECUTION_QUEUE_MAX executions wait to start, SCHEMA_QUEUE_MAX argument checks for the schema workers (or one waited past SCHEMA_WAIT_MS), WS_MAX_CONNECTIONS WebSockets are open, more than HTTP_MAX_UNSENT_BYTES_TOTAL bytes of answers wait for clients to read them, no sandbox instance came free within EXECUTION_DEADLINE_MS, or the panel lease of the kernel ended under a segment (it stalled past it, or the store failed over) and fencing refused it; nothing of the request was applied, retry after the `Retry-After` seconds',
   },
   STORE_UNAVAILABLE: {
     status: 503,
     summary:
       'The panel store (Redis) cannot be reached, did not answer in time, or is full (its maxmemory reached: nothing was applied, deleting panels makes room); the kernel reconnects by itself, retry shortly',
+  },
+  COMMIT_UNCONFIRMED: {
+    status: 504,
+    summary:
+      "The panel store applied the change on its primary but did not confirm it in time (its replicas, STORE_ACK_REPLICAS, did not within STORE_ACK_TIMEOUT_MS, or the answer was lost): it may be applied, or lost if the primary fails now. With an `Idempotency-Key` a retry is safe and carries `Retry-After`; without one, read the panel's state before retrying",
   },
   SHUTTING_DOWN: {
     status: 503,
@@ -156,13 +176,16 @@ export class KernelError extends Error {
   readonly code: KernelErrorCode;
   readonly status: number;
   readonly details: unknown;
+  /** Seconds before a retry, when not the code's usual answer (see retryAfterSeconds). */
+  readonly retryAfter: number | undefined;
 
-  constructor(code: KernelErrorCode, message: string, details?: unknown) {
+  constructor(code: KernelErrorCode, message: string, details?: unknown, options?: { retryAfter?: number }) {
     super(message);
     this.name = 'KernelError';
     this.code = code;
     this.status = KernelErrors[code].status;
     this.details = details;
+    this.retryAfter = options?.retryAfter;
   }
 
   toJSON(): { code: KernelErrorCode; message: string; details?: unknown } {
@@ -174,10 +197,12 @@ export class KernelError extends Error {
 
 /**
  * Seconds a client should wait before retrying, for the codes that mean "busy, not wrong" (every
- * 429 and 503): HTTP sends it as `Retry-After`, WebSocket ERROR messages as `retryAfter`. One
- * second: waiters drain and the store reconnects on that scale.
+ * 429 and 503) and the errors that say so themselves (a request still in progress, an unconfirmed
+ * commit whose retry is safe): HTTP sends it as `Retry-After`, WebSocket ERROR messages as
+ * `retryAfter`. One second: waiters drain and the store reconnects on that scale.
  */
 export function retryAfterSeconds(error: KernelError): number | undefined {
+  if (error.retryAfter !== undefined) return error.retryAfter;
   return error.status === 429 || error.status === 503 ? 1 : undefined;
 }
 

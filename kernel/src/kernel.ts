@@ -176,6 +176,7 @@ export async function startKernel(options: KernelOptions): Promise<Kernel> {
     },
     logger,
     logs,
+    requestRecords: config.requestRecords,
   });
   registry.useExecutor(executor);
   // /health reports the store's panel count without waiting for the store.

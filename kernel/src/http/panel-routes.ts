@@ -6,6 +6,7 @@ import { Router, type Request, type Response } from 'express';
 import { LOGS_SCOPE, type TokenGrant, requireScope } from '../auth.js';
 import { logFailedExecution } from '../logger.js';
 import { logQuery, logsView } from './log-routes.js';
+import { parseIdempotencyKey } from '../panels/requests.js';
 import { triggerTool } from '../panels/trigger.js';
 import type { PutOutcome } from '../panels/registry.js';
 import {
@@ -185,10 +186,12 @@ export function panelRoutes(context: HttpContext): Router {
   });
 
   router.post('/panels/:id/trigger/:tool', async (request, response) => {
+    const idempotencyKey = parseIdempotencyKey(request.get('Idempotency-Key'));
     const outcome = await triggerTool(context, {
       panelId: request.params.id,
       tool: request.params.tool,
       args: request.body as unknown,
+      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
       // Admitted while the answers waiting for readers were few, it starts only if they still are:
       // a burst of triggers admitted together cannot all add their answers to the pile.
       beforeStart: context.assertResponseRoom,

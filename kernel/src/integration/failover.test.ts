@@ -1,11 +1,12 @@
-// A fleet on a replicated store (a primary, two replicas, three Sentinels on 127.0.0.1) when the
-// primary is killed with SIGKILL under a stream of triggers from three kernels: no acknowledged
-// increment is lost, versions stay gap-free and never repeat (no segment committed twice), every
-// kernel serves again after the promotion by itself, and a subscriber ends with the state every
-// acknowledged change made, each PATCH it got matching the version it names.
+// A fleet on a replicated store (a primary, two replicas, three Sentinels on 127.0.0.1). A commit
+// its replicas do not confirm is a 504 that a client may retry only with its idempotency key, and
+// the retry applies it once. When the primary is killed with SIGKILL under a stream of keyed
+// triggers from three kernels, each retried until answered: every increment is applied exactly
+// once, versions stay gap-free and never repeat, every kernel serves again after the promotion by
+// itself, and a subscriber ends with the final state, each PATCH it got matching its version.
 
 import { type Fleet, startFleet } from '../testing/fleet.js';
-import { counterPanel, postJson, TestSocket } from '../testing/kernel-harness.js';
+import { counterPanel, postJson, sendJson, TestSocket } from '../testing/kernel-harness.js';
 import type { TestRedisSentinel } from '../testing/redis-server.js';
 import { eventually } from '../testing/eventually.js';
 
@@ -17,7 +18,9 @@ const AFTER_PROMOTION = 5;
 
 interface Outcome {
   readonly kernel: number;
+  readonly key: string;
   readonly status: number;
+  readonly headers: Headers;
   readonly body: Body;
 }
 
@@ -40,24 +43,66 @@ describe('a fleet on Redis with Sentinel when the primary is killed', () => {
     await fleet?.stop();
   }, 60_000);
 
-  it('loses no acknowledged increment, commits each once, and serves again after the promotion', async () => {
+  it('answers a commit its replicas did not confirm with 504, and a retry with its idempotency key applies it once', async () => {
+    const id = (await postJson(`${fleet.at(0).url}/panels`, counterPanel)).body.id as string;
+    const trigger = (kernel: number, headers: Record<string, string> = {}) =>
+      sendJson('POST', `${fleet.at(kernel).url}/panels/${id}/trigger/increment`, { by: 1 }, headers);
+    const primary = await redis.primary();
+    const replicas = [0, 1, 2].filter((node) => node !== primary);
+    // Both replicas stop answering: the primary applies each commit, WAIT confirms none.
+    for (const node of replicas) redis.pauseNode(node, true);
+    let plain;
+    let keyed;
+    try {
+      plain = await trigger(0);
+      keyed = await trigger(0, { 'Idempotency-Key': 'failover-keyed-1' });
+    } finally {
+      for (const node of replicas) redis.pauseNode(node, false);
+    }
+    // Without a key nothing tells a retry from a new request: no Retry-After, read the state.
+    expect(plain).toMatchObject({ status: 504, body: { error: { code: 'COMMIT_UNCONFIRMED' } } });
+    expect(plain.headers.get('retry-after')).toBeNull();
+    // With one a retry is safe, and the answer says when.
+    expect(keyed).toMatchObject({ status: 504, body: { error: { code: 'COMMIT_UNCONFIRMED' } } });
+    expect(keyed.headers.get('retry-after')).toBe('1');
+
+    // The retry, on another kernel once the replicas caught up: the first outcome, nothing ran.
+    const retried = await eventually('the retry to be answered', async () => {
+      const answer = await trigger(1, { 'Idempotency-Key': 'failover-keyed-1' });
+      return answer.status === 200 ? answer : undefined;
+    });
+    expect(retried.body).toMatchObject({ status: 'success', version: 2, returnValue: 2, replayed: true });
+    const state = await getState(fleet.at(2).url, id);
+    expect(state).toMatchObject({ version: 2, state: { count: 2 } });
+  }, 60_000);
+
+  it('loses no acknowledged increment, applies each keyed increment once across retries, and serves again after the promotion', async () => {
     const id = (await postJson(`${fleet.at(0).url}/panels`, counterPanel)).body.id as string;
     const socket = await TestSocket.open(`${fleet.at(1).wsUrl}/panels/${id}/ws`);
     await socket.ofType('CONNECTED');
 
     const outcomes: Outcome[] = [];
+    const keys: string[] = [];
     let stop = false;
     let killed = -1;
     const acknowledged = (kernel: number, after = 0) =>
       outcomes.slice(after).filter((outcome) => outcome.kernel === kernel && outcome.status === 200).length;
-    // One client per kernel, each sending its next increment once the last one was answered.
+    // One client per kernel, each sending its next increment once the last one was answered:
+    // a refused one is sent again with the same idempotency key until it is answered, the way
+    // a careful client retries (the last one too, after the stream stops).
     const clients = fleet.kernels.map(async (kernel, k) => {
-      while (!stop) {
-        const result = await postJson(`${kernel.url}/panels/${id}/trigger/increment`, { by: 1 }).catch(
-          (error: unknown) => ({ status: 0, body: { error: String(error) } }),
-        );
-        outcomes.push({ kernel: k, ...result });
-        if (result.status !== 200) await new Promise((resolve) => setTimeout(resolve, 50));
+      for (let n = 0; !stop; n += 1) {
+        const key = `failover-${k}-${n}`;
+        keys.push(key);
+        for (let attempt = 0; ; attempt += 1) {
+          const result = await sendJson('POST', `${kernel.url}/panels/${id}/trigger/increment`, { by: 1 }, {
+            'Idempotency-Key': key,
+          }).catch((error: unknown) => ({ status: 0, headers: new Headers(), body: { error: String(error) } }));
+          outcomes.push({ kernel: k, key, ...result });
+          if (result.status === 200) break;
+          if (attempt > 600) throw new Error(`increment ${key} was refused ${attempt} times`);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
       }
     });
     try {
@@ -81,30 +126,25 @@ describe('a fleet on Redis with Sentinel when the primary is killed', () => {
 
     const successes = outcomes.filter((outcome) => outcome.status === 200);
     const refused = outcomes.filter((outcome) => outcome.status !== 200);
-    // Every refusal is a retryable 503; the ones that may have applied say so.
+    // Every refusal says when to retry (the request carried its key, so even an unconfirmed
+    // commit may be retried), and comes from the store's trouble, not the client's request.
     for (const outcome of refused) {
-      expect(outcome).toMatchObject({ status: 503, body: { error: { code: 'STORE_UNAVAILABLE' } } });
+      expect(outcome.headers.get('retry-after')).not.toBeNull();
+      expect([409, 429, 503, 504]).toContain(outcome.status);
     }
-    const maybeApplied = refused.filter((outcome) =>
-      String((outcome.body.error as Body).message).includes('may be applied'),
-    ).length;
-    // No version twice, and each acknowledged increment's count is its version: every commit
-    // applied once, on top of the one before it.
+    // Each key answered once, with the version its increment made: every increment applied
+    // once, on top of the one before it, however often it was sent.
+    expect(successes.map((outcome) => outcome.key).sort()).toEqual([...keys].sort());
     const versions = successes.map((outcome) => outcome.body.version as number);
     expect(new Set(versions).size).toBe(versions.length);
     for (const outcome of successes) expect(outcome.body.returnValue).toBe(outcome.body.version);
 
-    // The store, read from the new primary: every acknowledged increment is there; the only
-    // others are refusals that said they may be applied.
-    const state = await eventually('the state', async () => {
-      const response = await fetch(`${fleet.at(2).url}/panels/${id}/state`);
-      return response.status === 200 ? ((await response.json()) as Body) : undefined;
-    });
+    // The store, read from the new primary: exactly one increment per key.
+    const state = await getState(fleet.at(2).url, id);
     const count = (state.state as Body).count as number;
     expect(state.version).toBe(count);
-    expect(count).toBeGreaterThanOrEqual(Math.max(...versions));
-    expect(count - successes.length).toBeGreaterThanOrEqual(0);
-    expect(count - successes.length).toBeLessThanOrEqual(maybeApplied);
+    expect(count).toBe(keys.length);
+    expect(Math.max(...versions)).toBe(count);
 
     // The subscriber catches up to the last version; every PATCH it got says the count is its
     // version (none for a change that was then lost), each version once.
@@ -122,3 +162,10 @@ describe('a fleet on Redis with Sentinel when the primary is killed', () => {
     await redis.replicating(killed);
   }, 120_000);
 });
+
+async function getState(url: string, id: string): Promise<Body> {
+  return eventually('the state', async () => {
+    const response = await fetch(`${url}/panels/${id}/state`);
+    return response.status === 200 ? ((await response.json()) as Body) : undefined;
+  });
+}

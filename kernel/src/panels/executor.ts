@@ -36,12 +36,21 @@ import {
   LeaseTimeoutError,
   type PanelEvents,
   type PanelLeases,
+  type RequestRecordWrite,
   type SegmentWrite,
   type StoredMutation,
 } from '../store/types.js';
 import type { Feeds } from './feed.js';
 import { type PanelGates, StartTimeoutError, type Ticket } from './gate.js';
 import type { CachedState, HandlerSpec, Panel } from './panel.js';
+import {
+  finishedRecord,
+  parseRecord,
+  type RequestIdentity,
+  type RequestRecord,
+  recordText,
+  replayOf,
+} from './requests.js';
 import { applied, patchFrame, revisionFrame, storedMutations } from './state.js';
 
 export type { HandlerKind } from '../metrics.js';
@@ -55,6 +64,11 @@ export interface ExecutionRequest {
   readonly argsJson: Buffer;
   /** The WebSocket requestId that asked for this run, echoed in PROGRESS messages. */
   readonly requestId?: string;
+  /**
+   * The client's idempotency key and what it stands for: the execution's outcome is recorded
+   * under it, and a retry is answered from the record (requests.ts).
+   */
+  readonly identity?: RequestIdentity;
   /**
    * Called once the execution holds its instance and its panel's gate, before anything runs:
    * throwing refuses it, nothing applied (the HTTP layer refuses while too many answers wait for
@@ -85,6 +99,12 @@ export interface ExecutionOutcome {
   logs: LogLine[];
   /** The panel's state version after the last segment of this execution was applied. */
   version: number;
+  /**
+   * Set when this is a retry answered from its idempotency record: nothing ran, and the outcome
+   * carries the first attempt's status, return value (unless `returnValueOmitted`), error and
+   * version, but none of its mutations, events, view commands or logs (the first answer had them).
+   */
+  replayed?: { readonly returnValueOmitted: boolean };
   metrics: {
     durationUs: number;
     cpuTimeUs: number;
@@ -118,7 +138,12 @@ export interface ExecutorDependencies {
   readonly logger?: Logger;
   /** Carries each execution's lines to its panel's log ring (none: no ring). */
   readonly logs?: LogShipper;
+  /** Idempotency records: how long they answer retries, the largest return value they keep. */
+  readonly requestRecords?: { readonly ttlMs: number; readonly resultBytes: number };
 }
+
+/** IDEMPOTENCY_TTL_SECONDS and IDEMPOTENCY_RESULT_BYTES' defaults. */
+const REQUEST_RECORDS = { ttlMs: 3_600_000, resultBytes: 4096 } as const;
 
 /** A switch to a new definition (PUT /panels/:id), compiled by the registry. */
 export interface SwitchRequest {
@@ -153,7 +178,9 @@ export class StaleDefinitionError extends Error {
 /** How a segment ended, before the loop decides what comes next. */
 type SegmentEnd =
   | { readonly kind: 'ran'; readonly result: SandboxResult }
-  | { readonly kind: 'failed'; readonly error: HandlerError };
+  | { readonly kind: 'failed'; readonly error: HandlerError }
+  /** The first segment found the request's record: it ran before, nothing runs now. */
+  | { readonly kind: 'recorded'; readonly record: RequestRecord };
 
 const failedWith = (code: string, message: string): SegmentEnd => ({
   kind: 'failed',
@@ -217,6 +244,7 @@ export class Executor {
       let resume: { suspensionId: string; value: ResumeOutcome } | undefined;
       for (;;) {
         const end = await this.segment(request, ticket, resume, deadline, outcome, held);
+        if (end.kind === 'recorded') return replayed(end.record, request.identity!);
         if (end.kind === 'failed') return this.finish(request, outcome, started, end.error, startedAt, true);
         const { result } = end;
         if (result.status !== 'suspended') {
@@ -321,7 +349,12 @@ export class Executor {
     try {
       let lease;
       try {
-        lease = await this.deps.store.lease(panel.id, panel.state.snapshot, deadline);
+        lease = await this.deps.store.lease(
+          panel.id,
+          panel.state.snapshot,
+          deadline,
+          first ? request.identity?.key : undefined,
+        );
       } catch (error) {
         if (error instanceof LeaseTimeoutError) {
           if (first) throw busyElsewhere(panel.id, this.deps.deadlineMs);
@@ -334,6 +367,10 @@ export class Executor {
         if (lease !== 'gone') await lease.release();
         if (first) throw new KernelError('PANEL_NOT_FOUND', `no panel with id "${panel.id}"`);
         return failedWith('PANEL_NOT_FOUND', `panel "${panel.id}" was deleted while the handler ran`);
+      }
+      if (first && lease.recorded !== undefined) {
+        await lease.release();
+        return { kind: 'recorded', record: parseRecord(lease.recorded) };
       }
       // An execution starts on the panel's current definition, whichever kernel switched it: the
       // lease reads the revision in the same step that excludes a switch. One already under way
@@ -372,17 +409,22 @@ export class Executor {
       if (result.status === 'error') {
         // A segment that ends in an error commits nothing: no version, no PATCH, no events. The
         // handler's writes up to the failure were a half-done change; the segments before its
-        // last `$ext` await completed and stay committed.
-        await lease.release();
+        // last `$ext` await completed and stay committed (and a keyed request records how it
+        // ended, so a retry does not apply them again).
+        const record = first ? undefined : this.requestRecord(request, lease, result, 0, deadline);
+        if (record === undefined) await lease.release();
+        else await this.committed(request, lease.commit({ ...NO_WRITES, request: record }));
         outcome.version = lease.version;
         return { kind: 'ran', result };
       }
       write = segmentWrite(panel.id, state.snapshot.entries, result);
+      const record = this.requestRecord(request, lease, result, write.mutations.length, deadline);
+      if (record !== undefined) write = { ...write, request: record };
       commit =
-        write.mutations.length === 0 && write.eventFrames.length === 0
+        write.mutations.length === 0 && write.eventFrames.length === 0 && record === undefined
           ? (await lease.release(),
             { status: 'ok', version: lease.version, bytes: state.snapshot.bytes, revision: lease.revision })
-          : await lease.commit(write);
+          : await this.committed(request, lease.commit(write));
     } catch (error) {
       if (first) throw error;
       return failedWith(codeOf(error), (error as Error).message);
@@ -390,6 +432,67 @@ export class Executor {
       ticket.leave();
     }
     return this.applied(request, first, state, write, commit, result, outcome);
+  }
+
+  /**
+   * The record a keyed request's commit leaves: running until the segment that ends the
+   * execution, whose record is its outcome. The version is the one the commit makes: the
+   * lease's, plus one when it writes anything (a commit applies under its lease, or not at all).
+   */
+  private requestRecord(
+    request: ExecutionRequest,
+    lease: { readonly version: number; readonly revision: number },
+    result: SandboxResult,
+    mutations: number,
+    deadline: number,
+  ): RequestRecordWrite | undefined {
+    const identity = request.identity;
+    if (identity === undefined) return undefined;
+    const { ttlMs, resultBytes } = this.deps.requestRecords ?? REQUEST_RECORDS;
+    const version = lease.version + (mutations > 0 ? 1 : 0);
+    const { revision } = lease;
+    const record: RequestRecord =
+      result.status === 'suspended'
+        ? {
+            fingerprint: identity.fingerprint,
+            status: 'running',
+            version,
+            revision,
+            // A resumed segment may start up to the deadline and run its handler's time.
+            until: deadline + request.handler.timeoutMs + RUNNING_MARGIN_MS,
+          }
+        : finishedRecord(
+            identity,
+            {
+              status: result.status,
+              version,
+              revision,
+              ...(result.returnValueJson === undefined ? {} : { returnValueJson: result.returnValueJson }),
+              ...(result.error === undefined ? {} : { error: result.error }),
+            },
+            resultBytes,
+          );
+    return { key: identity.key, record: recordText(record), expiresAt: Date.now() + ttlMs };
+  }
+
+  /**
+   * A commit's result. One the store applied but did not confirm (504 COMMIT_UNCONFIRMED) is
+   * safe to retry when the request carries its idempotency key: the retry is answered from the
+   * record if the commit survived and runs once if it did not, so the answer says when.
+   */
+  private async committed(request: ExecutionRequest, commit: Promise<CommitResult>): Promise<CommitResult> {
+    try {
+      return await commit;
+    } catch (error) {
+      if (request.identity === undefined || !isKernelError(error) || error.code !== 'COMMIT_UNCONFIRMED')
+        throw error;
+      throw new KernelError(
+        'COMMIT_UNCONFIRMED',
+        `${error.message}; retrying with the same idempotency key is safe (the retry answers this execution's outcome if the change survived, and runs it once if it did not)`,
+        undefined,
+        { retryAfter: 1 },
+      );
+    }
   }
 
   /** Records a committed segment in this kernel (cache, local subscribers, the outcome). */
@@ -412,9 +515,10 @@ export class Executor {
       case 'gone':
         return failedWith('PANEL_NOT_FOUND', `panel "${panel.id}" was deleted while the handler ran`);
       case 'lost': {
-        // This kernel stalled past the panel's lease and another kernel used the panel meanwhile;
-        // fencing refused the segment. The machine was busy, not the request wrong: retryable.
-        const message = `this kernel stalled past its lease on panel "${panel.id}" and another kernel changed the panel meanwhile, so this segment was not applied (the kernel was too busy)`;
+        // The panel's lease ended under this segment — this kernel stalled past it, or the store
+        // failed over to a replica that never saw it — and another kernel used the panel
+        // meanwhile; fencing refused the segment. Busy, not wrong: retryable.
+        const message = `this kernel's lease on panel "${panel.id}" ended before its commit (the kernel stalled past it, or the store failed over) and another kernel changed the panel meanwhile, so this segment was not applied`;
         if (first) throw new KernelError('OVERLOADED', `${message}; nothing of this execution was applied`);
         return failedWith(
           'OVERLOADED',
@@ -573,7 +677,7 @@ export class Executor {
       case 'lost':
         throw new KernelError(
           'OVERLOADED',
-          `this kernel stalled past its lease on panel "${current.id}" and another kernel changed the panel meanwhile; the definition was not changed (the kernel was too busy)`,
+          `this kernel's lease on panel "${current.id}" ended before its commit (the kernel stalled past it, or the store failed over) and another kernel changed the panel meanwhile; the definition was not changed`,
         );
       case 'ok':
         break;
@@ -740,6 +844,23 @@ function codeAndMessage(error: unknown): Pick<HandlerError, 'code' | 'message'> 
   const { code, message } = (error ?? {}) as Partial<HandlerError>;
   return { code: code ?? 'INTERNAL_ERROR', message: message ?? String(error) };
 }
+
+/** The outcome of a retry answered from its record (requests.ts replayOf says which). */
+function replayed(record: RequestRecord, identity: RequestIdentity): ExecutionOutcome {
+  const answer = replayOf(record, identity, Date.now());
+  const outcome = newOutcome(answer.version);
+  outcome.status = answer.status;
+  if (answer.returnValueJson !== undefined) outcome.returnValueJson = answer.returnValueJson;
+  if (answer.error !== undefined) outcome.error = answer.error;
+  outcome.replayed = { returnValueOmitted: answer.returnValueOmitted === true };
+  return outcome;
+}
+
+/** A commit that writes nothing but a request record. */
+const NO_WRITES: SegmentWrite = { mutations: [], patchPrefix: '', patchSuffix: '', eventFrames: [] };
+
+/** How long past its deadline a running request's record waits for its last segment. */
+const RUNNING_MARGIN_MS = 5000;
 
 function newOutcome(version: number): ExecutionOutcome {
   return {

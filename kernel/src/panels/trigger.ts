@@ -9,6 +9,7 @@ import type { SchemaValidator } from '../schemas/validator.js';
 import { MAX_VALUE_DEPTH } from './definition.js';
 import { type ExecutionOutcome, type Executor, StaleDefinitionError } from './executor.js';
 import type { Panel } from './panel.js';
+import { requestIdentity } from './requests.js';
 import type { PanelRegistry } from './registry.js';
 
 export interface TriggerRequest {
@@ -16,6 +17,8 @@ export interface TriggerRequest {
   readonly tool: string;
   readonly args: unknown;
   readonly requestId?: string;
+  /** The client's idempotency key (parsed, requests.ts): a retry with it is applied once. */
+  readonly idempotencyKey?: string;
   /** See ExecutionRequest.beforeStart. */
   readonly beforeStart?: () => void;
   /** See ExecutionRequest.logger. */
@@ -85,6 +88,9 @@ async function runOn(
     kind: 'tool',
     argsJson: Buffer.from(argsText),
     ...(request.requestId === undefined ? {} : { requestId: request.requestId }),
+    ...(request.idempotencyKey === undefined
+      ? {}
+      : { identity: requestIdentity(request.idempotencyKey, request.tool, argsText) }),
     ...(request.beforeStart === undefined ? {} : { beforeStart: request.beforeStart }),
     ...(request.logger === undefined ? {} : { logger: request.logger }),
   });

@@ -102,6 +102,12 @@ export function executionView(outcome: ExecutionOutcome): string {
     logs: outcome.logs,
     version: outcome.version,
     metrics: outcome.metrics,
+    ...(outcome.replayed === undefined
+      ? {}
+      : {
+          replayed: true,
+          ...(outcome.replayed.returnValueOmitted ? { returnValueOmitted: true } : {}),
+        }),
   });
   return `${head.slice(0, -1)},${tail.slice(1)}`;
 }

@@ -25,6 +25,7 @@ import {
   type PanelPhase,
   type PanelStore,
   type PanelSummary,
+  type RequestRecordWrite,
   type RevisionRecord,
   type SegmentWrite,
   type StateEntries,
@@ -56,6 +57,8 @@ interface Entry {
   expiresAt?: number;
   /** A deleting panel not removed by then (its delete failed half-way) is removed by the store. */
   deleteBy?: number;
+  /** Idempotency records by key, oldest first (SegmentWrite.request). */
+  requests: Map<string, { readonly expiresAt: number; readonly record: string }>;
 }
 
 function summaryOf(definition: string): { title: string; tools: string[] } {
@@ -123,6 +126,11 @@ export class EmbeddedStore implements PanelStore {
         bytes: stateBytes(record.state),
         history,
         historyBytes: bytesOf(history),
+        requests: new Map(
+          (record.requests ?? [])
+            .slice(-this.limits.requestKeys)
+            .map(([key, expiresAt, text]) => [key, { expiresAt, record: text }]),
+        ),
       });
     }, this.limits);
     for (const id of unfinished) await this.files.remove(id);
@@ -216,6 +224,7 @@ export class EmbeddedStore implements PanelStore {
       bytes: stateBytes(panel.state),
       history: [],
       historyBytes: 0,
+      requests: new Map(),
       ...(expiresAt === undefined ? {} : { expiresAt }),
     };
   }
@@ -286,16 +295,24 @@ export class EmbeddedStore implements PanelStore {
     return Promise.resolve({ phase: entry.phase, state: unchanged ? undefined : this.snapshot(entry) });
   }
 
-  lease(id: string, known: StateSnapshot | undefined): Promise<Lease | 'gone'> {
+  lease(
+    id: string,
+    known: StateSnapshot | undefined,
+    _deadline?: number,
+    requestKey?: string,
+  ): Promise<Lease | 'gone'> {
     const entry = this.find(id);
     if (entry === undefined) return Promise.resolve('gone');
     const fresh = known === undefined || known.version !== entry.version || known.epoch !== entry.epoch;
+    const request = requestKey === undefined ? undefined : entry.requests.get(requestKey);
+    const recorded = request !== undefined && request.expiresAt > Date.now() ? request.record : undefined;
     const lease: Lease = {
       version: entry.version,
       epoch: entry.epoch,
       revision: entry.revision,
       phase: entry.phase,
       state: fresh ? this.snapshot(entry) : undefined,
+      ...(recorded === undefined ? {} : { recorded }),
       commit: (write) => Promise.resolve(this.commit(id, write)),
       release: () => Promise.resolve(),
     };
@@ -306,6 +323,10 @@ export class EmbeddedStore implements PanelStore {
     const entry = this.panels.get(id);
     if (entry === undefined) return { status: 'gone' };
     if (write.mutations.length === 0 && write.definition === undefined) {
+      if (write.request !== undefined) {
+        this.record(entry, write.request);
+        if (entry.phase !== 'mounting') this.persist(entry);
+      }
       this.announceEvents(id, write.eventFrames);
       return { status: 'ok', version: entry.version, bytes: entry.bytes, revision: entry.revision };
     }
@@ -343,6 +364,7 @@ export class EmbeddedStore implements PanelStore {
       entry.history = [];
       entry.historyBytes = 0;
     }
+    if (write.request !== undefined) this.record(entry, write.request);
     if (entry.phase !== 'mounting') this.persist(entry);
     // Too large for the feed: a notice of the version, and subscribers read the state.
     const frame =
@@ -445,6 +467,17 @@ export class EmbeddedStore implements PanelStore {
     });
   }
 
+  /** Keeps a request's record; expired ones go, and the oldest beyond IDEMPOTENCY_KEYS. */
+  private record(entry: Entry, request: RequestRecordWrite): void {
+    const now = Date.now();
+    entry.requests.delete(request.key);
+    entry.requests.set(request.key, { expiresAt: request.expiresAt, record: request.record });
+    for (const [key, kept] of entry.requests) {
+      if (kept.expiresAt > now && entry.requests.size <= this.limits.requestKeys) break;
+      entry.requests.delete(key);
+    }
+  }
+
   private persist(entry: Entry): void {
     this.files.save(entry.id, () =>
       recordText({
@@ -457,6 +490,7 @@ export class EmbeddedStore implements PanelStore {
         revisions: entry.revisions,
         state: entry.entries,
         history: entry.history,
+        requests: [...entry.requests].map(([key, kept]) => [key, kept.expiresAt, kept.record] as const),
         ...(entry.phase === 'deleting' ? { phase: 'deleting' as const } : {}),
       }),
     );

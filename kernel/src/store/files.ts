@@ -35,7 +35,11 @@ export interface PanelRecord {
   history: string[];
   /** Present while the panel's delete is under way (a start that finds it completes it). */
   phase?: 'deleting';
+  /** Idempotency records: key, expiry (ms since the epoch) and record text, oldest first. */
+  requests?: StoredRequest[];
 }
+
+export type StoredRequest = readonly [key: string, expiresAt: number, record: string];
 
 export interface PanelPersistence {
   /**
@@ -64,6 +68,7 @@ export function recordText(record: PanelRecord & { epoch: string }): string {
     `{"format":${RECORD_FORMAT},"id":${JSON.stringify(record.id)},"createdAt":${JSON.stringify(record.createdAt)},` +
     `"epoch":${JSON.stringify(record.epoch)},"version":${record.version},"definition":${record.definition},` +
     `"revision":${record.revision},"revisions":[${record.revisions.map(revisionText).join(',')}],` +
+    `${record.requests === undefined || record.requests.length === 0 ? '' : `"requests":${JSON.stringify(record.requests)},`}` +
     `"state":{${state}},"history":${JSON.stringify(record.history)}` +
     `${record.phase === 'deleting' ? ',"phase":"deleting"' : ''}}`
   );
@@ -91,7 +96,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /** A record from a parsed file of either format, or undefined when it is not one. */
 function readRecord(value: unknown): PanelRecord | undefined {
   if (!isObject(value) || (value.format !== 1 && value.format !== 2)) return undefined;
-  const { id, createdAt, state, version, definition, epoch, history, phase, revision } = value;
+  const { id, createdAt, state, version, definition, epoch, history, phase, revision, requests } = value;
   if (typeof id !== 'string' || !ID.test(id) || typeof createdAt !== 'string') return undefined;
   if (!isObject(state) || typeof version !== 'number' || !isObject(definition)) return undefined;
   const frames = Array.isArray(history) ? history.filter((f): f is string => typeof f === 'string') : [];
@@ -109,7 +114,19 @@ function readRecord(value: unknown): PanelRecord | undefined {
     state: new Map(Object.entries(state).map(([key, v]) => [key, JSON.stringify(v ?? null)])),
     history: value.format === 2 ? frames : [],
     ...(phase === 'deleting' ? { phase: 'deleting' as const } : {}),
+    requests: readRequests(requests),
   };
+}
+
+function readRequests(value: unknown): StoredRequest[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter(
+    (item): item is StoredRequest =>
+      Array.isArray(item) &&
+      typeof item[0] === 'string' &&
+      typeof item[1] === 'number' &&
+      typeof item[2] === 'string',
+  );
 }
 
 /** The file's bytes, in `scratch` when it is large enough (else in a new, larger buffer). */

@@ -23,6 +23,7 @@ const LIMITS: StoreLimits = {
   historyLength: 16,
   historyBytes: 1024 * 1024,
   revisions: 10,
+  requestKeys: 100,
   logLines: 5,
   logBytes: 1024,
 };

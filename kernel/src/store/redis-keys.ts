@@ -11,6 +11,9 @@ export interface PanelKeys {
   readonly revisions: string;
   /** The log ring (PANEL_LOG_LINES, PANEL_LOG_BYTES), newest last. */
   readonly logs: string;
+  /** Request records by Idempotency-Key (a hash), and when each expires (a sorted set). */
+  readonly requests: string;
+  readonly requestExpiry: string;
   readonly channel: string;
 }
 
@@ -34,6 +37,8 @@ export function panelKeys(prefix: string, id: string): PanelKeys {
     lock: `${base}l`,
     revisions: `${base}r`,
     logs: `${base}g`,
+    requests: `${base}q`,
+    requestExpiry: `${base}qx`,
     channel: `${base}f`,
   };
 }

@@ -26,8 +26,9 @@ function freeing(name: string, body: string): Script {
 }
 
 /**
- * KEYS meta, def, state, revisions; ARGV epoch, phase, createdAt, summary, definition, ttlMs, bytes,
- * version, revision, then key/json pairs. The definition is also the first revision kept.
+ * KEYS meta, def, state, revisions, requests, requestExpiry; ARGV epoch, phase, createdAt, summary,
+ * definition, ttlMs, bytes, version, revision, then key/json pairs. The definition is also the
+ * first revision kept; no request record of an earlier panel of this id survives.
  */
 export const CREATE = script(
   'create',
@@ -35,7 +36,7 @@ export const CREATE = script(
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'v', ARGV[8], 'e', ARGV[1], 'ph', ARGV[2], 'c', ARGV[3], 't', ARGV[4], 'b', ARGV[7], 'hb', 0, 'r', ARGV[9])
 redis.call('SET', KEYS[2], ARGV[5])
-redis.call('DEL', KEYS[4])
+redis.call('DEL', KEYS[4], KEYS[5], KEYS[6])
 redis.call('RPUSH', KEYS[4], '{"revision":' .. ARGV[9] .. ',"createdAt":' .. cjson.encode(ARGV[3]) .. ',"definition":' .. ARGV[5] .. '}')
 for i = 10, #ARGV, 2 do redis.call('HSET', KEYS[3], ARGV[i], ARGV[i + 1]) end
 local ttl = tonumber(ARGV[6])
@@ -90,8 +91,10 @@ return redis.call('SCARD', KEYS[1]) + redis.call('ZCARD', KEYS[2])
 );
 
 /**
- * KEYS meta, state, lock; ARGV token, leaseMs, knownVersion, knownEpoch.
- * {'gone'} | {'busy', pttl} | {'ok', version, epoch, phase, bytes, revision[, entries]}.
+ * KEYS meta, state, lock, requests, requestExpiry; ARGV token, leaseMs, knownVersion, knownEpoch,
+ * requestKey ('' for none), now. {'gone'} | {'busy', pttl} |
+ * {'ok', version, epoch, phase, bytes, revision, record ('' for none)[, entries]}: the record of
+ * requestKey when one has not expired.
  */
 export const ACQUIRE = script(
   'acquire',
@@ -102,8 +105,13 @@ if not redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) then
   return {'busy', redis.call('PTTL', KEYS[3])}
 end
 local revision = m[5] or '1'
-if m[1] == ARGV[3] and m[2] == ARGV[4] then return {'ok', m[1], m[2], m[3], m[4], revision} end
-return {'ok', m[1], m[2], m[3], m[4], revision, redis.call('HGETALL', KEYS[2])}
+local record = ''
+if #ARGV[5] > 0 then
+  local expires = redis.call('ZSCORE', KEYS[5], ARGV[5])
+  if expires and tonumber(expires) > tonumber(ARGV[6]) then record = redis.call('HGET', KEYS[4], ARGV[5]) or '' end
+end
+if m[1] == ARGV[3] and m[2] == ARGV[4] then return {'ok', m[1], m[2], m[3], m[4], revision, record} end
+return {'ok', m[1], m[2], m[3], m[4], revision, record, redis.call('HGETALL', KEYS[2])}
 `,
 );
 
@@ -135,11 +143,16 @@ return 1
 );
 
 /**
- * KEYS meta, state, hist, lock, marker, def, revisions; ARGV token, maxStateBytes, historyLength,
- * historyBytes, origin, channel, patchPrefix, patchSuffix, eventCount, leasedVersion, leasedEpoch,
- * markerMs, maxFeedFrameBytes, definition, summary, definedAt, revisionsKept, publish, events..., then
- * (op, key, json) triples with op 's' (set) or 'd' (delete). Later writes to a key win. Sizes are
- * bytes of key + JSON + 4.
+ * KEYS meta, state, hist, lock, marker, def, revisions, requests, requestExpiry; ARGV token,
+ * maxStateBytes, historyLength, historyBytes, origin, channel, patchPrefix, patchSuffix,
+ * eventCount, leasedVersion, leasedEpoch, markerMs, maxFeedFrameBytes, definition, summary,
+ * definedAt, revisionsKept, publish, requestKey, requestRecord, requestExpiresAt, requestsKept,
+ * now, events..., then (op, key, json) triples with op 's' (set) or 'd' (delete). Later writes to
+ * a key win. Sizes are bytes of key + JSON + 4.
+ *
+ * A requestKey ('' for none) records requestRecord under it in the same step, so a retry finds
+ * the record exactly when this commit applied; expired records go, and beyond requestsKept the
+ * oldest.
  *
  * A definition ('' for none) switches the panel to it in the same step: its revision is the
  * panel's plus one, it is kept among the last revisionsKept, and the commit takes a version of its
@@ -185,7 +198,7 @@ local version, bytes, hbytes = tonumber(m[1]), tonumber(m[2]), tonumber(m[3])
 local revision = tonumber(m[5] or '1')
 local definition = ARGV[14]
 local events = tonumber(ARGV[9])
-local first = 19 + events
+local first = 24 + events
 local publish = ARGV[18] == '1'
 local final, order = {}, {}
 for i = first, #ARGV, 3 do
@@ -242,7 +255,18 @@ if #order > 0 or #definition > 0 then
   end
 end
 if publish then
-  for i = 19, first - 1 do redis.call('SPUBLISH', channel, 'E|' .. origin .. '||' .. ARGV[i]) end
+  for i = 24, first - 1 do redis.call('SPUBLISH', channel, 'E|' .. origin .. '||' .. ARGV[i]) end
+end
+if #ARGV[19] > 0 then
+  redis.call('HSET', KEYS[8], ARGV[19], ARGV[20])
+  redis.call('ZADD', KEYS[9], ARGV[21], ARGV[19])
+  for _, key in ipairs(redis.call('ZRANGEBYSCORE', KEYS[9], '-inf', ARGV[23])) do redis.call('HDEL', KEYS[8], key) end
+  redis.call('ZREMRANGEBYSCORE', KEYS[9], '-inf', ARGV[23])
+  local over = redis.call('ZCARD', KEYS[9]) - tonumber(ARGV[22])
+  if over > 0 then
+    local oldest = redis.call('ZPOPMIN', KEYS[9], over)
+    for i = 1, #oldest, 2 do redis.call('HDEL', KEYS[8], oldest[i]) end
+  end
 end
 if holder then redis.call('DEL', KEYS[4]) end
 redis.call('SET', KEYS[5], version .. ' ' .. size .. ' ' .. revision, 'PX', ARGV[12])
@@ -312,7 +336,8 @@ return {m[1], m[2], m[3], m[4], redis.call('GET', KEYS[2]), m[5] or '1'}
 );
 
 /**
- * KEYS meta, def, state, hist, revisions, logs; ARGV ttlMs. 1 when a ready panel is now deleting. The panel's
+ * KEYS meta, def, state, hist, revisions, logs, requests, requestExpiry; ARGV ttlMs. 1 when a
+ * ready panel is now deleting. The panel's
  * keys expire after ttlMs: a kernel that dies before REMOVE leaves nothing behind for longer
  * (the index forgets ids whose panel expired, RedisStore.sweep()).
  */
@@ -326,11 +351,14 @@ return 1
 `,
 );
 
-/** KEYS meta, def, state, hist, lock, revisions, logs; ARGV channel, origin. Frees first, then tells every kernel. */
+/**
+ * KEYS meta, def, state, hist, lock, revisions, logs, requests, requestExpiry; ARGV channel,
+ * origin. Frees first, then tells every kernel.
+ */
 export const REMOVE = freeing(
   'remove',
   `
-local existed = redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7])
+local existed = redis.call('DEL', unpack(KEYS))
 redis.call('SPUBLISH', ARGV[1], 'D|' .. ARGV[2] .. '||')
 return existed
 `,

@@ -53,13 +53,14 @@ export interface RedisStoreOptions {
 /**
  * A commit applied on the primary that the replicas did not acknowledge in time (or whose WAIT
  * went unanswered): it may survive, or be lost if the primary is lost now. Not retried here (the
- * change may be there); the client reads the state before retrying.
+ * change may be there); a client retries it safely with its Idempotency-Key (the executor says
+ * so), else reads the state first.
  */
 export class UnacknowledgedCommitError extends KernelError {
   constructor(detail: string) {
     super(
-      'STORE_UNAVAILABLE',
-      `the panel store applied the change on its primary but its replicas did not confirm it (${detail}), so the change may be applied or may be lost if the primary fails now: read the panel's state before retrying`,
+      'COMMIT_UNCONFIRMED',
+      `the panel store applied the change on its primary but its replicas did not confirm it (${detail}), so the change may be applied or may be lost if the primary fails now`,
     );
   }
 }
@@ -276,7 +277,7 @@ export class RedisStore implements PanelStore, ImportTarget {
     for (const [key, json] of panel.state) pairs.push(key, json);
     const reply = await this.link.run(
       scripts.CREATE,
-      [keys.meta, keys.definition, keys.state, keys.revisions],
+      [keys.meta, keys.definition, keys.state, keys.revisions, keys.requests, keys.requestExpiry],
       [
         panel.epoch,
         phase,
@@ -355,10 +356,16 @@ export class RedisStore implements PanelStore, ImportTarget {
    * confirm it within STORE_ACK_TIMEOUT_MS.
    */
   private async acknowledgedRead<T>(id: string, read: Promise<T>): Promise<T> {
-    const ack = this.options.ack;
     const generation = this.link.generation;
     const answer = await read;
-    if (ack === undefined || ack.replicas === 0) return answer;
+    await this.replicasHold(id, generation);
+    return answer;
+  }
+
+  /** See acknowledgedRead: what this connection read since `generation` began is on the replicas. */
+  private async replicasHold(id: string, generation: number): Promise<void> {
+    const ack = this.options.ack;
+    if (ack === undefined || ack.replicas === 0) return;
     // A message nobody listens to, on a channel of the panel's slot: replicated like a write, so
     // it moves the connection's offset, yet it needs no memory (a full store still answers reads).
     const probe = `${this.keys(id).lock}:ack`;
@@ -376,7 +383,6 @@ export class RedisStore implements PanelStore, ImportTarget {
         `the panel store's replicas did not confirm what its primary holds (${replicas} of STORE_ACK_REPLICAS=${ack.replicas} within STORE_ACK_TIMEOUT_MS=${ack.timeoutMs} ms); retry shortly`,
       );
     }
-    return answer;
   }
 
   async readState(id: string, known?: StateSnapshot): Promise<StateRead | 'gone'> {
@@ -402,18 +408,24 @@ export class RedisStore implements PanelStore, ImportTarget {
     };
   }
 
-  async lease(id: string, known: StateSnapshot | undefined, deadline: number): Promise<Lease | 'gone'> {
+  async lease(
+    id: string,
+    known: StateSnapshot | undefined,
+    deadline: number,
+    requestKey?: string,
+  ): Promise<Lease | 'gone'> {
     const keys = this.keys(id);
     this.tokens += 1;
     const token = `${this.options.origin}:${this.tokens}`;
     let backoff = 1;
     for (;;) {
+      const generation = this.link.generation;
       let answer: RedisReply;
       try {
         answer = await this.link.run(
           scripts.ACQUIRE,
-          [keys.meta, keys.state, keys.lock],
-          [token, this.options.leaseMs, known?.version ?? -1, known?.epoch ?? ''],
+          [keys.meta, keys.state, keys.lock, keys.requests, keys.requestExpiry],
+          [token, this.options.leaseMs, known?.version ?? -1, known?.epoch ?? '', requestKey ?? '', Date.now()],
         );
       } catch (error) {
         // An unanswered attempt may have taken the lock: give it back rather than block the
@@ -427,11 +439,12 @@ export class RedisStore implements PanelStore, ImportTarget {
         const version = Number(reply[1]);
         const epoch = String(reply[2]);
         const revision = Number(reply[5]);
+        const recorded = String(reply[6] ?? '');
         const state =
-          reply.length > 6
-            ? { version, epoch, revision, bytes: Number(reply[4]), entries: entriesOf(reply[6]) }
+          reply.length > 7
+            ? { version, epoch, revision, bytes: Number(reply[4]), entries: entriesOf(reply[7]) }
             : undefined;
-        return new RedisLease(
+        const lease = new RedisLease(
           this.link,
           this.options,
           keys,
@@ -442,7 +455,19 @@ export class RedisStore implements PanelStore, ImportTarget {
           revision,
           String(reply[3]) as PanelPhase,
           state,
+          recorded.length > 0 ? recorded : undefined,
         );
+        // A retry is answered from its record only once the replicas hold it: a record a
+        // promotion could still undo would answer for a change that is then lost.
+        if (lease.recorded !== undefined) {
+          try {
+            await this.replicasHold(id, generation);
+          } catch (error) {
+            await lease.release();
+            throw error;
+          }
+        }
+        return lease;
       }
       // Busy: another kernel holds the panel for one segment. Poll soon, backing off a little.
       const remaining = deadline - Date.now();
@@ -490,7 +515,16 @@ export class RedisStore implements PanelStore, ImportTarget {
     return (
       (await this.link.run(
         scripts.BEGIN_DELETE,
-        [keys.meta, keys.definition, keys.state, keys.history, keys.revisions, keys.logs],
+        [
+          keys.meta,
+          keys.definition,
+          keys.state,
+          keys.history,
+          keys.revisions,
+          keys.logs,
+          keys.requests,
+          keys.requestExpiry,
+        ],
         [Math.max(1, Math.ceil(ttlMs))],
       )) === 1
     );
@@ -505,7 +539,17 @@ export class RedisStore implements PanelStore, ImportTarget {
     const keys = this.keys(id);
     await this.link.run(
       scripts.REMOVE,
-      [keys.meta, keys.definition, keys.state, keys.history, keys.lock, keys.revisions, keys.logs],
+      [
+        keys.meta,
+        keys.definition,
+        keys.state,
+        keys.history,
+        keys.lock,
+        keys.revisions,
+        keys.logs,
+        keys.requests,
+        keys.requestExpiry,
+      ],
       [keys.channel, this.options.origin],
     );
   }
@@ -590,6 +634,7 @@ class RedisLease implements Lease {
     readonly revision: number,
     readonly phase: PanelPhase,
     readonly state: StateSnapshot | undefined,
+    readonly recorded: string | undefined,
   ) {
     // A segment may wait for a bridge thread; keep the lease while it does. A kernel that dies
     // stops renewing and the lease lapses after leaseMs; one starved past it takes the lease
@@ -629,6 +674,11 @@ class RedisLease implements Lease {
       write.definition?.createdAt ?? '',
       limits.revisions,
       this.acknowledging ? '0' : '1',
+      write.request?.key ?? '',
+      write.request?.record ?? '',
+      write.request?.expiresAt ?? 0,
+      limits.requestKeys,
+      Date.now(),
       ...write.eventFrames,
     ];
     for (const mutation of write.mutations) {
@@ -711,6 +761,8 @@ class RedisLease implements Lease {
       this.marker,
       this.keys.definition,
       this.keys.revisions,
+      this.keys.requests,
+      this.keys.requestExpiry,
     ];
     const giveUp = Date.now() + COMMIT_RETRY_MS;
     let unanswered = false;
@@ -722,8 +774,8 @@ class RedisLease implements Lease {
         if (!unanswered) throw error;
         if (Date.now() >= giveUp) {
           throw new KernelError(
-            'STORE_UNAVAILABLE',
-            `the panel store did not confirm a segment within ${COMMIT_RETRY_MS} ms, so whether it was applied is unknown (read the panel's state before retrying): ${(error as Error).message}`,
+            'COMMIT_UNCONFIRMED',
+            `the panel store did not confirm a segment within ${COMMIT_RETRY_MS} ms, so whether it was applied is unknown: ${(error as Error).message}`,
           );
         }
         await sleep(Math.min(50 * 2 ** attempt, 1000));

@@ -1,6 +1,7 @@
 // The Redis store through Sentinel against real processes (a primary, a replica, three
 // Sentinels): a commit is acknowledged only once the replica holds it and only then published;
-// a commit the replica does not confirm is a 503 that says it may be applied, published nowhere;
+// a commit the replica does not confirm is a 504 COMMIT_UNCONFIRMED, published nowhere, and a
+// retry's lease is answered from its request record only once the replica holds the record;
 // after a promotion the store follows the new primary, and a kernel whose lease was taken on the
 // old primary cannot commit over the one that leased the panel on the new primary, and a
 // primary demoted while alive (SENTINEL FAILOVER) is never written to again.
@@ -123,9 +124,20 @@ describe('the Redis store through Sentinel', () => {
     // no subscriber is told about it.
     redis.pauseNode(replica, true);
     try {
-      await expect(commit(store, id, 2)).rejects.toMatchObject({
-        code: 'STORE_UNAVAILABLE',
+      const lease = await store.lease(id, undefined, Date.now() + 10_000);
+      if (lease === 'gone') throw new Error('no panel');
+      await expect(
+        lease.commit({
+          ...increment(2),
+          request: { key: 'k-2', record: '{"status":"success"}', expiresAt: Date.now() + 60_000 },
+        }),
+      ).rejects.toMatchObject({
+        code: 'COMMIT_UNCONFIRMED',
         message: expect.stringContaining('may be applied'),
+      });
+      // A retry of that request is not answered from a record a promotion could still undo.
+      await expect(store.lease(id, undefined, Date.now() + 10_000, 'k-2')).rejects.toMatchObject({
+        code: 'STORE_UNAVAILABLE',
       });
       // A client resuming now is not shown it either: the read waits for the replica too.
       await expect(store.history(id, 1, 'e')).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
@@ -133,6 +145,13 @@ describe('the Redis store through Sentinel', () => {
       redis.pauseNode(replica, false);
     }
     expect(await redis.cliNode(primary, 'HGET', panelKeys(PREFIX, id).meta, 'v')).toBe('2');
+    // Once the replica holds it, the retry finds the record: the request was applied.
+    const retried = await eventually('the record to be confirmed', () =>
+      store.lease(id, undefined, Date.now() + 10_000, 'k-2').catch(() => undefined),
+    );
+    if (retried === 'gone') throw new Error('no panel');
+    expect(retried.recorded).toBe('{"status":"success"}');
+    await retried.release();
     expect(heard.filter((message) => message.kind === 'patch')).toHaveLength(1);
     // Once the replica caught up it is history like any version: a resuming client reads it.
     await expect(

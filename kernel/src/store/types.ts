@@ -102,6 +102,22 @@ export interface SegmentWrite {
    * (a REVISION message) goes into the history and onto the feed like a PATCH.
    */
   readonly definition?: DefinitionChange;
+  /**
+   * The outcome so far of the client request this segment belongs to (an `Idempotency-Key`),
+   * recorded in the same step as the writes: a retry of the request finds it (Lease.recorded)
+   * exactly when the writes were applied. A write with only a record applies nothing else.
+   */
+  readonly request?: RequestRecordWrite;
+}
+
+/** A client request's outcome, recorded under its key (see SegmentWrite.request). */
+export interface RequestRecordWrite {
+  /** The client's key (1-128 visible ASCII characters). */
+  readonly key: string;
+  /** What a retry is answered with: opaque JSON text (panels/requests.ts). */
+  readonly record: string;
+  /** When the record may be forgotten (ms since the epoch). */
+  readonly expiresAt: number;
 }
 
 export interface DefinitionChange {
@@ -132,6 +148,11 @@ export interface Lease {
   readonly revision: number;
   readonly phase: PanelPhase;
   readonly state: StateSnapshot | undefined;
+  /**
+   * The record of the request key passed to lease(), when a commit recorded one that has not
+   * expired: that request was applied (in part, while its record says it is running).
+   */
+  readonly recorded?: string;
   /** Applies the writes atomically, appends the PATCH to the history, publishes, releases. */
   commit(write: SegmentWrite): Promise<CommitResult>;
   /** Releases without writing. */
@@ -180,6 +201,8 @@ export interface StoreLimits {
   /** The per-panel log ring: at most this many lines and bytes (0 lines: no ring). */
   readonly logLines: number;
   readonly logBytes: number;
+  /** Request records kept per panel (IDEMPOTENCY_KEYS); the oldest are forgotten beyond. */
+  readonly requestKeys: number;
 }
 
 /**
@@ -265,8 +288,16 @@ export interface PanelLeases {
   /**
    * Waits (until `deadline`, a Date.now() value) for exclusive use of the panel across kernels.
    * In-process exclusion is the caller's (panels/gate.ts). A commit is announced on the feed.
+   * With `requestKey`, the lease carries that request's record if one was committed
+   * (Lease.recorded), read in the same step and, on a replicated store, acknowledged by the
+   * replicas like a read: a retry is answered only from a record that survives a failover.
    */
-  lease(id: string, known: StateSnapshot | undefined, deadline: number): Promise<Lease | 'gone'>;
+  lease(
+    id: string,
+    known: StateSnapshot | undefined,
+    deadline: number,
+    requestKey?: string,
+  ): Promise<Lease | 'gone'>;
 }
 
 /** The PATCH frames a client that resumes from a version missed. */

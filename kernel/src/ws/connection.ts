@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import { LOGS_SCOPE, type TokenGrant, requireScope } from '../auth.js';
 import { KernelError, isKernelError, retryAfterSeconds } from '../errors.js';
+import { parseIdempotencyKey } from '../panels/requests.js';
 import { ClientMessageType, ServerMessageType, type WireMessage } from '../messages.js';
 import { logFailedExecution } from '../logger.js';
 import type { Executor } from '../panels/executor.js';
@@ -278,12 +279,24 @@ export class PanelConnection implements FeedSink {
         this.sendMessage({ type: ServerMessageType.UNSUBSCRIBED, panelId: this.panel.id });
         break;
       case ClientMessageType.TRIGGER:
-        this.trigger(message.tool, message.args, message.requestId);
+        this.trigger(message.tool, message.args, message.requestId, message.idempotencyKey);
         break;
     }
   }
 
-  private trigger(tool: string, args: unknown, requestId: string | number | undefined): void {
+  private trigger(
+    tool: string,
+    args: unknown,
+    requestId: string | number | undefined,
+    key: string | undefined,
+  ): void {
+    let idempotencyKey: string | undefined;
+    try {
+      idempotencyKey = parseIdempotencyKey(key);
+    } catch (error) {
+      this.sendError(error as KernelError, requestId);
+      return;
+    }
     if (this.context.status.draining) {
       this.sendError(
         new KernelError('SHUTTING_DOWN', 'the kernel is shutting down and accepts no new work'),
@@ -309,6 +322,7 @@ export class PanelConnection implements FeedSink {
       tool,
       args,
       ...(requestId === undefined ? {} : { requestId: String(requestId) }),
+      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
       logger,
     })
       .then(

@@ -12,6 +12,8 @@ const clientMessage = z.discriminatedUnion('type', [
     tool: z.string().min(1).max(64),
     args: z.unknown().optional(),
     requestId,
+    /** Makes a retry of this trigger safe (panels/requests.ts); checked where it is used. */
+    idempotencyKey: z.string().max(1024).optional(),
   }),
   z.object({
     type: z.literal(ClientMessageType.SUBSCRIBE),
