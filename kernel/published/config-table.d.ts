@@ -158,6 +158,11 @@ export declare const variables: Readonly<{
     PANEL_LOG_BYTES: BytesVariable & {
         readonly default: string;
     };
+    IDEMPOTENCY_KEYS: IntegerVariable;
+    IDEMPOTENCY_TTL_SECONDS: IntegerVariable;
+    IDEMPOTENCY_RESULT_BYTES: BytesVariable & {
+        readonly default: string;
+    };
     STORE_TIMEOUT_MS: IntegerVariable;
     STORE_TLS_CA_FILE: TextVariable;
     POD_NAME: TextVariable;

@@ -182,7 +182,7 @@ export const variables = Object.freeze({
     }).describe('with STORE_TOPOLOGY=sentinel, the name the Sentinels monitor the primary by'),
     // Default: 1 with STORE_TOPOLOGY=sentinel, else 0, derived in loadConfig.
     STORE_ACK_REPLICAS: integer(0, MAX_ACK_REPLICAS).describe('replicas that must hold a commit before it is acknowledged (WAIT; unset: 1 with sentinel, else 0)'),
-    STORE_ACK_TIMEOUT_MS: integer(10, 60_000, 2000).describe('how long a commit waits for STORE_ACK_REPLICAS replicas; beyond, 503 saying it may be applied'),
+    STORE_ACK_TIMEOUT_MS: integer(10, 60_000, 2000).describe('how long a commit waits for STORE_ACK_REPLICAS replicas; beyond, 504 COMMIT_UNCONFIRMED (it may be applied)'),
     STORE_KEY_PREFIX: undescribed({
         kind: 'pattern',
         pattern: '^[^{}\\s]*$',
@@ -195,6 +195,9 @@ export const variables = Object.freeze({
     PANEL_REVISIONS: integer(1, 100, 5).describe('definitions kept per panel, the current one included (PUT /panels/:id, rollback)'),
     PANEL_LOG_LINES: integer(0, 10_000, 200).describe('handler log lines kept per panel, fleet-wide (GET /panels/:id/logs); 0 keeps none'),
     PANEL_LOG_BYTES: bytes(0, 16 * 1024 ** 2, '256Ki').describe('bytes of handler log lines kept per panel'),
+    IDEMPOTENCY_KEYS: integer(1, 10_000, 256).describe('Idempotency-Key records kept per panel for retried triggers; the oldest are forgotten beyond'),
+    IDEMPOTENCY_TTL_SECONDS: integer(1, 7 * 24 * 3600, 3600).describe('how long a retried trigger with the same Idempotency-Key is answered from its record'),
+    IDEMPOTENCY_RESULT_BYTES: bytes(0, 1024 ** 2, '1Ki').describe('largest return value a request record keeps (a larger one is replayed without it)'),
     STORE_TIMEOUT_MS: integer(50, 60_000, 2000).describe('a slower store command fails with 503'),
     STORE_TLS_CA_FILE: text().describe('PEM CA bundle for rediss://'),
     POD_NAME: text().describe("this kernel's name (unset: the host name)"),

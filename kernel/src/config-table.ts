@@ -324,7 +324,7 @@ export const variables = Object.freeze({
     'replicas that must hold a commit before it is acknowledged (WAIT; unset: 1 with sentinel, else 0)',
   ),
   STORE_ACK_TIMEOUT_MS: integer(10, 60_000, 2000).describe(
-    'how long a commit waits for STORE_ACK_REPLICAS replicas; beyond, 503 saying it may be applied',
+    'how long a commit waits for STORE_ACK_REPLICAS replicas; beyond, 504 COMMIT_UNCONFIRMED (it may be applied)',
   ),
   STORE_KEY_PREFIX: undescribed<PatternVariable>({
     kind: 'pattern',
@@ -342,14 +342,14 @@ export const variables = Object.freeze({
     'handler log lines kept per panel, fleet-wide (GET /panels/:id/logs); 0 keeps none',
   ),
   PANEL_LOG_BYTES: bytes(0, 16 * 1024 ** 2, '256Ki').describe('bytes of handler log lines kept per panel'),
-  IDEMPOTENCY_KEYS: integer(1, 10_000, 100).describe(
+  IDEMPOTENCY_KEYS: integer(1, 10_000, 256).describe(
     'Idempotency-Key records kept per panel for retried triggers; the oldest are forgotten beyond',
   ),
   IDEMPOTENCY_TTL_SECONDS: integer(1, 7 * 24 * 3600, 3600).describe(
     'how long a retried trigger with the same Idempotency-Key is answered from its record',
   ),
-  IDEMPOTENCY_RESULT_BYTES: bytes(0, 1024 ** 2, '4Ki').describe(
-    "largest return value a request record keeps (a larger one is replayed without it)",
+  IDEMPOTENCY_RESULT_BYTES: bytes(0, 1024 ** 2, '1Ki').describe(
+    'largest return value a request record keeps (a larger one is replayed without it)',
   ),
   STORE_TIMEOUT_MS: integer(50, 60_000, 2000).describe('a slower store command fails with 503'),
   STORE_TLS_CA_FILE: text().describe('PEM CA bundle for rediss://'),

@@ -56,7 +56,7 @@ export const KernelErrors = {
   INVALID_IDEMPOTENCY_KEY: {
     status: 400,
     summary:
-      'An `Idempotency-Key` header (or a WebSocket TRIGGER\'s `idempotencyKey`) is not 1-128 visible ASCII characters',
+      "An `Idempotency-Key` header (or a WebSocket TRIGGER's `idempotencyKey`) is not 1-128 visible ASCII characters",
   },
   IDEMPOTENCY_KEY_REUSED: {
     status: 422,

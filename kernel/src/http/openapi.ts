@@ -243,6 +243,18 @@ function schemas(maxTimeoutMs: number | undefined) {
           description: "The panel's state version after this execution's last mutation",
         },
         metrics: { type: 'object' },
+        replayed: {
+          type: 'boolean',
+          enum: [true],
+          description:
+            "A retry answered from its Idempotency-Key record: nothing ran; status, returnValue, error and version are the first attempt's, and stateMutations, events, viewCommands and logs are empty",
+        },
+        returnValueOmitted: {
+          type: 'boolean',
+          enum: [true],
+          description:
+            'A replay whose return value was larger than IDEMPOTENCY_RESULT_BYTES and was not kept',
+        },
       },
     },
   };
@@ -252,6 +264,14 @@ const ETAG = header('The revision of the definition, `"<revision>"`', {
   type: 'string',
   pattern: '^"[0-9]+"$',
 });
+const idempotencyKeyParameter = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  schema: { type: 'string', pattern: '^"?[\\x21-\\x7e]{1,128}"?$' },
+  description:
+    'Names this trigger so that a retry is applied once: a retry with the same key (on any kernel, for IDEMPOTENCY_TTL_SECONDS and the last IDEMPOTENCY_KEYS keyed triggers of the panel) is answered with the first outcome, `replayed: true`, and runs nothing',
+};
 const ifMatchParameter = {
   name: 'If-Match',
   in: 'header',
@@ -832,6 +852,7 @@ export function openApiDocument(
         post: {
           operationId: 'triggerTool',
           summary: "Run a tool; the body is its arguments (validated against the tool's JSON Schema)",
+          parameters: [idempotencyKeyParameter],
           // Required as a JSON request: a POST without `Content-Type: application/json` is 415 even
           // when empty, so a cross-site form cannot run a tool. An empty JSON body means {}.
           requestBody: {
@@ -844,12 +865,34 @@ export function openApiDocument(
               description: 'The execution result after the whole suspend/resume loop',
               content: json(ref('ExecutionResult')),
             },
-            '400': errorResponse('INVALID_ARGS (with the path of each problem) or INVALID_JSON'),
+            '400': errorResponse(
+              'INVALID_ARGS (with the path of each problem), INVALID_JSON or INVALID_IDEMPOTENCY_KEY',
+            ),
             ...unauthorized,
             '404': errorResponse('PANEL_NOT_FOUND or TOOL_NOT_FOUND'),
+            '409': retryResponse(
+              'REQUEST_IN_PROGRESS: an execution with this Idempotency-Key has not finished; nothing new ran',
+            ),
             '413': errorResponse('PAYLOAD_TOO_LARGE'),
             '415': errorResponse('UNSUPPORTED_MEDIA_TYPE'),
+            '422': errorResponse(
+              'IDEMPOTENCY_KEY_REUSED: the Idempotency-Key was used for another tool or other arguments; nothing ran',
+            ),
             '429': retryResponse('PANEL_BUSY: nothing ran'),
+            '504': {
+              ...errorResponse(
+                'COMMIT_UNCONFIRMED: the store applied the change but did not confirm it; it may be applied. Retry-After only when the request carried an Idempotency-Key (the retry is then safe)',
+              ),
+              headers: {
+                'Retry-After': {
+                  ...header('Seconds to wait before retrying with the same Idempotency-Key', {
+                    type: 'integer',
+                    minimum: 0,
+                  }),
+                  required: false,
+                },
+              },
+            },
             ...routeErrors(DRAINING, 'OVERLOADED: nothing ran', STORE_DOWN),
           },
         },

@@ -95,9 +95,18 @@ describe('a fleet on Redis with Sentinel when the primary is killed', () => {
         const key = `failover-${k}-${n}`;
         keys.push(key);
         for (let attempt = 0; ; attempt += 1) {
-          const result = await sendJson('POST', `${kernel.url}/panels/${id}/trigger/increment`, { by: 1 }, {
-            'Idempotency-Key': key,
-          }).catch((error: unknown) => ({ status: 0, headers: new Headers(), body: { error: String(error) } }));
+          const result = await sendJson(
+            'POST',
+            `${kernel.url}/panels/${id}/trigger/increment`,
+            { by: 1 },
+            {
+              'Idempotency-Key': key,
+            },
+          ).catch((error: unknown) => ({
+            status: 0,
+            headers: new Headers(),
+            body: { error: String(error) },
+          }));
           outcomes.push({ kernel: k, key, ...result });
           if (result.status === 200) break;
           if (attempt > 600) throw new Error(`increment ${key} was refused ${attempt} times`);

@@ -143,7 +143,7 @@ export interface ExecutorDependencies {
 }
 
 /** IDEMPOTENCY_TTL_SECONDS and IDEMPOTENCY_RESULT_BYTES' defaults. */
-const REQUEST_RECORDS = { ttlMs: 3_600_000, resultBytes: 4096 } as const;
+const REQUEST_RECORDS = { ttlMs: 3_600_000, resultBytes: 1024 } as const;
 
 /** A switch to a new definition (PUT /panels/:id), compiled by the registry. */
 export interface SwitchRequest {

@@ -71,7 +71,10 @@ export function parseRecord(text: string): RequestRecord {
   return record;
 }
 
-/** A finished execution's record: its return value kept when it is at most `resultBytes`. */
+/**
+ * A finished execution's record: its return value kept when its text as the record holds it (a
+ * JSON string, so escaped) is at most `resultBytes`, which bounds what a record takes.
+ */
 export function finishedRecord(
   identity: RequestIdentity,
   fields: {
@@ -84,7 +87,8 @@ export function finishedRecord(
   resultBytes: number,
 ): RequestRecord {
   const { returnValueJson, ...rest } = fields;
-  const kept = returnValueJson === undefined || Buffer.byteLength(returnValueJson) <= resultBytes;
+  const kept =
+    returnValueJson === undefined || Buffer.byteLength(JSON.stringify(returnValueJson)) <= resultBytes;
   return {
     fingerprint: identity.fingerprint,
     ...rest,

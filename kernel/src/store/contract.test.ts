@@ -236,3 +236,102 @@ describe.each(engines)('the %s store honours the feed contract', (_name, open) =
     }
   });
 });
+
+// Request records (SegmentWrite.request): kept with the commit that carries them, handed to the
+// lease that names their key until they expire, bounded per panel, never kept by a refused commit.
+describe.each(engines)('the %s store keeps request records', (_name, open) => {
+  let opened: Opened;
+  let store: PanelStore;
+  let ids = 0;
+
+  beforeAll(async () => {
+    opened = await open();
+    store = opened.store;
+  }, 120_000);
+  afterAll(async () => {
+    await opened?.close();
+  });
+
+  async function newPanel(): Promise<string> {
+    ids += 1;
+    const id = `r${ids}`;
+    await store.create(
+      {
+        id,
+        epoch: 'e',
+        definition: '{"title":"t","tools":{}}',
+        title: 't',
+        tools: [],
+        state: new Map([['n', '0']]),
+        createdAt: 'now',
+      },
+      60_000,
+    );
+    await store.admit(id);
+    return id;
+  }
+
+  async function leased(id: string, key?: string) {
+    const lease = await store.lease(id, undefined, Date.now() + 10_000, key);
+    if (lease === 'gone') throw new Error('no panel');
+    return lease;
+  }
+
+  const recording = (key: string, record: string, write: SegmentWrite, ttlMs = 60_000): SegmentWrite => ({
+    ...write,
+    request: { key, record, expiresAt: Date.now() + ttlMs },
+  });
+  const nothing: SegmentWrite = { mutations: [], patchPrefix: '', patchSuffix: '', eventFrames: [] };
+
+  it('hands a record to the lease that names its key, with the commit that kept it', async () => {
+    const id = await newPanel();
+    await expect((await leased(id)).commit(recording('k1', 'first', segment(1)))).resolves.toMatchObject({
+      status: 'ok',
+      version: 1,
+    });
+    const again = await leased(id, 'k1');
+    expect(again.recorded).toBe('first');
+    await again.release();
+    for (const key of [undefined, 'k2']) {
+      const other = await leased(id, key);
+      expect(other.recorded).toBeUndefined();
+      await other.release();
+    }
+    // A record alone changes nothing else; a later record under the key replaces it.
+    await expect((await leased(id)).commit(recording('k1', 'second', nothing))).resolves.toMatchObject({
+      status: 'ok',
+      version: 1,
+    });
+    const replaced = await leased(id, 'k1');
+    expect(replaced.recorded).toBe('second');
+    await replaced.release();
+  });
+
+  it('keeps no record of a refused commit, nor an expired one, nor more than requestKeys', async () => {
+    const id = await newPanel();
+    const tooLarge = {
+      mutations: [{ key: 'big', json: `"${'x'.repeat(MiB)}"` }],
+      patchPrefix: '',
+      patchSuffix: '',
+      eventFrames: [],
+    };
+    await expect((await leased(id)).commit(recording('big', 'r', tooLarge))).resolves.toMatchObject({
+      status: 'too_large',
+    });
+    await (await leased(id)).commit(recording('brief', 'r', segment(1), 1));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    for (let n = 0; n <= LIMITS.requestKeys; n += 1)
+      await (await leased(id)).commit(recording(`n${n}`, `r${n}`, nothing));
+    for (const [key, recorded] of [
+      ['big', undefined],
+      ['brief', undefined],
+      ['n0', undefined],
+      ['n1', 'r1'],
+      [`n${LIMITS.requestKeys}`, `r${LIMITS.requestKeys}`],
+    ] as const) {
+      const lease = await leased(id, key);
+      expect({ key, recorded: lease.recorded }).toEqual({ key, recorded });
+      await lease.release();
+    }
+  });
+});

@@ -1,7 +1,8 @@
 // The embedded store keeps its budgets whatever a caller hands it or its files hold: a PATCH
 // frame larger than STORE_HISTORY_BYTES is not kept (resuming clients take the state instead), a
 // restart loads at most each panel's budgets of history, and a panel that was being deleted when
-// the process died is removed on the next start.
+// the process died is removed on the next start; request records outlive a restart with the
+// state they were committed with.
 
 import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -138,5 +139,24 @@ describe('the embedded store keeps its budgets', () => {
     await expect(store.get('dying')).resolves.toBeUndefined();
     await store.close();
     expect(await readdir(directory)).toEqual([]);
+  });
+
+  it('keeps request records in the panel file with the state they were committed with', async () => {
+    const first = await started();
+    await newPanel(first, 'recorded');
+    await commit(first, 'recorded', {
+      ...write('n', '1'),
+      request: { key: 'k', record: '{"status":"success"}', expiresAt: Date.now() + 60_000 },
+    });
+    await first.close();
+    const second = await started();
+    const lease = await second.lease('recorded', undefined, Date.now() + 1000, 'k');
+    if (lease === 'gone') throw new Error('no panel');
+    expect({ version: lease.version, recorded: lease.recorded }).toEqual({
+      version: 1,
+      recorded: '{"status":"success"}',
+    });
+    await lease.release();
+    await second.close();
   });
 });

@@ -114,8 +114,12 @@ function readRecord(value: unknown): PanelRecord | undefined {
     state: new Map(Object.entries(state).map(([key, v]) => [key, JSON.stringify(v ?? null)])),
     history: value.format === 2 ? frames : [],
     ...(phase === 'deleting' ? { phase: 'deleting' as const } : {}),
-    requests: readRequests(requests),
+    ...withRequests(readRequests(requests)),
   };
+}
+
+function withRequests(kept: StoredRequest[]): { requests?: StoredRequest[] } {
+  return kept.length > 0 ? { requests: kept } : {};
 }
 
 function readRequests(value: unknown): StoredRequest[] {

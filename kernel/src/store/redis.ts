@@ -425,7 +425,14 @@ export class RedisStore implements PanelStore, ImportTarget {
         answer = await this.link.run(
           scripts.ACQUIRE,
           [keys.meta, keys.state, keys.lock, keys.requests, keys.requestExpiry],
-          [token, this.options.leaseMs, known?.version ?? -1, known?.epoch ?? '', requestKey ?? '', Date.now()],
+          [
+            token,
+            this.options.leaseMs,
+            known?.version ?? -1,
+            known?.epoch ?? '',
+            requestKey ?? '',
+            Date.now(),
+          ],
         );
       } catch (error) {
         // An unanswered attempt may have taken the lock: give it back rather than block the

@@ -36,6 +36,7 @@ describe('resolveSpec', () => {
       historySize: '1Mi',
       revisions: 5,
       logRing: { lines: 200, size: '256Ki' },
+      idempotency: { keys: 256, resultSize: '1Ki', retentionSeconds: 3600 },
       keyPrefix: 'nexus:',
       managed: {
         image: 'redis:1',

@@ -101,6 +101,11 @@ export const DEFAULTS = {
     historySize: kernel.STORE_HISTORY_BYTES.default,
     revisions: kernelDefault(kernel.PANEL_REVISIONS),
     logRing: { lines: kernelDefault(kernel.PANEL_LOG_LINES), size: kernel.PANEL_LOG_BYTES.default },
+    idempotency: {
+      keys: kernelDefault(kernel.IDEMPOTENCY_KEYS),
+      resultSize: kernelDefault(kernel.IDEMPOTENCY_RESULT_BYTES),
+      retentionSeconds: kernelDefault(kernel.IDEMPOTENCY_TTL_SECONDS),
+    },
     keyPrefix: kernel.STORE_KEY_PREFIX.default,
     managed: {
       resources: {
@@ -163,6 +168,9 @@ export const LIMITS = {
   revisions: range(kernel.PANEL_REVISIONS),
   logLines: range(kernel.PANEL_LOG_LINES),
   logBytes: range(kernel.PANEL_LOG_BYTES),
+  idempotencyKeys: range(kernel.IDEMPOTENCY_KEYS),
+  idempotencyResultBytes: range(kernel.IDEMPOTENCY_RESULT_BYTES),
+  idempotencySeconds: range(kernel.IDEMPOTENCY_TTL_SECONDS),
   bodyBytes: range(kernel.BODY_LIMIT),
   // The operator's own cap, within what the kernel accepts.
   maxPanels: { min: kernel.MAX_PANELS.min, max: Math.min(100_000, kernel.MAX_PANELS.max) },
@@ -203,6 +211,7 @@ export interface ResolvedStore {
   historySize: string;
   revisions: number;
   logRing: { lines: number; size: string };
+  idempotency: { keys: number; resultSize: string; retentionSeconds: number };
   keyPrefix: string;
   maxPanels?: number;
   managed: {
@@ -301,6 +310,11 @@ function resolveStore(s: NexusRuntimeSpec['store'], storeImage: string): Resolve
     logRing: {
       lines: s?.logRing?.lines ?? d.logRing.lines,
       size: s?.logRing?.size ?? d.logRing.size,
+    },
+    idempotency: {
+      keys: s?.idempotency?.keys ?? d.idempotency.keys,
+      resultSize: s?.idempotency?.resultSize ?? d.idempotency.resultSize,
+      retentionSeconds: s?.idempotency?.retentionSeconds ?? d.idempotency.retentionSeconds,
     },
     keyPrefix: s?.keyPrefix ?? d.keyPrefix,
     managed: {

@@ -73,6 +73,7 @@ const fullSpec: Full<NexusRuntimeSpec> = {
     historySize: '1Mi',
     revisions: 5,
     logRing: { lines: 200, size: '256Ki' },
+    idempotency: { keys: 256, resultSize: '1Ki', retentionSeconds: 3600 },
     keyPrefix: 'nexus:',
     maxPanels: 100,
     managed: {

@@ -35,7 +35,7 @@ const budgetSchema = object('The memory budget as computed for the current spec,
     maxPanelsDerived: boolean('Whether maxPanels was derived (from maxmemory, or the mode default).'),
     maxStateBytes: integer('MAX_STATE_BYTES: runtime.maxStateSize in bytes.'),
     perPanelBytes: integer(
-      "Bytes one panel may hold in the store at its bounds: its largest state, its history (store.historySize), its current definition and store.revisions kept ones (server.maxBodySize each), its log ring (store.logRing.size), a quarter of those for the allocator's size classes, and a fixed overhead.",
+      "Bytes one panel may hold in the store at its bounds: its largest state, its history (store.historySize), its current definition and store.revisions kept ones (server.maxBodySize each), its log ring (store.logRing.size), its idempotency records (store.idempotency), a quarter of those for the allocator's size classes, and a fixed overhead.",
     ),
     maxmemoryMB: integer('Managed: store.managed.maxmemory.'),
     limitMB: integer('Managed: store.managed.resources.limits.memory.'),

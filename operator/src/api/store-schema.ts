@@ -277,6 +277,30 @@ export const storeSchema: JSONSchema = object(
       },
       { default: {} },
     ),
+    idempotency: object(
+      'Records of keyed triggers (an Idempotency-Key), so that a trigger retried after a lost answer or a commit its replicas did not confirm is applied once: the store budget counts them.',
+      {
+        keys: integer(
+          'Records kept per panel (IDEMPOTENCY_KEYS): the last this many keyed triggers of a panel; a retry of an older one is a new request.',
+          {
+            minimum: LIMITS.idempotencyKeys.min,
+            maximum: LIMITS.idempotencyKeys.max,
+            default: d.idempotency.keys,
+          },
+        ),
+        resultSize: boundedQuantity(
+          'Largest return value a record keeps (IDEMPOTENCY_RESULT_BYTES); a larger one is replayed without it.',
+          d.idempotency.resultSize,
+          LIMITS.idempotencyResultBytes,
+        ),
+        retentionSeconds: integer('How long a record answers retries (IDEMPOTENCY_TTL_SECONDS).', {
+          minimum: LIMITS.idempotencySeconds.min,
+          maximum: LIMITS.idempotencySeconds.max,
+          default: d.idempotency.retentionSeconds,
+        }),
+      },
+      { default: {} },
+    ),
     keyPrefix: string(
       'Prefix of every key (STORE_KEY_PREFIX), without braces or spaces; lets runtimes share one Redis.',
       {
@@ -286,7 +310,7 @@ export const storeSchema: JSONSchema = object(
       },
     ),
     maxPanels: integer(
-      `Most panels the store holds (MAX_PANELS). Unset: ${DEFAULT_MAX_PANELS.Embedded} embedded, ${DEFAULT_MAX_PANELS.External} external, and for Managed the most that fit maxmemory at their bounds (status.memoryBudget.store.perPanelBytes each: state, history, definitions, log ring), at most ${DEFAULT_MAX_PANELS.External}.`,
+      `Most panels the store holds (MAX_PANELS). Unset: ${DEFAULT_MAX_PANELS.Embedded} embedded, ${DEFAULT_MAX_PANELS.External} external, and for Managed the most that fit maxmemory at their bounds (status.memoryBudget.store.perPanelBytes each: state, history, definitions, log ring, idempotency records), at most ${DEFAULT_MAX_PANELS.External}.`,
       { minimum: LIMITS.maxPanels.min, maximum: LIMITS.maxPanels.max },
     ),
     managed,

@@ -169,12 +169,20 @@ export interface LogRingSpec {
   size?: Quantity;
 }
 
+/** Records of keyed triggers (Idempotency-Key), so that a retried one applies once. */
+export interface IdempotencySpec {
+  keys?: number;
+  resultSize?: Quantity;
+  retentionSeconds?: number;
+}
+
 export interface StoreSpec {
   mode?: StoreMode;
   history?: number;
   historySize?: Quantity;
   revisions?: number;
   logRing?: LogRingSpec;
+  idempotency?: IdempotencySpec;
   keyPrefix?: string;
   maxPanels?: number;
   managed?: ManagedStoreSpec;

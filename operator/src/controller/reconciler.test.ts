@@ -39,12 +39,12 @@ describe('Reconciler', () => {
     expect(status.observedGeneration).toBe(1);
     // (1024 - 96 overhead - 128 cache - 64 panel cache) / 32 = 23
     expect(status.memoryBudget).toMatchObject({ maxInstances: 23, panelCacheMB: 64, fits: true });
-    // 512Mi of maxmemory / 10.4Mi per panel at its bounds (state, history, 6 definitions, log
-    // ring, the allocator's rounding).
+    // 512Mi of maxmemory / 10.9Mi per panel at its bounds (state, history, 6 definitions, log
+    // ring, idempotency records, the allocator's rounding).
     expect(status.memoryBudget?.store).toMatchObject({
-      maxPanels: 49,
+      maxPanels: 47,
       maxPanelsDerived: true,
-      perPanelBytes: 10_866_704,
+      perPanelBytes: 11_399_184,
       fits: true,
     });
     expect(status.store).toEqual({

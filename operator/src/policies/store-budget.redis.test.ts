@@ -3,12 +3,13 @@
 // than perPanelBytes says. The parts at their bounds are the state (one field whose size as the
 // kernel counts it, key + JSON + 4, is maxStateBytes), the PATCH history (historyBytes in
 // historyLength frames, or in one frame), the current definition and the revisions kept (each of
-// the largest body), the log ring, the meta hash, the lease, a commit marker and the index entry.
+// the largest body), the log ring, the idempotency records (each with a 128-byte key and a return
+// value of the largest kept size), the meta hash, the lease, a commit marker and the index entry.
 // What Redis takes beyond those bytes — its encodings and the allocator's size classes — is what
-// ALLOCATOR_ROUNDING, STORE_ENTRY_OVERHEAD_BYTES and PANEL_OVERHEAD_BYTES stand for. Measured on
-// Redis 7.0 (per panel, used_memory / perPanelBytes): the defaults 17,104,978 / 17,420,704 (history
-// in 256 frames), the tuned sample's bounds 2,581,722 / 2,769,104, small bounds 46,210 / 62,704.
-// Without the allocator's quarter the defaults' figure would be 13,939,840: 18% short.
+// ALLOCATOR_ROUNDING, STORE_ENTRY_OVERHEAD_BYTES, REQUEST_RECORD_OVERHEAD_BYTES and
+// PANEL_OVERHEAD_BYTES stand for. Measured on Redis 7.0 (per panel, used_memory / perPanelBytes):
+// the defaults 10,996,114 / 11,399,184 (history in 256 frames), the tuned sample's bounds
+// 2,660,644 / 2,861,264, small bounds 490,986 / 595,184.
 import { commitMarkerKey, indexKeys, panelKeys } from '../../../kernel/src/store/redis-keys.js';
 import { startRedis, type TestRedis } from '../../../kernel/src/testing/redis-server.js';
 import type { NexusRuntimeSpec } from '../api/types.js';
@@ -31,6 +32,13 @@ for _ = 1, n(ARGV[7]) do redis.call('RPUSH', KEYS[6], string.rep('g', n(ARGV[8])
 redis.call('SET', KEYS[7], 'kernel-7d9f8c6b5-x2x4q:0123456789abcdef', 'PX', 60000)
 redis.call('SET', KEYS[8], '1000000 ' .. ARGV[1], 'PX', 60000)
 redis.call('ZADD', KEYS[9], 1764979200000, ARGV[9])
+local record = '{"fingerprint":"' .. string.rep('f', 43) .. '","status":"success","version":1000000,"revision":100,"returnValueJson":"'
+  .. string.rep('v', n(ARGV[11])) .. '"}'
+for i = 1, n(ARGV[10]) do
+  local key = string.rep('k', 120) .. string.format('%08d', i)
+  redis.call('HSET', KEYS[10], key, record)
+  redis.call('ZADD', KEYS[11], 1764979200000 + i, key)
+end
 return 1
 `;
 
@@ -51,7 +59,7 @@ async function layOut(redis: TestRedis, r: PanelRetention, count: number, frames
     await redis.cli(
       'EVAL',
       LAY_OUT,
-      '9',
+      '11',
       keys.meta,
       keys.state,
       keys.history,
@@ -61,6 +69,8 @@ async function layOut(redis: TestRedis, r: PanelRetention, count: number, frames
       keys.lock,
       commitMarkerKey(PREFIX, id, '0123456789abcdef'),
       indexKeys(PREFIX).panels,
+      keys.requests,
+      keys.requestExpiry,
       String(r.maxStateBytes),
       String(r.historyBytes),
       String(historyFrames),
@@ -70,6 +80,8 @@ async function layOut(redis: TestRedis, r: PanelRetention, count: number, frames
       String(r.logLines),
       String(lineBytes),
       id,
+      String(r.requestKeys),
+      String(r.requestResultBytes),
     );
   }
 }
@@ -91,11 +103,17 @@ describe('the per-panel figure, against Redis’ used_memory', () => {
     ['the defaults, history in 256 frames', {}, 'many'],
     ['the defaults, history in one frame', {}, 'one'],
     [
-      'the tuned sample’s bounds (256Ki values, 5 revisions, 100 log lines)',
+      'the tuned sample’s bounds (256Ki values, 5 revisions, 100 log lines, 64 records)',
       {
         runtime: { maxStateSize: '256Ki' },
         server: { maxBodySize: '256Ki' },
-        store: { history: 512, historySize: '256Ki', revisions: 5, logRing: { lines: 100, size: '64Ki' } },
+        store: {
+          history: 512,
+          historySize: '256Ki',
+          revisions: 5,
+          logRing: { lines: 100, size: '64Ki' },
+          idempotency: { keys: 64, resultSize: '512' },
+        },
       },
       'many',
     ],

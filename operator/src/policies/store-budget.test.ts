@@ -17,13 +17,14 @@ const KIB = 2 ** 10;
 const MIB = 2 ** 20;
 
 // A panel at the kernel's default bounds: state 1Mi; 256 PATCHes in 1Mi; the current definition
-// and 5 kept ones of at most the 1Mi body limit; 200 log lines in 256Ki; a quarter of all that
-// for the allocator; 16Ki overhead.
+// and 5 kept ones of at most the 1Mi body limit; 200 log lines in 256Ki; 256 idempotency records
+// of at most 1Ki each; a quarter of all that for the allocator; 16Ki overhead.
 const DEFAULT_BYTES = {
   state: MIB,
   history: MIB + 256 * 64,
   definitions: MIB + 5 * MIB + 5 * 64,
   logs: 256 * KIB + 200 * 64,
+  requests: 256 * (KIB + 640),
 };
 const DEFAULT_SUM = Object.values(DEFAULT_BYTES).reduce((a, b) => a + b, 0);
 const DEFAULT_PARTS = { ...DEFAULT_BYTES, rounding: DEFAULT_SUM / 4, overhead: 16 * KIB };
@@ -43,12 +44,14 @@ describe('panelStoreBytes', () => {
       definitionBytes: MIB,
       logLines: 200,
       logBytes: 256 * KIB,
+      requestKeys: 256,
+      requestResultBytes: KIB,
     });
     expect(panelStoreBytes(retention as Exclude<typeof retention, string>)).toEqual({
       ...DEFAULT_PARTS,
       total: DEFAULT_PER_PANEL,
     });
-    expect(DEFAULT_PER_PANEL).toBe(10_866_704);
+    expect(DEFAULT_PER_PANEL).toBe(11_399_184);
   });
 
   it('takes its defaults from the kernel’s variable table', () => {
@@ -69,6 +72,8 @@ describe('panelStoreBytes', () => {
       definitionBytes: 8 * KIB,
       logLines: 0,
       logBytes: 16 * MIB,
+      requestKeys: 0,
+      requestResultBytes: 4 * KIB,
     });
     expect(parts).toEqual({
       state: 4 * KIB,
@@ -76,6 +81,7 @@ describe('panelStoreBytes', () => {
       // The current definition's own key, and the one kept revision.
       definitions: 8 * KIB + 8 * KIB + 64,
       logs: 0,
+      requests: 0,
       rounding: (20 * KIB + 64) / 4,
       overhead: 16 * KIB,
       total: ((20 * KIB + 64) * 5) / 4 + 16 * KIB,
@@ -85,28 +91,28 @@ describe('panelStoreBytes', () => {
   it('words bytes for messages', () => {
     expect(readableBytes(MIB)).toBe('1Mi');
     expect(readableBytes(16 * KIB)).toBe('16Ki');
-    expect(readableBytes(DEFAULT_PER_PANEL)).toBe('10.4Mi');
+    expect(readableBytes(DEFAULT_PER_PANEL)).toBe('10.9Mi');
     expect(readableBytes(256 * KIB + 200 * 64)).toBe('269Ki');
     expect(readableBytes(100)).toBe('100');
   });
 });
 
 describe('evaluateStoreBudget', () => {
-  it('derives MAX_PANELS for a managed store from maxmemory and what a panel holds at its bounds: 512Mi / 10.4Mi = 49', () => {
+  it('derives MAX_PANELS for a managed store from maxmemory and what a panel holds at its bounds: 512Mi / 10.9Mi = 47', () => {
     const outcome = evaluateStoreBudget(spec());
-    // floor(536870912 / 10866704) = 49; 49 × 10866704 = 507.8Mi.
+    // floor(536870912 / 11399184) = 47; 47 × 11399184 = 510.9Mi.
     expect(outcome).toEqual({
       ok: true,
-      maxPanels: 49,
+      maxPanels: 47,
       budget: {
-        maxPanels: 49,
+        maxPanels: 47,
         maxPanelsDerived: true,
         maxStateBytes: MIB,
         perPanelBytes: DEFAULT_PER_PANEL,
         maxmemoryMB: 512,
         limitMB: 768,
         requiredMB: 640,
-        worstCaseMB: 508,
+        worstCaseMB: 511,
         fits: true,
         pods: 1,
         totalMemoryLimitMB: 768,
@@ -151,15 +157,27 @@ describe('evaluateStoreBudget', () => {
       return outcome.ok ? outcome.maxPanels : undefined;
     };
     const perPanel = (bytes: number) => bytes * ALLOCATOR_ROUNDING + 16 * KIB;
-    // 100 definitions of 1Mi: (1Mi + 1040Ki + 101Mi + 6400 + 269Ki) × 1.25 + 16Ki ≈ 129.1Mi.
+    // Every figure below includes the idempotency records: 256 × (1Ki + 640) = 416Ki.
+    // 100 definitions of 1Mi: (1Mi + 1040Ki + 101Mi + 6400 + 269Ki + 416Ki) × 1.25 + 16Ki ≈ 129.6Mi.
     expect(derived({ store: { revisions: 100 } })).toBe(3);
-    // A 256Mi history: (1Mi + 256Mi + 16Ki + 6Mi + 320 + 269Ki) × 1.25 + 16Ki ≈ 329.1Mi: one panel.
+    // A 256Mi history: (1Mi + 256Mi + 16Ki + 6Mi + 320 + 269Ki + 416Ki) × 1.25 + 16Ki ≈ 329.6Mi: one panel.
     expect(derived({ store: { historySize: '256Mi' } })).toBe(1);
-    // docs/tuning.md's recipe, 64Ki bodies and 5 revisions: (1Mi + 1040Ki + 384Ki + 320 + 269Ki) × 1.25 + 16Ki.
-    expect(derived({ store: { revisions: 5 }, server: { maxBodySize: '64Ki' } })).toBe(153);
+    // docs/tuning.md's recipe, 64Ki bodies and 5 revisions: (1Mi + 1040Ki + 384Ki + 320 + 269Ki + 416Ki) × 1.25 + 16Ki.
+    expect(derived({ store: { revisions: 5 }, server: { maxBodySize: '64Ki' } })).toBe(133);
+    // Fewer idempotency records, more panels.
+    expect(
+      derived({
+        store: { revisions: 5, idempotency: { keys: 16, resultSize: '256' } },
+        server: { maxBodySize: '64Ki' },
+      }),
+    ).toBe(
+      Math.floor((512 * MIB) / perPanel(MIB + 1040 * KIB + 384 * KIB + 320 + 256 * KIB + 12800 + 16 * 896)),
+    );
     // One revision and small bodies.
     expect(derived({ store: { revisions: 1 }, server: { maxBodySize: '64Ki' } })).toBe(
-      Math.floor((512 * MIB) / perPanel(2 * MIB + 16 * KIB + 128 * KIB + 64 + 256 * KIB + 12800)),
+      Math.floor(
+        (512 * MIB) / perPanel(2 * MIB + 16 * KIB + 128 * KIB + 64 + 256 * KIB + 12800 + 256 * (KIB + 640)),
+      ),
     );
   });
 
@@ -168,11 +186,11 @@ describe('evaluateStoreBudget', () => {
       spec({
         runtime: { maxStateSize: '1Ki' },
         server: { maxBodySize: '1Ki' },
-        store: { history: 0, revisions: 1, logRing: { lines: 0 } },
+        store: { history: 0, revisions: 1, logRing: { lines: 0 }, idempotency: { keys: 1, resultSize: '0' } },
       }),
     );
-    // (1Ki + 2Ki + 64) × 1.25 + 16Ki = 20304 bytes: 512Mi holds 26441 of them.
-    expect(outcome.ok && outcome.budget).toMatchObject({ perPanelBytes: 20304, maxPanels: 10000 });
+    // (1Ki + 2Ki + 64 + 640) × 1.25 + 16Ki = 21104 bytes: 512Mi holds 25439 of them.
+    expect(outcome.ok && outcome.budget).toMatchObject({ perPanelBytes: 21104, maxPanels: 10000 });
   });
 
   it('warns when maxPanels × what a panel holds cannot fit maxmemory, and still rolls out', () => {
@@ -180,13 +198,13 @@ describe('evaluateStoreBudget', () => {
     expect(outcome.ok).toBe(true);
     if (!outcome.ok) return;
     expect(outcome.maxPanels).toBe(100);
-    // 100 × 10866704 = 1036.3Mi.
-    expect(outcome.budget).toMatchObject({ worstCaseMB: 1037, fits: false, maxPanelsDerived: false });
+    // 100 × 11399184 = 1087.1Mi.
+    expect(outcome.budget).toMatchObject({ worstCaseMB: 1088, fits: false, maxPanelsDerived: false });
     expect(outcome.warning?.reason).toBe('StorePanelsExceedMemory');
     expect(outcome.warning?.message).toContain(
-      'store.maxPanels 100 × 10.4Mi (state 1Mi + history 1040Ki + definitions 6.0Mi + log ring 269Ki + allocator rounding 2.1Mi + overhead 16Ki) per panel = 1037Mi',
+      'store.maxPanels 100 × 10.9Mi (state 1Mi + history 1040Ki + definitions 6.0Mi + log ring 269Ki + request records 416Ki + allocator rounding 2.2Mi + overhead 16Ki) per panel = 1088Mi',
     );
-    expect(outcome.warning?.message).toContain('store.managed.maxmemory 512Mi (at most 49 such panels fit)');
+    expect(outcome.warning?.message).toContain('store.managed.maxmemory 512Mi (at most 47 such panels fit)');
     expect(outcome.warning?.message).toContain('store.revisions, server.maxBodySize');
   });
 
@@ -220,7 +238,7 @@ describe('evaluateStoreBudget', () => {
     );
     expect(!tooBig.ok && tooBig.failure).toMatchObject({ reason: 'StoreMemoryBudgetExceeded' });
     expect(!tooBig.ok && tooBig.failure.message).toContain(
-      'one panel at its bounds holds 329.1Mi (state 256Mi + history 1040Ki + definitions 6.0Mi + log ring 269Ki + allocator rounding 65.8Mi + overhead 16Ki), more than store.managed.maxmemory 128Mi: not one panel fits',
+      'one panel at its bounds holds 329.6Mi (state 256Mi + history 1040Ki + definitions 6.0Mi + log ring 269Ki + request records 416Ki + allocator rounding 65.9Mi + overhead 16Ki), more than store.managed.maxmemory 128Mi: not one panel fits',
     );
     const bad = evaluateStoreBudget(spec({ runtime: { maxStateSize: 'huge' } }));
     expect(!bad.ok && bad.failure).toMatchObject({ reason: 'InvalidSpec' });

@@ -45,6 +45,13 @@ export const STORE_ENTRY_OVERHEAD_BYTES = 64;
  */
 export const ALLOCATOR_ROUNDING = 1.25;
 
+/**
+ * What an idempotency record takes besides its return value (IDEMPOTENCY_RESULT_BYTES): its key
+ * (up to 128 bytes) in a hash and in a sorted set of expiries, the request's digest, status,
+ * version and revision, and both entries' encoding.
+ */
+export const REQUEST_RECORD_OVERHEAD_BYTES = 640;
+
 /** The bounds, in bytes and counts, of what one panel keeps in the store. */
 export interface PanelRetention {
   maxStateBytes: number;
@@ -58,6 +65,9 @@ export interface PanelRetention {
   /** The log ring (PANEL_LOG_LINES, PANEL_LOG_BYTES). */
   logLines: number;
   logBytes: number;
+  /** Idempotency records (IDEMPOTENCY_KEYS), each with a return value of at most resultBytes. */
+  requestKeys: number;
+  requestResultBytes: number;
 }
 
 /** What one panel may hold in the store at its bounds, part by part. */
@@ -66,7 +76,9 @@ export interface PanelStoreBytes {
   history: number;
   definitions: number;
   logs: number;
-  /** The allocator's rounding of the four parts above (ALLOCATOR_ROUNDING). */
+  /** Idempotency records of retried triggers. */
+  requests: number;
+  /** The allocator's rounding of the five parts above (ALLOCATOR_ROUNDING). */
   rounding: number;
   overhead: number;
   total: number;
@@ -85,10 +97,20 @@ export function panelStoreBytes(r: PanelRetention): PanelStoreBytes {
   const history = entries(r.historyLength, r.historyBytes);
   const definitions = r.definitionBytes + entries(r.revisions, r.revisions * r.definitionBytes);
   const logs = entries(r.logLines, r.logBytes);
-  const bytes = state + history + definitions + logs;
+  const requests = r.requestKeys * (r.requestResultBytes + REQUEST_RECORD_OVERHEAD_BYTES);
+  const bytes = state + history + definitions + logs + requests;
   const rounding = Math.ceil(bytes * (ALLOCATOR_ROUNDING - 1));
   const overhead = PANEL_OVERHEAD_BYTES;
-  return { state, history, definitions, logs, rounding, overhead, total: bytes + rounding + overhead };
+  return {
+    state,
+    history,
+    definitions,
+    logs,
+    requests,
+    rounding,
+    overhead,
+    total: bytes + rounding + overhead,
+  };
 }
 
 /** Bytes for a message: exact binary units where they divide, else MiB to one decimal, else KiB. */
@@ -104,6 +126,7 @@ export function describePanelBytes(parts: PanelStoreBytes): string {
   return (
     `${readableBytes(parts.total)} (state ${readableBytes(parts.state)} + history ${readableBytes(parts.history)} + ` +
     `definitions ${readableBytes(parts.definitions)} + log ring ${readableBytes(parts.logs)} + ` +
+    `request records ${readableBytes(parts.requests)} + ` +
     `allocator rounding ${readableBytes(parts.rounding)} + overhead ${readableBytes(parts.overhead)})`
   );
 }
@@ -133,7 +156,12 @@ export function panelRetention(spec: ResolvedSpec): PanelRetention | string {
   const historyBytes = bytesWithin('store.historySize', store.historySize, LIMITS.historyBytes);
   const definitionBytes = bytesWithin('server.maxBodySize', server.maxBodySize, LIMITS.bodyBytes);
   const logBytes = bytesWithin('store.logRing.size', store.logRing.size, LIMITS.logBytes);
-  for (const bytes of [maxStateBytes, historyBytes, definitionBytes, logBytes]) {
+  const resultBytes = bytesWithin(
+    'store.idempotency.resultSize',
+    store.idempotency.resultSize,
+    LIMITS.idempotencyResultBytes,
+  );
+  for (const bytes of [maxStateBytes, historyBytes, definitionBytes, logBytes, resultBytes]) {
     if (typeof bytes === 'string') return bytes;
   }
   return {
@@ -144,6 +172,8 @@ export function panelRetention(spec: ResolvedSpec): PanelRetention | string {
     definitionBytes: definitionBytes as number,
     logLines: store.logRing.lines,
     logBytes: logBytes as number,
+    requestKeys: store.idempotency.keys,
+    requestResultBytes: resultBytes as number,
   };
 }
 
@@ -241,7 +271,7 @@ export function evaluateStoreBudget(spec: ResolvedSpec): StoreBudgetOutcome {
     };
   }
   const shrink =
-    'lower runtime.maxStateSize, store.historySize, store.revisions, server.maxBodySize or store.logRing.size';
+    'lower runtime.maxStateSize, store.historySize, store.revisions, server.maxBodySize, store.logRing.size or store.idempotency';
   if (maxPanels < 1) {
     return {
       ok: false,
