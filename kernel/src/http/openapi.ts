@@ -268,7 +268,7 @@ const idempotencyKeyParameter = {
   name: 'Idempotency-Key',
   in: 'header',
   required: false,
-  schema: { type: 'string', pattern: '^"?[\\x21-\\x7e]{1,128}"?$' },
+  schema: { type: 'string', pattern: '^([\\x21\\x23-\\x7e]{1,128}|"[\\x21\\x23-\\x7e]{1,128}")$' },
   description:
     'Names this trigger so that a retry is applied once: a retry with the same key (on any kernel, for IDEMPOTENCY_TTL_SECONDS and the last IDEMPOTENCY_KEYS keyed triggers of the panel) is answered with the first outcome, `replayed: true`, and runs nothing',
 };
