@@ -18,6 +18,7 @@ export interface KernelMetrics {
   readonly extensionDuration: Histogram<'extension' | 'method'>;
   readonly storeDuration: Histogram<'operation'>;
   readonly storeErrors: Counter<'operation'>;
+  readonly storeCommitsUnconfirmed: Counter;
   readonly httpConnectionsClosed: Counter<'reason'>;
   readonly httpOverloaded: Counter;
   readonly logLinesDropped: Counter<'reason'>;
@@ -172,6 +173,11 @@ export function createMetrics(sources: MetricSources): KernelMetrics {
       name: 'nexus_kernel_store_errors_total',
       help: 'Panel store operations that failed, by operation',
       labelNames: ['operation'],
+      registers,
+    }),
+    storeCommitsUnconfirmed: new Counter({
+      name: 'nexus_kernel_store_commits_unconfirmed_total',
+      help: 'Commits the store applied but did not confirm (504 COMMIT_UNCONFIRMED: fewer than STORE_ACK_REPLICAS replicas within STORE_ACK_TIMEOUT_MS, or no answer): they may be applied, or lost in a failover',
       registers,
     }),
     httpConnectionsClosed: new Counter({

@@ -74,6 +74,9 @@ describe('a fleet on Redis with Sentinel when the primary is killed', () => {
     expect(retried.body).toMatchObject({ status: 'success', version: 2, returnValue: 2, replayed: true });
     const state = await getState(fleet.at(2).url, id);
     expect(state).toMatchObject({ version: 2, state: { count: 2 } });
+    // Both unconfirmed commits are counted on the kernel that made them.
+    const metrics = await (await fetch(`${fleet.at(0).url}/metrics`)).text();
+    expect(metrics).toMatch(/^nexus_kernel_store_commits_unconfirmed_total 2$/m);
   }, 60_000);
 
   it('loses no acknowledged increment, applies each keyed increment once across retries, and serves again after the promotion', async () => {

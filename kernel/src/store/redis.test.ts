@@ -150,6 +150,11 @@ describe('the Redis store under a stalled kernel', () => {
       '',
       10,
       '1',
+      'request-1',
+      'its record',
+      Date.now() + 60_000,
+      100,
+      Date.now(),
     ];
     const commitKeys = [
       keys.meta,
@@ -159,6 +164,8 @@ describe('the Redis store under a stalled kernel', () => {
       commitMarkerKey(PREFIX, id, token),
       keys.definition,
       keys.revisions,
+      keys.requests,
+      keys.requestExpiry,
     ];
     const first = await links[0]!.run(scripts.COMMIT, commitKeys, [...args, 's', 'n', '1']);
     const again = await links[0]!.run(scripts.COMMIT, commitKeys, [...args, 's', 'n', '1']);
@@ -166,6 +173,7 @@ describe('the Redis store under a stalled kernel', () => {
     expect(again).toEqual(['ok', 1, 6, 1]);
     await expect(stores[0]!.readState(id)).resolves.toMatchObject({ state: { version: 1 } });
     expect(await redis.cli('LLEN', keys.history)).toBe('1');
+    expect(await redis.cli('HGET', keys.requests, 'request-1')).toBe('its record');
   });
 
   it('reads an answer that arrived while the event loop was blocked instead of timing out', async () => {

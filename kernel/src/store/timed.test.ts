@@ -17,7 +17,11 @@ describe('the timed store', () => {
   let directory: string;
   let store: EmbeddedStore;
   let registry: Registry;
-  let timers: { storeDuration: Histogram<'operation'>; storeErrors: Counter<'operation'> };
+  let timers: {
+    storeDuration: Histogram<'operation'>;
+    storeErrors: Counter<'operation'>;
+    storeCommitsUnconfirmed: Counter;
+  };
 
   beforeEach(async () => {
     directory = await mkdtemp(join(tmpdir(), 'nexus-timed-'));
@@ -41,6 +45,7 @@ describe('the timed store', () => {
         labelNames: ['operation'],
         registers: [registry],
       }),
+      storeCommitsUnconfirmed: new Counter({ name: 'unconfirmed', help: 'h', registers: [registry] }),
     };
   });
   afterEach(async () => {

@@ -1,15 +1,18 @@
 // Times every operation of a store engine and counts the ones that fail
-// (nexus_kernel_store_operation_duration_seconds, nexus_kernel_store_errors_total), without a
+// (nexus_kernel_store_operation_duration_seconds, nexus_kernel_store_errors_total, and of those
+// the commits that may have applied, nexus_kernel_store_commits_unconfirmed_total), without a
 // forward per member: a proxy times the members the tables below name and passes every other one
 // through. The operation label is the member's name: a fixed, small set.
 
 import type { Counter, Histogram } from 'prom-client';
+import { isKernelError } from '../errors.js';
 import type { ImportTarget } from './import.js';
 import type { Lease, PanelStore } from './types.js';
 
 export interface StoreTimers {
   readonly storeDuration: Histogram<'operation'>;
   readonly storeErrors: Counter<'operation'>;
+  readonly storeCommitsUnconfirmed: Counter;
 }
 
 type Wrap = (result: unknown, timers: StoreTimers) => unknown;
@@ -90,6 +93,7 @@ function timedOperation(
       result = await run(...args);
     } catch (error) {
       timers.storeErrors.inc({ operation });
+      if (isKernelError(error) && error.code === 'COMMIT_UNCONFIRMED') timers.storeCommitsUnconfirmed.inc();
       throw error;
     } finally {
       stop();
