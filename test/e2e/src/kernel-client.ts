@@ -21,6 +21,8 @@ export interface ExecutionResult {
   readonly error?: { readonly code: string; readonly message: string };
   readonly version?: number;
   readonly metrics?: { readonly suspensions?: number };
+  /** A retry answered from its Idempotency-Key record. */
+  readonly replayed?: boolean;
 }
 
 export interface PanelView {
@@ -51,11 +53,15 @@ export class KernelClient {
     method: string,
     path: string,
     body?: unknown,
-  ): Promise<{ status: number; body: T }> {
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; body: T; headers: Headers }> {
     const response = await fetch(`${this.http}${path}`, {
       method,
       // The kernel runs no POST that does not say it carries JSON, body or not.
-      headers: body === undefined && method === 'GET' ? {} : { 'content-type': 'application/json' },
+      headers: {
+        ...(body === undefined && method === 'GET' ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
@@ -66,7 +72,7 @@ export class KernelClient {
     } catch {
       // not JSON: kept as text for the error below
     }
-    return { status: response.status, body: parsed as T };
+    return { status: response.status, body: parsed as T, headers: response.headers };
   }
 
   private async ok<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -121,13 +127,22 @@ export class KernelClient {
     return (await this.request('GET', `/panels/${id}`)).status;
   }
 
-  /** A trigger whose answer is reported whatever its status (a refusal is not a failed check). */
+  /**
+   * A trigger whose answer is reported whatever its status (a refusal is not a failed check);
+   * `idempotencyKey` makes a retry of it safe.
+   */
   async attempt(
     id: string,
     tool: string,
     args: object = {},
-  ): Promise<{ status: number; body: ExecutionResult }> {
-    return this.request<ExecutionResult>('POST', `/panels/${id}/trigger/${tool}`, args);
+    idempotencyKey?: string,
+  ): Promise<{ status: number; body: ExecutionResult; headers: Headers }> {
+    return this.request<ExecutionResult>(
+      'POST',
+      `/panels/${id}/trigger/${tool}`,
+      args,
+      idempotencyKey === undefined ? {} : { 'Idempotency-Key': idempotencyKey },
+    );
   }
 
   trigger(id: string, tool: string, args: object = {}): Promise<ExecutionResult> {

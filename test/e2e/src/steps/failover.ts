@@ -1,10 +1,11 @@
 // Step 7: the replicated store survives the loss of its primary. A NexusRuntime whose store is
 // three Redis pods with a Sentinel beside each (config/samples/nexusruntime-replicated-store.yaml);
-// a stream of increments through both kernels and a subscriber; then SIGKILL of the primary's
-// redis-server, on the node, as a crash would: no acknowledged increment is lost, none applies
-// twice, the kernels serve again once the Sentinels promote a replica (how long that took is
-// reported, not asserted), and the subscriber's versions stay gap-free. The runtime is deleted
-// at the end, so the node is left as the earlier steps left it.
+// a stream of increments through both kernels and a subscriber, each increment sent with its own
+// Idempotency-Key and retried with it until answered, the way a careful client does; then SIGKILL
+// of the primary's redis-server, on the node, as a crash would: every increment is applied exactly
+// once (the count equals the number of keys), the kernels serve again once the Sentinels promote a
+// replica (how long that took is reported, not asserted), and the subscriber's versions stay
+// gap-free. The runtime is deleted at the end, so the node is left as the earlier steps left it.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,12 +24,17 @@ const AFTER_MS = 5_000;
 /** Past this without one increment served after the kill, the step fails. */
 const RECOVERY_LIMIT_MS = 90_000;
 
+/** One attempt of one keyed increment. */
 interface Outcome {
+  readonly key: string;
   readonly startedAt: number;
   readonly endedAt: number;
   readonly status: number;
   readonly code?: string;
   readonly value?: number;
+  readonly replayed?: boolean;
+  /** The answer said when to retry (every refusal of a keyed trigger does). */
+  readonly retryAfter?: number;
 }
 
 /**
@@ -82,32 +88,49 @@ export async function failover(suite: Suite): Promise<void> {
     const subscriber = await kernels[1]!.subscribe(panel.id);
 
     const outcomes: Outcome[] = [];
+    const keys: string[] = [];
     const running = new Set<Promise<void>>();
     let stop = false;
     let sent = 0;
+    /** Sends one increment until it is answered, its refusals retried with the same key. */
+    const increment = async (key: string): Promise<void> => {
+      for (let attempt = 0; ; attempt += 1) {
+        const kernel = kernels[(sent + attempt) % kernels.length]!;
+        const startedAt = Date.now();
+        const answer = await kernel.attempt(panel.id, 'increment', { by: 1 }, key).then(
+          (response) => response,
+          () => undefined,
+        );
+        const body = answer?.body;
+        const code = body?.error?.code;
+        const retryAfter = answer?.headers.get('retry-after');
+        outcomes.push({
+          key,
+          startedAt,
+          endedAt: Date.now(),
+          status: answer?.status ?? 0,
+          ...(code === undefined ? {} : { code }),
+          ...(answer?.status === 200 && body?.status === 'success'
+            ? { value: body.returnValue as number, replayed: body.replayed === true }
+            : {}),
+          ...(retryAfter == null ? {} : { retryAfter: Number(retryAfter) }),
+        });
+        if (answer?.status === 200) return;
+        // A refusal without Retry-After is not the store's trouble: nothing to retry.
+        if (answer !== undefined && retryAfter == null) return;
+        if (Date.now() - startedAt > RECOVERY_LIMIT_MS) return;
+        await sleep(Math.min(1000, 1000 * Number(retryAfter ?? 1)));
+      }
+    };
     const stream = (async () => {
       while (!stop) {
         if (running.size < MAX_IN_FLIGHT) {
-          const kernel = kernels[sent % kernels.length]!;
+          const key = `e2e-${panel.id}-${sent}`;
+          keys.push(key);
           sent += 1;
-          const startedAt = Date.now();
-          const attempt = kernel.attempt(panel.id, 'increment', { by: 1 }).then(
-            ({ status, body }) => {
-              const code = (body as { error?: { code?: string } }).error?.code;
-              outcomes.push({
-                startedAt,
-                endedAt: Date.now(),
-                status,
-                ...(code === undefined ? {} : { code }),
-                ...(status === 200 && body.status === 'success' ? { value: body.returnValue as number } : {}),
-              });
-            },
-            () => {
-              outcomes.push({ startedAt, endedAt: Date.now(), status: 0 });
-            },
-          );
-          running.add(attempt);
-          void attempt.finally(() => running.delete(attempt));
+          const done = increment(key);
+          running.add(done);
+          void done.finally(() => running.delete(done));
         }
         await sleep(1000 / RATE);
       }
@@ -121,7 +144,10 @@ export async function failover(suite: Suite): Promise<void> {
     const servedAgain = await eventually(
       'an increment served after the kill',
       RECOVERY_LIMIT_MS,
-      () => Promise.resolve(outcomes.find((o) => o.startedAt > killedAt && o.value !== undefined)?.endedAt),
+      () =>
+        Promise.resolve(
+          outcomes.find((o) => o.startedAt > killedAt && o.value !== undefined && !o.replayed)?.endedAt,
+        ),
       { intervalMs: 100 },
     );
     await sleep(AFTER_MS);
@@ -129,13 +155,14 @@ export async function failover(suite: Suite): Promise<void> {
     await stream;
     await Promise.all([...running]);
 
-    const acknowledged = outcomes.filter((o) => o.value !== undefined);
-    const refused = outcomes.filter((o) => o.status === 429 || o.status === 503);
-    const unknown = outcomes.filter((o) => o.status === 0 || o.status >= 500);
+    const answered = new Map(outcomes.filter((o) => o.value !== undefined).map((o) => [o.key, o]));
+    const refused = outcomes.filter((o) => o.status !== 200);
     const final = (await kernels[0]!.panel(panel.id)).state.count as number;
+    const replays = [...answered.values()].filter((o) => o.replayed).length;
+    const unconfirmed = refused.filter((o) => o.code === 'COMMIT_UNCONFIRMED').length;
     info(
-      `${outcomes.length} increments: ${acknowledged.length} acknowledged, ${refused.length} refused (429/503), ` +
-        `${outcomes.length - acknowledged.length - refused.length} other; the count is ${final}`,
+      `${keys.length} increments in ${outcomes.length} attempts: ${refused.length} refusals retried ` +
+        `(${unconfirmed} of them 504 COMMIT_UNCONFIRMED), ${replays} answered from their record; the count is ${final}`,
     );
     const refusedAfter = refused.filter((o) => o.startedAt >= killedAt);
     info(
@@ -144,19 +171,21 @@ export async function failover(suite: Suite): Promise<void> {
           ? `; refusals from ${((refusedAfter[0]!.endedAt - killedAt) / 1000).toFixed(1)} s to ${((refusedAfter.at(-1)!.endedAt - killedAt) / 1000).toFixed(1)} s`
           : '; nothing was refused'),
     );
-    check(final >= acknowledged.length, 'no acknowledged increment was lost', {
-      final,
-      acknowledged: acknowledged.length,
-    });
-    // A refusal applied nothing; an answer that never came (or a 503 saying a change may be
-    // applied) may have: the count lies between the two.
-    check(final <= acknowledged.length + unknown.length, 'nothing was applied that was not asked for', {
-      final,
-      acknowledged: acknowledged.length,
-      unknown: unknown.length,
-    });
-    const values = acknowledged.map((o) => o.value!).sort((a, b) => a - b);
-    checkEqual(new Set(values).size, values.length, 'no two acknowledged increments saw the same count');
+    checkEqual(
+      keys.filter((key) => !answered.has(key)),
+      [],
+      'every increment was answered, its refusals retried with its key',
+    );
+    checkEqual(
+      refused.filter((o) => o.retryAfter === undefined).map((o) => `${o.status} ${o.code ?? ''}`),
+      [],
+      'every refusal of a keyed increment said when to retry',
+    );
+    // Exactly once: none lost, none applied twice however often it was sent.
+    checkEqual(final, keys.length, 'the count is the number of increments: each applied exactly once');
+    const values = [...answered.values()].map((o) => o.value!).sort((a, b) => a - b);
+    checkEqual(new Set(values).size, values.length, 'no two increments saw the same count');
+    check(values.at(-1) === final, 'the last increment saw the final count', { last: values.at(-1), final });
 
     await subscriber.waitFor((frame) => (frame.version ?? 0) >= final && frame.type !== 'CONNECTED', 60_000);
     let previous = subscriber.connected.version ?? 0;
