@@ -71,6 +71,7 @@ async function cpuPerExecution(): Promise<number[]> {
     revisions: 10,
     logLines: 200,
     logBytes: 256 * 1024,
+    requestKeys: 256,
   };
   const store = new EmbeddedStore(directory, limits, logger, 'bench');
   await store.start();
