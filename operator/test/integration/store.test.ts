@@ -165,20 +165,23 @@ describe('the panel store', () => {
       PANEL_REVISIONS: '5',
       PANEL_LOG_LINES: '200',
       PANEL_LOG_BYTES: String(256 * 1024),
+      IDEMPOTENCY_KEYS: '256',
+      IDEMPOTENCY_RESULT_BYTES: '1024',
+      IDEMPOTENCY_TTL_SECONDS: '3600',
       BODY_LIMIT: String(1024 * 1024),
       EXECUTION_DEADLINE_MS: '30000',
       SHUTDOWN_GRACE_MS: '35000',
-      // 512Mi of maxmemory / 10.4Mi a panel may hold at its bounds (status.memoryBudget.store).
-      MAX_PANELS: '49',
+      // 512Mi of maxmemory / 10.9Mi a panel may hold at its bounds (status.memoryBudget.store).
+      MAX_PANELS: '47',
       PANEL_CACHE_MAX_BYTES: String(64 * 1024 * 1024),
     });
     expect(JSON.stringify(data)).not.toContain(password);
     expect(runtime.status?.memoryBudget?.store).toMatchObject({
-      maxPanels: 49,
+      maxPanels: 47,
       maxPanelsDerived: true,
-      perPanelBytes: 10_866_704,
-      // 49 × 10,866,704 bytes = 507.8Mi, rounded up.
-      worstCaseMB: 508,
+      perPanelBytes: 11_399_184,
+      // 47 × 11,399,184 bytes = 510.9Mi, rounded up.
+      worstCaseMB: 511,
       fits: true,
       pods: 1,
       totalMemoryLimitMB: 768,
