@@ -24,8 +24,16 @@ describe('hostile handler logs', () => {
 
   beforeAll(async () => {
     kernel = await startChildKernel(
-      // The flood is ended by its CPU time: host calls are not what stops it here.
-      { TIMEOUT_MS: '300', MAX_INSTANCES: '4', MAX_HOST_CALLS: '10000000', LOG_LEVEL: 'info' },
+      // The flood is ended by its CPU time: host calls are not what stops it here. The executions
+      // of one panel run one after another, so the last of 24 waits for the others: on a busy
+      // machine longer than the default EXECUTION_DEADLINE_MS (it would be a retryable 429).
+      {
+        TIMEOUT_MS: '300',
+        MAX_INSTANCES: '4',
+        MAX_HOST_CALLS: '10000000',
+        LOG_LEVEL: 'info',
+        EXECUTION_DEADLINE_MS: '110000',
+      },
       await makeDataDir(),
     );
   }, 60_000);
@@ -34,6 +42,8 @@ describe('hostile handler logs', () => {
     await kernel.exited;
   });
 
+  // Each flood ends after its CPU budget (TIMEOUT_MS), not its wall time: 24 at once take several
+  // times longer on a busy machine.
   it('bounds the lines of a handler that logs in an endless loop', async () => {
     const created = await postJson(`${kernel.url}/panels`, {
       title: 'Flood',
@@ -78,7 +88,7 @@ describe('hostile handler logs', () => {
     const handlerLines = kernel.logs.filter((line) => line.includes('"source":"handler"'));
     expect(handlerLines.length).toBeLessThanOrEqual(FLOODS * (logLimits.maxLogLines + 2));
     expect((await fetch(`${kernel.url}/health`)).status).toBe(200);
-  });
+  }, 120_000);
 });
 
 /** Panels flooding their rings at once, and executions of each (every one logs logLimits' most). */
@@ -185,5 +195,5 @@ describe('a log flood from many panels on a shared store', () => {
     process.stderr.write(
       `log flood: RSS +${(peak - before).toFixed(0)} MiB, /health worst ${attack.worstHealthMs.toFixed(0)} ms, Redis +${(grown / 1024 / 1024).toFixed(1)} MiB, dropped ${/nexus_kernel_log_lines_dropped_total\{reason="panel"\} (\d+)/.exec(metrics)?.[1]} (panel) ${/nexus_kernel_log_lines_dropped_total\{reason="queue"\} (\d+)/.exec(metrics)?.[1]} (queue)\n`,
     );
-  });
+  }, 120_000);
 });
