@@ -104,6 +104,9 @@ start_kernel() {
   shift
   local log="$LOG_DIR/kernel-$name.log"
   mkdir -p "$WORK/$name"
+  # The file exists before the kernel's shell opens it: on a busy machine the polling below may
+  # read it first, and a missing file would end the script (set -e, pipefail).
+  : >"$log"
   env HOST=127.0.0.1 HTTP_PORT=0 WS_PORT=0 LOG_LEVEL=info \
     PERSIST_DIR="$WORK/$name/panels" CACHE_DIR="$WORK/$name/cache" \
     "$@" node "$ENTRY" >"$log" 2>&1 &
