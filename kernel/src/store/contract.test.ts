@@ -81,6 +81,24 @@ function segment(n: number, events: string[] = [], padding = 0): SegmentWrite {
   };
 }
 
+/** A panel with state `{n: 0}`, admitted (listed and served) unless `admit` is false. */
+async function createPanel(store: PanelStore, id: string, admit = true): Promise<string> {
+  await store.create(
+    {
+      id,
+      epoch: 'e',
+      definition: '{"title":"t","tools":{}}',
+      title: 't',
+      tools: [],
+      state: new Map([['n', '0']]),
+      createdAt: 'now',
+    },
+    60_000,
+  );
+  if (admit) await store.admit(id);
+  return id;
+}
+
 describe.each(engines)('the %s store honours the feed contract', (_name, open) => {
   let opened: Opened;
   let store: PanelStore;
@@ -96,21 +114,7 @@ describe.each(engines)('the %s store honours the feed contract', (_name, open) =
 
   async function newPanel(admit = true): Promise<string> {
     ids += 1;
-    const id = `c${ids}`;
-    await store.create(
-      {
-        id,
-        epoch: 'e',
-        definition: '{"title":"t","tools":{}}',
-        title: 't',
-        tools: [],
-        state: new Map([['n', '0']]),
-        createdAt: 'now',
-      },
-      60_000,
-    );
-    if (admit) await store.admit(id);
-    return id;
+    return createPanel(store, `c${ids}`, admit);
   }
 
   async function listen(id: string): Promise<{ heard: FeedMessage[]; stop: () => void }> {
@@ -254,21 +258,7 @@ describe.each(engines)('the %s store keeps request records', (_name, open) => {
 
   async function newPanel(): Promise<string> {
     ids += 1;
-    const id = `r${ids}`;
-    await store.create(
-      {
-        id,
-        epoch: 'e',
-        definition: '{"title":"t","tools":{}}',
-        title: 't',
-        tools: [],
-        state: new Map([['n', '0']]),
-        createdAt: 'now',
-      },
-      60_000,
-    );
-    await store.admit(id);
-    return id;
+    return createPanel(store, `r${ids}`);
   }
 
   async function leased(id: string, key?: string) {
